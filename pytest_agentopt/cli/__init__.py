@@ -1,0 +1,1 @@
+"""The ``agentopt`` command: thin wrappers over the pure core (configs, statistics, analysis)."""

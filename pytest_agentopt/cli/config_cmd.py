@@ -1,0 +1,78 @@
+"""``agentopt config show FILE`` and ``agentopt config diff A B``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..configs import apply_overrides, diff_configs, load_config, prompt_components
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("config", help="show or compare experiment configs")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="print the resolved config (inheritance applied) and its hash")
+    show.add_argument("file", help="config file (JSON)")
+    show.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field as --agent-set does",
+    )
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.set_defaults(handler=show_config)
+    diff = actions.add_parser("diff", help="print the keys that differ between two resolved configs")
+    diff.add_argument("control", help="config file A (control)")
+    diff.add_argument("test", help="config file B (test)")
+    diff.add_argument("--json", action="store_true", help="print a JSON list of changes")
+    diff.set_defaults(handler=diff_configs_command)
+
+
+def show_config(args: argparse.Namespace) -> int:
+    resolved = apply_overrides(load_config(args.file), args.overrides)
+    data = resolved.config.model_dump(mode="json")
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "config": data,
+                    "config_hash": resolved.hash,
+                    "chain": [str(path) for path in resolved.chain],
+                    "overrides": list(resolved.overrides),
+                    "prompt_components": prompt_components(resolved.config),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(f"# {resolved.describe()}")
+    print(f"# config hash: {resolved.hash}")
+    print("# inheritance: " + " -> ".join(str(path) for path in resolved.chain))
+    if resolved.overrides:
+        print("# overrides: " + " ".join(resolved.overrides))
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    components = prompt_components(resolved.config)
+    if components:
+        print("# prompt components (md5 -> text):")
+        for digest, text in components.items():
+            print(f"#   {digest}  {text}")
+    return 0
+
+
+def diff_configs_command(args: argparse.Namespace) -> int:
+    control, test = load_config(args.control), load_config(args.test)
+    changes = diff_configs(control.config, test.config)
+    if args.json:
+        print(json.dumps([{"key": c.key, "control": c.before, "test": c.after} for c in changes], indent=2))
+        return 0
+    print(f"control {control.describe()}  hash {control.hash}")
+    print(f"test    {test.describe()}  hash {test.hash}")
+    if not changes:
+        print("no differences (the configs behave the same)")
+    for change in changes:
+        print(f"  {change.describe()}")
+    return 0

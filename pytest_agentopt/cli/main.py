@@ -1,0 +1,44 @@
+"""``agentopt``: entry point and sub-command dispatch.
+
+Each sub-command lives in its own module and registers itself with :func:`register`; errors the user can fix
+(:class:`~pytest_agentopt.errors.AgentoptUsageError`) print one line on stderr and exit 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..errors import AgentoptUsageError
+from . import config_cmd, plan_cmd, sprt_cmd
+
+COMMANDS = (config_cmd, sprt_cmd, plan_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentopt",
+        description="pytest-agentopt: configs, sequential statistics and reports for LLM-agent experiments",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.handler(args)
+    except AgentoptUsageError as exc:
+        print(f"agentopt: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `agentopt ... | head`
+        return 0
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The run context: everything every process must agree on, built once by the controller.
+
+The controller (or the single process) resolves the configs, picks the seed and the run id, and reads a resumed
+run's ledger; xdist workers receive the result as plain values through ``workerinput`` and never look at local
+files or environment variables for it, so collection is identical on every worker (and on remote workers).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .configs import (
+    AgentConfig,
+    ResolvedConfig,
+    apply_overrides,
+    find_config,
+    load_config,
+    load_parent,
+)
+from .errors import AgentoptUsageError, ConfigError, LedgerError
+from .ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
+from .options import RunOptions
+from .plan import ARMS_AB, ARMS_SINGLE, Arm
+from .records import TrialRecord
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    run_dir: Path
+    seed: int
+    trials: int
+    arms: tuple[Arm, ...]
+    configs: dict[str, AgentConfig]
+    hashes: dict[str, str]
+    sprt: bool
+    alpha: float
+    beta: float
+    effect: float
+    target: float | None
+    direction: str
+    stop_path: Path
+    infra_exceptions: tuple[str, ...]
+    infra_retries: int
+    infra_backoff: float
+    budget_usd: float | None
+    resumed: list[TrialRecord] = field(default_factory=list)
+    sources: dict[str, str | None] = field(default_factory=dict)
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def paired(self) -> bool:
+        return self.arms == ARMS_AB
+
+    @property
+    def paths(self) -> RunPaths:
+        return RunPaths(self.run_dir)
+
+    @property
+    def resumed_keys(self) -> set[tuple[str, str, int]]:
+        return {(r["task_id"], r["arm"], r["trial"]) for r in self.resumed}
+
+    def config_for(self, arm: str) -> AgentConfig:
+        return self.configs[arm]
+
+    # -- crossing to workers --------------------------------------------------------------------------------
+
+    def to_payload(self) -> dict[str, Any]:
+        """Plain values for ``workerinput`` (no dataclasses, no paths: execnet sends only builtins)."""
+        return {
+            "run_id": self.run_id,
+            "run_dir": str(self.run_dir),
+            "seed": self.seed,
+            "trials": self.trials,
+            "arms": list(self.arms),
+            "configs": {arm: cfg.model_dump(mode="json") for arm, cfg in self.configs.items()},
+            "hashes": dict(self.hashes),
+            "sprt": self.sprt,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "effect": self.effect,
+            "target": self.target,
+            "direction": self.direction,
+            "stop_path": str(self.stop_path),
+            "infra_exceptions": list(self.infra_exceptions),
+            "infra_retries": self.infra_retries,
+            "infra_backoff": self.infra_backoff,
+            "budget_usd": self.budget_usd,
+            # Workers need only the keys and planned positions of finished trials, not whole records.
+            "resumed": [
+                {"task_id": r["task_id"], "arm": r["arm"], "trial": r["trial"], "seq": r["seq"]} for r in self.resumed
+            ],
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> RunContext:
+        return cls(
+            run_id=payload["run_id"],
+            run_dir=Path(payload["run_dir"]),
+            seed=payload["seed"],
+            trials=payload["trials"],
+            arms=tuple(payload["arms"]),
+            configs={arm: AgentConfig.model_validate(cfg) for arm, cfg in payload["configs"].items()},
+            hashes=dict(payload["hashes"]),
+            sprt=payload["sprt"],
+            alpha=payload["alpha"],
+            beta=payload["beta"],
+            effect=payload["effect"],
+            target=payload["target"],
+            direction=payload["direction"],
+            stop_path=Path(payload["stop_path"]),
+            infra_exceptions=tuple(payload["infra_exceptions"]),
+            infra_retries=payload["infra_retries"],
+            infra_backoff=payload["infra_backoff"],
+            budget_usd=payload["budget_usd"],
+            resumed=payload["resumed"],
+        )
+
+
+def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
+    """The context of a new or resumed run, and notes for the user (e.g. torn ledger lines skipped)."""
+    if options.resume is not None:
+        return _resumed_context(options)
+    assert options.config_path is not None
+    test = apply_overrides(load_config(options.config_path), options.overrides)
+    control = _control_config(options, test)
+    configs = {"test": test} if control is None else {"control": control, "test": test}
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
+    run_id = new_run_id(test.experiment_id)
+    run_dir = options.agent_dir / "runs" / run_id
+    context = RunContext(
+        run_id=run_id,
+        run_dir=run_dir,
+        seed=seed,
+        trials=options.trials,
+        arms=ARMS_SINGLE if control is None else ARMS_AB,
+        configs={arm: resolved.config for arm, resolved in configs.items()},
+        hashes={arm: resolved.hash for arm, resolved in configs.items()},
+        sprt=options.sprt,
+        alpha=options.alpha,
+        beta=options.beta,
+        effect=options.effect,
+        target=options.target,
+        direction=options.direction,
+        stop_path=run_dir / f"stop-{secrets.token_hex(4)}",
+        infra_exceptions=options.infra_exceptions,
+        infra_retries=options.infra_retries,
+        infra_backoff=options.infra_backoff,
+        budget_usd=options.budget_usd,
+        sources={arm: str(resolved.source) if resolved.source else None for arm, resolved in configs.items()},
+        overrides=options.overrides,
+    )
+    return context, []
+
+
+def _control_config(options: RunOptions, test: ResolvedConfig) -> ResolvedConfig | None:
+    if options.single_config or options.target is not None:
+        return None
+    if options.control is not None:
+        try:
+            path = find_config(options.control, relative_to=test.source)
+        except ConfigError as exc:
+            raise ConfigError(f"--agent-control={options.control}: {exc}") from None
+        return load_config(path)
+    parent = load_parent(test)
+    if parent is None:
+        raise AgentoptUsageError(
+            f"{test.source}: the test config has no 'parent', so there is no default control arm; give "
+            "--agent-control=PATH (or an experiment id), or --agent-control=none for single-config mode"
+        )
+    return parent
+
+
+_RESUME_FIXED = {
+    "--agent-trials": "trials",
+    "--agent-seed": "seed",
+    "--sprt": "sprt",
+    "--agent-alpha": "alpha",
+    "--agent-beta": "beta",
+    "--agent-effect": "effect",
+    "--agent-target": "target",
+    "--agent-direction": "direction",
+}
+
+
+def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
+    assert options.resume is not None
+    paths = resolve_run(options.resume, options.agent_dir)
+    manifest = read_manifest(paths)
+    run = manifest["run"]
+    for flag, key in _RESUME_FIXED.items():
+        if flag in options.explicit and getattr(options, key) != run[key]:
+            raise AgentoptUsageError(
+                f"{flag}={getattr(options, key)} conflicts with the resumed run {paths.run_id} "
+                f"({key} = {run[key]}); a resumed run keeps its settings: drop {flag}"
+            )
+    configs = {arm: AgentConfig.model_validate(data["config"]) for arm, data in manifest["arms"].items()}
+    if options.config_path is not None:
+        given = apply_overrides(load_config(options.config_path), options.overrides)
+        if given.hash != manifest["arms"]["test"]["config_hash"]:
+            raise LedgerError(
+                f"--agent-config={options.config_path} (hash {given.hash}) is not the test config of run "
+                f"{paths.run_id} (hash {manifest['arms']['test']['config_hash']}); drop --agent-config to resume "
+                "with the run's own configs"
+            )
+    ledger = read_ledger(paths.trials)
+    resumed = [r for r in ledger.records if r["run_id"] == manifest["run_id"]]
+    context = RunContext(
+        run_id=manifest["run_id"],
+        run_dir=paths.directory,
+        seed=run["seed"],
+        trials=run["trials"],
+        arms=tuple(run["arms"]),
+        configs=configs,
+        hashes={arm: data["config_hash"] for arm, data in manifest["arms"].items()},
+        sprt=run["sprt"],
+        alpha=run["alpha"],
+        beta=run["beta"],
+        effect=run["effect"],
+        target=run["target"],
+        direction=run.get("direction", "both"),
+        stop_path=paths.directory / f"stop-{secrets.token_hex(4)}",
+        infra_exceptions=options.infra_exceptions,
+        infra_retries=options.infra_retries,
+        infra_backoff=options.infra_backoff,
+        budget_usd=options.budget_usd,
+        resumed=_deduplicated(resumed),
+        sources={arm: data.get("source") for arm, data in manifest["arms"].items()},
+        overrides=tuple(manifest.get("overrides", ())),
+    )
+    return context, ledger.problems
+
+
+def _deduplicated(records: list[TrialRecord]) -> list[TrialRecord]:
+    """Keep the first record of each trial (a ledger shared by mistake must never count a trial twice)."""
+    seen: set[tuple[str, str, int]] = set()
+    unique: list[TrialRecord] = []
+    for record in records:
+        key = (record["task_id"], record["arm"], record["trial"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(record)
+    return unique

@@ -1,0 +1,340 @@
+"""The controller role: ledger, sequential test, stop, report, exit status.
+
+It runs in the xdist controller (or the single process) and receives every report. It is the only writer of the
+ledger and the only process that prints. Per-trial work here is small and bounded (one ledger line, one O(1) test
+update); the decision is published before anything else is done, and bulk work waits for the end of the run.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import pytest
+
+from .budget import BudgetGuard
+from .context import RunContext
+from .ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
+from .manifest import build_manifest, note_resume, write_manifest
+from .options import RunOptions
+from .records import TrialRecord
+from .sequential import Decision, SequentialFeeder
+from .stop import StopSignal
+
+if TYPE_CHECKING:
+    from .progress import ProgressLine
+    from .xdist_scheduler import SequentialScheduling
+
+CATEGORIES = {
+    "success": ("passed", ".", "PASSED", {"green": True}),
+    "failure": ("agent_failed", "f", "AGENT-FAIL", {"yellow": True}),
+    "error": ("agent_error", "e", "AGENT-ERROR", {"yellow": True}),
+    "infra_error": ("infra_error", "i", "INFRA-ERROR", {"purple": True}),
+}
+
+
+class ControllerPlugin:
+    def __init__(
+        self,
+        config: pytest.Config,
+        context: RunContext,
+        options: RunOptions,
+        stop: StopSignal,
+        *,
+        notes: list[str],
+        workers: int,
+    ) -> None:
+        self.config = config
+        self.context = context
+        self.options = options
+        self.stop = stop
+        self.notes = list(notes)
+        self.workers = workers
+        self.scheduler: SequentialScheduling | None = None
+        self.records: list[TrialRecord] = list(context.resumed)
+        self.details: dict[tuple[str, str, int], str] = {}
+        self.plan_size: int | None = None
+        self.ledger: LedgerWriter | None = None
+        self.skipped_by_stop = 0
+        self.started_this_session = 0
+        self.stop_reason: str | None = None
+        self.summary: dict[str, Any] | None = None
+        self.exit_reason: str | None = None
+        self.gate_failed = False
+        self.usage_error: str | None = None
+        self._locations: dict[str, tuple[str, int | None]] = {}
+        self._progress: ProgressLine | None = None
+        self.feeder = self._make_feeder()
+        self.budget = BudgetGuard(context.budget_usd, in_flight=workers) if context.budget_usd is not None else None
+
+    # -- set-up ---------------------------------------------------------------------------------------------
+
+    def _make_feeder(self) -> SequentialFeeder | None:
+        if not self.context.sprt:
+            return None
+        from .stats.sprt import Direction, PairedSequentialTest, SequentialSettings, TargetSequentialTest
+
+        settings = SequentialSettings(alpha=self.context.alpha, beta=self.context.beta, delta=self.context.effect)
+        if self.context.paired:
+            direction = cast(Direction, self.context.direction)
+            return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction))
+        assert self.context.target is not None
+        return SequentialFeeder(target_test=TargetSequentialTest(self.context.target, settings))
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        from .render_terminal import header_line
+
+        return header_line(self.context, self.options)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.config.getoption("collectonly"):
+            return
+        context = self.context
+        if context.resumed or self.options.resume is not None:
+            note_resume(context)
+        else:
+            manifest = build_manifest(context, rootdir=self.config.rootpath, options=self._option_values())
+            write_manifest(context, manifest)
+            try:
+                update_hash_dictionary(self.options.agent_dir, manifest["prompt_components"])
+            except OSError as exc:
+                self.notes.append(f"could not update {self.options.agent_dir}/hashes.json: {exc}")
+        self.ledger = LedgerWriter(context.paths.trials)
+        if self.feeder is not None:
+            for record in sorted(context.resumed, key=lambda r: r["seq"]):
+                decision = self.feeder.add(
+                    record["seq"],
+                    task_id=record["task_id"],
+                    arm=record["arm"],
+                    trial=record["trial"],
+                    outcome=record["outcome"],
+                )
+                if decision is not None:
+                    self._publish(decision)
+        for record in context.resumed:
+            self._charge(record)
+        from .progress import ProgressLine
+
+        self._progress = ProgressLine(self.config, self.context)
+
+    def _option_values(self) -> dict[str, Any]:
+        options = self.options
+        return {
+            "trials": options.trials,
+            "sprt": options.sprt,
+            "alpha": options.alpha,
+            "beta": options.beta,
+            "effect": options.effect,
+            "target": options.target,
+            "direction": options.direction,
+            "fail_inconclusive": options.fail_inconclusive,
+            "budget_usd": options.budget_usd,
+            "infra_retries": options.infra_retries,
+            "infra_max_share": options.infra_max_share,
+            "workers": self.workers,
+        }
+
+    # -- per report -----------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        payload: dict[str, Any] | None = getattr(report, "agentopt", None)
+        if payload is None:
+            return
+        self.plan_size = payload.get("plan_size", self.plan_size)
+        record: TrialRecord | None = payload.get("record")
+        if record is None:
+            skipped = payload.get("skipped")
+            if skipped is not None:
+                if self.stop_reason is not None:
+                    self.skipped_by_stop += 1
+                self._feed(skipped["seq"], skipped["task_id"], skipped["arm"], skipped["trial"], "skipped")
+            return
+        self._remember_location(report)
+        self.started_this_session += 1
+        if self.feeder is not None:
+            record["after_decision"] = self.feeder.is_after_decision(record["seq"])
+        if self.ledger is not None:
+            self.ledger.append(record)
+        self.records.append(record)
+        self._call_user_hook("pytest_agentopt_trial_recorded", record=record)
+        self._charge(record)
+        if payload.get("details"):
+            self.details[(record["task_id"], record["arm"], record["trial"])] = payload["details"]
+        self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
+        if self._progress is not None:
+            self._progress.update(record, self.feeder)
+
+    def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
+        if self.feeder is None:
+            return
+        decision = self.feeder.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome)
+        if decision is not None:
+            self._publish(decision)
+
+    def _charge(self, record: TrialRecord) -> None:
+        if self.budget is not None and self.budget.add(record["cost_usd"]) and self.stop_reason is None:
+            self._stop_everything(
+                f"agentopt: budget of ${self.budget.limit_usd:g} reached "
+                f"(estimated spend ${self.budget.spent_usd:.4f}, the next trials would exceed it)"
+            )
+
+    def _stop_everything(self, reason: str) -> None:
+        """Stop at once: the flag first (workers check it before each item), then dispatch."""
+        self.stop_reason = reason
+        self.stop.publish(reason)
+        if self.scheduler is not None:
+            self.scheduler.stop()
+
+    def _publish(self, decision: Decision) -> None:
+        decided_at = utc_now()
+        units = "pairs" if self.context.paired else "trials"
+        if self.stop_reason is None:
+            self._stop_everything(
+                f"agentopt: sequential test decided '{decision.verdict}' after {decision.units} {units}"
+            )
+        write_json_atomic(
+            self.context.paths.decision,
+            {"verdict": decision.verdict, "seq": decision.seq, "units": decision.units, "at": decided_at},
+        )
+
+    def _remember_location(self, report: pytest.TestReport) -> None:
+        base = report.nodeid.split("[", 1)[0]
+        if base not in self._locations:
+            self._locations[base] = (report.location[0], report.location[1])
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(
+        self, report: pytest.TestReport, config: pytest.Config
+    ) -> tuple[str, str, str | tuple[str, dict[str, bool]]] | None:
+        payload = getattr(report, "agentopt", None)
+        if payload is None:
+            return None
+        quiet = self._progress is not None and self._progress.replaces_letters
+        if payload.get("record") is None:
+            # A skipped agent item (by the stop, or by the user): counted, but no letter beside the progress line.
+            return ("skipped", "", "SKIPPED") if quiet and report.skipped else None
+        if report.when != "call":
+            return None
+        outcome = payload["record"]["outcome"]
+        category, letter, word, markup = CATEGORIES.get(outcome, CATEGORIES["error"])
+        return category, "" if quiet else letter, (word, markup)
+
+    # -- end of the run -------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        try:
+            return (yield)
+        finally:
+            if not self.config.getoption("collectonly") and self.usage_error is None:
+                self._report_never_dispatched()
+                self._finish(session)
+
+    def _report_never_dispatched(self) -> None:
+        """Items the scheduler never handed out after the decision: skipped, pointing at their test."""
+        if self.scheduler is None or not self.scheduler.never_dispatched:
+            return
+        reason = self.stop_reason or "agentopt: run stopped"
+        for nodeid in self.scheduler.never_dispatched:
+            fspath, _, domain = nodeid.partition("::")
+            path, lineno = self._locations.get(nodeid.split("[", 1)[0], (fspath, None))
+            location = (path, lineno, domain)
+            self.config.hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+            report = pytest.TestReport(
+                nodeid=nodeid,
+                location=location,
+                keywords={},
+                outcome="skipped",
+                longrepr=(path, lineno if lineno is not None else 0, f"Skipped: {reason}"),
+                when="setup",
+            )
+            report.agentopt = {"record": None, "stopped": True}  # type: ignore[attr-defined]
+            self.config.hook.pytest_runtest_logreport(report=report)
+            self.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+            self.skipped_by_stop += 1
+
+    def _finish(self, session: pytest.Session) -> None:
+        from .gate import evaluate_gate
+        from .summary import build_summary
+
+        if self._progress is not None:
+            self._progress.close()
+        summary = build_summary(
+            records=self.records,
+            context=self.context,
+            feeder=self.feeder,
+            plan_size=self.plan_size,
+            skipped_by_stop=self.skipped_by_stop,
+            interrupted=bool(session.shouldstop) or bool(session.shouldfail),
+            notes=self.notes,
+            budget=self.budget.as_dict() if self.budget is not None else None,
+        )
+        gate = evaluate_gate(summary, self.options)
+        summary["gate"] = gate.as_dict()
+        self.summary = summary
+        self.gate_failed = gate.failed
+        self.exit_reason = gate.reason
+        write_json_atomic(self.context.paths.summary, summary)
+        if self.options.json_path is not None:
+            self._write_output(self.options.json_path, summary)
+        self._write_reports(summary)
+        self._call_user_hook("pytest_agentopt_run_finished", summary=summary)
+
+    def _call_user_hook(self, name: str, **kwargs: Any) -> None:
+        """Call a user's hook; its failure is a warning, never a changed outcome (see ``hookspecs``)."""
+        try:
+            getattr(self.config.hook, name)(config=self.config, **kwargs)
+        except Exception as exc:
+            import warnings
+
+            warnings.warn(pytest.PytestWarning(f"{name} raised {type(exc).__name__}: {exc}"), stacklevel=1)
+
+    def _write_output(self, path: Path, summary: dict[str, Any]) -> None:
+        try:
+            write_json_atomic(path, summary)
+        except OSError as exc:
+            self.notes.append(f"could not write {path}: {exc.strerror}")
+
+    def _write_reports(self, summary: dict[str, Any]) -> None:
+        """Markdown, HTML and CSV outputs, when asked for (issue: reports people read)."""
+        return None
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        if self.summary is None:
+            return
+        from .render_terminal import render_summary
+
+        verbosity = config.get_verbosity()
+        width = terminalreporter._tw.fullwidth
+        for line in render_summary(self.summary, verbosity=verbosity, width=width, details=self.details):
+            terminalreporter.write_line(line)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.usage_error is not None:
+            sys.stdout.flush()
+            sys.stderr.write(f"\nERROR: {self.usage_error}\n")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
+        if self.summary is None:
+            return
+        if exitstatus in (
+            pytest.ExitCode.INTERRUPTED,
+            pytest.ExitCode.INTERNAL_ERROR,
+            pytest.ExitCode.USAGE_ERROR,
+        ):
+            return
+        if self.gate_failed:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and self.records:
+            session.exitstatus = pytest.ExitCode.OK  # every trial was resumed from the ledger
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.ledger is not None:
+            self.ledger.close()
+            self.ledger = None
+        self.stop.remove()

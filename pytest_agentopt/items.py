@@ -1,0 +1,391 @@
+"""Where agent items live (each xdist worker, or the single process): expansion, ordering, running, recording.
+
+* Expansion: every test that uses ``agent_config`` / ``agent_trial`` or carries ``@pytest.mark.agent_task``
+  gets one item per arm x trial (a parametrization with ids such as ``gpu_race-control-3``).
+* Ordering: after every other plugin (pytest-randomly included) and after ``-k``/``-m`` deselection, the agent
+  items are put in the planned order (``plan.py``) behind the other tests, finished trials of a resumed run are
+  deselected, and each item learns its planned sequence number.
+* Running: an agent item is skipped once the stop flag is up; its call phase is classified (success, failure,
+  error, infra error) and the trial record travels on the report to the controller.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import time
+from collections.abc import Callable, Generator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from .configs import AgentConfig
+from .context import RunContext
+from .outcomes import Classified, InfraMatcher, classify
+from .plan import TrialSlot, build_plan, trial_seed
+from .recorder import TrialRecorder
+from .records import LEDGER_SCHEMA, TrialRecord
+from .stop import StopSignal
+
+SLOT_ARG = "_agentopt_slot"
+AGENT_FIXTURES = frozenset({"agent_config", "agent_trial"})
+REPORT_ATTR = "agentopt"
+USAGE_ERROR_KEY = "agentopt_usage_error"
+
+SEQ_KEY = pytest.StashKey[int]()
+TASK_KEY = pytest.StashKey[str]()
+RECORDER_KEY = pytest.StashKey[TrialRecorder]()
+ATTEMPTS_KEY = pytest.StashKey[int]()
+MAX_BACKOFF_S = 60.0
+
+
+def slot_of(item: pytest.Item) -> TrialSlot | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    slot = callspec.params.get(SLOT_ARG)
+    return slot if isinstance(slot, TrialSlot) else None
+
+
+def task_id_of(item: pytest.Item, slot: TrialSlot) -> str:
+    """The item's node id without the arm x trial part: the task's identity across arms, trials and runs."""
+    nodeid = item.nodeid
+    for suffix, replacement in ((f"-{slot.id}]", "]"), (f"[{slot.id}]", "")):
+        if nodeid.endswith(suffix):
+            return nodeid[: -len(suffix)] + replacement
+    raise pytest.UsageError(
+        f"{nodeid}: cannot find the trial id {slot.id!r} in the test id; another plugin rewrote the ids"
+    )
+
+
+def task_marker_fields(item: pytest.Item) -> dict[str, Any]:
+    marker = item.get_closest_marker("agent_task")
+    kwargs = dict(marker.kwargs) if marker is not None else {}
+    code = kwargs.get("code")
+    category = kwargs.get("category")
+    optimal = kwargs.get("optimal_steps")
+    return {
+        "task_code": str(code) if code is not None else None,
+        "category": str(category) if category is not None else None,
+        "optimal_steps": int(optimal) if isinstance(optimal, int | float) and not isinstance(optimal, bool) else None,
+        "impossible": bool(kwargs.get("impossible", False)),
+    }
+
+
+class ItemsPlugin:
+    def __init__(self, context: RunContext, stop: StopSignal, worker: str) -> None:
+        self.context = context
+        self.stop = stop
+        self.worker = worker
+        self.infra = InfraMatcher(context.infra_exceptions)
+        self.plan_size = 0
+        self._otel: bool | None = None
+
+    # -- expansion and order ----------------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        uses_fixture = bool(AGENT_FIXTURES.intersection(metafunc.fixturenames))
+        if not uses_fixture and metafunc.definition.get_closest_marker("agent_task") is None:
+            return
+        if SLOT_ARG not in metafunc.fixturenames:
+            # A direct parametrization needs the name in the closure; the test function never receives it.
+            metafunc.fixturenames.append(SLOT_ARG)
+        values = [TrialSlot(arm, trial) for trial in range(self.context.trials) for arm in self.context.arms]
+        metafunc.parametrize(SLOT_ARG, values, ids=[value.id for value in values])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        plain: list[pytest.Item] = []
+        by_key: dict[tuple[str, str, int], pytest.Item] = {}
+        for item in items:
+            slot = slot_of(item)
+            if slot is None:
+                plain.append(item)
+                continue
+            task_id = task_id_of(item, slot)
+            item.stash[TASK_KEY] = task_id
+            by_key[(task_id, slot.arm, slot.trial)] = item
+        if not by_key:
+            return
+        full_plan = build_plan({key[0] for key in by_key}, self.context.arms, self.context.trials, self.context.seed)
+        # -k / -m may have removed some trials of a task: plan what is left, in the same relative order.
+        planned = [entry for entry in full_plan if entry.key in by_key]
+        self.plan_size = len(planned)
+        seq_by_key = {entry.key: seq for seq, entry in enumerate(planned)}
+        try:
+            finished = self._check_resumed(seq_by_key)
+        except pytest.UsageError as exc:
+            workeroutput = getattr(config, "workeroutput", None)
+            if workeroutput is None:
+                raise
+            # A worker cannot end the session cleanly: run nothing and let the controller report it (exit 4).
+            workeroutput[USAGE_ERROR_KEY] = str(exc)
+            config.hook.pytest_deselected(items=list(by_key.values()))
+            items[:] = plain
+            return
+        ordered: list[pytest.Item] = []
+        deselected: list[pytest.Item] = []
+        for entry in planned:
+            item = by_key[entry.key]
+            item.stash[SEQ_KEY] = seq_by_key[entry.key]
+            (deselected if entry.key in finished else ordered).append(item)
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+        items[:] = plain + ordered
+
+    def _check_resumed(self, seq_by_key: dict[tuple[str, str, int], int]) -> set[tuple[str, str, int]]:
+        finished: set[tuple[str, str, int]] = set()
+        for entry in self.context.resumed:
+            key = (entry["task_id"], entry["arm"], entry["trial"])
+            if seq_by_key.get(key) != entry["seq"]:
+                raise pytest.UsageError(
+                    f"cannot resume run {self.context.run_id}: its trial {key[0]} ({key[1]}, trial {key[2]}) "
+                    f"was planned at position {entry['seq']}, but the suite collected now plans it at "
+                    f"{seq_by_key.get(key, 'no position (not collected)')}; resume with the same tests and "
+                    "the same -k/-m selection as the interrupted run"
+                )
+            finished.add(key)
+        return finished
+
+    # -- the fixtures' objects ------------------------------------------------------------------------------
+
+    def recorder_for(self, item: pytest.Item) -> TrialRecorder:
+        recorder = item.stash.get(RECORDER_KEY, None)
+        if recorder is None:
+            slot = slot_of(item)
+            assert slot is not None
+            task_id = item.stash[TASK_KEY]
+            recorder = TrialRecorder(
+                arm=slot.arm,
+                index=slot.trial,
+                seed=trial_seed(self.context.seed, task_id, slot.trial),
+                task_id=task_id,
+                task_code=task_marker_fields(item)["task_code"],
+                seq=item.stash[SEQ_KEY],
+                config=self.context.config_for(slot.arm),
+            )
+            item.stash[RECORDER_KEY] = recorder
+        return recorder
+
+    def config_for(self, item: pytest.Item) -> AgentConfig:
+        slot = slot_of(item)
+        assert slot is not None
+        return self.context.config_for(slot.arm)
+
+    # -- running --------------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+        """Retry the task when it hits an infrastructure error (the fixtures are kept; usage adds up)."""
+        original = pyfuncitem.obj
+        if slot_of(pyfuncitem) is None or self.context.infra_retries == 0 or inspect.iscoroutinefunction(original):
+            return (yield)
+        pyfuncitem.obj = self._retrying(pyfuncitem, original)
+        try:
+            return (yield)
+        finally:
+            pyfuncitem.obj = original
+
+    def _retrying(self, item: pytest.Item, function: Callable[..., object]) -> Callable[..., object]:
+        retries, backoff, infra = self.context.infra_retries, self.context.infra_backoff, self.infra
+
+        @functools.wraps(function)
+        def retrying(*args: object, **kwargs: object) -> object:
+            attempt = 1
+            while True:
+                item.stash[ATTEMPTS_KEY] = attempt
+                try:
+                    return function(*args, **kwargs)
+                except Exception as exc:
+                    if attempt > retries or not infra.matches(exc):
+                        raise
+                time.sleep(min(backoff * 2 ** (attempt - 1), MAX_BACKOFF_S))
+                attempt += 1
+
+        return retrying
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        """Capture token usage from OpenTelemetry GenAI spans when the task records none by hand."""
+        if slot_of(item) is None or not self._capturing():
+            return (yield)
+        from .otel_capture import UsageCapture
+
+        with UsageCapture() as capture:
+            try:
+                return (yield)
+            finally:
+                self.recorder_for(item).adopt_captured_usage(capture.usage_by_model())
+
+    def _capturing(self) -> bool:
+        if self._otel is None:
+            from .otel_capture import otel_available
+
+            self._otel = otel_available()
+            if self._otel:
+                _instrument_pydantic_ai()
+        return self._otel
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        if slot_of(item) is None:
+            return
+        reason = self.stop.reason()
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        slot = slot_of(item)
+        if slot is None or SEQ_KEY not in item.stash:
+            return report
+        if call.when == "setup" and report.failed:
+            self._attach(item, slot, report, call, Classified("setup_error", _exc_type(call), _exc_text(call)))
+        elif call.when == "setup" and report.skipped:
+            self._attach_skip(item, slot, report)
+        elif call.when == "call":
+            exc = call.excinfo.value if call.excinfo is not None else None
+            if isinstance(exc, pytest.skip.Exception):
+                self._attach_skip(item, slot, report)
+                return report
+            classified = classify(exc, self.infra)
+            details = str(report.longrepr) if report.failed and report.longrepr is not None else None
+            if report.failed:
+                # The trial's failure is data: the pytest session must not fail because the agent did.
+                report.outcome = "passed"
+                report.longrepr = None
+            self._attach(item, slot, report, call, classified, details=details)
+        return report
+
+    def _attach(
+        self,
+        item: pytest.Item,
+        slot: TrialSlot,
+        report: pytest.TestReport,
+        call: pytest.CallInfo[None],
+        classified: Classified,
+        *,
+        details: str | None = None,
+    ) -> None:
+        record = self.build_record(item, slot, call, classified)
+        setattr(
+            report,
+            REPORT_ATTR,
+            {"record": record, "plan_size": self.plan_size, "details": details},
+        )
+        report.user_properties.extend(_junit_properties(record))
+
+    def _attach_skip(self, item: pytest.Item, slot: TrialSlot, report: pytest.TestReport) -> None:
+        """A skipped agent item still moves the planned prefix on (it has no record)."""
+        setattr(
+            report,
+            REPORT_ATTR,
+            {
+                "record": None,
+                "plan_size": self.plan_size,
+                "skipped": {
+                    "seq": item.stash[SEQ_KEY],
+                    "task_id": item.stash[TASK_KEY],
+                    "arm": slot.arm,
+                    "trial": slot.trial,
+                },
+            },
+        )
+
+    def build_record(
+        self, item: pytest.Item, slot: TrialSlot, call: pytest.CallInfo[None], classified: Classified
+    ) -> TrialRecord:
+        recorder = self.recorder_for(item)
+        config = recorder.config
+        usage_by_model = recorder.usage_by_model
+        usage = recorder.usage
+        cost_usd: float | None = None
+        price_source: str | None = None
+        if usage_by_model:
+            from .pricing import estimate_costs
+
+            estimate = estimate_costs(usage_by_model, overrides=config.prices, provider_id=config.provider)
+            cost_usd, price_source = estimate.usd, estimate.source
+        metrics = recorder.metrics
+        steps = metrics.pop("steps", None)
+        tool_calls = metrics.pop("tool_calls", None)
+        models = sorted(usage_by_model)
+        return {
+            "schema": LEDGER_SCHEMA,
+            "run_id": self.context.run_id,
+            "experiment_id": config.experiment_id,
+            "arm": slot.arm,
+            "config_hash": self.context.hashes[slot.arm],
+            "task_id": recorder.task_id,
+            **task_marker_fields(item),  # type: ignore[typeddict-item]
+            "trial": slot.trial,
+            "seq": recorder.seq,
+            "seed": recorder.seed,
+            "outcome": classified.outcome,
+            "error_type": classified.error_type,
+            "message": classified.message,
+            "tokens": usage.counts() if usage is not None else None,
+            "model": models[0] if len(models) == 1 else (",".join(models) if models else config.model_id),
+            "cost_usd": cost_usd,
+            "price_source": price_source,
+            "latency_s": round(call.duration, 6),
+            "steps": _as_int(steps),
+            "tool_calls": _as_int(tool_calls),
+            "metrics": metrics,
+            "attempts": item.stash.get(ATTEMPTS_KEY, 1),
+            "worker": self.worker,
+            "started_at": _iso(call.start),
+            "finished_at": _iso(call.stop),
+            "after_decision": False,
+        }
+
+
+def _instrument_pydantic_ai() -> None:
+    """Turn on pydantic-ai's OpenTelemetry spans when the suite uses it and has not configured them itself."""
+    module = sys.modules.get("pydantic_ai")
+    agent = getattr(module, "Agent", None)
+    if agent is not None and getattr(agent, "_instrument_default", None) is False:
+        agent.instrument_all(True)
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _exc_type(call: pytest.CallInfo[None]) -> str | None:
+    return type(call.excinfo.value).__name__ if call.excinfo is not None else None
+
+
+def _exc_text(call: pytest.CallInfo[None]) -> str | None:
+    if call.excinfo is None:
+        return None
+    return str(call.excinfo.value).strip()[:500] or None
+
+
+def _junit_properties(record: TrialRecord) -> list[tuple[str, object]]:
+    """Flat per-trial figures for JUnit XML (``--junitxml``); they reach the controller under xdist too."""
+    tokens = record["tokens"]
+    return [
+        ("agentopt.arm", record["arm"]),
+        ("agentopt.trial", record["trial"]),
+        ("agentopt.outcome", record["outcome"]),
+        ("agentopt.success", record["outcome"] == "success"),
+        ("agentopt.tokens_input", tokens["input"] if tokens else None),
+        ("agentopt.tokens_output", tokens["output"] if tokens else None),
+        ("agentopt.cost_usd", record["cost_usd"]),
+        ("agentopt.latency_s", record["latency_s"]),
+    ]

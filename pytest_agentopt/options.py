@@ -1,0 +1,324 @@
+"""Command-line options and ini keys, and their validation into :class:`RunOptions`.
+
+Every option has an ini key of the same name with ``-`` turned into ``_`` (``--agent-trials`` ->
+``agent_trials``) under ``[tool.pytest.ini_options]``; the command line wins. Paths in the ini file are relative
+to the ini file's folder, paths on the command line to the current directory. This module imports nothing heavy:
+it runs in every pytest process, active or not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import AgentoptUsageError
+from .outcomes import DEFAULT_INFRA_EXCEPTIONS
+
+DEFAULT_TRIALS = 10
+DIRECTIONS = ("both", "better", "worse")
+DEFAULT_ALPHA = 0.05
+DEFAULT_BETA = 0.10
+DEFAULT_EFFECT = 0.15
+DEFAULT_DIR = ".agentopt"
+DEFAULT_INFRA_RETRIES = 2
+DEFAULT_INFRA_MAX_SHARE = 0.2
+DEFAULT_INFRA_BACKOFF = 1.0
+MAX_INFRA_BACKOFF = 30.0
+
+
+@dataclass(frozen=True)
+class _Spec:
+    flag: str
+    help: str
+    kind: str = "string"  # string | int | float | bool | list | path
+    metavar: str | None = None
+
+    @property
+    def ini(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    @property
+    def dest(self) -> str:
+        return "agentopt_" + self.ini.removeprefix("agent_")
+
+
+SPECS: tuple[_Spec, ...] = (
+    _Spec(
+        "--agent-config",
+        "experiment config of the test arm (JSON); activates pytest-agentopt",
+        "path",
+        "PATH",
+    ),
+    _Spec(
+        "--agent-control",
+        "config of the control arm: a path or an experiment id; default the test config's parent; "
+        "'none' for single-config mode",
+        "string",
+        "PATH|ID|none",
+    ),
+    _Spec(
+        "--agent-trials",
+        f"trials per task per arm (the cap under --sprt); default {DEFAULT_TRIALS}",
+        "int",
+        "N",
+    ),
+    _Spec("--agent-seed", "run seed (default: random, recorded in the manifest)", "int", "N"),
+    _Spec("--agent-dir", f"where runs are stored; default {DEFAULT_DIR}/", "path", "DIR"),
+    _Spec("--agent-json", "write the machine-readable run summary to PATH", "path", "PATH"),
+    _Spec("--agent-md", "write a GitHub-flavoured Markdown summary to PATH", "path", "PATH"),
+    _Spec("--agent-html", "write a self-contained HTML report to PATH", "path", "PATH"),
+    _Spec("--agent-csv", "write one CSV row per trial to PATH", "path", "PATH"),
+    _Spec(
+        "--agent-set",
+        "override one field of the test config for this run: KEY=VALUE, dotted KEY, JSON VALUE; repeatable",
+        "list",
+        "KEY=VALUE",
+    ),
+    _Spec("--sprt", "stop as soon as the sequential probability ratio test decides", "bool"),
+    _Spec("--agent-alpha", f"type I error of each sequential claim; default {DEFAULT_ALPHA}", "float", "A"),
+    _Spec("--agent-beta", f"type II error at the effect size; default {DEFAULT_BETA}", "float", "B"),
+    _Spec(
+        "--agent-effect",
+        f"smallest success-rate difference worth detecting; default {DEFAULT_EFFECT}",
+        "float",
+        "D",
+    ),
+    _Spec(
+        "--agent-target",
+        "single-config mode: test H0 p <= P - effect against H1 p >= P (needs --sprt)",
+        "float",
+        "P",
+    ),
+    _Spec(
+        "--agent-direction",
+        "question of the paired sequential test: both (better, worse or no difference; default), better "
+        "(better or not), worse (worse or not: the CI gate's question, fastest when nothing changed)",
+        "string",
+        "both|better|worse",
+    ),
+    _Spec("--agent-fail-inconclusive", "exit 1 when the verdict is inconclusive", "bool"),
+    _Spec("--agent-resume", "continue an interrupted run (a run id or a run directory)", "string", "RUN"),
+    _Spec("--agent-budget", "stop starting trials once the estimated spend would exceed USD", "float", "USD"),
+    _Spec(
+        "--agent-infra-retries",
+        f"retries of a trial that hit an infrastructure error; default {DEFAULT_INFRA_RETRIES}",
+        "int",
+        "N",
+    ),
+    _Spec(
+        "--agent-infra-backoff",
+        "seconds before the first retry of an infrastructure error, doubling each time; "
+        f"default {DEFAULT_INFRA_BACKOFF}",
+        "float",
+        "S",
+    ),
+    _Spec(
+        "--agent-infra-max-share",
+        f"fail the run when more than this share of trials are infra errors; default {DEFAULT_INFRA_MAX_SHARE}",
+        "float",
+        "S",
+    ),
+    _Spec(
+        "--agent-infra-exceptions",
+        "exception names counted as infrastructure errors (replaces the defaults), e.g. openai.RateLimitError",
+        "list",
+        "NAME",
+    ),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("agentopt", "pytest-agentopt: sequential A/B testing of LLM agents")
+    for spec in SPECS:
+        if spec.kind == "bool":
+            group.addoption(spec.flag, action="store_true", default=None, dest=spec.dest, help=spec.help)
+            parser.addini(spec.ini, spec.help, type="bool", default=False)
+        elif spec.kind == "list":
+            group.addoption(
+                spec.flag, action="append", default=None, dest=spec.dest, metavar=spec.metavar, help=spec.help
+            )
+            parser.addini(spec.ini, spec.help, type="linelist", default=[])
+        else:
+            group.addoption(spec.flag, default=None, dest=spec.dest, metavar=spec.metavar, help=spec.help)
+            if spec.flag != "--agent-resume":
+                parser.addini(spec.ini, spec.help, type="string", default="")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    config_path: Path | None = None
+    control: str | None = None
+    trials: int = DEFAULT_TRIALS
+    trials_given: bool = False
+    seed: int | None = None
+    agent_dir: Path = Path(DEFAULT_DIR)
+    json_path: Path | None = None
+    md_path: Path | None = None
+    html_path: Path | None = None
+    csv_path: Path | None = None
+    overrides: tuple[str, ...] = ()
+    sprt: bool = False
+    alpha: float = DEFAULT_ALPHA
+    beta: float = DEFAULT_BETA
+    effect: float = DEFAULT_EFFECT
+    target: float | None = None
+    direction: str = "both"
+    fail_inconclusive: bool = False
+    resume: str | None = None
+    budget_usd: float | None = None
+    infra_retries: int = DEFAULT_INFRA_RETRIES
+    infra_backoff: float = DEFAULT_INFRA_BACKOFF
+    infra_max_share: float = DEFAULT_INFRA_MAX_SHARE
+    infra_exceptions: tuple[str, ...] = DEFAULT_INFRA_EXCEPTIONS
+    explicit: frozenset[str] = frozenset()
+    """Options given on the command line or in the ini file (a resumed run refuses conflicting ones)."""
+
+    @property
+    def active(self) -> bool:
+        return self.config_path is not None or self.resume is not None
+
+    @property
+    def single_config(self) -> bool:
+        return self.control is not None and self.control.lower() == "none"
+
+
+def _raw_value(config: pytest.Config, spec: _Spec) -> tuple[Any, Path | None]:
+    """The option's value and the folder its relative paths are relative to (None: the invocation dir)."""
+    cli = config.getoption(spec.dest)
+    if cli not in (None, []):
+        return cli, None
+    if spec.flag == "--agent-resume":
+        return None, None
+    ini = config.getini(spec.ini)
+    base = config.inipath.parent if config.inipath is not None else config.rootpath
+    if spec.kind == "bool":
+        return (True, base) if ini else (None, base)
+    if ini in ("", [], None):
+        return None, base
+    return ini, base
+
+
+def read_options(config: pytest.Config) -> RunOptions:
+    """Read and validate every option; raise :class:`AgentoptUsageError` naming the option on bad input."""
+    values: dict[str, Any] = {}
+    explicit: set[str] = set()
+    invocation_dir = config.invocation_params.dir
+    for spec in SPECS:
+        raw, base = _raw_value(config, spec)
+        if raw is None:
+            continue
+        explicit.add(spec.flag)
+        values[spec.flag] = _convert(spec, raw, base if base is not None else invocation_dir)
+    return _build(values, frozenset(explicit))
+
+
+def _convert(spec: _Spec, raw: Any, base: Path) -> Any:
+    if spec.kind == "bool":
+        return bool(raw)
+    if spec.kind == "list":
+        items = [raw] if isinstance(raw, str) else list(raw)
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    text = str(raw).strip()
+    if spec.kind == "path":
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else base / path
+    if spec.kind == "int":
+        return _parse(spec, text, int, "an integer")
+    if spec.kind == "float":
+        value = _parse(spec, text, float, "a number")
+        if not math.isfinite(value):
+            raise AgentoptUsageError(f"{spec.flag}={text}: must be a finite number")
+        return value
+    return text
+
+
+def _parse(spec: _Spec, text: str, kind: Callable[[str], Any], what: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise AgentoptUsageError(f"{spec.flag}={text}: must be {what}") from None
+
+
+def _build(values: dict[str, Any], explicit: frozenset[str]) -> RunOptions:
+    options = RunOptions(
+        config_path=values.get("--agent-config"),
+        control=values.get("--agent-control"),
+        trials=values.get("--agent-trials", DEFAULT_TRIALS),
+        trials_given="--agent-trials" in values,
+        seed=values.get("--agent-seed"),
+        agent_dir=values.get("--agent-dir", Path(DEFAULT_DIR)),
+        json_path=values.get("--agent-json"),
+        md_path=values.get("--agent-md"),
+        html_path=values.get("--agent-html"),
+        csv_path=values.get("--agent-csv"),
+        overrides=values.get("--agent-set", ()),
+        sprt=values.get("--sprt", False),
+        alpha=values.get("--agent-alpha", DEFAULT_ALPHA),
+        beta=values.get("--agent-beta", DEFAULT_BETA),
+        effect=values.get("--agent-effect", DEFAULT_EFFECT),
+        target=values.get("--agent-target"),
+        direction=values.get("--agent-direction", "both"),
+        fail_inconclusive=values.get("--agent-fail-inconclusive", False),
+        resume=values.get("--agent-resume"),
+        budget_usd=values.get("--agent-budget"),
+        infra_retries=values.get("--agent-infra-retries", DEFAULT_INFRA_RETRIES),
+        infra_backoff=values.get("--agent-infra-backoff", DEFAULT_INFRA_BACKOFF),
+        infra_max_share=values.get("--agent-infra-max-share", DEFAULT_INFRA_MAX_SHARE),
+        infra_exceptions=values.get("--agent-infra-exceptions", DEFAULT_INFRA_EXCEPTIONS),
+        explicit=explicit,
+    )
+    if options.active:
+        validate(options)
+    return options
+
+
+def validate(options: RunOptions) -> None:
+    """Contradictory or out-of-range values are usage errors that say what would be valid."""
+    if options.trials < 1:
+        raise AgentoptUsageError(f"--agent-trials={options.trials}: must be at least 1")
+    if options.seed is not None and options.seed < 0:
+        raise AgentoptUsageError(f"--agent-seed={options.seed}: must be a non-negative integer")
+    for flag, value in (("--agent-alpha", options.alpha), ("--agent-beta", options.beta)):
+        if not 0 < value < 0.5:
+            raise AgentoptUsageError(f"{flag}={value}: must be between 0 and 0.5 (exclusive), e.g. 0.05")
+    if not 0 < options.effect < 1:
+        raise AgentoptUsageError(f"--agent-effect={options.effect}: must be between 0 and 1 (exclusive), e.g. 0.15")
+    if options.direction not in DIRECTIONS:
+        raise AgentoptUsageError(f"--agent-direction={options.direction}: must be one of {', '.join(DIRECTIONS)}")
+    if options.direction != "both" and not options.sprt:
+        raise AgentoptUsageError(f"--agent-direction={options.direction} needs --sprt (it chooses the sequential test)")
+    if options.target is not None:
+        if not 0 < options.target <= 1:
+            raise AgentoptUsageError(f"--agent-target={options.target}: must be a success rate in (0, 1]")
+        if options.target - options.effect <= 0:
+            raise AgentoptUsageError(
+                f"--agent-target={options.target} with --agent-effect={options.effect}: the null rate "
+                f"target - effect = {options.target - options.effect:.3g} must be above 0; "
+                "lower --agent-effect or raise the target"
+            )
+        if not options.sprt:
+            raise AgentoptUsageError("--agent-target needs --sprt (it sets the sequential test's target rate)")
+        if options.control is not None and not options.single_config:
+            raise AgentoptUsageError(
+                f"--agent-target compares one config with a target rate: it cannot be combined with "
+                f"--agent-control={options.control}; use --agent-control=none or drop --agent-target"
+            )
+    if options.budget_usd is not None and options.budget_usd <= 0:
+        raise AgentoptUsageError(f"--agent-budget={options.budget_usd}: must be a positive number of US dollars")
+    if options.infra_retries < 0:
+        raise AgentoptUsageError(f"--agent-infra-retries={options.infra_retries}: must be 0 or more")
+    if not 0 <= options.infra_backoff <= MAX_INFRA_BACKOFF:
+        raise AgentoptUsageError(
+            f"--agent-infra-backoff={options.infra_backoff}: must be between 0 and {MAX_INFRA_BACKOFF:g} seconds"
+        )
+    if not 0 <= options.infra_max_share <= 1:
+        raise AgentoptUsageError(f"--agent-infra-max-share={options.infra_max_share}: must be a share between 0 and 1")
+    if options.resume is not None and options.overrides and "--agent-set" in options.explicit:
+        raise AgentoptUsageError(
+            "--agent-set cannot be combined with --agent-resume: a resumed run keeps the configs it started with"
+        )

@@ -1,0 +1,167 @@
+"""Estimated cost of token usage: config price overrides first, then the ``genai-prices`` data.
+
+``genai-prices`` ships its price table inside the package and works offline. Its ``calc_price`` takes
+``input_tokens`` as the total input, cache reads and writes included, the same convention as
+:class:`~pytest_agentopt.usage.TokenUsage`. Reasoning tokens are passed as ``output_reasoning_tokens``, which
+genai-prices treats as a part of ``output_tokens`` (priced at the output rate unless the model has its own
+reasoning rate), so they are never counted twice.
+
+The figures are estimates (list prices, no discounts, no per-request or per-search fees): report them as
+"estimated cost". A cost nothing could price is ``None`` with the reason in ``source``, never a zero.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pytest_agentopt.usage import TokenUsage
+
+if TYPE_CHECKING:
+    from pytest_agentopt.configs import ModelPrices
+
+__all__ = [
+    "CONFIG_PRICES",
+    "NO_USAGE",
+    "UNKNOWN_MODEL",
+    "CostEstimate",
+    "estimate_cost",
+    "estimate_costs",
+]
+
+CONFIG_PRICES = "config prices"
+UNKNOWN_MODEL = "unknown model"
+NO_USAGE = "no usage"
+_PER_MILLION = 1_000_000
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """An estimated cost in US dollars and where the prices came from.
+
+    ``usd`` is ``None`` when no price source knew the model (``source == "unknown model"``) or when there was
+    no usage to price; ``detail`` then says why, in the words of the price source where it has them.
+    """
+
+    usd: float | None
+    source: str
+    detail: str | None = None
+
+
+def _cost_from_prices(usage: TokenUsage, prices: ModelPrices) -> float:
+    """Dollars for ``usage`` at config prices (USD per million tokens); cache rates default to ``input``."""
+    cache_read_rate = prices.input if prices.cache_read is None else prices.cache_read
+    cache_write_rate = prices.input if prices.cache_write is None else prices.cache_write
+    uncached_input = usage.input_tokens - usage.cache_read_tokens - usage.cache_write_tokens
+    return (
+        uncached_input * prices.input
+        + usage.cache_read_tokens * cache_read_rate
+        + usage.cache_write_tokens * cache_write_rate
+        + usage.output_tokens * prices.output
+    ) / _PER_MILLION
+
+
+@functools.cache
+def _genai_prices_source() -> str:
+    import genai_prices
+
+    return f"genai-prices {genai_prices.__version__}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _genai_price(
+    model: str, provider_id: str | None, counts: tuple[int, int, int, int, int]
+) -> tuple[float | None, str | None]:
+    """``(usd, None)`` from genai-prices, or ``(None, why)`` when it cannot price the model.
+
+    Imported lazily: ``import genai_prices`` takes about 0.3 s and the plugin module is imported in every
+    process, most of which never price anything.
+    """
+    from genai_prices import Usage, calc_price
+
+    input_tokens, output_tokens, cache_read, cache_write, reasoning = counts
+    usage = Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+        output_reasoning_tokens=reasoning,
+    )
+    try:
+        if provider_id is None:
+            calculation = calc_price(usage, model)
+        else:
+            calculation = calc_price(usage, model, provider_id=provider_id)
+    except LookupError as error:
+        return None, str(error)
+    return float(calculation.total_price), None
+
+
+def estimate_cost(
+    usage: TokenUsage,
+    model: str | None,
+    *,
+    overrides: Mapping[str, ModelPrices] | None = None,
+    provider_id: str | None = None,
+) -> CostEstimate:
+    """The estimated cost of ``usage`` on ``model``.
+
+    ``overrides`` (a config's ``prices``, keyed by model id) win over genai-prices. ``provider_id`` selects
+    the genai-prices provider (``"openai"``, ``"anthropic"``, ...); it is needed when the model id alone is
+    ambiguous or the client talked to a base URL genai-prices cannot recognise. Never raises for an unknown
+    model: the estimate is then ``usd=None`` with ``source="unknown model"``.
+    """
+    if not model:
+        return CostEstimate(None, UNKNOWN_MODEL, "no model was named")
+    if overrides is not None and model in overrides:
+        return CostEstimate(_cost_from_prices(usage, overrides[model]), CONFIG_PRICES)
+    counts = (
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+        usage.reasoning_tokens,
+    )
+    usd, why_not = _genai_price(model, provider_id, counts)
+    if usd is None:
+        return CostEstimate(None, UNKNOWN_MODEL, f"{_genai_prices_source()}: {why_not}")
+    return CostEstimate(usd, _genai_prices_source())
+
+
+def estimate_costs(
+    usage_by_model: Mapping[str, TokenUsage],
+    *,
+    overrides: Mapping[str, ModelPrices] | None = None,
+    provider_id: str | None = None,
+) -> CostEstimate:
+    """The summed estimate over several models (a trial that called a cheap and an expensive model, say).
+
+    Models with no tokens are skipped. The sum is ``None`` as soon as one model that did use tokens cannot
+    be priced (a partial sum would understate the cost); the source lists the distinct sources used. An empty
+    mapping has ``usd=None`` and source ``"no usage"``: usage that was not captured is unknown, not free. The
+    key ``""`` stands for "model not named" and is never priced.
+    """
+    if not usage_by_model:
+        return CostEstimate(None, NO_USAGE, "no usage was recorded")
+    total = 0.0
+    sources: list[str] = []
+    unpriced: list[str] = []
+    for model in sorted(usage_by_model):
+        usage = usage_by_model[model]
+        if usage.is_zero:
+            continue
+        estimate = estimate_cost(usage, model or None, overrides=overrides, provider_id=provider_id)
+        if estimate.source not in sources:
+            sources.append(estimate.source)
+        if estimate.usd is None:
+            unpriced.append(model or "(model not named)")
+        else:
+            total += estimate.usd
+    if not sources:
+        return CostEstimate(0.0, "no tokens")
+    source = ", ".join(sources)
+    if unpriced:
+        return CostEstimate(None, source, f"no price for: {', '.join(unpriced)}")
+    return CostEstimate(total, source)

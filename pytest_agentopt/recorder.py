@@ -1,0 +1,115 @@
+"""The ``agent_trial`` fixture's object: what a task knows about its trial and what it records."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .configs import AgentConfig
+from .plan import Arm
+from .usage import TokenUsage, normalize_usage, usage_from_keywords
+
+MetricValue = int | float | bool | str | None
+
+
+class TrialRecorder:
+    """One trial of one task under one arm.
+
+    ``seed`` is the same for the control and the test trial of a pair, so both see the same randomness.
+    Usage recorded by hand wins over usage captured automatically (OpenTelemetry), so nothing counts twice.
+    """
+
+    def __init__(
+        self,
+        *,
+        arm: Arm,
+        index: int,
+        seed: int,
+        task_id: str,
+        task_code: str | None,
+        seq: int,
+        config: AgentConfig,
+    ) -> None:
+        self.arm: Arm = arm
+        self.index = index
+        self.seed = seed
+        self.task_id = task_id
+        self.task_code = task_code
+        self.seq = seq
+        self.config = config
+        self._usage_by_model: dict[str, TokenUsage] = {}
+        self._metrics: dict[str, MetricValue] = {}
+
+    def __repr__(self) -> str:
+        return f"<TrialRecorder {self.task_id} arm={self.arm} trial={self.index} seed={self.seed}>"
+
+    def record_usage(self, usage: object = None, /, **keywords: Any) -> None:
+        """Add the tokens of one or more model calls.
+
+        Either an object (an OpenAI or Anthropic usage object or response, a pydantic-ai ``RunUsage``, a LangChain
+        ``usage_metadata`` dict, a :class:`TokenUsage`, ...), optionally with ``model=``, or keywords:
+        ``model``, ``input_tokens`` (total, cached included), ``output_tokens`` (total, reasoning included),
+        ``cache_read_tokens``, ``cache_write_tokens``, ``reasoning_tokens``. Calls add up.
+        """
+        if usage is None and not keywords:
+            raise TypeError(
+                "record_usage() needs a usage object or keywords such as input_tokens=..., output_tokens=...; "
+                "a trial that records nothing keeps its usage unknown"
+            )
+        if usage is not None:
+            unknown = set(keywords) - {"model"}
+            if unknown:
+                raise TypeError(f"record_usage() takes a usage object or keywords, not both (got {sorted(unknown)})")
+            normalised = normalize_usage(usage, model=keywords.get("model"))
+        else:
+            normalised = usage_from_keywords(**keywords)
+        model = normalised.model or self.config.model_id
+        current = self._usage_by_model.get(model)
+        added = TokenUsage(
+            input_tokens=normalised.input_tokens,
+            output_tokens=normalised.output_tokens,
+            cache_read_tokens=normalised.cache_read_tokens,
+            cache_write_tokens=normalised.cache_write_tokens,
+            reasoning_tokens=normalised.reasoning_tokens,
+            model=model,
+        )
+        self._usage_by_model[model] = added if current is None else current + added
+
+    def record(self, **metrics: MetricValue) -> None:
+        """Record trajectory metrics: ``steps``, ``tool_calls``, ``claimed_done``, or any number, flag or label."""
+        for name, value in metrics.items():
+            if not isinstance(value, int | float | bool | str) and value is not None:
+                raise TypeError(
+                    f"record({name}=...): metrics must be numbers, booleans, strings or None, "
+                    f"got {type(value).__name__}"
+                )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"record({name}=...): metrics must be finite, got {value}")
+            if isinstance(value, str) and len(value) > 200:
+                raise ValueError(f"record({name}=...): string metrics are labels, at most 200 characters")
+            self._metrics[name] = value
+
+    @property
+    def usage_by_model(self) -> dict[str, TokenUsage]:
+        return dict(self._usage_by_model)
+
+    @property
+    def usage(self) -> TokenUsage | None:
+        """Total usage over all models, or ``None`` when nothing was recorded (unknown, not zero)."""
+        total: TokenUsage | None = None
+        for usage in self._usage_by_model.values():
+            total = usage if total is None else total + usage
+        return total
+
+    @property
+    def metrics(self) -> dict[str, MetricValue]:
+        return dict(self._metrics)
+
+    def adopt_captured_usage(self, captured: dict[str, TokenUsage]) -> None:
+        """Use automatically captured usage when the task recorded none by hand."""
+        if self._usage_by_model:
+            return
+        for model, usage in captured.items():
+            name = model or self.config.model_id  # spans that name no model used the arm's model
+            current = self._usage_by_model.get(name)
+            self._usage_by_model[name] = usage if current is None else current + usage

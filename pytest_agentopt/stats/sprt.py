@@ -1,0 +1,391 @@
+"""Sequential probability ratio tests: Wald's binomial SPRT and a Fishtest-style trinomial GSPRT for pairs.
+
+Standard library only: used in the per-trial hot path and imported at plugin start-up.
+
+Paired A/B data
+---------------
+One observation per pair: ``D = success_test - success_control`` in {-1, 0, +1}, counted as losses ``L``
+(D = -1), ties ``Z`` (D = 0) and wins ``W`` (D = +1). The hypotheses are about the mean ``mu = E[D] =
+p_test - p_control``; the discordance rate ``P(D != 0)`` is a nuisance parameter. As in Fishtest
+(``official-stockfish/fishtest``, ``server/fishtest/stats/LLRcalc.py``: ``MLE_expected`` and ``LLR_logistic``)
+it is profiled out: the generalized log-likelihood ratio of ``mu1`` against ``mu0`` is
+
+    LLR = N * sum_x phat(x) * log(p1(x) / p0(x))
+
+where ``p0``, ``p1`` are the maximum-likelihood trinomials with mean ``mu0`` and ``mu1`` given the observed
+counts (``phat`` = empirical distribution). Fishtest solves a "secular equation" for a Lagrange multiplier and
+assumes every cell is non-empty: it replaces zero counts by 1e-3 (``regularize``) before computing anything.
+
+Here the constrained MLE is computed exactly, empty cells included, so no pseudo-counts are needed. With mean
+``mu`` fixed, a trinomial is ``(P(L), P(Z), P(W)) = ((d - mu)/2, 1 - d, (d + mu)/2)`` for a discordance
+``d`` in ``[|mu|, 1]``; its log-likelihood ``W log(d + mu) + L log(d - mu) + Z log(1 - d)`` is concave in
+``d``, and its stationarity condition is the quadratic
+``N d^2 - (W (1 + mu) + L (1 - mu)) d + mu (W - L) - Z mu^2 = 0``, which is <= 0 at ``d = |mu|`` and >= 0 at
+``d = 1``: the maximiser is its larger root (clipped to the interval for rounding). When a cell is empty the
+maximum may sit on the boundary (e.g. all ties and mu = 0.15 gives P(W) = 0.15, P(L) = 0), which the
+quadratic also returns. Only observed cells enter the likelihood, and the MLE puts positive mass on every
+observed cell, so the LLR is always finite. With all cells non-empty this is exactly Fishtest's MLE.
+
+Error rates of the paired test
+------------------------------
+Two one-sided GSPRTs run on the same pairs: *improvement* (H0: mu = 0 vs H1: mu = +delta) and *regression*
+(H0: mu = 0 vs H1: mu = -delta), each with Wald's bounds from (alpha, beta). Each directional claim has error
+about <= alpha: when there is no difference, ``better`` is declared with probability <= alpha (Wald's bound,
+approximate here because the nuisance parameter is estimated) and so is ``worse``; so "some difference" is
+declared with probability <= 2 alpha, which is the two-sided reading (a two-sided test at level 2 alpha).
+If the true effect is +delta, ``better`` is missed with probability about <= beta, likewise ``worse`` at
+-delta. The profile log-likelihood is concave in mu, so the two tests can never both favour their H1.
+``better`` can only be declared when the improvement test, run on its own, would have accepted its H1, so its
+probability is at most that of the standalone SPRT (likewise ``worse``); stopping early for the other
+direction only removes chances to err.
+
+Sample size: ``no_difference`` needs *both* tests to accept H0, so under no difference a run lasts until the
+slower of the two has decided. Simulated at control 0.60 vs test 0.75 (alpha 0.05, beta 0.10, delta 0.15):
+about 135 pairs without task spread (85 with spread sigma = 2), against about 90 (57) for the improvement test
+alone, which is the figure DESIGN.md section 6 lists; under +delta about 98-100 (62-63) either way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "DIRECTIONS",
+    "Direction",
+    "PairedSequentialTest",
+    "PairedVerdict",
+    "SequentialSettings",
+    "TargetSequentialTest",
+    "TargetVerdict",
+    "binomial_llr",
+    "constrained_trinomial_mle",
+    "paired_llr",
+    "wald_bounds",
+]
+
+PairedVerdict = Literal["better", "worse", "no_difference", "not_better", "not_worse"]
+Direction = Literal["both", "better", "worse"]
+DIRECTIONS: tuple[Direction, ...] = ("both", "better", "worse")
+TargetVerdict = Literal["meets_target", "below_target"]
+TestState = Literal["running", "accepted_h0", "accepted_h1"]
+
+
+def _check_error_rate(name: str, value: float) -> None:
+    if not 0.0 < value < 0.5:
+        raise ValueError(f"{name} must be in (0, 0.5), got {value!r}")
+
+
+def _check_probability(name: str, value: float) -> None:
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+
+
+def wald_bounds(alpha: float, beta: float) -> tuple[float, float]:
+    """Wald's SPRT bounds on the log-likelihood ratio: ``(log(beta/(1-alpha)), log((1-beta)/alpha))``.
+
+    Continue while ``lower < LLR < upper``; accept H1 at ``LLR >= upper``, H0 at ``LLR <= lower``.
+    """
+    _check_probability("alpha", alpha)
+    _check_probability("beta", beta)
+    if alpha + beta >= 1.0:
+        raise ValueError(f"alpha + beta must be < 1, got {alpha!r} + {beta!r}")
+    return (math.log(beta / (1.0 - alpha)), math.log((1.0 - beta) / alpha))
+
+
+def binomial_llr(successes: int, trials: int, p0: float, p1: float) -> float:
+    """Log-likelihood ratio of Bernoulli(p1) against Bernoulli(p0) for ``successes`` out of ``trials``."""
+    if not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials, got {successes!r} of {trials!r}")
+    _check_probability("p0", p0)
+    _check_probability("p1", p1)
+    return successes * math.log(p1 / p0) + (trials - successes) * math.log((1.0 - p1) / (1.0 - p0))
+
+
+def constrained_trinomial_mle(counts: tuple[float, float, float], mean: float) -> tuple[float, float, float]:
+    """Maximum-likelihood trinomial on {-1, 0, +1} with the given mean, for counts ``(L, Z, W)``.
+
+    Returns ``(P(-1), P(0), P(+1))``. The counts may be any non-negative weights (the MLE depends only on
+    their proportions): with a distribution P as weights, the result is the Q with that mean minimising
+    KL(P || Q). Closed form (the larger root of a quadratic in the discordance, see the
+    module docstring); handles empty cells exactly, never returns NaN. Raises ``ValueError`` for negative
+    counts, all-zero counts (the likelihood is flat: no MLE) or a mean outside (-1, 1).
+    """
+    losses, ties, wins = counts
+    if min(losses, ties, wins) < 0:
+        raise ValueError(f"counts must be >= 0, got {counts!r}")
+    total = losses + ties + wins
+    if total == 0:
+        raise ValueError("counts are all zero: the constrained MLE is undefined")
+    if not -1.0 < mean < 1.0:
+        raise ValueError(f"mean must be in (-1, 1), got {mean!r}")
+    linear = wins * (1.0 + mean) + losses * (1.0 - mean)
+    constant = mean * (wins - losses) - ties * mean * mean
+    discriminant = max(0.0, linear * linear - 4.0 * total * constant)
+    discordance = (linear + math.sqrt(discriminant)) / (2.0 * total)
+    discordance = min(1.0, max(abs(mean), discordance))
+    return ((discordance - mean) / 2.0, 1.0 - discordance, (discordance + mean) / 2.0)
+
+
+def paired_llr(wins: int, losses: int, ties: int, mu0: float, mu1: float) -> float:
+    """Generalized LLR of E[D] = ``mu1`` against E[D] = ``mu0`` (nuisance profiled out); 0.0 with no pairs."""
+    counts = (losses, ties, wins)
+    if min(counts) < 0:
+        raise ValueError(f"counts must be >= 0, got wins={wins!r}, losses={losses!r}, ties={ties!r}")
+    if losses + ties + wins == 0:
+        return 0.0
+    null = constrained_trinomial_mle(counts, mu0)
+    alternative = constrained_trinomial_mle(counts, mu1)
+    # Observed cells always get positive mass from the MLE, so the logs are finite.
+    return sum(
+        count * (math.log(p_alt) - math.log(p_null))
+        for count, p_null, p_alt in zip(counts, null, alternative, strict=True)
+        if count > 0
+    )
+
+
+@dataclass(frozen=True)
+class SequentialSettings:
+    """Error rates and the effect size of interest (an absolute difference in success rate)."""
+
+    alpha: float = 0.05
+    beta: float = 0.10
+    delta: float = 0.15
+
+    def __post_init__(self) -> None:
+        _check_error_rate("alpha", self.alpha)
+        _check_error_rate("beta", self.beta)
+        if not 0.0 < self.delta < 1.0:
+            raise ValueError(f"delta must be in (0, 1), got {self.delta!r}")
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return wald_bounds(self.alpha, self.beta)
+
+
+@dataclass
+class _OneSidedGsprt:
+    """One directional GSPRT of mean 0 against ``alternative``; frozen once it has decided."""
+
+    alternative: float
+    lower: float
+    upper: float
+    llr: float = 0.0
+    state: TestState = "running"
+
+    def update(self, wins: int, losses: int, ties: int) -> None:
+        if self.state != "running":
+            return
+        self.llr = paired_llr(wins, losses, ties, 0.0, self.alternative)
+        if self.llr >= self.upper:
+            self.state = "accepted_h1"
+        elif self.llr <= self.lower:
+            self.state = "accepted_h0"
+
+
+class PairedSequentialTest:
+    """Control vs test on pairs: two one-sided trinomial GSPRTs run together (see the module docstring).
+
+    The first crossing of an upper bound decides ``better`` (improvement test) or ``worse`` (regression test)
+    and is final. A test whose LLR crosses its lower bound has accepted its H0 and freezes: its LLR stays at
+    the value where it decided and it never decides again. When both have accepted H0 the verdict is
+    ``no_difference`` (no difference of ``delta`` or more, either way). Once a verdict is reached, further
+    pairs are ignored. Truncation is the caller's business: it simply stops feeding pairs (the verdict stays
+    ``None``, which the caller reports as inconclusive); nothing is ever forced.
+
+    ``direction`` asks only one question: ``"better"`` runs the improvement test alone (verdicts ``better`` or
+    ``not_better``), ``"worse"`` the regression test alone (``worse`` or ``not_worse``, the CI gate's question).
+    A one-sided run stops as soon as its question is answered; the two-sided default must rule out both
+    directions before it can say ``no_difference``, which takes about 1.5x as many pairs when there is no
+    difference (the later of two negatively correlated stopping times).
+    """
+
+    def __init__(self, settings: SequentialSettings, direction: Direction = "both") -> None:
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+        self.settings = settings
+        self.direction: Direction = direction
+        lower, upper = settings.bounds
+        self._improvement = _OneSidedGsprt(settings.delta, lower, upper)
+        self._regression = _OneSidedGsprt(-settings.delta, lower, upper)
+        self._wins = 0
+        self._losses = 0
+        self._ties = 0
+        self._verdict: PairedVerdict | None = None
+
+    def add_pair(self, control_success: bool, test_success: bool) -> None:
+        """Feed one pair (both arms of one task and trial index). O(1). Ignored once decided."""
+        if self._verdict is not None:
+            return
+        difference = int(test_success) - int(control_success)
+        if difference > 0:
+            self._wins += 1
+        elif difference < 0:
+            self._losses += 1
+        else:
+            self._ties += 1
+        if self.direction != "worse":
+            self._improvement.update(self._wins, self._losses, self._ties)
+        if self.direction != "better":
+            self._regression.update(self._wins, self._losses, self._ties)
+        improvement, regression = self._improvement.state, self._regression.state
+        if self.direction == "better":
+            if improvement != "running":
+                self._verdict = "better" if improvement == "accepted_h1" else "not_better"
+        elif self.direction == "worse":
+            if regression != "running":
+                self._verdict = "worse" if regression == "accepted_h1" else "not_worse"
+        elif improvement == "accepted_h1":
+            self._verdict = "better"
+        elif regression == "accepted_h1":
+            self._verdict = "worse"
+        elif improvement == "accepted_h0" and regression == "accepted_h0":
+            self._verdict = "no_difference"
+
+    @property
+    def verdict(self) -> PairedVerdict | None:
+        """``better``, ``worse``, ``no_difference``, or ``None`` while still running."""
+        return self._verdict
+
+    @property
+    def llr(self) -> dict[str, float | None]:
+        """``{"better": LLR of mu=+delta vs 0, "worse": LLR of mu=-delta vs 0}`` (frozen once decided).
+
+        A test that a one-sided ``direction`` does not run has ``None``.
+        """
+        return {
+            "better": None if self.direction == "worse" else self._improvement.llr,
+            "worse": None if self.direction == "better" else self._regression.llr,
+        }
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self._improvement.lower, self._improvement.upper)
+
+    @property
+    def pairs(self) -> int:
+        return self._wins + self._losses + self._ties
+
+    @property
+    def wins(self) -> int:
+        """Pairs only the test arm solved (D = +1)."""
+        return self._wins
+
+    @property
+    def losses(self) -> int:
+        """Pairs only the control arm solved (D = -1)."""
+        return self._losses
+
+    @property
+    def ties(self) -> int:
+        """Pairs with equal outcomes (D = 0)."""
+        return self._ties
+
+    def snapshot(self) -> dict[str, object]:
+        """Plain, JSON-able state for reports and progress lines."""
+        lower, upper = self.bounds
+        return {
+            "verdict": self._verdict,
+            "pairs": self.pairs,
+            "wins": self._wins,
+            "losses": self._losses,
+            "ties": self._ties,
+            "llr": self.llr,
+            "bounds": [lower, upper],
+            "tests": {"better": self._improvement.state, "worse": self._regression.state},
+            "direction": self.direction,
+            "alpha": self.settings.alpha,
+            "beta": self.settings.beta,
+            "delta": self.settings.delta,
+        }
+
+
+class TargetSequentialTest:
+    """One config against a target success rate ``P``: Wald's binomial SPRT.
+
+    Orientation: H0: p = P - delta ("below target") against H1: p = P ("meets target"). Accepting H1 gives
+    ``meets_target``, accepting H0 gives ``below_target``. So a config whose true rate is P - delta or
+    lower is declared ``meets_target`` with probability about <= alpha, and one whose rate is P or higher is
+    declared ``below_target`` with probability about <= beta (Wald's bounds are conservative on Bernoulli
+    data; the exact rates come from ``pytest_agentopt.stats.oc``). Rates strictly between P - delta and P are
+    the indifference zone. ``bounds`` overrides Wald's bounds (e.g. with exactly tuned ones).
+    """
+
+    def __init__(
+        self,
+        target: float,
+        settings: SequentialSettings,
+        *,
+        bounds: tuple[float, float] | None = None,
+    ) -> None:
+        _check_probability("target", target)
+        if target - settings.delta <= 0.0:
+            raise ValueError(f"target - delta must be > 0, got target={target!r}, delta={settings.delta!r}")
+        self.settings = settings
+        self.target = target
+        self.p0 = target - settings.delta
+        self.p1 = target
+        lower, upper = bounds if bounds is not None else settings.bounds
+        if not lower < 0.0 < upper:
+            raise ValueError(f"bounds must satisfy lower < 0 < upper, got {(lower, upper)!r}")
+        self._bounds = (lower, upper)
+        self._success_step = math.log(self.p1 / self.p0)
+        self._failure_step = math.log((1.0 - self.p1) / (1.0 - self.p0))
+        self._trials = 0
+        self._successes = 0
+        self._llr = 0.0
+        self._verdict: TargetVerdict | None = None
+
+    def add_trial(self, success: bool) -> None:
+        """Feed one scored trial. O(1). Ignored once decided."""
+        if self._verdict is not None:
+            return
+        self._trials += 1
+        self._successes += int(success)
+        # Recomputed from the counts (not accumulated) so the value never drifts and equals binomial_llr.
+        failures = self._trials - self._successes
+        self._llr = self._successes * self._success_step + failures * self._failure_step
+        lower, upper = self._bounds
+        if self._llr >= upper:
+            self._verdict = "meets_target"
+        elif self._llr <= lower:
+            self._verdict = "below_target"
+
+    @property
+    def verdict(self) -> TargetVerdict | None:
+        """``meets_target``, ``below_target``, or ``None`` while still running."""
+        return self._verdict
+
+    @property
+    def llr(self) -> float:
+        return self._llr
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self._bounds
+
+    @property
+    def trials(self) -> int:
+        return self._trials
+
+    @property
+    def successes(self) -> int:
+        return self._successes
+
+    def snapshot(self) -> dict[str, object]:
+        """Plain, JSON-able state for reports and progress lines."""
+        lower, upper = self._bounds
+        return {
+            "verdict": self._verdict,
+            "target": self.target,
+            "p0": self.p0,
+            "p1": self.p1,
+            "trials": self._trials,
+            "successes": self._successes,
+            "llr": self._llr,
+            "bounds": [lower, upper],
+            "alpha": self.settings.alpha,
+            "beta": self.settings.beta,
+            "delta": self.settings.delta,
+        }

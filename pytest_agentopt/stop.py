@@ -1,0 +1,38 @@
+"""The stop flag: how the controller tells every worker that the sequential test has decided.
+
+The controller publishes it first (an atomic ``os.replace`` of a small file whose per-session path reached the
+workers through ``workerinput``), then stops dispatching. Workers look for it before each agent item and skip the
+item with the published reason. The path is new for every session, so a stale flag never skips a new run.
+In a single process the flag is also kept in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class StopSignal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._reason: str | None = None
+
+    def publish(self, reason: str) -> None:
+        self._reason = reason
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(reason, encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def reason(self) -> str | None:
+        """The published reason, or ``None`` while the run goes on."""
+        if self._reason is None:
+            try:
+                self._reason = self.path.read_text(encoding="utf-8") or "stopped"
+            except FileNotFoundError:
+                return None
+        return self._reason
+
+    def remove(self) -> None:
+        """Delete the flag at the end of the session (it has no meaning after it)."""
+        self.path.unlink(missing_ok=True)

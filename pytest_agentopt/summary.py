@@ -1,0 +1,378 @@
+"""The run summary: per-arm figures, the paired comparison and the verdict, as plain JSON data.
+
+Pure: it takes trial records and the sequential state and returns a dict (the ``--agent-json`` document,
+schema in ``docs/summary.md``). Renderers (terminal, Markdown, HTML) read only this dict.
+
+Which interval is which:
+
+* per-arm success rates: Wilson 95 % intervals (fixed-n intervals; after a sequential stop they are not
+  adjusted for the stopping rule, and are labelled so);
+* the paired effect (success rate of test minus control) after a sequential run, and the paired cost ratio in
+  every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
+* the paired effect of a fixed-sample run: Newcombe's paired score interval, and the exact McNemar test.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from .configs import diff_configs
+from .context import RunContext
+from .outcomes import SCORED_OUTCOMES
+from .records import TrialRecord
+from .sequential import SequentialFeeder
+
+SUMMARY_SCHEMA = 1
+COST_RATIO_CLIP = math.log(10.0)
+TOKEN_CLASSES = ("input", "output", "cache_read", "cache_write", "reasoning")
+
+
+def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
+    """Counts, rate with its Wilson interval, tokens, cost and latency of one arm's trials."""
+    from .stats.intervals import wilson_interval
+
+    counts = dict.fromkeys(("success", "failure", "error", "infra_error", "setup_error"), 0)
+    for record in records:
+        counts[record["outcome"]] = counts.get(record["outcome"], 0) + 1
+    scored = [r for r in records if r["outcome"] in SCORED_OUTCOMES]
+    trials = len(scored)
+    successes = counts["success"]
+    with_tokens = [r for r in scored if r["tokens"] is not None]
+    token_sums = {cls: sum(_token_count(r, cls) for r in with_tokens) for cls in TOKEN_CLASSES}
+    with_cost = [r for r in scored if r["cost_usd"] is not None]
+    cost = sum(r["cost_usd"] or 0.0 for r in with_cost) if with_cost else None
+    cost_per_trial = cost / len(with_cost) if cost is not None and with_cost else None
+    # Cost per success extrapolates the known per-trial cost to all scored trials.
+    cost_per_success = cost_per_trial * trials / successes if cost_per_trial is not None and successes else None
+    latencies = [r["latency_s"] for r in scored]
+    steps = [r["steps"] for r in scored if r["steps"] is not None]
+    infra_cost = sum(
+        float(r["cost_usd"]) for r in records if r["outcome"] == "infra_error" and r["cost_usd"] is not None
+    )
+    first = records[0] if records else None
+    return {
+        "experiment_id": first["experiment_id"] if first else None,
+        "config_hash": first["config_hash"] if first else None,
+        "trials": trials,
+        "successes": successes,
+        "failures": counts["failure"],
+        "errors": counts["error"],
+        "infra_errors": counts["infra_error"],
+        "setup_errors": counts["setup_error"],
+        "success_rate": successes / trials if trials else None,
+        "success_ci": list(wilson_interval(successes, trials)) if trials else None,
+        "success_ci_method": "Wilson 95% (fixed-n)",
+        "tokens": token_sums if with_tokens else None,
+        "trials_with_usage": len(with_tokens),
+        "mean_tokens": (
+            {cls: token_sums[cls] / len(with_tokens) for cls in ("input", "output")} if with_tokens else None
+        ),
+        "cost_usd": cost,
+        "trials_with_cost": len(with_cost),
+        "cost_per_trial_usd": cost_per_trial,
+        "cost_per_success_usd": cost_per_success,
+        "infra_cost_usd": infra_cost if infra_cost else 0.0,
+        "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
+        "mean_steps": sum(steps) / len(steps) if steps else None,
+    }
+
+
+def _pricing_warnings(records: Iterable[TrialRecord]) -> list[str]:
+    """One warning per model whose cost could not be estimated (never a silent zero)."""
+    unpriced = sorted({str(r["model"]) for r in records if r["tokens"] is not None and r["cost_usd"] is None})
+    return [
+        f'warning: estimated cost unknown for model {model!r}: genai-prices has no price for it; set "prices" '
+        "in the config (dollars per million tokens) to price it"
+        for model in unpriced
+    ]
+
+
+def _token_count(record: TrialRecord, token_class: str) -> int:
+    tokens = cast(Mapping[str, int] | None, record["tokens"])
+    return int(tokens.get(token_class, 0)) if tokens is not None else 0
+
+
+def paired_outcomes(records: Iterable[TrialRecord]) -> list[tuple[int, TrialRecord, TrialRecord]]:
+    """Complete pairs ``(seq of the later trial, control, test)`` in planned order, scored outcomes only."""
+    halves: dict[tuple[str, int], dict[str, TrialRecord]] = defaultdict(dict)
+    for record in records:
+        if record["outcome"] in SCORED_OUTCOMES:
+            halves[(record["task_id"], record["trial"])][record["arm"]] = record
+    pairs = [
+        (max(h["control"]["seq"], h["test"]["seq"]), h["control"], h["test"])
+        for h in halves.values()
+        if "control" in h and "test" in h
+    ]
+    pairs.sort(key=lambda pair: pair[0])
+    return pairs
+
+
+def pair_counts(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]]) -> dict[str, int]:
+    counts = {"both": 0, "test_only": 0, "control_only": 0, "neither": 0}
+    for _, control, test in pairs:
+        c, t = control["outcome"] == "success", test["outcome"] == "success"
+        key = "both" if c and t else "test_only" if t else "control_only" if c else "neither"
+        counts[key] += 1
+    return counts
+
+
+def cost_ratio(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]], alpha: float) -> dict[str, Any] | None:
+    """Paired ratio of the test arm's cost to the control's, from per-pair log ratios (clipped to 10x)."""
+    from .stats.confseq import mean_with_confidence_sequence
+
+    logs: list[float] = []
+    for _, control, test in pairs:
+        c, t = control["cost_usd"], test["cost_usd"]
+        if c is not None and t is not None and c > 0 and t > 0:
+            logs.append(min(COST_RATIO_CLIP, max(-COST_RATIO_CLIP, math.log(t / c))))
+    if not logs:
+        return None
+    sequence = mean_with_confidence_sequence(logs, -COST_RATIO_CLIP, COST_RATIO_CLIP, alpha)
+    return {
+        "estimate": math.exp(cast(float, sequence["estimate"])),
+        "lower": math.exp(cast(float, sequence["lower"])),
+        "upper": math.exp(cast(float, sequence["upper"])),
+        "pairs": len(logs),
+        "method": "geometric mean of paired cost ratios (clipped to 10x); " + str(sequence["method"]),
+    }
+
+
+def build_summary(
+    *,
+    records: Sequence[TrialRecord],
+    context: RunContext,
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+    skipped_by_stop: int,
+    interrupted: bool,
+    notes: Sequence[str],
+    budget: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
+    for record in records:
+        by_arm.setdefault(record["arm"], []).append(record)
+    arms = {arm: arm_figures(arm_records) for arm, arm_records in by_arm.items()}
+    for arm, figures in arms.items():
+        config = context.configs[arm]
+        figures["experiment_id"] = config.experiment_id
+        figures["config_hash"] = context.hashes[arm]
+        figures["model"] = config.model_id
+    decision = feeder.decision if feeder is not None else None
+    summary: dict[str, Any] = {
+        "schema": SUMMARY_SCHEMA,
+        "run_id": context.run_id,
+        "experiment_id": context.configs["test"].experiment_id,
+        "mode": "ab" if context.paired else "single",
+        "settings": {
+            "trials_per_task_per_arm": context.trials,
+            "sprt": context.sprt,
+            "alpha": context.alpha,
+            "beta": context.beta,
+            "effect": context.effect,
+            "target": context.target,
+            "direction": context.direction,
+            "seed": context.seed,
+        },
+        "arms": arms,
+        "config_diff": [],
+        "verdict": None,
+        "verdict_reason": None,
+        "decided_by": None,
+        "llr": None,
+        "bounds": None,
+        "pairs_used": None,
+        "pairs": None,
+        "mcnemar_p": None,
+        "effect": None,
+        "cost_ratio": None,
+        "trials_planned": plan_size,
+        "trials_started": len(records),
+        "trials_skipped": skipped_by_stop,
+        "trials_after_decision": sum(1 for r in records if decision is not None and r["seq"] > decision.seq),
+        "budget": budget,
+        "tasks": task_table(records, context.arms),
+        "notes": [*notes, *_pricing_warnings(records)],
+    }
+    if context.paired:
+        summary["config_diff"] = [
+            {"key": change.key, "control": change.before, "test": change.after, "text": change.describe()}
+            for change in diff_configs(context.configs["control"], context.configs["test"])
+        ]
+        _paired_comparison(summary, records, context, feeder, plan_size, interrupted)
+    elif context.target is not None:
+        _target_comparison(summary, context, feeder, plan_size, interrupted)
+    if budget is not None and budget["exhausted"] and decision is None:
+        # Budget exhaustion is never scored as a pass or a fail.
+        summary["verdict"] = "inconclusive"
+        summary["verdict_reason"] = (
+            f"the budget of ${budget['limit_usd']:g} was exhausted (estimated spend ${budget['spent_usd']:.4f}) "
+            "before a decision; raise --agent-budget or lower the cap"
+        )
+    if budget is not None and budget["unpriced_trials"] and not budget["exhausted"]:
+        summary["notes"].append(
+            f"warning: --agent-budget cannot count {budget['unpriced_trials']} trials whose cost is unknown"
+        )
+    return summary
+
+
+def _paired_comparison(
+    summary: dict[str, Any],
+    records: Sequence[TrialRecord],
+    context: RunContext,
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+    interrupted: bool,
+) -> None:
+    from .stats.confseq import mean_with_confidence_sequence
+    from .stats.intervals import exact_mcnemar_p, paired_difference_interval
+
+    pairs = paired_outcomes(records)
+    counts = pair_counts(pairs)
+    summary["pairs"] = counts
+    summary["mcnemar_p"] = exact_mcnemar_p(counts["test_only"], counts["control_only"]) if pairs else None
+    summary["cost_ratio"] = cost_ratio(pairs, context.alpha)
+    n = len(pairs)
+    if feeder is not None and feeder.paired_test is not None:
+        test: Any = feeder.paired_test
+        summary["decided_by"] = "sprt"
+        summary["llr"] = dict(test.llr)
+        summary["bounds"] = list(test.bounds)
+        decision = feeder.decision
+        summary["pairs_used"] = decision.units if decision is not None else feeder.units
+        if decision is not None:
+            summary["verdict"] = decision.verdict
+            summary["verdict_reason"] = _sprt_reason(decision.verdict, decision.units, context)
+        else:
+            summary["verdict"] = "inconclusive"
+            summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, interrupted, "pairs")
+        if n:
+            diffs = [float((t["outcome"] == "success") - (c["outcome"] == "success")) for _, c, t in pairs]
+            summary["effect"] = mean_with_confidence_sequence(diffs, -1.0, 1.0, context.alpha)
+        return
+    summary["decided_by"] = "fixed"
+    summary["pairs_used"] = n
+    if not n:
+        summary["verdict"] = "inconclusive"
+        summary["verdict_reason"] = "no complete pair of scored trials"
+        return
+    estimate = (counts["test_only"] - counts["control_only"]) / n
+    lower, upper = paired_difference_interval(
+        counts["both"], counts["test_only"], counts["control_only"], counts["neither"], 1 - context.alpha
+    )
+    summary["effect"] = {
+        "estimate": estimate,
+        "lower": lower,
+        "upper": upper,
+        "method": f"Newcombe paired score interval, {100 * (1 - context.alpha):g}% (fixed-n)",
+    }
+    p_value = summary["mcnemar_p"]
+    eq_lower, eq_upper = paired_difference_interval(
+        counts["both"], counts["test_only"], counts["control_only"], counts["neither"], 1 - 2 * context.alpha
+    )
+    if p_value < context.alpha:
+        verdict = "better" if counts["test_only"] > counts["control_only"] else "worse"
+        reason = (
+            f"exact McNemar test p = {p_value:.3g} < alpha {context.alpha:g} on {n} pairs "
+            f"({counts['test_only']} only test solved, {counts['control_only']} only control solved)"
+        )
+    elif -context.effect < eq_lower and eq_upper < context.effect:
+        verdict = "no_difference"
+        reason = (
+            f"equivalence within +/-{context.effect:g}: the {100 * (1 - 2 * context.alpha):g}% interval "
+            f"[{eq_lower:+.3f}, {eq_upper:+.3f}] lies inside it (two one-sided tests at alpha {context.alpha:g})"
+        )
+    else:
+        verdict = "inconclusive"
+        reason = (
+            f"no significant difference (McNemar p = {p_value:.3g}) and no proof of equivalence within "
+            f"+/-{context.effect:g} (interval [{eq_lower:+.3f}, {eq_upper:+.3f}]): more trials needed"
+        )
+    summary["verdict"] = verdict
+    summary["verdict_reason"] = reason
+
+
+def _target_comparison(
+    summary: dict[str, Any],
+    context: RunContext,
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+    interrupted: bool,
+) -> None:
+    if feeder is None or feeder.target_test is None:
+        return
+    test: Any = feeder.target_test
+    summary["decided_by"] = "sprt"
+    summary["llr"] = {"target": test.llr}
+    summary["bounds"] = list(test.bounds)
+    decision = feeder.decision
+    summary["trials_used"] = decision.units if decision is not None else feeder.units
+    if decision is not None:
+        summary["verdict"] = decision.verdict
+        summary["verdict_reason"] = _sprt_reason(decision.verdict, decision.units, context)
+    else:
+        summary["verdict"] = "inconclusive"
+        summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, interrupted, "trials")
+
+
+def _sprt_reason(verdict: str, units: int, context: RunContext) -> str:
+    effect, alpha, beta = context.effect, context.alpha, context.beta
+    if verdict == "better":
+        return f"test is better than control (improvement of {effect:g} accepted, alpha {alpha:g}) after {units} pairs"
+    if verdict == "worse":
+        return f"regression proven: test is worse than control by {effect:g} (alpha {alpha:g}) after {units} pairs"
+    if verdict == "not_better":
+        return f"test is not better than control by {effect:g} (beta {beta:g} at that effect) after {units} pairs"
+    if verdict == "not_worse":
+        return f"test is not worse than control by {effect:g} (beta {beta:g} at that effect) after {units} pairs"
+    if verdict == "no_difference":
+        return (
+            f"no difference of {effect:g} or more in either direction (beta {beta:g} at that effect) "
+            f"after {units} pairs"
+        )
+    target = context.target
+    if verdict == "meets_target":
+        return f"success rate meets the target {target:g} (H1 accepted, beta {beta:g}) after {units} trials"
+    return (
+        f"success rate below the target: at most {target - effect:g} (H0 accepted, alpha {alpha:g}) "  # type: ignore[operator]
+        f"after {units} trials"
+    )
+
+
+def _unfinished_reason(
+    units: int, plan_size: int | None, feeder: SequentialFeeder, interrupted: bool, unit_name: str
+) -> str:
+    complete = plan_size is not None and feeder.committed >= plan_size
+    if complete and not interrupted:
+        return f"the cap was reached after {units} {unit_name} without a decision; raise --agent-trials"
+    return f"the run ended after {units} {unit_name} before the sequential test decided"
+
+
+def task_table(records: Iterable[TrialRecord], arms: Sequence[str]) -> list[dict[str, Any]]:
+    """Per task and arm: scored trials, successes, success rate, mean tokens and cost."""
+    tasks: dict[str, dict[str, Any]] = {}
+    for record in records:
+        entry = tasks.setdefault(
+            record["task_id"],
+            {
+                "task_id": record["task_id"],
+                "code": record.get("task_code"),
+                "category": record.get("category"),
+                "arms": {arm: {"trials": 0, "successes": 0, "cost_usd": 0.0, "tokens": 0} for arm in arms},
+            },
+        )
+        if record["outcome"] not in SCORED_OUTCOMES:
+            continue
+        figures = entry["arms"].setdefault(record["arm"], {"trials": 0, "successes": 0, "cost_usd": 0.0, "tokens": 0})
+        figures["trials"] += 1
+        figures["successes"] += record["outcome"] == "success"
+        figures["cost_usd"] += record["cost_usd"] or 0.0
+        tokens = record["tokens"]
+        figures["tokens"] += (tokens["input"] + tokens["output"]) if tokens else 0
+    for entry in tasks.values():
+        for figures in entry["arms"].values():
+            n = figures["trials"]
+            figures["success_rate"] = figures["successes"] / n if n else None
+    return sorted(tasks.values(), key=lambda entry: entry["task_id"])

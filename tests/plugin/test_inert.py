@@ -1,0 +1,97 @@
+"""Without --agent-config the plugin does nothing: no header, no files, no changed outcomes."""
+
+from __future__ import annotations
+
+import pytest
+
+PLAIN_SUITE = """
+import pytest
+
+def test_passes():
+    assert True
+
+def test_fails():
+    assert 1 == 2
+
+@pytest.mark.parametrize("x", [1, 2, 3])
+def test_param(x):
+    assert x != 2
+
+@pytest.mark.skip(reason="nope")
+def test_skipped():
+    pass
+"""
+
+
+def mentions_agentopt(output: str) -> bool:
+    """Whether anything but pytest's own ``plugins:`` line talks about the plugin."""
+    return any("agentopt" in line for line in output.splitlines() if not line.startswith("plugins:"))
+
+
+def files_under(pytester: pytest.Pytester) -> set[str]:
+    ignored = {"__pycache__", ".pytest_cache"}
+    return {
+        str(path.relative_to(pytester.path))
+        for path in pytester.path.rglob("*")
+        if not ignored.intersection(path.relative_to(pytester.path).parts)
+    }
+
+
+def test_it_changes_nothing_in_a_plain_suite(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain=PLAIN_SUITE)
+    before = files_under(pytester)
+    with_plugin = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
+    without_plugin = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:agentopt")
+    assert (
+        with_plugin.parseoutcomes()
+        == without_plugin.parseoutcomes()
+        == {
+            "passed": 3,
+            "failed": 2,
+            "skipped": 1,
+        }
+    )
+    assert with_plugin.ret == without_plugin.ret == pytest.ExitCode.TESTS_FAILED
+    assert not mentions_agentopt(with_plugin.stdout.str())
+    assert files_under(pytester) == before  # no .agentopt/, no ledger, nothing
+
+
+def test_it_keeps_plain_outcomes_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain=PLAIN_SUITE)
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=3, failed=2, skipped=1)
+    assert not mentions_agentopt(result.stdout.str())
+    assert not (pytester.path / ".agentopt").exists()
+
+
+def test_agent_tasks_are_skipped_with_a_pointer_when_inactive(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_tasks="""
+        import pytest
+
+        def test_uses_fixture(agent_trial):
+            pass
+
+        @pytest.mark.agent_task(code="x")
+        def test_marked():
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-rs")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["*test_tasks.py:*: agent task: run with --agent-config=CONFIG*"])
+    assert not (pytester.path / ".agentopt").exists()
+
+
+def test_the_marker_is_registered_for_strict_markers(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_tasks="""
+        import pytest
+
+        @pytest.mark.agent_task(code="x")
+        def test_marked():
+            pass
+        """
+    )
+    result = pytester.runpytest("--strict-markers", "-p", "no:randomly")
+    result.assert_outcomes(skipped=1)

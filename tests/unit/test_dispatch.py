@@ -1,0 +1,88 @@
+"""The dispatcher: planned order, two items per node, the window on the held item, an immediate stop."""
+
+from __future__ import annotations
+
+import random
+
+from pytest_agentopt.dispatch import Dispatcher, default_window
+
+
+def test_each_node_gets_two_items_in_planned_order() -> None:
+    dispatcher: Dispatcher[str] = Dispatcher(total=10, window=None)
+    for node in ("a", "b"):
+        dispatcher.add_node(node)
+    assert dispatcher.assign() == {"a": [0, 1], "b": [2, 3]}
+    assert dispatcher.assign() == {}
+    dispatcher.finish("a", 0)
+    assert dispatcher.assign(["a"]) == {"a": [4]}
+
+
+def test_the_window_is_checked_on_the_item_the_node_would_start() -> None:
+    dispatcher: Dispatcher[str] = Dispatcher(total=20, window=4)
+    for node in ("a", "b"):
+        dispatcher.add_node(node)
+    assert dispatcher.assign() == {"a": [0, 1], "b": [2, 3]}
+    # b finishes 2: it holds 3 (< 0 + 4), so it may get 4, which starts 3.
+    dispatcher.finish("b", 2)
+    assert dispatcher.assign(["b"]) == {"b": [4]}
+    # b finishes 3 and holds 4: 4 is outside the window while 0 is unfinished, so 4 must not start yet.
+    dispatcher.finish("b", 3)
+    assert dispatcher.assign(["b"]) == {}
+    dispatcher.finish("a", 0)  # the prefix moves: 4 < 1 + 4 may start, and so may a's held 1
+    assert dispatcher.assign(["b", "a"]) == {"b": [5], "a": [6]}
+
+
+def test_a_stop_hands_out_nothing_more_and_returns_the_rest() -> None:
+    dispatcher: Dispatcher[str] = Dispatcher(total=6, window=None)
+    dispatcher.add_node("a")
+    dispatcher.assign()
+    assert dispatcher.stop() == [2, 3, 4, 5]
+    assert dispatcher.exhausted
+    dispatcher.finish("a", 0)
+    assert dispatcher.assign() == {}
+
+
+def test_a_removed_node_gives_its_items_back_in_order() -> None:
+    dispatcher: Dispatcher[str] = Dispatcher(total=6, window=None)
+    dispatcher.add_node("a")
+    dispatcher.assign()
+    assert dispatcher.remove_node("a") == [0, 1]
+    dispatcher.add_node("b")
+    assert dispatcher.assign() == {"b": [0, 1]}
+
+
+def simulate(workers: int, total: int, window: int | None, seed: int) -> tuple[int, int]:
+    """Run ``total`` items of random length on ``workers`` nodes with xdist's start rule.
+
+    Returns the most items ever started beyond the lowest unfinished one while items were left to hand out (once
+    the plan is handed out, xdist shuts the nodes down and they run what they hold), and how many finished.
+    """
+    rng = random.Random(seed)
+    dispatcher: Dispatcher[int] = Dispatcher(total, window)
+    running: dict[int, tuple[float, int]] = {}
+    for node in range(workers):
+        dispatcher.add_node(node)
+    now, finished, worst = 0.0, 0, 0
+    while finished < total:
+        dispatcher.assign()
+        for node, items in dispatcher.node_items.items():
+            # A node starts its first item when it holds a second one, or when nothing is left to hand out.
+            if node not in running and items and (len(items) == 2 or dispatcher.exhausted):
+                running[node] = (now + rng.expovariate(1.0) * rng.choice([1, 3]), items[0])
+        if not dispatcher.exhausted:
+            started_ahead = max((index for _, index in running.values()), default=0) - dispatcher.lowest_unfinished
+            worst = max(worst, started_ahead)
+        node, (now, index) = min(running.items(), key=lambda entry: entry[1][0])
+        del running[node]
+        dispatcher.finish(node, index)
+        finished += 1
+    return worst, finished
+
+
+def test_it_never_deadlocks_and_never_starts_beyond_the_window() -> None:
+    for seed in range(30):
+        workers = 1 + seed % 8
+        window = default_window(workers)
+        worst, finished = simulate(workers, total=200, window=window, seed=seed)
+        assert finished == 200
+        assert worst < window

@@ -1,0 +1,176 @@
+"""The run summary and the gate, from hand-made trial records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_agentopt.configs import AgentConfig
+from pytest_agentopt.context import RunContext
+from pytest_agentopt.gate import evaluate_gate
+from pytest_agentopt.options import RunOptions
+from pytest_agentopt.records import TrialRecord
+from pytest_agentopt.render_terminal import render_summary
+from pytest_agentopt.summary import build_summary
+
+
+def context(**overrides: Any) -> RunContext:
+    values: dict[str, Any] = {
+        "run_id": "r1",
+        "run_dir": Path("/tmp/r1"),
+        "seed": 1,
+        "trials": 10,
+        "arms": ("control", "test"),
+        "configs": {
+            "control": AgentConfig(experiment_id="a", model_id="gpt-4o-mini"),
+            "test": AgentConfig(experiment_id="b", model_id="gpt-4o-mini", guidelines=["g"]),
+        },
+        "hashes": {"control": "h0", "test": "h1"},
+        "sprt": False,
+        "alpha": 0.05,
+        "beta": 0.10,
+        "effect": 0.15,
+        "target": None,
+        "direction": "both",
+        "stop_path": Path("/tmp/r1/stop"),
+        "infra_exceptions": (),
+        "infra_retries": 0,
+        "infra_backoff": 0.0,
+        "budget_usd": None,
+    }
+    values.update(overrides)
+    return RunContext(**values)
+
+
+def record(seq: int, arm: str, task: int, trial: int, outcome: str, cost: float | None = 0.002) -> TrialRecord:
+    return {
+        "schema": 1,
+        "run_id": "r1",
+        "experiment_id": "a" if arm == "control" else "b",
+        "arm": arm,
+        "config_hash": "h",
+        "task_id": f"t{task}",
+        "task_code": f"code{task}",
+        "category": "discriminative",
+        "optimal_steps": None,
+        "impossible": False,
+        "trial": trial,
+        "seq": seq,
+        "seed": 0,
+        "outcome": outcome,
+        "error_type": None,
+        "message": None,
+        "tokens": {"input": 100, "output": 10, "cache_read": 0, "cache_write": 0, "reasoning": 0},
+        "model": "gpt-4o-mini",
+        "cost_usd": cost,
+        "price_source": "genai-prices",
+        "latency_s": 0.5,
+        "steps": 3,
+        "tool_calls": 1,
+        "metrics": {},
+        "attempts": 1,
+        "worker": "main",
+        "started_at": "",
+        "finished_at": "",
+        "after_decision": False,
+    }
+
+
+def pairs(outcomes: list[tuple[str, str]]) -> list[TrialRecord]:
+    records: list[TrialRecord] = []
+    for index, (control, test) in enumerate(outcomes):
+        records.append(record(2 * index, "control", index % 5, index // 5, control))
+        records.append(record(2 * index + 1, "test", index % 5, index // 5, test))
+    return records
+
+
+def summarize(records: list[TrialRecord], **overrides: Any) -> dict[str, Any]:
+    return build_summary(
+        records=records,
+        context=context(**overrides),
+        feeder=None,
+        plan_size=len(records),
+        skipped_by_stop=0,
+        interrupted=False,
+        notes=[],
+    )
+
+
+S, F = "success", "failure"
+
+
+def test_per_arm_figures() -> None:
+    records = [*pairs([(S, S)] * 3 + [(F, S)] * 2), record(10, "test", 0, 9, "infra_error", cost=0.5)]
+    summary = summarize(records)
+    test = summary["arms"]["test"]
+    assert (test["trials"], test["successes"], test["infra_errors"]) == (5, 5, 1)
+    assert test["success_rate"] == 1.0
+    assert test["cost_usd"] == pytest.approx(0.010)
+    assert test["cost_per_trial_usd"] == pytest.approx(0.002)
+    assert test["cost_per_success_usd"] == pytest.approx(0.002)
+    assert test["infra_cost_usd"] == pytest.approx(0.5)
+    control = summary["arms"]["control"]
+    assert control["cost_per_success_usd"] == pytest.approx(0.002 * 5 / 3)
+    assert control["mean_tokens"] == {"input": 100, "output": 10}
+    assert summary["config_diff"][0]["text"] == 'guidelines: +"g"'
+
+
+def test_a_significant_mcnemar_test_decides_better_or_worse() -> None:
+    # 12 discordant pairs all for the test arm: exact two-sided p = 2 / 2^12
+    summary = summarize(pairs([(F, S)] * 12 + [(S, S)] * 8))
+    assert summary["verdict"] == "better"
+    assert summary["mcnemar_p"] == pytest.approx(2 / 2**12)
+    assert summary["pairs"] == {"both": 8, "test_only": 12, "control_only": 0, "neither": 0}
+    assert summary["effect"]["estimate"] == pytest.approx(12 / 20)
+    worse = summarize(pairs([(S, F)] * 12 + [(S, S)] * 8))
+    assert worse["verdict"] == "worse"
+    gate = evaluate_gate(worse, RunOptions())
+    assert gate.failed
+    assert gate.reason is not None
+    assert gate.reason.startswith("regression: exact McNemar test p = ")
+
+
+def test_no_difference_needs_equivalence_not_just_no_significance() -> None:
+    few = summarize(pairs([(S, F), (F, S)] + [(S, S)] * 4))
+    assert few["verdict"] == "inconclusive"
+    many = summarize(pairs([(S, F), (F, S)] * 2 + [(S, S)] * 196))
+    assert many["verdict"] == "no_difference"
+    assert "equivalence within +/-0.15" in many["verdict_reason"]
+
+
+def test_the_budget_makes_an_unfinished_run_inconclusive() -> None:
+    budget = {"limit_usd": 0.01, "spent_usd": 0.012, "exhausted": True, "unpriced_trials": 0}
+    summary = build_summary(
+        records=pairs([(F, S)] * 12),
+        context=context(),
+        feeder=None,
+        plan_size=100,
+        skipped_by_stop=76,
+        interrupted=False,
+        notes=[],
+        budget=budget,
+    )
+    assert summary["verdict"] == "inconclusive"
+    assert "budget of $0.01 was exhausted" in summary["verdict_reason"]
+    assert not evaluate_gate(summary, RunOptions()).failed
+    assert evaluate_gate(summary, RunOptions(fail_inconclusive=True)).failed
+
+
+def test_an_unpriced_model_is_one_warning_note() -> None:
+    records = [r | {"cost_usd": None, "model": "mystery"} for r in pairs([(S, S)] * 3)]  # type: ignore[misc]
+    notes = summarize(records)["notes"]
+    assert len([n for n in notes if "estimated cost unknown for model 'mystery'" in n]) == 1
+
+
+def test_the_terminal_report_shows_the_verdict_and_the_gate() -> None:
+    summary = summarize(pairs([(S, F)] * 12 + [(S, S)] * 8))
+    summary["gate"] = evaluate_gate(summary, RunOptions()).as_dict()
+    lines = render_summary(summary, verbosity=0, width=120, details={})
+    assert lines[0].count("=") > 10
+    assert any(line.startswith("control  a ") for line in lines)
+    assert lines[-2].startswith("agentopt: verdict WORSE (fixed): exact McNemar test")
+    assert lines[-1].startswith("agentopt: FAILED: regression")
+    quiet = render_summary(summary, verbosity=-1, width=120, details={})
+    assert len(quiet) == 2
