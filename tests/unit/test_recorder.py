@@ -40,7 +40,7 @@ def test_metrics_must_be_plain_values() -> None:
     trial.record(steps=4, claimed_done=True, label="x")
     assert trial.metrics == {"steps": 4, "claimed_done": True, "label": "x"}
     with pytest.raises(TypeError, match=r"record\(items=\.\.\.\)"):
-        trial.record(items=[1, 2])
+        trial.record(items=[1, 2])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="finite"):
         trial.record(score=float("nan"))
 

@@ -159,7 +159,7 @@ def test_the_budget_makes_an_unfinished_run_inconclusive() -> None:
 
 
 def test_an_unpriced_model_is_one_warning_note() -> None:
-    records = [r | {"cost_usd": None, "model": "mystery"} for r in pairs([(S, S)] * 3)]  # type: ignore[misc]
+    records = [r | {"cost_usd": None, "model": "mystery"} for r in pairs([(S, S)] * 3)]
     notes = summarize(records)["notes"]
     assert len([n for n in notes if "estimated cost unknown for model 'mystery'" in n]) == 1
 
