@@ -281,7 +281,8 @@ class ItemsPlugin:
             REPORT_ATTR,
             {"record": record, "plan_size": self.plan_size, "details": details},
         )
-        report.user_properties.extend(_junit_properties(record))
+        # On the item: pytest copies them into the teardown report, which junitxml reads (also under xdist).
+        item.user_properties.extend(_junit_properties(record))
 
     def _attach_skip(self, item: pytest.Item, slot: TrialSlot, report: pytest.TestReport) -> None:
         """A skipped agent item still moves the planned prefix on (it has no record)."""

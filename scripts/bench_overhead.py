@@ -67,12 +67,12 @@ OVERHEAD_TARGET = 1.3
 SPEEDUP_TARGET = 5.0
 BASE_ARGS = ("-p", "no:randomly", "-p", "no:cacheprovider", "-q")
 ELAPSED_TAG = "AGENTOPT_BENCH_ELAPSED="
-# Runs pytest.main in a fresh interpreter and prints how long pytest.main alone took.
+# Runs pytest.main in a fresh interpreter and prints how long pytest.main alone took: wall and CPU seconds.
 INPROCESS_SNIPPET = (
     "import sys, time, pytest\n"
-    "start = time.perf_counter()\n"
+    "start, start_cpu = time.perf_counter(), time.process_time()\n"
     "code = pytest.main(sys.argv[1:])\n"
-    f"print('\\n{ELAPSED_TAG}%.6f' % (time.perf_counter() - start))\n"
+    f"print('\\n{ELAPSED_TAG}%.6f %.6f' % (time.perf_counter() - start, time.process_time() - start_cpu))\n"
     "sys.exit(int(code))\n"
 )
 BASE_CONFIG = {"experiment_id": "base", "model_id": "gpt-4o-mini"}
@@ -115,6 +115,7 @@ class Timing:
     launched_at: float
     finished_at: float
     inner_s: float | None = None
+    inner_cpu_s: float | None = None
     agent_dir: Path | None = None
     output_tail: str = ""
 
@@ -267,10 +268,12 @@ def parse_passed(output: str) -> int | None:
     return None
 
 
-def parse_inner_elapsed(output: str) -> float | None:
+def parse_inner_elapsed(output: str) -> tuple[float, float] | None:
+    """(wall, CPU) seconds of ``pytest.main`` printed by ``INPROCESS_SNIPPET``."""
     for line in reversed(output.splitlines()):
         if line.startswith(ELAPSED_TAG):
-            return float(line[len(ELAPSED_TAG) :])
+            wall, cpu = line[len(ELAPSED_TAG) :].split()
+            return float(wall), float(cpu)
     return None
 
 
@@ -285,6 +288,7 @@ def run_timed(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = completed.stdout + completed.stderr
+    inner = parse_inner_elapsed(completed.stdout)
     return Timing(
         wall_s=wall,
         cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
@@ -292,7 +296,8 @@ def run_timed(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout
         passed=parse_passed(completed.stdout),
         launched_at=launched,
         finished_at=time.time(),
-        inner_s=parse_inner_elapsed(completed.stdout),
+        inner_s=inner[0] if inner else None,
+        inner_cpu_s=inner[1] if inner else None,
         output_tail="\n".join(output.strip().splitlines()[-12:]),
     )
 
@@ -619,7 +624,8 @@ def inprocess_section(
     sizes = {settings.items: commands}
     if small_ok:
         sizes[small_items] = write_overhead_suite(scratch / "overhead-small", items=small_items, trials=settings.trials)
-    measured: dict[tuple[str, int], float] = {}
+    wall: dict[tuple[str, int], float] = {}
+    cpu: dict[tuple[str, int], float] = {}
     failures: list[str] = []
     for size, size_commands in sizes.items():
         results = run_interleaved(
@@ -633,36 +639,66 @@ def inprocess_section(
         )
         failures += results.failures
         for label in size_commands:
-            inner = [run.inner_s for run in results.good(label) if run.inner_s is not None]
-            if inner:
-                measured[(label, size)] = statistics.median(inner)
-    rows: list[list[object]] = []
-    base_large = measured.get(("plain", settings.items))
-    for label in commands:
-        large = measured.get((label, settings.items))
-        if large is None:
-            continue
-        row: list[object] = [label, f"{large:.3f}", f"{large / base_large:.3f}" if base_large else "n/a"]
-        small = measured.get((label, small_items)) if small_ok else None
-        if small is not None:
-            fixed, per_item = fixed_and_per_item((small_items, small), (settings.items, large))
-            row += [f"{fixed * 1000:.0f}", f"{per_item * 1e6:.0f}"]
-        else:
-            row += ["n/a", "n/a"]
-        rows.append(row)
+            runs = [run for run in results.good(label) if run.inner_s is not None and run.inner_cpu_s is not None]
+            if runs:
+                wall[(label, size)] = statistics.median(run.inner_s or 0.0 for run in runs)
+                cpu[(label, size)] = statistics.median(run.inner_cpu_s or 0.0 for run in runs)
     lines = [
         f"In-process: `pytest.main` alone (no interpreter start-up, no `import pytest`), median of "
-        f"{settings.inprocess_repeats}; fixed cost and cost per item from a line through {small_items} and "
-        f"{settings.items} items:",
+        f"{settings.inprocess_repeats}, wall and CPU (`time.process_time`, robust to other load); fixed cost and "
+        f"cost per item from a line through the CPU times at {small_items} and {settings.items} items:",
         "",
         *tabulate(
-            rows,
-            headers=["run", f"pytest.main s ({settings.items})", "ratio to plain", "fixed ms", "us per item"],
+            inprocess_rows(list(commands), wall, cpu, small=small_items if small_ok else None, large=settings.items),
+            headers=[
+                "run",
+                "wall s",
+                "wall ratio",
+                "CPU s",
+                "CPU ratio",
+                "fixed CPU ms",
+                "CPU us/item",
+                "extra us/item",
+            ],
             tablefmt="github",
         ).splitlines(),
         "",
     ]
     return lines + [f"FAILED RUN: {failure}" for failure in failures]
+
+
+def inprocess_rows(
+    labels: Sequence[str],
+    wall: Mapping[tuple[str, int], float],
+    cpu: Mapping[tuple[str, int], float],
+    *,
+    small: int | None,
+    large: int,
+) -> list[list[object]]:
+    """One row per command: times at ``large`` items, ratios to ``plain``, and the fixed / per-item CPU split."""
+    base_wall, base_cpu = wall.get(("plain", large)), cpu.get(("plain", large))
+    base_per_item: float | None = None
+    if small is not None and ("plain", small) in cpu and base_cpu is not None:
+        base_per_item = fixed_and_per_item((small, cpu[("plain", small)]), (large, base_cpu))[1]
+    rows: list[list[object]] = []
+    for label in labels:
+        if (label, large) not in wall:
+            continue
+        row: list[object] = [
+            label,
+            f"{wall[(label, large)]:.3f}",
+            f"{wall[(label, large)] / base_wall:.3f}" if base_wall else "n/a",
+            f"{cpu[(label, large)]:.3f}",
+            f"{cpu[(label, large)] / base_cpu:.3f}" if base_cpu else "n/a",
+        ]
+        if small is not None and (label, small) in cpu:
+            fixed, per_item = fixed_and_per_item((small, cpu[(label, small)]), (large, cpu[(label, large)]))
+            extra = f"{(per_item - base_per_item) * 1e6:+.0f}" if base_per_item is not None else "n/a"
+            row += [f"{fixed * 1000:.0f}", f"{per_item * 1e6:.0f}", extra]
+        else:
+            row += ["n/a", "n/a", "n/a"]
+        rows.append(row)
+    return rows
 
 
 def import_section(commands: Mapping[str, Command], env: Mapping[str, str]) -> list[str]:

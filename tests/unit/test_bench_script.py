@@ -93,6 +93,7 @@ def test_it_times_pytest_main_inside_the_process(tmp_path: Path) -> None:
     timing = bench.run_timed(command.argv(in_process=True), cwd=command.cwd, env=bench.child_environment(None))
     assert timing.ok(4)
     assert 0 < timing.inner_s < timing.wall_s
+    assert timing.inner_cpu_s > 0
 
 
 def test_it_writes_a_latency_suite_with_the_xdist_floor_last(tmp_path: Path) -> None:
@@ -121,7 +122,8 @@ def test_it_reads_the_passed_count_from_pytests_summary_line() -> None:
     assert bench.parse_passed("..s\n2 passed, 1 skipped in 0.1s") == 2
     assert bench.parse_passed("F\n1 failed in 0.1s") == 0
     assert bench.parse_passed("no summary here") is None
-    assert bench.parse_inner_elapsed(f"x\n{bench.ELAPSED_TAG}1.250000\n") == 1.25
+    assert bench.parse_inner_elapsed(f"x\n{bench.ELAPSED_TAG}1.250000 0.500000\n") == (1.25, 0.5)
+    assert bench.parse_inner_elapsed("2 passed in 0.1s") is None
 
 
 def test_it_rotates_the_run_order_every_repeat() -> None:
@@ -151,6 +153,18 @@ def test_it_splits_time_into_a_fixed_cost_and_a_cost_per_item() -> None:
     assert fixed == pytest.approx(0.5)
     with pytest.raises(ValueError, match="two different sizes"):
         bench.fixed_and_per_item((10, 1.0), (10, 2.0))
+
+
+def test_it_reports_the_plugins_extra_cost_per_item_against_plain() -> None:
+    # plain: 0.2 s + 1 ms/item; plugin: 0.5 s + 1.5 ms/item (CPU); wall is twice the CPU.
+    cpu = {("plain", 100): 0.3, ("plain", 1000): 1.2, ("agentopt", 100): 0.65, ("agentopt", 1000): 2.0}
+    wall = {key: 2 * value for key, value in cpu.items()}
+    rows = bench.inprocess_rows(["plain", "agentopt", "missing"], wall, cpu, small=100, large=1000)
+    assert rows == [
+        ["plain", "2.400", "1.000", "1.200", "1.000", "200", "1000", "+0"],
+        ["agentopt", "4.000", "1.667", "2.000", "1.667", "500", "1500", "+500"],
+    ]
+    assert bench.inprocess_rows(["plain"], wall, cpu, small=None, large=1000)[0][5:] == ["n/a", "n/a", "n/a"]
 
 
 def test_it_finds_the_trial_count_where_the_speedup_reaches_the_target() -> None:
