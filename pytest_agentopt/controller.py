@@ -58,10 +58,8 @@ class ControllerPlugin:
         self.plan_size: int | None = None
         self.ledger: LedgerWriter | None = None
         self.skipped_by_stop = 0
-        self.started_this_session = 0
         self.stop_reason: str | None = None
         self.summary: dict[str, Any] | None = None
-        self.exit_reason: str | None = None
         self.gate_failed = False
         self.usage_error: str | None = None
         self._locations: dict[str, tuple[str, int | None]] = {}
@@ -93,7 +91,7 @@ class ControllerPlugin:
         if self.config.getoption("collectonly"):
             return
         context = self.context
-        if context.resumed or self.options.resume is not None:
+        if self.options.resume is not None:
             note_resume(context)
         else:
             manifest = build_manifest(context, rootdir=self.config.rootpath, options=self._option_values())
@@ -103,18 +101,9 @@ class ControllerPlugin:
             except OSError as exc:
                 self.notes.append(f"could not update {self.options.agent_dir}/hashes.json: {exc}")
         self.ledger = LedgerWriter(context.paths.trials)
-        if self.feeder is not None:
-            for record in sorted(context.resumed, key=lambda r: r["seq"]):
-                decision = self.feeder.add(
-                    record["seq"],
-                    task_id=record["task_id"],
-                    arm=record["arm"],
-                    trial=record["trial"],
-                    outcome=record["outcome"],
-                )
-                if decision is not None:
-                    self._publish(decision)
-        for record in context.resumed:
+        # Rebuild the sequential state (and the spend) of a resumed run from its ledger, in planned order.
+        for record in sorted(context.resumed, key=lambda r: r["seq"]):
+            self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
             self._charge(record)
         from .progress import ProgressLine
 
@@ -154,7 +143,6 @@ class ControllerPlugin:
                 self._feed(skipped["seq"], skipped["task_id"], skipped["arm"], skipped["trial"], "skipped")
             return
         self._remember_location(report)
-        self.started_this_session += 1
         if self.feeder is not None:
             record["after_decision"] = self.feeder.is_after_decision(record["seq"])
         if self.ledger is not None:
@@ -166,7 +154,7 @@ class ControllerPlugin:
             self.details[(record["task_id"], record["arm"], record["trial"])] = payload["details"]
         self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
         if self._progress is not None:
-            self._progress.update(record, self.feeder)
+            self._progress.update(record, self.feeder, self.plan_size)
 
     def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
         if self.feeder is None:
@@ -277,7 +265,6 @@ class ControllerPlugin:
         summary["gate"] = gate.as_dict()
         self.summary = summary
         self.gate_failed = gate.failed
-        self.exit_reason = gate.reason
         write_json_atomic(self.context.paths.summary, summary)
         if self.options.json_path is not None:
             self._write_output(self.options.json_path, summary)

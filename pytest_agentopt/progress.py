@@ -36,7 +36,7 @@ class ProgressLine:
         self._last = self._started
         self._written = False
 
-    def update(self, record: TrialRecord, feeder: SequentialFeeder | None) -> None:
+    def update(self, record: TrialRecord, feeder: SequentialFeeder | None, plan_size: int | None) -> None:
         self._trials += 1
         if record["cost_usd"] is not None:
             self._cost += record["cost_usd"]
@@ -49,7 +49,7 @@ class ProgressLine:
         if now - self._last < interval and not decided:
             return
         self._last = now
-        line = self.text(feeder, now)
+        line = self.text(feeder, now, plan_size)
         if self.tty:
             self._reporter.rewrite(line, erase=True)
         else:
@@ -57,8 +57,9 @@ class ProgressLine:
             self._reporter.write_line(line)
         self._written = True
 
-    def text(self, feeder: SequentialFeeder | None, now: float) -> str:
-        parts = [f"agentopt: {self._trials} trials"]
+    def text(self, feeder: SequentialFeeder | None, now: float, plan_size: int | None = None) -> str:
+        planned = f"/{plan_size}" if plan_size else ""
+        parts = [f"agentopt: {self._trials}{planned} trials"]
         if feeder is not None:
             test: Any = feeder.paired_test if feeder.paired_test is not None else feeder.target_test
             unit = "pairs" if feeder.paired_test is not None else "scored trials"

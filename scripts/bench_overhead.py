@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -117,6 +118,7 @@ class Timing:
     inner_s: float | None = None
     inner_cpu_s: float | None = None
     agent_dir: Path | None = None
+    repeat: int = 0
     output_tail: str = ""
 
     def ok(self, expected_passed: int) -> bool:
@@ -282,9 +284,12 @@ def run_timed(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     launched = time.time()
     start = time.perf_counter()
-    completed = subprocess.run(
-        list(argv), cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout_s, check=False
-    )
+    try:
+        completed = subprocess.run(
+            list(argv), cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        completed = subprocess.CompletedProcess(list(argv), -1, _text(exc.stdout), _text(exc.stderr) + "\n[timed out]")
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = completed.stdout + completed.stderr
@@ -300,6 +305,10 @@ def run_timed(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout
         inner_cpu_s=inner[1] if inner else None,
         output_tail="\n".join(output.strip().splitlines()[-12:]),
     )
+
+
+def _text(output: str | bytes | None) -> str:
+    return output.decode(errors="replace") if isinstance(output, bytes) else (output or "")
 
 
 def rotated(labels: Sequence[str], repeat: int) -> list[str]:
@@ -327,7 +336,7 @@ def run_interleaved(
             command = commands[label]
             agent_dir = _fresh_dir(scratch, "agentdir") if command.agent_dir is not None else None
             timing = run_timed(command.argv(in_process=in_process, agent_dir=agent_dir), cwd=command.cwd, env=env)
-            timing = _with_agent_dir(timing, agent_dir)
+            timing = dataclasses.replace(timing, agent_dir=agent_dir, repeat=repeat)
             if progress:
                 kind = "warm-up" if repeat < 0 else f"repeat {repeat + 1}/{repeats}"
                 print(f"  [{kind}] {label}: {timing.wall_s:.2f} s", file=sys.stderr, flush=True)
@@ -339,10 +348,6 @@ def run_interleaved(
             elif repeat >= 0:
                 results.timings[label].append(timing)
     return results
-
-
-def _with_agent_dir(timing: Timing, agent_dir: Path | None) -> Timing:
-    return Timing(**{**timing.__dict__, "agent_dir": agent_dir})
 
 
 def _fresh_dir(parent: Path, prefix: str) -> Path:
@@ -360,10 +365,11 @@ def spread(values: Sequence[float]) -> Spread:
 
 
 def ratio(numerator: Sequence[Timing], denominator: Sequence[Timing]) -> Ratio:
-    """Ratios of two commands' wall times; per-repeat ratios pair the runs made back to back."""
+    """Ratios of two commands' wall times; per-repeat ratios pair the runs of the same repeat (back to back)."""
     top = [timing.wall_s for timing in numerator]
     bottom = [timing.wall_s for timing in denominator]
-    paired = [a / b for a, b in zip(top, bottom, strict=False)]
+    by_repeat = {timing.repeat: timing.wall_s for timing in denominator}
+    paired = [timing.wall_s / by_repeat[timing.repeat] for timing in numerator if timing.repeat in by_repeat]
     if not paired:
         raise ValueError("no paired timings")
     cpu_top = [timing.cpu_s for timing in numerator]

@@ -32,8 +32,8 @@ def _load_script() -> ModuleType:
 bench = _load_script()
 
 
-def _timing(wall: float, cpu: float = 1.0) -> Any:
-    return bench.Timing(wall_s=wall, cpu_s=cpu, exit_code=0, passed=4, launched_at=0.0, finished_at=wall)
+def _timing(wall: float, cpu: float = 1.0, repeat: int = 0) -> Any:
+    return bench.Timing(wall_s=wall, cpu_s=cpu, exit_code=0, passed=4, launched_at=0.0, finished_at=wall, repeat=repeat)
 
 
 # -- the suites run and the measurements come back -----------------------------------------------------------
@@ -137,13 +137,16 @@ def test_it_rotates_the_run_order_every_repeat() -> None:
 
 
 def test_it_pairs_repeats_for_the_ratio_spread() -> None:
-    plugin = [_timing(3.0, cpu=2.0), _timing(1.5, cpu=4.0), _timing(2.0, cpu=3.0)]
-    plain = [_timing(2.0, cpu=1.0), _timing(1.0, cpu=2.0), _timing(2.0, cpu=3.0)]
+    plugin = [_timing(3.0, cpu=2.0, repeat=0), _timing(1.5, cpu=4.0, repeat=1), _timing(2.0, cpu=3.0, repeat=2)]
+    plain = [_timing(2.0, cpu=1.0, repeat=0), _timing(1.0, cpu=2.0, repeat=1), _timing(2.0, cpu=3.0, repeat=2)]
     found = bench.ratio(plugin, plain)
     assert found.of_medians == pytest.approx(2.0 / 2.0)
     assert found.of_minima == pytest.approx(1.5 / 1.0)
     assert (found.per_repeat_low, found.per_repeat_high) == pytest.approx((1.0, 1.5))
     assert found.of_cpu_medians == pytest.approx(3.0 / 2.0)
+    # A repeat that failed for one command is left out of the pairs instead of shifting them.
+    shifted = bench.ratio([plugin[0], plugin[2]], [plain[1], plain[2]])
+    assert (shifted.per_repeat_low, shifted.per_repeat_high) == pytest.approx((1.0, 1.0))
     assert bench.spread([3.0, 1.0, 2.0, 10.0]) == bench.Spread(2.5, 1.0, 10.0, 4)
 
 

@@ -1,0 +1,78 @@
+"""``agentopt report RUN...``: the Markdown, HTML and CSV reports of one run, or the comparison of several."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..options import DEFAULT_DIR
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "report",
+        help="Markdown, HTML and CSV reports of one run or a comparison of several",
+        description=(
+            "Render the reports of finished runs. One RUN: the run's report (verdict, what changed, per-arm and "
+            "per-task tables, the sequential test's path, trajectory metrics, failures, and the Pareto front of "
+            "every config in --agent-dir). Several: a comparison (each run's verdict, experiment history, "
+            "guideline impact, the Pareto front of their configs). Without --md/--html/--csv the Markdown is "
+            "printed."
+        ),
+    )
+    parser.add_argument("runs", nargs="+", metavar="RUN", help="a run id (under DIR/runs/) or a run directory")
+    parser.add_argument("--md", type=Path, metavar="PATH", help="write GitHub-flavoured Markdown to PATH")
+    parser.add_argument("--html", type=Path, metavar="PATH", help="write a self-contained HTML report to PATH")
+    parser.add_argument("--csv", type=Path, metavar="PATH", help="write one CSV row per trial to PATH")
+    parser.add_argument(
+        "--agent-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"where runs are stored; default: the directory holding the run, else {DEFAULT_DIR}/",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..ledger import read_json, resolve_run
+    from ..reports import build_run_report, build_runs_report, write_reports
+
+    agent_dir = args.agent_dir or Path(DEFAULT_DIR)
+    paths = []
+    for reference in dict.fromkeys(args.runs):  # the same run twice is one run
+        paths.append(resolve_run(reference, agent_dir))
+    if args.agent_dir is None and len(paths) == 1 and paths[0].directory.parent.name == "runs":
+        agent_dir = paths[0].directory.parent.parent  # a run directory given by its path: its own history
+    notes: list[str] = []
+    if len(paths) == 1:
+        run_paths = paths[0]
+        if run_paths.summary.is_file():
+            summary: dict[str, Any] = read_json(run_paths.summary)
+        else:
+            summary = {}
+            notes.append(f"{run_paths.summary}: missing (the run did not finish): no verdict or per-arm figures")
+        report = build_run_report(summary=summary, run_dir=run_paths.directory, agent_dir=agent_dir)
+    else:
+        report = build_runs_report([p.directory for p in paths], agent_dir=agent_dir)
+
+    def trials() -> list[Any]:
+        from ..ledger import iter_ledger_records
+
+        return list(iter_ledger_records(paths))
+
+    report["notes"] = [*notes, *report.get("notes", [])]
+    if args.md is None and args.html is None and args.csv is None:
+        from ..render.markdown import render_markdown
+
+        print(render_markdown(report))
+        return 0
+    outputs: list[str] = []
+    written = write_reports(
+        report, trials=trials, md_path=args.md, html_path=args.html, csv_path=args.csv, step_summary=None, notes=outputs
+    )
+    for line in outputs:
+        print(f"agentopt: {line}", file=sys.stdout if written else sys.stderr)
+    return 0 if written else 1

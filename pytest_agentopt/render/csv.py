@@ -1,0 +1,85 @@
+"""One CSV row per trial with every ledger field, so every figure of every report can be recomputed from it.
+
+Columns: the ledger fields in their documented order, ``tokens`` flattened to ``tokens_input``, ``tokens_output``,
+``tokens_cache_read``, ``tokens_cache_write``, ``tokens_reasoning`` (all empty when the trial recorded no usage:
+unknown, not zero), and one ``metric_<name>`` column per custom metric of any trial, sorted by name. Empty cell:
+null. Booleans: ``true``/``false``. Numbers keep every digit (Python's shortest round-trip form), so sums over
+the column reproduce the summary's to the last bit. Objects and lists inside metrics are JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from ..records import TrialRecord
+
+TOKEN_CLASSES = ("input", "output", "cache_read", "cache_write", "reasoning")
+TOKEN_COLUMNS = tuple(f"tokens_{cls}" for cls in TOKEN_CLASSES)
+METRIC_PREFIX = "metric_"
+
+
+@runtime_checkable
+class HasRecords(Protocol):
+    """A trial table (``pytest_agentopt.analysis.TrialTable``) that can give its rows back as records."""
+
+    def records(self, limit: int | None = None) -> list[dict[str, Any]]: ...
+
+
+def ledger_columns() -> list[str]:
+    """The fixed columns, in the ledger's documented order, ``tokens`` flattened in place, ``metrics`` dropped."""
+    columns: list[str] = []
+    for name in TrialRecord.__annotations__:
+        if name == "tokens":
+            columns += TOKEN_COLUMNS
+        elif name != "metrics":
+            columns.append(name)
+    return columns
+
+
+def trial_columns(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    metric_names = sorted({name for record in records for name in (record.get("metrics") or {})})
+    return ledger_columns() + [METRIC_PREFIX + name for name in metric_names]
+
+
+def cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)  # str(float) is the shortest string that reads back as the same float
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def trial_row(record: Mapping[str, Any], columns: Sequence[str]) -> list[str]:
+    tokens = record.get("tokens")
+    metrics = record.get("metrics") or {}
+    row = []
+    for column in columns:
+        if column in TOKEN_COLUMNS:
+            value = tokens.get(column.removeprefix("tokens_")) if isinstance(tokens, Mapping) else None
+        elif column.startswith(METRIC_PREFIX):
+            value = metrics.get(column.removeprefix(METRIC_PREFIX))
+        else:
+            value = record.get(column)
+        row.append(cell(value))
+    return row
+
+
+def write_trials_csv(records_or_table: Iterable[Mapping[str, Any]] | HasRecords, path: Path) -> int:
+    """Write the trials to ``path`` (UTF-8, header row first, ledger order); returns the number of rows."""
+    records: Sequence[Mapping[str, Any]] = (
+        records_or_table.records() if isinstance(records_or_table, HasRecords) else list(records_or_table)
+    )
+    columns = trial_columns(records)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for record in records:
+            writer.writerow(trial_row(record, columns))
+    return len(records)
