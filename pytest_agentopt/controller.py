@@ -287,8 +287,23 @@ class ControllerPlugin:
             self.notes.append(f"could not write {path}: {exc.strerror}")
 
     def _write_reports(self, summary: dict[str, Any]) -> None:
-        """Markdown, HTML and CSV outputs, when asked for (issue: reports people read)."""
-        return None
+        """Markdown, HTML and CSV outputs and ``$GITHUB_STEP_SUMMARY``; what was written (or not) becomes notes."""
+        import os
+
+        from .reports import write_run_reports
+
+        options = self.options
+        summary["notes"].extend(
+            write_run_reports(
+                summary=summary,
+                run_dir=self.context.run_dir,
+                agent_dir=options.agent_dir,
+                md_path=options.md_path,
+                html_path=options.html_path,
+                csv_path=options.csv_path,
+                github_step_summary=os.environ.get("GITHUB_STEP_SUMMARY"),
+            )
+        )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         if self.summary is None:

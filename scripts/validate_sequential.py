@@ -60,19 +60,17 @@ from pytest_agentopt.sequential import SequentialFeeder
 from pytest_agentopt.stats.oc import binomial_sprt_oc
 from pytest_agentopt.stats.paired_oc import paired_test_oc
 from pytest_agentopt.stats.planning import (
-    _gauss_hermite,  # the calibration of the planning module itself, so the model is the same one
-    _logit_intercept,
     asn_lower_bounds_one_sample,
     asn_lower_bounds_paired,
     fixed_n_mcnemar,
     fixed_n_one_sample,
+    logit_intercept,
     paired_outcome_probabilities,
 )
 from pytest_agentopt.stats.sprt import (
     PairedSequentialTest,
     SequentialSettings,
     TargetSequentialTest,
-    _OneSidedGsprt,  # the improvement test the paired test runs, run alone for the like-for-like comparison
 )
 
 Ordering = Literal["planned", "completion"]
@@ -194,8 +192,7 @@ class ScheduledResult:
 @functools.lru_cache(maxsize=64)
 def arm_intercept(rate: float, spread_sigma: float) -> float:
     """The logit intercept whose marginal success rate over the task spread is ``rate`` (planning's calibration)."""
-    nodes, weights = _gauss_hermite()
-    return _logit_intercept(rate, spread_sigma, nodes, weights)
+    return logit_intercept(rate, spread_sigma)
 
 
 def _expit(x: FloatArray) -> FloatArray:
@@ -305,18 +302,13 @@ def improvement_test_alone(drawn: DrawnRun, settings: SequentialSettings) -> tup
     DESIGN.md section 6's paired figures and lower bounds are for this one-sided test; the paired test also waits
     for its regression test before it may say ``no_difference``.
     """
-    lower, upper = settings.bounds
-    test = _OneSidedGsprt(settings.delta, lower, upper)
-    wins = losses = ties = 0
+    test = PairedSequentialTest(settings, direction="better")
+    states = {"better": "accepted_h1", "not_better": "accepted_h0"}
     for pair in range(len(drawn.plan) // 2):
-        control, treated = drawn.successes[2 * pair], drawn.successes[2 * pair + 1]
-        wins += treated and not control
-        losses += control and not treated
-        ties += control == treated
-        test.update(wins, losses, ties)
-        if test.state != "running":
-            return (test.state, pair + 1)
-    return (test.state, len(drawn.plan) // 2)
+        test.add_pair(drawn.successes[2 * pair], drawn.successes[2 * pair + 1])
+        if test.verdict is not None:
+            return (states[test.verdict], pair + 1)
+    return ("running", len(drawn.plan) // 2)
 
 
 # -- many runs --------------------------------------------------------------------------------------------------

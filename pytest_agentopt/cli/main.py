@@ -11,9 +11,29 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import AgentoptUsageError
-from . import config_cmd, plan_cmd, sprt_cmd
+from . import (
+    config_cmd,
+    experiments_cmd,
+    failures_cmd,
+    guidelines_cmd,
+    pareto_cmd,
+    plan_cmd,
+    report_cmd,
+    sprt_cmd,
+    tasks_cmd,
+)
 
-COMMANDS = (config_cmd, sprt_cmd, plan_cmd)
+COMMANDS = (
+    config_cmd,
+    sprt_cmd,
+    plan_cmd,
+    report_cmd,
+    experiments_cmd,
+    pareto_cmd,
+    guidelines_cmd,
+    tasks_cmd,
+    failures_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -54,12 +54,12 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px;
 dl.facts dt { font-weight: 600; color: #30343b; }
 dl.facts dd { margin: 0; word-break: break-word; }
 .table-wrap { overflow-x: auto; margin: 6px 0 10px; }
-table { border-collapse: collapse; font-size: 13px; width: 100%; }
-th, td { border-bottom: 1px solid #e4e7eb; padding: 5px 8px; text-align: left; vertical-align: top;
+table { border-collapse: collapse; font-size: 12.5px; width: 100%; }
+th, td { border-bottom: 1px solid #e4e7eb; padding: 4px 7px; text-align: left; vertical-align: top;
   white-space: nowrap; }
 td.wrap { white-space: normal; min-width: 14em; word-break: break-word; }
-th { background: #f0f2f5; font-weight: 600; white-space: nowrap; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: #f0f2f5; font-weight: 600; white-space: normal; vertical-align: bottom; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 figure { margin: 6px 0 10px; }
 figure svg { max-width: 100%; height: auto; }

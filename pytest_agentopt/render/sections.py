@@ -281,13 +281,15 @@ def _llr_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
     if not _rows(path.get("points")):
         return None
     decided = path.get("decided_at")
-    unit = "pairs" if any("pairs" in point for point in _rows(path.get("points"))) else "trials"
+    points = _rows(path.get("points"))
+    unit = "pairs" if any("pairs" in point for point in points) else "trials"
+    observed = max((point[unit] for point in points if fmt.is_number(point.get(unit))), default=0)
     text = (
-        f"The log-likelihood ratio after each of {len(_rows(path.get('points')))} {unit}, between Wald's bounds "
+        f"The log-likelihood ratio after each of {observed} {unit}, between Wald's bounds "
         f"{fmt.interval(path.get('bounds'), lambda v: fmt.signed(v, 2))}; "
         + (f"the test decided after {decided} {unit}." if decided is not None else "the test did not decide.")
     )
-    verdict = summary.get("verdict")
+    verdict = summary.get("verdict") or path.get("verdict")
     chart = Chart("llr", path, verdict if isinstance(verdict, str) else None)
     return Section("llr", "Sequential test", [chart, Text(text)], secondary=True)
 
@@ -355,9 +357,25 @@ def _trajectory_section(report: Report, summary: Mapping[str, Any]) -> Section |
     return Section("trajectory", "Trajectory metrics", blocks, secondary=True)
 
 
+def _group_label(row: Mapping[str, Any]) -> str:
+    """A task by its code, a config by its experiment id and hash, anything else by its value."""
+    if row.get("code"):
+        return str(row["code"])
+    if row.get("experiment_id"):
+        return f"{row['experiment_id']} ({row.get('group')})"
+    return fmt.plain(row.get("group"))
+
+
+def _verdict_against(row: Mapping[str, Any]) -> str:
+    if not row.get("verdict"):
+        return fmt.MISSING
+    control = row.get("verdict_control")
+    return fmt.verdict_word(row["verdict"]) + (f" vs {control}" if control else "")
+
+
 def _trajectory_row(row: Mapping[str, Any]) -> list[str]:
     return [
-        fmt.plain(row.get("group")),
+        _group_label(row),
         fmt.number(row.get("trials")),
         fmt.number(row.get("mean_steps"), 1),
         fmt.number(row.get("mean_tool_calls"), 1),
@@ -389,7 +407,7 @@ def _pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | Non
             fmt.with_interval(point.get("cost_per_task_usd"), point.get("cost_ci"), fmt.usd),
             "yes" if point.get("on_front") else "no",
             fmt.pct(point.get("p_dominated"), 0),
-            "yes" if str(point.get("config_hash")) in answers else "no",
+            "yes" if point.get("meets_kpi", str(point.get("config_hash")) in answers) else "no",
         )
         for point in points
     ]
@@ -445,7 +463,7 @@ def _history_section(report: Report, summary: Mapping[str, Any]) -> Section | No
             fmt.number(row.get("trials")),
             fmt.with_interval(row.get("success_rate"), row.get("success_ci")),
             fmt.usd(row.get("cost_per_task_usd")),
-            fmt.verdict_word(row.get("verdict")) if row.get("verdict") else fmt.MISSING,
+            _verdict_against(row),
             str(row.get("last_run") or fmt.MISSING),
             str(row.get("date") or fmt.MISSING),
         )
@@ -548,12 +566,13 @@ def _failures_section(report: Report, summary: Mapping[str, Any]) -> Section | N
             fmt.number(row.get("count")),
             fmt.pct(row.get("share"), 0),
             ", ".join(str(task) for task in row.get("tasks") or []),
-            ", ".join(str(arm) for arm in row.get("arms") or []),
+            ", ".join(str(where) for where in row.get("experiments") or row.get("arms") or []),
             fmt.clip(str(row.get("example_message") or ""), MESSAGE_LIMIT),
         )
         for row in failures
     ]
-    headers = ("error type", "signature", "count", "share", "tasks", "arms", "example message")
+    seen_in = "experiments" if any(row.get("experiments") for row in failures) else "arms"
+    headers = ("error type", "signature", "count", "share", "tasks", seen_in, "example message")
     return Section(
         "failures",
         "Failure clusters",

@@ -94,10 +94,10 @@ def _nice_ticks(lo: float, hi: float, count: int) -> list[float]:
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
+    """Powers of ten, with 2 and 5 (or more) between them when the axis spans few decades."""
+    span = math.log10(hi) - math.log10(lo)
+    multipliers: tuple[float, ...] = (1,) if span > 2.5 else (1, 2, 5) if span > 1.2 else (1, 1.5, 2, 3, 5, 7)
     decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
-    multipliers: tuple[float, ...] = (1, 2, 5) if len(decades) <= 3 else (1,)
-    if len(decades) <= 2:
-        multipliers = (1, 1.5, 2, 3, 5, 7)
     return [m * 10.0**d for d in decades for m in multipliers if lo * (1 - 1e-9) <= m * 10.0**d <= hi * (1 + 1e-9)]
 
 
@@ -221,9 +221,10 @@ def _pareto_points(pareto: Mapping[str, Any]) -> tuple[list[_Point], int]:
     return points, undrawable
 
 
-def _cost_scale(points: Sequence[_Point], start: float, end: float) -> Scale:
+def _cost_scale(points: Sequence[_Point], start: float, end: float, also: Sequence[float] = ()) -> Scale:
+    """Log when the point estimates span more than 10x; ``also``: costs to keep in view (the KPI threshold)."""
     costs = [p.cost for p in points]
-    ends = [v for p in points if p.cost_ci for v in p.cost_ci]
+    ends = [v for p in points if p.cost_ci for v in p.cost_ci] + list(also)
     positive = [v for v in costs + ends if v > 0]
     if positive and min(costs) > 0 and max(costs) / min(costs) > 10:
         return Scale(_round_125(min(positive), down=True), _round_125(max(positive), down=False), start, end, log=True)
@@ -250,7 +251,9 @@ def pareto_chart_svg(pareto: Mapping[str, Any], *, width: int = 760, height: int
     if not points:
         return _message_chart(width, height, "pareto", title, "no config with a known cost to draw", standalone)
     box = Box(left=72, top=28, right=width - 24, bottom=height - 64)
-    x = _cost_scale(points, box.left, box.right)
+    kpi = pareto.get("kpi") or {}
+    threshold = kpi.get("threshold_cost")
+    x = _cost_scale(points, box.left, box.right, [float(threshold)] if fmt.is_number(threshold) else [])
     y = Scale(0.0, 1.0, box.bottom, box.top)
     front = sorted((p for p in points if p.on_front), key=lambda p: (p.cost, p.success))
     desc = (
@@ -260,7 +263,7 @@ def pareto_chart_svg(pareto: Mapping[str, Any], *, width: int = 760, height: int
         + (f" {undrawable} configs without a known cost are not drawn." if undrawable else "")
     )
     parts = _open(width, height, "pareto", title, desc, standalone)
-    parts += _kpi_region(pareto.get("kpi") or {}, box, x, y)
+    parts += _kpi_region(kpi, box, x, y)
     scale_name = "log scale" if x.log else "linear scale"
     parts += _axes(
         box, x, y, f"estimated cost per task, USD ({scale_name})", "success rate", fmt.usd, lambda v: fmt.pct(v, 0)

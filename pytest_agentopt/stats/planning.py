@@ -42,6 +42,7 @@ __all__ = [
     "asn_lower_bounds_paired",
     "fixed_n_mcnemar",
     "fixed_n_one_sample",
+    "logit_intercept",
     "paired_outcome_probabilities",
 ]
 
@@ -104,6 +105,16 @@ def _logit_intercept(rate: float, spread_sigma: float, nodes: FloatArray, weight
         if high - low < 1e-14:
             break
     return (low + high) / 2.0
+
+
+def logit_intercept(rate: float, spread_sigma: float) -> float:
+    """The logit intercept ``c`` with ``E[expit(c + u)] = rate`` for ``u ~ N(0, spread_sigma^2)`` (the task model)."""
+    if not 0.0 < rate < 1.0:
+        raise ValueError(f"rate must be in (0, 1), got {rate!r}")
+    if spread_sigma < 0.0:
+        raise ValueError(f"spread_sigma must be >= 0, got {spread_sigma!r}")
+    nodes, weights = _gauss_hermite()
+    return _logit_intercept(rate, spread_sigma, nodes, weights)
 
 
 def paired_outcome_probabilities(

@@ -1,0 +1,71 @@
+"""Analysis of the trial history: load trials as columns, filter them, aggregate them into plain tables.
+
+    from pytest_agentopt.analysis import FilterChain, Last, Model, load_trials, pareto_front
+
+    trials = load_trials(".agentopt")                      # every run under .agentopt/runs/
+    recent = FilterChain(Model("gpt-5"), Last(1000)).apply(trials)
+    front = pareto_front(recent)                           # plain dicts and lists, ready for JSON
+
+Every aggregator returns plain data (dicts, lists, str, int, float, bool, None), never numpy values. See
+``docs/analysis.md`` for every key and the statistics behind it.
+"""
+
+from __future__ import annotations
+
+from .aggregate import config_table
+from .clustering import cluster_tasks
+from .failures import cluster_failures, normalise_message
+from .filters import (
+    Experiment,
+    Field,
+    FieldFilter,
+    Filter,
+    FilterChain,
+    First,
+    Last,
+    Model,
+    Run,
+    Since,
+    Slice,
+    TaskCode,
+)
+from .guidelines import guideline_impact
+from .history import experiment_history
+from .llr_path import llr_path, run_llr_path
+from .loading import ledger_files, load_trials
+from .pareto import pareto_front
+from .runs import ArmInfo, RunInfo, load_runs
+from .table import Categorical, TrialTable
+from .trajectory import trajectory_metrics
+
+__all__ = [
+    "ArmInfo",
+    "Categorical",
+    "Experiment",
+    "Field",
+    "FieldFilter",
+    "Filter",
+    "FilterChain",
+    "First",
+    "Last",
+    "Model",
+    "Run",
+    "RunInfo",
+    "Since",
+    "Slice",
+    "TaskCode",
+    "TrialTable",
+    "cluster_failures",
+    "cluster_tasks",
+    "config_table",
+    "experiment_history",
+    "guideline_impact",
+    "ledger_files",
+    "llr_path",
+    "load_runs",
+    "load_trials",
+    "normalise_message",
+    "pareto_front",
+    "run_llr_path",
+    "trajectory_metrics",
+]

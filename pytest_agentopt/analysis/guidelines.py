@@ -1,0 +1,228 @@
+"""``guideline_impact``: what each guideline added or removed between two configs did to success and cost.
+
+Pairs of configs come from the manifests:
+
+* every parent -> child pair of the history (the child's resolved config names the parent's experiment id)
+  whose guidelines differ, and
+* every A/B run whose two arms' guidelines differ (control -> test, or child -> parent order when the control is
+  the child).
+
+For each pair the guidelines are compared as sets of texts (their MD5s are the prompt-component hashes of the
+manifests). The effect is oriented *child minus parent* (success) and *child / parent* (cost):
+
+* **paired** when some run had the two configs as its arms: the pairs of those runs (same task, same trial
+  index) give ``D = success(child) - success(parent)``, summarised with the time-uniform confidence sequence
+  the run summary uses (valid after a sequential stop), and the geometric mean of the per-pair cost ratios as in
+  the run summary;
+* **unpaired** otherwise: the two configs' trials across the history, the difference of success rates and the
+  ratio of costs per task with 95% percentile bootstrap intervals (trials resampled within each config). Task mix
+  and run conditions may differ between the two, so read these as weaker evidence.
+
+When a pair changes several guidelines at once, each gets the same joint effect (``changed_with`` lists the
+others), and ``other_changes`` lists whatever else differs (a model, a temperature), which the effect includes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+from pydantic import ValidationError
+
+from ..configs import AgentConfig, diff_configs, text_hash
+from ..records import TrialRecord
+from ..stats.confseq import mean_with_confidence_sequence
+from ..summary import cost_ratio, paired_outcomes
+from .bootstrap import bootstrap_config, config_generator, percentile_interval
+from .runs import ArmInfo, RunInfo
+from .table import TrialTable
+
+__all__ = ["ConfigPair", "config_pairs", "guideline_impact"]
+
+
+@dataclass(frozen=True)
+class ConfigPair:
+    parent: ArmInfo
+    child: ArmInfo
+    relation: str
+    """``parent/child`` (from the configs' ``parent``) or ``control/test`` (two arms of a run)."""
+
+
+def config_pairs(runs: Sequence[RunInfo]) -> list[ConfigPair]:
+    """Parent -> child pairs whose guidelines differ, in order of first appearance, without repeats."""
+    by_id: dict[str, ArmInfo] = {}
+    for run in runs:
+        for arm in run.arms.values():
+            by_id[arm.experiment_id] = arm
+    pairs: dict[tuple[str, str], ConfigPair] = {}
+
+    def add(parent: ArmInfo, child: ArmInfo, relation: str) -> None:
+        key = (parent.config_hash, child.config_hash)
+        if parent.config_hash == child.config_hash or key in pairs or key[::-1] in pairs:
+            return
+        if set(parent.guidelines) != set(child.guidelines):
+            pairs[key] = ConfigPair(parent, child, relation)
+
+    for run in runs:
+        control, test = run.arms.get("control"), run.arms.get("test")
+        if control is None or test is None:
+            continue
+        if control.parent == test.experiment_id:
+            add(test, control, "parent/child")
+        elif test.parent == control.experiment_id:
+            add(control, test, "parent/child")
+        else:
+            add(control, test, "control/test")
+    for child in by_id.values():
+        parent = by_id.get(child.parent) if child.parent is not None else None
+        if parent is not None:
+            add(parent, child, "parent/child")
+    return list(pairs.values())
+
+
+def guideline_impact(
+    runs: Sequence[RunInfo],
+    table: TrialTable,
+    *,
+    alpha: float = 0.05,
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """One row per guideline added or removed between a parent and a child config (see the module docstring).
+
+    Keys: ``guideline``, ``md5``, ``change`` (``added`` | ``removed``), ``parent``, ``child`` (experiment ids),
+    ``parent_hash``, ``child_hash``, ``relation``, ``paired``, ``pairs``, ``effect`` {``estimate``, ``lower``,
+    ``upper``, ``method``} or None, ``cost_ratio`` {``estimate``, ``lower``, ``upper``, ``method``} or None,
+    ``runs``, ``changed_with``, ``other_changes``.
+    """
+    rows: list[dict[str, Any]] = []
+    for pair in config_pairs(runs):
+        added = [text for text in pair.child.guidelines if text not in pair.parent.guidelines]
+        removed = [text for text in pair.parent.guidelines if text not in pair.child.guidelines]
+        figures = _paired_figures(pair, runs, table, alpha)
+        if figures is None:
+            figures = _unpaired_figures(pair, table, bootstrap, seed)
+        changes = [(text, "added") for text in added] + [(text, "removed") for text in removed]
+        for text, change in changes:
+            rows.append(
+                {
+                    "guideline": text,
+                    "md5": text_hash(text),
+                    "change": change,
+                    "parent": pair.parent.experiment_id,
+                    "child": pair.child.experiment_id,
+                    "parent_hash": pair.parent.config_hash,
+                    "child_hash": pair.child.config_hash,
+                    "relation": pair.relation,
+                    **figures,
+                    "changed_with": [other for other, _ in changes if other != text],
+                    "other_changes": _other_changes(pair),
+                }
+            )
+    return rows
+
+
+def _other_changes(pair: ConfigPair) -> list[str] | None:
+    try:
+        parent = AgentConfig.model_validate(pair.parent.config)
+        child = AgentConfig.model_validate(pair.child.config)
+    except ValidationError:
+        return None
+    return [change.describe() for change in diff_configs(parent, child) if change.key != "guidelines"]
+
+
+def _paired_figures(
+    pair: ConfigPair, runs: Sequence[RunInfo], table: TrialTable, alpha: float
+) -> dict[str, Any] | None:
+    """Pairs of every run whose arms are the two configs, oriented (seq, parent's trial, child's trial)."""
+    oriented: list[tuple[int, TrialRecord, TrialRecord]] = []
+    used: list[str] = []
+    hashes = {pair.parent.config_hash, pair.child.config_hash}
+    run_codes = table.codes("run_id")
+    run_index = {run: code for code, run in enumerate(table.categories("run_id"))}
+    for run in runs:
+        control, test = run.arms.get("control"), run.arms.get("test")
+        if control is None or test is None or {control.config_hash, test.config_hash} != hashes:
+            continue
+        code = run_index.get(run.run_id)
+        if code is None:
+            continue
+        records = cast(list[TrialRecord], table.where(run_codes == code).records())
+        child_is_test = test.config_hash == pair.child.config_hash
+        found = paired_outcomes(records)
+        oriented.extend((seq, c, t) if child_is_test else (seq, t, c) for seq, c, t in found)
+        if found:
+            used.append(run.run_id)
+    if not oriented:
+        return None
+    differences = [
+        float((child["outcome"] == "success") - (parent["outcome"] == "success")) for _, parent, child in oriented
+    ]
+    sequence = mean_with_confidence_sequence(differences, -1.0, 1.0, alpha)
+    ratio = cost_ratio(oriented, alpha)
+    return {
+        "paired": True,
+        "pairs": len(oriented),
+        "effect": {
+            "estimate": sequence["estimate"],
+            "lower": sequence["lower"],
+            "upper": sequence["upper"],
+            "method": f"paired success(child) - success(parent) over {len(oriented)} pairs; {sequence['method']}",
+        },
+        "cost_ratio": (
+            {key: ratio[key] for key in ("estimate", "lower", "upper", "method")} if ratio is not None else None
+        ),
+        "runs": used,
+    }
+
+
+def _unpaired_figures(pair: ConfigPair, table: TrialTable, bootstrap: int, seed: int) -> dict[str, Any]:
+    scored = table.array("scored")
+    success = table.array("success")
+    cost = table.array("cost_usd")
+    hashes = table.categories("config_hash")
+    codes = table.codes("config_hash")
+    samples = []
+    run_ids: list[str] = []
+    for arm in (pair.parent, pair.child):
+        code = hashes.index(arm.config_hash) if arm.config_hash in hashes else -1
+        members = scored & (codes == code)
+        samples.append(
+            (
+                success[members],
+                cost[members],
+                bootstrap_config(
+                    success[members],
+                    cost[members],
+                    resamples=bootstrap,
+                    generator=config_generator(seed, arm.config_hash),
+                ),
+            )
+        )
+        run_ids.extend(run for run in table.where(members).runs if run not in run_ids)
+    (parent_success, parent_cost, parent_draws), (child_success, child_cost, child_draws) = samples
+    method = (
+        "unpaired: no run had both configs; all their scored trials in the history, 95% percentile bootstrap "
+        f"({bootstrap} resamples, seed {seed})"
+    )
+    effect = None
+    if parent_success.size and child_success.size:
+        estimate = float(child_success.mean() - parent_success.mean())
+        interval = percentile_interval(child_draws.rates - parent_draws.rates)
+        assert interval is not None
+        effect = {"estimate": estimate, "lower": interval[0], "upper": interval[1], "method": method}
+    ratio = None
+    parent_mean, child_mean = _mean_known(parent_cost), _mean_known(child_cost)
+    if parent_mean and child_mean is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            interval = percentile_interval(child_draws.costs / parent_draws.costs)
+        if interval is not None:
+            ratio = {"estimate": child_mean / parent_mean, "lower": interval[0], "upper": interval[1], "method": method}
+    return {"paired": False, "pairs": 0, "effect": effect, "cost_ratio": ratio, "runs": run_ids}
+
+
+def _mean_known(values: np.ndarray[Any, Any]) -> float | None:
+    known = values[~np.isnan(values)]
+    return float(known.mean()) if known.size else None

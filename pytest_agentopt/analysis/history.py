@@ -1,0 +1,103 @@
+"""``experiment_history``: every experiment in the history, with its lineage and its latest verdict.
+
+An experiment is an experiment id with a config content hash: editing ``exp_042.json`` and running it again gives
+a second row for ``exp_042`` (a different config), so figures from different contents are never mixed. The
+lineage follows the ``parent`` recorded in the manifests' resolved configs, child first. The verdict is that of
+the latest run in which the experiment was the test arm (against that run's control).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..stats.intervals import wilson_interval
+from .groups import group_by_pair, json_number
+from .runs import RunInfo
+from .table import TrialTable
+
+__all__ = ["experiment_history", "lineage", "parent_map"]
+
+
+def parent_map(runs: Iterable[RunInfo]) -> dict[str, str | None]:
+    """experiment id -> its parent's id, from the arms of every run (a later run wins)."""
+    parents: dict[str, str | None] = {}
+    for run in runs:
+        for arm in run.arms.values():
+            if arm.experiment_id:
+                parents[arm.experiment_id] = arm.parent
+    return parents
+
+
+def lineage(experiment_id: str, parents: Mapping[str, str | None]) -> list[str]:
+    """``[experiment_id, parent, grandparent, ...]``; stops at a parent the history does not know (kept) or a cycle."""
+    chain = [experiment_id]
+    current: str | None = experiment_id
+    while current is not None:
+        parent = parents.get(current)
+        if parent is None or parent in chain:
+            break
+        chain.append(parent)
+        current = parent if parent in parents else None
+    return chain
+
+
+def _latest_test_runs(runs: Sequence[RunInfo]) -> dict[tuple[str, str], RunInfo]:
+    latest: dict[tuple[str, str], RunInfo] = {}
+    for run in runs:  # oldest first, so the last assignment is the latest run
+        test = run.arms.get("test")
+        if test is not None:
+            latest[(test.experiment_id, test.config_hash)] = run
+    return latest
+
+
+def experiment_history(runs: Sequence[RunInfo], table: TrialTable) -> list[dict[str, Any]]:
+    """One row per (experiment id, config hash) with trials in ``table``, in order of first appearance.
+
+    Keys: ``experiment_id``, ``config_hash``, ``lineage`` (child first), ``model``, ``trials`` (scored),
+    ``successes``, ``success_rate``, ``success_ci`` (Wilson 95%), ``cost_per_task_usd``, ``verdict``,
+    ``verdict_reason``, ``verdict_control`` (the control of that run), ``verdict_run``, ``runs``, ``last_run``,
+    ``last_run_at`` and ``date`` (the last run's creation date).
+    """
+    ordered = sorted(runs, key=lambda run: (run.created_at or "", run.run_id))
+    parents = parent_map(ordered)
+    created = {run.run_id: run.created_at for run in ordered}
+    run_rank = {run.run_id: position for position, run in enumerate(ordered)}
+    latest_test = _latest_test_runs(ordered)
+    everything = group_by_pair(table, "experiment_id", "config_hash")
+    scored = table.array("scored")
+    success = table.array("success")
+    trials = everything.count(scored)
+    successes = everything.count(scored & success)
+    costs = everything.mean(table.array("cost_usd"), scored)
+    models = everything.most_common(table, "model", scored)
+    run_lists = everything.distinct(table, "run_id")
+    rows: list[dict[str, Any]] = []
+    for g, (experiment_id, config_hash) in enumerate(everything.labels):
+        n, k = int(trials[g]), int(successes[g])
+        its_runs = sorted((str(run) for run in run_lists[g]), key=lambda run: (run_rank.get(run, -1), run))
+        last_run = its_runs[-1] if its_runs else None
+        verdict_run = latest_test.get((str(experiment_id), str(config_hash)))
+        last_at = created.get(last_run) if last_run is not None else None
+        rows.append(
+            {
+                "experiment_id": experiment_id,
+                "config_hash": config_hash,
+                "lineage": lineage(str(experiment_id), parents),
+                "model": models[g],
+                "trials": n,
+                "successes": k,
+                "success_rate": k / n if n else None,
+                "success_ci": list(wilson_interval(k, n)) if n else None,
+                "cost_per_task_usd": json_number(costs[g]),
+                "verdict": verdict_run.verdict if verdict_run is not None else None,
+                "verdict_reason": verdict_run.verdict_reason if verdict_run is not None else None,
+                "verdict_control": verdict_run.control_experiment_id if verdict_run is not None else None,
+                "verdict_run": verdict_run.run_id if verdict_run is not None else None,
+                "runs": its_runs,
+                "last_run": last_run,
+                "last_run_at": last_at,
+                "date": last_at[:10] if isinstance(last_at, str) else None,
+            }
+        )
+    return rows

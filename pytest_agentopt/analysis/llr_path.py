@@ -1,0 +1,102 @@
+"""``llr_path``: the sequential test's log-likelihood ratio after each pair (or trial) of one run.
+
+The path is recomputed by feeding the run's ledger records to the plugin's own :class:`SequentialFeeder` and
+:class:`PairedSequentialTest` / :class:`TargetSequentialTest` in planned (``seq``) order, exactly as the run did,
+so it ends where the run decided. Sequence numbers missing from the ledger (trials skipped by a stop or a budget)
+enter as skipped, as they did in the run: a pair with a skipped half never counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, cast
+
+from ..ledger import RunPaths, read_ledger, read_manifest
+from ..sequential import SequentialFeeder
+from ..stats.sprt import DIRECTIONS, PairedSequentialTest, SequentialSettings, TargetSequentialTest
+
+__all__ = ["llr_path", "run_llr_path"]
+
+
+def llr_path(
+    records_of_one_run: Iterable[Mapping[str, Any]],
+    *,
+    alpha: float,
+    beta: float,
+    effect: float,
+    direction: str = "both",
+    target: float | None = None,
+) -> dict[str, Any]:
+    """``{"points", "bounds", "decided_at", "verdict", "unit"}``.
+
+    Paired runs: points ``{"pairs": n, "better": llr, "worse": llr}`` (``None`` for a test a one-sided direction
+    does not run), starting at ``pairs = 0``; target runs: ``{"trials": n, "target": llr}``. ``bounds`` are
+    Wald's ``[lower, upper]``; ``decided_at`` is the number of pairs (trials) at the decision, or ``None``.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    settings = SequentialSettings(alpha=alpha, beta=beta, delta=effect)
+    paired_test: PairedSequentialTest | None = None
+    target_test: TargetSequentialTest | None = None
+    if target is None:
+        paired_test = PairedSequentialTest(settings, direction)
+        feeder = SequentialFeeder(paired_test=paired_test)
+    else:
+        target_test = TargetSequentialTest(target, settings)
+        feeder = SequentialFeeder(target_test=target_test)
+
+    def point() -> dict[str, Any]:
+        if paired_test is not None:
+            llr = paired_test.llr
+            return {"pairs": feeder.units, "better": llr["better"], "worse": llr["worse"]}
+        assert target_test is not None
+        return {"trials": feeder.units, "target": target_test.llr}
+
+    points = [point()]
+    expected = 0
+    for record in sorted(records_of_one_run, key=lambda r: int(r["seq"])):
+        seq = int(record["seq"])
+        while expected < seq:  # not in the ledger: skipped in the run
+            feeder.add(expected, task_id=f"\0skipped:{expected}", arm="skipped", trial=-1, outcome="skipped")
+            expected += 1
+        units = feeder.units
+        feeder.add(
+            seq,
+            task_id=str(record["task_id"]),
+            arm=str(record["arm"]),
+            trial=int(record["trial"]),
+            outcome=str(record["outcome"]),
+        )
+        expected = max(expected, seq + 1)
+        if feeder.units != units:  # a pair (trial) entered the test; none enters after the decision
+            points.append(point())
+    test = paired_test if paired_test is not None else target_test
+    assert test is not None
+    decision = feeder.decision
+    return {
+        "points": points,
+        "bounds": list(test.bounds),
+        "decided_at": decision.units if decision is not None else None,
+        "verdict": decision.verdict if decision is not None else None,
+        "unit": "pairs" if paired_test is not None else "trials",
+    }
+
+
+def run_llr_path(run: RunPaths | Path) -> dict[str, Any] | None:
+    """The path of a run directory, with the settings from its manifest; ``None`` if the run was not sequential."""
+    paths = run if isinstance(run, RunPaths) else RunPaths(Path(run))
+    settings = read_manifest(paths).get("run") or {}
+    if not settings.get("sprt"):
+        return None
+    paired = "control" in (settings.get("arms") or ())
+    if not paired and settings.get("target") is None:
+        return None
+    return llr_path(
+        cast(list[Mapping[str, Any]], read_ledger(paths.trials).records),
+        alpha=float(settings["alpha"]),
+        beta=float(settings["beta"]),
+        effect=float(settings["effect"]),
+        direction=str(settings.get("direction") or "both"),
+        target=None if paired else float(settings["target"]),
+    )

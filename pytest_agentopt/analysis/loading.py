@@ -1,0 +1,202 @@
+"""``load_trials``: ledger files into a :class:`~pytest_agentopt.analysis.table.TrialTable`.
+
+Files are read in blocks of whole lines (about 8 MiB each) and each block is decoded into columns by
+:func:`~pytest_agentopt.analysis.decode.decode_block`, so memory holds the columns plus one block of dicts, never
+a million dicts. Parsing JSON is the cost (about 5-10 us a line with the standard library), so when the input is
+large (>= 64 MiB, about 80,000 trials) and the machine has several cores, blocks are decoded in worker processes
+(``fork``; only on Linux and only when this process runs a single thread, since forking a threaded process can
+deadlock) and their columns merged here in order. The result is the same either way.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import LedgerError
+from ..ledger import MANIFEST, TRIALS, iter_runs
+from .decode import ColumnBlock, decode_block, metrics_from_key
+from .table import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, Categorical, TrialTable
+
+__all__ = ["ledger_files", "load_trials"]
+
+BLOCK_BYTES = 8 << 20
+PARALLEL_MIN_BYTES = 64 << 20
+MAX_WORKERS = 8
+
+Source = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class _Range:
+    path: Path
+    start: int
+    end: int
+
+
+def ledger_files(source: Source | Iterable[Source], *, run_ids: Iterable[str] | None = None) -> list[Path]:
+    """The ledger files of an agent directory (every run under ``runs/``, oldest first), run directories or files.
+
+    ``run_ids`` keeps only the runs of an agent directory with those ids (files given directly are kept).
+    """
+    wanted = None if run_ids is None else set(run_ids)
+    sources = [source] if isinstance(source, str | os.PathLike) else list(source)
+    files: list[Path] = []
+    for item in sources:
+        path = Path(item)
+        if path.is_file():
+            files.append(path)
+        elif (path / TRIALS).is_file() or (path / MANIFEST).is_file():
+            if wanted is None or path.name in wanted:
+                files.append(path / TRIALS)
+        elif path.is_dir():
+            files.extend(run.trials for run in iter_runs(path) if wanted is None or run.run_id in wanted)
+        else:
+            raise LedgerError(f"{path}: not found: expected an agent directory, a run directory or a trials.jsonl file")
+    return [file for file in files if file.is_file()]
+
+
+def load_trials(
+    source: Source | Iterable[Source],
+    *,
+    run_ids: Iterable[str] | None = None,
+    workers: int | None = None,
+) -> TrialTable:
+    """Every readable trial of ``source`` (see :func:`ledger_files`), in ledger order.
+
+    Torn and unreadable lines are skipped and listed in ``table.problems``. ``run_ids`` also keeps only the
+    trials of those runs when files are given directly. ``workers``: processes that decode blocks (``None``:
+    automatic, 1: this process only).
+    """
+    wanted = None if run_ids is None else list(run_ids)
+    files = ledger_files(source, run_ids=wanted)
+    ranges = [part for path in files for part in _split(path)]
+    merger = _Merger()
+    with _gc_paused():
+        for part, block in zip(ranges, _decode_all(ranges, workers), strict=True):
+            merger.add(part.path, block)
+        table = merger.table()
+    if wanted is not None and len(table):
+        keep = set(wanted)
+        table = table.where(table.categorical("run_id").lookup([run in keep for run in table.categories("run_id")]))
+    return table
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Blocks
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _split(path: Path, block_bytes: int = BLOCK_BYTES) -> list[_Range]:
+    """Byte ranges of about ``block_bytes`` that end just after a newline (or at the end of the file)."""
+    size = path.stat().st_size
+    parts: list[_Range] = []
+    start = 0
+    with path.open("rb") as handle:
+        while start < size:
+            handle.seek(min(size, start + block_bytes))
+            handle.readline()
+            end = min(size, handle.tell())
+            parts.append(_Range(path, start, end))
+            start = end
+    return parts
+
+
+def _read(part: _Range) -> bytes:
+    with part.path.open("rb") as handle:
+        handle.seek(part.start)
+        return handle.read(part.end - part.start)
+
+
+def _decode_range(part: _Range) -> ColumnBlock:
+    with _gc_paused():
+        return decode_block(_read(part))
+
+
+def _decode_all(ranges: Sequence[_Range], workers: int | None) -> Iterator[ColumnBlock]:
+    count = _worker_count(ranges, workers)
+    if count <= 1:
+        yield from map(_decode_range, ranges)
+        return
+    with ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork")) as pool:
+        yield from pool.map(_decode_range, ranges)
+
+
+def _worker_count(ranges: Sequence[_Range], workers: int | None) -> int:
+    if workers is not None and workers <= 1:
+        return 1
+    if not sys.platform.startswith("linux") or threading.active_count() > 1 or len(ranges) < 2:
+        return 1
+    if workers is not None:
+        return min(workers, len(ranges))
+    if sum(part.end - part.start for part in ranges) < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS, len(ranges)))
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Decoding makes many short-lived dicts; the cyclic collector would scan them again and again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Merging blocks into one table
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class _Merger:
+    def __init__(self) -> None:
+        self._numeric: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in NUMERIC_COLUMNS}
+        self._codes: dict[str, list[npt.NDArray[np.int32]]] = {name: [] for name in CATEGORICAL_COLUMNS}
+        self._lookup: dict[str, dict[Any, int]] = {name: {} for name in CATEGORICAL_COLUMNS}
+        self._problems: list[str] = []
+        self._line_offset: dict[Path, int] = {}
+
+    def add(self, path: Path, block: ColumnBlock) -> None:
+        offset = self._line_offset.get(path, 0)
+        for index, size, last in block.bad_lines:
+            where = "torn last line" if last else "unreadable line"
+            self._problems.append(f"{path}:{offset + index + 1}: skipped a {where} ({size} bytes)")
+        self._line_offset[path] = offset + block.lines
+        if not block.size:
+            return
+        for name, array in block.numeric.items():
+            self._numeric[name].append(array)
+        for name, (codes, categories) in block.categorical.items():
+            lookup = self._lookup[name]
+            remap = np.array([lookup.setdefault(value, len(lookup)) for value in categories], dtype=np.int32)
+            self._codes[name].append(remap[codes])
+
+    def table(self) -> TrialTable:
+        if not self._codes["run_id"]:
+            return TrialTable.empty(self._problems)
+        numeric = {
+            name: np.concatenate(parts) if parts else np.zeros(0, dtype=NUMERIC_COLUMNS[name])
+            for name, parts in self._numeric.items()
+        }
+        categorical: dict[str, Categorical] = {}
+        for name, parts in self._codes.items():
+            categories: tuple[Any, ...] = tuple(self._lookup[name])
+            if name == "metrics":
+                categories = tuple(metrics_from_key(key) for key in categories)
+            categorical[name] = Categorical(np.concatenate(parts), categories)
+        return TrialTable(numeric, categorical, self._problems)

@@ -1,0 +1,115 @@
+"""``load_runs``: what each run under ``<agent-dir>/runs/`` was (its manifest and, when written, its summary)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import LedgerError
+from ..ledger import iter_runs, read_json, read_manifest
+
+__all__ = ["ArmInfo", "RunInfo", "load_runs", "parent_id"]
+
+
+@dataclass(frozen=True)
+class ArmInfo:
+    """One arm of a run: its config as the manifest recorded it."""
+
+    experiment_id: str
+    config_hash: str
+    model_id: str | None
+    parent: str | None
+    """The parent's experiment id (a parent given as a path is reduced to its file name without ``.json``)."""
+    guidelines: tuple[str, ...]
+    prompt_components: tuple[str, ...]
+    """MD5s of the arm's guidelines and system-prompt parts."""
+    config: dict[str, Any] = field(default_factory=dict, compare=False)
+    """The resolved config as recorded (empty when the manifest had none)."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    created_at: str | None
+    experiment_id: str | None
+    control_experiment_id: str | None
+    arms: dict[str, ArmInfo]
+    verdict: str | None
+    verdict_reason: str | None
+    decided_by: str | None
+    path: Path
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The manifest's ``run`` section: seed, trials, arms, sprt, alpha, beta, effect, target, direction."""
+    components: dict[str, str] = field(default_factory=dict)
+    """MD5 -> text of every prompt component of the run."""
+
+    @property
+    def paired(self) -> bool:
+        return "control" in self.arms and "test" in self.arms
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        for arm in data["arms"].values():
+            arm["guidelines"] = list(arm["guidelines"])
+            arm["prompt_components"] = list(arm["prompt_components"])
+        return data
+
+
+def parent_id(reference: object) -> str | None:
+    """The experiment id a ``parent`` reference names: ``exp_041``, ``exp_041.json`` and ``../x/exp_041.json``."""
+    if not isinstance(reference, str) or not reference:
+        return None
+    name = reference.replace("\\", "/").rsplit("/", 1)[-1]
+    return name[: -len(".json")] if name.endswith(".json") else name
+
+
+def _arm(data: dict[str, Any]) -> ArmInfo:
+    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    assert isinstance(config, dict)
+    guidelines = config.get("guidelines") or []
+    return ArmInfo(
+        experiment_id=str(data.get("experiment_id") or config.get("experiment_id") or ""),
+        config_hash=str(data.get("config_hash") or ""),
+        model_id=config.get("model_id"),
+        parent=parent_id(config.get("parent")),
+        guidelines=tuple(str(text) for text in guidelines),
+        prompt_components=tuple(str(digest) for digest in data.get("prompt_components") or ()),
+        config=config,
+    )
+
+
+def load_runs(agent_dir: Path) -> list[RunInfo]:
+    """Every run with a readable manifest, oldest first (unreadable manifests are skipped)."""
+    runs: list[RunInfo] = []
+    for paths in iter_runs(Path(agent_dir)):
+        try:
+            manifest = read_manifest(paths)
+        except LedgerError:
+            continue
+        summary: dict[str, Any] = {}
+        if paths.summary.is_file():
+            try:
+                summary = read_json(paths.summary)
+            except LedgerError:
+                summary = {}
+        arms = manifest.get("arms") if isinstance(manifest.get("arms"), dict) else {}
+        assert isinstance(arms, dict)
+        runs.append(
+            RunInfo(
+                run_id=str(manifest.get("run_id") or paths.run_id),
+                created_at=manifest.get("created_at"),
+                experiment_id=manifest.get("experiment_id"),
+                control_experiment_id=manifest.get("control_experiment_id"),
+                arms={str(arm): _arm(data) for arm, data in arms.items() if isinstance(data, dict)},
+                verdict=summary.get("verdict"),
+                verdict_reason=summary.get("verdict_reason"),
+                decided_by=summary.get("decided_by"),
+                path=paths.directory,
+                settings=dict(manifest.get("run") or {}),
+                components={str(k): str(v) for k, v in (manifest.get("prompt_components") or {}).items()},
+            )
+        )
+    runs.sort(key=lambda run: (run.created_at or "", run.run_id))
+    return runs

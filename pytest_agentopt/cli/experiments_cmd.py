@@ -1,0 +1,67 @@
+"""``agentopt experiments``: the experiment history with lineage, success, cost and the latest verdict."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .analysis_common import (
+    add_agent_dir,
+    add_filters,
+    agent_dir,
+    dollars,
+    empty_message,
+    load_filtered,
+    percent,
+    print_json,
+    render_table,
+)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "experiments",
+        help="the experiment history: lineage, model, trials, success, cost, verdict",
+        description=(
+            "One row per experiment (experiment id and config content hash) with trials under --agent-dir: its "
+            "lineage (child first), the model, scored trials, the success rate with its Wilson 95%% interval, the "
+            "estimated cost per task, the verdict of its latest run against that run's control, and the date."
+        ),
+    )
+    add_agent_dir(parser)
+    add_filters(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import experiment_history, load_runs
+
+    rows = experiment_history(load_runs(agent_dir(args)), load_filtered(args))
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print(empty_message(args, "experiments"))
+        return 0
+    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(2,)))
+    return 0
+
+
+HEADERS = ("experiment", "config", "lineage", "model", "trials", "success [95%]", "est. cost/task", "verdict", "date")
+
+
+def _cells(row: dict[str, Any]) -> list[Any]:
+    verdict = row["verdict"]
+    if verdict is not None and row["verdict_control"]:
+        verdict = f"{verdict} vs {row['verdict_control']}"
+    return [
+        row["experiment_id"],
+        row["config_hash"][:8],
+        " <- ".join(row["lineage"]),
+        row["model"],
+        row["trials"],
+        percent(row["success_rate"], row["success_ci"]),
+        dollars(row["cost_per_task_usd"]),
+        verdict,
+        row["date"],
+    ]

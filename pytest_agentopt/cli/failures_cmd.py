@@ -1,0 +1,67 @@
+"""``agentopt failures``: why trials fail, grouped by error type and normalised message."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import AgentoptUsageError
+from ..ledger import resolve_run
+from .analysis_common import (
+    add_agent_dir,
+    add_filters,
+    agent_dir,
+    empty_message,
+    load_filtered,
+    print_json,
+    render_table,
+)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "failures",
+        help="failed and errored trials grouped by error type and message shape",
+        description=(
+            "Failed and errored trials (not infrastructure or set-up errors) grouped by error type and message, "
+            "with numbers and identifiers in the messages replaced (<n>, <id>), largest group first."
+        ),
+    )
+    add_agent_dir(parser)
+    add_filters(parser)
+    parser.add_argument("--run", metavar="RUN", help="only this run (an id under --agent-dir or a run directory)")
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help="show the N largest groups (default 20)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import cluster_failures
+
+    if args.limit < 1:
+        raise AgentoptUsageError(f"--limit {args.limit}: must be at least 1")
+    source = resolve_run(args.run, agent_dir(args)).directory if args.run else None
+    rows = cluster_failures(load_filtered(args, source), limit=args.limit)
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print(empty_message(args, "failed or errored trials"))
+        return 0
+    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(3, 4)))
+    return 0
+
+
+HEADERS = ("count", "share", "error type", "message (normalised)", "tasks", "arms")
+
+
+def _cells(row: dict[str, Any]) -> list[Any]:
+    tasks = row["tasks"]
+    shown = ", ".join(tasks[:5]) + (f" (+{len(tasks) - 5} more)" if len(tasks) > 5 else "")
+    return [
+        row["count"],
+        f"{100 * row['share']:.0f}%",
+        row["error_type"],
+        row["signature"] or "(no message)",
+        shown,
+        ", ".join(row["arms"]),
+    ]

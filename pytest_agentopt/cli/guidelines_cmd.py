@@ -1,0 +1,70 @@
+"""``agentopt guidelines``: the effect of each guideline added or removed between a parent and a child config."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .analysis_common import (
+    add_agent_dir,
+    add_filters,
+    agent_dir,
+    empty_message,
+    load_filtered,
+    print_json,
+    ratio,
+    render_table,
+    signed,
+)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "guidelines",
+        help="what each guideline added or removed did to success and cost",
+        description=(
+            "For every guideline added or removed between a parent and a child config (from the manifests' "
+            "configs and prompt-component hashes), the effect on success (child - parent) and the cost ratio "
+            "(child / parent): paired where a run had both configs as its arms, otherwise unpaired from all their "
+            "trials (marked so)."
+        ),
+    )
+    add_agent_dir(parser)
+    add_filters(parser)
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed of unpaired intervals (default 0)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import guideline_impact, load_runs
+
+    rows = guideline_impact(load_runs(agent_dir(args)), load_filtered(args), seed=args.seed)
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print(empty_message(args, "guideline changes between a parent and a child config"))
+        return 0
+    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(0, 6)))
+    methods = sorted({row["effect"]["method"].split(";")[-1].strip() for row in rows if row["effect"]})
+    for method in methods:
+        print(f"({method})")
+    return 0
+
+
+HEADERS = ("guideline", "change", "parent -> child", "evidence", "effect on success", "est. cost ratio", "also changed")
+
+
+def _cells(row: dict[str, Any]) -> list[Any]:
+    effect, cost = row["effect"] or {}, row["cost_ratio"] or {}
+    evidence = f"{row['pairs']} pairs" if row["paired"] else "unpaired"
+    also = [*(f"guideline {text!r}" for text in row["changed_with"]), *(row["other_changes"] or [])]
+    return [
+        row["guideline"],
+        row["change"],
+        f"{row['parent']} -> {row['child']}",
+        evidence,
+        signed(effect.get("estimate"), [effect.get("lower"), effect.get("upper")]),
+        ratio(cost.get("estimate"), [cost.get("lower"), cost.get("upper")]),
+        "; ".join(also) or None,
+    ]

@@ -1,0 +1,83 @@
+"""``agentopt pareto``: success against cost per config, the non-dominated front and the KPI answer."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import AgentoptUsageError
+from .analysis_common import (
+    add_agent_dir,
+    add_filters,
+    dollars,
+    empty_message,
+    load_filtered,
+    percent,
+    print_json,
+    render_table,
+)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "pareto",
+        help="success rate against cost per task for every config, the Pareto front and the KPI",
+        description=(
+            "Per config (config content hash) across the runs under --agent-dir: success rate with its Wilson 95%% "
+            "interval, estimated cost per task with a bootstrap 95%% interval, whether it is on the front "
+            "(no other config has success >= and cost <= with one strict), its bootstrap probability of being "
+            "dominated, and which configs reach >= 80%% of the best success rate at <= 30%% of its cost."
+        ),
+    )
+    add_agent_dir(parser)
+    add_filters(parser)
+    parser.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="resamples (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import pareto_front
+
+    if args.bootstrap < 1:
+        raise AgentoptUsageError(f"--bootstrap {args.bootstrap}: must be at least 1")
+    front = pareto_front(load_filtered(args), bootstrap=args.bootstrap, seed=args.seed)
+    if args.json:
+        print_json(front)
+        return 0
+    if not front["points"]:
+        print(empty_message(args, "scored trials"))
+        return 0
+    print(render_table(HEADERS, [_cells(point) for point in front["points"]], wrap=(0,)))
+    print()
+    print(front["kpi"]["statement"])
+    print(f"({front['method']})")
+    return 0
+
+
+HEADERS = (
+    "experiment",
+    "config",
+    "model",
+    "trials",
+    "success [95%]",
+    "est. cost/task [95%]",
+    "front",
+    "P(dominated)",
+    "KPI",
+)
+
+
+def _cells(point: dict[str, Any]) -> list[Any]:
+    p_dominated = point["p_dominated"]
+    return [
+        point["experiment_id"],
+        point["config_hash"][:8],
+        point["model"],
+        point["trials"],
+        percent(point["success_rate"], point["success_ci"]),
+        dollars(point["cost_per_task_usd"], point["cost_ci"]),
+        "*" if point["on_front"] else "",
+        None if p_dominated is None else f"{p_dominated:.2f}",
+        "yes" if point["meets_kpi"] else "",
+    ]

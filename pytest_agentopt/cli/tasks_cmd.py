@@ -1,0 +1,61 @@
+"""``agentopt tasks``: tasks clustered as trivial, discriminative, challenging or undetermined."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from typing import Any
+
+from ..errors import AgentoptUsageError
+from .analysis_common import add_agent_dir, add_filters, empty_message, load_filtered, percent, print_json, render_table
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "tasks",
+        help="which tasks tell configs apart (trivial / discriminative / challenging / undetermined)",
+        description=(
+            "Each task gets every config's success rate on it with a Wilson 95%% interval. trivial: every lower "
+            "bound >= --high; challenging: every upper bound <= --low; discriminative: two configs' intervals do "
+            "not overlap; otherwise undetermined (more trials needed). The first rule that holds wins."
+        ),
+    )
+    add_agent_dir(parser)
+    add_filters(parser)
+    parser.add_argument("--high", type=float, default=0.8, help="trivial: every lower bound >= HIGH (default 0.8)")
+    parser.add_argument("--low", type=float, default=0.5, help="challenging: every upper bound <= LOW (default 0.5)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import cluster_tasks
+
+    if not 0 < args.low < args.high < 1:
+        raise AgentoptUsageError(f"--low {args.low} --high {args.high}: need 0 < LOW < HIGH < 1")
+    rows = cluster_tasks(load_filtered(args), high=args.high, low=args.low)
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print(empty_message(args, "scored trials"))
+        return 0
+    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(6, 4, 5)))
+    counts = Counter(row["cluster"] for row in rows)
+    print()
+    print(", ".join(f"{counts[name]} {name}" for name in ("trivial", "discriminative", "challenging", "undetermined")))
+    return 0
+
+
+HEADERS = ("task", "declared", "cluster", "configs", "lowest [95%]", "highest [95%]", "why")
+
+
+def _cells(row: dict[str, Any]) -> list[Any]:
+    return [
+        row["code"] or row["task_id"],
+        row["declared_category"],
+        row["cluster"],
+        row["configs"],
+        f"{percent(row['min_rate'], row['min_rate_ci'])} {row['min_rate_config']}",
+        f"{percent(row['max_rate'], row['max_rate_ci'])} {row['max_rate_config']}",
+        row["reason"],
+    ]
