@@ -162,7 +162,7 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
     if summary.get("decided_by") == "sprt" and summary.get("llr") is not None:
         llr = ", ".join(f"{name} {value:+.2f}" for name, value in summary["llr"].items() if value is not None)
         lower, upper = summary["bounds"]
-        used = summary.get("pairs_used", summary.get("trials_used"))
+        used = summary.get("pairs_used") if summary["mode"] == "ab" else summary.get("trials_used")
         unit = "pairs" if summary["mode"] == "ab" else "trials"
         lines.append(
             f"sprt     LLR {llr} between bounds [{lower:+.2f}, {upper:+.2f}]; {used} {unit} used, "
