@@ -31,8 +31,8 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
         context, notes = build_context(options)
     except AgentoptUsageError as exc:
         raise pytest.UsageError(str(exc)) from None
-    stop = StopSignal(context.stop_path)
     distributed = is_xdist_controller(config)
+    stop = StopSignal(context.stop_path, watch_file=False)
     workers = 0
     if distributed:
         _check_dist_mode(config, options)

@@ -9,23 +9,55 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .configs import (
-    AgentConfig,
-    ResolvedConfig,
-    apply_overrides,
-    find_config,
-    load_config,
-    load_parent,
-)
 from .errors import AgentoptUsageError, ConfigError, LedgerError
 from .ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
 from .options import RunOptions
 from .plan import ARMS_AB, ARMS_SINGLE, Arm
 from .records import TrialRecord
+
+if TYPE_CHECKING:
+    from .configs import AgentConfig, ResolvedConfig
+
+
+class ConfigSet(Mapping[str, "AgentConfig"]):
+    """The resolved configs by arm, validated on first access.
+
+    Workers receive the configs as plain JSON; validating them imports pydantic (a fifth of a second per
+    process), which a worker needs only when a task asks for ``agent_config`` or records usage to price.
+    """
+
+    def __init__(self, data: Mapping[str, Mapping[str, Any] | AgentConfig]) -> None:
+        self._raw: dict[str, dict[str, Any]] = {}
+        self._validated: dict[str, AgentConfig] = {}
+        for arm, config in data.items():
+            if isinstance(config, Mapping):
+                self._raw[arm] = dict(config)
+            else:
+                self._validated[arm] = config
+                self._raw[arm] = config.model_dump(mode="json")
+
+    def __getitem__(self, arm: str) -> AgentConfig:
+        config = self._validated.get(arm)
+        if config is None:
+            from .configs import AgentConfig
+
+            config = self._validated[arm] = AgentConfig.model_validate(self._raw[arm])
+        return config
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def raw(self, arm: str) -> dict[str, Any]:
+        """The arm's config as JSON data, without validating it."""
+        return self._raw[arm]
 
 
 @dataclass
@@ -35,7 +67,7 @@ class RunContext:
     seed: int
     trials: int
     arms: tuple[Arm, ...]
-    configs: dict[str, AgentConfig]
+    configs: ConfigSet
     hashes: dict[str, str]
     sprt: bool
     alpha: float
@@ -60,13 +92,6 @@ class RunContext:
     def paths(self) -> RunPaths:
         return RunPaths(self.run_dir)
 
-    @property
-    def resumed_keys(self) -> set[tuple[str, str, int]]:
-        return {(r["task_id"], r["arm"], r["trial"]) for r in self.resumed}
-
-    def config_for(self, arm: str) -> AgentConfig:
-        return self.configs[arm]
-
     # -- crossing to workers --------------------------------------------------------------------------------
 
     def to_payload(self) -> dict[str, Any]:
@@ -77,7 +102,7 @@ class RunContext:
             "seed": self.seed,
             "trials": self.trials,
             "arms": list(self.arms),
-            "configs": {arm: cfg.model_dump(mode="json") for arm, cfg in self.configs.items()},
+            "configs": {arm: self.configs.raw(arm) for arm in self.configs},
             "hashes": dict(self.hashes),
             "sprt": self.sprt,
             "alpha": self.alpha,
@@ -104,7 +129,7 @@ class RunContext:
             seed=payload["seed"],
             trials=payload["trials"],
             arms=tuple(payload["arms"]),
-            configs={arm: AgentConfig.model_validate(cfg) for arm, cfg in payload["configs"].items()},
+            configs=ConfigSet(payload["configs"]),
             hashes=dict(payload["hashes"]),
             sprt=payload["sprt"],
             alpha=payload["alpha"],
@@ -123,6 +148,8 @@ class RunContext:
 
 def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     """The context of a new or resumed run, and notes for the user (e.g. torn ledger lines skipped)."""
+    from .configs import apply_overrides, load_config
+
     if options.resume is not None:
         return _resumed_context(options)
     assert options.config_path is not None
@@ -138,7 +165,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         seed=seed,
         trials=options.trials,
         arms=ARMS_SINGLE if control is None else ARMS_AB,
-        configs={arm: resolved.config for arm, resolved in configs.items()},
+        configs=ConfigSet({arm: resolved.config for arm, resolved in configs.items()}),
         hashes={arm: resolved.hash for arm, resolved in configs.items()},
         sprt=options.sprt,
         alpha=options.alpha,
@@ -158,6 +185,8 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
 
 
 def _control_config(options: RunOptions, test: ResolvedConfig) -> ResolvedConfig | None:
+    from .configs import find_config, load_config, load_parent
+
     if options.single_config or options.target is not None:
         return None
     if options.control is not None:
@@ -198,7 +227,9 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
                 f"{flag}={getattr(options, key)} conflicts with the resumed run {paths.run_id} "
                 f"({key} = {run[key]}); a resumed run keeps its settings: drop {flag}"
             )
-    configs = {arm: AgentConfig.model_validate(data["config"]) for arm, data in manifest["arms"].items()}
+    from .configs import AgentConfig, apply_overrides, load_config
+
+    configs = ConfigSet({arm: AgentConfig.model_validate(data["config"]) for arm, data in manifest["arms"].items()})
     if options.config_path is not None:
         given = apply_overrides(load_config(options.config_path), options.overrides)
         if given.hash != manifest["arms"]["test"]["config_hash"]:

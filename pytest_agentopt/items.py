@@ -16,12 +16,11 @@ import inspect
 import sys
 import time
 from collections.abc import Callable, Generator
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .configs import AgentConfig
 from .context import RunContext
 from .outcomes import Classified, InfraMatcher, classify
 from .plan import TrialSlot, build_plan, trial_seed
@@ -29,16 +28,36 @@ from .recorder import TrialRecorder
 from .records import LEDGER_SCHEMA, TrialRecord
 from .stop import StopSignal
 
+if TYPE_CHECKING:
+    from .configs import AgentConfig
+
 SLOT_ARG = "_agentopt_slot"
 AGENT_FIXTURES = frozenset({"agent_config", "agent_trial"})
 REPORT_ATTR = "agentopt"
 USAGE_ERROR_KEY = "agentopt_usage_error"
 
-SEQ_KEY = pytest.StashKey[int]()
-TASK_KEY = pytest.StashKey[str]()
 RECORDER_KEY = pytest.StashKey[TrialRecorder]()
 ATTEMPTS_KEY = pytest.StashKey[int]()
 MAX_BACKOFF_S = 60.0
+
+
+@dataclass(frozen=True)
+class AgentItem:
+    """What an agent item is, worked out once at collection (the per-trial hooks only read it)."""
+
+    slot: TrialSlot
+    task_id: str
+    seq: int
+    seed: int
+    task_fields: dict[str, Any]
+
+
+AGENT_ITEM_KEY = pytest.StashKey[AgentItem]()
+
+
+def agent_item(item: pytest.Item) -> AgentItem | None:
+    """The item's agent trial, or ``None`` for an ordinary test (or one deselected at collection)."""
+    return item.stash.get(AGENT_ITEM_KEY, None)
 
 
 def slot_of(item: pytest.Item) -> TrialSlot | None:
@@ -82,6 +101,8 @@ class ItemsPlugin:
         self.infra = InfraMatcher(context.infra_exceptions)
         self.plan_size = 0
         self._otel: bool | None = None
+        self._retry_wrappers: dict[Callable[..., object], Callable[..., object] | None] = {}
+        self._current: pytest.Item | None = None
 
     # -- expansion and order ----------------------------------------------------------------------------------
 
@@ -107,9 +128,7 @@ class ItemsPlugin:
             if slot is None:
                 plain.append(item)
                 continue
-            task_id = task_id_of(item, slot)
-            item.stash[TASK_KEY] = task_id
-            by_key[(task_id, slot.arm, slot.trial)] = item
+            by_key[(task_id_of(item, slot), slot.arm, slot.trial)] = item
         if not by_key:
             return
         full_plan = build_plan({key[0] for key in by_key}, self.context.arms, self.context.trials, self.context.seed)
@@ -130,10 +149,20 @@ class ItemsPlugin:
             return
         ordered: list[pytest.Item] = []
         deselected: list[pytest.Item] = []
+        seed = self.context.seed
         for entry in planned:
             item = by_key[entry.key]
-            item.stash[SEQ_KEY] = seq_by_key[entry.key]
-            (deselected if entry.key in finished else ordered).append(item)
+            if entry.key in finished:
+                deselected.append(item)
+                continue
+            item.stash[AGENT_ITEM_KEY] = AgentItem(
+                slot=TrialSlot(entry.arm, entry.trial),
+                task_id=entry.task_id,
+                seq=seq_by_key[entry.key],
+                seed=trial_seed(seed, entry.task_id, entry.trial),
+                task_fields=task_marker_fields(item),
+            )
+            ordered.append(item)
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = plain + ordered
@@ -157,48 +186,69 @@ class ItemsPlugin:
     def recorder_for(self, item: pytest.Item) -> TrialRecorder:
         recorder = item.stash.get(RECORDER_KEY, None)
         if recorder is None:
-            slot = slot_of(item)
-            assert slot is not None
-            task_id = item.stash[TASK_KEY]
+            info = item.stash[AGENT_ITEM_KEY]
+            configs = self.context.configs
             recorder = TrialRecorder(
-                arm=slot.arm,
-                index=slot.trial,
-                seed=trial_seed(self.context.seed, task_id, slot.trial),
-                task_id=task_id,
-                task_code=task_marker_fields(item)["task_code"],
-                seq=item.stash[SEQ_KEY],
-                config=self.context.config_for(slot.arm),
+                arm=info.slot.arm,
+                index=info.slot.trial,
+                seed=info.seed,
+                task_id=info.task_id,
+                task_code=info.task_fields["task_code"],
+                seq=info.seq,
+                configs=configs,
+                model_id=configs.raw(info.slot.arm)["model_id"],
             )
             item.stash[RECORDER_KEY] = recorder
         return recorder
 
     def config_for(self, item: pytest.Item) -> AgentConfig:
-        slot = slot_of(item)
-        assert slot is not None
-        return self.context.config_for(slot.arm)
+        return self.context.configs[item.stash[AGENT_ITEM_KEY].slot.arm]
 
     # -- running --------------------------------------------------------------------------------------------
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
-        """Retry the task when it hits an infrastructure error (the fixtures are kept; usage adds up)."""
-        original = pyfuncitem.obj
-        if slot_of(pyfuncitem) is None or self.context.infra_retries == 0 or inspect.iscoroutinefunction(original):
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        """Around the task: retries of infrastructure errors, and usage captured from OpenTelemetry spans."""
+        if AGENT_ITEM_KEY not in item.stash:
             return (yield)
-        pyfuncitem.obj = self._retrying(pyfuncitem, original)
+        function = getattr(item, "obj", None)
+        retrying = self._retrying(function) if function is not None else None
+        if retrying is not None:
+            item.obj = retrying  # type: ignore[attr-defined]
+            self._current = item
+        capture = self._capture()
         try:
-            return (yield)
+            if capture is None:
+                return (yield)
+            with capture:
+                try:
+                    return (yield)
+                finally:
+                    self.recorder_for(item).adopt_captured_usage(capture.usage_by_model())
         finally:
-            pyfuncitem.obj = original
+            if retrying is not None:
+                item.obj = function  # type: ignore[attr-defined]
+                self._current = None
 
-    def _retrying(self, item: pytest.Item, function: Callable[..., object]) -> Callable[..., object]:
+    def _retrying(self, function: Callable[..., object]) -> Callable[..., object] | None:
+        """The test function made to retry infrastructure errors (one wrapper per function, made once)."""
+        if self.context.infra_retries == 0:
+            return None
+        if function not in self._retry_wrappers:
+            self._retry_wrappers[function] = (
+                None if inspect.iscoroutinefunction(function) else self._make_retrying(function)
+            )
+        return self._retry_wrappers[function]
+
+    def _make_retrying(self, function: Callable[..., object]) -> Callable[..., object]:
         retries, backoff, infra = self.context.infra_retries, self.context.infra_backoff, self.infra
 
         @functools.wraps(function)
         def retrying(*args: object, **kwargs: object) -> object:
             attempt = 1
             while True:
-                item.stash[ATTEMPTS_KEY] = attempt
+                if self._current is not None:
+                    self._current.stash[ATTEMPTS_KEY] = attempt
                 try:
                     return function(*args, **kwargs)
                 except Exception as exc:
@@ -209,31 +259,26 @@ class ItemsPlugin:
 
         return retrying
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
-        """Capture token usage from OpenTelemetry GenAI spans when the task records none by hand."""
-        if slot_of(item) is None or not self._capturing():
-            return (yield)
+    def _capture(self) -> Any:
+        """A usage capture for this trial, when the suite uses OpenTelemetry (decided at the first trial)."""
+        if self._otel is None:
+            # Only when the tasks' code already imported OpenTelemetry (directly or through pydantic-ai, an
+            # instrumentation...): without it no span can carry usage, and the plugin leaves tracing alone.
+            self._otel = "opentelemetry" in sys.modules
+            if self._otel:
+                from .otel_capture import install_span_processor
+
+                self._otel = install_span_processor()
+                _instrument_pydantic_ai()
+        if not self._otel:
+            return None
         from .otel_capture import UsageCapture
 
-        with UsageCapture() as capture:
-            try:
-                return (yield)
-            finally:
-                self.recorder_for(item).adopt_captured_usage(capture.usage_by_model())
-
-    def _capturing(self) -> bool:
-        if self._otel is None:
-            from .otel_capture import otel_available
-
-            self._otel = otel_available()
-            if self._otel:
-                _instrument_pydantic_ai()
-        return self._otel
+        return UsageCapture(install=False)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
-        if slot_of(item) is None:
+        if AGENT_ITEM_KEY not in item.stash:
             return
         reason = self.stop.reason()
         if reason is not None:
@@ -244,17 +289,17 @@ class ItemsPlugin:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        slot = slot_of(item)
-        if slot is None or SEQ_KEY not in item.stash:
+        info = item.stash.get(AGENT_ITEM_KEY, None)
+        if info is None or call.when == "teardown":
             return report
         if call.when == "setup" and report.failed:
-            self._attach(item, slot, report, call, Classified("setup_error", _exc_type(call), _exc_text(call)))
+            self._attach(item, info, report, call, Classified("setup_error", _exc_type(call), _exc_text(call)))
         elif call.when == "setup" and report.skipped:
-            self._attach_skip(item, slot, report)
+            self._attach_skip(info, report)
         elif call.when == "call":
             exc = call.excinfo.value if call.excinfo is not None else None
             if isinstance(exc, pytest.skip.Exception):
-                self._attach_skip(item, slot, report)
+                self._attach_skip(info, report)
                 return report
             classified = classify(exc, self.infra)
             details = str(report.longrepr) if report.failed and report.longrepr is not None else None
@@ -262,20 +307,20 @@ class ItemsPlugin:
                 # The trial's failure is data: the pytest session must not fail because the agent did.
                 report.outcome = "passed"
                 report.longrepr = None
-            self._attach(item, slot, report, call, classified, details=details)
+            self._attach(item, info, report, call, classified, details=details)
         return report
 
     def _attach(
         self,
         item: pytest.Item,
-        slot: TrialSlot,
+        info: AgentItem,
         report: pytest.TestReport,
         call: pytest.CallInfo[None],
         classified: Classified,
         *,
         details: str | None = None,
     ) -> None:
-        record = self.build_record(item, slot, call, classified)
+        record = self.build_record(item, info, call, classified)
         setattr(
             report,
             REPORT_ATTR,
@@ -284,57 +329,47 @@ class ItemsPlugin:
         # On the item: pytest copies them into the teardown report, which junitxml reads (also under xdist).
         item.user_properties.extend(_junit_properties(record))
 
-    def _attach_skip(self, item: pytest.Item, slot: TrialSlot, report: pytest.TestReport) -> None:
+    def _attach_skip(self, info: AgentItem, report: pytest.TestReport) -> None:
         """A skipped agent item still moves the planned prefix on (it has no record)."""
-        setattr(
-            report,
-            REPORT_ATTR,
-            {
-                "record": None,
-                "plan_size": self.plan_size,
-                "skipped": {
-                    "seq": item.stash[SEQ_KEY],
-                    "task_id": item.stash[TASK_KEY],
-                    "arm": slot.arm,
-                    "trial": slot.trial,
-                },
-            },
-        )
+        skipped = {"seq": info.seq, "task_id": info.task_id, "arm": info.slot.arm, "trial": info.slot.trial}
+        setattr(report, REPORT_ATTR, {"record": None, "plan_size": self.plan_size, "skipped": skipped})
 
     def build_record(
-        self, item: pytest.Item, slot: TrialSlot, call: pytest.CallInfo[None], classified: Classified
+        self, item: pytest.Item, info: AgentItem, call: pytest.CallInfo[None], classified: Classified
     ) -> TrialRecord:
-        recorder = self.recorder_for(item)
-        config = recorder.config
-        usage_by_model = recorder.usage_by_model
-        usage = recorder.usage
+        recorder = item.stash.get(RECORDER_KEY, None)  # absent when the task never asked for agent_trial
+        arm = info.slot.arm
+        raw = self.context.configs.raw(arm)
+        usage_by_model = recorder.usage_by_model if recorder is not None else {}
+        usage = recorder.usage if recorder is not None else None
         cost_usd: float | None = None
         price_source: str | None = None
         if usage_by_model:
             from .pricing import estimate_costs
 
+            config = self.context.configs[arm]
             estimate = estimate_costs(usage_by_model, overrides=config.prices, provider_id=config.provider)
             cost_usd, price_source = estimate.usd, estimate.source
-        metrics = recorder.metrics
+        metrics = recorder.metrics if recorder is not None else {}
         steps = metrics.pop("steps", None)
         tool_calls = metrics.pop("tool_calls", None)
         models = sorted(usage_by_model)
         return {
             "schema": LEDGER_SCHEMA,
             "run_id": self.context.run_id,
-            "experiment_id": config.experiment_id,
-            "arm": slot.arm,
-            "config_hash": self.context.hashes[slot.arm],
-            "task_id": recorder.task_id,
-            **task_marker_fields(item),  # type: ignore[typeddict-item]
-            "trial": slot.trial,
-            "seq": recorder.seq,
-            "seed": recorder.seed,
+            "experiment_id": raw["experiment_id"],
+            "arm": arm,
+            "config_hash": self.context.hashes[arm],
+            "task_id": info.task_id,
+            **info.task_fields,  # type: ignore[typeddict-item]
+            "trial": info.slot.trial,
+            "seq": info.seq,
+            "seed": info.seed,
             "outcome": classified.outcome,
             "error_type": classified.error_type,
             "message": classified.message,
             "tokens": usage.counts() if usage is not None else None,
-            "model": models[0] if len(models) == 1 else (",".join(models) if models else config.model_id),
+            "model": models[0] if len(models) == 1 else (",".join(models) if models else raw["model_id"]),
             "cost_usd": cost_usd,
             "price_source": price_source,
             "latency_s": round(call.duration, 6),
@@ -364,7 +399,8 @@ def _as_int(value: object) -> int | None:
 
 
 def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``2026-11-23T15:55:01.123Z`` (cheaper than datetime.isoformat on the per-trial path)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(timestamp)) + f".{int(timestamp % 1 * 1000):03d}Z"
 
 
 def _exc_type(call: pytest.CallInfo[None]) -> str | None:

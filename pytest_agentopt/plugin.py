@@ -103,9 +103,9 @@ def _items_plugin(request: pytest.FixtureRequest) -> ItemsPlugin:
     plugin = request.config.stash.get(ITEMS_PLUGIN_KEY, None)
     if plugin is None:
         pytest.skip(INACTIVE_REASON)
-    from .items import slot_of
+    from .items import agent_item
 
-    if slot_of(request.node) is None:
+    if agent_item(request.node) is None:
         pytest.fail(
             f"{request.node.nodeid}: agent_config/agent_trial are only available to agent tasks "
             "(function-scoped fixtures of a test expanded by pytest-agentopt)",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from .configs import AgentConfig
 from .plan import Arm
 from .usage import TokenUsage, normalize_usage, usage_from_keywords
+
+if TYPE_CHECKING:
+    from .configs import AgentConfig
 
 MetricValue = int | float | bool | str | None
 
@@ -28,7 +31,8 @@ class TrialRecorder:
         task_id: str,
         task_code: str | None,
         seq: int,
-        config: AgentConfig,
+        configs: Mapping[str, AgentConfig],
+        model_id: str,
     ) -> None:
         self.arm: Arm = arm
         self.index = index
@@ -36,9 +40,15 @@ class TrialRecorder:
         self.task_id = task_id
         self.task_code = task_code
         self.seq = seq
-        self.config = config
+        self.model_id = model_id
+        self._configs = configs
         self._usage_by_model: dict[str, TokenUsage] = {}
         self._metrics: dict[str, MetricValue] = {}
+
+    @property
+    def config(self) -> AgentConfig:
+        """The arm's validated config (the same object the ``agent_config`` fixture gives)."""
+        return self._configs[self.arm]
 
     def __repr__(self) -> str:
         return f"<TrialRecorder {self.task_id} arm={self.arm} trial={self.index} seed={self.seed}>"
@@ -63,7 +73,7 @@ class TrialRecorder:
             normalised = normalize_usage(usage, model=keywords.get("model"))
         else:
             normalised = usage_from_keywords(**keywords)
-        model = normalised.model or self.config.model_id
+        model = normalised.model or self.model_id
         current = self._usage_by_model.get(model)
         added = TokenUsage(
             input_tokens=normalised.input_tokens,
@@ -110,6 +120,6 @@ class TrialRecorder:
         if self._usage_by_model:
             return
         for model, usage in captured.items():
-            name = model or self.config.model_id  # spans that name no model used the arm's model
+            name = model or self.model_id  # spans that name no model used the arm's model
             current = self._usage_by_model.get(name)
             self._usage_by_model[name] = usage if current is None else current + usage

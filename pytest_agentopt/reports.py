@@ -173,7 +173,9 @@ def build_run_report(*, summary: Mapping[str, Any], run_dir: Path, agent_dir: Pa
     notes: list[str] = []
     records = _section(notes, "ledger", lambda: _run_records(run_dir)) or []
     table = _section(notes, "trial table", lambda: analysis.load_trials(run_dir))
-    history = _section(notes, "history", lambda: analysis.load_trials(agent_dir))
+    # The history feeds only the Pareto front and the task clusters: load just their columns.
+    history_columns = analysis.CONFIG_COLUMNS | analysis.TASK_COLUMNS
+    history = _section(notes, "history", lambda: analysis.load_trials(agent_dir, columns=history_columns))
     report: dict[str, Any] = {
         "title": _run_title(summary, run_dir),
         "summary": summary,

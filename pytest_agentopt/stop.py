@@ -13,8 +13,11 @@ from pathlib import Path
 
 
 class StopSignal:
-    def __init__(self, path: Path) -> None:
+    """``watch_file``: look for the flag on disk (xdist workers); the single process only needs memory."""
+
+    def __init__(self, path: Path, *, watch_file: bool = True) -> None:
         self.path = path
+        self.watch_file = watch_file
         self._reason: str | None = None
 
     def publish(self, reason: str) -> None:
@@ -26,7 +29,7 @@ class StopSignal:
 
     def reason(self) -> str | None:
         """The published reason, or ``None`` while the run goes on."""
-        if self._reason is None:
+        if self._reason is None and self.watch_file:
             try:
                 self._reason = self.path.read_text(encoding="utf-8") or "stopped"
             except FileNotFoundError:

@@ -121,8 +121,6 @@ def pair_counts(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]]) -> dict[s
 
 def cost_ratio(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]], alpha: float) -> dict[str, Any] | None:
     """Paired ratio of the test arm's cost to the control's, from per-pair log ratios (clipped to 10x)."""
-    from .stats.confseq import mean_with_confidence_sequence
-
     logs: list[float] = []
     for _, control, test in pairs:
         c, t = control["cost_usd"], test["cost_usd"]
@@ -130,6 +128,8 @@ def cost_ratio(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]], alpha: flo
             logs.append(min(COST_RATIO_CLIP, max(-COST_RATIO_CLIP, math.log(t / c))))
     if not logs:
         return None
+    from .stats.confseq import mean_with_confidence_sequence
+
     sequence = mean_with_confidence_sequence(logs, -COST_RATIO_CLIP, COST_RATIO_CLIP, alpha)
     return {
         "estimate": math.exp(cast(float, sequence["estimate"])),
@@ -226,7 +226,6 @@ def _paired_comparison(
     plan_size: int | None,
     interrupted: bool,
 ) -> None:
-    from .stats.confseq import mean_with_confidence_sequence
     from .stats.intervals import exact_mcnemar_p, paired_difference_interval
 
     pairs = paired_outcomes(records)
@@ -249,6 +248,8 @@ def _paired_comparison(
             summary["verdict"] = "inconclusive"
             summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, interrupted, "pairs")
         if n:
+            from .stats.confseq import mean_with_confidence_sequence
+
             diffs = [float((t["outcome"] == "success") - (c["outcome"] == "success")) for _, c, t in pairs]
             summary["effect"] = mean_with_confidence_sequence(diffs, -1.0, 1.0, context.alpha)
         return

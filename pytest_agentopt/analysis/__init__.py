@@ -12,9 +12,9 @@ Every aggregator returns plain data (dicts, lists, str, int, float, bool, None),
 
 from __future__ import annotations
 
-from .aggregate import config_table
-from .clustering import cluster_tasks
-from .failures import cluster_failures, normalise_message
+from .aggregate import CONFIG_COLUMNS, config_table
+from .clustering import TASK_COLUMNS, cluster_tasks
+from .failures import FAILURE_COLUMNS, cluster_failures, normalise_message
 from .filters import (
     Experiment,
     Field,
@@ -29,16 +29,23 @@ from .filters import (
     Slice,
     TaskCode,
 )
-from .guidelines import guideline_impact
-from .history import experiment_history
+from .guidelines import GUIDELINE_COLUMNS, guideline_impact
+from .history import HISTORY_COLUMNS, experiment_history
 from .llr_path import llr_path, run_llr_path
 from .loading import ledger_files, load_trials
 from .pareto import pareto_front
 from .runs import ArmInfo, RunInfo, load_runs
-from .table import Categorical, TrialTable
-from .trajectory import trajectory_metrics
+from .table import ALL_COLUMNS, Categorical, TrialTable
+from .trajectory import TRAJECTORY_COLUMNS, trajectory_metrics
 
 __all__ = [
+    "ALL_COLUMNS",
+    "CONFIG_COLUMNS",
+    "FAILURE_COLUMNS",
+    "GUIDELINE_COLUMNS",
+    "HISTORY_COLUMNS",
+    "TASK_COLUMNS",
+    "TRAJECTORY_COLUMNS",
     "ArmInfo",
     "Categorical",
     "Experiment",

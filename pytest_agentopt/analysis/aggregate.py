@@ -15,11 +15,16 @@ import numpy as np
 
 from ..stats.intervals import wilson_interval
 from .bootstrap import BootstrapDraws, bootstrap_config, bootstrap_method, config_generator, percentile_interval
-from .groups import group_by, json_interval, json_number
+from .groups import group_by
+from .plain import json_interval, json_number
 from .table import TrialTable
 
-__all__ = ["ConfigFigures", "config_figures", "config_table"]
+__all__ = ["CONFIG_COLUMNS", "ConfigFigures", "config_figures", "config_table"]
 
+CONFIG_COLUMNS = frozenset(
+    {"run_id", "experiment_id", "config_hash", "model", "outcome", "cost_usd", "tokens_input", "tokens_output"}
+)
+"""The ledger columns ``config_table`` and ``pareto_front`` read (``load_trials(..., columns=CONFIG_COLUMNS)``)."""
 SUCCESS_CI_METHOD = "Wilson 95% score interval (fixed-n)"
 
 

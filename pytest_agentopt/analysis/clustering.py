@@ -23,9 +23,11 @@ from ..stats.intervals import wilson_interval
 from .groups import group_by
 from .table import TrialTable
 
-__all__ = ["CLUSTERS", "cluster_tasks"]
+__all__ = ["CLUSTERS", "TASK_COLUMNS", "cluster_tasks"]
 
 CLUSTERS = ("trivial", "discriminative", "challenging", "undetermined")
+TASK_COLUMNS = frozenset({"task_id", "task_code", "category", "config_hash", "experiment_id", "outcome"})
+"""The ledger columns ``cluster_tasks`` reads."""
 
 
 def cluster_tasks(

@@ -1,10 +1,10 @@
 """``cluster_failures``: why trials fail, grouped by error type and the shape of the message.
 
 Messages that differ only in numbers and identifiers say the same thing ("expected 2 x SKU-1042, found 1" and
-"expected 3 x SKU-77, found 0"), so each message is normalised before grouping: UUIDs and tokens that mix letters
-and digits (``SKU-1042``, ``ord_5f3a``, ``gw3``) become ``<id>``, remaining numbers (``3``, ``-0.25``,
-``$12.50``) become ``<n>``, and runs of whitespace one space. Failed and errored trials count; infrastructure
-and set-up errors are not the agent's and stay out.
+"expected 3 x SKU-77, found 0"), so each message is normalised before grouping: ISO dates and times become
+``<date>``, UUIDs and tokens that mix letters and digits (``SKU-1042``, ``ord_5f3a``, ``gw3``) become ``<id>``,
+remaining numbers (``3``, ``-0.25``, ``$12.50``) become ``<n>``, and runs of whitespace one space. Failed and
+errored trials count; infrastructure and set-up errors are not the agent's and stay out.
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ import numpy as np
 from .groups import Groups
 from .table import TrialTable
 
-__all__ = ["FAILED_OUTCOMES", "cluster_failures", "normalise_message"]
+__all__ = ["FAILED_OUTCOMES", "FAILURE_COLUMNS", "cluster_failures", "normalise_message"]
 
 FAILED_OUTCOMES = frozenset({"failure", "error"})
+FAILURE_COLUMNS = frozenset({"outcome", "error_type", "message", "task_id", "task_code", "arm", "experiment_id"})
+"""The ledger columns ``cluster_failures`` reads."""
 SIGNATURE_LIMIT = 200
 
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?")
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _MIXED_TOKEN = re.compile(r"\b(?=[\w-]*[A-Za-z_])(?=[\w-]*\d)\w[\w-]*")
 _NUMBER = re.compile(r"[-+]?\$?\d+(?:[.,]\d+)*")
@@ -32,7 +35,8 @@ def normalise_message(message: str | None) -> str:
     """The message with identifiers and numbers replaced (see the module docstring); ``""`` for no message."""
     if not message:
         return ""
-    text = _UUID.sub("<id>", message)
+    text = _DATE.sub("<date>", message)
+    text = _UUID.sub("<id>", text)
     text = _MIXED_TOKEN.sub("<id>", text)
     text = _NUMBER.sub("<n>", text)
     text = _SPACES.sub(" ", text).strip()

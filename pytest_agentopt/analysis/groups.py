@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +10,7 @@ import numpy.typing as npt
 
 from .table import TrialTable
 
-__all__ = ["Groups", "group_by", "group_by_pair", "json_interval", "json_number"]
+__all__ = ["Groups", "group_by", "group_by_pair"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -56,6 +55,8 @@ class Groups:
         selected = np.flatnonzero(self._selected(mask))
         order = np.argsort(self.index[selected], kind="stable")
         positions = selected[order]
+        if not self.labels:
+            return []
         bounds = np.cumsum(np.bincount(self.index[positions], minlength=len(self.labels)))
         return np.split(positions, bounds[:-1])
 
@@ -125,17 +126,3 @@ def group_by_pair(table: TrialTable, first: str, second: str, mask: BoolArray | 
     first_values, second_values = table.categories(first), table.categories(second)
     labels = [(first_values[key // width], second_values[key % width]) for key in unique[order].tolist()]
     return Groups(index=index, labels=labels)
-
-
-def json_number(value: Any) -> float | None:
-    """A plain float for JSON output (numpy scalars converted, NaN and infinities as None)."""
-    if value is None:
-        return None
-    number = float(value)
-    return number if np.isfinite(number) else None
-
-
-def json_interval(bounds: Sequence[Any] | None) -> list[float | None] | None:
-    if bounds is None:
-        return None
-    return [json_number(bound) for bound in bounds]

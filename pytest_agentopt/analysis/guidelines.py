@@ -39,7 +39,12 @@ from .bootstrap import bootstrap_config, config_generator, percentile_interval
 from .runs import ArmInfo, RunInfo
 from .table import TrialTable
 
-__all__ = ["ConfigPair", "config_pairs", "guideline_impact"]
+__all__ = ["GUIDELINE_COLUMNS", "ConfigPair", "config_pairs", "guideline_impact"]
+
+# What pairing needs (``summary.paired_outcomes``, ``summary.cost_ratio``) and the unpaired figures.
+PAIR_FIELDS = ("task_id", "trial", "arm", "seq", "outcome", "cost_usd")
+GUIDELINE_COLUMNS = frozenset({*PAIR_FIELDS, "run_id", "config_hash"})
+"""The ledger columns ``guideline_impact`` reads."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,7 @@ def _paired_figures(
         code = run_index.get(run.run_id)
         if code is None:
             continue
-        records = cast(list[TrialRecord], table.where(run_codes == code).records())
+        records = cast(list[TrialRecord], table.where(run_codes == code).records(fields=PAIR_FIELDS))
         child_is_test = test.config_hash == pair.child.config_hash
         found = paired_outcomes(records)
         oriented.extend((seq, c, t) if child_is_test else (seq, t, c) for seq, c, t in found)

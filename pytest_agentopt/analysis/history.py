@@ -12,11 +12,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..stats.intervals import wilson_interval
-from .groups import group_by_pair, json_number
+from .groups import group_by_pair
+from .plain import json_number
 from .runs import RunInfo
 from .table import TrialTable
 
-__all__ = ["experiment_history", "lineage", "parent_map"]
+__all__ = ["HISTORY_COLUMNS", "experiment_history", "lineage", "parent_map"]
+
+HISTORY_COLUMNS = frozenset({"run_id", "experiment_id", "config_hash", "model", "outcome", "cost_usd"})
+"""The ledger columns ``experiment_history`` reads."""
 
 
 def parent_map(runs: Iterable[RunInfo]) -> dict[str, str | None]:

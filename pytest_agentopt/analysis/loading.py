@@ -2,10 +2,11 @@
 
 Files are read in blocks of whole lines (about 8 MiB each) and each block is decoded into columns by
 :func:`~pytest_agentopt.analysis.decode.decode_block`, so memory holds the columns plus one block of dicts, never
-a million dicts. Parsing JSON is the cost (about 5-10 us a line with the standard library), so when the input is
-large (>= 64 MiB, about 80,000 trials) and the machine has several cores, blocks are decoded in worker processes
-(``fork``; only on Linux and only when this process runs a single thread, since forking a threaded process can
-deadlock) and their columns merged here in order. The result is the same either way.
+a million dicts. Parsing JSON is the cost (7-10 us a line with the standard library on the machines measured, see
+``docs/analysis.md``), so when the input is large (>= 64 MiB, about 80,000 trials) and the machine has several
+cores, blocks are decoded in worker processes (``fork``; only on Linux and only when this process runs a single
+thread, since forking a threaded process can deadlock) and their columns merged here in order. The result is the
+same either way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import gc
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,10 +28,18 @@ import numpy.typing as npt
 
 from ..errors import LedgerError
 from ..ledger import MANIFEST, TRIALS, iter_runs
-from .decode import ColumnBlock, decode_block, metrics_from_key
-from .table import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, Categorical, TrialTable
+from .decode import CategoryMerger, ColumnBlock, decode_block, metrics_from_key
+from .table import (
+    ALL_COLUMNS,
+    CATEGORICAL_COLUMNS,
+    NUMERIC_COLUMNS,
+    REQUIRED_COLUMNS,
+    TOKEN_CLASSES,
+    Categorical,
+    TrialTable,
+)
 
-__all__ = ["ledger_files", "load_trials"]
+__all__ = ["decoding_processes", "ledger_files", "load_trials"]
 
 BLOCK_BYTES = 8 << 20
 PARALLEL_MIN_BYTES = 64 << 20
@@ -72,20 +81,24 @@ def load_trials(
     source: Source | Iterable[Source],
     *,
     run_ids: Iterable[str] | None = None,
+    columns: Collection[str] | None = None,
     workers: int | None = None,
 ) -> TrialTable:
     """Every readable trial of ``source`` (see :func:`ledger_files`), in ledger order.
 
     Torn and unreadable lines are skipped and listed in ``table.problems``. ``run_ids`` also keeps only the
-    trials of those runs when files are given directly. ``workers``: processes that decode blocks (``None``:
-    automatic, 1: this process only).
+    trials of those runs when files are given directly. ``columns``: load only these ledger columns (plus the
+    ones every record has), which is faster when an analysis needs few, e.g.
+    :data:`~pytest_agentopt.analysis.aggregate.CONFIG_COLUMNS`; ``None`` loads all. ``workers``: processes that
+    decode blocks (``None``: automatic, 1: this process only).
     """
     wanted = None if run_ids is None else list(run_ids)
+    selected = ALL_COLUMNS if columns is None else _check_columns(columns)
     files = ledger_files(source, run_ids=wanted)
     ranges = [part for path in files for part in _split(path)]
-    merger = _Merger()
+    merger = _Merger(selected)
     with _gc_paused():
-        for part, block in zip(ranges, _decode_all(ranges, workers), strict=True):
+        for part, block in zip(ranges, _decode_all(ranges, selected, workers), strict=True):
             merger.add(part.path, block)
         table = merger.table()
     if wanted is not None and len(table):
@@ -94,13 +107,30 @@ def load_trials(
     return table
 
 
+def decoding_processes(source: Source | Iterable[Source], *, workers: int | None = None) -> int:
+    """How many processes :func:`load_trials` would decode ``source`` with (1: this process alone)."""
+    return _worker_count([part for path in ledger_files(source) for part in _split(path)], workers)
+
+
+def _check_columns(columns: Collection[str]) -> frozenset[str]:
+    names = frozenset(columns)
+    unknown = names - ALL_COLUMNS
+    if unknown:
+        raise ValueError(f"unknown columns {sorted(unknown)}; the ledger columns are {sorted(ALL_COLUMNS)}")
+    tokens = frozenset(f"tokens_{token_class}" for token_class in TOKEN_CLASSES)
+    if names & tokens:  # one usage object per record: its classes come together
+        names |= tokens
+    return names | REQUIRED_COLUMNS
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Blocks
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _split(path: Path, block_bytes: int = BLOCK_BYTES) -> list[_Range]:
-    """Byte ranges of about ``block_bytes`` that end just after a newline (or at the end of the file)."""
+def _split(path: Path) -> list[_Range]:
+    """Byte ranges of about ``BLOCK_BYTES`` that end just after a newline (or at the end of the file)."""
+    block_bytes = BLOCK_BYTES
     size = path.stat().st_size
     parts: list[_Range] = []
     start = 0
@@ -120,18 +150,18 @@ def _read(part: _Range) -> bytes:
         return handle.read(part.end - part.start)
 
 
-def _decode_range(part: _Range) -> ColumnBlock:
+def _decode_range(part: _Range, columns: frozenset[str]) -> ColumnBlock:
     with _gc_paused():
-        return decode_block(_read(part))
+        return decode_block(_read(part), columns)
 
 
-def _decode_all(ranges: Sequence[_Range], workers: int | None) -> Iterator[ColumnBlock]:
+def _decode_all(ranges: Sequence[_Range], columns: frozenset[str], workers: int | None) -> Iterator[ColumnBlock]:
     count = _worker_count(ranges, workers)
     if count <= 1:
-        yield from map(_decode_range, ranges)
+        yield from (_decode_range(part, columns) for part in ranges)
         return
     with ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork")) as pool:
-        yield from pool.map(_decode_range, ranges)
+        yield from pool.map(_decode_range, ranges, [columns] * len(ranges))
 
 
 def _worker_count(ranges: Sequence[_Range], workers: int | None) -> int:
@@ -164,10 +194,13 @@ def _gc_paused() -> Iterator[None]:
 
 
 class _Merger:
-    def __init__(self) -> None:
-        self._numeric: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in NUMERIC_COLUMNS}
-        self._codes: dict[str, list[npt.NDArray[np.int32]]] = {name: [] for name in CATEGORICAL_COLUMNS}
-        self._lookup: dict[str, dict[Any, int]] = {name: {} for name in CATEGORICAL_COLUMNS}
+    """Blocks, in order, into one table: arrays concatenated, categories merged, problems numbered per file."""
+
+    def __init__(self, columns: frozenset[str]) -> None:
+        self._columns = columns
+        self._numeric: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in NUMERIC_COLUMNS if name in columns}
+        self._codes: dict[str, list[npt.NDArray[np.int32]]] = {n: [] for n in CATEGORICAL_COLUMNS if n in columns}
+        self._categories = {name: CategoryMerger() for name in self._codes}
         self._problems: list[str] = []
         self._line_offset: dict[Path, int] = {}
 
@@ -182,20 +215,15 @@ class _Merger:
         for name, array in block.numeric.items():
             self._numeric[name].append(array)
         for name, (codes, categories) in block.categorical.items():
-            lookup = self._lookup[name]
-            remap = np.array([lookup.setdefault(value, len(lookup)) for value in categories], dtype=np.int32)
-            self._codes[name].append(remap[codes])
+            self._codes[name].append(self._categories[name].add(codes, categories))
 
     def table(self) -> TrialTable:
         if not self._codes["run_id"]:
-            return TrialTable.empty(self._problems)
-        numeric = {
-            name: np.concatenate(parts) if parts else np.zeros(0, dtype=NUMERIC_COLUMNS[name])
-            for name, parts in self._numeric.items()
-        }
+            return TrialTable.empty(self._problems, self._columns)
+        numeric = {name: np.concatenate(parts) for name, parts in self._numeric.items()}
         categorical: dict[str, Categorical] = {}
         for name, parts in self._codes.items():
-            categories: tuple[Any, ...] = tuple(self._lookup[name])
+            categories: tuple[Any, ...] = tuple(self._categories[name].categories)
             if name == "metrics":
                 categories = tuple(metrics_from_key(key) for key in categories)
             categorical[name] = Categorical(np.concatenate(parts), categories)

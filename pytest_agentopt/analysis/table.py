@@ -16,7 +16,7 @@ that name as 1.0 / 0.0, NaN when not recorded).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +24,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ..outcomes import SCORED_OUTCOMES
+from ..records import TrialRecord
 
 __all__ = [
+    "ALL_COLUMNS",
     "CATEGORICAL_COLUMNS",
     "NUMERIC_COLUMNS",
+    "RECORD_ORDER",
+    "REQUIRED_COLUMNS",
     "TOKEN_CLASSES",
     "Categorical",
     "TrialTable",
@@ -74,38 +78,12 @@ NUMERIC_COLUMNS: dict[str, str] = {
     "after_decision": "bool",
 }
 
+ALL_COLUMNS: frozenset[str] = frozenset(NUMERIC_COLUMNS) | frozenset(CATEGORICAL_COLUMNS)
+# Always loaded: which run (``runs``, ``Run``) and the outcome (``scored``, ``success``).
+REQUIRED_COLUMNS: frozenset[str] = frozenset({"run_id", "outcome"})
 _NULLABLE_INTS = ("optimal_steps", "steps", "tool_calls")
-_RECORD_ORDER = (
-    "schema",
-    "run_id",
-    "experiment_id",
-    "arm",
-    "config_hash",
-    "task_id",
-    "task_code",
-    "category",
-    "optimal_steps",
-    "impossible",
-    "trial",
-    "seq",
-    "seed",
-    "outcome",
-    "error_type",
-    "message",
-    "tokens",
-    "model",
-    "cost_usd",
-    "price_source",
-    "latency_s",
-    "steps",
-    "tool_calls",
-    "metrics",
-    "attempts",
-    "worker",
-    "started_at",
-    "finished_at",
-    "after_decision",
-)
+# The ledger's fields in the order the plugin writes them (the order of ``TrialRecord``).
+RECORD_ORDER: tuple[str, ...] = tuple(TrialRecord.__annotations__)
 DERIVED_COLUMNS = ("success", "scored", "tokens_total", "claimed_done")
 
 
@@ -137,9 +115,10 @@ class TrialTable:
         categorical: Mapping[str, Categorical],
         problems: Sequence[str] = (),
     ) -> None:
-        missing = (set(NUMERIC_COLUMNS) - set(numeric)) | (set(CATEGORICAL_COLUMNS) - set(categorical))
-        if missing:
-            raise ValueError(f"missing columns: {', '.join(sorted(missing))}")
+        unknown = (set(numeric) - set(NUMERIC_COLUMNS)) | (set(categorical) - set(CATEGORICAL_COLUMNS))
+        missing = REQUIRED_COLUMNS - set(numeric) - set(categorical)
+        if unknown or missing:
+            raise ValueError(f"unknown columns {sorted(unknown)} or missing required columns {sorted(missing)}")
         sizes = {array.size for array in numeric.values()} | {c.codes.size for c in categorical.values()}
         if len(sizes) > 1:
             raise ValueError(f"columns of different lengths: {sorted(sizes)}")
@@ -148,11 +127,16 @@ class TrialTable:
         self._size = sizes.pop() if sizes else 0
         self.problems: tuple[str, ...] = tuple(problems)
         """Lines that were skipped while loading (torn or unreadable), one message each."""
+        self.loaded: frozenset[str] = frozenset(self._numeric) | frozenset(self._categorical)
+        """The ledger columns this table holds (all unless ``load_trials(columns=...)`` chose fewer)."""
 
     @classmethod
-    def empty(cls, problems: Sequence[str] = ()) -> TrialTable:
-        numeric = {name: np.zeros(0, dtype=dtype) for name, dtype in NUMERIC_COLUMNS.items()}
-        categorical = {name: Categorical(np.zeros(0, dtype=np.int32), ()) for name in CATEGORICAL_COLUMNS}
+    def empty(cls, problems: Sequence[str] = (), columns: Collection[str] = ALL_COLUMNS) -> TrialTable:
+        wanted = set(columns) | REQUIRED_COLUMNS
+        numeric = {name: np.zeros(0, dtype=dtype) for name, dtype in NUMERIC_COLUMNS.items() if name in wanted}
+        categorical = {
+            name: Categorical(np.zeros(0, dtype=np.int32), ()) for name in CATEGORICAL_COLUMNS if name in wanted
+        }
         return cls(numeric, categorical, problems)
 
     def __len__(self) -> int:
@@ -186,20 +170,31 @@ class TrialTable:
                 [value in SCORED_OUTCOMES for value in self.categories("outcome")]
             )
         if name == "tokens_total":
+            if "tokens_input" not in self._numeric:
+                raise self._no_column("tokens_input")
             total: npt.NDArray[np.float64] = self._numeric["tokens_input"] + self._numeric["tokens_output"]
             return total
         if name == "claimed_done":
+            if "metrics" not in self._categorical:
+                raise self._no_column("metrics")
             metrics = self.categorical("metrics")
             flags = np.array([_claimed_done(value) for value in metrics.categories], dtype=np.float64)
             return flags[metrics.codes] if flags.size else np.zeros(0, dtype=np.float64)
         if name in self._categorical:
             raise KeyError(f"{name} is categorical: use column() or categorical()")
-        raise KeyError(f"unknown column {name!r}; columns: {', '.join(self.column_names)}")
+        raise self._no_column(name)
+
+    def _no_column(self, name: str) -> KeyError:
+        if name in ALL_COLUMNS:
+            return KeyError(f"column {name!r} was not loaded: pass it in load_trials(..., columns=...)")
+        return KeyError(f"unknown column {name!r}; columns: {', '.join(self.column_names)}")
 
     def categorical(self, name: str) -> Categorical:
         try:
             return self._categorical[name]
         except KeyError:
+            if name in ALL_COLUMNS:
+                raise self._no_column(name) from None
             raise KeyError(
                 f"{name!r} is not a categorical column; those are: {', '.join(CATEGORICAL_COLUMNS)}"
             ) from None
@@ -245,41 +240,42 @@ class TrialTable:
 
     # -- back to records ----------------------------------------------------------------------------------------
 
-    def records(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """TrialRecord-shaped dicts (ledger key order), for small tables: the first ``limit`` trials."""
+    def records(self, limit: int | None = None, *, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """TrialRecord-shaped dicts (ledger key order) of the first ``limit`` trials, for small tables.
+
+        ``fields``: only these ledger fields (``tokens`` and ``metrics`` included as objects), which is much faster
+        and works on a table loaded with fewer columns as long as it holds them.
+        """
+        names = list(RECORD_ORDER if fields is None else fields)
+        unknown = [name for name in names if name not in RECORD_ORDER]
+        if unknown:
+            raise KeyError(f"unknown ledger fields {unknown}; fields: {', '.join(RECORD_ORDER)}")
         count = self._size if limit is None else max(0, min(limit, self._size))
-        values: dict[str, list[Any]] = {}
-        for name in CATEGORICAL_COLUMNS:
+        columns = [self._record_values(name, count) for name in names]
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] if names else []
+
+    def _record_values(self, name: str, count: int) -> list[Any]:
+        """One ledger field of the first ``count`` trials, as the ledger has it."""
+        if name == "tokens":
+            parts = [self._record_values(f"tokens_{token_class}", count) for token_class in TOKEN_CLASSES]
+            return [
+                None if row[0] is None else dict(zip(TOKEN_CLASSES, (value or 0 for value in row), strict=True))
+                for row in zip(*parts, strict=True)
+            ]
+        if name in self._categorical:
             column = self._categorical[name]
-            values[name] = [column.categories[code] for code in column.codes[:count].tolist()]
-        for name, array in self._numeric.items():
-            head = array[:count]
-            if name in ("started_at", "finished_at"):
-                values[name] = [_iso(text) for text in np.datetime_as_string(head, unit="ms").tolist()]
-            elif name in _NULLABLE_INTS or name.startswith("tokens_"):
-                values[name] = [None if np.isnan(x) else int(x) for x in head.tolist()]
-            elif name == "cost_usd":
-                values[name] = [None if np.isnan(x) else x for x in head.tolist()]
-            else:
-                values[name] = head.tolist()
-        records: list[dict[str, Any]] = []
-        for index in range(count):
-            record: dict[str, Any] = {}
-            for name in _RECORD_ORDER:
-                if name == "tokens":
-                    record[name] = _tokens(values, index)
-                elif name == "metrics":
-                    record[name] = dict(values[name][index] or {})
-                else:
-                    record[name] = values[name][index]
-            records.append(record)
-        return records
-
-
-def _tokens(values: Mapping[str, list[Any]], index: int) -> dict[str, int] | None:
-    if values["tokens_input"][index] is None:
-        return None
-    return {token_class: values[f"tokens_{token_class}"][index] or 0 for token_class in TOKEN_CLASSES}
+            values = [column.categories[code] for code in column.codes[:count].tolist()]
+            return [dict(value or {}) for value in values] if name == "metrics" else values
+        if name not in self._numeric:
+            raise self._no_column(name)
+        head = self._numeric[name][:count]
+        if name in ("started_at", "finished_at"):
+            return [_iso(text) for text in np.datetime_as_string(head, unit="ms").tolist()]
+        if name in _NULLABLE_INTS or name.startswith("tokens_"):
+            return [None if np.isnan(x) else int(x) for x in head.tolist()]
+        if name == "cost_usd":
+            return [None if np.isnan(x) else x for x in head.tolist()]
+        return list(head.tolist())
 
 
 def _iso(text: str) -> str | None:

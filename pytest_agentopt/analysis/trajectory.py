@@ -19,13 +19,19 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .groups import group_by, json_number
+from .groups import Groups, group_by
+from .plain import json_number
 from .table import TrialTable
 
-__all__ = ["GROUPINGS", "Grouping", "trajectory_metrics"]
+__all__ = ["GROUPINGS", "TRAJECTORY_COLUMNS", "Grouping", "trajectory_metrics"]
 
 Grouping = Literal["arm", "config", "task", "category"]
 GROUPINGS: dict[str, str] = {"arm": "arm", "config": "config_hash", "task": "task_id", "category": "category"}
+TRAJECTORY_COLUMNS = frozenset(
+    {*GROUPINGS.values(), "experiment_id", "task_code", "outcome", "steps", "tool_calls", "optimal_steps", "impossible"}
+    | {"tokens_input", "tokens_output", "metrics", "latency_s"}
+)
+"""The ledger columns ``trajectory_metrics`` reads."""
 
 
 def trajectory_metrics(table: TrialTable, by: Grouping = "arm") -> list[dict[str, Any]]:
@@ -80,7 +86,7 @@ def trajectory_metrics(table: TrialTable, by: Grouping = "arm") -> list[dict[str
     return rows
 
 
-def _extra_columns(table: TrialTable, groups: Any, by: str) -> list[dict[str, Any]]:
+def _extra_columns(table: TrialTable, groups: Groups, by: str) -> list[dict[str, Any]]:
     if by == "config":
         ids = groups.distinct(table, "experiment_id")
         return [{"experiment_id": ", ".join(str(i) for i in values)} for values in ids]

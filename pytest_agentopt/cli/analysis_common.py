@@ -9,7 +9,7 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,11 +52,18 @@ def agent_dir(args: argparse.Namespace) -> Path:
     return path
 
 
-def load_filtered(args: argparse.Namespace, source: Path | None = None) -> Any:
-    """The trials under ``--agent-dir`` (or ``source``) after the filter options; problems go to stderr."""
+def load_filtered(
+    args: argparse.Namespace, *, columns: Collection[str] | None = None, source: Path | None = None
+) -> Any:
+    """The trials under ``--agent-dir`` (or ``source``) after the filter options; problems go to stderr.
+
+    ``columns``: the ledger columns the command needs (``None``: all); the filters' columns are added.
+    """
     from ..analysis import Field, FilterChain, Since
 
-    table = _load(source if source is not None else agent_dir(args))
+    if columns is not None:
+        columns = {*columns, *_filter_columns(args)}
+    table = _load(source if source is not None else agent_dir(args), columns)
     filters: list[Any] = []
     for name, values in (
         ("experiment_id", getattr(args, "experiment", None)),
@@ -70,10 +77,15 @@ def load_filtered(args: argparse.Namespace, source: Path | None = None) -> Any:
     return FilterChain(*filters).apply(table)
 
 
-def _load(source: Path) -> Any:
+def _filter_columns(args: argparse.Namespace) -> list[str]:
+    flags = {"experiment": "experiment_id", "model": "model", "task": "task_code", "since": "started_at"}
+    return [column for flag, column in flags.items() if getattr(args, flag, None)]
+
+
+def _load(source: Path, columns: Collection[str] | None) -> Any:
     from ..analysis import load_trials
 
-    table = load_trials(source)
+    table = load_trials(source, columns=columns)
     for problem in table.problems:
         print(f"note: {problem}", file=sys.stderr)
     return table
@@ -98,6 +110,7 @@ def render_table(
 
     While the table is too wide, the widest column gives up one character. Columns in ``wrap`` (long text) may
     shrink down to ``MIN_COLUMN_WIDTH``; the others only down to their longest word, so figures never break.
+    Headers wrap with their column (tabulate makes a column at least its header + 2 wide).
     """
     from tabulate import tabulate
 
@@ -106,24 +119,43 @@ def render_table(
     text = tabulate(cells, headers=list(headers), tablefmt="simple", disable_numparse=True)
     if _widest_line(text) <= limit or not cells:
         return text
-    columns = list(zip(*cells, strict=True))
-    widths = [
-        max(len(header), *(len(value) for value in column)) for header, column in zip(headers, columns, strict=True)
-    ]
-    floors = [
-        MIN_COLUMN_WIDTH
-        if c in wrap
-        else max(len(word) for value in (headers[c], *columns[c]) for word in value.split() or [""])
-        for c in range(len(widths))
-    ]
+    columns = [[header, *(row[c] for row in cells)] for c, header in enumerate(headers)]
+    widths = [max(len(column[0]) + 2, *(len(value) for value in column[1:])) for column in columns]
+    # Floors: a figure or a header word never breaks; then, if that is not enough, long text columns may break
+    # their header words too.
+    word_floors = [_longest_word(column, header_only=c in wrap) for c, column in enumerate(columns)]
+    last_resort = [MIN_COLUMN_WIDTH if c in wrap else floor for c, floor in enumerate(word_floors)]
     room = limit - 2 * (len(widths) - 1)
-    while sum(widths) > room:
-        shrinkable = [c for c in range(len(widths)) if widths[c] > floors[c]]
-        if not shrinkable:
-            break
-        widest = max(shrinkable, key=lambda c: widths[c])
-        widths[widest] -= 1
-    return tabulate(cells, headers=list(headers), tablefmt="simple", disable_numparse=True, maxcolwidths=widths)
+    for floors in (word_floors, last_resort):
+        while sum(widths) > room:
+            shrinkable = [c for c in range(len(widths)) if widths[c] > floors[c]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda c: widths[c])
+            widths[widest] -= 1
+    return tabulate(
+        cells,
+        headers=list(headers),
+        tablefmt="simple",
+        disable_numparse=True,
+        maxcolwidths=widths,
+        maxheadercolwidths=[max(1, w - 2) for w in widths],
+    )
+
+
+def _longest_word(column: list[str], *, header_only: bool) -> int:
+    """The narrowest a column can be without breaking a word (tabulate pads headers by 2)."""
+    header = max((len(word) for word in column[0].split()), default=0) + 2
+    if header_only:
+        return max(MIN_COLUMN_WIDTH, header)
+    return max(header, *(len(word) for value in column[1:] for word in value.split() or [""]))
+
+
+def print_wrapped(text: str) -> None:
+    """Prose (statements, legends, methods) wrapped to the terminal width."""
+    import textwrap
+
+    print(textwrap.fill(text, width=max(20, terminal_width())))
 
 
 def _widest_line(text: str) -> int:

@@ -34,20 +34,20 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import experiment_history, load_runs
+    from ..analysis import HISTORY_COLUMNS, experiment_history, load_runs
 
-    rows = experiment_history(load_runs(agent_dir(args)), load_filtered(args))
+    rows = experiment_history(load_runs(agent_dir(args)), load_filtered(args, columns=HISTORY_COLUMNS))
     if args.json:
         print_json(rows)
         return 0
     if not rows:
         print(empty_message(args, "experiments"))
         return 0
-    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(2,)))
+    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(0, 1, 2, 6)))
     return 0
 
 
-HEADERS = ("experiment", "config", "lineage", "model", "trials", "success [95%]", "est. cost/task", "verdict", "date")
+HEADERS = ("experiment", "lineage", "model", "n", "success [95%]", "cost/task", "verdict", "date")
 
 
 def _cells(row: dict[str, Any]) -> list[Any]:
@@ -56,7 +56,6 @@ def _cells(row: dict[str, Any]) -> list[Any]:
         verdict = f"{verdict} vs {row['verdict_control']}"
     return [
         row["experiment_id"],
-        row["config_hash"][:8],
         " <- ".join(row["lineage"]),
         row["model"],
         row["trials"],

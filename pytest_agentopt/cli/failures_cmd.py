@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ..errors import AgentoptUsageError
@@ -10,7 +11,6 @@ from ..ledger import resolve_run
 from .analysis_common import (
     add_agent_dir,
     add_filters,
-    agent_dir,
     empty_message,
     load_filtered,
     print_json,
@@ -35,12 +35,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import cluster_failures
+    from ..analysis import FAILURE_COLUMNS, cluster_failures
 
     if args.limit < 1:
         raise AgentoptUsageError(f"--limit {args.limit}: must be at least 1")
-    source = resolve_run(args.run, agent_dir(args)).directory if args.run else None
-    rows = cluster_failures(load_filtered(args, source), limit=args.limit)
+    # a run may be given as a directory anywhere, so --agent-dir need not exist then
+    source = resolve_run(args.run, Path(args.agent_dir)).directory if args.run else None
+    rows = cluster_failures(load_filtered(args, columns=FAILURE_COLUMNS, source=source), limit=args.limit)
     if args.json:
         print_json(rows)
         return 0

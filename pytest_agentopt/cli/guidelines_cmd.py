@@ -12,6 +12,7 @@ from .analysis_common import (
     empty_message,
     load_filtered,
     print_json,
+    print_wrapped,
     ratio,
     render_table,
     signed,
@@ -36,9 +37,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import guideline_impact, load_runs
+    from ..analysis import GUIDELINE_COLUMNS, guideline_impact, load_runs
 
-    rows = guideline_impact(load_runs(agent_dir(args)), load_filtered(args), seed=args.seed)
+    table = load_filtered(args, columns=GUIDELINE_COLUMNS)
+    rows = guideline_impact(load_runs(agent_dir(args)), table, seed=args.seed)
     if args.json:
         print_json(rows)
         return 0
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(0, 6)))
     methods = sorted({row["effect"]["method"].split(";")[-1].strip() for row in rows if row["effect"]})
     for method in methods:
-        print(f"({method})")
+        print_wrapped(f"({method})")
     return 0
 
 

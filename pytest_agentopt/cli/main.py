@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ..errors import AgentoptUsageError
 from . import (
+    analyze_cmd,
     config_cmd,
     experiments_cmd,
     failures_cmd,
@@ -25,6 +26,7 @@ from . import (
 
 COMMANDS = (
     config_cmd,
+    analyze_cmd,
     sprt_cmd,
     plan_cmd,
     report_cmd,

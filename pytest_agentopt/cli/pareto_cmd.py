@@ -14,6 +14,7 @@ from .analysis_common import (
     load_filtered,
     percent,
     print_json,
+    print_wrapped,
     render_table,
 )
 
@@ -37,47 +38,40 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import pareto_front
+    from ..analysis import CONFIG_COLUMNS, pareto_front
 
     if args.bootstrap < 1:
         raise AgentoptUsageError(f"--bootstrap {args.bootstrap}: must be at least 1")
-    front = pareto_front(load_filtered(args), bootstrap=args.bootstrap, seed=args.seed)
+    front = pareto_front(load_filtered(args, columns=CONFIG_COLUMNS), bootstrap=args.bootstrap, seed=args.seed)
     if args.json:
         print_json(front)
         return 0
     if not front["points"]:
         print(empty_message(args, "scored trials"))
         return 0
-    print(render_table(HEADERS, [_cells(point) for point in front["points"]], wrap=(0,)))
+    print(render_table(HEADERS, [_cells(point) for point in front["points"]], wrap=(0, 2)))
     print()
-    print(front["kpi"]["statement"])
-    print(f"({front['method']})")
+    print_wrapped(
+        "* on the front: no other config has success >= and cost <= with one strict. P(dom): bootstrap probability "
+        "that another config dominates it. KPI: >= 80% of the best success rate at <= 30% of its cost."
+    )
+    print_wrapped(front["kpi"]["statement"])
+    print_wrapped(f"({front['method']})")
     return 0
 
 
-HEADERS = (
-    "experiment",
-    "config",
-    "model",
-    "trials",
-    "success [95%]",
-    "est. cost/task [95%]",
-    "front",
-    "P(dominated)",
-    "KPI",
-)
+HEADERS = ("experiment", "config", "model", "n", "success [95%]", "cost/task [95%]", "P(dom)", "KPI")
 
 
 def _cells(point: dict[str, Any]) -> list[Any]:
     p_dominated = point["p_dominated"]
     return [
-        point["experiment_id"],
+        point["experiment_id"] + (" *" if point["on_front"] else ""),
         point["config_hash"][:8],
         point["model"],
         point["trials"],
         percent(point["success_rate"], point["success_ci"]),
         dollars(point["cost_per_task_usd"], point["cost_ci"]),
-        "*" if point["on_front"] else "",
         None if p_dominated is None else f"{p_dominated:.2f}",
         "yes" if point["meets_kpi"] else "",
     ]

@@ -28,11 +28,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import cluster_tasks
+    from ..analysis import TASK_COLUMNS, cluster_tasks
 
     if not 0 < args.low < args.high < 1:
         raise AgentoptUsageError(f"--low {args.low} --high {args.high}: need 0 < LOW < HIGH < 1")
-    rows = cluster_tasks(load_filtered(args), high=args.high, low=args.low)
+    rows = cluster_tasks(load_filtered(args, columns=TASK_COLUMNS), high=args.high, low=args.low)
     if args.json:
         print_json(rows)
         return 0

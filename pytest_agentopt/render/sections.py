@@ -209,7 +209,7 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         "mean latency",
         "mean steps",
     )
-    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 5, 6, 7, 8, 9, 10}))]
+    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10}))]
     blocks.append(
         Text(
             "Success intervals are Wilson 95% intervals as if the number of trials had been fixed in advance "
@@ -260,7 +260,7 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
     bounds = summary.get("bounds")
     if summary.get("decided_by") == "sprt" and llr:
         values = ", ".join(f"{name} {fmt.signed(value, 2)}" for name, value in llr.items() if value is not None)
-        used = summary.get("pairs_used", summary.get("trials_used"))
+        used = summary.get("pairs_used") if summary.get("mode") == "ab" else summary.get("trials_used")
         unit = "pairs" if summary.get("mode") == "ab" else "trials"
         items.append(
             (

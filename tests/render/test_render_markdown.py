@@ -120,3 +120,14 @@ def test_it_renders_whatever_is_present() -> None:
     assert only_pareto.startswith("# front\n")
     assert "Verdict" not in only_pareto
     assert len(gfm.tables(only_pareto)) == 1
+
+
+def test_a_target_run_reports_the_trials_its_test_used() -> None:
+    summary = ab_summary(verdict="below_target")
+    del summary["arms"]["control"]
+    summary.update(mode="single", llr={"target": -2.44}, pairs=None, pairs_used=None, trials_used=21, mcnemar_p=None)
+    summary.update(effect=None, cost_ratio=None, config_diff=[])
+    markdown = render_markdown({"summary": summary})
+    assert r"- **sequential test**: LLR target -2.44 between bounds \[-2.25, +2.89\]; 21 trials used" in markdown
+    assert "**Verdict: BELOW TARGET**" in markdown
+    assert "What changed" not in markdown

@@ -173,29 +173,42 @@ def test_agentopt_report_renders_one_run_and_compares_several(
     assert 'id="history"' in text
     assert len(read_csv(Path("all.csv"))) == ledger_lines(first) + ledger_lines(second)
 
+    assert main(["report", "no-such-run", "--agent-dir", agent_dir]) == 2
+    assert "no-such-run: no run with that id or path" in capsys.readouterr().err
+
+    (second / "summary.json").unlink()  # as after a crash: the report says so and shows what the ledger has
+    assert main(["report", str(second)]) == 0
+    markdown = capsys.readouterr().out
+    assert "summary.json: missing (the run did not finish)" in markdown
+    assert "## Pareto front" in markdown
+
     blocker = suite.path / "a-file"
     blocker.write_text("")
     assert main(["report", first.name, "--md", str(blocker / "x.md"), "--agent-dir", agent_dir]) == 1
     assert f"could not write {blocker / 'x.md'}" in capsys.readouterr().err
 
 
-def test_the_html_report_draws_the_same_front_as_the_analysis(suite: pytest.Pytester) -> None:
-    from pytest_agentopt.analysis import load_trials, pareto_front
-
+def test_agentopt_pareto_and_the_html_report_show_the_same_front(
+    suite: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_suite(suite, "improved", "--agent-trials=6", "--agent-seed=5").ret == pytest.ExitCode.OK
     result = run_suite(suite, "pricey_improved", "--agent-trials=6", "--agent-seed=6", "--agent-html=report.html")
     assert result.ret == pytest.ExitCode.OK
-    front = pareto_front(load_trials(suite.path / ".agentopt"))
+    capsys.readouterr()
+    assert main(["pareto", "--agent-dir", str(suite.path / ".agentopt"), "--json"]) == 0
+    front = json.loads(capsys.readouterr().out)
     expected = {point["experiment_id"] for point in front["points"] if point["on_front"]}
-    assert len(front["points"]) == 4
+    assert len(front["points"]) == 4  # four configs: base, improved, pricey, pricey_improved
 
     html = (suite.path / "report.html").read_text(encoding="utf-8")
-    chart = ET.fromstring(re.search(r'<svg class="chart pareto-chart".*?</svg>', html, re.S).group(0))  # type: ignore[union-attr]
+    svg = re.search(r'<svg class="chart pareto-chart".*?</svg>', html, re.S)
+    assert svg is not None
+    chart = ET.fromstring(svg.group(0))
     drawn_front = {g.get("data-experiment") for g in chart.iter("g") if g.get("class") == "point front"}
     assert drawn_front == expected
-    table = re.search(r'<section id="pareto">.*?</section>', html, re.S).group(0)  # type: ignore[union-attr]
-    rows = re.findall(r"<tr><td>([^<]*)</td>(?:<td[^>]*>[^<]*</td>){5}<td>(yes|no)</td>", table)
-    assert {name for name, on_front in rows if on_front == "yes"} == expected
+    section = re.search(r'<section id="pareto">.*?</section>', html, re.S)
+    assert section is not None
+    rows = re.findall(r"<tr><td>([^<]*)</td>(?:<td[^>]*>[^<]*</td>){5}<td>(yes|no)</td>", section.group(0))
     assert len(rows) == 4
+    assert {name for name, on_front in rows if on_front == "yes"} == expected
     assert "log scale" in html  # gpt-4o costs more than ten times gpt-4o-mini here
-    assert json.loads(json.dumps(front))  # plain data

@@ -145,6 +145,18 @@ def test_it_pairs_repeats_for_the_ratio_spread() -> None:
     assert bench.spread([3.0, 1.0, 2.0, 10.0]) == bench.Spread(2.5, 1.0, 10.0, 4)
 
 
+def test_it_gives_a_verdict_only_when_every_estimate_agrees() -> None:
+    def at_most(value: float) -> bool:
+        return value <= 1.3
+
+    assert bench.verdict([1.1, 1.2, None], at_most) == "PASS"
+    assert bench.verdict([1.4, 1.5, 1.6], at_most) == "FAIL"
+    assert bench.verdict([1.2, 1.5, 1.4], at_most) == "UNSETTLED"
+    assert bench.verdict([None], at_most) == "UNSETTLED"
+    noisy = bench.Ratio(of_medians=1.2, of_minima=1.7, per_repeat_low=1.0, per_repeat_high=1.8, of_cpu_medians=1.6)
+    assert bench.overhead_verdict(noisy) == "UNSETTLED"
+
+
 def test_it_splits_time_into_a_fixed_cost_and_a_cost_per_item() -> None:
     fixed, per_item = bench.fixed_and_per_item((200, 0.7), (2000, 2.5))
     assert per_item == pytest.approx(0.001)

@@ -11,7 +11,9 @@ from pytest_agentopt.usage import TokenUsage
 
 def recorder() -> TrialRecorder:
     config = AgentConfig(experiment_id="e", model_id="gpt-5-mini")
-    return TrialRecorder(arm="test", index=0, seed=1, task_id="t", task_code=None, seq=0, config=config)
+    return TrialRecorder(
+        arm="test", index=0, seed=1, task_id="t", task_code=None, seq=0, configs={"test": config}, model_id="gpt-5-mini"
+    )
 
 
 def test_usage_adds_up_per_model_and_defaults_to_the_config_model() -> None:

@@ -1,0 +1,145 @@
+"""``experiment_history`` and ``guideline_impact`` on constructed histories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from pytest_agentopt.analysis import experiment_history, guideline_impact, load_runs, load_trials
+from pytest_agentopt.analysis.history import lineage
+from pytest_agentopt.configs import text_hash
+from pytest_agentopt.records import TrialRecord
+from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+from pytest_agentopt.summary import cost_ratio, paired_outcomes
+from tests.analysis.ledger_factory import arm_entry, trial, write_run
+
+A = arm_entry("exp_a", "ha", parent="baseline", guidelines=["g1"])
+B = arm_entry("exp_b", "hb", parent="exp_a", guidelines=["g1", "Check coupon limits first"])
+C = arm_entry("exp_c", "hc", parent="exp_b.json", guidelines=["Check coupon limits first"], model="other")
+# (control, test) outcomes of six pairs: D = test - control is [+1, +1, 0, -1, 0, +1]
+PAIRS = [("failure", "success"), ("failure", "success"), ("success", "success"), ("success", "failure")]
+PAIRS += [("failure", "failure"), ("failure", "success")]
+
+
+def paired_records(run_id: str, control: dict[str, Any], test: dict[str, Any], *, swap: bool = False) -> list[Any]:
+    records: list[dict[str, Any]] = []
+    for index, (control_outcome, test_outcome) in enumerate(PAIRS):
+        for arm, entry, outcome, cost in (
+            ("control", control, control_outcome, 0.01),
+            ("test", test, test_outcome, 0.02),
+        ):
+            if swap:
+                outcome = test_outcome if arm == "control" else control_outcome
+            records.append(
+                trial(run_id=run_id, arm=arm, experiment_id=entry["experiment_id"], config_hash=entry["config_hash"],
+                      task=f"t{index % 3}", trial_index=index // 3, seq=len(records), outcome=outcome, cost=cost)
+            )  # fmt: skip
+    return records
+
+
+def single_records(run_id: str, entry: dict[str, Any], outcomes: list[str]) -> list[Any]:
+    return [
+        trial(run_id=run_id, experiment_id=entry["experiment_id"], config_hash=entry["config_hash"], seq=i, outcome=o)
+        for i, o in enumerate(outcomes)
+    ]
+
+
+@pytest.fixture
+def agent_dir(tmp_path: Path) -> Path:
+    write_run(
+        tmp_path,
+        "r1",
+        single_records("r1", A, ["success", "failure"]),
+        arms={"test": A},
+        created_at="2026-11-01T09:00:00.000Z",
+        summary={"verdict": None},
+    )
+    write_run(
+        tmp_path,
+        "r2",
+        paired_records("r2", A, B),
+        arms={"control": A, "test": B},
+        created_at="2026-11-02T09:00:00.000Z",
+        summary={"verdict": "better", "verdict_reason": "r2 reason"},
+    )
+    write_run(
+        tmp_path,
+        "r3",
+        paired_records("r3", A, B),
+        arms={"control": A, "test": B},
+        created_at="2026-11-03T09:00:00.000Z",
+        summary={"verdict": "no_difference", "verdict_reason": "r3"},
+    )
+    write_run(tmp_path, "r4", single_records("r4", C, ["success"] * 3 + ["failure"]), arms={"test": C},
+              created_at="2026-11-04T09:00:00.000Z")  # fmt: skip
+    return tmp_path
+
+
+def test_history_lists_each_experiment_with_lineage_verdict_and_date(agent_dir: Path) -> None:
+    rows = experiment_history(load_runs(agent_dir), load_trials(agent_dir))
+    json.dumps(rows, allow_nan=False)
+    by_id = {row["experiment_id"]: row for row in rows}
+    assert [row["experiment_id"] for row in rows] == ["exp_a", "exp_b", "exp_c"]
+    assert by_id["exp_c"]["lineage"] == ["exp_c", "exp_b", "exp_a", "baseline"]
+    assert by_id["exp_b"]["verdict"] == "no_difference"  # the latest run wins
+    assert by_id["exp_b"]["verdict_reason"] == "r3"
+    assert by_id["exp_b"]["verdict_control"] == "exp_a"
+    assert by_id["exp_b"]["runs"] == ["r2", "r3"]
+    assert (by_id["exp_b"]["last_run"], by_id["exp_b"]["date"]) == ("r3", "2026-11-03")
+    assert by_id["exp_a"]["runs"] == ["r1", "r2", "r3"]
+    assert by_id["exp_a"]["verdict"] is None
+    # exp_a: 1 of 2 in r1, and 2 of 6 as control in r2 and in r3
+    assert (by_id["exp_a"]["trials"], by_id["exp_a"]["successes"]) == (14, 5)
+    assert by_id["exp_c"]["success_rate"] == 0.75
+
+
+def test_lineage_stops_at_unknown_parents_and_cycles() -> None:
+    assert lineage("x", {"x": "y", "y": "x"}) == ["x", "y"]
+    assert lineage("x", {"x": None}) == ["x"]
+    assert lineage("x", {}) == ["x"]
+
+
+def test_a_guideline_added_in_a_paired_run_gets_the_paired_effect(agent_dir: Path) -> None:
+    rows = guideline_impact(load_runs(agent_dir), load_trials(agent_dir))
+    json.dumps(rows, allow_nan=False)
+    added = next(row for row in rows if row["child"] == "exp_b")
+    assert added["guideline"] == "Check coupon limits first"
+    assert added["md5"] == text_hash("Check coupon limits first")
+    assert (added["change"], added["parent"], added["relation"]) == ("added", "exp_a", "parent/child")
+    assert (added["paired"], added["pairs"], added["runs"]) == (True, 12, ["r2", "r3"])
+    differences = [1.0, 1.0, 0.0, -1.0, 0.0, 1.0] * 2
+    sequence = mean_with_confidence_sequence(differences, -1.0, 1.0, 0.05)
+    assert added["effect"]["estimate"] == pytest.approx(1 / 3)
+    assert (added["effect"]["lower"], added["effect"]["upper"]) == (sequence["lower"], sequence["upper"])
+    records = cast(list[TrialRecord], load_trials(agent_dir / "runs" / "r2").records())
+    expected_ratio = cost_ratio(paired_outcomes(records) * 2, 0.05)
+    assert expected_ratio is not None
+    assert added["cost_ratio"]["estimate"] == pytest.approx(2.0)
+    assert added["cost_ratio"]["lower"] == expected_ratio["lower"]
+    assert added["other_changes"] == []
+    assert added["changed_with"] == []
+
+
+def test_a_pair_without_a_common_run_is_marked_unpaired(agent_dir: Path) -> None:
+    rows = guideline_impact(load_runs(agent_dir), load_trials(agent_dir), bootstrap=400)
+    removed = next(row for row in rows if row["child"] == "exp_c")
+    assert (removed["guideline"], removed["change"], removed["parent"]) == ("g1", "removed", "exp_b")
+    assert (removed["paired"], removed["pairs"]) == (False, 0)
+    assert removed["effect"]["estimate"] == pytest.approx(0.75 - 8 / 12)  # exp_c 3/4, exp_b 4/6 in r2 and in r3
+    assert removed["effect"]["method"].startswith("unpaired")
+    assert removed["effect"]["lower"] < removed["effect"]["estimate"] < removed["effect"]["upper"]
+    assert removed["cost_ratio"]["estimate"] == pytest.approx(0.01 / 0.02)
+    assert removed["other_changes"] == ['model_id: "m" -> "other"']
+    assert set(removed["runs"]) == {"r2", "r3", "r4"}
+
+
+def test_the_effect_is_oriented_child_minus_parent_when_the_control_is_the_child(tmp_path: Path) -> None:
+    # The run tests removing the guideline: exp_b (the child) is the control, exp_a the test arm.
+    write_run(tmp_path, "r1", paired_records("r1", B, A, swap=True), arms={"control": B, "test": A})
+    (row,) = guideline_impact(load_runs(tmp_path), load_trials(tmp_path))
+    assert (row["parent"], row["child"], row["change"]) == ("exp_a", "exp_b", "added")
+    assert row["effect"]["estimate"] == pytest.approx(1 / 3)
+    assert row["cost_ratio"]["estimate"] == pytest.approx(0.01 / 0.02)
