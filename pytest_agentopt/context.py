@@ -92,6 +92,20 @@ class RunContext:
     def paths(self) -> RunPaths:
         return RunPaths(self.run_dir)
 
+    def run_settings(self) -> dict[str, Any]:
+        """What a resumed run must keep (the manifest's ``run`` section)."""
+        return {
+            "seed": self.seed,
+            "trials": self.trials,
+            "arms": list(self.arms),
+            "sprt": self.sprt,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "effect": self.effect,
+            "target": self.target,
+            "direction": self.direction,
+        }
+
     # -- crossing to workers --------------------------------------------------------------------------------
 
     def to_payload(self) -> dict[str, Any]:

@@ -8,17 +8,7 @@ from typing import Any
 from .configs import diff_configs
 from .context import RunContext
 from .options import RunOptions
-
-VERDICT_WORDS = {
-    "better": "BETTER",
-    "worse": "WORSE",
-    "no_difference": "NO DIFFERENCE",
-    "not_better": "NOT BETTER",
-    "not_worse": "NOT WORSE",
-    "inconclusive": "INCONCLUSIVE",
-    "meets_target": "MEETS TARGET",
-    "below_target": "BELOW TARGET",
-}
+from .verdicts import VERDICT_WORDS
 
 
 def header_line(context: RunContext, options: RunOptions) -> str:

@@ -166,16 +166,7 @@ def build_summary(
         "run_id": context.run_id,
         "experiment_id": context.configs["test"].experiment_id,
         "mode": "ab" if context.paired else "single",
-        "settings": {
-            "trials_per_task_per_arm": context.trials,
-            "sprt": context.sprt,
-            "alpha": context.alpha,
-            "beta": context.beta,
-            "effect": context.effect,
-            "target": context.target,
-            "direction": context.direction,
-            "seed": context.seed,
-        },
+        "settings": _settings(context),
         "arms": arms,
         "config_diff": [],
         "verdict": None,
@@ -216,6 +207,13 @@ def build_summary(
             f"warning: --agent-budget cannot count {budget['unpriced_trials']} trials whose cost is unknown"
         )
     return summary
+
+
+def _settings(context: RunContext) -> dict[str, Any]:
+    settings = context.run_settings()
+    trials = settings.pop("trials")
+    del settings["arms"]
+    return {"trials_per_task_per_arm": trials, **settings}
 
 
 def _paired_comparison(

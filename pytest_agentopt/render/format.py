@@ -7,16 +7,8 @@ import math
 from collections.abc import Sequence
 from typing import Any, TypeGuard
 
-VERDICT_WORDS = {
-    "better": "BETTER",
-    "worse": "WORSE",
-    "no_difference": "NO DIFFERENCE",
-    "not_better": "NOT BETTER",
-    "not_worse": "NOT WORSE",
-    "inconclusive": "INCONCLUSIVE",
-    "meets_target": "MEETS TARGET",
-    "below_target": "BELOW TARGET",
-}
+from ..verdicts import VERDICT_WORDS
+
 MISSING = "-"
 
 

@@ -23,6 +23,7 @@ from .sprt import wald_bounds
 __all__ = [
     "OperatingCharacteristic",
     "binomial_sprt_oc",
+    "stopping_quantile",
     "tuned_bounds",
     "wald_asn_approximation",
     "wald_oc_approximation",
@@ -49,15 +50,20 @@ class OperatingCharacteristic:
 
     def quantile(self, q: float) -> int:
         """The smallest ``n`` with P(N <= n) >= ``q`` (e.g. ``q = 0.95`` for the 95th percentile)."""
-        if not 0.0 < q <= 1.0:
-            raise ValueError(f"q must be in (0, 1], got {q!r}")
-        cumulative = 0.0
-        for n, mass in enumerate(self.stopping_probabilities):
-            cumulative += mass
-            # Relative slack for the rounding of the running sum (and the untruncated residue).
-            if cumulative >= q - 1e-12:
-                return n
-        return self.max_trials
+        return stopping_quantile(self.stopping_probabilities, q)
+
+
+def stopping_quantile(stopping_probabilities: tuple[float, ...], q: float) -> int:
+    """The smallest ``n`` with P(N <= n) >= ``q``, from the probabilities of stopping after exactly ``n``."""
+    if not 0.0 < q <= 1.0:
+        raise ValueError(f"q must be in (0, 1], got {q!r}")
+    cumulative = 0.0
+    for n, mass in enumerate(stopping_probabilities):
+        cumulative += mass
+        # Relative slack for the rounding of the running sum (and the untruncated residue).
+        if cumulative >= q - 1e-12:
+            return n
+    return len(stopping_probabilities) - 1
 
 
 def _check_hypotheses(p0: float, p1: float) -> None:

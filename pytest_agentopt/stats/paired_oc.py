@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .oc import stopping_quantile
 from .sprt import Direction, wald_bounds
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,14 +42,8 @@ class PairedOperatingCharacteristic:
     stopping_probabilities: tuple[float, ...]
 
     def quantile(self, q: float) -> int:
-        if not 0.0 < q <= 1.0:
-            raise ValueError(f"q must be in (0, 1], got {q!r}")
-        cumulative = 0.0
-        for n, mass in enumerate(self.stopping_probabilities):
-            cumulative += mass
-            if cumulative >= q - 1e-12:
-                return n
-        return self.max_pairs
+        """The smallest number of pairs ``n`` with P(N <= n) >= ``q``."""
+        return stopping_quantile(self.stopping_probabilities, q)
 
 
 def lattice_llr(wins: FloatArray, losses: FloatArray, ties: FloatArray, mean: float) -> FloatArray:

@@ -95,3 +95,28 @@ def test_the_marker_is_registered_for_strict_markers(pytester: pytest.Pytester) 
     )
     result = pytester.runpytest("--strict-markers", "-p", "no:randomly")
     result.assert_outcomes(skipped=1)
+
+
+def test_workers_stay_import_light_for_tasks_that_need_nothing_heavy(pytester: pytest.Pytester) -> None:
+    """The entry point runs in every worker: a task that asks for no config and records no usage costs no
+    pydantic, numpy or genai-prices import there (each is a fifth of a second or more per process)."""
+    from tests.plugin.helpers import write_configs
+
+    write_configs(pytester)
+    pytester.makepyfile(
+        test_light="""
+        import sys
+        import pytest
+
+        @pytest.mark.agent_task(code="light")
+        def test_light():
+            heavy = {"pydantic", "numpy", "genai_prices", "scipy"} & set(sys.modules)
+            assert not heavy, heavy
+        """
+    )
+    # (pytest-randomly imports numpy itself to reseed it, so it is left out here)
+    result = pytester.runpytest_subprocess(
+        "--agent-config=configs/improved.json", "--agent-trials=2", "-n", "2", "-p", "no:randomly"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*4 passed*"])
