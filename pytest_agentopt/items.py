@@ -347,8 +347,9 @@ class ItemsPlugin:
         if usage_by_model:
             from .pricing import estimate_costs
 
-            config = self.context.configs[arm]
-            estimate = estimate_costs(usage_by_model, overrides=config.prices, provider_id=config.provider)
+            # Validating the config (pydantic) is needed only for its price overrides.
+            overrides = self.context.configs[arm].prices if raw.get("prices") else None
+            estimate = estimate_costs(usage_by_model, overrides=overrides, provider_id=raw.get("provider"))
             cost_usd, price_source = estimate.usd, estimate.source
         metrics = recorder.metrics if recorder is not None else {}
         steps = metrics.pop("steps", None)

@@ -1,9 +1,9 @@
 """Command-line options and ini keys, and their validation into :class:`RunOptions`.
 
-Every option has an ini key of the same name with ``-`` turned into ``_`` (``--agent-trials`` ->
-``agent_trials``) under ``[tool.pytest.ini_options]``; the command line wins. Paths in the ini file are relative
-to the ini file's folder, paths on the command line to the current directory. This module imports nothing heavy:
-it runs in every pytest process, active or not.
+Every option has an ini key of the same name with ``-`` turned into ``_`` and an ``agent_`` prefix where it lacks
+one (``--agent-trials`` -> ``agent_trials``, ``--sprt`` -> ``agent_sprt``) under ``[tool.pytest.ini_options]``;
+the command line wins. Paths in the ini file are relative to the ini file's folder, paths on the command line to
+the current directory. This module imports nothing heavy: it runs in every pytest process, active or not.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ class _Spec:
 
     @property
     def ini(self) -> str:
-        return self.flag.lstrip("-").replace("-", "_")
+        name = self.flag.lstrip("-").replace("-", "_")
+        return name if name.startswith("agent_") else f"agent_{name}"
 
     @property
     def dest(self) -> str:

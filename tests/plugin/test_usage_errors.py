@@ -101,3 +101,16 @@ def test_resume_refuses_a_different_seed(suite: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines([f"ERROR: --agent-seed=4 conflicts with the resumed run {run_id} (seed = 3)*"])
     manifest = json.loads((suite.path / ".agentopt" / "runs" / run_id / "manifest.json").read_text())
     assert manifest["resumes"] == []
+
+
+def test_ini_keys_configure_a_run(suite: pytest.Pytester) -> None:
+    suite.makeini(
+        "[pytest]\nagent_config = configs/improved.json\nagent_trials = 2\nagent_sprt = true\n"
+        "agent_seed = 4\nagent_json = out.json\n"
+    )
+    result = suite.runpytest()
+    assert result.ret == pytest.ExitCode.OK
+    summary = json.loads((suite.path / "out.json").read_text())
+    assert summary["settings"]["sprt"] is True
+    assert summary["settings"]["seed"] == 4
+    assert summary["settings"]["trials_per_task_per_arm"] == 2
