@@ -23,7 +23,7 @@ import pytest
 
 from .context import RunContext
 from .outcomes import Classified, InfraMatcher, classify
-from .plan import TrialSlot, build_plan, trial_seed
+from .plan import TrialSlot, build_plan, slots, trial_seed
 from .recorder import TrialRecorder
 from .records import LEDGER_SCHEMA, TrialRecord
 from .stop import StopSignal
@@ -114,7 +114,7 @@ class ItemsPlugin:
         if SLOT_ARG not in metafunc.fixturenames:
             # A direct parametrization needs the name in the closure; the test function never receives it.
             metafunc.fixturenames.append(SLOT_ARG)
-        values = [TrialSlot(arm, trial) for trial in range(self.context.trials) for arm in self.context.arms]
+        values = slots(self.context.arms, self.context.trials)
         metafunc.parametrize(SLOT_ARG, values, ids=[value.id for value in values])
 
     @pytest.hookimpl(trylast=True)

@@ -62,7 +62,3 @@ def is_trial_record(value: object) -> bool:
         and value["schema"] <= LEDGER_SCHEMA
         and {"run_id", "arm", "task_id", "trial", "seq", "outcome"} <= value.keys()
     )
-
-
-def trial_key(record: TrialRecord) -> tuple[str, str, int]:
-    return (record["task_id"], record["arm"], record["trial"])
