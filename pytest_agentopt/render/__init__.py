@@ -6,9 +6,16 @@ the figures come from the run summary and ``pytest_agentopt.analysis``.
 
 from __future__ import annotations
 
-from .csv import write_trials_csv
+from .csv import read_trials_csv, write_trials_csv
 from .html import render_html
 from .markdown import render_markdown
 from .svg import llr_chart_svg, pareto_chart_svg
 
-__all__ = ["llr_chart_svg", "pareto_chart_svg", "render_html", "render_markdown", "write_trials_csv"]
+__all__ = [
+    "llr_chart_svg",
+    "pareto_chart_svg",
+    "read_trials_csv",
+    "render_html",
+    "render_markdown",
+    "write_trials_csv",
+]

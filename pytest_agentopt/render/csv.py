@@ -13,7 +13,7 @@ import csv
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from ..records import TrialRecord
 
@@ -83,3 +83,64 @@ def write_trials_csv(records_or_table: Iterable[Mapping[str, Any]] | HasRecords,
         for record in records:
             writer.writerow(trial_row(record, columns))
     return len(records)
+
+
+_INT_FIELDS = frozenset({"schema", "trial", "seq", "seed", "optimal_steps", "steps", "tool_calls", "attempts"})
+_FLOAT_FIELDS = frozenset({"cost_usd", "latency_s"})
+_BOOL_FIELDS = frozenset({"impossible", "after_decision"})
+
+
+def read_trials_csv(path: Path) -> list[TrialRecord]:
+    """The trial records of a CSV written by :func:`write_trials_csv`, exactly as the ledger held them.
+
+    Metric cells are read back as booleans (``true``/``false``), numbers, JSON objects or lists, else strings, so
+    a string metric that looks like a number comes back as one.
+    """
+    records: list[TrialRecord] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            record: dict[str, Any] = {}
+            tokens = {name.removeprefix("tokens_"): row.pop(name) for name in TOKEN_COLUMNS}
+            record["tokens"] = (
+                None
+                if all(value == "" for value in tokens.values())
+                else {name: int(value) for name, value in tokens.items()}
+            )
+            metrics: dict[str, Any] = {}
+            for column, text in row.items():
+                if column.startswith(METRIC_PREFIX):
+                    if text != "":
+                        metrics[column.removeprefix(METRIC_PREFIX)] = _metric(text)
+                    continue
+                record[column] = _field(column, text)
+            record["metrics"] = metrics
+            records.append(cast(TrialRecord, {name: record[name] for name in TrialRecord.__annotations__}))
+    return records
+
+
+def _field(name: str, text: str) -> Any:
+    if text == "":
+        return None
+    if name in _INT_FIELDS:
+        return int(text)
+    if name in _FLOAT_FIELDS:
+        return float(text)
+    if name in _BOOL_FIELDS:
+        return text == "true"
+    return text
+
+
+def _metric(text: str) -> Any:
+    if text in ("true", "false"):
+        return text == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            pass
+    return text

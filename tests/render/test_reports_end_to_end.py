@@ -212,3 +212,18 @@ def test_agentopt_pareto_and_the_html_report_show_the_same_front(
     assert len(rows) == 4
     assert {name for name, on_front in rows if on_front == "yes"} == expected
     assert "log scale" in html  # gpt-4o costs more than ten times gpt-4o-mini here
+
+
+def test_the_csv_gives_back_the_ledger_exactly_so_every_report_figure_can_be_recomputed(
+    suite: pytest.Pytester,
+) -> None:
+    from pytest_agentopt.ledger import read_ledger
+    from pytest_agentopt.render import read_trials_csv
+
+    result = run_suite(suite, "improved", "--agent-trials=6", "--agent-seed=5", "--sprt", "--agent-csv=trials.csv")
+    assert result.ret == pytest.ExitCode.OK
+    (run_dir,) = runs(suite)
+    ledger = read_ledger(run_dir / "trials.jsonl").records
+    # Every report figure is a function of the ledger records (summary, Pareto front, trajectory metrics, LLR
+    # path, clusters), so records that come back identical from the CSV recompute every one of them.
+    assert read_trials_csv(suite.path / "trials.csv") == ledger
