@@ -11,6 +11,10 @@ from typing import Any, TypedDict
 LEDGER_SCHEMA = 1
 
 
+TOKEN_CLASSES: tuple[str, ...] = ("input", "output", "cache_read", "cache_write", "reasoning")
+"""The token classes of a record's ``tokens`` object, in their documented order."""
+
+
 class TokenCounts(TypedDict):
     input: int
     output: int
