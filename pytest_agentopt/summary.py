@@ -22,12 +22,11 @@ from typing import Any, cast
 from .configs import diff_configs
 from .context import RunContext
 from .outcomes import SCORED_OUTCOMES
-from .records import TrialRecord
+from .records import TOKEN_CLASSES, TrialRecord
 from .sequential import SequentialFeeder
 
 SUMMARY_SCHEMA = 1
 COST_RATIO_CLIP = math.log(10.0)
-TOKEN_CLASSES = ("input", "output", "cache_read", "cache_write", "reasoning")
 
 
 def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
@@ -108,6 +107,14 @@ def paired_outcomes(records: Iterable[TrialRecord]) -> list[tuple[int, TrialReco
     ]
     pairs.sort(key=lambda pair: pair[0])
     return pairs
+
+
+def paired_effect(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]], alpha: float) -> dict[str, object]:
+    """Success rate of test minus control over pairs in planned order, with its time-uniform confidence sequence."""
+    from .stats.confseq import mean_with_confidence_sequence
+
+    differences = [float((t["outcome"] == "success") - (c["outcome"] == "success")) for _, c, t in pairs]
+    return mean_with_confidence_sequence(differences, -1.0, 1.0, alpha)
 
 
 def pair_counts(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]]) -> dict[str, int]:
@@ -246,10 +253,7 @@ def _paired_comparison(
             summary["verdict"] = "inconclusive"
             summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, interrupted, "pairs")
         if n:
-            from .stats.confseq import mean_with_confidence_sequence
-
-            diffs = [float((t["outcome"] == "success") - (c["outcome"] == "success")) for _, c, t in pairs]
-            summary["effect"] = mean_with_confidence_sequence(diffs, -1.0, 1.0, context.alpha)
+            summary["effect"] = paired_effect(pairs, context.alpha)
         return
     summary["decided_by"] = "fixed"
     summary["pairs_used"] = n
