@@ -64,9 +64,8 @@ class AgentConfig(BaseModel):
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(AgentConfig.model_fields)
+# Names, not behaviour: never inherited, and kept out of the content hash and of diffs.
 NOT_INHERITED = frozenset({"experiment_id", "parent"})
-# Keys that do not change behaviour and so stay out of the content hash.
-NOT_HASHED = frozenset({"experiment_id", "parent"})
 
 
 def _partial_model() -> type[BaseModel]:
@@ -91,6 +90,8 @@ class ResolvedConfig:
     source: Path | None
     chain: tuple[Path, ...] = ()
     overrides: tuple[str, ...] = ()
+    lineage: tuple[str, ...] = ()
+    """The experiment ids of the inheritance chain, this config's first (resolved, not as written in files)."""
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -122,7 +123,8 @@ def load_config(path: str | Path) -> ResolvedConfig:
             merged["experiment_id"] = file_path.stem
         merged["parent"] = raw.get("parent")
     config = _validate_merged(merged, where=str(path), chain=[p for p, _ in chain])
-    return ResolvedConfig(config=config, source=path, chain=tuple(p for p, _ in chain))
+    lineage = tuple(str(raw.get("experiment_id", file_path.stem)) for file_path, raw in chain)
+    return ResolvedConfig(config=config, source=path, chain=tuple(p for p, _ in chain), lineage=lineage)
 
 
 def load_parent(resolved: ResolvedConfig) -> ResolvedConfig | None:
@@ -285,6 +287,7 @@ def apply_overrides(resolved: ResolvedConfig, assignments: Sequence[str]) -> Res
         source=resolved.source,
         chain=resolved.chain,
         overrides=(*resolved.overrides, *assignments),
+        lineage=resolved.lineage,
     )
 
 
@@ -400,7 +403,7 @@ def canonical_json(value: object) -> str:
 
 def config_hash(config: AgentConfig) -> str:
     """A stable content hash: equal for configs that behave the same, whatever their ids and parents."""
-    data = {k: v for k, v in config.model_dump(mode="json").items() if k not in NOT_HASHED}
+    data = {k: v for k, v in config.model_dump(mode="json").items() if k not in NOT_INHERITED}
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()[:16]
 
 
@@ -433,8 +436,8 @@ class ConfigChange:
 
 def diff_configs(control: AgentConfig, test: AgentConfig) -> list[ConfigChange]:
     """The keys (dotted into objects) whose values differ, excluding ids and parents."""
-    before = {k: v for k, v in control.model_dump(mode="json").items() if k not in NOT_HASHED}
-    after = {k: v for k, v in test.model_dump(mode="json").items() if k not in NOT_HASHED}
+    before = {k: v for k, v in control.model_dump(mode="json").items() if k not in NOT_INHERITED}
+    after = {k: v for k, v in test.model_dump(mode="json").items() if k not in NOT_INHERITED}
     return list(_diff(before, after, prefix=""))
 
 

@@ -82,6 +82,7 @@ class RunContext:
     budget_usd: float | None
     resumed: list[TrialRecord] = field(default_factory=list)
     sources: dict[str, str | None] = field(default_factory=dict)
+    lineages: dict[str, list[str]] = field(default_factory=dict)
     overrides: tuple[str, ...] = ()
 
     @property
@@ -193,6 +194,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         infra_backoff=options.infra_backoff,
         budget_usd=options.budget_usd,
         sources={arm: str(resolved.source) if resolved.source else None for arm, resolved in configs.items()},
+        lineages={arm: list(resolved.lineage) for arm, resolved in configs.items()},
         overrides=options.overrides,
     )
     return context, []
@@ -275,6 +277,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         budget_usd=options.budget_usd,
         resumed=_deduplicated(resumed),
         sources={arm: data.get("source") for arm, data in manifest["arms"].items()},
+        lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
     )
     return context, ledger.problems

@@ -8,7 +8,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .configs import config_hash, prompt_components
+from .configs import prompt_components
 from .context import RunContext
 from .ledger import MANIFEST_SCHEMA, read_json, utc_now, write_json_atomic
 
@@ -52,7 +52,8 @@ def build_manifest(context: RunContext, *, rootdir: Path, options: dict[str, Any
         components.update(parts)
         arms[arm] = {
             "experiment_id": config.experiment_id,
-            "config_hash": config_hash(config),
+            "config_hash": context.hashes[arm],
+            "lineage": context.lineages.get(arm) or [config.experiment_id],
             "source": context.sources.get(arm),
             "config": config.model_dump(mode="json"),
             "prompt_components": sorted(parts),
