@@ -56,7 +56,7 @@ def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:
 
 
 def _register_items(config: pytest.Config, context: RunContext, stop: StopSignal, *, worker: str) -> None:
-    plugin = ItemsPlugin(context, stop, worker)
+    plugin = ItemsPlugin(context, stop, worker, verbosity=config.get_verbosity(), rootpath=config.rootpath)
     config.stash[ITEMS_PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, "agentopt-items")
 

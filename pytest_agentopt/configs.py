@@ -135,13 +135,21 @@ def load_parent(resolved: ResolvedConfig) -> ResolvedConfig | None:
 
 
 def find_config(reference: str, *, relative_to: Path | None) -> Path:
-    """A config file from a path or an experiment id (looked up in the folder of ``relative_to``)."""
+    """A config file from a path (relative to the current directory) or an experiment id (looked up in the folder
+    of ``relative_to``); the message of a :class:`ConfigError` does not name where the reference came from."""
     as_path = Path(reference)
     if as_path.is_file():
         return as_path
-    if relative_to is not None:
-        return _find_parent(relative_to, reference)
-    raise ConfigError(f"{reference}: no such config file")
+    if _looks_like_path(reference) or relative_to is None:
+        raise ConfigError(f"no config file {reference}")
+    found = _find_by_id(relative_to.parent, reference)
+    if found is None:
+        raise ConfigError(_no_such_id(relative_to.parent, reference))
+    return found
+
+
+def _looks_like_path(reference: str) -> bool:
+    return reference.endswith(".json") or "/" in reference or "\\" in reference
 
 
 def _load_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -186,29 +194,45 @@ def _find_parent(child: Path, reference: object) -> Path:
             f"{child}: field 'parent': must be a path or an experiment id (a non-empty string), got {reference!r}"
         )
     folder = child.parent
-    if reference.endswith(".json") or "/" in reference or "\\" in reference:
+    if _looks_like_path(reference):
         candidate = folder / reference
         if candidate.is_file():
             return candidate
         raise ConfigError(f"{child}: field 'parent': no config file {candidate}")
-    by_name = folder / f"{reference}.json"
+    found = _find_by_id(folder, reference)
+    if found is None:
+        raise ConfigError(
+            f"{child}: field 'parent': {_no_such_id(folder, reference)}; give an experiment id or a path such as "
+            "'../other/base.json'"
+        )
+    return found
+
+
+def _find_by_id(folder: Path, experiment_id: str) -> Path | None:
+    """The config in ``folder`` named ``<id>.json``, or whose ``experiment_id`` is ``experiment_id``."""
+    by_name = folder / f"{experiment_id}.json"
     if by_name.is_file():
         return by_name
-    known: list[str] = []
     for candidate in sorted(folder.glob("*.json")):
-        try:
-            data = json.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        experiment_id = data.get("experiment_id", candidate.stem) if isinstance(data, dict) else None
-        if experiment_id == reference:
+        if _experiment_id_of(candidate) == experiment_id:
             return candidate
-        if isinstance(experiment_id, str):
-            known.append(experiment_id)
-    listing = ", ".join(known) if known else "none"
-    raise ConfigError(
-        f"{child}: field 'parent': no config with experiment_id {reference!r} in {folder}/ "
-        f"(experiment ids there: {listing}); give an experiment id or a path such as '../other/base.json'"
+    return None
+
+
+def _experiment_id_of(path: Path) -> str | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    experiment_id = data.get("experiment_id", path.stem) if isinstance(data, dict) else None
+    return experiment_id if isinstance(experiment_id, str) else None
+
+
+def _no_such_id(folder: Path, experiment_id: str) -> str:
+    known = [found for found in map(_experiment_id_of, sorted(folder.glob("*.json"))) if found is not None]
+    return (
+        f"no config with experiment_id {experiment_id!r} in {folder}/ "
+        f"(experiment ids there: {', '.join(known) if known else 'none'})"
     )
 
 

@@ -209,7 +209,10 @@ def _control_config(options: RunOptions, test: ResolvedConfig) -> ResolvedConfig
         try:
             path = find_config(options.control, relative_to=test.source)
         except ConfigError as exc:
-            raise ConfigError(f"--agent-control={options.control}: {exc}") from None
+            raise ConfigError(
+                f"{options.given('--agent-control', options.control)}: {exc}; give a config file or an experiment "
+                f"id from the test config's folder, or none for single-config mode"
+            ) from None
         return load_config(path)
     parent = load_parent(test)
     if parent is None:
@@ -237,23 +240,31 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     paths = resolve_run(options.resume, options.agent_dir)
     manifest = read_manifest(paths)
     run = manifest["run"]
+    notes: list[str] = []
     for flag, key in _RESUME_FIXED.items():
-        if flag in options.explicit and getattr(options, key) != run[key]:
+        if flag not in options.sources or getattr(options, key) == run.get(key):
+            continue
+        given = options.given(flag, getattr(options, key))
+        if options.from_command_line(flag):
             raise AgentoptUsageError(
-                f"{flag}={getattr(options, key)} conflicts with the resumed run {paths.run_id} "
-                f"({key} = {run[key]}); a resumed run keeps its settings: drop {flag}"
+                f"{given} conflicts with the resumed run {paths.run_id} ({key} = {run.get(key)}); "
+                f"a resumed run keeps its settings: drop {flag}"
             )
+        notes.append(f"{given} is ignored: the resumed run {paths.run_id} keeps {key} = {run.get(key)}")
     from .configs import AgentConfig, apply_overrides, load_config
 
     configs = ConfigSet({arm: AgentConfig.model_validate(data["config"]) for arm, data in manifest["arms"].items()})
     if options.config_path is not None:
-        given = apply_overrides(load_config(options.config_path), options.overrides)
-        if given.hash != manifest["arms"]["test"]["config_hash"]:
-            raise LedgerError(
-                f"--agent-config={options.config_path} (hash {given.hash}) is not the test config of run "
-                f"{paths.run_id} (hash {manifest['arms']['test']['config_hash']}); drop --agent-config to resume "
-                "with the run's own configs"
-            )
+        resolved = apply_overrides(load_config(options.config_path), options.overrides)
+        expected = manifest["arms"]["test"]["config_hash"]
+        if resolved.hash != expected:
+            given = options.given("--agent-config", options.config_path)
+            if options.from_command_line("--agent-config"):
+                raise LedgerError(
+                    f"{given} (hash {resolved.hash}) is not the test config of run {paths.run_id} (hash "
+                    f"{expected}); drop --agent-config to resume with the run's own configs"
+                )
+            notes.append(f"{given} is ignored: the resumed run {paths.run_id} keeps its own configs")
     ledger = read_ledger(paths.trials)
     resumed = [r for r in ledger.records if r["run_id"] == manifest["run_id"]]
     context = RunContext(
@@ -280,7 +291,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
     )
-    return context, ledger.problems
+    return context, [*notes, *ledger.problems]
 
 
 def _deduplicated(records: list[TrialRecord]) -> list[TrialRecord]:

@@ -54,7 +54,7 @@ class ControllerPlugin:
         self.workers = workers
         self.scheduler: SequentialScheduling | None = None
         self.records: list[TrialRecord] = list(context.resumed)
-        self.details: dict[tuple[str, str, int], str] = {}
+        self.details: dict[tuple[str, str, int], dict[str, str | None]] = {}
         self.plan_size: int | None = None
         self.ledger: LedgerWriter | None = None
         self.skipped_by_stop = 0
@@ -62,6 +62,7 @@ class ControllerPlugin:
         self.summary: dict[str, Any] | None = None
         self.gate_failed = False
         self.usage_error: str | None = None
+        self._hook_failures: dict[str, int] = {}
         self._locations: dict[str, tuple[str, int | None]] = {}
         self._progress: ProgressLine | None = None
         self.feeder = self._make_feeder()
@@ -91,34 +92,33 @@ class ControllerPlugin:
         if self.config.getoption("collectonly"):
             return
         context = self.context
-        if self.options.resume is not None:
-            note_resume(context)
-        else:
-            manifest = build_manifest(context, rootdir=self.config.rootpath, options=self._option_values())
-            write_manifest(context, manifest)
+        try:
+            if self.options.resume is None:
+                manifest = build_manifest(context, rootdir=self.config.rootpath, options=self._option_values())
+                write_manifest(context, manifest)
+            self.ledger = LedgerWriter(context.paths.trials)
+        except OSError as exc:
+            raise pytest.UsageError(
+                f"{self.options.given('--agent-dir', self.options.agent_dir)}: cannot write the run directory "
+                f"{context.run_dir}: {exc.strerror or exc}; give a writable directory"
+            ) from None
+        if self.options.resume is None:
             try:
                 update_hash_dictionary(self.options.agent_dir, manifest["prompt_components"])
             except OSError as exc:
                 self.notes.append(f"could not update {self.options.agent_dir}/hashes.json: {exc}")
-        self.ledger = LedgerWriter(context.paths.trials)
         # Rebuild the sequential state (and the spend) of a resumed run from its ledger, in planned order.
         for record in sorted(context.resumed, key=lambda r: r["seq"]):
             self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
             self._charge(record)
         from .progress import ProgressLine
 
-        self._progress = ProgressLine(self.config, self.context)
+        self._progress = ProgressLine(self.config, self.context, resumed=context.resumed)
 
     def _option_values(self) -> dict[str, Any]:
+        """The options that are not run settings (those are the manifest's ``run`` section)."""
         options = self.options
         return {
-            "trials": options.trials,
-            "sprt": options.sprt,
-            "alpha": options.alpha,
-            "beta": options.beta,
-            "effect": options.effect,
-            "target": options.target,
-            "direction": options.direction,
             "fail_inconclusive": options.fail_inconclusive,
             "budget_usd": options.budget_usd,
             "infra_retries": options.infra_retries,
@@ -164,11 +164,28 @@ class ControllerPlugin:
             self._publish(decision)
 
     def _charge(self, record: TrialRecord) -> None:
-        if self.budget is not None and self.budget.add(record["cost_usd"]) and self.stop_reason is None:
+        if self.budget is None:
+            return
+        if record["cost_usd"] is None and self.budget.unpriced_trials == 0:
+            self._warn_now(
+                f"agentopt: warning: --agent-budget cannot count trials whose cost is unknown (model "
+                f'{record["model"]!r} has no price: set "prices" in the config); the budget is not enforced for them'
+            )
+        if self.budget.add(record["cost_usd"]) and self.stop_reason is None:
+            from .render.format import usd
+
             self._stop_everything(
                 f"agentopt: budget of ${self.budget.limit_usd:g} reached "
-                f"(estimated spend ${self.budget.spent_usd:.4f}, the next trials would exceed it)"
+                f"(estimated spend {usd(self.budget.spent_usd)}, the next trials would exceed it)"
             )
+
+    def _warn_now(self, line: str) -> None:
+        """A warning the user must see while the run goes on (the report comes only at the end)."""
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(line, yellow=True)
+        self.notes.append(line.removeprefix("agentopt: "))
 
     def _stop_everything(self, reason: str) -> None:
         """Stop at once: the flag first (workers check it before each item), then dispatch."""
@@ -178,12 +195,15 @@ class ControllerPlugin:
             self.scheduler.stop()
 
     def _publish(self, decision: Decision) -> None:
+        """Stop the run; record the decision once (a resumed run replaying it keeps the original record)."""
         decided_at = utc_now()
         units = "pairs" if self.context.paired else "trials"
         if self.stop_reason is None:
             self._stop_everything(
                 f"agentopt: sequential test decided '{decision.verdict}' after {decision.units} {units}"
             )
+        if self.context.paths.decision.exists():
+            return
         write_json_atomic(
             self.context.paths.decision,
             {"verdict": decision.verdict, "seq": decision.seq, "units": decision.units, "at": decided_at},
@@ -215,12 +235,16 @@ class ControllerPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        interrupted = False
         try:
             return (yield)
+        except (KeyboardInterrupt, pytest.exit.Exception):
+            interrupted = True
+            raise
         finally:
             if not self.config.getoption("collectonly") and self.usage_error is None:
                 self._report_never_dispatched()
-                self._finish(session)
+                self._finish(session, interrupted=interrupted or bool(session.shouldstop or session.shouldfail))
 
     def _report_never_dispatched(self) -> None:
         """Items the scheduler never handed out after the decision: skipped, pointing at their test."""
@@ -245,46 +269,55 @@ class ControllerPlugin:
             self.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
             self.skipped_by_stop += 1
 
-    def _finish(self, session: pytest.Session) -> None:
+    def _finish(self, session: pytest.Session, *, interrupted: bool) -> None:
         from .gate import evaluate_gate
         from .summary import build_summary
 
         if self._progress is not None:
             self._progress.close()
+        if self.options.resume is not None:
+            note_resume(self.context)  # only now: a resume refused at collection writes nothing
         summary = build_summary(
             records=self.records,
             context=self.context,
             feeder=self.feeder,
             plan_size=self.plan_size,
             skipped_by_stop=self.skipped_by_stop,
-            interrupted=bool(session.shouldstop) or bool(session.shouldfail),
+            interrupted=interrupted,
             notes=self.notes,
             budget=self.budget.as_dict() if self.budget is not None else None,
         )
-        gate = evaluate_gate(summary, self.options)
-        summary["gate"] = gate.as_dict()
+        if interrupted:
+            summary["gate"] = {"passed": None, "reason": "interrupted: no verdict (pytest exits 2)"}
+        else:
+            gate = evaluate_gate(summary, self.options)
+            summary["gate"] = gate.as_dict()
+            self.gate_failed = gate.failed
         self.summary = summary
-        self.gate_failed = gate.failed
-        write_json_atomic(self.context.paths.summary, summary)
         if self.options.json_path is not None:
             self._write_output(self.options.json_path, summary)
         self._write_reports(summary)
         self._call_user_hook("pytest_agentopt_run_finished", summary=summary)
+        write_json_atomic(self.context.paths.summary, summary)  # last: with every note of the outputs
 
     def _call_user_hook(self, name: str, **kwargs: Any) -> None:
-        """Call a user's hook; its failure is a warning, never a changed outcome (see ``hookspecs``)."""
+        """Call a user's hook; its failure is a note in the report, never a changed outcome (see ``hookspecs``)."""
         try:
             getattr(self.config.hook, name)(config=self.config, **kwargs)
         except Exception as exc:
-            import warnings
-
-            warnings.warn(pytest.PytestWarning(f"{name} raised {type(exc).__name__}: {exc}"), stacklevel=1)
+            count = self._hook_failures.get(name, 0)
+            self._hook_failures[name] = count + 1
+            if count == 0:
+                note = f"warning: your {name} hook raised {type(exc).__name__}: {exc}"
+                (self.summary["notes"] if self.summary is not None else self.notes).append(note)
 
     def _write_output(self, path: Path, summary: dict[str, Any]) -> None:
         try:
             write_json_atomic(path, summary)
         except OSError as exc:
-            self.notes.append(f"could not write {path}: {exc.strerror}")
+            summary["notes"].append(
+                f"warning: could not write {self.options.given('--agent-json', path)}: {exc.strerror or exc}"
+            )
 
     def _write_reports(self, summary: dict[str, Any]) -> None:
         """Markdown, HTML and CSV outputs and ``$GITHUB_STEP_SUMMARY``; what was written (or not) becomes notes."""
@@ -302,6 +335,7 @@ class ControllerPlugin:
                 html_path=options.html_path,
                 csv_path=options.csv_path,
                 github_step_summary=os.environ.get("GITHUB_STEP_SUMMARY"),
+                records=self.records,
             )
         )
 

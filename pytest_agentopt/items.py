@@ -17,12 +17,13 @@ import sys
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .context import RunContext
-from .outcomes import Classified, InfraMatcher, classify
+from .outcomes import Classified, InfraMatcher, classify, short_message, type_name
 from .plan import TrialSlot, build_plan, slots, trial_seed
 from .recorder import TrialRecorder
 from .records import LEDGER_SCHEMA, TrialRecord
@@ -94,8 +95,12 @@ def task_marker_fields(item: pytest.Item) -> dict[str, Any]:
 
 
 class ItemsPlugin:
-    def __init__(self, context: RunContext, stop: StopSignal, worker: str) -> None:
+    def __init__(
+        self, context: RunContext, stop: StopSignal, worker: str, *, verbosity: int = 0, rootpath: Path = Path()
+    ) -> None:
         self.context = context
+        self.verbosity = verbosity
+        self.rootpath = rootpath
         self.stop = stop
         self.worker = worker
         self.infra = InfraMatcher(context.infra_exceptions)
@@ -235,43 +240,73 @@ class ItemsPlugin:
         if self.context.infra_retries == 0:
             return None
         if function not in self._retry_wrappers:
-            self._retry_wrappers[function] = (
-                None if inspect.iscoroutinefunction(function) else self._make_retrying(function)
-            )
+            self._retry_wrappers[function] = self._make_retrying(function)
         return self._retry_wrappers[function]
 
-    def _make_retrying(self, function: Callable[..., object]) -> Callable[..., object]:
+    def _make_retrying(self, function: Callable[..., Any]) -> Callable[..., object]:
         retries, backoff, infra = self.context.infra_retries, self.context.infra_backoff, self.infra
+
+        def next_wait(attempt: int, exc: Exception) -> float | None:
+            """Seconds to wait before attempt ``attempt + 1``, or None to give up and let ``exc`` through."""
+            if attempt > retries or not infra.matches(exc):
+                return None
+            return min(backoff * 2.0 ** (attempt - 1), MAX_BACKOFF_S)
+
+        def count(attempt: int) -> None:
+            if self._current is not None:
+                self._current.stash[ATTEMPTS_KEY] = attempt
+
+        if inspect.iscoroutinefunction(function):
+            import asyncio
+
+            # An async task stays a coroutine function (functools.wraps keeps that visible to anyio and
+            # pytest-asyncio), and waits with asyncio.sleep.
+            @functools.wraps(function)
+            async def retrying_async(*args: object, **kwargs: object) -> object:
+                attempt = 1
+                while True:
+                    count(attempt)
+                    try:
+                        return await function(*args, **kwargs)
+                    except Exception as exc:
+                        wait = next_wait(attempt, exc)
+                        if wait is None:
+                            raise
+                    await asyncio.sleep(wait)
+                    attempt += 1
+
+            return retrying_async
 
         @functools.wraps(function)
         def retrying(*args: object, **kwargs: object) -> object:
             attempt = 1
             while True:
-                if self._current is not None:
-                    self._current.stash[ATTEMPTS_KEY] = attempt
+                count(attempt)
                 try:
                     return function(*args, **kwargs)
                 except Exception as exc:
-                    if attempt > retries or not infra.matches(exc):
+                    wait = next_wait(attempt, exc)
+                    if wait is None:
                         raise
-                time.sleep(min(backoff * 2 ** (attempt - 1), MAX_BACKOFF_S))
+                time.sleep(wait)
                 attempt += 1
 
         return retrying
 
     def _capture(self) -> Any:
         """A usage capture for this trial, when the suite uses OpenTelemetry (decided at the first trial)."""
-        if self._otel is None:
-            # Only when the tasks' code already imported OpenTelemetry (directly or through pydantic-ai, an
-            # instrumentation...): without it no span can carry usage, and the plugin leaves tracing alone.
-            self._otel = "opentelemetry" in sys.modules
-            if self._otel:
-                from .otel_capture import install_span_processor
-
-                self._otel = install_span_processor()
-                _instrument_pydantic_ai()
         if not self._otel:
-            return None
+            # Only once the tasks' code has imported OpenTelemetry (directly or through pydantic-ai, an
+            # instrumentation...): without it no span can carry usage, and the plugin leaves tracing alone. Checked
+            # before every trial until then (a dict lookup), since an agent may import it lazily.
+            if self._otel is not None or "opentelemetry" not in sys.modules:
+                return None
+            from .otel_capture import install_span_processor
+
+            self._otel = install_span_processor()
+            _instrument_pydantic_ai()
+            if not self._otel:
+                return None
         from .otel_capture import UsageCapture
 
         return UsageCapture(install=False)
@@ -293,7 +328,9 @@ class ItemsPlugin:
         if info is None or call.when == "teardown":
             return report
         if call.when == "setup" and report.failed:
-            self._attach(item, info, report, call, Classified("setup_error", _exc_type(call), _exc_text(call)))
+            exc = call.excinfo.value if call.excinfo is not None else None
+            error_type, message = (type_name(exc), short_message(exc)) if exc is not None else (None, None)
+            self._attach(item, info, report, call, Classified("setup_error", error_type, message))
         elif call.when == "setup" and report.skipped:
             self._attach_skip(info, report)
         elif call.when == "call":
@@ -302,13 +339,29 @@ class ItemsPlugin:
                 self._attach_skip(info, report)
                 return report
             classified = classify(exc, self.infra)
-            details = str(report.longrepr) if report.failed and report.longrepr is not None else None
+            details = self._details(call, report, classified) if report.failed and self.verbosity > 0 else None
             if report.failed:
                 # The trial's failure is data: the pytest session must not fail because the agent did.
                 report.outcome = "passed"
                 report.longrepr = None
             self._attach(item, info, report, call, classified, details=details)
         return report
+
+    def _details(
+        self, call: pytest.CallInfo[None], report: pytest.TestReport, classified: Classified
+    ) -> dict[str, str | None]:
+        """What ``-v`` shows of a failed trial (built only when asked for: it is shipped to the controller)."""
+        location = None
+        if call.excinfo is not None and len(call.excinfo.traceback):
+            entry = call.excinfo.traceback[-1]
+            location = f"{_relative(entry.path, self.rootpath)}:{entry.lineno + 1}"
+        traceback = str(report.longrepr) if self.verbosity > 1 and report.longrepr is not None else None
+        return {
+            "error_type": classified.error_type,
+            "message": classified.message,
+            "location": location,
+            "traceback": traceback,
+        }
 
     def _attach(
         self,
@@ -318,7 +371,7 @@ class ItemsPlugin:
         call: pytest.CallInfo[None],
         classified: Classified,
         *,
-        details: str | None = None,
+        details: dict[str, str | None] | None = None,
     ) -> None:
         record = self.build_record(item, info, call, classified)
         setattr(
@@ -404,14 +457,11 @@ def _iso(timestamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(timestamp)) + f".{int(timestamp % 1 * 1000):03d}Z"
 
 
-def _exc_type(call: pytest.CallInfo[None]) -> str | None:
-    return type(call.excinfo.value).__name__ if call.excinfo is not None else None
-
-
-def _exc_text(call: pytest.CallInfo[None]) -> str | None:
-    if call.excinfo is None:
-        return None
-    return str(call.excinfo.value).strip()[:500] or None
+def _relative(path: object, root: Path) -> str:
+    try:
+        return str(Path(str(path)).relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _junit_properties(record: TrialRecord) -> list[tuple[str, object]]:

@@ -9,8 +9,9 @@ the current directory. This module imports nothing heavy: it runs in every pytes
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,10 @@ import pytest
 
 from .errors import AgentoptUsageError
 from .outcomes import DEFAULT_INFRA_EXCEPTIONS
+from .stats.sprt import DIRECTIONS
 
+CLI = "cli"
 DEFAULT_TRIALS = 10
-DIRECTIONS = ("both", "better", "worse")
 DEFAULT_ALPHA = 0.05
 DEFAULT_BETA = 0.10
 DEFAULT_EFFECT = 0.15
@@ -155,7 +157,6 @@ class RunOptions:
     config_path: Path | None = None
     control: str | None = None
     trials: int = DEFAULT_TRIALS
-    trials_given: bool = False
     seed: int | None = None
     agent_dir: Path = Path(DEFAULT_DIR)
     json_path: Path | None = None
@@ -176,49 +177,66 @@ class RunOptions:
     infra_backoff: float = DEFAULT_INFRA_BACKOFF
     infra_max_share: float = DEFAULT_INFRA_MAX_SHARE
     infra_exceptions: tuple[str, ...] = DEFAULT_INFRA_EXCEPTIONS
-    explicit: frozenset[str] = frozenset()
-    """Options given on the command line or in the ini file (a resumed run refuses conflicting ones)."""
+    sources: Mapping[str, str] = dataclass_field(default_factory=dict)
+    """Where each given option came from: ``"cli"``, or the ini file's name."""
 
     @property
     def active(self) -> bool:
         return self.config_path is not None or self.resume is not None
+
+    def given(self, flag: str, value: object) -> str:
+        """How the user wrote the option (for messages): ``--agent-trials=0`` or ``agent_trials = 0 (pytest.ini)``."""
+        return describe(flag, value, self.sources.get(flag, CLI))
+
+    def from_command_line(self, flag: str) -> bool:
+        return self.sources.get(flag) == CLI
 
     @property
     def single_config(self) -> bool:
         return self.control is not None and self.control.lower() == "none"
 
 
-def _raw_value(config: pytest.Config, spec: _Spec) -> tuple[Any, Path | None]:
-    """The option's value and the folder its relative paths are relative to (None: the invocation dir)."""
+def _raw_value(config: pytest.Config, spec: _Spec) -> tuple[Any, Path | None, str]:
+    """The option's value, the folder its relative paths are relative to (None: the invocation dir) and where it
+    came from (``"cli"``, or the ini file's name)."""
     cli = config.getoption(spec.dest)
     if cli not in (None, []):
-        return cli, None
+        return cli, None, CLI
     if spec.flag == "--agent-resume":
-        return None, None
+        return None, None, CLI
     ini = config.getini(spec.ini)
     base = config.inipath.parent if config.inipath is not None else config.rootpath
+    source = config.inipath.name if config.inipath is not None else "the ini file"
     if spec.kind == "bool":
-        return (True, base) if ini else (None, base)
+        return (True if ini else None), base, source
     if ini in ("", [], None):
-        return None, base
-    return ini, base
+        return None, base, source
+    return ini, base, source
 
 
 def read_options(config: pytest.Config) -> RunOptions:
     """Read and validate every option; raise :class:`AgentoptUsageError` naming the option on bad input."""
     values: dict[str, Any] = {}
-    explicit: set[str] = set()
+    sources: dict[str, str] = {}
     invocation_dir = config.invocation_params.dir
     for spec in SPECS:
-        raw, base = _raw_value(config, spec)
+        raw, base, source = _raw_value(config, spec)
         if raw is None:
             continue
-        explicit.add(spec.flag)
-        values[spec.flag] = _convert(spec, raw, base if base is not None else invocation_dir)
-    return _build(values, frozenset(explicit))
+        sources[spec.flag] = source
+        values[spec.flag] = _convert(spec, raw, base if base is not None else invocation_dir, source)
+    return _build(values, sources)
 
 
-def _convert(spec: _Spec, raw: Any, base: Path) -> Any:
+def describe(flag: str, value: object, source: str = "cli") -> str:
+    """``--agent-trials=0`` for a command-line value, ``agent_trials = 0 (pytest.ini)`` for an ini value."""
+    if source == CLI:
+        return f"{flag}={value}"
+    spec = next(spec for spec in SPECS if spec.flag == flag)
+    return f"{spec.ini} = {value} ({source})"
+
+
+def _convert(spec: _Spec, raw: Any, base: Path, source: str) -> Any:
     if spec.kind == "bool":
         return bool(raw)
     if spec.kind == "list":
@@ -229,28 +247,27 @@ def _convert(spec: _Spec, raw: Any, base: Path) -> Any:
         path = Path(text).expanduser()
         return path if path.is_absolute() else base / path
     if spec.kind == "int":
-        return _parse(spec, text, int, "an integer")
+        return _parse(spec, text, int, "an integer", source)
     if spec.kind == "float":
-        value = _parse(spec, text, float, "a number")
+        value = _parse(spec, text, float, "a number", source)
         if not math.isfinite(value):
-            raise AgentoptUsageError(f"{spec.flag}={text}: must be a finite number")
+            raise AgentoptUsageError(f"{describe(spec.flag, text, source)}: must be a finite number")
         return value
     return text
 
 
-def _parse(spec: _Spec, text: str, kind: Callable[[str], Any], what: str) -> Any:
+def _parse(spec: _Spec, text: str, kind: Callable[[str], Any], what: str, source: str) -> Any:
     try:
         return kind(text)
     except ValueError:
-        raise AgentoptUsageError(f"{spec.flag}={text}: must be {what}") from None
+        raise AgentoptUsageError(f"{describe(spec.flag, text, source)}: must be {what}") from None
 
 
-def _build(values: dict[str, Any], explicit: frozenset[str]) -> RunOptions:
+def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
     options = RunOptions(
         config_path=values.get("--agent-config"),
         control=values.get("--agent-control"),
         trials=values.get("--agent-trials", DEFAULT_TRIALS),
-        trials_given="--agent-trials" in values,
         seed=values.get("--agent-seed"),
         agent_dir=values.get("--agent-dir", Path(DEFAULT_DIR)),
         json_path=values.get("--agent-json"),
@@ -271,7 +288,7 @@ def _build(values: dict[str, Any], explicit: frozenset[str]) -> RunOptions:
         infra_backoff=values.get("--agent-infra-backoff", DEFAULT_INFRA_BACKOFF),
         infra_max_share=values.get("--agent-infra-max-share", DEFAULT_INFRA_MAX_SHARE),
         infra_exceptions=values.get("--agent-infra-exceptions", DEFAULT_INFRA_EXCEPTIONS),
-        explicit=explicit,
+        sources=sources,
     )
     if options.active:
         validate(options)
@@ -280,46 +297,64 @@ def _build(values: dict[str, Any], explicit: frozenset[str]) -> RunOptions:
 
 def validate(options: RunOptions) -> None:
     """Contradictory or out-of-range values are usage errors that say what would be valid."""
+    given = options.given
     if options.trials < 1:
-        raise AgentoptUsageError(f"--agent-trials={options.trials}: must be at least 1")
+        raise AgentoptUsageError(f"{given('--agent-trials', options.trials)}: must be at least 1")
     if options.seed is not None and options.seed < 0:
-        raise AgentoptUsageError(f"--agent-seed={options.seed}: must be a non-negative integer")
+        raise AgentoptUsageError(f"{given('--agent-seed', options.seed)}: must be a non-negative integer")
     for flag, value in (("--agent-alpha", options.alpha), ("--agent-beta", options.beta)):
         if not 0 < value < 0.5:
-            raise AgentoptUsageError(f"{flag}={value}: must be between 0 and 0.5 (exclusive), e.g. 0.05")
+            raise AgentoptUsageError(f"{given(flag, value)}: must be between 0 and 0.5 (exclusive), e.g. 0.05")
     if not 0 < options.effect < 1:
-        raise AgentoptUsageError(f"--agent-effect={options.effect}: must be between 0 and 1 (exclusive), e.g. 0.15")
+        raise AgentoptUsageError(
+            f"{given('--agent-effect', options.effect)}: must be between 0 and 1 (exclusive), e.g. 0.15"
+        )
     if options.direction not in DIRECTIONS:
-        raise AgentoptUsageError(f"--agent-direction={options.direction}: must be one of {', '.join(DIRECTIONS)}")
+        raise AgentoptUsageError(
+            f"{given('--agent-direction', options.direction)}: must be one of {', '.join(DIRECTIONS)}"
+        )
     if options.direction != "both" and not options.sprt:
-        raise AgentoptUsageError(f"--agent-direction={options.direction} needs --sprt (it chooses the sequential test)")
+        raise AgentoptUsageError(
+            f"{given('--agent-direction', options.direction)} needs --sprt (it chooses the sequential test)"
+        )
     if options.target is not None:
+        target = given("--agent-target", options.target)
         if not 0 < options.target <= 1:
-            raise AgentoptUsageError(f"--agent-target={options.target}: must be a success rate in (0, 1]")
+            raise AgentoptUsageError(f"{target}: must be a success rate in (0, 1]")
         if options.target - options.effect <= 0:
             raise AgentoptUsageError(
-                f"--agent-target={options.target} with --agent-effect={options.effect}: the null rate "
+                f"{target} with {given('--agent-effect', options.effect)}: the null rate "
                 f"target - effect = {options.target - options.effect:.3g} must be above 0; "
                 "lower --agent-effect or raise the target"
             )
         if not options.sprt:
-            raise AgentoptUsageError("--agent-target needs --sprt (it sets the sequential test's target rate)")
+            raise AgentoptUsageError(f"{target} needs --sprt (it sets the sequential test's target rate)")
         if options.control is not None and not options.single_config:
             raise AgentoptUsageError(
-                f"--agent-target compares one config with a target rate: it cannot be combined with "
-                f"--agent-control={options.control}; use --agent-control=none or drop --agent-target"
+                f"{target} compares one config with a target rate: it cannot be combined with "
+                f"{given('--agent-control', options.control)}; use --agent-control=none or drop --agent-target"
             )
+    elif options.sprt and options.single_config:
+        raise AgentoptUsageError(
+            f"--sprt with {given('--agent-control', options.control)} needs --agent-target=P: a single config "
+            "is tested against a target success rate (or give a control config to compare with)"
+        )
     if options.budget_usd is not None and options.budget_usd <= 0:
-        raise AgentoptUsageError(f"--agent-budget={options.budget_usd}: must be a positive number of US dollars")
+        raise AgentoptUsageError(
+            f"{given('--agent-budget', options.budget_usd)}: must be a positive number of US dollars"
+        )
     if options.infra_retries < 0:
-        raise AgentoptUsageError(f"--agent-infra-retries={options.infra_retries}: must be 0 or more")
+        raise AgentoptUsageError(f"{given('--agent-infra-retries', options.infra_retries)}: must be 0 or more")
     if not 0 <= options.infra_backoff <= MAX_INFRA_BACKOFF:
         raise AgentoptUsageError(
-            f"--agent-infra-backoff={options.infra_backoff}: must be between 0 and {MAX_INFRA_BACKOFF:g} seconds"
+            f"{given('--agent-infra-backoff', options.infra_backoff)}: must be between 0 and "
+            f"{MAX_INFRA_BACKOFF:g} seconds"
         )
     if not 0 <= options.infra_max_share <= 1:
-        raise AgentoptUsageError(f"--agent-infra-max-share={options.infra_max_share}: must be a share between 0 and 1")
-    if options.resume is not None and options.overrides and "--agent-set" in options.explicit:
+        raise AgentoptUsageError(
+            f"{given('--agent-infra-max-share', options.infra_max_share)}: must be a share between 0 and 1"
+        )
+    if options.resume is not None and options.overrides and options.from_command_line("--agent-set"):
         raise AgentoptUsageError(
             "--agent-set cannot be combined with --agent-resume: a resumed run keeps the configs it started with"
         )

@@ -95,7 +95,7 @@ def classify(exc: BaseException | None, infra: InfraMatcher) -> Classified:
     """The outcome of a trial whose test function raised ``exc`` (``None``: it returned)."""
     if exc is None:
         return Classified("success", None, None)
-    error_type = _type_name(exc)
+    error_type = type_name(exc)
     message = short_message(exc)
     if isinstance(exc, AssertionError) or error_type == "Failed":
         return Classified("failure", error_type, message)
@@ -104,7 +104,8 @@ def classify(exc: BaseException | None, infra: InfraMatcher) -> Classified:
     return Classified("error", error_type, message)
 
 
-def _type_name(exc: BaseException) -> str:
+def type_name(exc: BaseException) -> str:
+    """``KeyError``, ``openai.RateLimitError``: the class, with its package when it is not a builtin."""
     cls = type(exc)
     module = cls.__module__
     if module in ("builtins", "__main__") or module.startswith("_pytest"):

@@ -8,12 +8,14 @@ per-item lines are kept and the progress line is off.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from .context import RunContext
 from .records import TrialRecord
+from .render.format import usd
 from .sequential import SequentialFeeder
 
 REWRITE_INTERVAL_S = 0.1
@@ -21,7 +23,7 @@ LOG_INTERVAL_S = 5.0
 
 
 class ProgressLine:
-    def __init__(self, config: pytest.Config, context: RunContext) -> None:
+    def __init__(self, config: pytest.Config, context: RunContext, *, resumed: Sequence[TrialRecord] = ()) -> None:
         self.context = context
         reporter: Any = config.pluginmanager.getplugin("terminalreporter")
         self._reporter = reporter
@@ -29,9 +31,11 @@ class ProgressLine:
         self.enabled = reporter is not None and verbosity == 0
         self.tty = bool(reporter is not None and getattr(reporter, "isatty", reporter.hasmarkup))
         self.replaces_letters = self.enabled
-        self._trials = 0
-        self._cost = 0.0
-        self._cost_known = False
+        # A resumed run counts its earlier trials and spend too (the plan size includes them).
+        self._trials = len(resumed)
+        known = [r["cost_usd"] for r in resumed if r["cost_usd"] is not None]
+        self._cost = sum(known)
+        self._cost_known = bool(known)
         self._started = time.monotonic()
         self._last = self._started
         self._written = False
@@ -72,7 +76,7 @@ class ProgressLine:
                 parts.append(f"LLR {shown} in [{lower:+.2f}, {upper:+.2f}]")
             if feeder.decision is not None:
                 parts.append(f"decided: {feeder.decision.verdict}")
-        parts.append(f"est. ${self._cost:.4f}" if self._cost_known else "cost unknown")
+        parts.append(f"est. {usd(self._cost)}" if self._cost_known else "cost unknown")
         parts.append(f"{now - self._started:.0f}s")
         return " | ".join(parts)
 

@@ -1,24 +1,36 @@
-"""The terminal report: plain lines from the summary dict (pure; the controller prints them)."""
+"""The terminal report: plain lines from the summary dict (pure; the controller prints them).
+
+Figures are formatted by :mod:`pytest_agentopt.render.format` and shared sentences come from
+:mod:`pytest_agentopt.render.wording`, so the terminal says what the Markdown and HTML reports say.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .configs import diff_configs
-from .context import RunContext
-from .options import RunOptions
-from .verdicts import VERDICT_WORDS
+from .render import format as fmt
+from .render import wording
+
+if TYPE_CHECKING:
+    from .context import RunContext
+    from .options import RunOptions
+
+FailureDetail = str | Mapping[str, Any]
+"""What the controller keeps of a failed trial: pytest's text report (older controllers), or a mapping with
+``error_type``, ``message``, ``location`` (``file.py:9``) and, with ``-vv``, ``traceback``."""
 
 
 def header_line(context: RunContext, options: RunOptions) -> str:
     """One line for pytest's header: the arms, what differs, the test and where the run is stored."""
+    from .configs import diff_configs
+
     test = context.configs["test"]
     if context.paired:
         control = context.configs["control"]
         changes = [change.describe() for change in diff_configs(control, test)]
         changed = "; ".join(changes) if changes else "identical configs"
-        arms = f"control {control.experiment_id} vs test {test.experiment_id} ({_clip(changed, 120)})"
+        arms = f"control {control.experiment_id} vs test {test.experiment_id} ({fmt.clip(changed, 120)})"
     else:
         arms = f"single config {test.experiment_id}"
     if context.sprt:
@@ -36,14 +48,18 @@ def header_line(context: RunContext, options: RunOptions) -> str:
 
 
 def render_summary(
-    summary: Mapping[str, Any], *, verbosity: int, width: int, details: Mapping[tuple[str, str, int], str]
+    summary: Mapping[str, Any],
+    *,
+    verbosity: int,
+    width: int,
+    details: Mapping[tuple[str, str, int], FailureDetail],
 ) -> list[str]:
     if verbosity < 0:
         return _quiet(summary)
     lines = [_rule(" agentopt ", width)]
     lines.append(_run_line(summary))
     for change in summary.get("config_diff") or []:
-        lines.append(f"  changed  {_clip(change['text'], width - 11)}")
+        lines.append(f"  changed  {fmt.clip(change['text'], width - 11)}")
     lines.append("")
     lines.extend(_arm_table(summary))
     lines.append("")
@@ -100,12 +116,16 @@ def _arm_table(summary: Mapping[str, Any]) -> list[str]:
                 figures["experiment_id"],
                 figures["model"],
                 f"{figures['successes']}/{figures['trials']}",
-                _pct(figures["success_rate"]) + (f" [{_pct(ci[0])}, {_pct(ci[1])}]" if ci else ""),
+                fmt.with_interval(figures["success_rate"], ci),
                 f"{figures['errors']}/{figures['infra_errors']}",
-                f"{mean_tokens['input']:,.0f} / {mean_tokens['output']:,.0f}" if mean_tokens else "unknown",
-                _usd(figures["cost_per_trial_usd"]),
-                _usd(figures["cost_per_success_usd"]),
-                f"{figures['mean_latency_s']:.2f}s" if figures["mean_latency_s"] is not None else "-",
+                (
+                    f"{fmt.number(mean_tokens['input'], 0)} / {fmt.number(mean_tokens['output'], 0)}"
+                    if mean_tokens
+                    else fmt.UNKNOWN
+                ),
+                fmt.usd(figures["cost_per_trial_usd"]),
+                fmt.usd(figures["cost_per_success_usd"]),
+                fmt.seconds(figures["mean_latency_s"]),
             ]
         )
     headers = [
@@ -131,31 +151,35 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"pairs    {total} complete: {pairs['test_only']} only test solved, {pairs['control_only']} only "
             f"control solved, {pairs['both']} both, {pairs['neither']} neither"
-            + (f"; exact McNemar p = {summary['mcnemar_p']:.3g}" if summary.get("mcnemar_p") is not None else "")
+            + (
+                f"; exact McNemar p = {fmt.p_value(summary['mcnemar_p'])}"
+                if summary.get("mcnemar_p") is not None
+                else ""
+            )
         )
     effect = summary.get("effect")
     if effect is not None:
         lines.append(
-            f"effect   test - control = {effect['estimate']:+.3f} [{effect['lower']:+.3f}, {effect['upper']:+.3f}]"
-            f"  ({_short_method(effect['method'])})"
+            f"effect   test - control = {fmt.signed(effect['estimate'])} "
+            f"{fmt.interval([effect['lower'], effect['upper']], fmt.signed)}  ({fmt.short_method(effect['method'])})"
         )
     ratio = summary.get("cost_ratio")
     if ratio is not None:
         lines.append(
-            f"cost     test / control = {ratio['estimate']:.3f}x [{ratio['lower']:.3f}, {ratio['upper']:.3f}]"
-            f"  ({_short_method(ratio['method'])})"
+            f"cost     test / control = {fmt.ratio(ratio['estimate'])} "
+            f"{fmt.interval([ratio['lower'], ratio['upper']], fmt.ratio)}  ({fmt.short_method(ratio['method'])})"
         )
     budget = summary.get("budget")
     if budget is not None:
-        state = "exhausted: no new trials were started" if budget["exhausted"] else "not reached"
-        lines.append(f"budget   ${budget['limit_usd']:g}, estimated spend ${budget['spent_usd']:.4f} ({state})")
+        lines.append(f"budget   {wording.budget_text(budget)}")
     if summary.get("decided_by") == "sprt" and summary.get("llr") is not None:
-        llr = ", ".join(f"{name} {value:+.2f}" for name, value in summary["llr"].items() if value is not None)
+        llr = ", ".join(f"{name} {fmt.signed(value, 2)}" for name, value in summary["llr"].items() if value is not None)
         lower, upper = summary["bounds"]
         used = summary.get("pairs_used") if summary["mode"] == "ab" else summary.get("trials_used")
         unit = "pairs" if summary["mode"] == "ab" else "trials"
         lines.append(
-            f"sprt     LLR {llr} between bounds [{lower:+.2f}, {upper:+.2f}]; {used} {unit} used, "
+            f"sprt     LLR {llr} between bounds {fmt.interval([lower, upper], lambda v: fmt.signed(v, 2))}; "
+            f"{used} {unit} used, "
             f"{summary['trials_started']} trials started, {summary['trials_skipped']} skipped, "
             f"{summary['trials_after_decision']} after the decision"
         )
@@ -178,40 +202,52 @@ def _task_table(summary: Mapping[str, Any]) -> list[str]:
     return ["per task (solved/trials):", *tabulate(rows, headers=headers, tablefmt="simple").splitlines()]
 
 
-def _failure_details(details: Mapping[tuple[str, str, int], str], verbosity: int, width: int) -> list[str]:
-    lines = ["agent failures (last lines; -vv for the whole traceback):"]
-    for (task_id, arm, trial), text in sorted(details.items()):
-        lines.append(f"  {task_id} [{arm} {trial}]")
-        body = text.splitlines() if verbosity >= 2 else [line for line in text.splitlines() if line.strip()][-3:]
-        lines.extend("    " + _clip(line, width - 4) for line in body)
+def _failure_details(details: Mapping[tuple[str, str, int], FailureDetail], verbosity: int, width: int) -> list[str]:
+    """``-v``: one line per failed trial (what the agent got wrong, and where); ``-vv``: with its traceback."""
+    if all(isinstance(detail, str) for detail in details.values()):
+        heading = "agent failures (last lines; -vv for the whole traceback):"
+    else:
+        heading = "agent failures:" if verbosity >= 2 else "agent failures (-vv for the tracebacks):"
+    lines = [heading]
+    for (task_id, arm, trial), detail in sorted(details.items()):
+        title = f"{task_id} [{arm} {trial}]"
+        if isinstance(detail, str):
+            lines.extend(_text_detail(title, detail, verbosity, width))
+            continue
+        lines.append(_failure_line(f"  {title} ", detail, None if verbosity >= 2 else width))
+        traceback = detail.get("traceback")
+        if verbosity >= 2 and isinstance(traceback, str) and traceback.strip():
+            lines.extend("    " + text for text in traceback.rstrip("\n").splitlines())
     return lines
+
+
+def _failure_line(prefix: str, detail: Mapping[str, Any], width: int | None) -> str:
+    """``<prefix>AssertionError: wrong coupon: used TECH25 (test_store.py:9)``: what failed, in one line.
+
+    Within ``width`` the message gives way (clipped), not the error type or the location.
+    """
+    error_type = str(detail.get("error_type") or "")
+    message = " ".join(str(detail.get("message") or "").split())
+    location = detail.get("location")
+    suffix = f" ({location})" if location else ""
+    head = prefix + (f"{error_type}: " if error_type and message else error_type)
+    if not error_type and not message:
+        head += "failed"
+    if width is not None and message:
+        message = fmt.clip(message, max(20, width - len(head) - len(suffix)))
+    return head + message + suffix
+
+
+def _text_detail(title: str, text: str, verbosity: int, width: int) -> list[str]:
+    """Pytest's text report of a failure (what older controllers pass): its last lines, or all with ``-vv``."""
+    body = text.splitlines() if verbosity >= 2 else [line for line in text.splitlines() if line.strip()][-3:]
+    return [f"  {title}", *("    " + fmt.clip(line, width - 4) for line in body)]
 
 
 def _verdict_line(summary: Mapping[str, Any]) -> str:
     verdict = summary.get("verdict")
     if verdict is None:
-        arms = summary["arms"]
-        parts = [f"{arm} {_pct(f['success_rate'])} success" for arm, f in arms.items()]
-        return "agentopt: " + ", ".join(parts) + " (no comparison: single config without --agent-target)"
-    word = VERDICT_WORDS.get(verdict, verdict.upper())
-    by = summary.get("decided_by")
-    return f"agentopt: verdict {word} ({by}): {summary.get('verdict_reason')}"
-
-
-def _short_method(method: str) -> str:
-    """The method's name without its references (the JSON summary and docs/summary.md have the whole text)."""
-    return method.split(" (")[0].split("; ")[-1]
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def _usd(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - 3)] + "..."
+        return "agentopt: " + wording.single_config_text(summary["arms"])
+    return (
+        f"agentopt: verdict {fmt.verdict_word(verdict)} ({summary.get('decided_by')}): {summary.get('verdict_reason')}"
+    )

@@ -4,6 +4,10 @@
 summary and the analysis API; ``write_reports`` renders and writes it. Reporting never changes a run's outcome:
 an unwritable path or a failing analysis becomes a note, never an exception. When no output is asked for nothing
 is imported or read.
+
+The run's own trials are read once: from ``records`` when the plugin passes the records it holds, else from the
+run's ledger. The history under the agent directory (every run, for the Pareto front and the task clusters) is
+always loaded from disk.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from .records import TrialRecord
 
 StrPath = str | os.PathLike[str]
 T = TypeVar("T")
@@ -28,10 +35,13 @@ def write_run_reports(
     html_path: Path | None = None,
     csv_path: Path | None = None,
     github_step_summary: StrPath | None = None,
+    records: Sequence[TrialRecord] | None = None,
 ) -> list[str]:
     """Write the requested outputs of the run in ``run_dir``; returns notes on what was written or failed.
 
     ``github_step_summary``: the value of ``$GITHUB_STEP_SUMMARY`` (the Markdown is appended to that file).
+    ``records``: the run's trial records when the caller holds them (the plugin does), in ledger order; they are
+    used instead of reading the run's ledger again. ``None``: read the ledger.
     """
     step_summary = Path(github_step_summary) if github_step_summary else None
     if md_path is None and html_path is None and csv_path is None and step_summary is None:
@@ -40,10 +50,10 @@ def write_run_reports(
     try:
         report = None
         if md_path is not None or html_path is not None or step_summary is not None:
-            report = build_run_report(summary=summary, run_dir=run_dir, agent_dir=agent_dir)
+            report = build_run_report(summary=summary, run_dir=run_dir, agent_dir=agent_dir, records=records)
         write_reports(
             report,
-            trials=lambda: _run_records(run_dir),
+            trials=lambda: records if records is not None else _run_records(run_dir),
             md_path=md_path,
             html_path=html_path,
             csv_path=csv_path,
@@ -165,14 +175,25 @@ def _problems(problems: Iterable[str]) -> list[str]:
     return shown
 
 
-def build_run_report(*, summary: Mapping[str, Any], run_dir: Path, agent_dir: Path) -> dict[str, Any]:
-    """The report of one run: its summary, LLR path, trajectory metrics and failures, and the history's front."""
+def build_run_report(
+    *,
+    summary: Mapping[str, Any],
+    run_dir: Path,
+    agent_dir: Path,
+    records: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The report of one run: its summary, LLR path, trajectory metrics and failures, and the history's front.
+
+    ``records``: the run's trial records, when the caller has them; ``None`` reads the run's ledger (once).
+    """
     from . import analysis
     from .ledger import utc_now
 
     notes: list[str] = []
-    records = _section(notes, "ledger", lambda: _run_records(run_dir)) or []
-    table = _section(notes, "trial table", lambda: analysis.load_trials(run_dir))
+    if records is None:
+        records = _section(notes, "ledger", lambda: _run_records(run_dir)) or []
+    run_records = records
+    table = _section(notes, "trial table", lambda: analysis.table_from_records(run_records))
     # The history feeds only the Pareto front and the task clusters: load just their columns.
     history_columns = analysis.CONFIG_COLUMNS | analysis.TASK_COLUMNS
     history = _section(notes, "history", lambda: analysis.load_trials(agent_dir, columns=history_columns))
@@ -189,7 +210,7 @@ def build_run_report(*, summary: Mapping[str, Any], run_dir: Path, agent_dir: Pa
             notes,
             "sequential test path",
             lambda: analysis.llr_path(
-                records,
+                run_records,
                 alpha=settings["alpha"],
                 beta=settings["beta"],
                 effect=settings["effect"],

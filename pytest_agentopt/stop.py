@@ -8,6 +8,7 @@ In a single process the flag is also kept in memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -38,4 +39,5 @@ class StopSignal:
 
     def remove(self) -> None:
         """Delete the flag at the end of the session (it has no meaning after it)."""
-        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the run directory was never usable (a usage error said so already)
+            self.path.unlink(missing_ok=True)

@@ -191,6 +191,7 @@ def build_summary(
         "trials_skipped": skipped_by_stop,
         "trials_after_decision": sum(1 for r in records if decision is not None and r["seq"] > decision.seq),
         "budget": budget,
+        "interrupted": interrupted,
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
     }
@@ -199,19 +200,31 @@ def build_summary(
             {"key": change.key, "control": change.before, "test": change.after, "text": change.describe()}
             for change in diff_configs(context.configs["control"], context.configs["test"])
         ]
-        _paired_comparison(summary, records, context, feeder, plan_size, interrupted)
+        _paired_comparison(summary, records, context, feeder, plan_size)
     elif context.target is not None:
-        _target_comparison(summary, context, feeder, plan_size, interrupted)
+        _target_comparison(summary, context, feeder, plan_size)
+    if interrupted and decision is None:
+        # A partial run proves nothing either way (a fixed-sample verdict from part of the plan would not be one).
+        summary["verdict"] = "inconclusive"
+        summary["verdict_reason"] = (
+            f"interrupted after {summary['trials_started']} of {plan_size or '?'} trials; continue it with "
+            f"pytest --agent-resume {context.run_id}"
+        )
+    if plan_size is None and not records:
+        summary["verdict"] = None
+        summary["verdict_reason"] = (
+            "no agent task was collected: a task is a test that uses the agent_config or agent_trial fixture, "
+            "or is marked @pytest.mark.agent_task"
+        )
+        summary["notes"].append(f"warning: {summary['verdict_reason']}")
     if budget is not None and budget["exhausted"] and decision is None:
+        from .render.format import usd
+
         # Budget exhaustion is never scored as a pass or a fail.
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = (
-            f"the budget of ${budget['limit_usd']:g} was exhausted (estimated spend ${budget['spent_usd']:.4f}) "
+            f"the budget of ${budget['limit_usd']:g} was exhausted (estimated spend {usd(budget['spent_usd'])}) "
             "before a decision; raise --agent-budget or lower the cap"
-        )
-    if budget is not None and budget["unpriced_trials"] and not budget["exhausted"]:
-        summary["notes"].append(
-            f"warning: --agent-budget cannot count {budget['unpriced_trials']} trials whose cost is unknown"
         )
     return summary
 
@@ -229,7 +242,6 @@ def _paired_comparison(
     context: RunContext,
     feeder: SequentialFeeder | None,
     plan_size: int | None,
-    interrupted: bool,
 ) -> None:
     from .stats.intervals import exact_mcnemar_p, paired_difference_interval
 
@@ -251,7 +263,7 @@ def _paired_comparison(
             summary["verdict_reason"] = _sprt_reason(decision.verdict, decision.units, context)
         else:
             summary["verdict"] = "inconclusive"
-            summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, interrupted, "pairs")
+            summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "pairs")
         if n:
             summary["effect"] = paired_effect(pairs, context.alpha)
         return
@@ -302,7 +314,6 @@ def _target_comparison(
     context: RunContext,
     feeder: SequentialFeeder | None,
     plan_size: int | None,
-    interrupted: bool,
 ) -> None:
     if feeder is None or feeder.target_test is None:
         return
@@ -317,7 +328,7 @@ def _target_comparison(
         summary["verdict_reason"] = _sprt_reason(decision.verdict, decision.units, context)
     else:
         summary["verdict"] = "inconclusive"
-        summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, interrupted, "trials")
+        summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "trials")
 
 
 def _sprt_reason(verdict: str, units: int, context: RunContext) -> str:
@@ -344,17 +355,19 @@ def _sprt_reason(verdict: str, units: int, context: RunContext) -> str:
     )
 
 
-def _unfinished_reason(
-    units: int, plan_size: int | None, feeder: SequentialFeeder, interrupted: bool, unit_name: str
-) -> str:
-    complete = plan_size is not None and feeder.committed >= plan_size
-    if complete and not interrupted:
+def _unfinished_reason(units: int, plan_size: int | None, feeder: SequentialFeeder, unit_name: str) -> str:
+    if plan_size is not None and feeder.committed >= plan_size:
         return f"the cap was reached after {units} {unit_name} without a decision; raise --agent-trials"
     return f"the run ended after {units} {unit_name} before the sequential test decided"
 
 
 def task_table(records: Iterable[TrialRecord], arms: Sequence[str]) -> list[dict[str, Any]]:
-    """Per task and arm: scored trials, successes, success rate, mean tokens and cost."""
+    """Per task and arm: scored trials, successes, success rate, and tokens and estimated cost (``None`` when no
+    trial of that task and arm recorded any: unknown, not zero)."""
+
+    def empty() -> dict[str, Any]:
+        return {"trials": 0, "successes": 0, "cost_usd": None, "tokens": None}
+
     tasks: dict[str, dict[str, Any]] = {}
     for record in records:
         entry = tasks.setdefault(
@@ -363,17 +376,19 @@ def task_table(records: Iterable[TrialRecord], arms: Sequence[str]) -> list[dict
                 "task_id": record["task_id"],
                 "code": record.get("task_code"),
                 "category": record.get("category"),
-                "arms": {arm: {"trials": 0, "successes": 0, "cost_usd": 0.0, "tokens": 0} for arm in arms},
+                "arms": {arm: empty() for arm in arms},
             },
         )
         if record["outcome"] not in SCORED_OUTCOMES:
             continue
-        figures = entry["arms"].setdefault(record["arm"], {"trials": 0, "successes": 0, "cost_usd": 0.0, "tokens": 0})
+        figures = entry["arms"].setdefault(record["arm"], empty())
         figures["trials"] += 1
         figures["successes"] += record["outcome"] == "success"
-        figures["cost_usd"] += record["cost_usd"] or 0.0
+        if record["cost_usd"] is not None:
+            figures["cost_usd"] = (figures["cost_usd"] or 0.0) + record["cost_usd"]
         tokens = record["tokens"]
-        figures["tokens"] += (tokens["input"] + tokens["output"]) if tokens else 0
+        if tokens is not None:
+            figures["tokens"] = (figures["tokens"] or 0) + tokens["input"] + tokens["output"]
     for entry in tasks.values():
         for figures in entry["arms"].values():
             n = figures["trials"]

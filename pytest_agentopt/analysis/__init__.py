@@ -32,9 +32,9 @@ from .filters import (
 from .guidelines import GUIDELINE_COLUMNS, guideline_impact
 from .history import HISTORY_COLUMNS, experiment_history
 from .llr_path import llr_path, run_llr_path
-from .loading import ledger_files, load_trials
+from .loading import ledger_files, load_trials, table_from_records
 from .pareto import pareto_front
-from .runs import ArmInfo, RunInfo, load_runs
+from .runs import ArmInfo, RunInfo, load_run, load_runs
 from .table import ALL_COLUMNS, Categorical, TrialTable
 from .trajectory import TRAJECTORY_COLUMNS, trajectory_metrics
 
@@ -69,10 +69,12 @@ __all__ = [
     "guideline_impact",
     "ledger_files",
     "llr_path",
+    "load_run",
     "load_runs",
     "load_trials",
     "normalise_message",
     "pareto_front",
     "run_llr_path",
+    "table_from_records",
     "trajectory_metrics",
 ]

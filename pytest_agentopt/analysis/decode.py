@@ -22,7 +22,7 @@ import importlib
 import json
 import math
 import re
-from collections.abc import Callable, Collection, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..records import LEDGER_SCHEMA, is_trial_record
-from .table import ALL_COLUMNS, CATEGORICAL_COLUMNS, RECORD_ORDER, REQUIRED_COLUMNS, TOKEN_CLASSES
+from ..records import LEDGER_SCHEMA, TOKEN_CLASSES, is_trial_record
+from .table import ALL_COLUMNS, CATEGORICAL_COLUMNS, RECORD_ORDER, REQUIRED_COLUMNS
 
 __all__ = [
     "BATCH_LINES",
@@ -41,6 +41,7 @@ __all__ = [
     "ColumnBlock",
     "concat_blocks",
     "decode_block",
+    "decode_records",
     "json_decoder_name",
     "metrics_from_key",
 ]
@@ -188,6 +189,31 @@ def decode_block(data: bytes, columns: Collection[str] = ALL_COLUMNS) -> ColumnB
     ]
     block = concat_blocks(batches)
     block.lines = last + (1 if lines[last] else 0)
+    return block
+
+
+def decode_records(records: Sequence[Any], columns: Collection[str] = ALL_COLUMNS) -> ColumnBlock:
+    """Trial records already in memory (the plugin's own) into ``columns``, as :func:`decode_block` decodes lines.
+
+    Records not in the plugin's exact shape are normalised one by one; a value that is no trial record is skipped
+    and listed in ``bad_lines`` by its index.
+    """
+    wanted = frozenset(columns)
+    batch = list(records)
+    try:
+        block = _columns(batch, wanted, _items_key)
+    except _SHAPE_ERRORS:
+        normalised: list[dict[str, Any]] = []
+        bad: list[tuple[int, int, bool]] = []
+        for index, value in enumerate(batch):
+            record = _normalise(value)
+            if record is None:
+                bad.append((index, 0, False))
+            else:
+                normalised.append(record)
+        block = _columns(normalised, wanted, _safe_key)
+        block.bad_lines = bad
+    block.lines = len(batch)
     return block
 
 

@@ -33,8 +33,7 @@ from pydantic import ValidationError
 
 from ..configs import AgentConfig, diff_configs, text_hash
 from ..records import TrialRecord
-from ..stats.confseq import mean_with_confidence_sequence
-from ..summary import cost_ratio, paired_outcomes
+from ..summary import cost_ratio, paired_effect, paired_outcomes
 from .bootstrap import bootstrap_config, config_generator, percentile_interval
 from .runs import ArmInfo, RunInfo
 from .table import TrialTable
@@ -162,10 +161,7 @@ def _paired_figures(
             used.append(run.run_id)
     if not oriented:
         return None
-    differences = [
-        float((child["outcome"] == "success") - (parent["outcome"] == "success")) for _, parent, child in oriented
-    ]
-    sequence = mean_with_confidence_sequence(differences, -1.0, 1.0, alpha)
+    sequence = paired_effect(oriented, alpha)  # oriented (seq, parent, child): child minus parent
     ratio = cost_ratio(oriented, alpha)
     return {
         "paired": True,

@@ -2,7 +2,9 @@
 
 An experiment is an experiment id with a config content hash: editing ``exp_042.json`` and running it again gives
 a second row for ``exp_042`` (a different config), so figures from different contents are never mixed. The
-lineage follows the ``parent`` recorded in the manifests' resolved configs, child first. The verdict is that of
+lineage (child first) is the inheritance chain the manifests recorded for the arm (experiment ids as resolved, so
+a parent file ``v1.json`` holding ``"experiment_id": "baseline"`` reads ``baseline``); manifests written before
+that was recorded give the ``parent`` references of the resolved configs instead. The verdict is that of
 the latest run in which the experiment was the test arm (against that run's control).
 """
 
@@ -17,7 +19,7 @@ from .plain import json_number
 from .runs import RunInfo
 from .table import TrialTable
 
-__all__ = ["HISTORY_COLUMNS", "experiment_history", "lineage", "parent_map"]
+__all__ = ["HISTORY_COLUMNS", "experiment_history", "lineage", "parent_map", "recorded_lineages"]
 
 HISTORY_COLUMNS = frozenset({"run_id", "experiment_id", "config_hash", "model", "outcome", "cost_usd"})
 """The ledger columns ``experiment_history`` reads."""
@@ -33,17 +35,45 @@ def parent_map(runs: Iterable[RunInfo]) -> dict[str, str | None]:
     return parents
 
 
-def lineage(experiment_id: str, parents: Mapping[str, str | None]) -> list[str]:
-    """``[experiment_id, parent, grandparent, ...]``; stops at a parent the history does not know (kept) or a cycle."""
+def recorded_lineages(runs: Iterable[RunInfo]) -> dict[str, tuple[str, ...]]:
+    """experiment id -> the lineage its manifests recorded (a later run wins; older manifests recorded none)."""
+    lineages: dict[str, tuple[str, ...]] = {}
+    for run in runs:
+        for arm in run.arms.values():
+            if arm.experiment_id and arm.lineage:
+                lineages[arm.experiment_id] = arm.lineage
+    return lineages
+
+
+def lineage(
+    experiment_id: str,
+    parents: Mapping[str, str | None],
+    recorded: Mapping[str, Sequence[str]] | None = None,
+) -> list[str]:
+    """``[experiment_id, parent, grandparent, ...]``.
+
+    A lineage the manifests ``recorded`` (the resolved inheritance chain, child first) is taken as it is, from the
+    experiment itself or from the first ancestor that has one; otherwise the chain follows ``parents`` and stops
+    at a parent the history does not know (kept) or at a cycle.
+    """
+    recorded = recorded or {}
     chain = [experiment_id]
-    current: str | None = experiment_id
-    while current is not None:
+    current = experiment_id
+    while True:
+        known = recorded.get(current)
+        if known:
+            for ancestor in known[1:]:
+                if ancestor in chain:
+                    break
+                chain.append(ancestor)
+            return chain
         parent = parents.get(current)
         if parent is None or parent in chain:
-            break
+            return chain
         chain.append(parent)
-        current = parent if parent in parents else None
-    return chain
+        if parent not in parents and parent not in recorded:
+            return chain
+        current = parent
 
 
 def _latest_test_runs(runs: Sequence[RunInfo]) -> dict[tuple[str, str], RunInfo]:
@@ -65,6 +95,7 @@ def experiment_history(runs: Sequence[RunInfo], table: TrialTable) -> list[dict[
     """
     ordered = sorted(runs, key=lambda run: (run.created_at or "", run.run_id))
     parents = parent_map(ordered)
+    recorded = recorded_lineages(ordered)
     created = {run.run_id: run.created_at for run in ordered}
     run_rank = {run.run_id: position for position, run in enumerate(ordered)}
     latest_test = _latest_test_runs(ordered)
@@ -87,7 +118,7 @@ def experiment_history(runs: Sequence[RunInfo], table: TrialTable) -> list[dict[
             {
                 "experiment_id": experiment_id,
                 "config_hash": config_hash,
-                "lineage": lineage(str(experiment_id), parents),
+                "lineage": lineage(str(experiment_id), parents, recorded),
                 "model": models[g],
                 "trials": n,
                 "successes": k,

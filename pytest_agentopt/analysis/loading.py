@@ -15,7 +15,7 @@ import gc
 import os
 import sys
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,18 +28,18 @@ import numpy.typing as npt
 
 from ..errors import LedgerError
 from ..ledger import MANIFEST, TRIALS, iter_runs
-from .decode import CategoryMerger, ColumnBlock, decode_block, metrics_from_key
+from ..records import TOKEN_CLASSES
+from .decode import CategoryMerger, ColumnBlock, decode_block, decode_records, metrics_from_key
 from .table import (
     ALL_COLUMNS,
     CATEGORICAL_COLUMNS,
     NUMERIC_COLUMNS,
     REQUIRED_COLUMNS,
-    TOKEN_CLASSES,
     Categorical,
     TrialTable,
 )
 
-__all__ = ["decoding_processes", "ledger_files", "load_trials"]
+__all__ = ["decoding_processes", "ledger_files", "load_trials", "table_from_records"]
 
 BLOCK_BYTES = 8 << 20
 PARALLEL_MIN_BYTES = 64 << 20
@@ -105,6 +105,18 @@ def load_trials(
         keep = set(wanted)
         table = table.where(table.categorical("run_id").lookup([run in keep for run in table.categories("run_id")]))
     return table
+
+
+def table_from_records(records: Iterable[Mapping[str, Any]], *, columns: Collection[str] | None = None) -> TrialTable:
+    """The trials of records already in memory (``TrialRecord`` dicts, e.g. the plugin's records of the run that
+    just finished), as :func:`load_trials` would load them from the ledger those records were written to.
+
+    A value that is no trial record is skipped and listed in ``table.problems``.
+    """
+    selected = ALL_COLUMNS if columns is None else _check_columns(columns)
+    merger = _Merger(selected, problem=lambda index, size, last: f"record {index + 1}: skipped: not a trial record")
+    merger.add(Path("<records>"), decode_records(list(records), selected))
+    return merger.table()
 
 
 def decoding_processes(source: Source | Iterable[Source], *, workers: int | None = None) -> int:
@@ -196,8 +208,9 @@ def _gc_paused() -> Iterator[None]:
 class _Merger:
     """Blocks, in order, into one table: arrays concatenated, categories merged, problems numbered per file."""
 
-    def __init__(self, columns: frozenset[str]) -> None:
+    def __init__(self, columns: frozenset[str], problem: Callable[[int, int, bool], str] | None = None) -> None:
         self._columns = columns
+        self._problem = problem
         self._numeric: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in NUMERIC_COLUMNS if name in columns}
         self._codes: dict[str, list[npt.NDArray[np.int32]]] = {n: [] for n in CATEGORICAL_COLUMNS if n in columns}
         self._categories = {name: CategoryMerger() for name in self._codes}
@@ -207,6 +220,9 @@ class _Merger:
     def add(self, path: Path, block: ColumnBlock) -> None:
         offset = self._line_offset.get(path, 0)
         for index, size, last in block.bad_lines:
+            if self._problem is not None:
+                self._problems.append(self._problem(offset + index, size, last))
+                continue
             where = "torn last line" if last else "unreadable line"
             self._problems.append(f"{path}:{offset + index + 1}: skipped a {where} ({size} bytes)")
         self._line_offset[path] = offset + block.lines

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..render import format as fmt
 from .aggregate import config_figures
 from .table import TrialTable
 
@@ -171,16 +172,19 @@ def _statement(
     answers: list[str],
 ) -> str:
     head = (
-        f"Best success rate: {best['experiment_id']} ({best['success_rate']:.1%} at "
-        f"${best['cost_per_task_usd']:.4f} per task). "
+        f"Best success rate: {best['experiment_id']} ({fmt.pct(best['success_rate'])} at "
+        f"{fmt.usd(best['cost_per_task_usd'])} per task). "
     )
-    rule = f">= 80% of its success rate (>= {threshold_success:.1%}) at <= 30% of its cost (<= ${threshold_cost:.4f})"
+    rule = (
+        f">= 80% of its success rate (>= {fmt.pct(threshold_success)}) at <= 30% of its cost "
+        f"(<= {fmt.usd(threshold_cost)})"
+    )
     if not answers:
         return head + f"No config reaches {rule}."
     by_hash = {row["config_hash"]: row for row in rows}
     listed = ", ".join(
-        f"{by_hash[h]['experiment_id']} ({by_hash[h]['success_rate']:.1%}, ${by_hash[h]['cost_per_task_usd']:.4f})"
-        for h in answers
+        f"{row['experiment_id']} ({fmt.pct(row['success_rate'])}, {fmt.usd(row['cost_per_task_usd'])})"
+        for row in (by_hash[h] for h in answers)
     )
     verb = "reaches" if len(answers) == 1 else "reach"
     count = "1 config" if len(answers) == 1 else f"{len(answers)} configs"

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError
-from ..ledger import iter_runs, read_json, read_manifest
+from ..ledger import RunPaths, iter_runs, read_json, read_manifest
 
-__all__ = ["ArmInfo", "RunInfo", "load_runs", "parent_id"]
+__all__ = ["ArmInfo", "RunInfo", "load_run", "load_runs", "parent_id", "recorded_lineage"]
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,17 @@ class ArmInfo:
     config_hash: str
     model_id: str | None
     parent: str | None
-    """The parent's experiment id (a parent given as a path is reduced to its file name without ``.json``)."""
+    """The parent's experiment id: the second id of ``lineage`` when the manifest recorded one; in older manifests,
+    the config's ``parent`` reference (a path is reduced to its file name without ``.json``, which is the parent's
+    experiment id only when the file does not set another)."""
     guidelines: tuple[str, ...]
     prompt_components: tuple[str, ...]
     """MD5s of the arm's guidelines and system-prompt parts."""
     config: dict[str, Any] = field(default_factory=dict, compare=False)
     """The resolved config as recorded (empty when the manifest had none)."""
+    lineage: tuple[str, ...] = ()
+    """The experiment ids of the config's resolved inheritance chain, this arm's first, as the manifest recorded them
+    (empty for manifests written before they were recorded)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class RunInfo:
         for arm in data["arms"].values():
             arm["guidelines"] = list(arm["guidelines"])
             arm["prompt_components"] = list(arm["prompt_components"])
+            arm["lineage"] = list(arm["lineage"])
         return data
 
 
@@ -69,47 +75,63 @@ def _arm(data: dict[str, Any]) -> ArmInfo:
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     assert isinstance(config, dict)
     guidelines = config.get("guidelines") or []
+    experiment_id = str(data.get("experiment_id") or config.get("experiment_id") or "")
+    lineage = recorded_lineage(data.get("lineage"), experiment_id)
+    if len(lineage) < 2 and config.get("parent"):
+        lineage = ()  # recorded without its chain (a run resumed from an older manifest): not evidence of no parent
     return ArmInfo(
-        experiment_id=str(data.get("experiment_id") or config.get("experiment_id") or ""),
+        experiment_id=experiment_id,
         config_hash=str(data.get("config_hash") or ""),
         model_id=config.get("model_id"),
-        parent=parent_id(config.get("parent")),
+        parent=lineage[1] if len(lineage) > 1 else parent_id(config.get("parent")),
         guidelines=tuple(str(text) for text in guidelines),
         prompt_components=tuple(str(digest) for digest in data.get("prompt_components") or ()),
         config=config,
+        lineage=lineage,
+    )
+
+
+def recorded_lineage(value: object, experiment_id: str) -> tuple[str, ...]:
+    """The arm's ``lineage`` as the manifest recorded it (child first), or ``()`` when it has none usable.
+
+    Manifests written before the lineage was recorded have none; neither has one whose first id is not the arm's.
+    """
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) and item for item in value):
+        return ()
+    return tuple(value) if value[0] == experiment_id else ()
+
+
+def load_run(paths: RunPaths) -> RunInfo | None:
+    """The run in ``paths`` (its manifest, and its summary when written); ``None`` when the manifest is unreadable."""
+    try:
+        manifest = read_manifest(paths)
+    except LedgerError:
+        return None
+    summary: dict[str, Any] = {}
+    if paths.summary.is_file():
+        try:
+            summary = read_json(paths.summary)
+        except LedgerError:
+            summary = {}
+    arms = manifest.get("arms") if isinstance(manifest.get("arms"), dict) else {}
+    assert isinstance(arms, dict)
+    return RunInfo(
+        run_id=str(manifest.get("run_id") or paths.run_id),
+        created_at=manifest.get("created_at"),
+        experiment_id=manifest.get("experiment_id"),
+        control_experiment_id=manifest.get("control_experiment_id"),
+        arms={str(arm): _arm(data) for arm, data in arms.items() if isinstance(data, dict)},
+        verdict=summary.get("verdict"),
+        verdict_reason=summary.get("verdict_reason"),
+        decided_by=summary.get("decided_by"),
+        path=paths.directory,
+        settings=dict(manifest.get("run") or {}),
+        components={str(k): str(v) for k, v in (manifest.get("prompt_components") or {}).items()},
     )
 
 
 def load_runs(agent_dir: Path) -> list[RunInfo]:
     """Every run with a readable manifest, oldest first (unreadable manifests are skipped)."""
-    runs: list[RunInfo] = []
-    for paths in iter_runs(Path(agent_dir)):
-        try:
-            manifest = read_manifest(paths)
-        except LedgerError:
-            continue
-        summary: dict[str, Any] = {}
-        if paths.summary.is_file():
-            try:
-                summary = read_json(paths.summary)
-            except LedgerError:
-                summary = {}
-        arms = manifest.get("arms") if isinstance(manifest.get("arms"), dict) else {}
-        assert isinstance(arms, dict)
-        runs.append(
-            RunInfo(
-                run_id=str(manifest.get("run_id") or paths.run_id),
-                created_at=manifest.get("created_at"),
-                experiment_id=manifest.get("experiment_id"),
-                control_experiment_id=manifest.get("control_experiment_id"),
-                arms={str(arm): _arm(data) for arm, data in arms.items() if isinstance(data, dict)},
-                verdict=summary.get("verdict"),
-                verdict_reason=summary.get("verdict_reason"),
-                decided_by=summary.get("decided_by"),
-                path=paths.directory,
-                settings=dict(manifest.get("run") or {}),
-                components={str(k): str(v) for k, v in (manifest.get("prompt_components") or {}).items()},
-            )
-        )
+    runs = [info for paths in iter_runs(Path(agent_dir)) if (info := load_run(paths)) is not None]
     runs.sort(key=lambda run: (run.created_at or "", run.run_id))
     return runs

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..outcomes import SCORED_OUTCOMES
-from ..records import TrialRecord
+from ..records import TOKEN_CLASSES, TrialRecord
 
 __all__ = [
     "ALL_COLUMNS",
@@ -32,15 +32,12 @@ __all__ = [
     "NUMERIC_COLUMNS",
     "RECORD_ORDER",
     "REQUIRED_COLUMNS",
-    "TOKEN_CLASSES",
     "Categorical",
     "TrialTable",
 ]
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int32]
-
-TOKEN_CLASSES = ("input", "output", "cache_read", "cache_write", "reasoning")
 
 CATEGORICAL_COLUMNS: tuple[str, ...] = (
     "run_id",

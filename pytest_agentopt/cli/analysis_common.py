@@ -1,12 +1,14 @@
 """What the history commands (``experiments``, ``pareto``, ``guidelines``, ``tasks``, ``failures``) share.
 
 The agent directory and filter options, loading the filtered trials, and tables that fit the terminal width.
+Figures are formatted by :mod:`pytest_agentopt.render.format`, as in every other report.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from collections.abc import Collection, Sequence
@@ -16,8 +18,11 @@ from typing import Any
 
 from ..errors import AgentoptUsageError
 from ..options import DEFAULT_DIR
+from ..render import format as fmt
 
 MIN_COLUMN_WIDTH = 8
+HEADER_PADDING = 2  # tabulate makes a column at least its header + 2 wide
+COLUMN_GAP = 2  # spaces between two columns in tabulate's "simple" format
 
 
 def add_agent_dir(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +100,17 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
-def terminal_width() -> int:
+def terminal_width() -> int | None:
+    """The width output must fit: ``$COLUMNS``, else the terminal's; ``None`` (no limit) when stdout is no terminal.
+
+    Piped into ``cat``, a file or a CI log, the terminal size falls back to 80 columns, which would wrap the
+    tables for nothing: there the lines keep their natural length.
+    """
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if not sys.stdout.isatty():
+        return None
     return shutil.get_terminal_size().columns
 
 
@@ -103,59 +118,73 @@ def render_table(
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],
     *,
-    wrap: Sequence[int] = (),
+    wrap: Collection[int] = (),
     width: int | None = None,
 ) -> str:
-    """A tabulate table whose lines fit ``width`` (the terminal's by default).
+    """A tabulate table whose lines fit ``width`` (default :func:`terminal_width`; no limit when that is None).
 
-    While the table is too wide, the widest column gives up one character. Columns in ``wrap`` (long text) may
-    shrink down to ``MIN_COLUMN_WIDTH``; the others only down to their longest word, so figures never break.
-    Headers wrap with their column (tabulate makes a column at least its header + 2 wide).
+    While the table is too wide, the widest column gives up one character, wrapping its cells at spaces. No cell
+    breaks inside a word (an experiment id, a model, a figure) except in the columns listed in ``wrap`` (prose:
+    messages, guidelines, reasons), which may, if that is not enough, shrink down to ``MIN_COLUMN_WIDTH``; as a
+    last resort, header words break. A table whose cells' words alone are wider than ``width`` is printed wider.
     """
-    from tabulate import tabulate
-
     limit = terminal_width() if width is None else width
+    titles = [str(header) for header in headers]
     cells = [[_cell(value) for value in row] for row in rows]
-    text = tabulate(cells, headers=list(headers), tablefmt="simple", disable_numparse=True)
-    if _widest_line(text) <= limit or not cells:
+    text = _tabulate(titles, cells)
+    if limit is None or not cells or _widest_line(text) <= limit:
         return text
-    columns = [[header, *(row[c] for row in cells)] for c, header in enumerate(headers)]
-    widths = [max(len(column[0]) + 2, *(len(value) for value in column[1:])) for column in columns]
-    # Floors: a figure or a header word never breaks; then, if that is not enough, long text columns may break
-    # their header words too.
-    word_floors = [_longest_word(column, header_only=c in wrap) for c, column in enumerate(columns)]
-    last_resort = [MIN_COLUMN_WIDTH if c in wrap else floor for c, floor in enumerate(word_floors)]
-    room = limit - 2 * (len(widths) - 1)
-    for floors in (word_floors, last_resort):
+    columns = [[header, *(row[c] for row in cells)] for c, header in enumerate(titles)]
+    widths = [max(len(column[0]) + HEADER_PADDING, *(len(value) for value in column[1:])) for column in columns]
+    word_floors = [max(_longest_word(column[:1]) + HEADER_PADDING, _longest_word(column[1:])) for column in columns]
+    prose_floors = [MIN_COLUMN_WIDTH if c in wrap else floor for c, floor in enumerate(word_floors)]
+    # Last: header words break too (a label stays readable in pieces; a broken id cannot be copied).
+    label_floors = [
+        floor if c in wrap else max(_longest_word(column[1:]), HEADER_PADDING + 1)
+        for c, (floor, column) in enumerate(zip(prose_floors, columns, strict=True))
+    ]
+    room = limit - COLUMN_GAP * (len(widths) - 1)
+    for floors in (word_floors, prose_floors, label_floors):
         while sum(widths) > room:
             shrinkable = [c for c in range(len(widths)) if widths[c] > floors[c]]
             if not shrinkable:
                 break
             widest = max(shrinkable, key=lambda c: widths[c])
             widths[widest] -= 1
-    return tabulate(
-        cells,
-        headers=list(headers),
-        tablefmt="simple",
-        disable_numparse=True,
-        maxcolwidths=widths,
-        maxheadercolwidths=[max(1, w - 2) for w in widths],
-    )
+    wrapped_titles = [_wrap(title, max(1, widths[c] - HEADER_PADDING)) for c, title in enumerate(titles)]
+    wrapped_cells = [[_wrap(value, widths[c]) for c, value in enumerate(row)] for row in cells]
+    return _tabulate(wrapped_titles, wrapped_cells)
 
 
-def _longest_word(column: list[str], *, header_only: bool) -> int:
-    """The narrowest a column can be without breaking a word (tabulate pads headers by 2)."""
-    header = max((len(word) for word in column[0].split()), default=0) + 2
-    if header_only:
-        return max(MIN_COLUMN_WIDTH, header)
-    return max(header, *(len(word) for value in column[1:] for word in value.split() or [""]))
+def _tabulate(headers: list[str], cells: list[list[str]]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(cells, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width``, broken at spaces only (never at a hyphen: ids hold hyphens); a word
+    longer than ``width`` is broken only where its column allowed it (its floor is below its longest word)."""
+    import textwrap
+
+    if len(text) <= width:
+        return text
+    return "\n".join(textwrap.wrap(text, width=width, break_on_hyphens=False)) or text
+
+
+def _longest_word(texts: list[str]) -> int:
+    return max((len(word) for text in texts for word in text.split()), default=0)
 
 
 def print_wrapped(text: str) -> None:
-    """Prose (statements, legends, methods) wrapped to the terminal width."""
+    """Prose (statements, legends, methods) wrapped to the terminal's width, between words only."""
     import textwrap
 
-    print(textwrap.fill(text, width=max(20, terminal_width())))
+    width = terminal_width()
+    if width is None:
+        print(text)
+        return
+    print(textwrap.fill(text, width=max(20, width), break_long_words=False, break_on_hyphens=False))
 
 
 def _widest_line(text: str) -> int:
@@ -163,47 +192,7 @@ def _widest_line(text: str) -> int:
 
 
 def _cell(value: Any) -> str:
-    return "-" if value is None else str(value)
-
-
-def percent(value: float | None, interval: Sequence[float | None] | None = None) -> str | None:
-    """``81.2% [64.7, 91.1]``."""
-    if value is None:
-        return None
-    text = f"{100 * value:.1f}%"
-    if interval and None not in interval:
-        text += f" [{100 * float(interval[0] or 0):.1f}, {100 * float(interval[1] or 0):.1f}]"
-    return text
-
-
-def dollars(value: float | None, interval: Sequence[float | None] | None = None) -> str | None:
-    """``$0.0024 [0.0018, 0.0029]``."""
-    if value is None:
-        return None
-    text = f"${value:.4f}"
-    if interval and None not in interval:
-        text += f" [{float(interval[0] or 0):.4f}, {float(interval[1] or 0):.4f}]"
-    return text
-
-
-def signed(value: float | None, interval: Sequence[float | None] | None = None) -> str | None:
-    """``+0.250 [-0.042, +0.529]``."""
-    if value is None:
-        return None
-    text = f"{value:+.3f}"
-    if interval and None not in interval:
-        text += f" [{float(interval[0] or 0):+.3f}, {float(interval[1] or 0):+.3f}]"
-    return text
-
-
-def ratio(value: float | None, interval: Sequence[float | None] | None = None) -> str | None:
-    """``1.04x [0.65, 1.62]``."""
-    if value is None:
-        return None
-    text = f"{value:.2f}x"
-    if interval and None not in interval:
-        text += f" [{float(interval[0] or 0):.2f}, {float(interval[1] or 0):.2f}]"
-    return text
+    return fmt.MISSING if value is None else str(value)
 
 
 def empty_message(args: argparse.Namespace, what: str) -> str:

@@ -6,12 +6,22 @@ import argparse
 import ipaddress
 import json
 import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from ..errors import AgentoptUsageError
 from ..ledger import resolve_run
-from .analysis_common import add_agent_dir, add_filters, agent_dir, empty_message, load_filtered, print_json
+from ..render import format as fmt
+from .analysis_common import (
+    add_agent_dir,
+    add_filters,
+    agent_dir,
+    empty_message,
+    load_filtered,
+    print_json,
+    render_table,
+)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -50,23 +60,25 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import FAILURE_COLUMNS, cluster_failures, load_runs
+    from ..analysis import FAILURE_COLUMNS, cluster_failures
     from ..llm_analysis import build_messages, request_suggestions
 
     if args.limit < 1 or args.suggestions < 1:
         raise AgentoptUsageError("--limit and --suggestions must be at least 1")
-    directory = agent_dir(args)
-    source = resolve_run(args.run, directory).directory if args.run else None
+    runs, source = _runs(args)
     table = load_filtered(args, columns=FAILURE_COLUMNS, source=source)
     clusters = cluster_failures(table, limit=args.limit)
     if not clusters:
-        print(empty_message(args, "failed or errored trials"))
+        if args.json:
+            print_json({"clusters": [], "prompt": None})
+        else:
+            print(empty_message(args, "failed or errored trials"))
         return 0
     experiments = set(table.categories("experiment_id"))
     guidelines = sorted(
         {
             guideline
-            for info in load_runs(directory)
+            for info in runs
             for arm in info.arms.values()
             if arm.experiment_id in experiments
             for guideline in arm.guidelines
@@ -77,15 +89,18 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(messages, indent=2, ensure_ascii=False))
         return 0
     if not args.llm:
-        _print_clusters(clusters, args)
+        if args.json:
+            print_json({"clusters": clusters, "prompt": messages})
+            return 0
+        _print_clusters(clusters)
         print("\nadd --llm --llm-model NAME for suggested guidelines (--show-prompt shows what would be sent)")
         return 0
     endpoint = _endpoint(args)
     suggestions = request_suggestions(endpoint, messages).suggestions
     if args.json:
-        print_json({"clusters": clusters, "suggestions": [s.model_dump() for s in suggestions]})
+        print_json({"clusters": clusters, "prompt": messages, "suggestions": [s.model_dump() for s in suggestions]})
         return 0
-    _print_clusters(clusters, args)
+    _print_clusters(clusters)
     print(f"\nsuggested guidelines ({endpoint.model}; check them with an experiment before adopting them):")
     for number, suggestion in enumerate(suggestions, start=1):
         print(f"\n{number}. {suggestion.guideline}")
@@ -99,6 +114,21 @@ def run(args: argparse.Namespace) -> int:
                     f"{cluster['signature']}"
                 )
     return 0
+
+
+def _runs(args: argparse.Namespace) -> tuple[list[Any], Path | None]:
+    """The runs whose configs' guidelines the prompt lists, and the run directory ``--run`` names (or None).
+
+    ``--run`` may name a run directory anywhere (as in ``agentopt failures``), so ``--agent-dir`` need not exist
+    then: the guidelines are that run's own.
+    """
+    from ..analysis import load_run, load_runs
+
+    if not args.run:
+        return load_runs(agent_dir(args)), None
+    paths = resolve_run(args.run, Path(args.agent_dir))
+    info = load_run(paths)
+    return ([info] if info is not None else []), paths.directory
 
 
 def _endpoint(args: argparse.Namespace) -> Any:
@@ -126,18 +156,16 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-def _print_clusters(clusters: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    from .analysis_common import render_table
-
+def _print_clusters(clusters: list[dict[str, Any]]) -> None:
     rows = [
         [
             index,
             cluster["count"],
-            f"{100 * cluster['share']:.0f}%",
+            fmt.pct(cluster["share"], 0),
             cluster["error_type"],
             cluster["signature"],
             ", ".join(cluster["tasks"][:4]),
         ]
         for index, cluster in enumerate(clusters, start=1)
     ]
-    print(render_table(("#", "count", "share", "error type", "message (normalised)", "tasks"), rows, wrap=(4, 5)))
+    print(render_table(("#", "count", "share", "error type", "message (normalised)", "tasks"), rows, wrap=(4,)))

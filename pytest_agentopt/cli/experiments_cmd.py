@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..render import format as fmt
 from .analysis_common import (
     add_agent_dir,
     add_filters,
     agent_dir,
-    dollars,
     empty_message,
     load_filtered,
-    percent,
     print_json,
     render_table,
 )
@@ -43,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print(empty_message(args, "experiments"))
         return 0
-    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(0, 1, 2, 6)))
+    print(render_table(HEADERS, [_cells(row) for row in rows]))  # ids and lineages only: no word may break
     return 0
 
 
@@ -59,8 +58,8 @@ def _cells(row: dict[str, Any]) -> list[Any]:
         " <- ".join(row["lineage"]),
         row["model"],
         row["trials"],
-        percent(row["success_rate"], row["success_ci"]),
-        dollars(row["cost_per_task_usd"]),
+        fmt.with_interval(row["success_rate"], row["success_ci"]),
+        fmt.usd(row["cost_per_task_usd"]),
         verdict,
         row["date"],
     ]

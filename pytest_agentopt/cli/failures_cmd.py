@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import AgentoptUsageError
 from ..ledger import resolve_run
+from ..render import format as fmt
 from .analysis_common import (
     add_agent_dir,
     add_filters,
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print(empty_message(args, "failed or errored trials"))
         return 0
-    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(3, 4)))
+    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(3,)))
     return 0
 
 
@@ -60,7 +61,7 @@ def _cells(row: dict[str, Any]) -> list[Any]:
     shown = ", ".join(tasks[:5]) + (f" (+{len(tasks) - 5} more)" if len(tasks) > 5 else "")
     return [
         row["count"],
-        f"{100 * row['share']:.0f}%",
+        fmt.pct(row["share"], 0),
         row["error_type"],
         row["signature"] or "(no message)",
         shown,

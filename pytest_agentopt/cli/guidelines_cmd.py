@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..render import format as fmt
 from .analysis_common import (
     add_agent_dir,
     add_filters,
@@ -13,9 +14,7 @@ from .analysis_common import (
     load_filtered,
     print_json,
     print_wrapped,
-    ratio,
     render_table,
-    signed,
 )
 
 
@@ -66,7 +65,7 @@ def _cells(row: dict[str, Any]) -> list[Any]:
         row["change"],
         f"{row['parent']} -> {row['child']}",
         evidence,
-        signed(effect.get("estimate"), [effect.get("lower"), effect.get("upper")]),
-        ratio(cost.get("estimate"), [cost.get("lower"), cost.get("upper")]),
+        fmt.with_interval(effect.get("estimate"), [effect.get("lower"), effect.get("upper")], fmt.signed),
+        fmt.with_interval(cost.get("estimate"), [cost.get("lower"), cost.get("upper")], fmt.ratio),
         "; ".join(also) or None,
     ]

@@ -6,13 +6,12 @@ import argparse
 from typing import Any
 
 from ..errors import AgentoptUsageError
+from ..render import format as fmt
 from .analysis_common import (
     add_agent_dir,
     add_filters,
-    dollars,
     empty_message,
     load_filtered,
-    percent,
     print_json,
     print_wrapped,
     render_table,
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if not front["points"]:
         print(empty_message(args, "scored trials"))
         return 0
-    print(render_table(HEADERS, [_cells(point) for point in front["points"]], wrap=(0, 2)))
+    print(render_table(HEADERS, [_cells(point) for point in front["points"]]))
     print()
     print_wrapped(
         "* on the front: no other config has success >= and cost <= with one strict. P(dom): bootstrap probability "
@@ -64,14 +63,13 @@ HEADERS = ("experiment", "config", "model", "n", "success [95%]", "cost/task [95
 
 
 def _cells(point: dict[str, Any]) -> list[Any]:
-    p_dominated = point["p_dominated"]
     return [
         point["experiment_id"] + (" *" if point["on_front"] else ""),
         point["config_hash"][:8],
         point["model"],
         point["trials"],
-        percent(point["success_rate"], point["success_ci"]),
-        dollars(point["cost_per_task_usd"], point["cost_ci"]),
-        None if p_dominated is None else f"{p_dominated:.2f}",
+        fmt.with_interval(point["success_rate"], point["success_ci"]),
+        fmt.with_interval(point["cost_per_task_usd"], point["cost_ci"], fmt.usd),
+        fmt.pct(point["p_dominated"], 0),
         "yes" if point["meets_kpi"] else "",
     ]

@@ -15,6 +15,8 @@ from typing import Any
 
 from ..errors import AgentoptUsageError
 from ..options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_DIR, DEFAULT_EFFECT
+from ..stats.sprt import DIRECTIONS
+from .sprt_cmd import sequential_settings
 
 DEFAULT_PAIRED_CAP_FACTOR = 4
 
@@ -48,7 +50,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--direction",
-        choices=("both", "better", "worse"),
+        choices=DIRECTIONS,
         default="both",
         help="paired: the sequential test's question, as --agent-direction (default both)",
     )
@@ -74,13 +76,9 @@ def register(sub: Any) -> None:
 def _validate(args: argparse.Namespace) -> None:
     if not 0 < args.p0 < 1:
         raise AgentoptUsageError(f"--p0 {args.p0}: must be a success rate strictly between 0 and 1")
-    if not 0 < args.effect < 1:
-        raise AgentoptUsageError(f"--effect {args.effect}: must be between 0 and 1")
+    sequential_settings(args)  # --alpha, --beta and --effect, range-checked by SequentialSettings
     if args.direction != "worse" and args.p0 + args.effect >= 1:
         raise AgentoptUsageError(f"--effect {args.effect}: p0 + effect must be below 1 (p0 is {args.p0})")
-    for flag, value in (("--alpha", args.alpha), ("--beta", args.beta)):
-        if not 0 < value < 0.5:
-            raise AgentoptUsageError(f"{flag} {value}: must be between 0 and 0.5")
     if args.spread is not None and args.spread < 0:
         raise AgentoptUsageError(f"--spread {args.spread}: must be 0 or more")
     if args.max_trials is not None and args.max_trials < 1:
@@ -141,8 +139,8 @@ def one_sample_plan(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def paired_plan(args: argparse.Namespace) -> dict[str, Any]:
-    from ..stats.paired_oc import PairedOperatingCharacteristic, asn_lower_bounds, paired_test_oc
-    from ..stats.planning import fixed_n_mcnemar, paired_outcome_probabilities
+    from ..stats.paired_oc import paired_test_oc
+    from ..stats.planning import asn_lower_bounds_trinomial, fixed_n_mcnemar, paired_outcome_probabilities
 
     spread = args.spread or 0.0
     # H1 is the change the question is about: an improvement, or a regression for direction "worse".
@@ -152,25 +150,13 @@ def paired_plan(args: argparse.Namespace) -> dict[str, Any]:
         raise AgentoptUsageError(f"--p0 {args.p0} with --effect {args.effect}: the H1 rate {p_test:g} is not in (0, 1)")
     fixed = fixed_n_mcnemar(min(p_control, p_test), max(p_control, p_test), alpha, beta, spread)
     cap = args.max_trials or DEFAULT_PAIRED_CAP_FACTOR * fixed
-
-    def oc(p_test_arm: float) -> PairedOperatingCharacteristic:
-        return paired_test_oc(
-            paired_outcome_probabilities(p_control, p_test_arm, spread),
-            alpha=alpha,
-            beta=beta,
-            delta=args.effect,
-            max_pairs=cap,
-            direction=args.direction,
-        )
-
-    under_h0, under_h1 = oc(p_control), oc(p_test)
-    lower_h0, lower_h1 = asn_lower_bounds(
-        paired_outcome_probabilities(p_control, p_control, spread),
-        paired_outcome_probabilities(p_control, p_test, spread),
-        p_test - p_control,
-        alpha,
-        beta,
+    null = paired_outcome_probabilities(p_control, p_control, spread)
+    alternative = paired_outcome_probabilities(p_control, p_test, spread)
+    under_h0, under_h1 = (
+        paired_test_oc(distribution, alpha=alpha, beta=beta, delta=args.effect, max_pairs=cap, direction=args.direction)
+        for distribution in (null, alternative)
     )
+    lower_h0, lower_h1 = asn_lower_bounds_trinomial(null, alternative, p_test - p_control, alpha, beta)
     return {
         "design": "paired",
         "direction": args.direction,
@@ -229,6 +215,8 @@ def run(args: argparse.Namespace) -> int:
 def render(result: dict[str, Any]) -> list[str]:
     from tabulate import tabulate
 
+    from ..render.format import usd
+
     paired = result["design"] == "paired"
     unit = "pairs" if paired else "trials"
     settings = result["settings"]
@@ -270,8 +258,8 @@ def render(result: dict[str, Any]) -> list[str]:
     cost = result.get("cost")
     if cost is not None:
         lines.append(
-            f"estimated cost at ${cost['per_session_usd']:.4f} per session ({cost['source']}): "
-            f"${cost['expected_usd_h0']:.2f} (H0), ${cost['expected_usd_h1']:.2f} (H1), "
-            f"95th percentile ${cost['p95_usd']:.2f}; fixed-sample ${cost['fixed_n_usd']:.2f}"
+            f"estimated cost at {usd(cost['per_session_usd'])} per session ({cost['source']}): "
+            f"{usd(cost['expected_usd_h0'])} (H0), {usd(cost['expected_usd_h1'])} (H1), "
+            f"95th percentile {usd(cost['p95_usd'])}; fixed-sample {usd(cost['fixed_n_usd'])}"
         )
     return lines

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import AgentoptUsageError
 from ..options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_EFFECT
+from ..stats.sprt import DIRECTIONS, SequentialSettings, TestState, combine_states, paired_llr, state_of
 
 
 def register(sub: Any) -> None:
@@ -17,9 +18,9 @@ def register(sub: Any) -> None:
         description=(
             "Evaluate the sequential test at the given counts. With --pairs W,L,D the paired trinomial GSPRT is "
             "used (W = pairs only the test solved, L = pairs only the control solved, D = pairs with equal "
-            "outcomes); without it, the generalized LLR of two independent binomials. This is one look at the "
-            "data: the sequential error rates hold when the check runs after every pair and the first crossing "
-            "is final."
+            "outcomes); without it, the generalized LLR of two independent binomials. Prints each one-sided test's "
+            "state (running, accepted H0 or H1) and the verdict they combine to. This is one look at the data: "
+            "the sequential error rates hold when the check runs after every pair and the first crossing is final."
         ),
     )
     parser.add_argument("--control", required=True, metavar="S/N", help="control successes/trials, e.g. 12/30")
@@ -30,12 +31,29 @@ def register(sub: Any) -> None:
     parser.add_argument("--effect", type=float, default=DEFAULT_EFFECT, help=f"default {DEFAULT_EFFECT}")
     parser.add_argument(
         "--direction",
-        choices=("both", "better", "worse"),
+        choices=DIRECTIONS,
         default="both",
         help="which question, as --agent-direction (default both)",
     )
-    parser.add_argument("--json", action="store_true", help="print llr, bounds and verdict as JSON")
+    parser.add_argument("--json", action="store_true", help="print llr, bounds, states and verdict as JSON")
     parser.set_defaults(handler=run)
+
+
+_SETTING_FLAGS = {"alpha": "--alpha", "beta": "--beta", "delta": "--effect"}
+
+
+def sequential_settings(args: argparse.Namespace) -> SequentialSettings:
+    """``SequentialSettings`` from ``--alpha``, ``--beta`` and ``--effect``; a bad value is a usage error naming
+    its flag (the ranges are checked in one place, ``SequentialSettings``)."""
+    try:
+        return SequentialSettings(alpha=args.alpha, beta=args.beta, delta=args.effect)
+    except ValueError as exc:
+        # SequentialSettings names the parameter first: "alpha must be in (0, 0.5), got 0.6".
+        name, _, problem = str(exc).partition(" ")
+        flag = _SETTING_FLAGS.get(name)
+        if flag is None:
+            raise AgentoptUsageError(f"--alpha/--beta/--effect: {exc}") from None
+        raise AgentoptUsageError(f"{flag}: {problem}") from None
 
 
 def parse_fraction(flag: str, text: str) -> tuple[int, int]:
@@ -61,13 +79,9 @@ def parse_pairs(text: str) -> tuple[int, int, int]:
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    from ..stats.sprt import SequentialSettings, paired_llr
     from ..stats.unpaired import unpaired_llr
 
-    try:
-        settings = SequentialSettings(alpha=args.alpha, beta=args.beta, delta=args.effect)
-    except ValueError as exc:
-        raise AgentoptUsageError(f"--alpha/--beta/--effect: {exc}") from None
+    settings = sequential_settings(args)
     sc, nc = parse_fraction("--control", args.control)
     st, nt = parse_fraction("--test", args.test)
     lower, upper = settings.bounds
@@ -98,30 +112,22 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             "worse": unpaired_llr(sc, nc, st, nt, 0.0, -delta),
         }
         method = "generalized LLR of two independent binomials (control rate profiled out)"
-    verdict = _verdict(llr, lower, upper, args.direction)
+    # A one-sided question runs only its own test (None: not run); combine_states ignores the other one.
+    states: dict[str, TestState | None] = {
+        "better": None if args.direction == "worse" else state_of(llr["better"], (lower, upper)),
+        "worse": None if args.direction == "better" else state_of(llr["worse"], (lower, upper)),
+    }
+    verdict = combine_states(states["better"] or "running", states["worse"] or "running", args.direction)
     return {
         "llr": llr,
         "bounds": [lower, upper],
-        "verdict": verdict,
+        "states": states,
+        "verdict": verdict or "inconclusive",
         "method": method,
         "control": {"successes": sc, "trials": nc},
         "test": {"successes": st, "trials": nt},
         "settings": {"alpha": settings.alpha, "beta": settings.beta, "effect": delta, "direction": args.direction},
     }
-
-
-def _verdict(llr: dict[str, float], lower: float, upper: float, direction: str) -> str:
-    if direction == "better":
-        return "better" if llr["better"] >= upper else "not_better" if llr["better"] <= lower else "inconclusive"
-    if direction == "worse":
-        return "worse" if llr["worse"] >= upper else "not_worse" if llr["worse"] <= lower else "inconclusive"
-    if llr["better"] >= upper:
-        return "better"
-    if llr["worse"] >= upper:
-        return "worse"
-    if llr["better"] <= lower and llr["worse"] <= lower:
-        return "no_difference"
-    return "inconclusive"
 
 
 EXPLANATION = {
@@ -130,8 +136,31 @@ EXPLANATION = {
     "no_difference": "both tests crossed their lower bounds: no difference of the effect size either way",
     "not_better": "the improvement test crossed its lower bound: test is not better by the effect size",
     "not_worse": "the regression test crossed its lower bound: test is not worse by the effect size",
-    "inconclusive": "no bound crossed: keep sampling",
 }
+
+TEST_NAMES = {"better": "improvement test", "worse": "regression test"}
+
+
+def describe_state(side: str, state: TestState | None, effect: float, direction: str) -> str:
+    """One test's state in words, e.g. ``accepted H0 (not worse by 0.15)``."""
+    if state is None:
+        return f"not run (--direction {direction})"
+    if state == "running":
+        return "running"
+    if state == "accepted_h1":
+        return f"accepted H1 ({side} by {effect:g})"
+    return f"accepted H0 (not {side} by {effect:g})"
+
+
+def explain(verdict: str, states: dict[str, TestState | None]) -> str:
+    """Why the verdict is what it is; for ``inconclusive``, which test is still running."""
+    if verdict != "inconclusive":
+        return EXPLANATION[verdict]
+    asked = [side for side, state in states.items() if state is not None]
+    running = [side for side in asked if states[side] == "running"]
+    if running == asked:
+        return "no bound crossed: keep sampling"
+    return " and ".join(f"the {TEST_NAMES[side]}" for side in running) + " is still running: keep sampling"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -150,5 +179,11 @@ def run(args: argparse.Namespace) -> int:
         f"beta {result['settings']['beta']:g})"
     )
     print(f"LLR      better {result['llr']['better']:+.3f}   worse {result['llr']['worse']:+.3f}")
-    print(f"verdict  {result['verdict']}: {EXPLANATION[result['verdict']]}")
+    states = result["states"]
+    effect, direction = result["settings"]["effect"], result["settings"]["direction"]
+    tests = "; ".join(
+        f"{TEST_NAMES[side]}: {describe_state(side, states[side], effect, direction)}" for side in ("worse", "better")
+    )
+    print(f"tests    {tests}")
+    print(f"verdict  {result['verdict']}: {explain(result['verdict'], states)}")
     return 0

@@ -7,7 +7,8 @@ from collections import Counter
 from typing import Any
 
 from ..errors import AgentoptUsageError
-from .analysis_common import add_agent_dir, add_filters, empty_message, load_filtered, percent, print_json, render_table
+from ..render import format as fmt
+from .analysis_common import add_agent_dir, add_filters, empty_message, load_filtered, print_json, render_table
 
 
 def register(sub: Any) -> None:
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print(empty_message(args, "scored trials"))
         return 0
-    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(6, 4, 5)))
+    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(6,)))
     counts = Counter(row["cluster"] for row in rows)
     print()
     print(", ".join(f"{counts[name]} {name}" for name in ("trivial", "discriminative", "challenging", "undetermined")))
@@ -55,7 +56,7 @@ def _cells(row: dict[str, Any]) -> list[Any]:
         row["declared_category"],
         row["cluster"],
         row["configs"],
-        f"{percent(row['min_rate'], row['min_rate_ci'])} {row['min_rate_config']}",
-        f"{percent(row['max_rate'], row['max_rate_ci'])} {row['max_rate_config']}",
+        f"{fmt.with_interval(row['min_rate'], row['min_rate_ci'])} {row['min_rate_config']}",
+        f"{fmt.with_interval(row['max_rate'], row['max_rate_ci'])} {row['max_rate_config']}",
         row["reason"],
     ]

@@ -15,9 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, cast, runtime_checkable
 
-from ..records import TrialRecord
+from ..records import TOKEN_CLASSES, TrialRecord
 
-TOKEN_CLASSES = ("input", "output", "cache_read", "cache_write", "reasoning")
 TOKEN_COLUMNS = tuple(f"tokens_{cls}" for cls in TOKEN_CLASSES)
 METRIC_PREFIX = "metric_"
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import format as fmt
+from . import wording
 from .document import Block, Bullets, Chart, Document, Facts, Section, Table, Text, Verdict
 
 Report = Mapping[str, Any]
@@ -79,11 +80,7 @@ def _verdict_section(report: Report, summary: Mapping[str, Any]) -> Section | No
     verdict = summary.get("verdict")
     reason = summary.get("verdict_reason")
     if verdict is None:
-        parts = [
-            f"{arm} {fmt.pct(figures.get('success_rate'))} success"
-            for arm, figures in _mapping(summary.get("arms")).items()
-        ]
-        reason = ", ".join(parts) + " (no comparison: a single config without --agent-target)"
+        reason = wording.single_config_text(_mapping(summary.get("arms")))
     gate = _mapping(summary.get("gate"))
     passed = gate.get("passed")
     block = Verdict(
@@ -120,13 +117,7 @@ def _run_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
     )
     budget = _mapping(summary.get("budget"))
     if budget:
-        state = "exhausted: no new trials were started" if budget.get("exhausted") else "not reached"
-        items.append(
-            (
-                "budget",
-                f"{fmt.usd(budget.get('limit_usd'))}, estimated spend {fmt.usd(budget.get('spent_usd'))} ({state})",
-            )
-        )
+        items.append(("budget", wording.budget_text(budget)))
     return Section("run", "Run", [Facts(items)])
 
 
@@ -192,7 +183,7 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
                 ),
                 fmt.usd(figures.get("cost_per_trial_usd")),
                 fmt.usd(figures.get("cost_per_success_usd")),
-                _seconds(figures.get("mean_latency_s")),
+                fmt.seconds(figures.get("mean_latency_s")),
                 fmt.number(figures.get("mean_steps"), 1),
             )
         )
@@ -217,10 +208,6 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         )
     )
     return Section("arms", "Per arm", blocks)
-
-
-def _seconds(value: object) -> str:
-    return f"{float(value):.2f} s" if fmt.is_number(value) else fmt.MISSING
 
 
 def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
@@ -311,7 +298,7 @@ def _tasks_section(report: Report, summary: Mapping[str, Any]) -> Section | None
             row += [
                 f"{fmt.number(figures.get('successes', 0))}/{fmt.number(trials)}" if trials else fmt.MISSING,
                 fmt.pct(figures.get("success_rate"), 0),
-                fmt.usd(figures.get("cost_usd")) if trials else fmt.MISSING,
+                fmt.usd(figures.get("cost_usd")) if trials else fmt.MISSING,  # None: no trial had a known cost
             ]
         rows.append(row)
     numeric = frozenset(i for i in range(2, len(headers)))
@@ -383,7 +370,7 @@ def _trajectory_row(row: Mapping[str, Any]) -> list[str]:
         fmt.pct(row.get("early_termination_rate")),
         fmt.pct(row.get("token_waste")),
         fmt.pct(row.get("false_done_rate")),
-        _seconds(row.get("mean_latency_s")),
+        fmt.seconds(row.get("mean_latency_s")),
     ]
 
 

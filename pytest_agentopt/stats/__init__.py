@@ -6,6 +6,7 @@ never imports numpy or scipy. Import the rest from their modules:
 
 - ``pytest_agentopt.stats.oc``: exact OC / ASN of the binomial SPRT by dynamic programming, Wald's
   approximations, tuned bounds;
+- ``pytest_agentopt.stats.paired_oc``: exact OC / ASN of the paired test by dynamic programming;
 - ``pytest_agentopt.stats.planning``: fixed-sample n (one-sample, McNemar) and lower bounds on the ASN;
 - ``pytest_agentopt.stats.confseq``: the time-uniform betting confidence sequence for a bounded mean.
 """

@@ -8,15 +8,17 @@ the exact probabilities of ``better``, ``worse``, ``no_difference`` and of reach
 distribution of the number of pairs used. The lattice has O(n^2) states at step ``n``, but the running ones form a band
 of width O(sqrt(n)) around the line of no effect, and only those are evaluated.
 
-The LLR is computed here in vectorised form with the same closed-form constrained MLE as ``sprt.paired_llr``
-(the tests check that the two agree on every lattice point).
+The LLR is computed here in vectorised form with the same closed-form constrained MLE as ``sprt.paired_llr``,
+and the two tests' states are combined into a verdict as ``sprt.combine_states`` does.
+``tests/unit/stats/test_stats_paired_oc.py`` checks that ``lattice_llr`` equals ``paired_llr`` bit for bit on
+every lattice point with fewer than 60 pairs, and that the whole computation equals a brute-force enumeration of
+every outcome sequence fed through :class:`~pytest_agentopt.stats.sprt.PairedSequentialTest` (short runs).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -81,7 +83,8 @@ def paired_test_oc(
     """Exact behaviour of the paired test, truncated at ``max_pairs``, when pairs follow ``probabilities``.
 
     With a one-sided ``direction`` the other test never runs: ``no_difference`` then means ``not_better``
-    (direction ``"better"``) or ``not_worse`` (direction ``"worse"``).
+    (direction ``"better"``) or ``not_worse`` (direction ``"worse"``). The propagation stops early once less than
+    1e-10 of the probability is still running; that remainder is reported as ``undecided``.
     """
     p_loss, p_tie, p_win = probabilities
     if min(probabilities) < 0 or not math.isclose(sum(probabilities), 1.0, abs_tol=1e-9):
@@ -162,37 +165,3 @@ def paired_test_oc(
         max_pairs=len(stopping) - 1,
         stopping_probabilities=tuple(stopping),
     )
-
-
-def as_dict(oc: PairedOperatingCharacteristic) -> dict[str, Any]:
-    return {
-        "better": oc.better,
-        "worse": oc.worse,
-        "no_difference": oc.no_difference,
-        "undecided": oc.undecided,
-        "asn": oc.asn,
-        "p95": oc.quantile(0.95),
-        "max_pairs": oc.max_pairs,
-    }
-
-
-def asn_lower_bounds(
-    null: tuple[float, float, float],
-    alternative: tuple[float, float, float],
-    mean_alternative: float,
-    alpha: float,
-    beta: float,
-) -> tuple[float, float]:
-    """Wald-Hoeffding lower bounds on the expected pairs of any test of mean 0 against ``mean_alternative``.
-
-    ``null`` and ``alternative`` are the true pair distributions under H0 and H1; the divergences are to the
-    nearest trinomial of the other hypothesis (as in ``planning.asn_lower_bounds_paired``, which fixes H0 at
-    both arms having the control's rate and H1 at an improvement; this form also covers a regression).
-    """
-    from .planning import _kl, _wald_hoeffding_numerators
-    from .sprt import constrained_trinomial_mle
-
-    under_h0, under_h1 = _wald_hoeffding_numerators(alpha, beta)
-    divergence_h0 = _kl(null, constrained_trinomial_mle(null, mean_alternative))
-    divergence_h1 = _kl(alternative, constrained_trinomial_mle(alternative, 0.0))
-    return (under_h0 / divergence_h0, under_h1 / divergence_h1)

@@ -24,7 +24,9 @@ free): ``K1 = min KL(P1 || Q)`` over trinomials Q with mean 0, and ``K0 = min KL
 with mean delta, where P1 is the pair distribution under (p_control, p_test) and P0 the one with *both* arms
 at the control rate, under the same task model. The minimiser is the constrained MLE of the trinomial with the
 true distribution as "counts" (``constrained_trinomial_mle``). This is the definition that reproduces
-DESIGN.md section 6 (85.2 / 93.2 without spread, 54.2 / 59.7 with sigma = 2).
+DESIGN.md section 6 (85.2 / 93.2 without spread, 54.2 / 59.7 with sigma = 2). ``asn_lower_bounds_trinomial``
+takes P0, P1 and the alternative mean directly, so it also plans a regression test (a negative mean);
+``asn_lower_bounds_paired`` is its improvement case under the task model.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .sprt import constrained_trinomial_mle
 __all__ = [
     "asn_lower_bounds_one_sample",
     "asn_lower_bounds_paired",
+    "asn_lower_bounds_trinomial",
     "fixed_n_mcnemar",
     "fixed_n_one_sample",
     "logit_intercept",
@@ -174,6 +177,36 @@ def asn_lower_bounds_one_sample(p0: float, p1: float, alpha: float, beta: float)
     return (under_h0 / _kl(bernoulli0, bernoulli1), under_h1 / _kl(bernoulli1, bernoulli0))
 
 
+def _check_trinomial(name: str, distribution: tuple[float, float, float]) -> None:
+    if min(distribution) < 0.0 or not math.isclose(sum(distribution), 1.0, abs_tol=1e-9):
+        raise ValueError(f"{name} must be a distribution on (-1, 0, +1), got {distribution!r}")
+
+
+def asn_lower_bounds_trinomial(
+    null: tuple[float, float, float],
+    alternative: tuple[float, float, float],
+    alternative_mean: float,
+    alpha: float,
+    beta: float,
+) -> tuple[float, float]:
+    """Lower bounds on the expected number of pairs (H0, H1) for any test of E[D] = 0 against E[D] =
+    ``alternative_mean`` with these error rates.
+
+    ``null`` and ``alternative`` are the true pair distributions ``(P(D=-1), P(D=0), P(D=+1))`` under H0 and
+    H1; the divergences are to the nearest trinomial of the other hypothesis (see the module docstring). A
+    negative ``alternative_mean`` plans a regression test.
+    """
+    _check_trinomial("null", null)
+    _check_trinomial("alternative", alternative)
+    if not -1.0 < alternative_mean < 1.0 or alternative_mean == 0.0:
+        raise ValueError(f"alternative_mean must be in (-1, 1) and not 0, got {alternative_mean!r}")
+    _check_error_rates(alpha, beta)
+    under_h0, under_h1 = _wald_hoeffding_numerators(alpha, beta)
+    divergence_h0 = _kl(null, constrained_trinomial_mle(null, alternative_mean))
+    divergence_h1 = _kl(alternative, constrained_trinomial_mle(alternative, 0.0))
+    return (under_h0 / divergence_h0, under_h1 / divergence_h1)
+
+
 def asn_lower_bounds_paired(
     p_control: float, p_test: float, alpha: float, beta: float, spread_sigma: float = 0.0
 ) -> tuple[float, float]:
@@ -183,10 +216,10 @@ def asn_lower_bounds_paired(
     """
     _check_rates("p_control", p_control, "p_test", p_test)
     _check_error_rates(alpha, beta)
-    delta = p_test - p_control
-    under_h0, under_h1 = _wald_hoeffding_numerators(alpha, beta)
-    null = paired_outcome_probabilities(p_control, p_control, spread_sigma)
-    alternative = paired_outcome_probabilities(p_control, p_test, spread_sigma)
-    divergence_h0 = _kl(null, constrained_trinomial_mle(null, delta))
-    divergence_h1 = _kl(alternative, constrained_trinomial_mle(alternative, 0.0))
-    return (under_h0 / divergence_h0, under_h1 / divergence_h1)
+    return asn_lower_bounds_trinomial(
+        paired_outcome_probabilities(p_control, p_control, spread_sigma),
+        paired_outcome_probabilities(p_control, p_test, spread_sigma),
+        p_test - p_control,
+        alpha,
+        beta,
+    )

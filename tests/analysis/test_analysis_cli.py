@@ -88,6 +88,34 @@ def test_render_table_wraps_long_text_first() -> None:
     assert "81.2% [64.7, 91.1]" in text  # the figure did not wrap
 
 
+def test_render_table_never_breaks_an_identifier() -> None:
+    ident = "exp-2026-11-23-baseline-gpt-5-mini"
+    rows = [("exp-a <- " + ident, "gpt-5-mini", "a long explanation " * 4)]
+    text = render_table(("lineage", "model", "why"), rows, wrap=(2,), width=60)
+    assert max(len(line) for line in text.splitlines()) <= 60
+    assert [line.split()[0] for line in text.splitlines()[2:4]] == ["exp-a", ident]  # wrapped at a space only
+    narrow = render_table(("experiment", "model"), [(ident, "gpt-5-mini")], width=20)
+    assert ident in narrow  # too wide for 20 columns: printed wider rather than broken
+
+
+def test_piped_output_is_not_wrapped_to_80_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = arm_entry("exp-2026-11-23-baseline-gpt-5-mini", "h1")
+    child = arm_entry("exp-2026-11-24-coupon-guideline-gpt-5-mini", "h2", parent=parent["experiment_id"])
+    records = [
+        trial(run_id="r1", arm=arm, experiment_id=entry["experiment_id"], config_hash=entry["config_hash"], seq=seq)
+        for seq, (arm, entry) in enumerate([("control", parent), ("test", child)])
+    ]
+    write_run(tmp_path, "r1", records, arms={"control": parent, "test": child}, summary={"verdict": "better"})
+    monkeypatch.delenv("COLUMNS", raising=False)  # capsys's stdout is no terminal, like a pipe or a CI log
+    assert main(["experiments", "--agent-dir", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4  # header, rule, one line per experiment
+    assert max(len(line) for line in lines) > 80
+    assert f"{child['experiment_id']} <- {parent['experiment_id']}" in lines[3]
+
+
 def test_user_errors_are_one_line_and_exit_2(agent_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pareto", "--agent-dir", str(agent_dir), "--since", "last tuesday"]) == 2
     assert "--since last tuesday: expected an ISO 8601 date" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_agentopt.analysis import experiment_history, guideline_impact, load_runs, load_trials
 from pytest_agentopt.analysis.history import lineage
-from pytest_agentopt.configs import text_hash
+from pytest_agentopt.configs import load_config, text_hash
 from pytest_agentopt.records import TrialRecord
 from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
 from pytest_agentopt.summary import cost_ratio, paired_outcomes
@@ -143,3 +143,41 @@ def test_the_effect_is_oriented_child_minus_parent_when_the_control_is_the_child
     assert (row["parent"], row["child"], row["change"]) == ("exp_a", "exp_b", "added")
     assert row["effect"]["estimate"] == pytest.approx(1 / 3)
     assert row["cost_ratio"]["estimate"] == pytest.approx(0.01 / 0.02)
+
+
+def resolved_arm(path: Path) -> dict[str, Any]:
+    """A manifest arm entry as the plugin writes it: the resolved config with its lineage."""
+    resolved = load_config(path)
+    entry = arm_entry(resolved.experiment_id, resolved.hash, guidelines=resolved.config.guidelines)
+    return {**entry, "config": resolved.config.model_dump(mode="json"), "lineage": list(resolved.lineage)}
+
+
+def test_the_lineage_names_a_parent_by_its_experiment_id_not_its_file_name(tmp_path: Path) -> None:
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "v1.json").write_text(json.dumps({"experiment_id": "baseline", "model_id": "m", "guidelines": ["g1"]}))
+    (configs / "v2.json").write_text(
+        json.dumps({"experiment_id": "exp_new", "parent": "v1.json", "guidelines+": ["Check coupon limits first"]})
+    )
+    parent, child = resolved_arm(configs / "v1.json"), resolved_arm(configs / "v2.json")
+    assert child["lineage"] == ["exp_new", "baseline"]
+    assert child["config"]["parent"] == "v1.json"  # the file name: not an experiment id
+    write_run(tmp_path, "r1", paired_records("r1", parent, child), arms={"control": parent, "test": child})
+    runs = load_runs(tmp_path)
+    assert runs[0].arms["test"].parent == "baseline"
+    assert runs[0].as_dict()["arms"]["test"]["lineage"] == ["exp_new", "baseline"]
+    rows = {row["experiment_id"]: row for row in experiment_history(runs, load_trials(tmp_path))}
+    assert rows["exp_new"]["lineage"] == ["exp_new", "baseline"]
+    assert rows["baseline"]["lineage"] == ["baseline"]
+    impact = guideline_impact(runs, load_trials(tmp_path))
+    assert [(row["parent"], row["child"], row["relation"]) for row in impact] == [
+        ("baseline", "exp_new", "parent/child")
+    ]
+
+
+def test_a_recorded_lineage_extends_one_inferred_from_parents() -> None:
+    parents: dict[str, str | None] = {"exp_c": "exp_b", "exp_b": "exp_a"}
+    recorded = {"exp_b": ("exp_b", "exp_a", "root")}
+    assert lineage("exp_c", parents, recorded) == ["exp_c", "exp_b", "exp_a", "root"]
+    assert lineage("exp_c", parents) == ["exp_c", "exp_b", "exp_a"]
+    assert lineage("x", {}, {"x": ("x", "y", "x")}) == ["x", "y"]  # a cycle in a recorded lineage stops it

@@ -8,7 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_agentopt.analysis import ALL_COLUMNS, CONFIG_COLUMNS, TrialTable, decode, load_runs, load_trials, loading
+from pytest_agentopt.analysis import (
+    ALL_COLUMNS,
+    CONFIG_COLUMNS,
+    TrialTable,
+    decode,
+    load_runs,
+    load_trials,
+    loading,
+    table_from_records,
+)
 from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.ledger import read_ledger
 from tests.analysis.ledger_factory import arm_entry, trial, write_run
@@ -82,6 +91,26 @@ def test_it_normalises_records_that_are_not_in_the_plugins_exact_shape(tmp_path:
     assert records[1]["attempts"] == 1
     assert records[2]["metrics"] == {"tags": ["a", "b"]}
     assert records[2]["cost_usd"] == 0.5
+
+
+def test_records_in_memory_make_the_table_their_ledger_would(tmp_path: Path) -> None:
+    records = many_trials("r1", 40)
+    records[3] = {**records[3], "metrics": {"tags": ["a", "b"]}}  # unhashable: the normalising path
+    write_run(tmp_path, "r1", records)
+    from_disk = load_trials(tmp_path)
+    from_memory = table_from_records(records)
+    assert from_memory.records() == from_disk.records() == read_ledger(tmp_path / "runs/r1/trials.jsonl").records
+    for name in ("success", "scored", "tokens_total", "claimed_done", "started_at"):
+        np.testing.assert_array_equal(from_memory.array(name), from_disk.array(name))
+    narrow = table_from_records(records, columns=CONFIG_COLUMNS)
+    assert narrow.loaded == load_trials(tmp_path, columns=CONFIG_COLUMNS).loaded
+    assert len(table_from_records([])) == 0
+
+
+def test_a_value_that_is_no_trial_record_is_skipped_and_reported() -> None:
+    table = table_from_records([trial(seq=0), {"schema": 1, "what": "not a trial"}, trial(seq=2)])
+    assert [record["seq"] for record in table.records()] == [0, 2]
+    assert table.problems == ("record 2: skipped: not a trial record",)
 
 
 def test_a_subset_of_columns_holds_only_those_and_says_what_is_missing(tmp_path: Path) -> None:

@@ -98,7 +98,10 @@ def test_it_runs_both_arms_of_every_task_and_records_every_trial(
     assert summary["schema"] == 1
     assert summary["run_id"] == run_dir.name
     assert summary["decided_by"] == "fixed"
-    assert summary["verdict"] in {"better", "worse", "no_difference", "inconclusive"}
+    # Seed 7: the test arm (0.9) solved 9 pairs the control (0.3) failed, never the other way round.
+    assert summary["verdict"] == "better"
+    assert summary["pairs"] == {"both": 6, "test_only": 9, "control_only": 0, "neither": 3}
+    assert summary["mcnemar_p"] == 2 / 2**9
     assert summary["pairs_used"] == 18
     for arm in ("control", "test"):
         assert set(summary["arms"][arm]) >= REQUIRED_ARM_KEYS
@@ -223,7 +226,13 @@ def test_single_config_mode_runs_one_arm_and_has_no_verdict(agent_suite: pytest.
 
 def test_verbose_shows_the_per_task_table_and_failure_details(agent_suite: pytest.Pytester) -> None:
     result = run(agent_suite, "-v")
-    result.stdout.fnmatch_lines(["per task (solved/trials):", "agent failures (last lines*", "*failed*"])
+    result.stdout.fnmatch_lines(
+        [
+            "per task (solved/trials):",
+            "agent failures*",
+            "  test_suite.py::test_task[[]t*[]] [[]* *[]] AssertionError: t* failed (test_suite.py:*)",
+        ]
+    )
 
 
 def test_quiet_prints_only_the_verdict(agent_suite: pytest.Pytester) -> None:

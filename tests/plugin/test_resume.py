@@ -147,3 +147,4 @@ def test_resume_refuses_a_suite_whose_tasks_changed(suite: pytest.Pytester, work
     result = suite.runpytest(f"--agent-resume={run_dir.name}", "--agent-dir=killed", *workers)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: cannot resume run {run_dir.name}: its trial *was planned at position*"])
+    assert json.loads((run_dir / "manifest.json").read_text())["resumes"] == []  # a refused resume writes nothing

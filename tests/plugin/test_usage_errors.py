@@ -65,7 +65,7 @@ def test_a_bad_override_names_the_option(suite: pytest.Pytester) -> None:
 
 def test_an_ini_config_error_is_a_usage_error_too(suite: pytest.Pytester) -> None:
     suite.makeini("[pytest]\nagent_config = configs/improved.json\nagent_trials = zero\n")
-    assert usage_error(suite) == "--agent-trials=zero: must be an integer"
+    assert usage_error(suite) == "agent_trials = zero (tox.ini): must be an integer"
 
 
 @pytest.mark.parametrize(
@@ -75,10 +75,12 @@ def test_an_ini_config_error_is_a_usage_error_too(suite: pytest.Pytester) -> Non
         (["--agent-alpha=0.7"], "--agent-alpha=0.7: must be between 0 and 0.5"),
         (["--agent-beta=0"], "--agent-beta=0.0: must be between 0 and 0.5"),
         (["--agent-effect=1.5"], "--agent-effect=1.5: must be between 0 and 1"),
-        (["--agent-target=0.8"], "--agent-target needs --sprt"),
+        (["--agent-target=0.8"], "--agent-target=0.8 needs --sprt"),
         (["--sprt", "--agent-target=0.1"], "the null rate target - effect"),
         (["--sprt", "--agent-target=0.8", "--agent-control=base"], "cannot be combined with --agent-control=base"),
         (["--agent-direction=worse"], "--agent-direction=worse needs --sprt"),
+        (["--sprt", "--agent-control=none"], "--sprt with --agent-control=none needs --agent-target=P"),
+        (["--agent-control=configs/nope.json"], "--agent-control=configs/nope.json: no config file configs/nope.json"),
         (["--sprt", "--agent-direction=sideways"], "must be one of both, better, worse"),
         (["--agent-budget=-2"], "--agent-budget=-2.0: must be a positive number"),
         (["--agent-seed=-1"], "--agent-seed=-1: must be a non-negative integer"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from pytest_agentopt.render.html import render_html
 from pytest_agentopt.render.markdown import GITHUB_STEP_SUMMARY_LIMIT, escape, render_markdown
 from tests.render import gfm
 from tests.render.samples import INJECTION, ab_summary, full_report, pareto, pareto_point
@@ -131,3 +132,15 @@ def test_a_target_run_reports_the_trials_its_test_used() -> None:
     assert r"- **sequential test**: LLR target -2.44 between bounds \[-2.25, +2.89\]; 21 trials used" in markdown
     assert "**Verdict: BELOW TARGET**" in markdown
     assert "What changed" not in markdown
+
+
+def test_a_task_cost_no_trial_priced_reads_unknown_not_zero() -> None:
+    summary = ab_summary()
+    summary["tasks"][0]["arms"]["test"]["cost_usd"] = None  # no trial of this task and arm had a known cost
+    rows = table_with_header(render_markdown({"summary": summary}), "task", "category")
+    cells = [gfm.unescape(cell) for cell in rows[1]]
+    assert cells == ["gpu_race", "discriminative", "1/5", "20%", "$0.0100", "4/5", "80%", "unknown"]
+    html = render_html({"summary": summary})
+    row = re.search(r"<tr><td[^>]*>gpu_race</td>.*?</tr>", html)
+    assert row is not None
+    assert re.findall(r"<td[^>]*>(.*?)</td>", row.group(0))[2:] == cells[2:]

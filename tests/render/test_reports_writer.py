@@ -6,11 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from pytest_agentopt import reports
+from pytest_agentopt.records import TrialRecord
 from pytest_agentopt.render.markdown import GITHUB_STEP_SUMMARY_LIMIT
 from pytest_agentopt.reports import STEP_SUMMARY_MINIMUM, write_reports, write_run_reports
 from tests.render.samples import full_report, pareto, pareto_point
@@ -116,3 +117,39 @@ def test_write_run_reports_writes_the_csv_from_the_runs_ledger(tmp_path: Path) -
     (run_dir / "trials.jsonl").write_text("\n".join(lines) + '\n{"torn', encoding="utf-8")
     notes = write_run_reports(summary={}, run_dir=run_dir, agent_dir=tmp_path, csv_path=tmp_path / "t.csv")
     assert notes == [f"wrote CSV of 4 trials to {tmp_path / 't.csv'}"]
+
+
+def test_write_run_reports_uses_the_records_it_is_given_instead_of_reading_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_agentopt import analysis, ledger
+
+    run_dir = tmp_path / "runs" / "run-1"
+    run_dir.mkdir(parents=True)
+    held = [
+        cast(TrialRecord, record(trial=index, seq=index, outcome="success" if index % 2 else "failure"))
+        for index in range(4)
+    ]
+    (run_dir / "trials.jsonl").write_text("\n".join(json.dumps(r) for r in held) + "\n", encoding="utf-8")
+    loaded: list[Any] = []
+    load_trials = analysis.load_trials
+
+    def counting_load(source: Any, **options: Any) -> Any:
+        loaded.append(source)
+        return load_trials(source, **options)
+
+    def no_ledger(*_: Any) -> Any:
+        raise AssertionError("the run's ledger was read although its records were given")
+
+    monkeypatch.setattr(analysis, "load_trials", counting_load)
+    monkeypatch.setattr(ledger, "read_ledger", no_ledger)
+    md, csv_path = tmp_path / "r.md", tmp_path / "t.csv"
+    notes = write_run_reports(
+        summary={}, run_dir=run_dir, agent_dir=tmp_path, md_path=md, csv_path=csv_path, records=held
+    )
+    assert notes == [f"wrote CSV of 4 trials to {csv_path}", f"wrote Markdown report to {md}"]
+    assert loaded == [tmp_path]  # the history, for the Pareto front and the task clusters; the run: from memory
+    assert [row["seq"] for row in read(csv_path)] == ["0", "1", "2", "3"]
+    markdown = md.read_text(encoding="utf-8")
+    assert "Trajectory metrics" in markdown
+    assert "Failure clusters" in markdown

@@ -125,3 +125,46 @@ def test_llm_needs_a_model_and_a_key_for_remote_endpoints(
     args = ["analyze", "--agent-dir", str(history), "--llm", "--llm-model", "m"]
     assert main([*args, "--llm-base-url", "https://example.invalid/v1", "--llm-api-key-env", "NO_SUCH_KEY_VAR"]) == 2
     assert "the environment variable NO_SUCH_KEY_VAR is not set" in capsys.readouterr().err
+
+
+def test_json_without_llm_prints_the_clusters_and_the_prompt(history: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--agent-dir", str(history), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"clusters", "prompt"}
+    assert [(c["count"], c["tasks"]) for c in printed["clusters"]] == [(6, ["coupon_used_up"]), (3, ["rtx_sold_out"])]
+    assert main(["analyze", "--agent-dir", str(history), "--show-prompt"]) == 0
+    assert printed["prompt"] == json.loads(capsys.readouterr().out)  # exactly what --llm would send
+
+
+def test_json_with_nothing_to_analyse_is_still_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--agent-dir", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"clusters": [], "prompt": None}
+
+
+def test_json_with_llm_adds_the_suggestions(history: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeLLM() as llm:
+        llm.reply_json({"suggestions": [{"guideline": "Refuse sold-out orders", "clusters": [2], "rationale": "r"}]})
+        code = main(
+            ["analyze", "--agent-dir", str(history), "--json", "--llm", "--llm-model", "m",
+             "--llm-base-url", llm.base_url]
+        )  # fmt: skip
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [s["guideline"] for s in printed["suggestions"]] == ["Refuse sold-out orders"]
+    assert len(printed["clusters"]) == 2
+    assert printed["prompt"][1]["role"] == "user"
+
+
+def test_run_directory_needs_no_agent_dir(
+    history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no ./.agentopt here
+    assert main(["analyze", "--run", str(history / "runs" / "r1"), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [c["count"] for c in printed["clusters"]] == [6, 3]
+    payload = json.loads(printed["prompt"][1]["content"])
+    assert payload["existing_guidelines"] == ["Check coupon limits first"]  # the run's own configs
+    assert main(["analyze", "--run", "no-such-run"]) == 2
+    assert "no-such-run: no run with that id or path" in capsys.readouterr().err

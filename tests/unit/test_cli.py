@@ -52,13 +52,52 @@ def test_a_bad_config_is_one_line_on_stderr_and_exit_2(tmp_path: Path, capsys: p
 
 
 def test_sprt_with_pairs_gives_the_paired_llrs(capsys: pytest.CaptureFixture[str]) -> None:
+    # Checked against a numerical maximisation of the trinomial likelihood over the discordance (scipy, bounded
+    # Brent): 2.3064432949916096 and -3.587081587936993.
     result = run_json(capsys, "sprt", "--control", "12/30", "--test", "20/30", "--pairs", "10,2,18")
     lower, upper = result["bounds"]
-    assert lower == pytest.approx(math.log(0.1 / 0.95))
-    assert upper == pytest.approx(math.log(0.9 / 0.05))
-    assert set(result["llr"]) == {"better", "worse"}
-    assert result["verdict"] in {"better", "inconclusive"}
-    assert (result["verdict"] == "better") == (result["llr"]["better"] >= upper)
+    assert lower == pytest.approx(math.log(0.1 / 0.95), abs=1e-15)
+    assert upper == pytest.approx(math.log(0.9 / 0.05), abs=1e-15)
+    assert result["llr"]["better"] == pytest.approx(2.306443294991614, abs=1e-12)
+    assert result["llr"]["worse"] == pytest.approx(-3.587081587936991, abs=1e-12)
+    # The regression test is below its lower bound (not worse is settled), the improvement test below its upper.
+    assert result["states"] == {"better": "running", "worse": "accepted_h0"}
+    assert result["verdict"] == "inconclusive"
+
+
+def test_sprt_says_which_test_has_settled_and_which_is_still_running(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sprt", "--control", "12/30", "--test", "20/30", "--pairs", "10,2,18"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "tests    regression test: accepted H0 (not worse by 0.15); improvement test: running" in lines
+    assert "verdict  inconclusive: the improvement test is still running: keep sampling" in lines
+
+
+def test_sprt_reads_only_the_asked_test_for_a_one_sided_question(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(
+        capsys, "sprt", "--control", "12/30", "--test", "20/30", "--pairs", "10,2,18", "--direction", "worse"
+    )
+    assert result["states"] == {"better": None, "worse": "accepted_h0"}
+    assert result["verdict"] == "not_worse"
+    assert main(["sprt", "--control", "12/30", "--test", "20/30", "--pairs", "10,2,18", "--direction", "better"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "tests    regression test: not run (--direction better); improvement test: running" in lines
+    assert "verdict  inconclusive: no bound crossed: keep sampling" in lines
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--alpha", "0.6", "--alpha: must be in (0, 0.5), got 0.6"),
+        ("--beta", "0", "--beta: must be in (0, 0.5), got 0.0"),
+        ("--effect", "1.5", "--effect: must be in (0, 1), got 1.5"),
+    ],
+)
+@pytest.mark.parametrize("command", [["sprt", "--control", "1/2", "--test", "1/2"], ["plan", "--p0", "0.3"]])
+def test_sprt_and_plan_name_the_flag_of_an_out_of_range_setting(
+    capsys: pytest.CaptureFixture[str], command: list[str], flag: str, value: str, message: str
+) -> None:
+    assert main([*command, flag, value]) == 2
+    assert capsys.readouterr().err == f"agentopt: error: {message}\n"
 
 
 def test_sprt_all_wins_matches_the_closed_form(capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,10 +148,25 @@ def test_plan_paired_with_cost(capsys: pytest.CaptureFixture[str]) -> None:
         "--max-trials",
         "300",
     )
+    # The exact DP at the cap of 300 pairs (test_stats_paired_oc pins the DP itself); the lower bounds of any
+    # test are 54.24 / 59.75, about 4 % below.
     assert plan["fixed_n"] == 110
-    assert 54.2 <= plan["asn_h0"] <= 1.1 * 54.24
-    assert 59.7 <= plan["asn_h1"] <= 1.1 * 59.75
-    assert plan["cost"]["expected_usd_h1"] == pytest.approx(0.05 * 2 * plan["asn_h1"])
+    assert plan["cap"] == plan["worst_case"] == 300
+    assert plan["asn_h0"] == pytest.approx(56.41037405071014, abs=1e-9)
+    assert plan["asn_h1"] == pytest.approx(62.35203627258105, abs=1e-9)
+    assert (plan["p95_h0"], plan["p95_h1"]) == (147, 150)
+    assert plan["alpha_exact"] == pytest.approx(0.051281883084080666, abs=1e-12)
+    assert plan["beta_exact"] == pytest.approx(0.10512112155190734, abs=1e-12)
+    assert plan["undecided_h0"] == pytest.approx(0.0019003169734895487, abs=1e-12)
+    assert plan["undecided_h1"] == pytest.approx(0.00157642975416906, abs=1e-12)
+    assert plan["cost"] == {
+        "per_session_usd": 0.05,
+        "source": "--cost-per-trial",
+        "expected_usd_h0": pytest.approx(0.05 * 2 * 56.41037405071014, abs=1e-9),
+        "expected_usd_h1": pytest.approx(0.05 * 2 * 62.35203627258105, abs=1e-9),
+        "p95_usd": pytest.approx(0.05 * 2 * 150),
+        "fixed_n_usd": pytest.approx(0.05 * 2 * 110),
+    }
 
 
 def test_plan_refuses_impossible_rates(capsys: pytest.CaptureFixture[str]) -> None:

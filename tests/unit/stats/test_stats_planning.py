@@ -12,6 +12,7 @@ from pytest_agentopt.stats.oc import binomial_sprt_oc
 from pytest_agentopt.stats.planning import (
     asn_lower_bounds_one_sample,
     asn_lower_bounds_paired,
+    asn_lower_bounds_trinomial,
     fixed_n_mcnemar,
     fixed_n_one_sample,
     paired_outcome_probabilities,
@@ -120,6 +121,25 @@ def test_it_uses_the_nearest_distribution_of_the_other_hypothesis_for_pairs() ->
     assert asn_lower_bounds_paired(0.6, 0.75, ALPHA, BETA)[1] == pytest.approx(numerator / kl, rel=1e-12)
 
 
+def test_it_plans_a_regression_as_the_mirror_image_of_an_improvement() -> None:
+    # Control 0.60 vs test 0.45: (0.33, 0.49, 0.18), the mirror image of control 0.45 vs test 0.60.
+    null = paired_outcome_probabilities(0.6, 0.6)
+    regression = paired_outcome_probabilities(0.6, 0.45)
+    improvement = paired_outcome_probabilities(0.45, 0.6)
+    assert regression == pytest.approx(improvement[::-1], abs=1e-15)
+    bounds = asn_lower_bounds_trinomial(null, regression, -0.15, ALPHA, BETA)
+    assert bounds == pytest.approx(asn_lower_bounds_trinomial(null[::-1], improvement, 0.15, ALPHA, BETA), rel=1e-12)
+    # docs/statistics.md, the row "worse (H1: test at 0.45)".
+    assert (round(bounds[0], 1), round(bounds[1], 1)) == (85.2, 106.1)
+
+
+def test_the_paired_bounds_are_the_trinomial_bounds_of_the_task_model() -> None:
+    null = paired_outcome_probabilities(0.6, 0.6, 2.0)
+    alternative = paired_outcome_probabilities(0.6, 0.75, 2.0)
+    expected = asn_lower_bounds_trinomial(null, alternative, 0.75 - 0.6, ALPHA, BETA)
+    assert asn_lower_bounds_paired(0.6, 0.75, ALPHA, BETA, 2.0) == expected
+
+
 def test_it_needs_fewer_pairs_when_tasks_differ_in_difficulty() -> None:
     assert fixed_n_mcnemar(0.6, 0.75, ALPHA, BETA, 2.0) < fixed_n_mcnemar(0.6, 0.75, ALPHA, BETA)
     spread = asn_lower_bounds_paired(0.6, 0.75, ALPHA, BETA, 2.0)
@@ -136,6 +156,10 @@ def test_it_needs_fewer_pairs_when_tasks_differ_in_difficulty() -> None:
         (lambda: fixed_n_mcnemar(0.6, 1.2, ALPHA, BETA), "p_test"),
         (lambda: paired_outcome_probabilities(0.6, 0.75, -1.0), "spread_sigma"),
         (lambda: asn_lower_bounds_paired(0.6, 0.75, ALPHA, 0.0), "beta"),
+        (lambda: asn_lower_bounds_trinomial((0.5, 0.5, 0.5), (0.1, 0.6, 0.3), 0.2, ALPHA, BETA), "null"),
+        (lambda: asn_lower_bounds_trinomial((0.2, 0.6, 0.2), (0.1, 0.6, -0.3), 0.2, ALPHA, BETA), "alternative"),
+        (lambda: asn_lower_bounds_trinomial((0.2, 0.6, 0.2), (0.1, 0.6, 0.3), 0.0, ALPHA, BETA), "alternative_mean"),
+        (lambda: asn_lower_bounds_trinomial((0.2, 0.6, 0.2), (0.1, 0.6, 0.3), 0.2, 0.5, BETA), "alpha"),
     ],
 )
 def test_it_rejects_invalid_planning_inputs(call: Callable[[], object], message: str) -> None:

@@ -1,0 +1,27 @@
+"""Sentences the terminal report and the Markdown/HTML reports share, so they say the same thing the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import format as fmt
+
+BUDGET_EXHAUSTED = "exhausted: no new trials were started"
+BUDGET_NOT_REACHED = "not reached"
+NO_COMPARISON = "no comparison: a single config without --agent-target"
+
+
+def budget_text(budget: Mapping[str, Any]) -> str:
+    """``$0.50, estimated spend $0.4210 (not reached)`` from the summary's ``budget`` object."""
+    state = BUDGET_EXHAUSTED if budget.get("exhausted") else BUDGET_NOT_REACHED
+    return f"{fmt.usd(budget.get('limit_usd'))}, estimated spend {fmt.usd(budget.get('spent_usd'))} ({state})"
+
+
+def single_config_text(arms: Mapping[str, Any]) -> str:
+    """What a run without a verdict (one config, no target) says instead: each arm's success rate."""
+    parts = [
+        f"{arm} {fmt.pct(figures.get('success_rate') if isinstance(figures, Mapping) else None)} success"
+        for arm, figures in arms.items()
+    ]
+    return ", ".join(parts) + f" ({NO_COMPARISON})"

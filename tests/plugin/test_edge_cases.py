@@ -1,0 +1,155 @@
+"""Edge cases a user will hit: interruptions, failing hooks, async tasks, unusable paths, ini values, no tasks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.plugin.helpers import only_run, read_trials, write_configs, write_suite
+
+ARGS = ["--agent-config=configs/improved.json", "-p", "no:randomly"]
+
+
+def summary_of(pytester: pytest.Pytester) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((only_run(pytester) / "summary.json").read_text())
+    return data
+
+
+def test_ctrl_c_is_recorded_as_an_interruption_with_a_way_to_continue(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+
+        COUNT = []
+
+        @pytest.mark.parametrize("task", ["a", "b", "c"])
+        def test_task(task, agent_trial):
+            COUNT.append(1)
+            if len(COUNT) == 7:
+                raise KeyboardInterrupt
+        """
+    )
+    # In a subprocess: pytester re-raises a KeyboardInterrupt of an in-process run in the outer session.
+    result = pytester.runpytest_subprocess(*ARGS, "--agent-trials=4")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    summary = summary_of(pytester)
+    assert summary["interrupted"] is True
+    assert summary["verdict"] == "inconclusive"
+    assert f"pytest --agent-resume {only_run(pytester).name}" in summary["verdict_reason"]
+    assert summary["gate"]["passed"] is None
+    assert len(read_trials(only_run(pytester))) == 6  # the six finished trials are kept for the resume
+
+
+def test_a_failing_user_hook_is_a_note_not_a_crash_even_with_warnings_as_errors(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    write_suite(pytester, p_control=0.5, p_test=0.5, tasks=2)
+    pytester.makeconftest(
+        """
+        def pytest_agentopt_trial_recorded(record, config):
+            raise RuntimeError("dashboard is down")
+        """
+    )
+    result = pytester.runpytest(*ARGS, "--agent-trials=2", "-W", "error")
+    assert result.ret == pytest.ExitCode.OK
+    notes = [line for line in result.stdout.lines if "dashboard is down" in line]
+    assert len(notes) == 1  # once, however many trials
+    assert "pytest_agentopt_trial_recorded hook raised RuntimeError" in notes[0]
+
+
+def test_async_tasks_are_retried_on_infrastructure_errors(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("anyio")
+    write_configs(pytester)
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+
+        CALLS = {}
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+
+        @pytest.mark.anyio
+        async def test_task(agent_trial):
+            key = (agent_trial.arm, agent_trial.index)
+            CALLS[key] = CALLS.get(key, 0) + 1
+            if CALLS[key] == 1:
+                raise TimeoutError("provider timed out")
+        """
+    )
+    result = pytester.runpytest(*ARGS, "--agent-trials=2", "--agent-infra-backoff=0.001")
+    assert result.ret == pytest.ExitCode.OK
+    records = read_trials(only_run(pytester))
+    assert [(r["outcome"], r["attempts"]) for r in records] == [("success", 2)] * 4
+
+
+def test_an_unwritable_agent_dir_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    write_suite(pytester, p_control=0.5, p_test=0.5, tasks=1)
+    (pytester.path / "afile").write_text("not a directory")
+    result = pytester.runpytest(*ARGS, "--agent-dir=afile")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --agent-dir=*afile: cannot write the run directory *"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_an_unwritable_json_summary_is_reported(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    write_suite(pytester, p_control=0.5, p_test=0.5, tasks=1)
+    (pytester.path / "outdir").mkdir()
+    result = pytester.runpytest(*ARGS, "--agent-trials=1", "--agent-json=outdir")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["note: warning: could not write --agent-json=*outdir: *"])
+    assert "could not write" in " ".join(summary_of(pytester)["notes"])
+
+
+def test_an_ini_value_is_named_as_an_ini_key(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    write_suite(pytester, p_control=0.5, p_test=0.5, tasks=1)
+    pytester.makeini("[pytest]\nagent_config = configs/improved.json\nagent_trials = ten\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: agent_trials = ten (tox.ini): must be an integer"])
+
+
+def test_a_resume_ignores_a_different_ini_value_and_says_so(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    write_suite(pytester, p_control=0.5, p_test=0.5, tasks=2)
+    pytester.runpytest(*ARGS, "--agent-trials=2", "--agent-seed=3")
+    run_id = only_run(pytester).name
+    pytester.makeini("[pytest]\nagent_trials = 3\n")
+    result = pytester.runpytest(f"--agent-resume={run_id}", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines([f"note: agent_trials = 3 (tox.ini) is ignored: the resumed run {run_id} keeps *"])
+
+
+def test_a_resumed_decided_run_keeps_its_decision_record(agent_suite: pytest.Pytester) -> None:
+    agent_suite.runpytest(*ARGS, "--sprt", "--agent-trials=20", "--agent-seed=1")
+    decision = only_run(agent_suite) / "decision.json"
+    before = decision.read_text()
+    result = agent_suite.runpytest(f"--agent-resume={only_run(agent_suite).name}", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.OK
+    assert decision.read_text() == before
+    assert summary_of(agent_suite)["verdict"] == "better"
+
+
+def test_a_suite_without_agent_tasks_says_so(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = pytester.runpytest(*ARGS, "--agent-fail-inconclusive")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["note: warning: no agent task was collected: *"])
+    assert summary_of(pytester)["verdict"] is None
+
+
+def test_a_budget_that_cannot_count_unpriced_trials_warns_at_once(pytester: pytest.Pytester) -> None:
+    write_configs(pytester, model_id="mystery-model-9")
+    write_suite(pytester, p_control=0.5, p_test=0.5, tasks=2)
+    result = pytester.runpytest(*ARGS, "--agent-trials=2", "--agent-budget=1")
+    assert result.ret == pytest.ExitCode.OK
+    warnings = [line for line in result.stdout.lines if "--agent-budget cannot count" in line]
+    assert warnings
+    assert warnings[0].startswith("agentopt: warning:")
