@@ -153,3 +153,26 @@ def test_a_budget_that_cannot_count_unpriced_trials_warns_at_once(pytester: pyte
     warnings = [line for line in result.stdout.lines if "--agent-budget cannot count" in line]
     assert warnings
     assert warnings[0].startswith("agentopt: warning:")
+
+
+def test_usage_capture_starts_when_the_agent_imports_opentelemetry_late(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("opentelemetry.sdk")
+    write_configs(pytester)
+    pytester.makepyfile(
+        test_suite="""
+        def test_task(agent_trial):
+            from opentelemetry import trace  # the agent's code imports OpenTelemetry only when it runs
+
+            attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
+                          "gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 30}
+            with trace.get_tracer("agent").start_as_current_span("chat gpt-4o-mini", attributes=attributes):
+                pass
+        """
+    )
+    # In a subprocess: the tracer provider is process-wide state.
+    result = pytester.runpytest_subprocess(*ARGS, "--agent-control=none", "--agent-trials=3")
+    assert result.ret == pytest.ExitCode.OK
+    tokens = [r["tokens"] for r in sorted(read_trials(only_run(pytester)), key=lambda r: r["seq"])]
+    # The first trial imported it during its call, too late for its own capture; the next ones are captured.
+    assert tokens[0] is None
+    assert tokens[1:] == [{"input": 120, "output": 30, "cache_read": 0, "cache_write": 0, "reasoning": 0}] * 2
