@@ -106,7 +106,7 @@ class ItemsPlugin:
         self.infra = InfraMatcher(context.infra_exceptions)
         self.plan_size = 0
         self._otel: bool | None = None
-        self._retry_wrappers: dict[Callable[..., object], Callable[..., object] | None] = {}
+        self._retry_wrappers: dict[Callable[..., object], Callable[..., object]] = {}
         self._current: pytest.Item | None = None
 
     # -- expansion and order ----------------------------------------------------------------------------------
@@ -294,7 +294,7 @@ class ItemsPlugin:
         return retrying
 
     def _capture(self) -> Any:
-        """A usage capture for this trial, when the suite uses OpenTelemetry (decided at the first trial)."""
+        """A usage capture for this trial, once the suite has imported OpenTelemetry (``None`` until then)."""
         if not self._otel:
             # Only once the tasks' code has imported OpenTelemetry (directly or through pydantic-ai, an
             # instrumentation...): without it no span can carry usage, and the plugin leaves tracing alone. Checked
