@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+
 # In-process pytester runs drop the modules they imported when they end; numpy's C extension cannot be
 # imported twice in one process, so import the plugin's lazily imported dependencies here, once.
 import genai_prices  # noqa: F401
@@ -14,3 +17,18 @@ import tabulate  # noqa: F401
 def _no_github_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     """Inside GitHub Actions, runs made by the tests must not append to the real job summary."""
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+@pytest.fixture
+def owned_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A current event loop that is closed when the test ends.
+
+    pydantic-ai's ``run_sync`` creates a loop, makes it current and never closes it; a later ``asyncio.run``
+    drops it, and the garbage collector then warns about an unclosed loop and its socket pair in whichever test
+    happens to be running (under ``-W error`` that test fails). Handing ``run_sync`` a loop we own avoids it.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()

@@ -58,9 +58,24 @@ class AgentResult:
 
 
 def run_agent(task: Task, config: AgentConfig, *, seed: int, client: LLMClient | None = None) -> AgentResult:
-    """Run the agent on ``task`` under ``config``; ``client`` defaults to the backend the config names."""
+    """Run the agent on ``task`` under ``config``; ``client`` defaults to the backend the config names.
+
+    A client made here is closed when the run ends (a real backend holds HTTP connections); one passed in is the
+    caller's to close.
+    """
+    if client is not None:
+        return _run(task, config, seed=seed, model=client)
+    model = make_client(config, task)
+    try:
+        return _run(task, config, seed=seed, model=model)
+    finally:
+        close = getattr(model, "close", None)
+        if callable(close):
+            close()
+
+
+def _run(task: Task, config: AgentConfig, *, seed: int, model: LLMClient) -> AgentResult:
     store = task.build_store(seed)
-    model = client if client is not None else make_client(config, task)
     messages: list[Message] = initial_messages(config, task.instruction)
     usage: TokenUsage | None = TokenUsage()  # takes the model name from the first reply
     transcript: list[StepRecord] = []

@@ -73,6 +73,10 @@ class OpenAIChatClient:
             json_mode=params.json_mode,
         )
 
+    def close(self) -> None:
+        """Release the HTTP connections of the underlying SDK client."""
+        self._client.close()
+
     def __repr__(self) -> str:
         return f"OpenAIChatClient(model={self.model!r}, base_url={self.base_url!r})"
 

@@ -117,6 +117,28 @@ def test_an_error_message_that_echoes_the_key_is_masked() -> None:
     assert "***" in str(caught.value)
 
 
+@pytest.mark.usefixtures("api_key")
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_client_a_run_made_is_closed_when_the_run_ends(monkeypatch: pytest.MonkeyPatch, fails: bool) -> None:
+    closed: list[OpenAIChatClient] = []
+    original_close = OpenAIChatClient.close
+
+    def recording_close(self: OpenAIChatClient) -> None:
+        closed.append(self)
+        original_close(self)
+
+    monkeypatch.setattr(OpenAIChatClient, "close", recording_close)
+    with FakeLLM() as llm:
+        if fails:
+            llm.fail(500)
+            with pytest.raises(openai.InternalServerError):
+                run_agent(TASK, _config(llm.base_url, max_retries=0), seed=0)
+        else:
+            llm.default_reply(_policy_player(FakeUsage(input=10, output=5)))
+            run_agent(TASK, _config(llm.base_url), seed=0)
+    assert len(closed) == 1
+
+
 def test_the_client_repr_names_the_endpoint_not_the_key() -> None:
     client = OpenAIChatClient(model="gpt-4.1-mini", api_key=SECRET, base_url="http://127.0.0.1:9/v1")
     assert SECRET not in repr(client)

@@ -34,6 +34,7 @@ def _anthropic(llm: FakeLLM) -> Model:
 
 @pytest.mark.parametrize("build_model", [_chat, _responses, _anthropic])
 @pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.usefixtures("owned_event_loop")
 def test_a_tool_calling_agent_sums_the_exact_usage_of_both_turns(
     fake_llm: FakeLLM, build_model: Callable[[FakeLLM], Model], streamed: bool
 ) -> None:

@@ -310,6 +310,7 @@ def test_a_span_with_no_token_counts_has_no_usage() -> None:
     assert usage_from_attributes({"gen_ai.usage.input_tokens": "12"}) is None
 
 
+@pytest.mark.usefixtures("owned_event_loop")
 def test_it_captures_a_real_pydantic_ai_run(tracer: Tracer) -> None:
     pytest.importorskip("pydantic_ai")
     from pydantic_ai import Agent

@@ -238,6 +238,7 @@ def test_it_reads_pydantic_ai_typed_reasoning_tokens() -> None:
     assert normalize_usage(usage).reasoning_tokens == 30
 
 
+@pytest.mark.usefixtures("owned_event_loop")
 def test_it_reads_the_usage_of_a_real_pydantic_ai_run() -> None:
     pytest.importorskip("pydantic_ai")
     from pydantic_ai import Agent
