@@ -9,9 +9,10 @@ module computes the right one.
 The problem. Pairs are i.i.d. trinomials on ``(-1, 0, +1)``. Under H0 they follow ``null``; the alternatives
 are the trinomials with mean ``+delta`` and ``-delta`` nearest to ``null`` in Kullback-Leibler divergence (the
 least favourable points of the composite hypotheses: a test that keeps its error rates over all of H1 keeps them
-there, so a bound for these simple alternatives is a bound for the composite problem, and the nearest ones give
-the largest bound). The error constraints are those of the plugin's paired test: ``P0(better) <= alpha``,
-``P0(worse) <= alpha``, ``P+(not better) <= beta``, ``P-(not worse) <= beta``.
+there, so a bound for these simple alternatives is a bound for the composite problem; the nearest ones are the
+hardest to tell from the null, as in the one-sided bound). The error constraints are those of the plugin's
+paired test: ``P0(better) <= alpha``, ``P0(worse) <= alpha``, ``P+(not better) <= beta``,
+``P-(not worse) <= beta``.
 
 The method (Lagrangian duality). For multipliers ``lam_alpha, lam_beta >= 0``, backward induction over the
 lattice of counts ``(wins, losses, ties)`` finds the test that minimises
