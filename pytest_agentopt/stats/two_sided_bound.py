@@ -215,7 +215,7 @@ def two_sided_bound(
 
     Nested bisection on the multipliers (log scale): the inner one sets ``lam_alpha`` so that the optimal
     test's false positive rate meets ``alpha``, the outer one sets ``lam_beta`` for ``beta``. ``steps`` is the
-    number of bisection steps of each (``steps**2 + steps`` backward inductions). Every point evaluated is a
+    number of bisection steps of each (at most ``steps**2 + steps`` backward inductions). Every point evaluated is a
     valid bound; the largest is returned.
     """
     if not 0.0 < delta < 1.0:
@@ -233,14 +233,15 @@ def two_sided_bound(
 
     def fit_alpha(lam_beta: float) -> DualPoint:
         low, high = math.log(1.0), math.log(1e7)
+        meets_alpha: DualPoint | None = None  # the point at ``high`` once the bisection has moved it
         for _ in range(steps):
             middle = (low + high) / 2.0
             point = evaluate(math.exp(middle), lam_beta)
             if max(point.alpha_better, point.alpha_worse) > alpha:
                 low = middle
             else:
-                high = middle
-        return evaluate(math.exp(high), lam_beta)
+                high, meets_alpha = middle, point
+        return meets_alpha if meets_alpha is not None else evaluate(math.exp(high), lam_beta)
 
     low, high = math.log(1.0), math.log(1e6)
     for _ in range(steps):
