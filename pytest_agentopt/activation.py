@@ -28,7 +28,8 @@ def is_xdist_controller(config: pytest.Config) -> bool:
 
 def activate_controller(config: pytest.Config, options: RunOptions) -> None:
     try:
-        context, notes = build_context(options)
+        # pytest's cache (absent with -p no:cacheprovider) remembers configs validated by earlier runs.
+        context, notes = build_context(options, getattr(config, "cache", None))
     except AgentoptUsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     distributed = is_xdist_controller(config)

@@ -12,21 +12,62 @@ child's folder, or an experiment id found in that folder) and is the parent deep
 
 Each file is validated on its own before merging, so an unknown key or a wrong type is reported against the file
 that contains it. Everything here is pure: it reads files and returns values, and raises :class:`ConfigError`.
+The JSON side (files, chains, merging, hashes, diffs) is :mod:`pytest_agentopt.config_data`, which does not
+import pydantic; this module adds the schema and validation.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .config_data import (
+    FIELD_NAMES,
+    NOT_INHERITED,
+    ConfigChain,
+    ConfigChange,
+    canonical_json,
+    chain_lineage,
+    data_hash,
+    data_prompt_components,
+    diff_config_data,
+    find_config,
+    find_parent,
+    list_verb,
+    load_chain,
+    merge_chain,
+    merge_config_dicts,
+    read_config_json,
+    text_hash,
+)
 from .errors import ConfigError
+
+__all__ = [
+    "FIELD_NAMES",
+    "NOT_INHERITED",
+    "AgentConfig",
+    "ConfigChange",
+    "ModelPrices",
+    "ResolvedConfig",
+    "apply_overrides",
+    "canonical_json",
+    "config_hash",
+    "diff_configs",
+    "find_config",
+    "load_config",
+    "load_parent",
+    "merge_config_dicts",
+    "parse_assignment",
+    "prompt_components",
+    "read_config_file",
+    "text_hash",
+]
 
 EXPERIMENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
@@ -61,11 +102,6 @@ class AgentConfig(BaseModel):
     max_steps: Annotated[int, Field(ge=1)] = 20
     params: dict[str, Any] = Field(default_factory=dict)
     prices: dict[str, ModelPrices] = Field(default_factory=dict)
-
-
-FIELD_NAMES: tuple[str, ...] = tuple(AgentConfig.model_fields)
-# Names, not behaviour: never inherited, and kept out of the content hash and of diffs.
-NOT_INHERITED = frozenset({"experiment_id", "parent"})
 
 
 def _partial_model() -> type[BaseModel]:
@@ -116,181 +152,32 @@ def load_config(path: str | Path) -> ResolvedConfig:
     """Load, inherit and validate the config at ``path``."""
     path = Path(path)
     chain = _load_chain(path)
-    merged: dict[str, Any] = {}
-    for file_path, raw in reversed(chain):
-        merged = merge_config_dicts(merged, raw, where=str(file_path))
-        if "experiment_id" not in raw:
-            merged["experiment_id"] = file_path.stem
-        merged["parent"] = raw.get("parent")
-    config = _validate_merged(merged, where=str(path), chain=[p for p, _ in chain])
-    lineage = tuple(str(raw.get("experiment_id", file_path.stem)) for file_path, raw in chain)
-    return ResolvedConfig(config=config, source=path, chain=tuple(p for p, _ in chain), lineage=lineage)
+    config = _validate_merged(merge_chain(chain), where=str(path), chain=[p for p, _ in chain])
+    return ResolvedConfig(config=config, source=path, chain=tuple(p for p, _ in chain), lineage=chain_lineage(chain))
 
 
 def load_parent(resolved: ResolvedConfig) -> ResolvedConfig | None:
     """The resolved parent of ``resolved``, or ``None`` when it has none."""
     if resolved.config.parent is None or resolved.source is None:
         return None
-    return load_config(_find_parent(resolved.source, resolved.config.parent))
+    return load_config(find_parent(resolved.source, resolved.config.parent))
 
 
-def find_config(reference: str, *, relative_to: Path | None) -> Path:
-    """A config file from a path (relative to the current directory) or an experiment id (looked up in the folder
-    of ``relative_to``); the message of a :class:`ConfigError` does not name where the reference came from."""
-    as_path = Path(reference)
-    if as_path.is_file():
-        return as_path
-    if _looks_like_path(reference) or relative_to is None:
-        raise ConfigError(f"no config file {reference}")
-    found = _find_by_id(relative_to.parent, reference)
-    if found is None:
-        raise ConfigError(_no_such_id(relative_to.parent, reference))
-    return found
-
-
-def _looks_like_path(reference: str) -> bool:
-    return reference.endswith(".json") or "/" in reference or "\\" in reference
-
-
-def _load_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """``[(child, raw), (parent, raw), ...]`` with each file validated on its own."""
-    chain: list[tuple[Path, dict[str, Any]]] = []
-    seen: dict[Path, int] = {}
-    current: Path | None = path
-    while current is not None:
-        key = current.resolve()
-        if key in seen:
-            cycle = " -> ".join(str(p) for p, _ in chain[seen[key] :]) + f" -> {current}"
-            raise ConfigError(f"{chain[-1][0]}: field 'parent': inheritance cycle: {cycle}")
-        seen[key] = len(chain)
-        raw = read_config_file(current)
-        chain.append((current, raw))
-        parent = raw.get("parent")
-        current = _find_parent(current, parent) if parent is not None else None
-    return chain
+def _load_chain(path: Path) -> ConfigChain:
+    """The inheritance chain with each file validated on its own (before its parent is read)."""
+    return load_chain(path, check=lambda raw, where: _validate_file(raw, where=where))
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse one config file and validate its keys and types (without inheritance)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a config must be a JSON object, got {_json_type(raw)}")
+    raw = read_config_json(path)
     _validate_file(raw, where=str(path))
     return raw
-
-
-def _find_parent(child: Path, reference: object) -> Path:
-    if not isinstance(reference, str) or not reference:
-        raise ConfigError(
-            f"{child}: field 'parent': must be a path or an experiment id (a non-empty string), got {reference!r}"
-        )
-    folder = child.parent
-    if _looks_like_path(reference):
-        candidate = folder / reference
-        if candidate.is_file():
-            return candidate
-        raise ConfigError(f"{child}: field 'parent': no config file {candidate}")
-    found = _find_by_id(folder, reference)
-    if found is None:
-        raise ConfigError(
-            f"{child}: field 'parent': {_no_such_id(folder, reference)}; give an experiment id or a path such as "
-            "'../other/base.json'"
-        )
-    return found
-
-
-def _find_by_id(folder: Path, experiment_id: str) -> Path | None:
-    """The config in ``folder`` named ``<id>.json``, or whose ``experiment_id`` is ``experiment_id``."""
-    by_name = folder / f"{experiment_id}.json"
-    if by_name.is_file():
-        return by_name
-    for candidate in sorted(folder.glob("*.json")):
-        if _experiment_id_of(candidate) == experiment_id:
-            return candidate
-    return None
-
-
-def _experiment_id_of(path: Path) -> str | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    experiment_id = data.get("experiment_id", path.stem) if isinstance(data, dict) else None
-    return experiment_id if isinstance(experiment_id, str) else None
-
-
-def _no_such_id(folder: Path, experiment_id: str) -> str:
-    known = [found for found in map(_experiment_id_of, sorted(folder.glob("*.json"))) if found is not None]
-    return (
-        f"no config with experiment_id {experiment_id!r} in {folder}/ "
-        f"(experiment ids there: {', '.join(known) if known else 'none'})"
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Merging and overrides
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def merge_config_dicts(base: Mapping[str, Any], child: Mapping[str, Any], *, where: str) -> dict[str, Any]:
-    """``child`` deep-merged over ``base`` with the ``KEY+`` / ``KEY-`` list forms (see the module doc)."""
-    return _merge(dict(base), child, where=where, prefix="", top=True)
-
-
-def _merge(base: dict[str, Any], child: Mapping[str, Any], *, where: str, prefix: str, top: bool) -> dict[str, Any]:
-    result = dict(base)
-    if top:
-        for key in NOT_INHERITED:
-            result.pop(key, None)
-    for key, value in child.items():
-        dotted = f"{prefix}{key}"
-        if key.endswith(("+", "-")) and len(key) > 1:
-            name, sign = key[:-1], key[-1]
-            result[name] = _extend_or_remove(result.get(name), value, sign, where=where, dotted=dotted)
-        elif isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-            result[key] = _merge(dict(result[key]), value, where=where, prefix=f"{dotted}.", top=False)
-        else:
-            result[key] = _strip_list_forms(value, where=where, dotted=dotted)
-    return result
-
-
-def _strip_list_forms(value: Any, *, where: str, dotted: str) -> Any:
-    """Apply ``KEY+``/``KEY-`` inside a new object that has nothing to merge with (they act on empty lists)."""
-    if isinstance(value, Mapping):
-        return _merge({}, value, where=where, prefix=f"{dotted}.", top=False)
-    return value
-
-
-def _extend_or_remove(current: Any, items: Any, sign: str, *, where: str, dotted: str) -> list[Any]:
-    name = dotted[:-1]
-    if not isinstance(items, list):
-        raise ConfigError(f"{where}: field {dotted!r}: must be a list of items to {_verb(sign)} {name!r}")
-    if current is None:
-        current = []
-    if not isinstance(current, list):
-        raise ConfigError(f"{where}: field {dotted!r}: {name!r} is {_json_type(current)} in the parent, not a list")
-    if sign == "+":
-        return current + [item for item in items if item not in current]
-    missing = [item for item in items if item not in current]
-    if missing:
-        raise ConfigError(
-            f"{where}: field {dotted!r}: cannot remove {missing[0]!r}: it is not in the inherited {name!r} "
-            f"({json.dumps(current)})"
-        )
-    return [item for item in current if item not in items]
-
-
-def _verb(sign: str) -> str:
-    return "append to" if sign == "+" else "remove from"
 
 
 def apply_overrides(resolved: ResolvedConfig, assignments: Sequence[str]) -> ResolvedConfig:
@@ -356,7 +243,7 @@ def _validate_file(raw: Mapping[str, Any], *, where: str) -> None:
             if name not in FIELD_NAMES:
                 raise ConfigError(_unknown_key_message(where, key))
             if not isinstance(value, list):
-                raise ConfigError(f"{where}: field {key!r}: must be a list of items to {_verb(key[-1])} {name!r}")
+                raise ConfigError(f"{where}: field {key!r}: must be a list of items to {list_verb(key[-1])} {name!r}")
             continue
         plain[key] = value
     try:
@@ -402,80 +289,21 @@ def _unknown_key_message(where: str, key: str) -> str:
     )
 
 
-def _json_type(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    return "an object"
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# Hashes and diffs
+# Hashes and diffs (of the validated data: ``config_data`` has the functions)
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def config_hash(config: AgentConfig) -> str:
     """A stable content hash: equal for configs that behave the same, whatever their ids and parents."""
-    data = {k: v for k, v in config.model_dump(mode="json").items() if k not in NOT_INHERITED}
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()[:16]
-
-
-def text_hash(text: str) -> str:
-    """MD5 of a prompt component (the original design's ``hashes.dict`` keys)."""
-    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return data_hash(config.model_dump(mode="json"))
 
 
 def prompt_components(config: AgentConfig) -> dict[str, str]:
     """``{md5: text}`` for every guideline and system prompt part."""
-    return {text_hash(text): text for text in (*config.system_prompt, *config.guidelines)}
-
-
-@dataclass(frozen=True)
-class ConfigChange:
-    key: str
-    before: Any
-    after: Any
-
-    def describe(self) -> str:
-        if isinstance(self.before, list) and isinstance(self.after, list):
-            added = [item for item in self.after if item not in self.before]
-            removed = [item for item in self.before if item not in self.after]
-            parts = [f"+{json.dumps(item, ensure_ascii=False)}" for item in added]
-            parts += [f"-{json.dumps(item, ensure_ascii=False)}" for item in removed]
-            if parts:
-                return f"{self.key}: " + ", ".join(parts)
-        return f"{self.key}: {_short(self.before)} -> {_short(self.after)}"
+    return data_prompt_components(config.model_dump(mode="json"))
 
 
 def diff_configs(control: AgentConfig, test: AgentConfig) -> list[ConfigChange]:
     """The keys (dotted into objects) whose values differ, excluding ids and parents."""
-    before = {k: v for k, v in control.model_dump(mode="json").items() if k not in NOT_INHERITED}
-    after = {k: v for k, v in test.model_dump(mode="json").items() if k not in NOT_INHERITED}
-    return list(_diff(before, after, prefix=""))
-
-
-def _diff(before: Mapping[str, Any], after: Mapping[str, Any], *, prefix: str) -> Iterable[ConfigChange]:
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key), after.get(key)
-        if old == new:
-            continue
-        if isinstance(old, Mapping) and isinstance(new, Mapping):
-            yield from _diff(old, new, prefix=f"{prefix}{key}.")
-        else:
-            yield ConfigChange(f"{prefix}{key}", old, new)
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return diff_config_data(control.model_dump(mode="json"), test.model_dump(mode="json"))

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import AgentoptUsageError, ConfigError, LedgerError
+from .errors import AgentoptUsageError, LedgerError
 from .ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
 from .options import RunOptions
 from .plan import ARMS_AB, ARMS_SINGLE, Arm
 from .records import TrialRecord
 
 if TYPE_CHECKING:
-    from .configs import AgentConfig, ResolvedConfig
+    from .config_cache import Cache
+    from .configs import AgentConfig
 
 
 class ConfigSet(Mapping[str, "AgentConfig"]):
@@ -161,27 +162,29 @@ class RunContext:
         )
 
 
-def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
-    """The context of a new or resumed run, and notes for the user (e.g. torn ledger lines skipped)."""
-    from .configs import apply_overrides, load_config
+def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunContext, list[str]]:
+    """The context of a new or resumed run, and notes for the user (e.g. torn ledger lines skipped).
+
+    ``cache`` is pytest's ``config.cache``: configs validated by an earlier run with the same contents are taken
+    from it, without importing pydantic (see ``config_cache``).
+    """
+    from .config_cache import resolve_arms
 
     if options.resume is not None:
         return _resumed_context(options)
-    assert options.config_path is not None
-    test = apply_overrides(load_config(options.config_path), options.overrides)
-    control = _control_config(options, test)
-    configs = {"test": test} if control is None else {"control": control, "test": test}
+    arms = resolve_arms(options, cache)
+    test = arms["test"]
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    run_id = new_run_id(test.experiment_id)
+    run_id = new_run_id(test.data["experiment_id"])
     run_dir = options.agent_dir / "runs" / run_id
     context = RunContext(
         run_id=run_id,
         run_dir=run_dir,
         seed=seed,
         trials=options.trials,
-        arms=ARMS_SINGLE if control is None else ARMS_AB,
-        configs=ConfigSet({arm: resolved.config for arm, resolved in configs.items()}),
-        hashes={arm: resolved.hash for arm, resolved in configs.items()},
+        arms=ARMS_AB if "control" in arms else ARMS_SINGLE,
+        configs=ConfigSet({name: arm.data for name, arm in arms.items()}),
+        hashes={name: arm.hash for name, arm in arms.items()},
         sprt=options.sprt,
         alpha=options.alpha,
         beta=options.beta,
@@ -193,34 +196,11 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         infra_retries=options.infra_retries,
         infra_backoff=options.infra_backoff,
         budget_usd=options.budget_usd,
-        sources={arm: str(resolved.source) if resolved.source else None for arm, resolved in configs.items()},
-        lineages={arm: list(resolved.lineage) for arm, resolved in configs.items()},
+        sources={name: arm.source for name, arm in arms.items()},
+        lineages={name: list(arm.lineage) for name, arm in arms.items()},
         overrides=options.overrides,
     )
     return context, []
-
-
-def _control_config(options: RunOptions, test: ResolvedConfig) -> ResolvedConfig | None:
-    from .configs import find_config, load_config, load_parent
-
-    if options.single_config or options.target is not None:
-        return None
-    if options.control is not None:
-        try:
-            path = find_config(options.control, relative_to=test.source)
-        except ConfigError as exc:
-            raise ConfigError(
-                f"{options.given('--agent-control', options.control)}: {exc}; give a config file or an experiment "
-                f"id from the test config's folder, or none for single-config mode"
-            ) from None
-        return load_config(path)
-    parent = load_parent(test)
-    if parent is None:
-        raise AgentoptUsageError(
-            f"{test.source}: the test config has no 'parent', so there is no default control arm; give "
-            "--agent-control=PATH (or an experiment id), or --agent-control=none for single-config mode"
-        )
-    return parent
 
 
 _RESUME_FIXED = {

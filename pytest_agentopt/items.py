@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .context import RunContext
+from .ledger import iso_timestamp
 from .outcomes import Classified, InfraMatcher, classify, short_message, type_name
 from .plan import TrialSlot, build_plan, slots, trial_seed
 from .recorder import TrialRecorder
@@ -42,9 +43,12 @@ ATTEMPTS_KEY = pytest.StashKey[int]()
 MAX_BACKOFF_S = 60.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AgentItem:
-    """What an agent item is, worked out once at collection (the per-trial hooks only read it)."""
+    """What an agent item is, worked out once at collection (the per-trial hooks only read it).
+
+    One per item, alive for the whole session: slots keep it a single object for the garbage collector.
+    """
 
     slot: TrialSlot
     task_id: str
@@ -127,13 +131,13 @@ class ItemsPlugin:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         plain: list[pytest.Item] = []
-        by_key: dict[tuple[str, str, int], pytest.Item] = {}
+        by_key: dict[tuple[str, str, int], tuple[pytest.Item, TrialSlot]] = {}
         for item in items:
             slot = slot_of(item)
             if slot is None:
                 plain.append(item)
                 continue
-            by_key[(task_id_of(item, slot), slot.arm, slot.trial)] = item
+            by_key[(task_id_of(item, slot), slot.arm, slot.trial)] = (item, slot)
         if not by_key:
             return
         full_plan = build_plan({key[0] for key in by_key}, self.context.arms, self.context.trials, self.context.seed)
@@ -149,19 +153,19 @@ class ItemsPlugin:
                 raise
             # A worker cannot end the session cleanly: run nothing and let the controller report it (exit 4).
             workeroutput[USAGE_ERROR_KEY] = str(exc)
-            config.hook.pytest_deselected(items=list(by_key.values()))
+            config.hook.pytest_deselected(items=[item for item, _ in by_key.values()])
             items[:] = plain
             return
         ordered: list[pytest.Item] = []
         deselected: list[pytest.Item] = []
         seed = self.context.seed
         for entry in planned:
-            item = by_key[entry.key]
+            item, slot = by_key[entry.key]
             if entry.key in finished:
                 deselected.append(item)
                 continue
             item.stash[AGENT_ITEM_KEY] = AgentItem(
-                slot=TrialSlot(entry.arm, entry.trial),
+                slot=slot,  # the parametrize value itself: no object per item (the GC scans them all)
                 task_id=entry.task_id,
                 seq=seq_by_key[entry.key],
                 seed=trial_seed(seed, entry.task_id, entry.trial),
@@ -432,8 +436,8 @@ class ItemsPlugin:
             "metrics": metrics,
             "attempts": item.stash.get(ATTEMPTS_KEY, 1),
             "worker": self.worker,
-            "started_at": _iso(call.start),
-            "finished_at": _iso(call.stop),
+            "started_at": iso_timestamp(call.start),
+            "finished_at": iso_timestamp(call.stop),
             "after_decision": False,
         }
 
@@ -450,11 +454,6 @@ def _as_int(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return int(value)
-
-
-def _iso(timestamp: float) -> str:
-    """``2026-11-23T15:55:01.123Z`` (cheaper than datetime.isoformat on the per-trial path)."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(timestamp)) + f".{int(timestamp % 1 * 1000):03d}Z"
 
 
 def _relative(path: object, root: Path) -> str:

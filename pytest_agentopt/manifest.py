@@ -8,7 +8,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .configs import prompt_components
+from .config_data import data_prompt_components
 from .context import RunContext
 from .ledger import MANIFEST_SCHEMA, read_json, utc_now, write_json_atomic
 
@@ -47,23 +47,24 @@ def git_commit(folder: Path) -> str | None:
 def build_manifest(context: RunContext, *, rootdir: Path, options: dict[str, Any]) -> dict[str, Any]:
     components: dict[str, str] = {}
     arms: dict[str, Any] = {}
-    for arm, config in context.configs.items():
-        parts = prompt_components(config)
+    for arm in context.configs:
+        data = context.configs.raw(arm)  # validated JSON data: no pydantic needed here
+        parts = data_prompt_components(data)
         components.update(parts)
         arms[arm] = {
-            "experiment_id": config.experiment_id,
+            "experiment_id": data["experiment_id"],
             "config_hash": context.hashes[arm],
-            "lineage": context.lineages.get(arm) or [config.experiment_id],
+            "lineage": context.lineages.get(arm) or [data["experiment_id"]],
             "source": context.sources.get(arm),
-            "config": config.model_dump(mode="json"),
+            "config": data,
             "prompt_components": sorted(parts),
         }
     return {
         "schema": MANIFEST_SCHEMA,
         "run_id": context.run_id,
         "created_at": utc_now(),
-        "experiment_id": context.configs["test"].experiment_id,
-        "control_experiment_id": context.configs["control"].experiment_id if context.paired else None,
+        "experiment_id": context.configs.raw("test")["experiment_id"],
+        "control_experiment_id": context.configs.raw("control")["experiment_id"] if context.paired else None,
         "arms": arms,
         "overrides": list(context.overrides),
         "prompt_components": dict(sorted(components.items())),

@@ -21,7 +21,7 @@ ARMS_AB: tuple[Arm, ...] = ("control", "test")
 ARMS_SINGLE: tuple[Arm, ...] = ("test",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrialSlot:
     """One arm x trial parameter of an agent task (the parametrize value; the task is the test itself)."""
 
@@ -33,7 +33,7 @@ class TrialSlot:
         return f"{self.arm}-{self.trial}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedTrial:
     seq: int
     task_id: str

@@ -23,16 +23,16 @@ FailureDetail = str | Mapping[str, Any]
 
 def header_line(context: RunContext, options: RunOptions) -> str:
     """One line for pytest's header: the arms, what differs, the test and where the run is stored."""
-    from .configs import diff_configs
+    from .config_data import diff_config_data
 
-    test = context.configs["test"]
+    test = context.configs.raw("test")
     if context.paired:
-        control = context.configs["control"]
-        changes = [change.describe() for change in diff_configs(control, test)]
+        control = context.configs.raw("control")
+        changes = [change.describe() for change in diff_config_data(control, test)]
         changed = "; ".join(changes) if changes else "identical configs"
-        arms = f"control {control.experiment_id} vs test {test.experiment_id} ({fmt.clip(changed, 120)})"
+        arms = f"control {control['experiment_id']} vs test {test['experiment_id']} ({fmt.clip(changed, 120)})"
     else:
-        arms = f"single config {test.experiment_id}"
+        arms = f"single config {test['experiment_id']}"
     if context.sprt:
         target = f", target {context.target:g}" if context.target is not None else ""
         if context.paired and context.direction != "both":

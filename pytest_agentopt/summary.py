@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from .configs import diff_configs
+from .config_data import diff_config_data
 from .context import RunContext
 from .outcomes import SCORED_OUTCOMES
 from .records import TOKEN_CLASSES, TrialRecord
@@ -163,15 +163,15 @@ def build_summary(
         by_arm.setdefault(record["arm"], []).append(record)
     arms = {arm: arm_figures(arm_records) for arm, arm_records in by_arm.items()}
     for arm, figures in arms.items():
-        config = context.configs[arm]
-        figures["experiment_id"] = config.experiment_id
+        config = context.configs.raw(arm)
+        figures["experiment_id"] = config["experiment_id"]
         figures["config_hash"] = context.hashes[arm]
-        figures["model"] = config.model_id
+        figures["model"] = config["model_id"]
     decision = feeder.decision if feeder is not None else None
     summary: dict[str, Any] = {
         "schema": SUMMARY_SCHEMA,
         "run_id": context.run_id,
-        "experiment_id": context.configs["test"].experiment_id,
+        "experiment_id": context.configs.raw("test")["experiment_id"],
         "mode": "ab" if context.paired else "single",
         "settings": _settings(context),
         "arms": arms,
@@ -198,7 +198,7 @@ def build_summary(
     if context.paired:
         summary["config_diff"] = [
             {"key": change.key, "control": change.before, "test": change.after, "text": change.describe()}
-            for change in diff_configs(context.configs["control"], context.configs["test"])
+            for change in diff_config_data(context.configs.raw("control"), context.configs.raw("test"))
         ]
         _paired_comparison(summary, records, context, feeder, plan_size)
     elif context.target is not None:

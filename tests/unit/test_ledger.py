@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.ledger import (
     LedgerWriter,
     RunPaths,
+    iso_timestamp,
     new_run_id,
     read_ledger,
     resolve_run,
@@ -42,6 +44,9 @@ def test_it_appends_one_line_per_record_and_reads_them_back(tmp_path: Path) -> N
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3
     assert json.loads(lines[1])["seq"] == 1
+    # Compact, and unicode kept as is (one readable line per trial).
+    assert lines[0] == json.dumps(record(0), ensure_ascii=False, separators=(",", ":"))
+    assert "ünïcode ✓" in lines[0]
     read = read_ledger(path)
     assert [r["seq"] for r in read.records] == [0, 1, 2]
     assert read.problems == []
@@ -103,3 +108,35 @@ def test_the_hash_dictionary_merges_across_runs(tmp_path: Path) -> None:
     update_hash_dictionary(tmp_path, {"a": "first"})
     update_hash_dictionary(tmp_path, {"b": "second"})
     assert json.loads((tmp_path / "hashes.json").read_text()) == {"a": "first", "b": "second"}
+
+
+def test_known_components_need_no_lock_and_no_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    update_hash_dictionary(tmp_path, {"a": "first", "b": "second"})
+    path = tmp_path / "hashes.json"
+    before = path.stat().st_mtime_ns
+
+    def no_lock(*args: object, **kwargs: object) -> None:
+        raise AssertionError("took the lock")
+
+    monkeypatch.setattr("filelock.FileLock", no_lock)
+    update_hash_dictionary(tmp_path, {"a": "first"})
+    assert path.stat().st_mtime_ns == before
+    with pytest.raises(AssertionError, match="took the lock"):  # a new component is merged under the lock
+        update_hash_dictionary(tmp_path, {"c": "third"})
+    monkeypatch.undo()
+    update_hash_dictionary(tmp_path, {"a": "changed text"})  # same key, other text: merged (last wins)
+    assert json.loads(path.read_text()) == {"a": "changed text", "b": "second"}
+
+
+def test_trial_timestamps_are_utc_iso_with_truncated_milliseconds() -> None:
+    start = datetime(2026, 11, 23, 15, 55, 1, tzinfo=UTC).timestamp()
+    assert iso_timestamp(start + 0.25) == "2026-11-23T15:55:01.250Z"
+    assert iso_timestamp(start + 0.9999) == "2026-11-23T15:55:01.999Z"
+    # Within a second and across seconds (the whole-second part is formatted once per second).
+    assert [iso_timestamp(start + offset) for offset in (0.0, 0.5, 1.0, 0.75, 61.125)] == [
+        "2026-11-23T15:55:01.000Z",
+        "2026-11-23T15:55:01.500Z",
+        "2026-11-23T15:55:02.000Z",
+        "2026-11-23T15:55:01.750Z",
+        "2026-11-23T15:56:02.125Z",
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_agentopt.configs import AgentConfig
-from pytest_agentopt.context import RunContext
+from pytest_agentopt.context import ConfigSet, RunContext
 from pytest_agentopt.gate import evaluate_gate
 from pytest_agentopt.options import RunOptions
 from pytest_agentopt.records import TrialRecord
@@ -23,10 +23,12 @@ def context(**overrides: Any) -> RunContext:
         "seed": 1,
         "trials": 10,
         "arms": ("control", "test"),
-        "configs": {
-            "control": AgentConfig(experiment_id="a", model_id="gpt-4o-mini"),
-            "test": AgentConfig(experiment_id="b", model_id="gpt-4o-mini", guidelines=["g"]),
-        },
+        "configs": ConfigSet(
+            {
+                "control": AgentConfig(experiment_id="a", model_id="gpt-4o-mini"),
+                "test": AgentConfig(experiment_id="b", model_id="gpt-4o-mini", guidelines=["g"]),
+            }
+        ),
         "hashes": {"control": "h0", "test": "h1"},
         "sprt": False,
         "alpha": 0.05,
