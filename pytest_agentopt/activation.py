@@ -57,7 +57,15 @@ def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:
 
 
 def _register_items(config: pytest.Config, context: RunContext, stop: StopSignal, *, worker: str) -> None:
-    plugin = ItemsPlugin(context, stop, worker, verbosity=config.get_verbosity(), rootpath=config.rootpath)
+    plugin = ItemsPlugin(
+        context,
+        stop,
+        worker,
+        verbosity=config.get_verbosity(),
+        rootpath=config.rootpath,
+        # xdist gives workers the controller's options, so they know whether the controller writes JUnit XML.
+        junit=bool(config.getoption("xmlpath", None)),
+    )
     config.stash[ITEMS_PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, "agentopt-items")
 

@@ -132,7 +132,7 @@ def inputs_key(options: RunOptions) -> str | None:
         )
         control_chain = load_chain(control_path) if control_path is not None else None
         code = validation_fingerprint()
-    except (ConfigError, AgentoptUsageError, OSError):
+    except (ConfigError, AgentoptUsageError, OSError, metadata.PackageNotFoundError):
         return None
     inputs = {
         "format": CACHE_FORMAT,

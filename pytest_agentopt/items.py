@@ -100,10 +100,18 @@ def task_marker_fields(item: pytest.Item) -> dict[str, Any]:
 
 class ItemsPlugin:
     def __init__(
-        self, context: RunContext, stop: StopSignal, worker: str, *, verbosity: int = 0, rootpath: Path = Path()
+        self,
+        context: RunContext,
+        stop: StopSignal,
+        worker: str,
+        *,
+        verbosity: int = 0,
+        rootpath: Path = Path(),
+        junit: bool = False,
     ) -> None:
         self.context = context
         self.verbosity = verbosity
+        self.junit = junit
         self.rootpath = rootpath
         self.stop = stop
         self.worker = worker
@@ -383,8 +391,11 @@ class ItemsPlugin:
             REPORT_ATTR,
             {"record": record, "plan_size": self.plan_size, "details": details},
         )
-        # On the item: pytest copies them into the teardown report, which junitxml reads (also under xdist).
-        item.user_properties.extend(_junit_properties(record))
+        if self.junit:
+            # On the item: pytest copies them into the teardown report, which junitxml reads (also under xdist).
+            # Only for --junitxml: eight more objects per trial were the largest single cost per trivial trial
+            # (they tipped the garbage collector into an extra full collection; scripts/bench_overhead.py).
+            item.user_properties.extend(_junit_properties(record))
 
     def _attach_skip(self, info: AgentItem, report: pytest.TestReport) -> None:
         """A skipped agent item still moves the planned prefix on (it has no record)."""
