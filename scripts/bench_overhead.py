@@ -1038,7 +1038,11 @@ def render_markdown(command: str, machine: Sequence[str], body: Sequence[str], d
             f"of the same number of trivial items (target <= {OVERHEAD_TARGET}). Both run as separate pytest "
             "processes, interleaved; medians, minima, the per-repeat ratios and CPU-time ratios are shown because "
             "the machines are shared and noisy. Then `pytest.main` alone at two sizes (fixed cost vs cost per "
-            "item), the modules only the plugin run imports, and a cProfile of where the extra time goes.",
+            "item), the modules only the plugin run imports, and a cProfile of where the extra time goes."
+            " The target is about trivial trials (`agentopt, marker`). `agentopt, agent_trial+usage` adds what "
+            "recording a task's usage costs: mostly genai-prices' own price calculation (about 0.2 ms per "
+            "`calc_price` call on this machine) and importing genai-prices and numpy, which a task that takes "
+            "seconds does not notice.",
             f"2. **Parallel speed-up** on a simulated agent that sleeps per trial: `-n 8` over `-n 0` (target >= "
             f"{SPEEDUP_TARGET:g} on 2 cores), with the zero-latency runs that isolate xdist's start-up cost and the "
             "trial ledger's timestamps that show when the workers got going.",
