@@ -1,6 +1,6 @@
 """Performance benchmark of pytest-agentopt: per-trial overhead and xdist speed-up (issue 3, item 10).
 
-Run ``python scripts/bench_overhead.py`` (a few minutes; ``--quick`` for a rough look, ``--write-docs`` to refresh
+Run ``python scripts/bench_overhead.py`` (about 11 minutes; ``--quick`` for a rough look, ``--write-docs`` to refresh
 ``docs/performance.md``). Not part of the test suite: performance is measured here and never asserted in unit
 tests, because the machines are noisy; ``tests/unit/test_bench_script.py`` smoke-tests the functions on tiny inputs.
 
@@ -1058,7 +1058,7 @@ def render_markdown(command: str, machine: Sequence[str], body: Sequence[str], d
             "## How to rerun",
             "",
             "    . /work/venv/bin/activate   # or any environment with pytest-agentopt installed",
-            "    python scripts/bench_overhead.py --write-docs        # full run, a few minutes",
+            "    python scripts/bench_overhead.py --write-docs        # full run, about 11 minutes",
             "    python scripts/bench_overhead.py --quick             # rough figures in about a minute",
             "    python scripts/bench_overhead.py --help              # sizes, repeats, workers, latency",
             "",
@@ -1081,7 +1081,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, argparse.Namespace
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else None)
     parser.add_argument("--items", type=int, default=2000, help="trivial items in part 1 (default 2000)")
     parser.add_argument("--trials", type=int, default=10, help="trials per task per arm (default 10)")
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats of part 1 (default 5)")
+    parser.add_argument(
+        "--repeats", type=int, default=9, help="interleaved repeats of part 1 (default 9: the machines are noisy)"
+    )
     parser.add_argument("--inprocess-repeats", type=int, default=5, help="repeats of the in-process timings")
     parser.add_argument("--latency-trials", type=int, default=800, help="trials in part 2 (default 800)")
     parser.add_argument("--latency-ms", type=float, default=100.0, help="simulated agent latency (default 100)")
