@@ -43,7 +43,6 @@ from .config_data import (
     load_chain,
     merge_chain,
     merge_config_dicts,
-    read_config_json,
     text_hash,
 )
 from .errors import ConfigError
@@ -65,7 +64,6 @@ __all__ = [
     "merge_config_dicts",
     "parse_assignment",
     "prompt_components",
-    "read_config_file",
     "text_hash",
 ]
 
@@ -166,13 +164,6 @@ def load_parent(resolved: ResolvedConfig) -> ResolvedConfig | None:
 def _load_chain(path: Path) -> ConfigChain:
     """The inheritance chain with each file validated on its own (before its parent is read)."""
     return load_chain(path, check=lambda raw, where: _validate_file(raw, where=where))
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Parse one config file and validate its keys and types (without inheritance)."""
-    raw = read_config_json(path)
-    _validate_file(raw, where=str(path))
-    return raw
 
 
 # ---------------------------------------------------------------------------------------------------------------
