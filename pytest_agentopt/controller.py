@@ -233,7 +233,9 @@ class ControllerPlugin:
 
     # -- end of the run -------------------------------------------------------------------------------------
 
-    @pytest.hookimpl(wrapper=True)
+    # trylast: inside the terminal reporter's wrapper, so the never-dispatched items are reported before it
+    # writes the final progress figure ([100%], not the share of items that ran).
+    @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
         interrupted = False
         try:

@@ -255,6 +255,11 @@ def render(result: dict[str, Any]) -> list[str]:
         lines.append(f"worst case {result['worst_case']} {unit} (cap); undecided at the cap: {undecided:.4f}")
     if paired:
         lines.append("sessions = 2 x pairs (both arms run each pair)")
+    if paired and result["direction"] == "both":
+        lines.append(
+            "the lower bound answers one question; ruling out both directions under H0 costs any test more "
+            "(docs/statistics.md: how close to optimal is the two-sided test?)"
+        )
     cost = result.get("cost")
     if cost is not None:
         lines.append(

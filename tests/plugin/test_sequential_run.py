@@ -79,6 +79,18 @@ def test_with_four_workers_it_stops_every_worker_at_once(pytester: pytest.Pytest
     assert summary["trials_after_decision"] == sum(r["seq"] > decision_seq for r in records)
 
 
+def test_the_final_progress_figure_counts_the_never_run_trials(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    pytester.makepyfile(test_suite=SLOW_SUITE)
+    result = pytester.runpytest(
+        "--agent-config=configs/improved.json", "--sprt", "--agent-trials=10", "--agent-seed=2", "-n", "2"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    assert summary_of(pytester)["trials_skipped"] > 0
+    progress = [line for line in result.outlines if line.rstrip().endswith("%]")]
+    assert [line.split()[-1] for line in progress] == ["[100%]"], progress
+
+
 def test_a_proven_regression_fails_the_run_with_one_line(agent_suite: pytest.Pytester) -> None:
     result = agent_suite.runpytest(
         "--agent-config=configs/base.json", "--agent-control=configs/improved.json", "--sprt", "--agent-seed=1"

@@ -169,6 +169,17 @@ def test_plan_paired_with_cost(capsys: pytest.CaptureFixture[str]) -> None:
     }
 
 
+@pytest.mark.parametrize(("direction", "noted"), [("both", True), ("better", False)])
+def test_plan_says_the_lower_bound_answers_one_question_when_the_test_asks_both(
+    direction: str, noted: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["plan", "--p0", "0.6", "--effect", "0.15", "--spread", "2", "--max-trials", "200"]
+    assert main([*args, "--direction", direction]) == 0
+    text = capsys.readouterr().out
+    assert "lower bound, any test" in text
+    assert ("ruling out both directions under H0 costs any test more" in text) is noted
+
+
 def test_plan_refuses_impossible_rates(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--p0", "0.9", "--effect", "0.15"]) == 2
     assert "p0 + effect must be below 1" in capsys.readouterr().err
