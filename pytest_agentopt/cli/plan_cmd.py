@@ -257,8 +257,8 @@ def render(result: dict[str, Any]) -> list[str]:
         lines.append("sessions = 2 x pairs (both arms run each pair)")
     if paired and result["direction"] == "both":
         lines.append(
-            "the lower bound answers one question; ruling out both directions under H0 costs any test more "
-            "(docs/statistics.md: how close to optimal is the two-sided test?)"
+            "the lower bound is that of one question (one direction); for a test of both directions under H0 see "
+            "docs/statistics.md, 'How close to optimal is the two-sided test?'"
         )
     cost = result.get("cost")
     if cost is not None:

@@ -177,7 +177,7 @@ def test_plan_says_the_lower_bound_answers_one_question_when_the_test_asks_both(
     assert main([*args, "--direction", direction]) == 0
     text = capsys.readouterr().out
     assert "lower bound, any test" in text
-    assert ("ruling out both directions under H0 costs any test more" in text) is noted
+    assert ("the lower bound is that of one question" in text) is noted
 
 
 def test_plan_refuses_impossible_rates(capsys: pytest.CaptureFixture[str]) -> None:
