@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 PLAIN_SUITE = """
@@ -23,25 +25,47 @@ def test_skipped():
 """
 
 
-def mentions_agentopt(output: str) -> bool:
-    """Whether anything but pytest's own ``plugins:`` line talks about the plugin."""
-    return any("agentopt" in line for line in output.splitlines() if not line.startswith("plugins:"))
+def normalised_lines(output: str) -> list[str]:
+    """The output's lines, sorted, without what may differ between two runs of the same suite.
+
+    That is pytest's ``plugins:`` line (it names the plugin whether it is active or not), durations, and the
+    order of the progress letters under xdist. Comparing against a run with ``-p no:agentopt`` (rather than
+    searching for the word "agentopt") keeps the test independent of where the checkout and the virtual
+    environment live.
+    """
+    lines = []
+    for line in output.splitlines():
+        if line.startswith("plugins:"):
+            continue
+        line = re.sub(r"\d+(\.\d+)?s\b", "Ns", line)
+        progress = re.fullmatch(r"([.FsExX]+)(\s+\[\s*\d+%\])", line)
+        if progress:
+            line = "".join(sorted(progress.group(1))) + progress.group(2)
+        lines.append(line)
+    return sorted(lines)
 
 
 def files_under(pytester: pytest.Pytester) -> set[str]:
-    ignored = {"__pycache__", ".pytest_cache"}
+    """The files a run left, without caches and what ``runpytest_subprocess`` itself writes."""
+    ignored = {"__pycache__", ".pytest_cache", "stdout", "stderr"}
+
+    def is_ignored(parts: tuple[str, ...]) -> bool:
+        return bool(ignored.intersection(parts)) or parts[0].startswith("runpytest-")
+
     return {
         str(path.relative_to(pytester.path))
         for path in pytester.path.rglob("*")
-        if not ignored.intersection(path.relative_to(pytester.path).parts)
+        if not is_ignored(path.relative_to(pytester.path).parts)
     }
 
 
 def test_it_changes_nothing_in_a_plain_suite(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PLAIN_SUITE)
     before = files_under(pytester)
-    with_plugin = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
-    without_plugin = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:agentopt")
+    # Fresh processes, as a user runs pytest: in-process, the outer pytest has already imported the plugin, and
+    # the inner one warns that it cannot rewrite its asserts.
+    with_plugin = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    without_plugin = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:agentopt")
     assert (
         with_plugin.parseoutcomes()
         == without_plugin.parseoutcomes()
@@ -52,15 +76,16 @@ def test_it_changes_nothing_in_a_plain_suite(pytester: pytest.Pytester) -> None:
         }
     )
     assert with_plugin.ret == without_plugin.ret == pytest.ExitCode.TESTS_FAILED
-    assert not mentions_agentopt(with_plugin.stdout.str())
+    assert normalised_lines(with_plugin.stdout.str()) == normalised_lines(without_plugin.stdout.str())
     assert files_under(pytester) == before  # no .agentopt/, no ledger, nothing
 
 
 def test_it_keeps_plain_outcomes_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PLAIN_SUITE)
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider", "-n", "2")
+    without_plugin = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:agentopt", "-n", "2")
     result.assert_outcomes(passed=3, failed=2, skipped=1)
-    assert not mentions_agentopt(result.stdout.str())
+    assert normalised_lines(result.stdout.str()) == normalised_lines(without_plugin.stdout.str())
     assert not (pytester.path / ".agentopt").exists()
 
 
