@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -47,7 +48,8 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
 
         config.pluginmanager.register(XdistControllerHooks(context, controller), "agentopt-xdist")
     else:
-        _register_items(config, context, stop, worker="main")
+        # A trial that cannot be interrupted after its timeout ends the whole process here (see timeouts.py).
+        _register_items(config, context, stop, worker="main", on_abandon=controller.abandon_run)
 
 
 def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:
@@ -56,7 +58,14 @@ def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:
     _register_items(config, context, StopSignal(context.stop_path), worker=worker)
 
 
-def _register_items(config: pytest.Config, context: RunContext, stop: StopSignal, *, worker: str) -> None:
+def _register_items(
+    config: pytest.Config,
+    context: RunContext,
+    stop: StopSignal,
+    *,
+    worker: str,
+    on_abandon: Callable[[], object] | None = None,
+) -> None:
     plugin = ItemsPlugin(
         context,
         stop,
@@ -65,9 +74,27 @@ def _register_items(config: pytest.Config, context: RunContext, stop: StopSignal
         rootpath=config.rootpath,
         # xdist gives workers the controller's options, so they know whether the controller writes JUnit XML.
         junit=bool(config.getoption("xmlpath", None)),
+        on_abandon=on_abandon,
+        keep_output=_shows_passed_output(config),
     )
     config.stash[ITEMS_PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, "agentopt-items")
+
+
+def _shows_passed_output(config: pytest.Config) -> bool:
+    """Whether pytest will print (``-rP``, ``-rA``) or write (JUnit XML with ``junit_logging``) passed items' output.
+
+    xdist gives workers the controller's options, so a worker answers as its controller would.
+    """
+    chars = str(config.getoption("reportchars", "") or "")
+    if "P" in chars or "A" in chars:
+        return True
+    if config.getoption("xmlpath", None):
+        try:
+            return str(config.getini("junit_logging")) != "no"
+        except ValueError:
+            return False
+    return False
 
 
 def _check_dist_mode(config: pytest.Config, options: RunOptions) -> None:

@@ -81,7 +81,11 @@ class RunContext:
     infra_retries: int
     infra_backoff: float
     budget_usd: float | None
+    timeout_s: float | None = None
     resumed: list[TrialRecord] = field(default_factory=list)
+    """The finished trials of a resumed run (on the controller; workers get ``finished`` instead)."""
+    finished: dict[str, list[int]] = field(default_factory=dict)
+    """On workers: the finished trials of a resumed run, compactly (see :meth:`to_payload`)."""
     sources: dict[str, str | None] = field(default_factory=dict)
     lineages: dict[str, list[str]] = field(default_factory=dict)
     overrides: tuple[str, ...] = ()
@@ -89,6 +93,27 @@ class RunContext:
     @property
     def paired(self) -> bool:
         return self.arms == ARMS_AB
+
+    @property
+    def has_finished_trials(self) -> bool:
+        return bool(self.resumed or self.finished)
+
+    def finished_positions(self) -> Iterator[tuple[tuple[str, str, int], int]]:
+        """``((task_id, arm, trial), seq)`` of every finished trial of a resumed run."""
+        for record in self.resumed:
+            yield (record["task_id"], record["arm"], record["trial"]), record["seq"]
+        for task_id, flat in self.finished.items():
+            for index in range(0, len(flat), 3):
+                yield (task_id, self.arms[flat[index]], flat[index + 1]), flat[index + 2]
+
+    def _finished_payload(self) -> dict[str, list[int]]:
+        """Per task, ``[arm index, trial, seq, ...]``: a resumed run of 200,000 trials sends each worker a few
+        megabytes of integers instead of 200,000 small dicts."""
+        compact: dict[str, list[int]] = {task_id: list(flat) for task_id, flat in self.finished.items()}
+        arm_index: dict[str, int] = {arm: index for index, arm in enumerate(self.arms)}
+        for record in self.resumed:
+            compact.setdefault(record["task_id"], []).extend((arm_index[record["arm"]], record["trial"], record["seq"]))
+        return compact
 
     @property
     def paths(self) -> RunPaths:
@@ -131,10 +156,9 @@ class RunContext:
             "infra_retries": self.infra_retries,
             "infra_backoff": self.infra_backoff,
             "budget_usd": self.budget_usd,
+            "timeout_s": self.timeout_s,
             # Workers need only the keys and planned positions of finished trials, not whole records.
-            "resumed": [
-                {"task_id": r["task_id"], "arm": r["arm"], "trial": r["trial"], "seq": r["seq"]} for r in self.resumed
-            ],
+            "finished": self._finished_payload(),
         }
 
     @classmethod
@@ -158,7 +182,8 @@ class RunContext:
             infra_retries=payload["infra_retries"],
             infra_backoff=payload["infra_backoff"],
             budget_usd=payload["budget_usd"],
-            resumed=payload["resumed"],
+            timeout_s=payload["timeout_s"],
+            finished=payload["finished"],
         )
 
 
@@ -196,6 +221,7 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
         infra_retries=options.infra_retries,
         infra_backoff=options.infra_backoff,
         budget_usd=options.budget_usd,
+        timeout_s=options.timeout_s,
         sources={name: arm.source for name, arm in arms.items()},
         lineages={name: list(arm.lineage) for name, arm in arms.items()},
         overrides=options.overrides,
@@ -266,6 +292,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         infra_retries=options.infra_retries,
         infra_backoff=options.infra_backoff,
         budget_usd=options.budget_usd,
+        timeout_s=options.timeout_s,
         resumed=_deduplicated(resumed),
         sources={arm: data.get("source") for arm, data in manifest["arms"].items()},
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},

@@ -16,6 +16,7 @@ import pytest
 
 from .budget import BudgetGuard
 from .context import RunContext
+from .interrupts import DeferredInterrupts
 from .ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
 from .manifest import build_manifest, note_resume, write_manifest
 from .options import RunOptions
@@ -31,7 +32,9 @@ CATEGORIES = {
     "success": ("passed", ".", "PASSED", {"green": True}),
     "failure": ("agent_failed", "f", "AGENT-FAIL", {"yellow": True}),
     "error": ("agent_error", "e", "AGENT-ERROR", {"yellow": True}),
+    "timeout": ("agent_timeout", "t", "AGENT-TIMEOUT", {"yellow": True}),
     "infra_error": ("infra_error", "i", "INFRA-ERROR", {"purple": True}),
+    "worker_crash": ("worker_crash", "C", "WORKER-CRASH", {"red": True}),
 }
 
 
@@ -58,6 +61,7 @@ class ControllerPlugin:
         self.plan_size: int | None = None
         self.ledger: LedgerWriter | None = None
         self.skipped_by_stop = 0
+        self.skipped_total = 0
         self.stop_reason: str | None = None
         self.summary: dict[str, Any] | None = None
         self.gate_failed = False
@@ -65,6 +69,7 @@ class ControllerPlugin:
         self._hook_failures: dict[str, int] = {}
         self._locations: dict[str, tuple[str, int | None]] = {}
         self._progress: ProgressLine | None = None
+        self._finishing = DeferredInterrupts()
         self.feeder = self._make_feeder()
         self.budget = BudgetGuard(context.budget_usd, in_flight=workers) if context.budget_usd is not None else None
 
@@ -123,6 +128,7 @@ class ControllerPlugin:
             "budget_usd": options.budget_usd,
             "infra_retries": options.infra_retries,
             "infra_max_share": options.infra_max_share,
+            "timeout_s": options.timeout_s,
             "workers": self.workers,
         }
 
@@ -138,6 +144,7 @@ class ControllerPlugin:
         if record is None:
             skipped = payload.get("skipped")
             if skipped is not None:
+                self.skipped_total += 1
                 if self.stop_reason is not None:
                     self.skipped_by_stop += 1
                 self._feed(skipped["seq"], skipped["task_id"], skipped["arm"], skipped["trial"], "skipped")
@@ -150,8 +157,11 @@ class ControllerPlugin:
         self.records.append(record)
         self._call_user_hook("pytest_agentopt_trial_recorded", record=record)
         self._charge(record)
-        if payload.get("details"):
-            self.details[(record["task_id"], record["arm"], record["trial"])] = payload["details"]
+        details = payload.get("details")
+        if details is None and record["outcome"] in ("worker_crash", "timeout"):
+            details = {"error_type": record["error_type"], "message": record["message"], "location": None}
+        if details:
+            self.details[(record["task_id"], record["arm"], record["trial"])] = details
         self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
         if self._progress is not None:
             self._progress.update(record, self.feeder, self.plan_size)
@@ -222,6 +232,8 @@ class ControllerPlugin:
         if payload is None:
             return None
         quiet = self._progress is not None and self._progress.replaces_letters
+        if payload.get("requeued") or payload.get("already_recorded"):
+            return "", "", ""  # a worker died holding this item: it runs again, or its trial is recorded already
         if payload.get("record") is None:
             # A skipped agent item (by the stop, or by the user): counted, but no letter beside the progress line.
             return ("skipped", "", "SKIPPED") if quiet and report.skipped else None
@@ -245,6 +257,7 @@ class ControllerPlugin:
             raise
         finally:
             if not self.config.getoption("collectonly") and self.usage_error is None:
+                self._finishing.start()  # until the report is printed (pytest_sessionfinish)
                 self._report_never_dispatched()
                 self._finish(session, interrupted=interrupted or bool(session.shouldstop or session.shouldfail))
 
@@ -252,33 +265,44 @@ class ControllerPlugin:
         """Items the scheduler never handed out after the decision: skipped, pointing at their test."""
         if self.scheduler is None or not self.scheduler.never_dispatched:
             return
-        reason = self.stop_reason or "agentopt: run stopped"
+        reason = f"Skipped: {self.stop_reason or 'agentopt: run stopped'}"
+        # pytest keeps every report to the end: a large --sprt cap stops with most of its trials never run, so
+        # what their reports can share (keywords, payload, the reason at one location) is made once.
+        keywords: dict[str, Any] = {}
+        payload = {"record": None, "stopped": True}
+        reasons: dict[tuple[str, int | None], tuple[str, int, str]] = {}
         for nodeid in self.scheduler.never_dispatched:
             fspath, _, domain = nodeid.partition("::")
             path, lineno = self._locations.get(nodeid.split("[", 1)[0], (fspath, None))
             location = (path, lineno, domain)
+            longrepr = reasons.setdefault((path, lineno), (path, lineno if lineno is not None else 0, reason))
             self.config.hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
             report = pytest.TestReport(
-                nodeid=nodeid,
-                location=location,
-                keywords={},
-                outcome="skipped",
-                longrepr=(path, lineno if lineno is not None else 0, f"Skipped: {reason}"),
-                when="setup",
+                nodeid=nodeid, location=location, keywords=keywords, outcome="skipped", longrepr=longrepr, when="setup"
             )
-            report.agentopt = {"record": None, "stopped": True}  # type: ignore[attr-defined]
+            report.agentopt = payload  # type: ignore[attr-defined]
             self.config.hook.pytest_runtest_logreport(report=report)
             self.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
             self.skipped_by_stop += 1
+            self.skipped_total += 1
 
-    def _finish(self, session: pytest.Session, *, interrupted: bool) -> None:
+    def _finish(self, session: pytest.Session | None, *, interrupted: bool) -> None:
         from .gate import evaluate_gate
+        from .resume_command import resume_command
         from .summary import build_summary
 
         if self._progress is not None:
             self._progress.close()
         if self.options.resume is not None:
             note_resume(self.context)  # only now: a resume refused at collection writes nothing
+        never_ran = self._never_ran()
+        if never_ran and not interrupted:
+            interrupted = True
+            self.notes.append(
+                f"warning: the run ended before {never_ran} planned trials ran (xdist stops replacing crashed "
+                "workers after --max-worker-restart crashes); they are not lost: resume the run"
+            )
+        self._note_lost_trials()
         summary = build_summary(
             records=self.records,
             context=self.context,
@@ -288,6 +312,7 @@ class ControllerPlugin:
             interrupted=interrupted,
             notes=self.notes,
             budget=self.budget.as_dict() if self.budget is not None else None,
+            resume_command=resume_command(self.config.invocation_params.args, self.context.run_id),
         )
         if interrupted:
             summary["gate"] = {"passed": None, "reason": "interrupted: no verdict (pytest exits 2)"}
@@ -301,6 +326,50 @@ class ControllerPlugin:
         self._write_reports(summary)
         self._call_user_hook("pytest_agentopt_run_finished", summary=summary)
         write_json_atomic(self.context.paths.summary, summary)  # last: with every note of the outputs
+
+    def _never_ran(self) -> int:
+        """Planned trials that neither ran nor were skipped: the run ended early without being stopped."""
+        if self.plan_size is None or self.stop_reason is not None:
+            return 0
+        return max(0, self.plan_size - len(self.records) - self.skipped_total)
+
+    def _note_lost_trials(self) -> None:
+        """Trials that crashed their worker are kept out of the statistics: say so, also under -q."""
+        crashed = [r for r in self.records if r["outcome"] == "worker_crash"]
+        if not crashed:
+            return
+        shown = "; ".join(f"{r['task_id']} [{r['arm']} {r['trial']}]: {r['message']}" for r in crashed[:3])
+        more = f"; and {len(crashed) - 3} more" if len(crashed) > 3 else ""
+        self.notes.append(
+            f"warning: {len(crashed)} trial(s) ended with their worker process (worker_crash) and are kept out of "
+            f"the statistics with the other half of their pairs: {shown}{more}"
+        )
+
+    def abandon_run(self) -> None:
+        """A trial could not be interrupted after its timeout (single process): end the run, keeping its data.
+
+        Called from the timeout watchdog's thread once the trial's record is in the ledger (see ``timeouts.py``):
+        write the partial summary and the reports, print the report with the resume command, and exit 2. The
+        stuck trial's thread is never joined: this process ends here.
+        """
+        import os
+
+        try:
+            self.notes.append(
+                "warning: a trial could not be interrupted after its timeout, so the run stopped (recorded as "
+                "timeout); resume it to go on, or run with -n 1 so that a stuck trial only costs its worker"
+            )
+            self._finish(None, interrupted=True)
+            reporter = self.config.pluginmanager.getplugin("terminalreporter")
+            if reporter is not None:
+                reporter.write("\n")  # after the progress letters
+                self.pytest_terminal_summary(reporter, pytest.ExitCode.INTERRUPTED, self.config)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if self.ledger is not None:
+                self.ledger.close()
+        finally:
+            os._exit(pytest.ExitCode.INTERRUPTED)
 
     def _call_user_hook(self, name: str, **kwargs: Any) -> None:
         """Call a user's hook; its failure is a note in the report, never a changed outcome (see ``hookspecs``)."""
@@ -351,13 +420,25 @@ class ControllerPlugin:
         for line in render_summary(self.summary, verbosity=verbosity, width=width, details=self.details):
             terminalreporter.write_line(line)
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+    # Outermost: Ctrl-C is held back (see interrupts.py) until pytest has printed the report.
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
+        try:
+            self._set_exit_status(session, exitstatus)
+            return (yield)
+        finally:
+            self._finishing.stop()
+
+    def _set_exit_status(self, session: pytest.Session, exitstatus: int) -> None:
         if self.usage_error is not None:
             sys.stdout.flush()
             sys.stderr.write(f"\nERROR: {self.usage_error}\n")
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
+        if self.summary is None and self.ledger is not None and exitstatus == pytest.ExitCode.INTERRUPTED:
+            # Interrupted before the test loop ran (while xdist started its workers, or during collection).
+            self._finishing.start()
+            self._finish(session, interrupted=True)
         if self.summary is None:
             return
         if exitstatus in (
@@ -366,12 +447,25 @@ class ControllerPlugin:
             pytest.ExitCode.USAGE_ERROR,
         ):
             return
-        if self.gate_failed:
+        if self.summary.get("interrupted"):
+            session.exitstatus = pytest.ExitCode.INTERRUPTED  # e.g. trials that never ran: no gate was evaluated
+        elif self.gate_failed:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and self.records:
             session.exitstatus = pytest.ExitCode.OK  # every trial was resumed from the ledger
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.summary is None and self.ledger is not None and self.usage_error is None:
+            # Interrupted while the session started (xdist starting its workers): pytest then skips
+            # pytest_sessionfinish and its report, so the summary and the resume command are written here.
+            self._finishing.start()
+            try:
+                self._finish(None, interrupted=True)
+                reporter = config.pluginmanager.getplugin("terminalreporter")
+                if reporter is not None:
+                    self.pytest_terminal_summary(reporter, pytest.ExitCode.INTERRUPTED, config)
+            finally:
+                self._finishing.stop()
         if self.ledger is not None:
             self.ledger.close()
             self.ledger = None

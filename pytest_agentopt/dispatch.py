@@ -49,10 +49,18 @@ class Dispatcher(Generic[Node]):
         self.node_items.setdefault(node, [])
 
     def remove_node(self, node: Node) -> list[int]:
-        """Forget a node; its unfinished items go back to the front of the queue (a crashed worker)."""
+        """Forget a node (a crashed worker) and return the items it held, the running one first.
+
+        The running item is finished (its trial is recorded as crashed, or requeued); the others go back to the
+        front of the queue, unless the dispatcher has stopped (then they will never run).
+        """
         items = self.node_items.pop(node, [])
-        for index in sorted(items, reverse=True):
-            self.pending.appendleft(index)
+        if not items:
+            return items
+        self.finish(node, items[0])
+        if not self.stopped:
+            for index in sorted(items[1:], reverse=True):
+                self.pending.appendleft(index)
         return items
 
     # -- progress -------------------------------------------------------------------------------------------
@@ -68,8 +76,14 @@ class Dispatcher(Generic[Node]):
                 self.lowest_unfinished += 1
 
     def requeue(self, index: int) -> None:
-        """Run ``index`` again (xdist's ``mark_test_pending``, e.g. after a crash handler asked for a rerun)."""
-        self.pending.appendleft(index)
+        """Run ``index`` again (xdist's ``mark_test_pending``: a crashed worker had not started it)."""
+        if index < self.lowest_unfinished:
+            # It counted as finished: everything from it up to the old lowest unfinished item was finished.
+            self._finished_ahead.update(range(index + 1, self.lowest_unfinished))
+            self.lowest_unfinished = index
+        self._finished_ahead.discard(index)
+        if not self.stopped:
+            self.pending.appendleft(index)
 
     def _allows(self, head: int) -> bool:
         return self.window is None or head < self.lowest_unfinished + self.window

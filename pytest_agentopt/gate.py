@@ -30,8 +30,9 @@ def evaluate_gate(summary: dict[str, Any], options: RunOptions) -> Gate:
     if infra is not None and infra > options.infra_max_share:
         return Gate(
             True,
-            f"{100 * infra:.0f}% of trials hit infrastructure errors (more than --agent-infra-max-share="
-            f"{options.infra_max_share:g}); the verdict rests on too little data - check the provider",
+            f"{100 * infra:.0f}% of trials hit infrastructure errors or worker crashes (more than "
+            f"--agent-infra-max-share={options.infra_max_share:g}); the verdict rests on too little data - check the "
+            "provider and the machine",
         )
     if verdict == "worse":
         return Gate(True, f"regression: {reason}")
@@ -43,6 +44,8 @@ def evaluate_gate(summary: dict[str, Any], options: RunOptions) -> Gate:
 
 
 def infra_share(summary: dict[str, Any]) -> float | None:
-    infra = sum(arm["infra_errors"] for arm in summary["arms"].values())
+    """The share of trials kept out of the statistics for the machine's sake: infrastructure errors and worker
+    crashes (a crash is counted with them: the plugin cannot tell who caused it)."""
+    infra = sum(arm["infra_errors"] + arm.get("worker_crashes", 0) for arm in summary["arms"].values())
     total = infra + sum(arm["trials"] for arm in summary["arms"].values())
     return infra / total if total else None

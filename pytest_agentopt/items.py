@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
+import os
 import sys
 import time
 from collections.abc import Callable, Generator
@@ -24,11 +26,12 @@ import pytest
 
 from .context import RunContext
 from .ledger import iso_timestamp
-from .outcomes import Classified, InfraMatcher, classify, short_message, type_name
-from .plan import TrialSlot, build_plan, slots, trial_seed
+from .outcomes import Classified, InfraMatcher, TrialTimeout, classify, short_message, type_name
+from .plan import PlannedTrial, TrialSlot, build_plan, slots, trial_seed
 from .recorder import TrialRecorder
 from .records import LEDGER_SCHEMA, TrialRecord
 from .stop import StopSignal
+from .timeouts import TIMEOUT_EXIT_CODE, Watchdog
 
 if TYPE_CHECKING:
     from .configs import AgentConfig
@@ -44,17 +47,41 @@ MAX_BACKOFF_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
+class TaskInfo:
+    """What every trial of one task shares, worked out once per task at collection (read only)."""
+
+    task_id: str
+    fields: dict[str, Any]
+    """The marker's fields as they go into the record: ``task_code``, ``category``, ``optimal_steps``,
+    ``impossible``."""
+    timeout_s: float | None
+    """The trials' timeout: the marker's ``timeout``, else ``--agent-timeout``; ``None``: no timeout."""
+
+
+@dataclass(frozen=True, slots=True)
 class AgentItem:
     """What an agent item is, worked out once at collection (the per-trial hooks only read it).
 
-    One per item, alive for the whole session: slots keep it a single object for the garbage collector.
+    One per item, alive for the whole session - and a ``--sprt`` run collects every trial up to its cap, most of
+    which never run - so it holds only what differs between items (three references); the rest is shared
+    (:class:`TaskInfo`, the parametrize value) or worked out when the trial runs (its seed).
     """
 
     slot: TrialSlot
-    task_id: str
+    task: TaskInfo
     seq: int
-    seed: int
-    task_fields: dict[str, Any]
+
+    @property
+    def task_id(self) -> str:
+        return self.task.task_id
+
+    @property
+    def task_fields(self) -> dict[str, Any]:
+        return self.task.fields
+
+    @property
+    def timeout_s(self) -> float | None:
+        return self.task.timeout_s
 
 
 AGENT_ITEM_KEY = pytest.StashKey[AgentItem]()
@@ -85,8 +112,7 @@ def task_id_of(item: pytest.Item, slot: TrialSlot) -> str:
 
 
 def task_marker_fields(item: pytest.Item) -> dict[str, Any]:
-    marker = item.get_closest_marker("agent_task")
-    kwargs = dict(marker.kwargs) if marker is not None else {}
+    kwargs = _marker_kwargs(item)
     code = kwargs.get("code")
     category = kwargs.get("category")
     optimal = kwargs.get("optimal_steps")
@@ -96,6 +122,27 @@ def task_marker_fields(item: pytest.Item) -> dict[str, Any]:
         "optimal_steps": int(optimal) if isinstance(optimal, int | float) and not isinstance(optimal, bool) else None,
         "impossible": bool(kwargs.get("impossible", False)),
     }
+
+
+def _marker_kwargs(item: pytest.Item) -> dict[str, Any]:
+    marker = item.get_closest_marker("agent_task")
+    return dict(marker.kwargs) if marker is not None else {}
+
+
+def task_timeout(item: pytest.Item, task_id: str, default: float | None) -> float | None:
+    """The marker's ``timeout`` (seconds), else ``default`` (``--agent-timeout``); a bad value is a usage error."""
+    kwargs = _marker_kwargs(item)
+    if "timeout" not in kwargs:
+        return default
+    value = kwargs["timeout"]
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise pytest.UsageError(
+            f"{task_id}: @pytest.mark.agent_task(timeout={value!r}): the timeout must be a positive number of "
+            "seconds (or None for no timeout)"
+        )
+    return float(value)
 
 
 class ItemsPlugin:
@@ -108,8 +155,13 @@ class ItemsPlugin:
         verbosity: int = 0,
         rootpath: Path = Path(),
         junit: bool = False,
+        on_abandon: Callable[[], object] | None = None,
+        keep_output: bool = False,
     ) -> None:
         self.context = context
+        # Whether pytest will show or write the captured output of passed items (-rP, -rA, JUnit logging).
+        self.keep_output = keep_output
+        self.on_abandon = on_abandon if on_abandon is not None else _exit_worker
         self.verbosity = verbosity
         self.junit = junit
         self.rootpath = rootpath
@@ -120,6 +172,8 @@ class ItemsPlugin:
         self._otel: bool | None = None
         self._retry_wrappers: dict[Callable[..., object], Callable[..., object]] = {}
         self._current: pytest.Item | None = None
+        self._watchdog: Watchdog | None = None
+        self._slot_values: list[TrialSlot] | None = None
 
     # -- expansion and order ----------------------------------------------------------------------------------
 
@@ -131,7 +185,9 @@ class ItemsPlugin:
         if SLOT_ARG not in metafunc.fixturenames:
             # A direct parametrization needs the name in the closure; the test function never receives it.
             metafunc.fixturenames.append(SLOT_ARG)
-        values = slots(self.context.arms, self.context.trials)
+        if self._slot_values is None:  # one list of values for every task: no object per item
+            self._slot_values = slots(self.context.arms, self.context.trials)
+        values = self._slot_values
         metafunc.parametrize(SLOT_ARG, values, ids=[value.id for value in values])
 
     @pytest.hookimpl(trylast=True)
@@ -140,21 +196,23 @@ class ItemsPlugin:
     ) -> None:
         plain: list[pytest.Item] = []
         by_key: dict[tuple[str, str, int], tuple[pytest.Item, TrialSlot]] = {}
+        task_ids: dict[str, str] = {}  # one string per task, not one per item
         for item in items:
             slot = slot_of(item)
             if slot is None:
                 plain.append(item)
                 continue
-            by_key[(task_id_of(item, slot), slot.arm, slot.trial)] = (item, slot)
+            task_id = task_id_of(item, slot)
+            by_key[(task_ids.setdefault(task_id, task_id), slot.arm, slot.trial)] = (item, slot)
         if not by_key:
             return
         full_plan = build_plan({key[0] for key in by_key}, self.context.arms, self.context.trials, self.context.seed)
         # -k / -m may have removed some trials of a task: plan what is left, in the same relative order.
         planned = [entry for entry in full_plan if entry.key in by_key]
         self.plan_size = len(planned)
-        seq_by_key = {entry.key: seq for seq, entry in enumerate(planned)}
         try:
-            finished = self._check_resumed(seq_by_key)
+            finished = self._check_resumed(planned)
+            per_task = self._task_settings(by_key, finished)
         except pytest.UsageError as exc:
             workeroutput = getattr(config, "workeroutput", None)
             if workeroutput is None:
@@ -166,32 +224,40 @@ class ItemsPlugin:
             return
         ordered: list[pytest.Item] = []
         deselected: list[pytest.Item] = []
-        seed = self.context.seed
-        for entry in planned:
+        for seq, entry in enumerate(planned):
             item, slot = by_key[entry.key]
             if entry.key in finished:
                 deselected.append(item)
                 continue
-            item.stash[AGENT_ITEM_KEY] = AgentItem(
-                slot=slot,  # the parametrize value itself: no object per item (the GC scans them all)
-                task_id=entry.task_id,
-                seq=seq_by_key[entry.key],
-                seed=trial_seed(seed, entry.task_id, entry.trial),
-                task_fields=task_marker_fields(item),
-            )
+            # The parametrize value itself and the task's shared info: no new object per item but this one.
+            item.stash[AGENT_ITEM_KEY] = AgentItem(slot=slot, task=per_task[entry.task_id], seq=seq)
             ordered.append(item)
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = plain + ordered
 
-    def _check_resumed(self, seq_by_key: dict[tuple[str, str, int], int]) -> set[tuple[str, str, int]]:
+    def _task_settings(
+        self, by_key: dict[tuple[str, str, int], tuple[pytest.Item, TrialSlot]], finished: set[tuple[str, str, int]]
+    ) -> dict[str, TaskInfo]:
+        """The marker's fields and the timeout of each task, worked out once per task from one of its items."""
+        per_task: dict[str, TaskInfo] = {}
+        for key, (item, _) in by_key.items():
+            if key[0] not in per_task and key not in finished:
+                timeout_s = task_timeout(item, key[0], self.context.timeout_s)
+                per_task[key[0]] = TaskInfo(key[0], task_marker_fields(item), timeout_s)
+        return per_task
+
+    def _check_resumed(self, planned: list[PlannedTrial]) -> set[tuple[str, str, int]]:
+        """The finished trials of a resumed run, each checked to be at the position the plan gives it now."""
         finished: set[tuple[str, str, int]] = set()
-        for entry in self.context.resumed:
-            key = (entry["task_id"], entry["arm"], entry["trial"])
-            if seq_by_key.get(key) != entry["seq"]:
+        if not self.context.has_finished_trials:
+            return finished
+        seq_by_key = {entry.key: seq for seq, entry in enumerate(planned)}
+        for key, seq in self.context.finished_positions():
+            if seq_by_key.get(key) != seq:
                 raise pytest.UsageError(
                     f"cannot resume run {self.context.run_id}: its trial {key[0]} ({key[1]}, trial {key[2]}) "
-                    f"was planned at position {entry['seq']}, but the suite collected now plans it at "
+                    f"was planned at position {seq}, but the suite collected now plans it at "
                     f"{seq_by_key.get(key, 'no position (not collected)')}; resume with the same tests and "
                     "the same -k/-m selection as the interrupted run"
                 )
@@ -208,7 +274,7 @@ class ItemsPlugin:
             recorder = TrialRecorder(
                 arm=info.slot.arm,
                 index=info.slot.trial,
-                seed=info.seed,
+                seed=self.seed_of(info),
                 task_id=info.task_id,
                 task_code=info.task_fields["task_code"],
                 seq=info.seq,
@@ -218,6 +284,10 @@ class ItemsPlugin:
             item.stash[RECORDER_KEY] = recorder
         return recorder
 
+    def seed_of(self, info: AgentItem) -> int:
+        """The trial's seed, the same for both arms of a pair (worked out when the trial runs, not per item)."""
+        return trial_seed(self.context.seed, info.task_id, info.slot.trial)
+
     def config_for(self, item: pytest.Item) -> AgentConfig:
         return self.context.configs[item.stash[AGENT_ITEM_KEY].slot.arm]
 
@@ -226,8 +296,21 @@ class ItemsPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         """Around the task: retries of infrastructure errors, and usage captured from OpenTelemetry spans."""
-        if AGENT_ITEM_KEY not in item.stash:
+        info = item.stash.get(AGENT_ITEM_KEY, None)
+        if info is None:
             return (yield)
+        if info.timeout_s is None:
+            return (yield from self._run_trial(item))
+        watchdog = self._watchdog if self._watchdog is not None else Watchdog()
+        self._watchdog = watchdog
+        started, started_perf = time.time(), time.perf_counter()
+        watchdog.arm(info.timeout_s, functools.partial(self._give_up, item, info, started, started_perf))
+        try:
+            return (yield from self._run_trial(item))
+        finally:
+            watchdog.disarm()
+
+    def _run_trial(self, item: pytest.Item) -> Generator[None, object, object]:
         function = getattr(item, "obj", None)
         retrying = self._retrying(function) if function is not None else None
         if retrying is not None:
@@ -324,12 +407,34 @@ class ItemsPlugin:
         return UsageCapture(install=False)
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
-        if AGENT_ITEM_KEY not in item.stash:
-            return
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+        """Once the run is stopped, report each remaining agent item as skipped without running its protocol.
+
+        The report is the one a skip mark would give (pointing at the test, with the stop's reason), made
+        directly: a stopped ``--sprt`` run may have almost all of its cap left, and a set-up and tear-down per
+        never-run trial cost more than the trials that ran. Fixtures the last trial left set up are torn down at
+        the end of the session, as usual.
+        """
+        info = item.stash.get(AGENT_ITEM_KEY, None)
+        if info is None:
+            return None
         reason = self.stop.reason()
-        if reason is not None:
-            item.add_marker(pytest.mark.skip(reason=reason))
+        if reason is None:
+            return None
+        lineno = item.location[1]
+        item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        report = pytest.TestReport(
+            nodeid=item.nodeid,
+            location=item.location,
+            keywords={},
+            outcome="skipped",
+            longrepr=(str(item.path), (lineno or 0) + 1, f"Skipped: {reason}"),
+            when="setup",
+        )
+        self._attach_skip(info, report)
+        item.ihook.pytest_runtest_logreport(report=report)
+        item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        return True
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -337,8 +442,14 @@ class ItemsPlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         info = item.stash.get(AGENT_ITEM_KEY, None)
-        if info is None or call.when == "teardown":
+        if info is None:
             return report
+        if call.when == "teardown":
+            if not self.keep_output:
+                _drop_captured_output(item, report)
+            return report
+        if call.when == "call" and self._watchdog is not None:
+            self._watchdog.disarm()  # already done by the call wrapper, unless the alarm interrupted its clean-up
         if call.when == "setup" and report.failed:
             exc = call.excinfo.value if call.excinfo is not None else None
             error_type, message = (type_name(exc), short_message(exc)) if exc is not None else (None, None)
@@ -357,6 +468,8 @@ class ItemsPlugin:
                 report.outcome = "passed"
                 report.longrepr = None
             self._attach(item, info, report, call, classified, details=details)
+            if not self.keep_output:
+                _drop_captured_output(item, report)
         return report
 
     def _details(
@@ -385,7 +498,9 @@ class ItemsPlugin:
         *,
         details: dict[str, str | None] | None = None,
     ) -> None:
-        record = self.build_record(item, info, call, classified)
+        record = self.build_record(item, info, call.start, call.stop, call.duration, classified)
+        if RECORDER_KEY in item.stash:  # the record has all of it; the item lives to the end of the session
+            del item.stash[RECORDER_KEY]
         setattr(
             report,
             REPORT_ATTR,
@@ -397,13 +512,54 @@ class ItemsPlugin:
             # (they tipped the garbage collector into an extra full collection; scripts/bench_overhead.py).
             item.user_properties.extend(_junit_properties(record))
 
+    def _give_up(self, item: pytest.Item, info: AgentItem, started: float, started_perf: float) -> None:
+        """The watchdog's step 2 (in its thread): record the stuck trial as timed out, then end this process.
+
+        The report goes where every report goes (to the controller through xdist, or to the controller plugin of
+        this process), so the ledger gets the trial before the process ends.
+        """
+        duration = time.perf_counter() - started_perf
+        timeout_s = info.timeout_s or 0.0
+        classified = Classified(
+            "timeout",
+            type_name(TrialTimeout(timeout_s)),
+            f"the trial ran longer than its timeout of {timeout_s:g} s and could not be interrupted; "
+            f"its process ({self.worker}) was ended",
+        )
+        record = self.build_record(item, info, started, time.time(), duration, classified)
+        report = pytest.TestReport(
+            nodeid=item.nodeid,
+            location=item.location,
+            keywords={},
+            outcome="passed",
+            longrepr=None,
+            when="call",
+            duration=duration,
+            start=started,
+            stop=time.time(),
+        )
+        setattr(report, REPORT_ATTR, {"record": record, "plan_size": self.plan_size, "details": None})
+        capture = item.config.pluginmanager.getplugin("capturemanager")
+        if capture is not None and self.worker == "main":
+            capture.suspend_global_capture(in_=True)  # the stuck trial's capture: the report must reach the terminal
+        try:
+            item.config.hook.pytest_runtest_logreport(report=report)
+        finally:
+            self.on_abandon()
+
     def _attach_skip(self, info: AgentItem, report: pytest.TestReport) -> None:
         """A skipped agent item still moves the planned prefix on (it has no record)."""
         skipped = {"seq": info.seq, "task_id": info.task_id, "arm": info.slot.arm, "trial": info.slot.trial}
         setattr(report, REPORT_ATTR, {"record": None, "plan_size": self.plan_size, "skipped": skipped})
 
     def build_record(
-        self, item: pytest.Item, info: AgentItem, call: pytest.CallInfo[None], classified: Classified
+        self,
+        item: pytest.Item,
+        info: AgentItem,
+        start: float,
+        stop: float,
+        duration: float,
+        classified: Classified,
     ) -> TrialRecord:
         recorder = item.stash.get(RECORDER_KEY, None)  # absent when the task never asked for agent_trial
         arm = info.slot.arm
@@ -433,7 +589,7 @@ class ItemsPlugin:
             **info.task_fields,  # type: ignore[typeddict-item]
             "trial": info.slot.trial,
             "seq": info.seq,
-            "seed": info.seed,
+            "seed": self.seed_of(info),
             "outcome": classified.outcome,
             "error_type": classified.error_type,
             "message": classified.message,
@@ -441,16 +597,38 @@ class ItemsPlugin:
             "model": models[0] if len(models) == 1 else (",".join(models) if models else raw["model_id"]),
             "cost_usd": cost_usd,
             "price_source": price_source,
-            "latency_s": round(call.duration, 6),
+            "latency_s": round(duration, 6),
             "steps": _as_int(steps),
             "tool_calls": _as_int(tool_calls),
             "metrics": metrics,
             "attempts": item.stash.get(ATTEMPTS_KEY, 1),
             "worker": self.worker,
-            "started_at": iso_timestamp(call.start),
-            "finished_at": iso_timestamp(call.stop),
+            "started_at": iso_timestamp(start),
+            "finished_at": iso_timestamp(stop),
             "after_decision": False,
         }
+
+
+def _drop_captured_output(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Forget a trial's captured output once nothing will show it: memory must not grow with the agent's output.
+
+    pytest keeps every report until the end of the session (the terminal reporter's statistics) and copies the
+    output captured so far into each of an item's reports, so 4,000 trials printing 100 KB each held 800 MB in
+    the controller. pytest shows the output of passed items only with ``-rP``/``-rA`` and writes it to JUnit XML
+    only with ``junit_logging`` (then it is kept), and an agent's failure is a passed item. A report that failed
+    (a broken fixture) keeps its output for pytest's failure section.
+    """
+    if report.outcome != "failed" and report.sections:
+        report.sections = [section for section in report.sections if not section[0].startswith("Captured ")]
+    if report.when == "teardown":
+        sections = getattr(item, "_report_sections", None)  # pytest's own list: the output of every phase
+        if isinstance(sections, list):
+            sections.clear()
+
+
+def _exit_worker() -> None:
+    """How an xdist worker gives up on a stuck trial (already recorded): exit, and let xdist replace it."""
+    os._exit(TIMEOUT_EXIT_CODE)
 
 
 def _instrument_pydantic_ai() -> None:

@@ -108,6 +108,13 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("--agent-resume", "continue an interrupted run (a run id or a run directory)", "string", "RUN"),
     _Spec("--agent-budget", "stop starting trials once the estimated spend would exceed USD", "float", "USD"),
     _Spec(
+        "--agent-timeout",
+        "end a trial that runs longer than S seconds and record it as 'timeout' (an agent failure); "
+        "a task's @pytest.mark.agent_task(timeout=...) overrides it; default none",
+        "float",
+        "S",
+    ),
+    _Spec(
         "--agent-infra-retries",
         f"retries of a trial that hit an infrastructure error; default {DEFAULT_INFRA_RETRIES}",
         "int",
@@ -173,6 +180,7 @@ class RunOptions:
     fail_inconclusive: bool = False
     resume: str | None = None
     budget_usd: float | None = None
+    timeout_s: float | None = None
     infra_retries: int = DEFAULT_INFRA_RETRIES
     infra_backoff: float = DEFAULT_INFRA_BACKOFF
     infra_max_share: float = DEFAULT_INFRA_MAX_SHARE
@@ -284,6 +292,7 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
         fail_inconclusive=values.get("--agent-fail-inconclusive", False),
         resume=values.get("--agent-resume"),
         budget_usd=values.get("--agent-budget"),
+        timeout_s=values.get("--agent-timeout"),
         infra_retries=values.get("--agent-infra-retries", DEFAULT_INFRA_RETRIES),
         infra_backoff=values.get("--agent-infra-backoff", DEFAULT_INFRA_BACKOFF),
         infra_max_share=values.get("--agent-infra-max-share", DEFAULT_INFRA_MAX_SHARE),
@@ -342,6 +351,10 @@ def validate(options: RunOptions) -> None:
     if options.budget_usd is not None and options.budget_usd <= 0:
         raise AgentoptUsageError(
             f"{given('--agent-budget', options.budget_usd)}: must be a positive number of US dollars"
+        )
+    if options.timeout_s is not None and options.timeout_s <= 0:
+        raise AgentoptUsageError(
+            f"{given('--agent-timeout', options.timeout_s)}: must be a positive number of seconds, e.g. 600"
         )
     if options.infra_retries < 0:
         raise AgentoptUsageError(f"{given('--agent-infra-retries', options.infra_retries)}: must be 0 or more")

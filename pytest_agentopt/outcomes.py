@@ -4,7 +4,13 @@
 * ``AssertionError`` or ``pytest.fail()``: ``failure`` (the task's check said no: data, not a broken test);
 * a declared infrastructure exception (rate limit, provider timeout, connection error, HTTP 429 / 5xx):
   ``infra_error``, kept out of the statistics;
-* anything else: ``error`` (the agent crashed), recorded with its type and message.
+* anything else: ``error`` (the agent crashed), recorded with its type and message;
+* the trial ran longer than its ``--agent-timeout``: ``timeout``, an agent failure (it did not finish the task in
+  the time it was given), scored like ``failure``;
+* the process running the trial died (an xdist worker killed by a signal, the OOM killer, ``os._exit``, a
+  segfault): ``worker_crash``, recorded by the controller with the worker and its exit status. The plugin cannot
+  tell a crash the agent caused from one the machine caused, so it is kept out of the statistics like an
+  infrastructure error, together with the other half of its pair (see ``docs/ledger.md``).
 
 Infrastructure exceptions are matched by name, so no client library is imported: ``"openai.RateLimitError"``
 matches any class named ``RateLimitError`` defined in the ``openai`` package (whatever private module it lives
@@ -18,10 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-Outcome = Literal["success", "failure", "error", "infra_error", "setup_error", "skipped"]
+Outcome = Literal["success", "failure", "error", "timeout", "infra_error", "setup_error", "worker_crash", "skipped"]
 
 # Outcomes that are finished trials of the agent and enter the statistics.
-SCORED_OUTCOMES: frozenset[str] = frozenset({"success", "failure", "error"})
+SCORED_OUTCOMES: frozenset[str] = frozenset({"success", "failure", "error", "timeout"})
 
 DEFAULT_INFRA_EXCEPTIONS: tuple[str, ...] = (
     "ConnectionError",
@@ -50,6 +56,18 @@ DEFAULT_INFRA_EXCEPTIONS: tuple[str, ...] = (
 )
 
 MESSAGE_LIMIT = 500
+
+
+class TrialTimeout(BaseException):
+    """Raised inside a trial that ran longer than its timeout (``--agent-timeout``).
+
+    A ``BaseException``, like ``KeyboardInterrupt``: an agent's ``except Exception`` (a retry loop, say) does not
+    swallow it, so the trial ends.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(f"the trial ran longer than its timeout of {timeout_s:g} s")
+        self.timeout_s = timeout_s
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,8 @@ def classify(exc: BaseException | None, infra: InfraMatcher) -> Classified:
         return Classified("success", None, None)
     error_type = type_name(exc)
     message = short_message(exc)
+    if isinstance(exc, TrialTimeout):
+        return Classified("timeout", error_type, message)
     if isinstance(exc, AssertionError) or error_type == "Failed":
         return Classified("failure", error_type, message)
     if infra.matches(exc):

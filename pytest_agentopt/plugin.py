@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 ITEMS_PLUGIN_KEY = pytest.StashKey["ItemsPlugin"]()
 
 MARKER_HELP = (
-    "agent_task(code=None, category=None, optimal_steps=None, impossible=False): an agent benchmark task, run "
-    "under the control and test configs for several trials by pytest-agentopt (--agent-config)"
+    "agent_task(code=None, category=None, optimal_steps=None, impossible=False, timeout=None): an agent benchmark "
+    "task, run under the control and test configs for several trials by pytest-agentopt (--agent-config); "
+    "timeout: seconds per trial (overrides --agent-timeout)"
 )
 INACTIVE_REASON = "agent task: run with --agent-config=CONFIG to run it under pytest-agentopt"
 

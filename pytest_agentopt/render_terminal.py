@@ -73,18 +73,23 @@ def render_summary(
     for note in summary.get("notes") or []:
         lines.append(f"note: {note}")
     lines.append(_verdict_line(summary))
-    gate = summary.get("gate") or {}
-    if gate and not gate.get("passed", True):
-        lines.append(f"agentopt: FAILED: {gate.get('reason')}")
+    lines.extend(_gate_lines(summary))
     return lines
 
 
 def _quiet(summary: Mapping[str, Any]) -> list[str]:
-    lines = [_verdict_line(summary)]
+    """The verdict, the gate, and every warning: a figure that is missing says so, also under ``-q``."""
+    warnings = [f"note: {note}" for note in summary.get("notes") or [] if str(note).startswith("warning:")]
+    return [*warnings, _verdict_line(summary), *_gate_lines(summary)]
+
+
+def _gate_lines(summary: Mapping[str, Any]) -> list[str]:
     gate = summary.get("gate") or {}
-    if gate and not gate.get("passed", True):
-        lines.append(f"agentopt: FAILED: {gate.get('reason')}")
-    return lines
+    if gate.get("passed") is False:
+        return [f"agentopt: FAILED: {gate.get('reason')}"]
+    if gate and gate.get("passed") is None and gate.get("reason"):
+        return [f"agentopt: no gate: {gate.get('reason')}"]  # an interrupted run: nothing passed or failed
+    return []
 
 
 def _rule(title: str, width: int) -> str:

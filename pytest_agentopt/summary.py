@@ -33,7 +33,7 @@ def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
     """Counts, rate with its Wilson interval, tokens, cost and latency of one arm's trials."""
     from .stats.intervals import wilson_interval
 
-    counts = dict.fromkeys(("success", "failure", "error", "infra_error", "setup_error"), 0)
+    counts = dict.fromkeys(("success", "failure", "error", "timeout", "infra_error", "setup_error", "worker_crash"), 0)
     for record in records:
         counts[record["outcome"]] = counts.get(record["outcome"], 0) + 1
     scored = [r for r in records if r["outcome"] in SCORED_OUTCOMES]
@@ -61,6 +61,8 @@ def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
         "errors": counts["error"],
         "infra_errors": counts["infra_error"],
         "setup_errors": counts["setup_error"],
+        "timeouts": counts["timeout"],
+        "worker_crashes": counts["worker_crash"],
         "success_rate": successes / trials if trials else None,
         "success_ci": list(wilson_interval(successes, trials)) if trials else None,
         "success_ci_method": "Wilson 95% (fixed-n)",
@@ -157,7 +159,9 @@ def build_summary(
     interrupted: bool,
     notes: Sequence[str],
     budget: dict[str, Any] | None = None,
+    resume_command: str | None = None,
 ) -> dict[str, Any]:
+    """``resume_command``: how to continue this run if it was interrupted (default: the bare ``--agent-resume``)."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
@@ -208,9 +212,9 @@ def build_summary(
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = (
             f"interrupted after {summary['trials_started']} of {plan_size or '?'} trials; continue it with "
-            f"pytest --agent-resume {context.run_id}"
+            f"{resume_command or f'pytest --agent-resume {context.run_id}'}"
         )
-    if plan_size is None and not records:
+    if plan_size is None and not records and not interrupted:
         summary["verdict"] = None
         summary["verdict_reason"] = (
             "no agent task was collected: a task is a test that uses the agent_config or agent_trial fixture, "

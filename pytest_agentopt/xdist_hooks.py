@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .context import RunContext
 from .dispatch import default_window
-from .items import USAGE_ERROR_KEY
+from .items import REPORT_ATTR, USAGE_ERROR_KEY
 
 if TYPE_CHECKING:
     from xdist.workermanage import WorkerController
 
     from .controller import ControllerPlugin
+    from .crash import PlanPositions
     from .xdist_scheduler import SequentialScheduling
+
+EXIT_STATUS_WAIT_S = 2.0
+
+
+@dataclass
+class _InFlight:
+    """An item a worker has started (its ``logstart`` arrived) and not finished."""
+
+    started: float
+    reported: bool = False
+    """Its trial's record (or skip) has arrived: a crash after that loses nothing."""
 
 
 class XdistControllerHooks:
@@ -22,6 +37,10 @@ class XdistControllerHooks:
         self.context = context
         self.controller = controller
         self._payload: dict[str, Any] | None = None
+        self._collection: list[str] | None = None
+        self._positions: PlanPositions | None = None
+        self._in_flight: dict[str, _InFlight] = {}
+        self._exit_status: dict[str, int | None] = {}
 
     @pytest.hookimpl
     def pytest_configure_node(self, node: WorkerController) -> None:
@@ -36,6 +55,8 @@ class XdistControllerHooks:
         message = getattr(node, "workeroutput", {}).get(USAGE_ERROR_KEY)
         if message:
             self.controller.usage_error = str(message)
+        if error is not None:  # it died: xdist names the item it was running next (pytest_handlecrashitem)
+            self._exit_status[node.gateway.id] = worker_exit_status(node)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> SequentialScheduling | None:
@@ -47,3 +68,91 @@ class XdistControllerHooks:
         scheduler = SequentialScheduling(config, log, window=window)
         self.controller.scheduler = scheduler
         return scheduler
+
+    # -- knowing what each worker is running ------------------------------------------------------------------
+
+    @pytest.hookimpl
+    def pytest_xdist_node_collection_finished(self, node: WorkerController, ids: list[str]) -> None:
+        if self._collection is None:
+            self._collection = ids  # every worker collects the same items (xdist checks it)
+
+    @pytest.hookimpl
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        self._in_flight[nodeid] = _InFlight(started=time.time())
+
+    @pytest.hookimpl
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        self._in_flight.pop(nodeid, None)
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        payload = getattr(report, REPORT_ATTR, None)
+        if payload is None or (payload.get("record") is None and payload.get("skipped") is None):
+            return
+        flight = self._in_flight.get(report.nodeid)
+        if flight is not None:
+            flight.reported = True
+
+    # -- a worker died ----------------------------------------------------------------------------------------
+
+    @pytest.hookimpl
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched: Any) -> None:
+        """Record the trial a dead worker was running (or run it elsewhere if it had not started).
+
+        xdist reports the item as failed right after this hook; an agent trial's crash is data, so the report
+        becomes the trial's record (the controller writes it to the ledger and feeds the sequential test).
+        """
+        from .crash import PlanPositions, crash_record, parse_trial_nodeid, task_fields_of
+
+        key = parse_trial_nodeid(crashitem)
+        if key is None or self._collection is None:
+            return  # not an agent trial: xdist's own failure report stands
+        if self._positions is None:
+            self._positions = PlanPositions(self._collection, self.context)
+        seq = self._positions.seq(key)
+        if seq is None:
+            return
+        node = getattr(report, "node", None)
+        worker = node.gateway.id if node is not None else "?"
+        flight = self._in_flight.pop(crashitem, None)
+        if flight is None:
+            # The worker died before it started this item (it held it, waiting for the next one): run it again.
+            try:
+                sched.mark_test_pending(crashitem)
+            except NotImplementedError:
+                return  # --dist loadscope & co. cannot: the trial never ran, and the run ends resumable
+            report.outcome, report.longrepr, report.when = "passed", None, "call"
+            setattr(report, REPORT_ATTR, {"record": None, "requeued": True})
+            return
+        report.outcome, report.longrepr, report.when = "passed", None, "call"
+        if flight.reported:
+            # Its record arrived before the worker died (a trial that timed out and could not be interrupted
+            # ends its worker after recording itself; or the worker died in the item's teardown).
+            setattr(report, REPORT_ATTR, {"record": None, "already_recorded": True})
+            return
+        record = crash_record(
+            context=self.context,
+            key=key,
+            seq=seq,
+            worker=worker,
+            returncode=self._exit_status.pop(worker, None),
+            started=flight.started,
+            detected=time.time(),
+            task_fields=task_fields_of(key[0], self.controller.records),
+        )
+        setattr(report, REPORT_ATTR, {"record": record, "plan_size": self.controller.plan_size, "details": None})
+
+
+def worker_exit_status(node: WorkerController) -> int | None:
+    """The exit status of a local (popen) worker that died (negative: the signal), ``None`` when unknown.
+
+    execnet keeps the worker's ``subprocess.Popen``; waiting on it reaps the process once and caches the status,
+    which execnet's own clean-up then reads. Remote workers have no local process: unknown.
+    """
+    popen = getattr(getattr(node.gateway, "_io", None), "popen", None)
+    if not isinstance(popen, subprocess.Popen):
+        return None
+    try:
+        return popen.wait(timeout=EXIT_STATUS_WAIT_S)
+    except subprocess.TimeoutExpired:
+        return None

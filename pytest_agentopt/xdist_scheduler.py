@@ -73,7 +73,10 @@ class SequentialScheduling:
     def mark_test_pending(self, item: str) -> None:
         assert self._dispatcher is not None
         assert self.collection is not None
-        self._dispatcher.requeue(self.collection.index(item))
+        index = self.collection.index(item)
+        if self._dispatcher.stopped:
+            self.never_dispatched.append(item)
+        self._dispatcher.requeue(index)
         self._send()
 
     def remove_pending_tests_from_node(self, node: WorkerController, indices: Sequence[int]) -> None:
@@ -84,15 +87,17 @@ class SequentialScheduling:
             self._nodes.remove(node)
         if self._dispatcher is None:
             return None
+        stopped = self._dispatcher.stopped
         items = self._dispatcher.remove_node(node)
         if not items:
             return None
         assert self.collection is not None
-        crashed = items[0]
-        # The item that was running is reported as crashed by xdist; the rest run elsewhere.
-        self._dispatcher.pending.remove(crashed)
+        # The item that was running is reported as crashed by xdist (and recorded by the controller); the rest
+        # run elsewhere, or never once the run has stopped.
+        if stopped:
+            self.never_dispatched.extend(self.collection[index] for index in items[1:])
         self._send()
-        return self.collection[crashed]
+        return self.collection[items[0]]
 
     def schedule(self) -> None:
         assert self.collection_is_completed

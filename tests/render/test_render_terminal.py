@@ -97,5 +97,9 @@ def test_a_run_without_a_comparison_says_so_in_the_same_words_everywhere() -> No
     summary = single_summary()
     sentence = "test 63.3% success (no comparison: a single config without --agent-target)"
     assert terminal(summary)[-1] == "agentopt: " + sentence
-    assert terminal(summary, verbosity=-1) == ["agentopt: " + sentence]
+    quiet = terminal(summary, verbosity=-1)
+    assert quiet[-1] == "agentopt: " + sentence
+    # -q keeps the warnings: the unknown cost is a missing figure, and says so
+    assert quiet[:-1] == [f"note: {note}" for note in summary["notes"] if note.startswith("warning:")]
+    assert any("estimated cost unknown" in line for line in quiet)
     assert sentence in gfm.unescape(render_markdown({"summary": summary}))

@@ -42,13 +42,41 @@ def test_a_stop_hands_out_nothing_more_and_returns_the_rest() -> None:
     assert dispatcher.assign() == {}
 
 
-def test_a_removed_node_gives_its_items_back_in_order() -> None:
+def test_a_removed_node_finishes_its_running_item_and_gives_the_held_one_back() -> None:
+    dispatcher: Dispatcher[str] = Dispatcher(total=6, window=2)
+    dispatcher.add_node("a")
+    assert dispatcher.assign() == {"a": [0, 1]}
+    # a crashed running 0: 0 is recorded as crashed (finished), 1 runs elsewhere, and the window moves on.
+    assert dispatcher.remove_node("a") == [0, 1]
+    assert dispatcher.lowest_unfinished == 1
+    dispatcher.add_node("b")
+    assert dispatcher.assign() == {"b": [1, 2]}
+
+
+def test_a_crashed_node_that_never_started_its_item_can_requeue_it() -> None:
+    dispatcher: Dispatcher[str] = Dispatcher(total=6, window=2)
+    for node in ("a", "b"):
+        dispatcher.add_node(node)
+    assert dispatcher.assign() == {"a": [0, 1]}
+    dispatcher.finish("a", 0)
+    dispatcher.finish("a", 1)
+    assert dispatcher.assign(["a", "b"]) == {"a": [2, 3]}
+    assert dispatcher.remove_node("a") == [2, 3]
+    assert dispatcher.lowest_unfinished == 3
+    dispatcher.requeue(2)  # it had not started: it runs again, and the prefix waits for it
+    assert dispatcher.lowest_unfinished == 2
+    assert dispatcher.assign(["b"]) == {"b": [2, 3]}
+    dispatcher.finish("b", 2)
+    assert dispatcher.lowest_unfinished == 3
+
+
+def test_a_node_removed_after_the_stop_gives_nothing_back() -> None:
     dispatcher: Dispatcher[str] = Dispatcher(total=6, window=None)
     dispatcher.add_node("a")
     dispatcher.assign()
+    assert dispatcher.stop() == [2, 3, 4, 5]
     assert dispatcher.remove_node("a") == [0, 1]
-    dispatcher.add_node("b")
-    assert dispatcher.assign() == {"b": [0, 1]}
+    assert not dispatcher.pending
 
 
 def simulate(workers: int, total: int, window: int | None, seed: int) -> tuple[int, int]:

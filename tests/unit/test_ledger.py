@@ -140,3 +140,20 @@ def test_trial_timestamps_are_utc_iso_with_truncated_milliseconds() -> None:
         "2026-11-23T15:55:01.750Z",
         "2026-11-23T15:56:02.125Z",
     ]
+
+
+def test_records_read_back_share_their_keys_and_repeated_values(tmp_path: Path) -> None:
+    """A resumed run holds every record in memory: equal strings are one object, not one per line."""
+    path = tmp_path / "trials.jsonl"
+    with LedgerWriter(path) as ledger:
+        for seq in range(4):
+            ledger.append(record(seq) | {"tokens": {"input": seq, "output": 1}, "started_at": f"2026-01-0{seq + 1}"})
+    records: list[dict[str, Any]] = [dict(r) for r in read_ledger(path).records]
+    first, *others = records
+    for other in others:
+        assert other == {**first, **{k: other[k] for k in ("trial", "seq", "tokens", "started_at")}}
+        assert next(iter(other)) is next(iter(first))  # the same key object
+        for field in ("run_id", "arm", "task_id", "outcome"):
+            assert other[field] is first[field], field
+        assert next(iter(other["tokens"])) is next(iter(first["tokens"]))
+    assert others[0]["started_at"] is not first["started_at"]  # unique values are left alone

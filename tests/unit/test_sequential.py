@@ -128,3 +128,18 @@ def test_scores() -> None:
     assert score("infra_error") is None
     assert score("setup_error") is None
     assert score("skipped") is None
+
+
+def test_a_timeout_counts_as_a_failure_and_a_worker_crash_excludes_its_pair() -> None:
+    pairs = RecordingPairs()
+    feeder = SequentialFeeder(paired_test=pairs)
+    feeder.add(0, task_id="a", arm="control", trial=0, outcome="success")
+    feeder.add(1, task_id="a", arm="test", trial=0, outcome="timeout")
+    feeder.add(2, task_id="b", arm="control", trial=0, outcome="success")
+    feeder.add(3, task_id="b", arm="test", trial=0, outcome="worker_crash")
+    feeder.add(4, task_id="c", arm="control", trial=0, outcome="worker_crash")
+    feeder.add(5, task_id="c", arm="test", trial=0, outcome="failure")
+    assert pairs.pairs == [(True, False)]  # the pairs with a crashed half said nothing about the agents
+    assert feeder.committed == 6  # and did not block the prefix
+    assert score("timeout") is False
+    assert score("worker_crash") is None

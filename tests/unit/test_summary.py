@@ -9,7 +9,7 @@ import pytest
 
 from pytest_agentopt.configs import AgentConfig
 from pytest_agentopt.context import ConfigSet, RunContext
-from pytest_agentopt.gate import evaluate_gate
+from pytest_agentopt.gate import evaluate_gate, infra_share
 from pytest_agentopt.options import RunOptions
 from pytest_agentopt.records import TrialRecord
 from pytest_agentopt.render_terminal import render_summary
@@ -176,3 +176,43 @@ def test_the_terminal_report_shows_the_verdict_and_the_gate() -> None:
     assert lines[-1].startswith("agentopt: FAILED: regression")
     quiet = render_summary(summary, verbosity=-1, width=120, details={})
     assert len(quiet) == 2
+
+
+def test_timeouts_are_scored_failures_and_crashes_count_against_the_infra_share() -> None:
+    records = [*pairs([(S, S)] * 8), record(16, "control", 0, 9, "timeout"), record(17, "test", 0, 9, S)]
+    records += [record(18, "control", 1, 9, S), record(19, "test", 1, 9, "worker_crash", cost=None)]
+    summary = summarize(records)
+    control, test = summary["arms"]["control"], summary["arms"]["test"]
+    assert (control["trials"], control["successes"], control["timeouts"]) == (10, 9, 1)
+    assert (test["trials"], test["worker_crashes"]) == (9, 1)
+    assert summary["pairs"] == {"both": 8, "test_only": 1, "control_only": 0, "neither": 0}
+    assert infra_share(summary) == pytest.approx(1 / 20)
+    gate = evaluate_gate(summary, RunOptions(infra_max_share=0.04))
+    assert gate.failed
+    assert gate.reason is not None
+    assert "infrastructure errors or worker crashes" in gate.reason
+
+
+def test_an_interrupted_run_says_how_to_continue_even_before_anything_was_collected() -> None:
+    summary = build_summary(
+        records=[],
+        context=context(),
+        feeder=None,
+        plan_size=None,
+        skipped_by_stop=0,
+        interrupted=True,
+        notes=[],
+        resume_command="pytest --agent-resume r1 tests -n 2",
+    )
+    assert summary["verdict"] == "inconclusive"
+    assert summary["verdict_reason"] == (
+        "interrupted after 0 of ? trials; continue it with pytest --agent-resume r1 tests -n 2"
+    )
+    assert not any("no agent task was collected" in note for note in summary["notes"])
+    summary["gate"] = {"passed": None, "reason": "interrupted: no verdict (pytest exits 2)"}
+    lines = render_summary(summary, verbosity=-1, width=120, details={})
+    assert lines == [
+        "agentopt: verdict INCONCLUSIVE (fixed): interrupted after 0 of ? trials; continue it with "
+        "pytest --agent-resume r1 tests -n 2",
+        "agentopt: no gate: interrupted: no verdict (pytest exits 2)",
+    ]
