@@ -280,3 +280,15 @@ def test_it_gives_children_a_private_bytecode_cache_and_no_pytest_overrides(
     assert "PYTHONDONTWRITEBYTECODE" not in env
     assert env["PYTHONPYCACHEPREFIX"] == str(tmp_path)
     assert bench.child_environment(None)["PYTHONDONTWRITEBYTECODE"] == "1"
+
+
+def test_rewriting_the_page_keeps_the_memory_section() -> None:
+    previous = (
+        "# old page\n\nold figures\n\n<!-- bench_memory: start -->\n## Memory\n| a |\n<!-- bench_memory: end -->\n"
+    )
+    page = bench.keep_memory_section("# new page\n\nnew figures\n", previous)
+    assert (
+        page
+        == "# new page\n\nnew figures\n\n<!-- bench_memory: start -->\n## Memory\n| a |\n<!-- bench_memory: end -->\n"
+    )
+    assert bench.keep_memory_section("# new page\n", "# old page without one\n") == "# new page\n"
