@@ -60,6 +60,7 @@ class ControllerPlugin:
         self.details: dict[tuple[str, str, int], dict[str, str | None]] = {}
         self.plan_size: int | None = None
         self.ledger: LedgerWriter | None = None
+        self.run_started = False
         self.skipped_by_stop = 0
         self.skipped_total = 0
         self.stop_reason: str | None = None
@@ -101,6 +102,7 @@ class ControllerPlugin:
             if self.options.resume is None:
                 manifest = build_manifest(context, rootdir=self.config.rootpath, options=self._option_values())
                 write_manifest(context, manifest)
+            self.run_started = True  # the run exists on disk: from now on it ends with a summary
             self.ledger = LedgerWriter(context.paths.trials)
         except OSError as exc:
             raise pytest.UsageError(
@@ -435,7 +437,7 @@ class ControllerPlugin:
             sys.stderr.write(f"\nERROR: {self.usage_error}\n")
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
-        if self.summary is None and self.ledger is not None and exitstatus == pytest.ExitCode.INTERRUPTED:
+        if self.summary is None and self.run_started and exitstatus == pytest.ExitCode.INTERRUPTED:
             # Interrupted before the test loop ran (while xdist started its workers, or during collection).
             self._finishing.start()
             self._finish(session, interrupted=True)
@@ -455,7 +457,7 @@ class ControllerPlugin:
             session.exitstatus = pytest.ExitCode.OK  # every trial was resumed from the ledger
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        if self.summary is None and self.ledger is not None and self.usage_error is None:
+        if self.summary is None and self.run_started and self.usage_error is None:
             # Interrupted while the session started (xdist starting its workers): pytest then skips
             # pytest_sessionfinish and its report, so the summary and the resume command are written here.
             self._finishing.start()

@@ -320,7 +320,9 @@ def report_lines(results: Sequence[Measured]) -> list[str]:
     return lines
 
 
-def render_doc_block(command: str, duration_s: float, machine: Sequence[str], body: Sequence[str]) -> str:
+def render_doc_block(
+    command: str, duration_s: float, machine: Sequence[str], body: Sequence[str], compared: Sequence[str] = ()
+) -> str:
     return "\n".join(
         [
             DOC_START,
@@ -334,9 +336,17 @@ def render_doc_block(command: str, duration_s: float, machine: Sequence[str], bo
             *machine,
             "",
             *body,
+            *(["", *compared] if compared else []),
             DOC_END,
         ]
     )
+
+
+def compared_lines(path: Path) -> list[str]:
+    """What an earlier run of this script printed (``--compare FILE``): its command, machine and table."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    keep = [line for line in lines if line.startswith(("Command:", "- ", "|"))]
+    return [f"### Compared with an earlier run (`{path.name}`)", "", *keep]
 
 
 def replace_doc_block(text: str, block: str) -> str:
@@ -368,6 +378,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Sizes, argparse.Namespace]:
     parser.add_argument("--output-kb", type=int, help="kilobytes printed per trial (default 100)")
     parser.add_argument("--workers", type=int, help="xdist workers (default 2)")
     parser.add_argument("--write-docs", action="store_true", help=f"write the output into {DOC_PATH}")
+    parser.add_argument(
+        "--compare", type=Path, help="the saved output of an earlier run (e.g. of older code), shown after this one"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = parser.parse_args(argv)
     sizes = Sizes.quick() if args.quick else Sizes()
@@ -397,9 +410,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.extend(SCENARIOS[name](scratch, sizes))
     duration = time.perf_counter() - started
     body = report_lines(results)
-    print("\n".join([f"Command: {command} (took {duration:.0f} s)", *machine, "", *body]))
+    compared = compared_lines(args.compare) if args.compare is not None else []
+    print("\n".join([f"Command: {command} (took {duration:.0f} s)", *machine, "", *body, "", *compared]))
     if args.write_docs:
-        block = render_doc_block(command, duration, machine, body)
+        block = render_doc_block(command, duration, machine, body, compared)
         DOC_PATH.write_text(replace_doc_block(DOC_PATH.read_text(encoding="utf-8"), block), encoding="utf-8")
         print(f"\nwrote {DOC_PATH}", file=sys.stderr)
     return 0

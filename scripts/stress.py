@@ -498,6 +498,13 @@ def interrupt_scenario(scratch: Path, seed: int) -> Outcome:
     kill_group(process, signal.SIGINT)
     interrupted = wait(process)
     run_dir = work.run_dir()
+    if run_dir is None:
+        # Interrupted before the run existed (pytest still starting): nothing ran, nothing to resume; start again.
+        again = run(work, [*SPRT, f"--agent-seed={seed}", *args])
+        outcome = conclude("interrupt", seed, work, [again], ref)
+        outcome.finished = outcome.finished and interrupted.ended_by_itself
+        outcome.detail = f"SIGINT before the run existed (exit {interrupted.code}), started again; {outcome.detail}"
+        return outcome
     complete = interrupted.code in (0, 1)  # it had finished before the signal landed
     wrote_summary = run_dir is not None and (run_dir / "summary.json").exists()
     hint = run_dir is not None and f"--agent-resume {run_dir.name}" in interrupted.output

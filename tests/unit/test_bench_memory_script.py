@@ -51,3 +51,17 @@ def test_the_docs_block_is_replaced_in_place_or_appended() -> None:
     assert once == page.rstrip("\n") + "\n\n" + block + "\n"
     newer = block.replace("| a |", "| b |")
     assert bench.replace_doc_block(once, newer) == page.rstrip("\n") + "\n\n" + newer + "\n"
+
+
+def test_an_earlier_run_s_output_is_shown_for_comparison(tmp_path: Path) -> None:
+    earlier = tmp_path / "before.txt"
+    earlier.write_text(
+        "noise\nCommand: python scripts/bench_memory.py (took 9 s)\n- date: x\n\n| a | 1 |\nmore noise\n"
+    )
+    assert bench.compared_lines(earlier) == [
+        "### Compared with an earlier run (`before.txt`)",
+        "",
+        "Command: python scripts/bench_memory.py (took 9 s)",
+        "- date: x",
+        "| a | 1 |",
+    ]
