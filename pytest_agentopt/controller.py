@@ -289,6 +289,7 @@ class ControllerPlugin:
             self.skipped_total += 1
 
     def _finish(self, session: pytest.Session | None, *, interrupted: bool) -> None:
+        from .crash import crash_note
         from .gate import evaluate_gate
         from .resume_command import resume_command
         from .summary import build_summary
@@ -304,7 +305,9 @@ class ControllerPlugin:
                 f"warning: the run ended before {never_ran} planned trials ran (xdist stops replacing crashed "
                 "workers after --max-worker-restart crashes); they are not lost: resume the run"
             )
-        self._note_lost_trials()
+        crashed = crash_note(self.records)
+        if crashed is not None:
+            self.notes.append(crashed)
         summary = build_summary(
             records=self.records,
             context=self.context,
@@ -334,18 +337,6 @@ class ControllerPlugin:
         if self.plan_size is None or self.stop_reason is not None:
             return 0
         return max(0, self.plan_size - len(self.records) - self.skipped_total)
-
-    def _note_lost_trials(self) -> None:
-        """Trials that crashed their worker are kept out of the statistics: say so, also under -q."""
-        crashed = [r for r in self.records if r["outcome"] == "worker_crash"]
-        if not crashed:
-            return
-        shown = "; ".join(f"{r['task_id']} [{r['arm']} {r['trial']}]: {r['message']}" for r in crashed[:3])
-        more = f"; and {len(crashed) - 3} more" if len(crashed) > 3 else ""
-        self.notes.append(
-            f"warning: {len(crashed)} trial(s) ended with their worker process (worker_crash) and are kept out of "
-            f"the statistics with the other half of their pairs: {shown}{more}"
-        )
 
     def abandon_run(self) -> None:
         """A trial could not be interrupted after its timeout (single process): end the run, keeping its data.

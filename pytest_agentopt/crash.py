@@ -142,3 +142,16 @@ def crash_record(
         "finished_at": iso_timestamp(detected),
         "after_decision": False,
     }
+
+
+def crash_note(records: Iterable[Mapping[str, Any]], shown: int = 3) -> str | None:
+    """The report's warning about trials lost with their worker (kept out of the statistics), or ``None``."""
+    crashed = [r for r in records if r["outcome"] == "worker_crash"]
+    if not crashed:
+        return None
+    listed = "; ".join(f"{r['task_id']} [{r['arm']} {r['trial']}]: {r['message']}" for r in crashed[:shown])
+    more = f"; and {len(crashed) - shown} more" if len(crashed) > shown else ""
+    return (
+        f"warning: {len(crashed)} trial(s) ended with their worker process (worker_crash) and are kept out of the "
+        f"statistics with the other half of their pairs: {listed}{more}"
+    )

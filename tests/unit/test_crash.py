@@ -8,7 +8,14 @@ from typing import Any, cast
 
 import pytest
 
-from pytest_agentopt.crash import PlanPositions, crash_record, exit_status_text, parse_trial_nodeid, task_fields_of
+from pytest_agentopt.crash import (
+    PlanPositions,
+    crash_note,
+    crash_record,
+    exit_status_text,
+    parse_trial_nodeid,
+    task_fields_of,
+)
 from pytest_agentopt.plan import ARMS_AB, build_plan, trial_seed
 from pytest_agentopt.records import REQUIRED_FIELDS
 from pytest_agentopt.xdist_hooks import XdistControllerHooks
@@ -187,3 +194,17 @@ def test_a_crashed_plain_test_keeps_xdist_s_failure() -> None:
     hooks.pytest_handlecrashitem("t.py::test_plain", report, FakeScheduler())
     assert report.outcome == "failed"
     assert not hasattr(report, "agentopt")
+
+
+def test_the_report_lists_the_first_crashed_trials_and_counts_the_rest() -> None:
+    assert crash_note([record(0, "control", 0, 0, "success")]) is None
+    crashed = [
+        record(seq, "test", seq, 0, "worker_crash") | {"message": f"worker gw{seq} exited with code 1"}
+        for seq in range(5)
+    ]
+    note = crash_note(crashed)
+    assert note is not None
+    assert note.startswith("warning: 5 trial(s) ended with their worker process (worker_crash) and are kept out")
+    assert "t0 [test 0]: worker gw0 exited with code 1; t1 [test 0]" in note
+    assert "t3" not in note
+    assert note.endswith("; and 2 more")
