@@ -556,7 +556,9 @@ def machine_lines() -> list[str]:
     ]
 
 
-def render_doc(command: str, duration_s: float, machine: Sequence[str], body: Sequence[str]) -> str:
+def render_doc(
+    command: str, duration_s: float, machine: Sequence[str], body: Sequence[str], compared: Sequence[str] = ()
+) -> str:
     return "\n".join(
         [
             "# Stress test: crashes, hangs, kills, concurrent resumes, a full disk, Ctrl-C",
@@ -570,9 +572,17 @@ def render_doc(command: str, duration_s: float, machine: Sequence[str], body: Se
             *machine,
             "",
             *body,
+            *(["", *compared] if compared else []),
             "",
         ]
     )
+
+
+def compared_lines(path: Path) -> list[str]:
+    """What an earlier run of this script printed (``--compare FILE``): its command, machine, table and result."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    keep = [line for line in lines if line.startswith(("Command:", "- ", "|", "Result:"))]
+    return [f"## Compared with an earlier run (`{path.name}`)", "", *keep]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -581,6 +591,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="one seed per scenario")
     parser.add_argument("--only", choices=sorted(SCENARIOS), action="append", help="run only this scenario")
     parser.add_argument("--write-docs", action="store_true", help=f"write the output to {DOC_PATH}")
+    parser.add_argument("--compare", type=Path, help="the saved output of an earlier run, shown after this one")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     return parser.parse_args(argv)
 
@@ -606,9 +617,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(scratch, ignore_errors=True)
     duration = time.perf_counter() - started
     body = report_lines(outcomes)
-    print("\n".join(["", f"Command: {command} (took {duration:.0f} s)", *machine, "", *body]))
+    compared = compared_lines(args.compare) if args.compare is not None else []
+    print("\n".join(["", f"Command: {command} (took {duration:.0f} s)", *machine, "", *body, "", *compared]))
     if args.write_docs:
-        DOC_PATH.write_text(render_doc(command, duration, machine, body), encoding="utf-8")
+        DOC_PATH.write_text(render_doc(command, duration, machine, body, compared), encoding="utf-8")
         print(f"\nwrote {DOC_PATH}", file=sys.stderr)
     return 0 if all(o.ok for o in outcomes) else 1
 

@@ -68,3 +68,19 @@ def test_an_outcome_is_on_target_only_with_nothing_lost_or_duplicated_and_the_sa
     skipped = stress.Outcome("full-disk", 1, False, 0, 0, None, "better", skipped="needs root")
     assert skipped.ok
     assert skipped.row()[2] == "skipped"
+
+
+def test_the_page_shows_an_earlier_run_for_comparison(tmp_path: Path) -> None:
+    earlier = tmp_path / "older.txt"
+    earlier.write_text("interrupt | 1 | NO\n\nCommand: python scripts/stress.py\n- date: x\n| a |\nResult: short.\n")
+    compared = stress.compared_lines(earlier)
+    assert compared == [
+        "## Compared with an earlier run (`older.txt`)",
+        "",
+        "Command: python scripts/stress.py",
+        "- date: x",
+        "| a |",
+        "Result: short.",
+    ]
+    page = stress.render_doc("python scripts/stress.py", 3.0, ["- date: y"], ["| b |"], compared)
+    assert page.index("| b |") < page.index("## Compared with an earlier run")
