@@ -582,7 +582,8 @@ def compared_lines(path: Path) -> list[str]:
     """What an earlier run of this script printed (``--compare FILE``): its command, machine, table and result."""
     lines = path.read_text(encoding="utf-8").splitlines()
     keep = [line for line in lines if line.startswith(("Command:", "- ", "|", "Result:"))]
-    return [f"## Compared with an earlier run (`{path.name}`)", "", *keep]
+    first_row = next((index for index, line in enumerate(keep) if line.startswith("|")), len(keep))
+    return [f"## Compared with an earlier run (`{path.name}`)", "", *keep[:first_row], "", *keep[first_row:]]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

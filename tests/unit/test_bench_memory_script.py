@@ -63,5 +63,6 @@ def test_an_earlier_run_s_output_is_shown_for_comparison(tmp_path: Path) -> None
         "",
         "Command: python scripts/bench_memory.py (took 9 s)",
         "- date: x",
+        "",  # a Markdown table needs a blank line before it
         "| a | 1 |",
     ]

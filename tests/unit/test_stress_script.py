@@ -79,6 +79,7 @@ def test_the_page_shows_an_earlier_run_for_comparison(tmp_path: Path) -> None:
         "",
         "Command: python scripts/stress.py",
         "- date: x",
+        "",
         "| a |",
         "Result: short.",
     ]
