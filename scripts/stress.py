@@ -583,7 +583,9 @@ def compared_lines(path: Path) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     keep = [line for line in lines if line.startswith(("Command:", "- ", "|", "Result:"))]
     first_row = next((index for index, line in enumerate(keep) if line.startswith("|")), len(keep))
-    return [f"## Compared with an earlier run (`{path.name}`)", "", *keep[:first_row], "", *keep[first_row:]]
+    table = [line for line in keep[first_row:] if line.startswith("|")]
+    after = ["", *(line for line in keep[first_row:] if not line.startswith("|"))]  # a table ends at a blank line
+    return [f"## Compared with an earlier run (`{path.name}`)", "", *keep[:first_row], "", *table, *after]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

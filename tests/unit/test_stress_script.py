@@ -81,6 +81,7 @@ def test_the_page_shows_an_earlier_run_for_comparison(tmp_path: Path) -> None:
         "- date: x",
         "",
         "| a |",
+        "",
         "Result: short.",
     ]
     page = stress.render_doc("python scripts/stress.py", 3.0, ["- date: y"], ["| b |"], compared)
