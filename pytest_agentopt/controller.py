@@ -61,6 +61,7 @@ class ControllerPlugin:
         self.plan_size: int | None = None
         self.ledger: LedgerWriter | None = None
         self.run_started = False
+        self._session_finished = False
         self.skipped_by_stop = 0
         self.skipped_total = 0
         self.stop_reason: str | None = None
@@ -416,6 +417,7 @@ class ControllerPlugin:
     # Outermost: Ctrl-C is held back (see interrupts.py) until pytest has printed the report.
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
+        self._session_finished = True
         try:
             self._set_exit_status(session, exitstatus)
             return (yield)
@@ -448,7 +450,7 @@ class ControllerPlugin:
             session.exitstatus = pytest.ExitCode.OK  # every trial was resumed from the ledger
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        if self.summary is None and self.run_started and self.usage_error is None:
+        if self.summary is None and self.run_started and not self._session_finished:
             # Interrupted while the session started (xdist starting its workers): pytest then skips
             # pytest_sessionfinish and its report, so the summary and the resume command are written here.
             self._finishing.start()
