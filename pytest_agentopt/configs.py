@@ -65,6 +65,7 @@ __all__ = [
     "parse_assignment",
     "prompt_components",
     "text_hash",
+    "validate_config",
 ]
 
 EXPERIMENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -146,10 +147,11 @@ class ResolvedConfig:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def load_config(path: str | Path) -> ResolvedConfig:
-    """Load, inherit and validate the config at ``path``."""
+def load_config(path: str | Path, *, notes: list[str] | None = None) -> ResolvedConfig:
+    """Load, inherit and validate the config at ``path``; ``notes`` receives a line for each file skipped while a
+    parent was looked up by experiment id (see ``config_data.load_chain``)."""
     path = Path(path)
-    chain = _load_chain(path)
+    chain = _load_chain(path, notes)
     config = _validate_merged(merge_chain(chain), where=str(path), chain=[p for p, _ in chain])
     return ResolvedConfig(config=config, source=path, chain=tuple(p for p, _ in chain), lineage=chain_lineage(chain))
 
@@ -161,9 +163,9 @@ def load_parent(resolved: ResolvedConfig) -> ResolvedConfig | None:
     return load_config(find_parent(resolved.source, resolved.config.parent))
 
 
-def _load_chain(path: Path) -> ConfigChain:
+def _load_chain(path: Path, notes: list[str] | None = None) -> ConfigChain:
     """The inheritance chain with each file validated on its own (before its parent is read)."""
-    return load_chain(path, check=lambda raw, where: _validate_file(raw, where=where))
+    return load_chain(path, check=lambda raw, where: _validate_file(raw, where=where), notes=notes)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -241,6 +243,11 @@ def _validate_file(raw: Mapping[str, Any], *, where: str) -> None:
         _PartialAgentConfig.model_validate(plain)
     except ValidationError as exc:
         raise ConfigError(_validation_message(exc, where=where)) from None
+
+
+def validate_config(data: Mapping[str, Any], *, where: str) -> AgentConfig:
+    """A resolved config given as data (e.g. from a manifest); :class:`ConfigError` starting with ``where``."""
+    return _validate_merged(data, where=where, chain=[])
 
 
 def _validate_merged(data: Mapping[str, Any], *, where: str, chain: Sequence[Path]) -> AgentConfig:
