@@ -80,7 +80,9 @@ def render_summary(
 
 
 def _quiet(summary: Mapping[str, Any]) -> list[str]:
-    lines = [_verdict_line(summary)]
+    # Notes stay under -q: they say what is missing (skipped ledger lines, files that could not be read...).
+    lines = [f"note: {note}" for note in summary.get("notes") or []]
+    lines.append(_verdict_line(summary))
     gate = summary.get("gate") or {}
     if gate and not gate.get("passed", True):
         lines.append(f"agentopt: FAILED: {gate.get('reason')}")
