@@ -50,8 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run parsed arguments: errors the user can fix print one line and exit 2."""
     try:
         result: int = args.handler(args)
     except AgentoptUsageError as exc:
