@@ -8,7 +8,9 @@ the way the plugin and the command do:
   the cache key), ``agentopt config show`` and ``agentopt config diff``;
 * **manifest**: ``build_context`` as ``--agent-resume`` starts, then every history command and ``agentopt report``;
 * **ledger**: the same, plus the summary the resumed run would print (``build_summary`` over the records resume
-  keeps) and the CSV export.
+  keeps) and the CSV export;
+* **summary** (``summary.json``, read only by the command): ``agentopt report``, ``agentopt plan --from-run`` and
+  the history commands.
 
 The property checked, for every case: a damaged file is either refused with a usage error that names it
 (:class:`~pytest_agentopt.errors.AgentoptUsageError`: exit 4 under pytest, one ``agentopt: error:`` line from the
@@ -42,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-KINDS = ("config", "parent", "manifest", "ledger")
+KINDS = ("config", "parent", "manifest", "ledger", "summary")
 BASE = {"experiment_id": "base", "model_id": "gpt-4o-mini", "temperature": 0.2, "params": {"tools": ["search"]}}
 CHILD = {"experiment_id": "improved", "parent": "base", "guidelines+": ["Check coupon limits first"], "max_steps": 8}
 _PLACEHOLDERS = {
@@ -96,6 +98,7 @@ class Workspace:
             "parent": self.configs / "base.json",
             "manifest": self.run / "manifest.json",
             "ledger": self.run / "trials.jsonl",
+            "summary": self.run / "summary.json",
         }[kind]
 
 
@@ -202,8 +205,11 @@ def _mutate_document(data: bytes, rng: random.Random) -> bytes:
 
 def _structural(value: Any, rng: random.Random) -> bytes:
     operation = rng.choice(("replace", "replace", "delete", "rename", "duplicate"))
-    containers = list(_containers(value))
-    container = rng.choice(containers) if containers else None
+    by_depth: dict[int, list[Any]] = {}
+    for depth, item in _containers(value):
+        by_depth.setdefault(depth, []).append(item)
+    # A depth first, then a container at it: the top-level keys are hit as often as the deepest ones.
+    container = rng.choice(by_depth[rng.choice(list(by_depth))]) if by_depth else None
     if isinstance(container, dict) and container:
         key = rng.choice(list(container))
         if operation == "delete":
@@ -233,16 +239,17 @@ def _finish(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _containers(value: Any) -> Iterator[Any]:
-    stack = [value]
+def _containers(value: Any) -> Iterator[tuple[int, Any]]:
+    """Every object and list in ``value``, with its depth."""
+    stack = [(0, value)]
     while stack:
-        item = stack.pop()
+        depth, item = stack.pop()
         if isinstance(item, dict):
-            yield item
-            stack.extend(item.values())
+            yield depth, item
+            stack.extend((depth + 1, child) for child in item.values())
         elif isinstance(item, list):
-            yield item
-            stack.extend(item)
+            yield depth, item
+            stack.extend((depth + 1, child) for child in item)
 
 
 def _bytes(data: bytes, rng: random.Random) -> bytes:
@@ -295,6 +302,11 @@ def check_case(workspace: Workspace, kind: str) -> Outcome:
         _command(["config", "show", str(workspace.configs / "improved.json")])
         _command(["config", "diff", str(workspace.configs / "base.json"), str(workspace.configs / "improved.json")])
         return Outcome(kind, config_error, ())
+    if kind == "summary":
+        _command(["plan", "--p0", "0.5", "--from-run", str(workspace.run), "--agent-dir", str(workspace.agent_dir)])
+        _command(["report", str(workspace.run)])
+        _command(["experiments", "--agent-dir", str(workspace.agent_dir), "--json"])
+        return Outcome(kind, None, ())
     options = RunOptions(resume=str(workspace.run), agent_dir=workspace.agent_dir)
     notes: list[str] = []
     refused: str | None = None

@@ -43,8 +43,7 @@ def test_every_mutated_file_is_refused_naming_it_or_read_with_notes(template: Wo
 
 
 def test_a_refusal_names_the_mutated_file(template: Workspace, tmp_path: Path) -> None:
-    for case in range(12):
-        kind = KINDS[case % len(KINDS)]
+    for case, kind in enumerate(("config", "parent", "manifest", "ledger") * 2):
         copy = Workspace(tmp_path / f"case-{case}")
         shutil.copytree(template.root, copy.root)
         target = copy.target(kind)
