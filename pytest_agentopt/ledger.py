@@ -14,6 +14,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,6 +34,7 @@ TRIALS = "trials.jsonl"
 SUMMARY = "summary.json"
 DECISION = "decision.json"
 HASHES = "hashes.json"
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
 # One ledger line per record; made once (``json.dumps`` with options builds an encoder per call).
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -294,7 +296,8 @@ def read_ledger(path: Path, *, owner: str | None = None) -> LedgerRead:
             value = None
         record = normalise_record(value)
         if record is not None:
-            records.append(record)
+            # Only an escaped surrogate (``\\udXXX``) can put a lone one in a string: then replace it (U+FFFD).
+            records.append(without_surrogates(record) if _SURROGATE_ESCAPE.search(raw) else record)
             continue
         where = "a torn last line" if number - 1 == last_index else "an unreadable line"
         result.problems.append(f"{path}:{number}: skipped {where} ({len(raw)} bytes)")

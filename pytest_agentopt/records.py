@@ -118,6 +118,42 @@ _DEFAULTS: dict[str, Any] = {
     "after_decision": False,
 }
 _SEED_RANGE = range(-(2**63), 2**63)
+_NONE = type(None)
+# The exact types the plugin writes, field by field (``bool`` is not an ``int`` here: ``type()``, not isinstance).
+_EXACT_TYPES: tuple[tuple[str, tuple[type, ...]], ...] = tuple(
+    (name, types)
+    for name, types in {
+        "schema": (int,),
+        "run_id": (str,),
+        "experiment_id": (str,),
+        "arm": (str,),
+        "config_hash": (str,),
+        "task_id": (str,),
+        "task_code": (str, _NONE),
+        "category": (str, _NONE),
+        "optimal_steps": (int, _NONE),
+        "impossible": (bool,),
+        "trial": (int,),
+        "seq": (int,),
+        "seed": (int,),
+        "outcome": (str,),
+        "error_type": (str, _NONE),
+        "message": (str, _NONE),
+        "tokens": (dict, _NONE),
+        "model": (str, _NONE),
+        "cost_usd": (float, int, _NONE),
+        "price_source": (str, _NONE),
+        "latency_s": (float, int),
+        "steps": (int, _NONE),
+        "tool_calls": (int, _NONE),
+        "metrics": (dict,),
+        "attempts": (int,),
+        "worker": (str,),
+        "started_at": (str,),
+        "finished_at": (str,),
+        "after_decision": (bool,),
+    }.items()
+)
 
 
 def normalise_record(value: object) -> TrialRecord | None:
@@ -128,9 +164,11 @@ def normalise_record(value: object) -> TrialRecord | None:
     ``trial``, ``seq``, ``seed`` and ``attempts`` whole numbers (a ``3.0`` or a ``"3"`` is 3); a missing optional
     field takes its default (null for unknown measurements), a number written as a string is read as the number, a
     text field holding another value becomes its text, a non-finite or non-numeric measurement becomes null.
-    Strings that are not valid Unicode (lone surrogates) have them replaced by U+FFFD, so every reader can write
-    the record again.
+    Lone surrogates in strings are the reader's to replace (:func:`without_surrogates`): only a line with a
+    ``\\uD800``-``\\uDFFF`` escape can hold one, which a reader sees far more cheaply in the raw line.
     """
+    if _is_exact(value):
+        return cast(TrialRecord, value)  # what the plugin writes: nothing to normalise (the common case, fast)
     if not is_trial_record(value):
         return None
     record: dict[str, Any] = {**_DEFAULTS, **cast(dict[str, Any], value)}
@@ -155,7 +193,28 @@ def normalise_record(value: object) -> TrialRecord | None:
     record["tokens"] = _token_counts(record["tokens"])
     if not isinstance(record["metrics"], dict):
         record["metrics"] = {}
-    return cast(TrialRecord, without_surrogates(record))
+    return cast(TrialRecord, record)
+
+
+def _is_exact(value: object) -> bool:
+    """Whether ``value`` is a record exactly as the plugin writes it (every field, of its exact type and range)."""
+    if type(value) is not dict or len(value) != len(_EXACT_TYPES):
+        return False
+    for name, types in _EXACT_TYPES:
+        if type(value.get(name)) not in types:
+            return False
+    tokens = value["tokens"]
+    return (
+        value["arm"] in ARMS
+        and value["schema"] <= LEDGER_SCHEMA
+        and value["seed"] in _SEED_RANGE
+        and math.isfinite(value["latency_s"])
+        and (value["cost_usd"] is None or math.isfinite(value["cost_usd"]))
+        and (
+            tokens is None
+            or (len(tokens) == len(TOKEN_CLASSES) and all(type(tokens.get(c)) is int for c in TOKEN_CLASSES))
+        )
+    )
 
 
 def _whole(value: object) -> int | None:
