@@ -12,7 +12,6 @@ same either way.
 from __future__ import annotations
 
 import gc
-import itertools
 import os
 import sys
 import threading
@@ -29,7 +28,7 @@ import numpy.typing as npt
 
 from ..errors import LedgerError
 from ..ledger import MANIFEST, TRIALS, RunPaths, iter_runs, manifest_run_id
-from ..ledger_rule import LeftOut, count_records
+from ..ledger_rule import FOREIGN, REPEATED, LeftOut, count_records
 from ..records import TOKEN_CLASSES
 from .decode import CategoryMerger, ColumnBlock, decode_block, decode_records, metrics_from_key
 from .table import (
@@ -298,12 +297,13 @@ class _Merger:
             owners,
             strict=True,
         )
-        reasons = count_records(keys)
-        flags: list[bool] = []
+        reasons = list(count_records(keys))
+        start = 0
         for path, rows in self._segments:
-            left_out = LeftOut()
-            flags.extend(left_out.add(reason) for reason in itertools.islice(reasons, rows))
-            note = left_out.note(path)
+            part = reasons[start : start + rows]
+            note = LeftOut(part.count(FOREIGN), part.count(REPEATED)).note(path)
             if note is not None:
                 self._problems.append(note)
+            start += rows
+        flags = [reason is None for reason in reasons]
         return None if all(flags) else np.array(flags, dtype=bool)
