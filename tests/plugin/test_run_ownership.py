@@ -81,20 +81,29 @@ def test_a_second_session_of_a_run_is_refused_naming_the_holder(suite: pytest.Py
 
 
 def test_two_concurrent_resumes_never_run_a_trial_twice(suite: pytest.Pytester) -> None:
-    """Two real sessions started together: one runs the unfinished trials, the other is refused."""
+    """Two real sessions started together: one runs the unfinished trials, the other is refused.
+
+    The trials wait for a file the test writes only once one session has ended, so the session that got the run
+    is still running it when the other one asks, whatever the machine's load.
+    """
+    go = suite.path / "go"
     suite.makepyfile(
         test_suite=textwrap.dedent(
-            """
-            import time
+            f"""
+            import os, time
             import pytest
 
             @pytest.mark.parametrize("task", ["t0", "t1", "t2"])
             def test_task(task, agent_config, agent_trial):
-                time.sleep(0.1)
+                deadline = time.monotonic() + 120
+                while not os.path.exists({str(go)!r}) and time.monotonic() < deadline:
+                    time.sleep(0.01)
             """
         )
     )
+    go.touch()
     suite.runpytest(*ARGS, "--agent-trials=3", "--agent-seed=2")
+    go.unlink()
     run = only_run(suite)
     lines = (run / "trials.jsonl").read_text().splitlines()
     (run / "trials.jsonl").write_text("\n".join(lines[:2]) + "\n")
@@ -103,9 +112,20 @@ def test_two_concurrent_resumes_never_run_a_trial_twice(suite: pytest.Pytester) 
         subprocess.Popen(command, cwd=suite.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for _ in range(2)
     ]
-    outputs = [session.communicate(timeout=120)[0] for session in sessions]
-    codes = sorted(session.returncode for session in sessions)
-    assert codes == [0, 4], outputs
+    try:
+        deadline = time.monotonic() + 120
+        while all(session.poll() is None for session in sessions) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        (first,) = [session for session in sessions if session.poll() is not None]
+        assert first.returncode == 4
+        go.touch()  # now let the other session run its trials
+        outputs = [session.communicate(timeout=120)[0] for session in sessions]
+    finally:
+        go.touch()
+        for session in sessions:
+            session.kill()
+            session.wait()
+    assert sorted(session.returncode for session in sessions) == [0, 4], outputs
     assert any(f"run {run.name} is in use by another session: pid " in output for output in outputs), outputs
     records = read_trials(run)
     assert len(records) == len(lines) == len({(r["task_id"], r["arm"], r["trial"]) for r in records})

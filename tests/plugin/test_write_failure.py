@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,35 @@ def test_a_decision_or_summary_that_cannot_be_written_is_reported_not_a_crash(
         [f"agentopt: ERROR: cannot write {run.relative_to(suite.path)}/summary.json: Disk quota exceeded (EDQUOT)*"]
     )
     assert len(read_trials(run)) == 16
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="mounts a tmpfs")
+def test_a_real_full_file_system_stops_the_run_and_the_copy_resumes(suite: pytest.Pytester) -> None:
+    """A 48 KiB tmpfs that fills up mid-run (needs the right to mount: skipped elsewhere)."""
+    small = suite.path / "small"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(small)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (it needs root)")
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "pytest", *ARGS, "--agent-trials=20", f"--agent-dir={small / 'agent'}", "-q"],
+            cwd=suite.path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        shutil.copytree(small / "agent", suite.path / "agent")
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+    assert process.returncode == 2, process.stdout + process.stderr
+    assert "No space left on device (ENOSPC)" in process.stdout.strip().splitlines()[-2]
+    (run,) = (suite.path / "agent" / "runs").iterdir()
+    assert (run / "trials.jsonl").read_bytes().endswith(b"\n")
+    resumed = suite.runpytest(f"--agent-resume={run.name}", "--agent-dir=agent", "-p", "no:randomly", "-q")
+    assert resumed.ret == pytest.ExitCode.OK
+    records = read_trials(run)
+    assert len(records) == len({(r["task_id"], r["arm"], r["trial"]) for r in records}) == 4 * 2 * 20
