@@ -19,7 +19,6 @@ import pydantic; this module adds the schema and validation.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,7 @@ from .config_data import (
     text_hash,
 )
 from .errors import ConfigError
+from .strict_json import loads_strict
 
 __all__ = [
     "FIELD_NAMES",
@@ -207,11 +207,13 @@ def parse_assignment(assignment: str) -> tuple[str, Any]:
     if key.split(".")[0].rstrip("+-") in NOT_INHERITED:
         raise ConfigError(f"--agent-set {assignment}: {key.split('.')[0]!r} cannot be overridden")
     try:
-        value: Any = json.loads(text)
+        json.loads(text)
     except json.JSONDecodeError:
-        value = text
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"--agent-set {assignment}: value must be finite")
+        return key, text  # not JSON: the text itself
+    except (ValueError, RecursionError):
+        pass  # JSON that Python refuses (a huge integer, deep nesting): the strict reader says what is wrong
+    # Read again strictly: NaN, duplicate keys, lone surrogates... are refused with the field named.
+    value: Any = loads_strict(text, where=f"--agent-set {assignment}", error=ConfigError)
     return key, value
 
 

@@ -62,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except BrokenPipeError:  # e.g. `agentopt ... | head`
         return 0
+    except OSError as exc:  # the machine, not a bug: a file that cannot be read or written, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"agentopt: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     return result
 
 

@@ -203,3 +203,17 @@ def test_an_agent_message_with_a_lone_surrogate_is_recorded_with_a_replacement_c
     assert {r["message"] for r in records} == {"page said \N{REPLACEMENT CHARACTER}"}
     assert {r["metrics"]["label"] for r in records} == {"caf\N{REPLACEMENT CHARACTER}"}
     assert "page said \N{REPLACEMENT CHARACTER}" in (pytester.path / "trials.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("assignment", "expected"),
+    [
+        ('params={"x": NaN}', "--agent-set params={\"x\": NaN}: field 'x': NaN is not a JSON number"),
+        ("temperature=1e999", "--agent-set temperature=1e999: 1e999 is too large for a number"),
+        ('params={"a": 1, "a": 2}', '--agent-set params={"a": 1, "a": 2}: field \'a\': duplicate key'),
+    ],
+    ids=["nan-inside", "overflow", "duplicate"],
+)
+def test_an_override_is_read_as_strictly_as_a_config(suite: pytest.Pytester, assignment: str, expected: str) -> None:
+    message = usage_error(suite.runpytest(*ARGS, "--agent-set", assignment))
+    assert message.startswith(expected)

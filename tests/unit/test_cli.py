@@ -183,3 +183,15 @@ def test_plan_says_the_lower_bound_answers_one_question_when_the_test_asks_both(
 def test_plan_refuses_impossible_rates(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--p0", "0.9", "--effect", "0.15"]) == 2
     assert "p0 + effect must be below 1" in capsys.readouterr().err
+
+
+def test_an_os_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from pytest_agentopt.cli.main import run
+
+    def handler(args: argparse.Namespace) -> int:
+        raise PermissionError(13, "Permission denied", ".agentopt/runs/r1/trials.jsonl")
+
+    assert run(argparse.Namespace(handler=handler)) == 2
+    assert capsys.readouterr().err == "agentopt: error: .agentopt/runs/r1/trials.jsonl: Permission denied\n"
