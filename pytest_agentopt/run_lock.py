@@ -153,6 +153,8 @@ def _write_holder(path: Path, holder: Holder) -> None:
 
 
 def _is_alive(pid: int) -> bool:
+    if sys.platform == "win32":
+        return True  # os.kill(pid, 0) would terminate the process there: do not claim it ended
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
