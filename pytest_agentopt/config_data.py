@@ -100,7 +100,7 @@ def find_config(reference: str, *, relative_to: Path | None, notes: list[str] | 
     """A config file from a path (relative to the current directory) or an experiment id (looked up in the folder
     of ``relative_to``); the message of a :class:`ConfigError` does not name where the reference came from."""
     as_path = Path(reference)
-    if as_path.is_file():
+    if _is_file(as_path):
         return as_path
     if _looks_like_path(reference) or relative_to is None:
         raise ConfigError(f"no config file {reference}")
@@ -119,7 +119,7 @@ def find_parent(child: Path, reference: object, *, notes: list[str] | None = Non
     folder = child.parent
     if _looks_like_path(reference):
         candidate = folder / reference
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
         raise ConfigError(f"{child}: field 'parent': no config file {candidate}")
     found = _find_by_id(folder, reference, notes)
@@ -129,6 +129,14 @@ def find_parent(child: Path, reference: object, *, notes: list[str] | None = Non
             "'../other/base.json'"
         )
     return found
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, false also for a name the system refuses (too long, a NUL byte): no such file."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _looks_like_path(reference: str) -> bool:
@@ -142,7 +150,7 @@ def _find_by_id(folder: Path, experiment_id: str, notes: list[str] | None = None
     unless it is named ``<id>.json``: it is skipped, with a line in ``notes``.
     """
     by_name = folder / f"{experiment_id}.json"
-    if by_name.is_file():
+    if _is_file(by_name):
         return by_name
     for candidate in sorted(folder.glob("*.json")):
         try:

@@ -34,7 +34,9 @@ TRIALS = "trials.jsonl"
 SUMMARY = "summary.json"
 DECISION = "decision.json"
 HASHES = "hashes.json"
-_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+# How a lone surrogate can reach a parsed line: an escape (``\ud800``), or its UTF-8 form (ED A0..BF xx), which
+# ``json.loads`` decodes with ``surrogatepass``.
+_SURROGATE = re.compile(rb"\\[uU][dD][89a-fA-F]|\xed[\xa0-\xbf]")
 # One ledger line per record; made once (``json.dumps`` with options builds an encoder per call).
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -296,8 +298,8 @@ def read_ledger(path: Path, *, owner: str | None = None) -> LedgerRead:
             value = None
         record = normalise_record(value)
         if record is not None:
-            # Only an escaped surrogate (``\\udXXX``) can put a lone one in a string: then replace it (U+FFFD).
-            records.append(without_surrogates(record) if _SURROGATE_ESCAPE.search(raw) else record)
+            # Only those bytes can put a lone surrogate in a string: then replace it (U+FFFD).
+            records.append(without_surrogates(record) if _SURROGATE.search(raw) else record)
             continue
         where = "a torn last line" if number - 1 == last_index else "an unreadable line"
         result.problems.append(f"{path}:{number}: skipped {where} ({len(raw)} bytes)")

@@ -74,8 +74,8 @@ def is_trial_record(value: object) -> bool:
 # Reading records back: the one rule every reader applies (resume, reports, the history and analysis API)
 # ---------------------------------------------------------------------------------------------------------------
 
-IDENTITY_FIELDS: tuple[str, ...] = ("run_id", "arm", "task_id", "outcome")
-"""Fields that must be strings: a record whose run, arm, task or outcome is anything else is not counted."""
+IDENTITY_FIELDS: tuple[str, ...] = ("run_id", "experiment_id", "arm", "config_hash", "task_id", "outcome")
+"""Fields that must be strings: a record whose run, config, arm, task or outcome is anything else is not counted."""
 ARMS: tuple[str, ...] = ("control", "test")
 """The values of ``arm``: a record of any other arm is not counted."""
 _WHOLE_NUMBERS = ("schema", "trial", "seq", "seed", "attempts")
@@ -119,6 +119,7 @@ _DEFAULTS: dict[str, Any] = {
 }
 _SEED_RANGE = range(-(2**63), 2**63)
 _NONE = type(None)
+_EXACT_FIELDS = frozenset(TrialRecord.__annotations__)
 # The exact types the plugin writes, field by field (``bool`` is not an ``int`` here: ``type()``, not isinstance).
 _EXACT_TYPES: tuple[tuple[str, tuple[type, ...]], ...] = tuple(
     (name, types)
@@ -164,8 +165,9 @@ def normalise_record(value: object) -> TrialRecord | None:
     ``trial``, ``seq``, ``seed`` and ``attempts`` whole numbers (a ``3.0`` or a ``"3"`` is 3); a missing optional
     field takes its default (null for unknown measurements), a number written as a string is read as the number, a
     text field holding another value becomes its text, a non-finite or non-numeric measurement becomes null.
-    Lone surrogates in strings are the reader's to replace (:func:`without_surrogates`): only a line with a
-    ``\\uD800``-``\\uDFFF`` escape can hold one, which a reader sees far more cheaply in the raw line.
+    Lone surrogates in strings are the reader's to replace (:func:`without_surrogates`): only a line holding a
+    ``\\uD800``-``\\uDFFF`` escape or its UTF-8 bytes can put one there, which a reader sees far more cheaply in
+    the raw line.
     """
     if _is_exact(value):
         return cast(TrialRecord, value)  # what the plugin writes: nothing to normalise (the common case, fast)
@@ -198,7 +200,7 @@ def normalise_record(value: object) -> TrialRecord | None:
 
 def _is_exact(value: object) -> bool:
     """Whether ``value`` is a record exactly as the plugin writes it (every field, of its exact type and range)."""
-    if type(value) is not dict or len(value) != len(_EXACT_TYPES):
+    if type(value) is not dict or value.keys() != _EXACT_FIELDS:
         return False
     for name, types in _EXACT_TYPES:
         if type(value.get(name)) not in types:

@@ -204,7 +204,7 @@ def build_run_report(
         "source": str(run_dir),
         "notes": notes,
     }
-    settings = summary.get("settings") or {}
+    settings = _object(summary.get("settings"))
     if settings.get("sprt") and records:
         report["llr_path"] = _section(
             notes,

@@ -438,11 +438,14 @@ class Failure:
     mutated: bytes
 
 
-def run_cases(template: Workspace, *, cases: int, seed: int, scratch: Path) -> tuple[dict[str, int], list[Failure]]:
-    """``cases`` mutated copies of ``template``, kinds in turn; counts per outcome and the failures."""
+def run_cases(
+    template: Workspace, *, cases: int, seed: int, scratch: Path, first: int = 0
+) -> tuple[dict[str, int], list[Failure]]:
+    """Cases ``first`` to ``first + cases - 1``: mutated copies of ``template``, kinds in turn; counts per outcome
+    and the failures. A case is the same whenever it runs (its generator is seeded with the seed and its number)."""
     counts = {"refused": 0, "read": 0, "read with notes": 0}
     failures: list[Failure] = []
-    for case in range(cases):
+    for case in range(first, first + cases):
         kind = KINDS[case % len(KINDS)]
         rng = random.Random(f"{seed}:{case}")
         copy = scratch / f"case-{case}"
@@ -467,12 +470,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--cases", type=int, default=2000, help="number of mutated cases (default 2000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the mutations (default 1)")
+    parser.add_argument(
+        "--first", type=int, default=0, help="number of the first case (to rerun one: --first N --cases 1)"
+    )
     parser.add_argument("--keep", type=Path, help="write each failing case's mutated file into this folder")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
         template = make_workspace(Path(folder) / "template")
-        counts, failures = run_cases(template, cases=args.cases, seed=args.seed, scratch=Path(folder))
+        counts, failures = run_cases(template, cases=args.cases, seed=args.seed, scratch=Path(folder), first=args.first)
     print(f"fuzz_inputs: {args.cases} cases, seed {args.seed}, {time.monotonic() - started:.1f} s")
     print(
         "  " + ", ".join(f"{name}: {count}" for name, count in counts.items()) + f", property broken: {len(failures)}"

@@ -80,6 +80,7 @@ def test_the_experiments_command_counts_what_the_run_counted(
     "change",
     [
         {"run_id": 7},
+        {"config_hash": None},
         {"task_id": ["t"]},
         {"arm": None},
         {"outcome": {"x": 1}},
@@ -88,7 +89,7 @@ def test_the_experiments_command_counts_what_the_run_counted(
         {"seed": 2**70},
         {"schema": 99},
     ],
-    ids=["run", "task", "arm", "outcome", "trial", "seq", "seed", "schema"],
+    ids=["run", "config", "task", "arm", "outcome", "trial", "seq", "seed", "schema"],
 )
 def test_a_record_with_wrong_identity_types_is_not_a_record_for_any_reader(
     tmp_path: Path, change: dict[str, Any]
@@ -102,3 +103,13 @@ def test_a_record_with_wrong_identity_types_is_not_a_record_for_any_reader(
     assert table.problems == (
         f"{run / 'trials.jsonl'}:2: skipped an unreadable line ({len(json.dumps(bad, separators=(',', ':')))} bytes)",
     )
+
+
+@pytest.mark.parametrize("raw", [b"caf\\udce9", b"caf\xed\xb3\xa9"], ids=["escape", "utf8-bytes"])
+def test_a_lone_surrogate_in_a_ledger_line_is_read_as_a_replacement_character(tmp_path: Path, raw: bytes) -> None:
+    run = write_run(tmp_path, "r1", [trial(seq=0, outcome="failure", message="MARK")])
+    ledger = run / "trials.jsonl"
+    ledger.write_bytes(ledger.read_bytes().replace(b"MARK", raw))
+    (record,) = read_ledger(ledger, owner="r1").records
+    assert record["message"] == "caf\N{REPLACEMENT CHARACTER}"
+    assert load_trials(tmp_path).records()[0]["message"] == "caf\N{REPLACEMENT CHARACTER}"
