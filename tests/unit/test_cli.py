@@ -195,3 +195,12 @@ def test_an_os_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) 
 
     assert run(argparse.Namespace(handler=handler)) == 2
     assert capsys.readouterr().err == "agentopt: error: .agentopt/runs/r1/trials.jsonl: Permission denied\n"
+
+
+def test_report_reads_a_damaged_summary_as_unknown_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+
+    run = write_run(tmp_path, "r1", [trial(seq=0)], summary={"settings": 0.5, "notes": 3, "arms": [1], "verdict": 7})
+    assert main(["report", str(run)]) == 0
+    assert main(["plan", "--p0", "0.5", "--from-run", str(run), "--agent-dir", str(tmp_path)]) == 2
+    assert "the run recorded no cost" in capsys.readouterr().err

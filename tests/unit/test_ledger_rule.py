@@ -113,3 +113,14 @@ def test_a_lone_surrogate_in_a_ledger_line_is_read_as_a_replacement_character(tm
     (record,) = read_ledger(ledger, owner="r1").records
     assert record["message"] == "caf\N{REPLACEMENT CHARACTER}"
     assert load_trials(tmp_path).records()[0]["message"] == "caf\N{REPLACEMENT CHARACTER}"
+
+
+def test_a_record_with_a_renamed_field_is_normalised_not_taken_as_written(tmp_path: Path) -> None:
+    from pytest_agentopt.summary import arm_figures
+
+    damaged = trial(seq=0)
+    damaged["tokens+"] = damaged.pop("tokens")  # as many fields as the plugin writes, one of them unknown
+    record = normalise_record(damaged)
+    assert record is not None
+    assert record["tokens"] is None  # unknown, not a crash later
+    assert arm_figures([record])["trials"] == 1
