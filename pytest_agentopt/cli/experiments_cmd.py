@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
         help="the experiment history: lineage, model, trials, success, cost, verdict",
         description=(
             "One row per experiment (experiment id and config content hash) with trials under --agent-dir: its "
-            "lineage (child first), the model, scored trials, the success rate with its Wilson 95%% interval, the "
+            "lineage (child first), the model, scored trials, the success rate with its Wilson 95% interval, the "
             "estimated cost per task, the verdict of its latest run against that run's control, and the date."
         ),
     )

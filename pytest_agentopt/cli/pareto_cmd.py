@@ -23,10 +23,10 @@ def register(sub: Any) -> None:
         "pareto",
         help="success rate against cost per task for every config, the Pareto front and the KPI",
         description=(
-            "Per config (config content hash) across the runs under --agent-dir: success rate with its Wilson 95%% "
-            "interval, estimated cost per task with a bootstrap 95%% interval, whether it is on the front "
+            "Per config (config content hash) across the runs under --agent-dir: success rate with its Wilson 95% "
+            "interval, estimated cost per task with a bootstrap 95% interval, whether it is on the front "
             "(no other config has success >= and cost <= with one strict), its bootstrap probability of being "
-            "dominated, and which configs reach >= 80%% of the best success rate at <= 30%% of its cost."
+            "dominated, and which configs reach >= 80% of the best success rate at <= 30% of its cost."
         ),
     )
     add_agent_dir(parser)
