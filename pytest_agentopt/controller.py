@@ -19,6 +19,7 @@ from .context import RunContext
 from .ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
 from .manifest import build_manifest, note_resume, write_manifest
 from .options import RunOptions
+from .plugin import ITEMS_PLUGIN_KEY
 from .records import TrialRecord
 from .sequential import Decision, SequentialFeeder
 from .stop import StopSignal
@@ -237,16 +238,18 @@ class ControllerPlugin:
     # writes the final progress figure ([100%], not the share of items that ran).
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
-        interrupted = False
+        from .stop_cause import stop_cause
+
+        error: BaseException | None = None
         try:
             return (yield)
-        except (KeyboardInterrupt, pytest.exit.Exception):
-            interrupted = True
+        except BaseException as exc:  # only looked at (-x, Ctrl-C, pytest.exit...), always raised again
+            error = exc
             raise
         finally:
             if not self.config.getoption("collectonly") and self.usage_error is None:
                 self._report_never_dispatched()
-                self._finish(session, interrupted=interrupted or bool(session.shouldstop or session.shouldfail))
+                self._finish(session, stopped_by=stop_cause(error, session))
 
     def _report_never_dispatched(self) -> None:
         """Items the scheduler never handed out after the decision: skipped, pointing at their test."""
@@ -271,10 +274,15 @@ class ControllerPlugin:
             self.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
             self.skipped_by_stop += 1
 
-    def _finish(self, session: pytest.Session, *, interrupted: bool) -> None:
+    def _finish(self, session: pytest.Session, *, stopped_by: str | None) -> None:
         from .gate import evaluate_gate
         from .summary import build_summary
 
+        interrupted = stopped_by is not None
+        if self.plan_size is None:
+            # No agent trial reported (e.g. -x on an ordinary test that ran first): ask the collection itself.
+            items = self.config.stash.get(ITEMS_PLUGIN_KEY, None)
+            self.plan_size = items.plan_size if items is not None else None
         if self._progress is not None:
             self._progress.close()
         if self.options.resume is not None:
@@ -286,11 +294,12 @@ class ControllerPlugin:
             plan_size=self.plan_size,
             skipped_by_stop=self.skipped_by_stop,
             interrupted=interrupted,
+            stopped_by=stopped_by,
             notes=self.notes,
             budget=self.budget.as_dict() if self.budget is not None else None,
         )
         if interrupted:
-            summary["gate"] = {"passed": None, "reason": "interrupted: no verdict (pytest exits 2)"}
+            summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}
         else:
             gate = evaluate_gate(summary, self.options)
             summary["gate"] = gate.as_dict()

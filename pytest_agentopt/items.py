@@ -37,6 +37,7 @@ SLOT_ARG = "_agentopt_slot"
 AGENT_FIXTURES = frozenset({"agent_config", "agent_trial"})
 REPORT_ATTR = "agentopt"
 USAGE_ERROR_KEY = "agentopt_usage_error"
+PLAN_SIZE_KEY = "agentopt_plan_size"
 
 RECORDER_KEY = pytest.StashKey[TrialRecorder]()
 ATTEMPTS_KEY = pytest.StashKey[int]()
@@ -116,7 +117,8 @@ class ItemsPlugin:
         self.stop = stop
         self.worker = worker
         self.infra = InfraMatcher(context.infra_exceptions)
-        self.plan_size = 0
+        self.plan_size: int | None = None
+        """Agent trials planned by this process's collection (``None`` until it is done, 0 when it found none)."""
         self._otel: bool | None = None
         self._retry_wrappers: dict[Callable[..., object], Callable[..., object]] = {}
         self._current: pytest.Item | None = None
@@ -146,17 +148,18 @@ class ItemsPlugin:
                 plain.append(item)
                 continue
             by_key[(task_id_of(item, slot), slot.arm, slot.trial)] = (item, slot)
+        workeroutput = getattr(config, "workeroutput", None)
         if not by_key:
+            self._publish_plan_size(workeroutput, 0)
             return
         full_plan = build_plan({key[0] for key in by_key}, self.context.arms, self.context.trials, self.context.seed)
         # -k / -m may have removed some trials of a task: plan what is left, in the same relative order.
         planned = [entry for entry in full_plan if entry.key in by_key]
-        self.plan_size = len(planned)
+        self._publish_plan_size(workeroutput, len(planned))
         seq_by_key = {entry.key: seq for seq, entry in enumerate(planned)}
         try:
             finished = self._check_resumed(seq_by_key)
         except pytest.UsageError as exc:
-            workeroutput = getattr(config, "workeroutput", None)
             if workeroutput is None:
                 raise
             # A worker cannot end the session cleanly: run nothing and let the controller report it (exit 4).
@@ -183,6 +186,13 @@ class ItemsPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = plain + ordered
+
+    def _publish_plan_size(self, workeroutput: dict[str, Any] | None, size: int) -> None:
+        """Remember the plan's size; an xdist worker also tells the controller, which may see no trial at all
+        (``-x`` on an ordinary test stops the session before any agent item ran)."""
+        self.plan_size = size
+        if workeroutput is not None:
+            workeroutput[PLAN_SIZE_KEY] = size
 
     def _check_resumed(self, seq_by_key: dict[tuple[str, str, int], int]) -> set[tuple[str, str, int]]:
         finished: set[tuple[str, str, int]] = set()

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from .context import RunContext
     from .options import RunOptions
 
+FAILED_PREFIX = "agentopt: FAILED: "
+"""The start of the line that says the gate failed (the controller prints it in red)."""
+
 FailureDetail = str | Mapping[str, Any]
 """What the controller keeps of a failed trial: pytest's text report (older controllers), or a mapping with
 ``error_type``, ``message``, ``location`` (``file.py:9``) and, with ``-vv``, ``traceback``."""
@@ -73,18 +76,22 @@ def render_summary(
     for note in summary.get("notes") or []:
         lines.append(f"note: {note}")
     lines.append(_verdict_line(summary))
-    gate = summary.get("gate") or {}
-    if gate and not gate.get("passed", True):
-        lines.append(f"agentopt: FAILED: {gate.get('reason')}")
+    lines.extend(_gate_lines(summary))
     return lines
 
 
 def _quiet(summary: Mapping[str, Any]) -> list[str]:
-    lines = [_verdict_line(summary)]
+    return [_verdict_line(summary), *_gate_lines(summary)]
+
+
+def _gate_lines(summary: Mapping[str, Any]) -> list[str]:
+    """``agentopt: FAILED: <reason>`` when the gate failed; a gate not evaluated says so (it did not fail)."""
     gate = summary.get("gate") or {}
-    if gate and not gate.get("passed", True):
-        lines.append(f"agentopt: FAILED: {gate.get('reason')}")
-    return lines
+    if gate.get("passed") is False:
+        return [f"{FAILED_PREFIX}{gate.get('reason')}"]
+    if gate.get("passed") is None and gate.get("reason"):
+        return [f"agentopt: gate {gate['reason']}"]
+    return []
 
 
 def _rule(title: str, width: int) -> str:
@@ -247,6 +254,8 @@ def _text_detail(title: str, text: str, verbosity: int, width: int) -> list[str]
 def _verdict_line(summary: Mapping[str, Any]) -> str:
     verdict = summary.get("verdict")
     if verdict is None:
+        if summary.get("verdict_reason"):  # e.g. no agent task was collected
+            return f"agentopt: no verdict: {summary['verdict_reason']}"
         return "agentopt: " + wording.single_config_text(summary["arms"])
     return (
         f"agentopt: verdict {fmt.verdict_word(verdict)} ({summary.get('decided_by')}): {summary.get('verdict_reason')}"

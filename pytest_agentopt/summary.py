@@ -157,7 +157,10 @@ def build_summary(
     interrupted: bool,
     notes: Sequence[str],
     budget: dict[str, Any] | None = None,
+    stopped_by: str | None = None,
 ) -> dict[str, Any]:
+    """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
+    no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
@@ -192,6 +195,7 @@ def build_summary(
         "trials_after_decision": sum(1 for r in records if decision is not None and r["seq"] > decision.seq),
         "budget": budget,
         "interrupted": interrupted,
+        "stopped_by": stopped_by,
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
     }
@@ -205,12 +209,13 @@ def build_summary(
         _target_comparison(summary, context, feeder, plan_size)
     if interrupted and decision is None:
         # A partial run proves nothing either way (a fixed-sample verdict from part of the plan would not be one).
+        planned = plan_size if plan_size is not None else "?"
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = (
-            f"interrupted after {summary['trials_started']} of {plan_size or '?'} trials; continue it with "
-            f"pytest --agent-resume {context.run_id}"
+            f"the run stopped early ({stopped_by or 'interrupted'}) after {summary['trials_started']} of {planned} "
+            f"trials; continue it with pytest --agent-resume {context.run_id}"
         )
-    if plan_size is None and not records:
+    if not records and (plan_size == 0 or (plan_size is None and not interrupted)):
         summary["verdict"] = None
         summary["verdict_reason"] = (
             "no agent task was collected: a task is a test that uses the agent_config or agent_trial fixture, "

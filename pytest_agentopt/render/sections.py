@@ -79,7 +79,7 @@ def _verdict_section(report: Report, summary: Mapping[str, Any]) -> Section | No
         return None
     verdict = summary.get("verdict")
     reason = summary.get("verdict_reason")
-    if verdict is None:
+    if verdict is None and not reason:
         reason = wording.single_config_text(_mapping(summary.get("arms")))
     gate = _mapping(summary.get("gate"))
     passed = gate.get("passed")
