@@ -19,12 +19,14 @@ from .context import RunContext
 from .ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
 from .manifest import build_manifest, note_resume, write_manifest
 from .options import RunOptions
+from .output_paths import ERROR_PREFIX
 from .plugin import ITEMS_PLUGIN_KEY
 from .records import TrialRecord
 from .sequential import Decision, SequentialFeeder
 from .stop import StopSignal
 
 if TYPE_CHECKING:
+    from .junit_output import JunitTrialOutput
     from .progress import ProgressLine
     from .xdist_scheduler import SequentialScheduling
 
@@ -66,6 +68,7 @@ class ControllerPlugin:
         self._hook_failures: dict[str, int] = {}
         self._locations: dict[str, tuple[str, int | None]] = {}
         self._progress: ProgressLine | None = None
+        self._junit: JunitTrialOutput | None = None
         self.feeder = self._make_feeder()
         self.budget = BudgetGuard(context.budget_usd, in_flight=workers) if context.budget_usd is not None else None
 
@@ -150,12 +153,21 @@ class ControllerPlugin:
             self.ledger.append(record)
         self.records.append(record)
         self._call_user_hook("pytest_agentopt_trial_recorded", record=record)
+        if record["outcome"] != "success":
+            self._junit_output().add(report, record)
         self._charge(record)
         if payload.get("details"):
             self.details[(record["task_id"], record["arm"], record["trial"])] = payload["details"]
         self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
         if self._progress is not None:
             self._progress.update(record, self.feeder, self.plan_size)
+
+    def _junit_output(self) -> JunitTrialOutput:
+        if self._junit is None:
+            from .junit_output import JunitTrialOutput
+
+            self._junit = JunitTrialOutput(self.config)
+        return self._junit
 
     def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
         if self.feeder is None:
@@ -305,9 +317,15 @@ class ControllerPlugin:
             summary["gate"] = gate.as_dict()
             self.gate_failed = gate.failed
         self.summary = summary
+        self._write_reports(summary)
+        # A requested file that could not be written fails the run (output_paths); --agent-json says which.
+        summary["output_errors"] = [
+            note.removeprefix(ERROR_PREFIX) + f" (the summary is in {self.context.paths.summary})"
+            for note in summary["notes"]
+            if note.startswith(ERROR_PREFIX)
+        ]
         if self.options.json_path is not None:
             self._write_output(self.options.json_path, summary)
-        self._write_reports(summary)
         self._call_user_hook("pytest_agentopt_run_finished", summary=summary)
         write_json_atomic(self.context.paths.summary, summary)  # last: with every note of the outputs
 
@@ -326,9 +344,9 @@ class ControllerPlugin:
         try:
             write_json_atomic(path, summary)
         except OSError as exc:
-            summary["notes"].append(
-                f"warning: could not write {self.options.given('--agent-json', path)}: {exc.strerror or exc}"
-            )
+            error = f"could not write {self.options.given('--agent-json', path)}: {exc.strerror or exc}"
+            summary["notes"].append(ERROR_PREFIX + error)
+            summary["output_errors"].append(f"{error} (the summary is in {self.context.paths.summary})")
 
     def _write_reports(self, summary: dict[str, Any]) -> None:
         """Markdown, HTML and CSV outputs and ``$GITHUB_STEP_SUMMARY``; what was written (or not) becomes notes."""
@@ -353,12 +371,16 @@ class ControllerPlugin:
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         if self.summary is None:
             return
-        from .render_terminal import render_summary
+        from .render_terminal import FAILED_PREFIX, render_summary
 
         verbosity = config.get_verbosity()
-        width = terminalreporter._tw.fullwidth
+        # Outside a terminal (a CI log) nothing is cut to a width: the log viewer wraps long lines.
+        width = terminalreporter._tw.fullwidth if getattr(terminalreporter, "isatty", False) else None
         for line in render_summary(self.summary, verbosity=verbosity, width=width, details=self.details):
-            terminalreporter.write_line(line)
+            failed = line.startswith(FAILED_PREFIX)
+            terminalreporter.write_line(line, red=failed, bold=failed)
+        if self.gate_failed or self.summary.get("output_errors"):
+            _show_session_as_failed(terminalreporter)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -375,7 +397,7 @@ class ControllerPlugin:
             pytest.ExitCode.USAGE_ERROR,
         ):
             return
-        if self.gate_failed:
+        if self.gate_failed or self.summary.get("output_errors"):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and self.records:
             session.exitstatus = pytest.ExitCode.OK  # every trial was resumed from the ledger
@@ -385,3 +407,17 @@ class ControllerPlugin:
             self.ledger.close()
             self.ledger = None
         self.stop.remove()
+
+
+def _show_session_as_failed(terminalreporter: Any) -> None:
+    """Make pytest's final line red for a run that exits 1 because of the gate or an unwritten output.
+
+    pytest colours that line red only when its stats hold ``failed`` (or ``error``) reports; agent failures are
+    categories of their own, which it shows in yellow. An empty ``failed`` list turns the colour red without
+    adding a count or a line to the short test summary. ``_set_main_color`` recomputes the cached colour (it is
+    not recomputed when the session stopped before its last item).
+    """
+    terminalreporter.stats.setdefault("failed", [])
+    recompute = getattr(terminalreporter, "_set_main_color", None)
+    if callable(recompute):
+        recompute()

@@ -487,7 +487,7 @@ def _relative(path: object, root: Path) -> str:
 def _junit_properties(record: TrialRecord) -> list[tuple[str, object]]:
     """Flat per-trial figures for JUnit XML (``--junitxml``); they reach the controller under xdist too."""
     tokens = record["tokens"]
-    return [
+    properties: list[tuple[str, object]] = [
         ("agentopt.arm", record["arm"]),
         ("agentopt.trial", record["trial"]),
         ("agentopt.outcome", record["outcome"]),
@@ -497,3 +497,6 @@ def _junit_properties(record: TrialRecord) -> list[tuple[str, object]]:
         ("agentopt.cost_usd", record["cost_usd"]),
         ("agentopt.latency_s", record["latency_s"]),
     ]
+    if record["outcome"] != "success":  # what went wrong (the controller adds it as a system-out line too)
+        properties += [("agentopt.error_type", record["error_type"]), ("agentopt.message", record["message"])]
+    return properties

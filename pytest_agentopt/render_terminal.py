@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .context import RunContext
     from .options import RunOptions
 
+DEFAULT_WIDTH = 80
 FAILED_PREFIX = "agentopt: FAILED: "
 """The start of the line that says the gate failed (the controller prints it in red)."""
 
@@ -54,15 +55,16 @@ def render_summary(
     summary: Mapping[str, Any],
     *,
     verbosity: int,
-    width: int,
+    width: int | None,
     details: Mapping[tuple[str, str, int], FailureDetail],
 ) -> list[str]:
+    """The report's lines; ``width`` is the terminal's, or ``None`` outside a terminal (nothing is cut)."""
     if verbosity < 0:
         return _quiet(summary)
-    lines = [_rule(" agentopt ", width)]
+    lines = [_rule(" agentopt ", width or DEFAULT_WIDTH)]
     lines.append(_run_line(summary))
     for change in summary.get("config_diff") or []:
-        lines.append(f"  changed  {fmt.clip(change['text'], width - 11)}")
+        lines.append(f"  changed  {_clip(change['text'], width, 11)}")
     lines.append("")
     lines.extend(_arm_table(summary))
     lines.append("")
@@ -81,17 +83,25 @@ def render_summary(
 
 
 def _quiet(summary: Mapping[str, Any]) -> list[str]:
-    return [_verdict_line(summary), *_gate_lines(summary)]
+    """``-q``: the verdict, every warning (a missing figure must say so under ``-q`` too) and the gate."""
+    warnings = [f"agentopt: {note}" for note in summary.get("notes") or [] if str(note).startswith("warning:")]
+    return [*warnings, _verdict_line(summary), *_gate_lines(summary)]
 
 
 def _gate_lines(summary: Mapping[str, Any]) -> list[str]:
-    """``agentopt: FAILED: <reason>`` when the gate failed; a gate not evaluated says so (it did not fail)."""
+    """``agentopt: FAILED: <reason>`` when the gate failed or a requested file could not be written; a gate not
+    evaluated says so (it did not fail)."""
     gate = summary.get("gate") or {}
+    lines = [f"{FAILED_PREFIX}{error}" for error in summary.get("output_errors") or []]
     if gate.get("passed") is False:
-        return [f"{FAILED_PREFIX}{gate.get('reason')}"]
-    if gate.get("passed") is None and gate.get("reason"):
-        return [f"agentopt: gate {gate['reason']}"]
-    return []
+        lines.insert(0, f"{FAILED_PREFIX}{gate.get('reason')}")
+    elif gate.get("passed") is None and gate.get("reason"):
+        lines.insert(0, f"agentopt: gate {gate['reason']}")
+    return lines
+
+
+def _clip(text: str, width: int | None, indent: int) -> str:
+    return text if width is None else fmt.clip(text, width - indent)
 
 
 def _rule(title: str, width: int) -> str:
@@ -209,7 +219,9 @@ def _task_table(summary: Mapping[str, Any]) -> list[str]:
     return ["per task (solved/trials):", *tabulate(rows, headers=headers, tablefmt="simple").splitlines()]
 
 
-def _failure_details(details: Mapping[tuple[str, str, int], FailureDetail], verbosity: int, width: int) -> list[str]:
+def _failure_details(
+    details: Mapping[tuple[str, str, int], FailureDetail], verbosity: int, width: int | None
+) -> list[str]:
     """``-v``: one line per failed trial (what the agent got wrong, and where); ``-vv``: with its traceback."""
     if all(isinstance(detail, str) for detail in details.values()):
         heading = "agent failures (last lines; -vv for the whole traceback):"
@@ -245,10 +257,10 @@ def _failure_line(prefix: str, detail: Mapping[str, Any], width: int | None) -> 
     return head + message + suffix
 
 
-def _text_detail(title: str, text: str, verbosity: int, width: int) -> list[str]:
+def _text_detail(title: str, text: str, verbosity: int, width: int | None) -> list[str]:
     """Pytest's text report of a failure (what older controllers pass): its last lines, or all with ``-vv``."""
     body = text.splitlines() if verbosity >= 2 else [line for line in text.splitlines() if line.strip()][-3:]
-    return [f"  {title}", *("    " + fmt.clip(line, width - 4) for line in body)]
+    return [f"  {title}", *("    " + _clip(line, width, 4) for line in body)]
 
 
 def _verdict_line(summary: Mapping[str, Any]) -> str:

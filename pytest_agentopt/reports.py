@@ -1,9 +1,10 @@
 """The report files of a run (``--agent-md``, ``--agent-html``, ``--agent-csv``, ``$GITHUB_STEP_SUMMARY``).
 
 ``build_run_report`` and ``build_runs_report`` gather the ``report`` dict (``docs/reports.md``) from the run
-summary and the analysis API; ``write_reports`` renders and writes it. Reporting never changes a run's outcome:
-an unwritable path or a failing analysis becomes a note, never an exception. When no output is asked for nothing
-is imported or read.
+summary and the analysis API; ``write_reports`` renders and writes it. Reporting never raises: an unwritable path
+or a failing analysis becomes a note. A note about a requested file that was not written starts with ``error:``
+(the plugin then fails the run, see ``output_paths``); one about ``$GITHUB_STEP_SUMMARY``, which nobody asked for
+by name, starts with ``warning:``. When no output is asked for nothing is imported or read.
 
 The run's own trials are read once: from ``records`` when the plugin passes the records it holds, else from the
 run's ledger. The history under the agent directory (every run, for the Pareto front and the task clusters) is
@@ -60,8 +61,8 @@ def write_run_reports(
             step_summary=step_summary,
             notes=notes,
         )
-    except Exception as exc:  # reporting must never fail the run; say what went wrong instead
-        notes.append(f"could not write the reports: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # reporting must never raise; say what went wrong instead
+        notes.append(f"error: could not write the reports: {type(exc).__name__}: {exc}")
     return notes
 
 
@@ -80,7 +81,7 @@ def write_reports(
     if csv_path is not None:
         from .render.csv import write_trials_csv
 
-        rows = _attempt(notes, f"could not write {csv_path}", lambda: write_trials_csv(trials(), csv_path))
+        rows = _attempt(notes, f"error: could not write {csv_path}", lambda: write_trials_csv(trials(), csv_path))
         if rows is not None:
             notes.append(f"wrote CSV of {rows} trials to {csv_path}")
         written &= rows is not None
@@ -113,7 +114,7 @@ def _write_text(path: Path, text: str, what: str, notes: list[str]) -> bool:
         path.write_text(text, encoding="utf-8")
         return True
 
-    if _attempt(notes, f"could not write {path}", write):
+    if _attempt(notes, f"error: could not write {path}", write):
         notes.append(f"wrote {what} to {path}")
         return True
     return False
@@ -129,12 +130,12 @@ def _append_step_summary(path: Path, report: Mapping[str, Any], notes: list[str]
     except FileNotFoundError:
         existing = 0
     except OSError as exc:
-        notes.append(f"could not append to {where}: {exc.strerror or exc}")
+        notes.append(f"warning: could not append to {where}: {exc.strerror or exc}")
         return False
     separator = "\n" if existing else ""
     room = min(DEFAULT_LIMIT, GITHUB_STEP_SUMMARY_LIMIT - existing) - len(separator) - 1
     if room < STEP_SUMMARY_MINIMUM:
-        notes.append(f"{where} already holds {existing} bytes of GitHub's 1 MiB: the summary was not appended")
+        notes.append(f"warning: {where} already holds {existing} bytes of GitHub's 1 MiB: the summary was not appended")
         return False
     text = separator + render_markdown(report, max_bytes=room) + "\n"
 
@@ -143,7 +144,7 @@ def _append_step_summary(path: Path, report: Mapping[str, Any], notes: list[str]
             handle.write(text)
         return True
 
-    if _attempt(notes, f"could not append to {where}", append):
+    if _attempt(notes, f"warning: could not append to {where}", append):
         notes.append(f"appended the Markdown summary to {where}")
         return True
     return False

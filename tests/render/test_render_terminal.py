@@ -97,5 +97,8 @@ def test_a_run_without_a_comparison_says_so_in_the_same_words_everywhere() -> No
     summary = single_summary()
     sentence = "test 63.3% success (no comparison: a single config without --agent-target)"
     assert terminal(summary)[-1] == "agentopt: " + sentence
-    assert terminal(summary, verbosity=-1) == ["agentopt: " + sentence]
+    assert terminal(summary, verbosity=-1) == [
+        "agentopt: warning: estimated cost unknown for model 'local'",  # warnings show under -q too
+        "agentopt: " + sentence,
+    ]
     assert sentence in gfm.unescape(render_markdown({"summary": summary}))

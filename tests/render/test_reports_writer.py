@@ -65,8 +65,8 @@ def test_an_unwritable_path_becomes_a_note(tmp_path: Path) -> None:
         csv_path=blocker / "r.csv",
     )
     assert not ok
-    assert notes[0].startswith(f"could not write {blocker / 'r.csv'}: ")
-    assert notes[1].startswith(f"could not write {blocker / 'r.md'}: ")
+    assert notes[0].startswith(f"error: could not write {blocker / 'r.csv'}: ")
+    assert notes[1].startswith(f"error: could not write {blocker / 'r.md'}: ")
     assert notes[2] == f"wrote HTML report to {tmp_path / 'r.html'}"  # the others are still written
 
 
@@ -107,7 +107,7 @@ def test_write_run_reports_never_raises(tmp_path: Path, monkeypatch: pytest.Monk
     notes = write_run_reports(
         summary={}, run_dir=tmp_path, agent_dir=tmp_path, md_path=tmp_path / "r.md", github_step_summary=None
     )
-    assert notes == ["could not write the reports: RuntimeError: analysis exploded"]
+    assert notes == ["error: could not write the reports: RuntimeError: analysis exploded"]
 
 
 def test_write_run_reports_writes_the_csv_from_the_runs_ledger(tmp_path: Path) -> None:

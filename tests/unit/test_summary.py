@@ -131,7 +131,7 @@ def test_a_significant_mcnemar_test_decides_better_or_worse() -> None:
     gate = evaluate_gate(worse, RunOptions())
     assert gate.failed
     assert gate.reason is not None
-    assert gate.reason.startswith("regression: exact McNemar test p = ")
+    assert gate.reason.startswith("regression proven: exact McNemar test p = ")
 
 
 def test_no_difference_needs_equivalence_not_just_no_significance() -> None:
