@@ -142,9 +142,13 @@ def _arm_table(summary: Mapping[str, Any]) -> list[str]:
                 ),
                 fmt.usd(figures["cost_per_trial_usd"]),
                 fmt.usd(figures["cost_per_success_usd"]),
+                wording.spent_text(figures.get("spent_usd"), figures.get("trials_unpriced")),
                 fmt.seconds(figures["mean_latency_s"]),
             ]
         )
+    spend = summary.get("spend")
+    if spend is not None and len(rows) > 1:
+        rows.append(["total", *[""] * 8, wording.spent_text(spend["usd"], spend["unpriced"]), ""])
     headers = [
         "arm",
         "experiment",
@@ -155,6 +159,7 @@ def _arm_table(summary: Mapping[str, Any]) -> list[str]:
         "tokens in/out",
         "est.$/trial",
         "est.$/success",
+        "est.$ spent",
         "latency",
     ]
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True).splitlines()

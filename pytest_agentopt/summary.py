@@ -51,6 +51,7 @@ def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
     infra_cost = sum(
         float(r["cost_usd"]) for r in records if r["outcome"] == "infra_error" and r["cost_usd"] is not None
     )
+    spent = spend(records)
     first = records[0] if records else None
     return {
         "experiment_id": first["experiment_id"] if first else None,
@@ -74,9 +75,19 @@ def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
         "cost_per_trial_usd": cost_per_trial,
         "cost_per_success_usd": cost_per_success,
         "infra_cost_usd": infra_cost if infra_cost else 0.0,
+        "spent_usd": spent["usd"],
+        "trials_unpriced": spent["unpriced"],
         "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
         "mean_steps": sum(steps) / len(steps) if steps else None,
     }
+
+
+def spend(records: Sequence[TrialRecord]) -> dict[str, Any]:
+    """The estimated money spent on ``records``: every trial that ran, whatever its outcome (infrastructure errors
+    and set-up errors cost what they used too). ``usd`` is the sum of the known costs (``None`` when none is known)
+    and a lower bound when ``unpriced`` trials have no known cost."""
+    known = [r["cost_usd"] for r in records if r["cost_usd"] is not None]
+    return {"usd": sum(known) if known else None, "trials": len(records), "unpriced": len(records) - len(known)}
 
 
 def _pricing_warnings(records: Iterable[TrialRecord]) -> list[str]:
@@ -194,6 +205,7 @@ def build_summary(
         "trials_skipped": skipped_by_stop,
         "trials_after_decision": sum(1 for r in records if decision is not None and r["seq"] > decision.seq),
         "budget": budget,
+        "spend": spend(records),
         "interrupted": interrupted,
         "stopped_by": stopped_by,
         "tasks": task_table(records, context.arms),

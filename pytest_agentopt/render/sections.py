@@ -115,6 +115,16 @@ def _run_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
             f"{fmt.number(summary.get('trials_after_decision'))} after the decision",
         )
     )
+    spend = _mapping(summary.get("spend"))
+    if spend:
+        items.append(
+            (
+                "estimated spend",
+                f"{wording.spent_text(spend.get('usd'), spend.get('unpriced'))} on "
+                f"{fmt.number(spend.get('trials'))} trials"
+                + (f" ({fmt.number(spend.get('unpriced'))} without a known cost)" if spend.get("unpriced") else ""),
+            )
+        )
     budget = _mapping(summary.get("budget"))
     if budget:
         items.append(("budget", wording.budget_text(budget)))
@@ -183,6 +193,7 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
                 ),
                 fmt.usd(figures.get("cost_per_trial_usd")),
                 fmt.usd(figures.get("cost_per_success_usd")),
+                wording.spent_text(figures.get("spent_usd"), figures.get("trials_unpriced")),
                 fmt.seconds(figures.get("mean_latency_s")),
                 fmt.number(figures.get("mean_steps"), 1),
             )
@@ -197,10 +208,11 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         "mean tokens in / out",
         "est. $/trial",
         "est. $/success",
+        "est. $ spent",
         "mean latency",
         "mean steps",
     )
-    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10}))]
+    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10, 11}))]
     blocks.append(
         Text(
             "Success intervals are Wilson 95% intervals as if the number of trials had been fixed in advance "
@@ -288,7 +300,7 @@ def _tasks_section(report: Report, summary: Mapping[str, Any]) -> Section | None
     arms = list(_mapping(summary.get("arms"))) or sorted({arm for task in tasks for arm in _mapping(task.get("arms"))})
     headers = ["task", "category"]
     for arm in arms:
-        headers += [f"{arm} solved", f"{arm} rate", f"{arm} est. cost"]
+        headers += [f"{arm} solved", f"{arm} rate", f"{arm} est. total $"]
     rows = []
     for task in tasks:
         row = [str(task.get("code") or task.get("task_id", "")), str(task.get("category") or fmt.MISSING)]
@@ -302,7 +314,11 @@ def _tasks_section(report: Report, summary: Mapping[str, Any]) -> Section | None
             ]
         rows.append(row)
     numeric = frozenset(i for i in range(2, len(headers)))
-    return Section("tasks", "Per task", [Table(headers, rows, numeric=numeric)], secondary=True)
+    note = Text(
+        "est. total $: the estimated cost of the task's scored trials in that arm added up (a total; the per-arm "
+        "table and the Pareto front show means per trial)."
+    )
+    return Section("tasks", "Per task", [Table(headers, rows, numeric=numeric), note], secondary=True)
 
 
 TRAJECTORY_HEADERS = (
@@ -310,6 +326,7 @@ TRAJECTORY_HEADERS = (
     "mean steps",
     "mean tool calls",
     "step efficiency",
+    "under optimal",
     "early termination",
     "token waste",
     "false done",
@@ -336,7 +353,9 @@ def _trajectory_section(report: Report, summary: Mapping[str, Any]) -> Section |
         return None
     blocks.append(
         Text(
-            "Step efficiency: mean of optimal / actual steps over solved trials. Early termination: share of "
+            "Step efficiency: mean over solved trials of optimal / actual steps, capped at 100% (a trial at or "
+            "under its task's optimal_steps counts as 100%). Under optimal: share of those trials that took fewer "
+            "steps than optimal_steps (that task's optimal_steps is too high). Early termination: share of "
             "impossible-task trials correctly refused. Token waste: share of tokens spent on failed trials. "
             "False done: share of trials that claimed success but failed."
         )
@@ -367,6 +386,7 @@ def _trajectory_row(row: Mapping[str, Any]) -> list[str]:
         fmt.number(row.get("mean_steps"), 1),
         fmt.number(row.get("mean_tool_calls"), 1),
         fmt.pct(row.get("step_efficiency")),
+        fmt.pct(row.get("under_optimal_rate")),
         fmt.pct(row.get("early_termination_rate")),
         fmt.pct(row.get("token_waste")),
         fmt.pct(row.get("false_done_rate")),
@@ -404,7 +424,7 @@ def _pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | Non
         "model",
         "trials",
         "success [95%]",
-        "est. cost per task [95%]",
+        "est. mean $ per trial [95%]",
         "on front",
         "P(dominated)",
         "meets KPI",
@@ -462,7 +482,7 @@ def _history_section(report: Report, summary: Mapping[str, Any]) -> Section | No
         "model",
         "trials",
         "success [95%]",
-        "est. cost per task",
+        "est. mean $ per trial",
         "verdict vs control",
         "last run",
         "date",

@@ -25,3 +25,11 @@ def single_config_text(arms: Mapping[str, Any]) -> str:
         for arm, figures in arms.items()
     ]
     return ", ".join(parts) + f" ({NO_COMPARISON})"
+
+
+def spent_text(usd: object, unpriced: object) -> str:
+    """What a run (or an arm) spent: ``$1.2480``; ``>= $1.2480`` when some trials have no known cost (the sum is a
+    lower bound); ``unknown`` when none has one."""
+    if usd is None:
+        return fmt.UNKNOWN
+    return (">= " if isinstance(unpriced, int) and unpriced > 0 else "") + fmt.usd(usd)

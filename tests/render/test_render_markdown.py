@@ -144,3 +144,18 @@ def test_a_task_cost_no_trial_priced_reads_unknown_not_zero() -> None:
     row = re.search(r"<tr><td[^>]*>gpu_race</td>.*?</tr>", html)
     assert row is not None
     assert re.findall(r"<td[^>]*>(.*?)</td>", row.group(0))[2:] == cells[2:]
+
+
+def test_a_sum_and_a_mean_of_cost_are_named_as_such() -> None:
+    markdown = render_markdown(full_report())
+    tasks = table_with_header(markdown, "task", "category")
+    assert [gfm.unescape(cell) for cell in tasks[0][2:]] == [
+        "control solved",
+        "control rate",
+        "control est. total $",  # a sum over the task's trials
+        "test solved",
+        "test rate",
+        "test est. total $",
+    ]
+    front = table_with_header(markdown, "experiment", "config")
+    assert gfm.unescape(front[0][5]) == "est. mean $ per trial [95%]"  # a mean over a config's trials

@@ -176,3 +176,30 @@ def test_the_terminal_report_shows_the_verdict_and_the_gate() -> None:
     assert lines[-1].startswith("agentopt: FAILED: regression")
     quiet = render_summary(summary, verbosity=-1, width=120, details={})
     assert len(quiet) == 2
+
+
+def test_the_spend_counts_every_trial_that_ran_and_says_when_it_is_a_lower_bound() -> None:
+    records = [
+        *pairs([(S, S)] * 3 + [(F, S)] * 2),  # 10 trials at $0.002
+        record(10, "test", 0, 9, "infra_error", cost=0.5),  # an infrastructure error costs what it used
+        record(11, "control", 1, 9, "setup_error", cost=None),  # no known cost
+    ]
+    summary = summarize(records)
+    assert summary["spend"] == {"usd": pytest.approx(0.52), "trials": 12, "unpriced": 1}
+    assert summary["arms"]["test"]["spent_usd"] == pytest.approx(0.51)
+    assert summary["arms"]["test"]["trials_unpriced"] == 0
+    assert summary["arms"]["control"]["spent_usd"] == pytest.approx(0.01)
+    assert summary["arms"]["control"]["trials_unpriced"] == 1
+    lines = render_summary(summary, verbosity=0, width=200, details={})
+    header = next(line for line in lines if line.startswith("arm "))
+    column = header.index("est.$ spent")
+    rows = {
+        line.split()[0]: line[column:].split()[0:2]
+        for line in lines
+        if line.split()[:1] in (["control"], ["test"], ["total"])
+    }
+    assert rows["test"][0] == "$0.5100"
+    assert rows["control"][:2] == [">=", "$0.0100"]  # a lower bound: one trial has no known cost
+    assert rows["total"][:2] == [">=", "$0.5200"]
+    nothing = summarize([record(0, "control", 0, 0, S, cost=None), record(1, "test", 0, 0, S, cost=None)])
+    assert nothing["spend"] == {"usd": None, "trials": 2, "unpriced": 2}  # unknown, never $0
