@@ -69,6 +69,7 @@ class ControllerPlugin:
         self._locations: dict[str, tuple[str, int | None]] = {}
         self._progress: ProgressLine | None = None
         self._junit: JunitTrialOutput | None = None
+        self._header_warnings: list[str] = []  # found at session start, before anything is paid for
         self.feeder = self._make_feeder()
         self.budget = BudgetGuard(context.budget_usd, in_flight=workers) if context.budget_usd is not None else None
 
@@ -86,10 +87,10 @@ class ControllerPlugin:
         assert self.context.target is not None
         return SequentialFeeder(target_test=TargetSequentialTest(self.context.target, settings))
 
-    def pytest_report_header(self, config: pytest.Config) -> str:
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from .render_terminal import header_line
 
-        return header_line(self.context, self.options)
+        return [header_line(self.context, self.options), *self._header_warnings]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -111,6 +112,8 @@ class ControllerPlugin:
                 update_hash_dictionary(self.options.agent_dir, manifest["prompt_components"])
             except OSError as exc:
                 self.notes.append(f"could not update {self.options.agent_dir}/hashes.json: {exc}")
+            if self.options.seed is not None:
+                self._warn_about_replays()
         # Rebuild the sequential state (and the spend) of a resumed run from its ledger, in planned order.
         for record in sorted(context.resumed, key=lambda r: r["seq"]):
             self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
@@ -118,6 +121,18 @@ class ControllerPlugin:
         from .progress import ProgressLine
 
         self._progress = ProgressLine(self.config, self.context, resumed=context.resumed)
+
+    def _warn_about_replays(self) -> None:
+        """A run with an explicit seed may repeat an earlier run's trials: say so before they are paid for."""
+        from .replays import earlier_runs_with_the_same_trials, replay_warning
+
+        context = self.context
+        earlier = earlier_runs_with_the_same_trials(
+            self.options.agent_dir, run_id=context.run_id, seed=context.seed, config_hashes=context.hashes.values()
+        )
+        if earlier:
+            self.notes.append(replay_warning(earlier, context.seed))
+            self._header_warnings.append("agentopt: " + self.notes[-1])
 
     def _option_values(self) -> dict[str, Any]:
         """The options that are not run settings (those are the manifest's ``run`` section)."""

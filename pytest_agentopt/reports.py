@@ -6,9 +6,11 @@ or a failing analysis becomes a note. A note about a requested file that was not
 (the plugin then fails the run, see ``output_paths``); one about ``$GITHUB_STEP_SUMMARY``, which nobody asked for
 by name, starts with ``warning:``. When no output is asked for nothing is imported or read.
 
-The run's own trials are read once: from ``records`` when the plugin passes the records it holds, else from the
-run's ledger. The history under the agent directory (every run, for the Pareto front and the task clusters) is
-always loaded from disk.
+A run's report describes that run: every section but one is computed from the run's own trials, read once (from
+``records`` when the plugin passes the records it holds, else from the run's ledger). The one history section, the
+Pareto front of every config tried so far, is labelled as such and covers only the runs created up to and
+including this one (each config, task and seed counted once, see ``analysis.load_trials``), so regenerating the
+report later, after more runs, gives the same figures.
 """
 
 from __future__ import annotations
@@ -183,7 +185,8 @@ def build_run_report(
     agent_dir: Path,
     records: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The report of one run: its summary, LLR path, trajectory metrics and failures, and the history's front.
+    """The report of one run: its summary, LLR path, trajectory metrics, task and failure clusters, and - labelled
+    as history - the Pareto front of the runs up to this one.
 
     ``records``: the run's trial records, when the caller has them; ``None`` reads the run's ledger (once).
     """
@@ -195,9 +198,17 @@ def build_run_report(
         records = _section(notes, "ledger", lambda: _run_records(run_dir)) or []
     run_records = records
     table = _section(notes, "trial table", lambda: analysis.table_from_records(run_records))
-    # The history feeds only the Pareto front and the task clusters: load just their columns.
-    history_columns = analysis.CONFIG_COLUMNS | analysis.TASK_COLUMNS
-    history = _section(notes, "history", lambda: analysis.load_trials(agent_dir, columns=history_columns))
+    scope = _section(notes, "history", lambda: history_scope(agent_dir, run_dir))
+    # The history feeds only the Pareto front: load just its columns, of the runs up to this one.
+    history = (
+        _section(
+            notes,
+            "history",
+            lambda: analysis.load_trials(agent_dir, run_ids=scope["run_ids"], columns=analysis.CONFIG_COLUMNS),
+        )
+        if scope is not None and scope["run_ids"]
+        else None
+    )
     report: dict[str, Any] = {
         "title": _run_title(summary, run_dir),
         "summary": summary,
@@ -230,11 +241,30 @@ def build_run_report(
             ),
         }
         report["failures"] = _section(notes, "failure clusters", lambda: analysis.cluster_failures(table))
-    if history is not None and len(history):
+        report["tasks_clusters"] = _section(notes, "task clusters", lambda: analysis.cluster_tasks(table))
+    if history is not None and len(history) and scope is not None:
         notes.extend(_problems(p for p in history.problems if str(run_dir) not in p))
-        report["pareto"] = _section(notes, "Pareto front", lambda: analysis.pareto_front(history))
-        report["tasks_clusters"] = _section(notes, "task clusters", lambda: analysis.cluster_tasks(history))
+        report["history_pareto"] = _section(notes, "Pareto front", lambda: analysis.pareto_front(history))
+        report["history_scope"] = {key: value for key, value in scope.items() if key != "run_ids"}
+        report["history_scope"]["replays"] = history.replays
     return report
+
+
+def history_scope(agent_dir: Path, run_dir: Path) -> dict[str, Any]:
+    """The runs a run's report counts as its history: those created up to and including it (in the order of
+    ``analysis.load_runs``), so that later runs never change the report of an earlier one."""
+    from . import analysis
+
+    runs = analysis.load_runs(agent_dir)
+    position = next((i for i, run in enumerate(runs) if Path(run.path).resolve() == run_dir.resolve()), None)
+    kept = runs if position is None else runs[: position + 1]
+    return {
+        "run_ids": [run.run_id for run in kept],
+        "runs": len(kept),
+        "through": runs[position].run_id if position is not None else None,
+        "created_at": runs[position].created_at if position is not None else None,
+        "agent_dir": str(agent_dir),
+    }
 
 
 def _run_title(summary: Mapping[str, Any], run_dir: Path) -> str:
@@ -270,6 +300,11 @@ def build_runs_report(run_dirs: Sequence[Path], *, agent_dir: Path) -> dict[str,
         notes.append("the runs have no trials")
         return report
     notes.extend(_problems(table.problems))
+    if table.replays:
+        notes.append(
+            f"{table.replays} trials replay trials of an earlier run (same config, task and seed: a run repeated "
+            "with the same --agent-seed) and are counted once"
+        )
     report["history"] = _section(notes, "experiment history", lambda: analysis.experiment_history(runs, table))
     report["guidelines"] = _section(notes, "guideline impact", lambda: analysis.guideline_impact(runs, table))
     report["pareto"] = _section(notes, "Pareto front", lambda: analysis.pareto_front(table))

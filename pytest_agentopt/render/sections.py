@@ -34,6 +34,7 @@ def build_document(report: Report) -> Document:
         _trajectory_section,
         _task_clusters_section,
         _failures_section,
+        _history_pareto_section,
         _notes_section,
     ]
     sections = [section for build in builders if (section := build(report, summary)) is not None]
@@ -398,10 +399,38 @@ def _trajectory_row(row: Mapping[str, Any]) -> list[str]:
 
 
 def _pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
-    pareto = _mapping(report.get("pareto"))
+    blocks = _pareto_blocks(_mapping(report.get("pareto")))
+    return Section("pareto", "Pareto front: success against cost", blocks) if blocks else None
+
+
+def _history_pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+    """A run report's one history section: the front of every config run up to (and including) this run."""
+    blocks = _pareto_blocks(_mapping(report.get("history_pareto")))
+    if not blocks:
+        return None
+    scope = _mapping(report.get("history_scope"))
+    count = scope.get("runs")
+    runs = f"{fmt.number(count)} run{'' if count == 1 else 's'}"
+    through = scope.get("through")
+    where = f" under {scope.get('agent_dir')}" if scope.get("agent_dir") else ""
+    if through:
+        text = (
+            f"History, not this run alone: every config of the {runs}{where} created up to and including this "
+            f"one ({through}, {scope.get('created_at') or fmt.MISSING}); runs made later do not change it."
+        )
+    else:
+        text = f"History, not this run alone: every config of the {runs}{where} when the report was made."
+    replays = scope.get("replays")
+    if isinstance(replays, int) and replays:
+        text += f" {replays} trials that replay earlier ones (same config, task and seed) are counted once."
+    text += " This run's own figures are in the sections above."
+    return Section("history-pareto", "History: Pareto front of the configs tried so far", [Text(text), *blocks])
+
+
+def _pareto_blocks(pareto: Mapping[str, Any]) -> list[Block]:
     points = _rows(pareto.get("points"))
     if not points:
-        return None
+        return []
     kpi = _mapping(pareto.get("kpi"))
     answers = {str(value) for value in kpi.get("answers") or []}
     rows = [
@@ -435,7 +464,7 @@ def _pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | Non
     blocks.append(Table(headers, rows, numeric=frozenset({3, 4, 5, 7})))
     if pareto.get("method"):
         blocks.append(Text(str(pareto["method"])))
-    return Section("pareto", "Pareto front: success against cost", blocks)
+    return blocks
 
 
 def _runs_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
@@ -520,10 +549,26 @@ def _guidelines_section(report: Report, summary: Mapping[str, Any]) -> Section |
                     else fmt.MISSING
                 ),
                 fmt.number(row.get("runs")) if not isinstance(row.get("runs"), list) else str(len(row["runs"])),
+                wording.also_changed(row) or fmt.MISSING,
             )
         )
-    headers = ("guideline", "change", "parent -> child", "pairs", "effect on success", "est. cost ratio", "runs")
-    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6}), wrap=frozenset({0}))]
+    headers = (
+        "guideline",
+        "change",
+        "parent -> child",
+        "pairs",
+        "effect on success",
+        "est. cost ratio",
+        "runs",
+        "also changed",
+    )
+    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6}), wrap=frozenset({0, 7}))]
+    blocks.append(
+        Text(
+            "The effect is that of every change between the two configs together: when 'also changed' is not "
+            "empty, it is not the guideline's effect alone."
+        )
+    )
     methods = sorted({str(_mapping(row.get("effect")).get("method")) for row in guidelines if row.get("effect")})
     if methods:
         blocks.append(Text("Effect: " + "; ".join(methods) + "."))

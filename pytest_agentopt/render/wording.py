@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,3 +34,12 @@ def spent_text(usd: object, unpriced: object) -> str:
     if usd is None:
         return fmt.UNKNOWN
     return (">= " if isinstance(unpriced, int) and unpriced > 0 else "") + fmt.usd(usd)
+
+
+def also_changed(row: Mapping[str, Any]) -> str | None:
+    """What else changed between the two configs of a guideline-impact row, which its effect includes: the other
+    guidelines added or removed with it and every other setting (``None``: nothing else changed)."""
+    also = [f"guideline {json.dumps(text, ensure_ascii=False)}" for text in row.get("changed_with") or []]
+    other = row.get("other_changes")
+    also += [str(change) for change in other] if isinstance(other, list) else ["other settings unknown"]
+    return "; ".join(also) or None
