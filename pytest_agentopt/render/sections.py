@@ -28,13 +28,13 @@ def build_document(report: Report) -> Document:
         _comparison_section,
         _llr_section,
         _pareto_section,
+        _history_pareto_section,
         _history_section,
         _guidelines_section,
         _tasks_section,
         _trajectory_section,
         _task_clusters_section,
         _failures_section,
-        _history_pareto_section,
         _notes_section,
     ]
     sections = [section for build in builders if (section := build(report, summary)) is not None]
