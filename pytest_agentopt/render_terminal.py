@@ -165,10 +165,7 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
         )
     ratio = summary.get("cost_ratio")
     if ratio is not None:
-        lines.append(
-            f"cost     test / control = {fmt.ratio(ratio['estimate'])} "
-            f"{fmt.interval([ratio['lower'], ratio['upper']], fmt.ratio)}  ({fmt.short_method(ratio['method'])})"
-        )
+        lines.append(f"cost     test / control = {wording.cost_ratio_text(ratio)}")
     budget = summary.get("budget")
     if budget is not None:
         lines.append(f"budget   {wording.budget_text(budget)}")

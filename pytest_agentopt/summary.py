@@ -7,14 +7,13 @@ Which interval is which:
 
 * per-arm success rates: Wilson 95 % intervals (fixed-n intervals; after a sequential stop they are not
   adjusted for the stopping rule, and are labelled so);
-* the paired effect (success rate of test minus control) after a sequential run, and the paired cost ratio in
-  every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
+* the paired effect (success rate of test minus control) after a sequential run, and the median paired cost
+  ratio in every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
 * the paired effect of a fixed-sample run: Newcombe's paired score interval, and the exact McNemar test.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -26,7 +25,6 @@ from .records import TOKEN_CLASSES, TrialRecord
 from .sequential import SequentialFeeder
 
 SUMMARY_SCHEMA = 1
-COST_RATIO_CLIP = math.log(10.0)
 
 
 def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
@@ -127,24 +125,10 @@ def pair_counts(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]]) -> dict[s
 
 
 def cost_ratio(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]], alpha: float) -> dict[str, Any] | None:
-    """Paired ratio of the test arm's cost to the control's, from per-pair log ratios (clipped to 10x)."""
-    logs: list[float] = []
-    for _, control, test in pairs:
-        c, t = control["cost_usd"], test["cost_usd"]
-        if c is not None and t is not None and c > 0 and t > 0:
-            logs.append(min(COST_RATIO_CLIP, max(-COST_RATIO_CLIP, math.log(t / c))))
-    if not logs:
-        return None
-    from .stats.confseq import mean_with_confidence_sequence
+    """The test arm's cost relative to the control's, pair by pair (see :mod:`.cost_ratio`)."""
+    from .cost_ratio import paired_cost_ratio
 
-    sequence = mean_with_confidence_sequence(logs, -COST_RATIO_CLIP, COST_RATIO_CLIP, alpha)
-    return {
-        "estimate": math.exp(cast(float, sequence["estimate"])),
-        "lower": math.exp(cast(float, sequence["lower"])),
-        "upper": math.exp(cast(float, sequence["upper"])),
-        "pairs": len(logs),
-        "method": "geometric mean of paired cost ratios (clipped to 10x); " + str(sequence["method"]),
-    }
+    return paired_cost_ratio([(control["cost_usd"], test["cost_usd"]) for _, control, test in pairs], alpha)
 
 
 def build_summary(

@@ -239,8 +239,7 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
         items.append(
             (
                 "est. cost ratio (test / control)",
-                f"{fmt.ratio(cost.get('estimate'))} {fmt.interval([cost.get('lower'), cost.get('upper')], fmt.ratio)} "
-                f"over {fmt.number(cost.get('pairs'))} pairs · {cost.get('method', '')}",
+                f"{wording.cost_ratio_text(cost)} · {cost.get('method', '')}",
             )
         )
     llr = _mapping(summary.get("llr"))

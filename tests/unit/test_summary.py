@@ -176,3 +176,14 @@ def test_the_terminal_report_shows_the_verdict_and_the_gate() -> None:
     assert lines[-1].startswith("agentopt: FAILED: regression")
     quiet = render_summary(summary, verbosity=-1, width=120, details={})
     assert len(quiet) == 2
+
+
+def test_a_cost_ratio_of_21x_is_reported_as_21x_with_an_interval_that_holds_it() -> None:
+    records = pairs([(S, S)] * 40)
+    for item in records:
+        item["cost_usd"] = 0.0024 if item["arm"] == "control" else 0.0512
+    ratio = summarize(records)["cost_ratio"]
+    assert ratio["estimate"] == pytest.approx(0.0512 / 0.0024)
+    assert ratio["lower"] <= 0.0512 / 0.0024 <= ratio["upper"]
+    assert ratio["pairs"] == 40
+    assert ratio["estimand"] == "median of the per-pair cost ratio test / control"
