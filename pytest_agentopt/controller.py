@@ -63,6 +63,7 @@ class ControllerPlugin:
         self.gate_failed = False
         self.usage_error: str | None = None
         self._hook_failures: dict[str, int] = {}
+        self._notices: set[str] = set()
         self._locations: dict[str, tuple[str, int | None]] = {}
         self._progress: ProgressLine | None = None
         self.feeder = self._make_feeder()
@@ -143,6 +144,7 @@ class ControllerPlugin:
                 self._feed(skipped["seq"], skipped["task_id"], skipped["arm"], skipped["trial"], "skipped")
             return
         self._remember_location(report)
+        self._take_notices(payload)
         if self.feeder is not None:
             record["after_decision"] = self.feeder.is_after_decision(record["seq"])
         if self.ledger is not None:
@@ -155,6 +157,17 @@ class ControllerPlugin:
         self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
         if self._progress is not None:
             self._progress.update(record, self.feeder, self.plan_size)
+
+    def _take_notices(self, payload: dict[str, Any]) -> None:
+        """A trial's warnings (printed at once) and notes (for the report), each kept once per run."""
+        for warning in payload.get("warnings") or ():
+            if warning not in self._notices:
+                self._notices.add(warning)
+                self._warn_now(f"agentopt: warning: {warning}")
+        for note in payload.get("notes") or ():
+            if note not in self._notices:
+                self._notices.add(note)
+                self.notes.append(note)
 
     def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
         if self.feeder is None:

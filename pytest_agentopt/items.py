@@ -385,12 +385,14 @@ class ItemsPlugin:
         *,
         details: dict[str, str | None] | None = None,
     ) -> None:
-        record = self.build_record(item, info, call, classified)
-        setattr(
-            report,
-            REPORT_ATTR,
-            {"record": record, "plan_size": self.plan_size, "details": details},
-        )
+        record, notes = self.build_record(item, info, call, classified)
+        payload: dict[str, Any] = {"record": record, "plan_size": self.plan_size, "details": details}
+        recorder = item.stash.get(RECORDER_KEY, None)
+        if recorder is not None and recorder.warnings:
+            payload["warnings"] = recorder.warnings  # the controller prints each one once per run
+        if notes:
+            payload["notes"] = notes
+        setattr(report, REPORT_ATTR, payload)
         if self.junit:
             # On the item: pytest copies them into the teardown report, which junitxml reads (also under xdist).
             # Only for --junitxml: eight more objects per trial were the largest single cost per trivial trial
@@ -404,7 +406,8 @@ class ItemsPlugin:
 
     def build_record(
         self, item: pytest.Item, info: AgentItem, call: pytest.CallInfo[None], classified: Classified
-    ) -> TrialRecord:
+    ) -> tuple[TrialRecord, list[str]]:
+        """The trial's ledger record, and notes on how it was priced (the controller keeps each once)."""
         recorder = item.stash.get(RECORDER_KEY, None)  # absent when the task never asked for agent_trial
         arm = info.slot.arm
         raw = self.context.configs.raw(arm)
@@ -412,18 +415,19 @@ class ItemsPlugin:
         usage = recorder.usage if recorder is not None else None
         cost_usd: float | None = None
         price_source: str | None = None
+        notes: list[str] = []
         if usage_by_model:
             from .pricing import estimate_costs
 
             # Validating the config (pydantic) is needed only for its price overrides.
             overrides = self.context.configs[arm].prices if raw.get("prices") else None
             estimate = estimate_costs(usage_by_model, overrides=overrides, provider_id=raw.get("provider"))
-            cost_usd, price_source = estimate.usd, estimate.source
+            cost_usd, price_source, notes = estimate.usd, estimate.source, list(estimate.notes)
         metrics = recorder.metrics if recorder is not None else {}
         steps = metrics.pop("steps", None)
         tool_calls = metrics.pop("tool_calls", None)
         models = sorted(usage_by_model)
-        return {
+        record: TrialRecord = {
             "schema": LEDGER_SCHEMA,
             "run_id": self.context.run_id,
             "experiment_id": raw["experiment_id"],
@@ -451,6 +455,7 @@ class ItemsPlugin:
             "finished_at": iso_timestamp(call.stop),
             "after_decision": False,
         }
+        return record, notes
 
 
 def _instrument_pydantic_ai() -> None:
