@@ -368,7 +368,7 @@ def test_installing_sets_an_sdk_provider_when_none_is_set_and_is_idempotent() ->
     assert output.splitlines() == [
         "opentelemetry.sdk.trace 1",
         "TokenUsage(input_tokens=3, output_tokens=4, cache_read_tokens=0, cache_write_tokens=0, "
-        "reasoning_tokens=0, model=None)",
+        "reasoning_tokens=0, model=None, provider=None)",
     ]
 
 
