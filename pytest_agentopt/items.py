@@ -117,7 +117,8 @@ class ItemsPlugin:
         self.worker = worker
         self.infra = InfraMatcher(context.infra_exceptions)
         self.plan_size = 0
-        self._otel: bool | None = None
+        self._otel = False
+        self._pydantic_ai_watched = False
         self._retry_wrappers: dict[Callable[..., object], Callable[..., object]] = {}
         self._current: pytest.Item | None = None
 
@@ -235,8 +236,6 @@ class ItemsPlugin:
             self._current = item
         capture = self._capture()
         try:
-            if capture is None:
-                return (yield)
             with capture:
                 try:
                     return (yield)
@@ -306,21 +305,23 @@ class ItemsPlugin:
         return retrying
 
     def _capture(self) -> Any:
-        """A usage capture for this trial, once the suite has imported OpenTelemetry (``None`` until then)."""
-        if not self._otel:
-            # Only once the tasks' code has imported OpenTelemetry (directly or through pydantic-ai, an
-            # instrumentation...): without it no span can carry usage, and the plugin leaves tracing alone. Checked
-            # before every trial until then (a dict lookup), since an agent may import it lazily.
-            if self._otel is not None or "opentelemetry" not in sys.modules:
-                return None
+        """A usage capture for this trial: open for every trial, so spans count whatever the import order.
+
+        The span processor is installed once the tasks' code has imported OpenTelemetry (directly, or through
+        pydantic-ai or an instrumentation): without it no span can carry usage, and the plugin leaves tracing
+        alone. That is checked before every trial until then (a dict lookup), and pydantic-ai is instrumented the
+        moment it is imported, also when a task imports it in the middle of a trial (``pydantic_ai_spans``).
+        """
+        from .otel_capture import UsageCapture
+
+        if not self._pydantic_ai_watched:
+            from .pydantic_ai_spans import watch_pydantic_ai_import
+
+            self._pydantic_ai_watched = watch_pydantic_ai_import()
+        if not self._otel and "opentelemetry" in sys.modules:
             from .otel_capture import install_span_processor
 
             self._otel = install_span_processor()
-            _instrument_pydantic_ai()
-            if not self._otel:
-                return None
-        from .otel_capture import UsageCapture
-
         return UsageCapture(install=False)
 
     @pytest.hookimpl(tryfirst=True)
@@ -456,14 +457,6 @@ class ItemsPlugin:
             "after_decision": False,
         }
         return record, notes
-
-
-def _instrument_pydantic_ai() -> None:
-    """Turn on pydantic-ai's OpenTelemetry spans when the suite uses it and has not configured them itself."""
-    module = sys.modules.get("pydantic_ai")
-    agent = getattr(module, "Agent", None)
-    if agent is not None and getattr(agent, "_instrument_default", None) is False:
-        agent.instrument_all(True)
 
 
 def _as_int(value: object) -> int | None:

@@ -84,6 +84,8 @@ _REASONING = (
     "gen_ai.usage.output_tokens.reasoning",
 )
 _MODEL = ("gen_ai.response.model", "gen_ai.request.model")
+_PROVIDER = ("gen_ai.provider.name", "gen_ai.system")
+"""The provider that served the call (``gen_ai.system`` is the older name); pydantic-ai sets both."""
 
 _SpanKey = tuple[int, int]
 """``(trace_id, span_id)``: span ids alone are unique only within a trace."""
@@ -153,6 +155,7 @@ def usage_from_attributes(attributes: Mapping[str, Any]) -> TokenUsage | None:
         cache_write_tokens=cache_write,
         reasoning_tokens=reasoning,
         model=_first_text(attributes, _MODEL),
+        provider=_first_text(attributes, _PROVIDER),
     )
 
 

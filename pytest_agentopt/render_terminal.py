@@ -62,6 +62,7 @@ def render_summary(
         lines.append(f"  changed  {fmt.clip(change['text'], width - 11)}")
     lines.append("")
     lines.extend(_arm_table(summary))
+    lines.extend(_coverage(summary))
     lines.append("")
     lines.extend(_comparison(summary))
     if verbosity >= 1 and summary.get("tasks"):
@@ -79,8 +80,13 @@ def render_summary(
     return lines
 
 
+def _coverage(summary: Mapping[str, Any]) -> list[str]:
+    """What the cost figures leave out (also under ``-q``: a figure over part of the trials must say so)."""
+    return [f"agentopt: {statement}" for statement in summary.get("coverage") or []]
+
+
 def _quiet(summary: Mapping[str, Any]) -> list[str]:
-    lines = [_verdict_line(summary)]
+    lines = [*_coverage(summary), _verdict_line(summary)]
     gate = summary.get("gate") or {}
     if gate and not gate.get("passed", True):
         lines.append(f"agentopt: FAILED: {gate.get('reason')}")

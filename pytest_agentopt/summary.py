@@ -77,6 +77,36 @@ def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
     }
 
 
+def coverage_statements(arms: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One sentence per arm whose usage or cost is missing for some scored trials (none when complete).
+
+    Per-arm costs are means over the trials whose cost is known; without this sentence a figure over 8 of 12
+    trials would read as a figure over all 12.
+    """
+    statements = []
+    for arm, figures in arms.items():
+        trials, with_usage, with_cost = figures["trials"], figures["trials_with_usage"], figures["trials_with_cost"]
+        if not trials or with_cost == trials:
+            continue
+        reasons = []
+        if with_usage < trials:
+            reasons.append(f"{trials - with_usage} recorded no usage")
+        if with_cost < with_usage:
+            reasons.append(f"{with_usage - with_cost} had no price")
+        covered = (
+            f"est. $/trial and $/success are over those {with_cost}" if with_cost else "no cost figure for this arm"
+        )
+        statements.append(
+            f"{arm} arm: cost covers {with_cost} of {trials} trials ({', '.join(reasons)}); {covered}"
+            + (
+                "; record usage with agent_trial.record_usage(response)"
+                if with_usage < trials
+                else '; set "prices" in the config for the unpriced models'
+            )
+        )
+    return statements
+
+
 def _pricing_warnings(records: Iterable[TrialRecord]) -> list[str]:
     """One warning per model whose cost could not be estimated (never a silent zero)."""
     unpriced = sorted({str(r["model"]) for r in records if r["tokens"] is not None and r["cost_usd"] is None})
@@ -176,6 +206,7 @@ def build_summary(
         "trials_after_decision": sum(1 for r in records if decision is not None and r["seq"] > decision.seq),
         "budget": budget,
         "interrupted": interrupted,
+        "coverage": coverage_statements(arms),
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
     }

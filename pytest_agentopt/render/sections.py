@@ -201,6 +201,9 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         "mean steps",
     )
     blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10}))]
+    coverage = [str(statement) for statement in summary.get("coverage") or []]
+    if coverage:
+        blocks.append(Bullets(coverage))
     blocks.append(
         Text(
             "Success intervals are Wilson 95% intervals as if the number of trials had been fixed in advance "

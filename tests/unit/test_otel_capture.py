@@ -336,7 +336,10 @@ def test_it_captures_a_real_pydantic_ai_run(tracer: Tracer) -> None:
 
     assert result.usage.requests == 2
     assert capture.total() == TokenUsage(
-        input_tokens=result.usage.input_tokens, output_tokens=result.usage.output_tokens, model="test"
+        input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+        model="test",
+        provider="test",  # gen_ai.provider.name / gen_ai.system: who served the call
     )
 
 
