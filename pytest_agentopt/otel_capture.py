@@ -72,6 +72,7 @@ _CACHE_READ = (
 )
 _CACHE_WRITE = (
     "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.cache_write.input_tokens",  # the anthropic SDK's own spans (anthropic 2.x)
     "gen_ai.usage.details.cache_write_tokens",
     "gen_ai.usage.cache_creation_input_tokens",
     "gen_ai.usage.input_tokens.cache_write",

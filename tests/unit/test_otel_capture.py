@@ -143,6 +143,27 @@ def test_it_reads_the_names_pydantic_ai_emits(tracer: Tracer) -> None:
     assert capture.total() == TokenUsage(900, 400, 100, 50, 350, "o3-mini")
 
 
+def test_it_reads_the_names_the_anthropic_sdk_emits_with_the_provider(tracer: Tracer) -> None:
+    # anthropic 2.x's own "anthropic.messages.create" span (the leaf under pydantic-ai's "chat" span): cache
+    # writes as gen_ai.usage.cache_write.input_tokens, input_tokens the total.
+    with _capture() as capture:
+        _span(
+            tracer,
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "anthropic",
+                "gen_ai.response.model": "claude-haiku-4-5",
+                "gen_ai.usage.input_tokens": 1000,
+                "gen_ai.usage.output_tokens": 100,
+                "gen_ai.usage.cache_read.input_tokens": 600,
+                "gen_ai.usage.cache_write.input_tokens": 100,
+                "gen_ai.usage.reasoning.output_tokens": 0,
+            },
+        )
+
+    assert capture.total() == TokenUsage(1000, 100, 600, 100, 0, "claude-haiku-4-5", "anthropic")
+
+
 def test_it_reads_openllmetry_spans(tracer: Tracer) -> None:
     # OpenLLMetry's SpanAttributes: LLM_REQUEST_TYPE "llm.request.type", LLM_USAGE_PROMPT_TOKENS
     # "gen_ai.usage.prompt_tokens", LLM_USAGE_CACHE_READ_INPUT_TOKENS "gen_ai.usage.cache_read_input_tokens",
