@@ -128,8 +128,8 @@ def _assert_every_output_shows(
         figures = summary["arms"][arm]
         assert figures["cost_per_trial_usd"] == pytest.approx(per_trial, rel=1e-9)
         assert (figures["trials_with_cost"], figures["trials"]) == (4, 4)
-        row = next(line for line in result.stdout.lines if line.startswith(f"{arm} "))
-        assert shown in row.split(), row
+        line = next(text for text in result.stdout.lines if text.startswith(f"{arm} "))
+        assert shown in line.split(), line
     assert html.count(f">{shown}<") >= 2  # the est. $/trial cell of both arms
     assert summary["coverage"] == []
     assert not [line for line in result.stdout.lines if "no price" in line or "cost covers" in line]
