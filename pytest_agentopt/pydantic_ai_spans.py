@@ -120,6 +120,8 @@ def watch_pydantic_ai_import() -> bool:
     if MODULE in sys.modules:
         instrument_pydantic_ai()
         return True
+    if _finder is not None:  # already waiting: the check every trial makes until the import
+        return False
     with _lock:
         if _finder is None:
             _finder = _PostImportFinder(MODULE, _on_import)
