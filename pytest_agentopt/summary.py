@@ -94,7 +94,9 @@ def coverage_statements(arms: Mapping[str, Mapping[str, Any]]) -> list[str]:
         if with_cost < with_usage:
             reasons.append(f"{with_usage - with_cost} had no price")
         covered = (
-            f"est. $/trial and $/success are over those {with_cost}" if with_cost else "no cost figure for this arm"
+            f"est. $/trial is the mean over those {with_cost} and est. $/success extrapolates it to all {trials}"
+            if with_cost
+            else "no cost figure for this arm"
         )
         statements.append(
             f"{arm} arm: cost covers {with_cost} of {trials} trials ({', '.join(reasons)}); {covered}"

@@ -72,8 +72,8 @@ def test_an_arm_whose_cost_covers_some_trials_says_so_under_q_in_json_and_report
     )
     assert result.ret == pytest.ExitCode.OK
     statement = (
-        "test arm: cost covers 4 of 6 trials (2 recorded no usage); est. $/trial and $/success are over those 4; "
-        "record usage with agent_trial.record_usage(response)"
+        "test arm: cost covers 4 of 6 trials (2 recorded no usage); est. $/trial is the mean over those 4 and "
+        "est. $/success extrapolates it to all 6; record usage with agent_trial.record_usage(response)"
     )
     assert f"agentopt: {statement}" in result.stdout.lines
     assert not [line for line in result.stdout.lines if line.startswith("agentopt: control arm")]
