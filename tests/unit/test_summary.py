@@ -187,3 +187,18 @@ def test_a_cost_ratio_of_21x_is_reported_as_21x_with_an_interval_that_holds_it()
     assert ratio["lower"] <= 0.0512 / 0.0024 <= ratio["upper"]
     assert ratio["pairs"] == 40
     assert ratio["estimand"] == "median of the per-pair cost ratio test / control"
+
+
+def test_an_arm_whose_cost_covers_part_of_its_trials_says_which_and_why() -> None:
+    records = pairs([(S, S), (S, F), (F, S), (S, S)])
+    tests = [r for r in records if r["arm"] == "test"]
+    tests[0]["tokens"], tests[0]["cost_usd"] = None, None  # recorded no usage
+    tests[1]["cost_usd"] = None  # usage of a model without a price
+    summary = summarize(records)
+    assert summary["coverage"] == [
+        "test arm: cost covers 2 of 4 trials (1 recorded no usage, 1 had no price); est. $/trial is the mean over "
+        "those 2 and est. $/success extrapolates it to all 4; record usage with agent_trial.record_usage(response)"
+    ]
+    lines = render_summary(summary, verbosity=-1, width=120, details={})
+    assert f"agentopt: {summary['coverage'][0]}" in lines  # under -q too
+    assert summarize(pairs([(S, S)]))["coverage"] == []
