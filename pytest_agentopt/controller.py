@@ -66,6 +66,8 @@ class ControllerPlugin:
         self.gate_failed = False
         self.usage_error: str | None = None
         self._hook_failures: dict[str, int] = {}
+        self._notices: set[str] = set()
+        self._shown_live: set[str] = set()
         self._locations: dict[str, tuple[str, int | None]] = {}
         self._progress: ProgressLine | None = None
         self._junit: JunitTrialOutput | None = None
@@ -162,6 +164,7 @@ class ControllerPlugin:
                 self._feed(skipped["seq"], skipped["task_id"], skipped["arm"], skipped["trial"], "skipped")
             return
         self._remember_location(report)
+        self._take_notices(payload)
         if self.feeder is not None:
             record["after_decision"] = self.feeder.is_after_decision(record["seq"])
         if self.ledger is not None:
@@ -183,6 +186,17 @@ class ControllerPlugin:
 
             self._junit = JunitTrialOutput(self.config)
         return self._junit
+
+    def _take_notices(self, payload: dict[str, Any]) -> None:
+        """A trial's warnings (printed at once) and notes (for the report), each kept once per run."""
+        for warning in payload.get("warnings") or ():
+            if warning not in self._notices:
+                self._notices.add(warning)
+                self._warn_now(f"agentopt: warning: {warning}")
+        for note in payload.get("notes") or ():
+            if note not in self._notices:
+                self._notices.add(note)
+                self.notes.append(note)
 
     def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
         if self.feeder is None:
@@ -213,6 +227,7 @@ class ControllerPlugin:
         if reporter is not None:
             reporter.ensure_newline()
             reporter.write_line(line, yellow=True)
+            self._shown_live.add(line.removeprefix("agentopt: "))
         self.notes.append(line.removeprefix("agentopt: "))
 
     def _stop_everything(self, reason: str) -> None:
@@ -391,7 +406,9 @@ class ControllerPlugin:
         verbosity = config.get_verbosity()
         # Outside a terminal (a CI log) nothing is cut to a width: the log viewer wraps long lines.
         width = terminalreporter._tw.fullwidth if getattr(terminalreporter, "isatty", False) else None
-        for line in render_summary(self.summary, verbosity=verbosity, width=width, details=self.details):
+        for line in render_summary(
+            self.summary, verbosity=verbosity, width=width, details=self.details, shown_live=self._shown_live
+        ):
             failed = line.startswith(FAILED_PREFIX)
             terminalreporter.write_line(line, red=failed, bold=failed)
         if self.gate_failed or self.summary.get("output_errors"):

@@ -6,7 +6,7 @@ Figures are formatted by :mod:`pytest_agentopt.render.format` and shared sentenc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .render import format as fmt
@@ -57,16 +57,21 @@ def render_summary(
     verbosity: int,
     width: int | None,
     details: Mapping[tuple[str, str, int], FailureDetail],
+    shown_live: Collection[str] = (),
 ) -> list[str]:
-    """The report's lines; ``width`` is the terminal's, or ``None`` outside a terminal (nothing is cut)."""
+    """The report's lines; ``width`` is the terminal's, or ``None`` outside a terminal (nothing is cut).
+
+    ``shown_live``: notes already printed while the run went on; ``-q`` does not print them a second time.
+    """
     if verbosity < 0:
-        return _quiet(summary)
+        return _quiet(summary, shown_live)
     lines = [_rule(" agentopt ", width or DEFAULT_WIDTH)]
     lines.append(_run_line(summary))
     for change in summary.get("config_diff") or []:
         lines.append(f"  changed  {_clip(change['text'], width, 11)}")
     lines.append("")
     lines.extend(_arm_table(summary))
+    lines.extend(_coverage(summary))
     lines.append("")
     lines.extend(_comparison(summary))
     if verbosity >= 1 and summary.get("tasks"):
@@ -82,10 +87,19 @@ def render_summary(
     return lines
 
 
-def _quiet(summary: Mapping[str, Any]) -> list[str]:
+def _coverage(summary: Mapping[str, Any]) -> list[str]:
+    """What the cost figures leave out (also under ``-q``: a figure over part of the trials must say so)."""
+    return [f"agentopt: {statement}" for statement in summary.get("coverage") or []]
+
+
+def _quiet(summary: Mapping[str, Any], shown_live: Collection[str] = ()) -> list[str]:
     """``-q``: the verdict, every warning (a missing figure must say so under ``-q`` too) and the gate."""
-    warnings = [f"agentopt: {note}" for note in summary.get("notes") or [] if str(note).startswith("warning:")]
-    return [*warnings, _verdict_line(summary), *_gate_lines(summary)]
+    warnings = [
+        f"agentopt: {note}"
+        for note in summary.get("notes") or []
+        if str(note).startswith("warning:") and note not in shown_live
+    ]
+    return [*warnings, *_coverage(summary), _verdict_line(summary), *_gate_lines(summary)]
 
 
 def _gate_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -187,10 +201,7 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
         )
     ratio = summary.get("cost_ratio")
     if ratio is not None:
-        lines.append(
-            f"cost     test / control = {fmt.ratio(ratio['estimate'])} "
-            f"{fmt.interval([ratio['lower'], ratio['upper']], fmt.ratio)}  ({fmt.short_method(ratio['method'])})"
-        )
+        lines.append(f"cost     test / control = {wording.cost_ratio_text(ratio)}")
     budget = summary.get("budget")
     if budget is not None:
         lines.append(f"budget   {wording.budget_text(budget)}")

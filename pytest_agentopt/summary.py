@@ -7,14 +7,13 @@ Which interval is which:
 
 * per-arm success rates: Wilson 95 % intervals (fixed-n intervals; after a sequential stop they are not
   adjusted for the stopping rule, and are labelled so);
-* the paired effect (success rate of test minus control) after a sequential run, and the paired cost ratio in
-  every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
+* the paired effect (success rate of test minus control) after a sequential run, and the median paired cost
+  ratio in every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
 * the paired effect of a fixed-sample run: Newcombe's paired score interval, and the exact McNemar test.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -26,7 +25,6 @@ from .records import TOKEN_CLASSES, TrialRecord
 from .sequential import SequentialFeeder
 
 SUMMARY_SCHEMA = 1
-COST_RATIO_CLIP = math.log(10.0)
 
 
 def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
@@ -90,6 +88,38 @@ def spend(records: Sequence[TrialRecord]) -> dict[str, Any]:
     return {"usd": sum(known) if known else None, "trials": len(records), "unpriced": len(records) - len(known)}
 
 
+def coverage_statements(arms: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One sentence per arm whose usage or cost is missing for some scored trials (none when complete).
+
+    Per-arm costs are means over the trials whose cost is known; without this sentence a figure over 8 of 12
+    trials would read as a figure over all 12.
+    """
+    statements = []
+    for arm, figures in arms.items():
+        trials, with_usage, with_cost = figures["trials"], figures["trials_with_usage"], figures["trials_with_cost"]
+        if not trials or with_cost == trials:
+            continue
+        reasons = []
+        if with_usage < trials:
+            reasons.append(f"{trials - with_usage} recorded no usage")
+        if with_cost < with_usage:
+            reasons.append(f"{with_usage - with_cost} had no price")
+        covered = (
+            f"est. $/trial is the mean over those {with_cost} and est. $/success extrapolates it to all {trials}"
+            if with_cost
+            else "no cost figure for this arm"
+        )
+        statements.append(
+            f"{arm} arm: cost covers {with_cost} of {trials} trials ({', '.join(reasons)}); {covered}"
+            + (
+                "; record usage with agent_trial.record_usage(response)"
+                if with_usage < trials
+                else '; set "prices" in the config for the unpriced models'
+            )
+        )
+    return statements
+
+
 def _pricing_warnings(records: Iterable[TrialRecord]) -> list[str]:
     """One warning per model whose cost could not be estimated (never a silent zero)."""
     unpriced = sorted({str(r["model"]) for r in records if r["tokens"] is not None and r["cost_usd"] is None})
@@ -138,24 +168,10 @@ def pair_counts(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]]) -> dict[s
 
 
 def cost_ratio(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]], alpha: float) -> dict[str, Any] | None:
-    """Paired ratio of the test arm's cost to the control's, from per-pair log ratios (clipped to 10x)."""
-    logs: list[float] = []
-    for _, control, test in pairs:
-        c, t = control["cost_usd"], test["cost_usd"]
-        if c is not None and t is not None and c > 0 and t > 0:
-            logs.append(min(COST_RATIO_CLIP, max(-COST_RATIO_CLIP, math.log(t / c))))
-    if not logs:
-        return None
-    from .stats.confseq import mean_with_confidence_sequence
+    """The test arm's cost relative to the control's, pair by pair (see :mod:`.cost_ratio`)."""
+    from .cost_ratio import paired_cost_ratio
 
-    sequence = mean_with_confidence_sequence(logs, -COST_RATIO_CLIP, COST_RATIO_CLIP, alpha)
-    return {
-        "estimate": math.exp(cast(float, sequence["estimate"])),
-        "lower": math.exp(cast(float, sequence["lower"])),
-        "upper": math.exp(cast(float, sequence["upper"])),
-        "pairs": len(logs),
-        "method": "geometric mean of paired cost ratios (clipped to 10x); " + str(sequence["method"]),
-    }
+    return paired_cost_ratio([(control["cost_usd"], test["cost_usd"]) for _, control, test in pairs], alpha)
 
 
 def build_summary(
@@ -208,6 +224,7 @@ def build_summary(
         "spend": spend(records),
         "interrupted": interrupted,
         "stopped_by": stopped_by,
+        "coverage": coverage_statements(arms),
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
     }

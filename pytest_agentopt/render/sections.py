@@ -214,6 +214,9 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         "mean steps",
     )
     blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10, 11}))]
+    coverage = [str(statement) for statement in summary.get("coverage") or []]
+    if coverage:
+        blocks.append(Bullets(coverage))
     blocks.append(
         Text(
             "Success intervals are Wilson 95% intervals as if the number of trials had been fixed in advance "
@@ -252,8 +255,7 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
         items.append(
             (
                 "est. cost ratio (test / control)",
-                f"{fmt.ratio(cost.get('estimate'))} {fmt.interval([cost.get('lower'), cost.get('upper')], fmt.ratio)} "
-                f"over {fmt.number(cost.get('pairs'))} pairs · {cost.get('method', '')}",
+                f"{wording.cost_ratio_text(cost)} · {cost.get('method', '')}",
             )
         )
     llr = _mapping(summary.get("llr"))

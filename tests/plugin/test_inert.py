@@ -28,16 +28,17 @@ def test_skipped():
 def normalised_lines(output: str) -> list[str]:
     """The output's lines, sorted, without what may differ between two runs of the same suite.
 
-    That is pytest's ``plugins:`` line (it names the plugin whether it is active or not), durations, and the
-    order of the progress letters under xdist. Comparing against a run with ``-p no:agentopt`` (rather than
-    searching for the word "agentopt") keeps the test independent of where the checkout and the virtual
-    environment live.
+    That is pytest's ``plugins:`` line (it names the plugin whether it is active or not), durations (and the width
+    of the rule around them), and the order of the progress letters under xdist. Comparing against a run with
+    ``-p no:agentopt`` (rather than searching for the word "agentopt") keeps the test independent of where the
+    checkout and the virtual environment live.
     """
     lines = []
     for line in output.splitlines():
         if line.startswith("plugins:"):
             continue
         line = re.sub(r"\d+(\.\d+)?s\b", "Ns", line)
+        line = re.sub(r"^=+ (.*) =+$", r"= \1 =", line)  # the rule's width depends on the duration's digits
         progress = re.fullmatch(r"([.FsExX]+)(\s+\[\s*\d+%\])", line)
         if progress:
             line = "".join(sorted(progress.group(1))) + progress.group(2)
