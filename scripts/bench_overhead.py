@@ -231,11 +231,19 @@ def speedup_report(timings: dict[str, list[Timing]], *, judged: bool) -> tuple[l
     verdict = ("PASS" if speedup >= SPEEDUP_TARGET else "FAIL") if judged else "NOT JUDGED (--quick)"
     lines = [
         f"speed-up: {verdict}  -n 0 over -n {WORKERS} {speedup:.2f}x (rounds {min(speedups):.2f} .. "
-        f"{max(speedups):.2f}; target >= {SPEEDUP_TARGET:g}x)",
+        f"{max(speedups):.2f}; target >= {SPEEDUP_TARGET:g}x){load_warning()}",
         f"-n {WORKERS} over plain pytest-xdist: {statistics.median(over_plain):.3f}x (rounds "
         f"{min(over_plain):.3f} .. {max(over_plain):.3f})",
     ]
     return [table], lines
+
+
+def load_warning() -> str:
+    """A warning for wall-time verdicts when other processes kept more than every CPU busy during the last minutes."""
+    load, cpus = os.getloadavg()[1], os.cpu_count() or 1
+    if load <= cpus:
+        return ""
+    return f" - NOT REPRESENTATIVE: 5-min load average {load:.1f} on {cpus} CPUs; rerun on an idle machine"
 
 
 def machine_lines(load_at_start: str) -> list[str]:
