@@ -12,6 +12,7 @@ from .errors import AgentoptUsageError, LedgerError
 from .items import ItemsPlugin
 from .ledger import create_run_directory, resolve_run, utc_now
 from .options import RunOptions
+from .output_paths import check_output_paths
 from .plugin import ITEMS_PLUGIN_KEY
 from .run_lock import RunLock, lock_run, took_over_note
 from .stop import StopSignal
@@ -33,6 +34,8 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
     # Nothing is written and nothing locked to list the items: --collect-only only reads.
     writes = not config.getoption("collectonly")
     try:
+        if writes:
+            check_output_paths(options)  # before the first paid trial, not after the last
         lock = _lock_resumed_run(config, options) if options.resume is not None and writes else None
         # pytest's cache (absent with -p no:cacheprovider) remembers configs validated by earlier runs.
         context, notes = build_context(options, getattr(config, "cache", None))

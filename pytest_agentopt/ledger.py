@@ -397,7 +397,7 @@ def _set_damaged_aside(agent_dir: Path, path: Path, problem: str) -> tuple[dict[
             runs += 1
             rebuilt.update({k: v for k, v in recorded.items() if isinstance(k, str) and isinstance(v, str)})
     return rebuilt, (
-        f"{path} could not be read ({problem}): kept as {aside.name}; rebuilt from the manifests of {runs} "
+        f"warning: {path} could not be read ({problem}): kept as {aside.name}; rebuilt from the manifests of {runs} "
         f"run{'s' if runs != 1 else ''} ({len(rebuilt)} prompt components)"
     )
 

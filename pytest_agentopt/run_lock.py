@@ -125,7 +125,7 @@ def read_holder(directory: Path) -> Holder | None:
 
 def took_over_note(run_id: str, previous: Holder) -> str:
     return (
-        f"run {run_id} was last held by a session that ended without finishing ({previous.describe()}); "
+        f"warning: run {run_id} was last held by a session that ended without finishing ({previous.describe()}); "
         "this session took it over"
     )
 

@@ -27,12 +27,16 @@ class WriteFailure:
         text = self.error.strerror or str(self.error) or type(self.error).__name__
         return f"{text} ({code})" if code else text
 
+    def stop_cause(self) -> str:
+        """What stopped the session, in the summary's ``stopped_by`` words."""
+        return f"cannot write {self.path}: {self.cause()}"
+
     def stop_reason(self) -> str:
         """Why never-run trials were skipped."""
         return f"agentopt: stopped: cannot write {self.path}: {self.cause()}"
 
     def note(self, run_id: str) -> str:
-        """The summary's note: what is and is not in the ledger."""
+        """The summary's note (a warning, so ``-q`` shows it too): what is and is not in the ledger."""
         plural = self.unrecorded != 1
         unrecorded = (
             f"{self.unrecorded} finished trial{'s' if plural else ''} could not be recorded and "
@@ -41,7 +45,7 @@ class WriteFailure:
             else ""
         )
         return (
-            f"error: cannot write {self.path}: {self.cause()}; the run stopped; {unrecorded}every trial recorded "
+            f"warning: cannot write {self.path}: {self.cause()}; the run stopped; {unrecorded}every trial recorded "
             f"before is in the ledger: free space, then continue with pytest --agent-resume {run_id}"
         )
 

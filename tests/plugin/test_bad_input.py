@@ -96,7 +96,7 @@ def test_a_stray_unreadable_json_file_is_skipped_with_a_note_when_a_parent_is_lo
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
         [
-            "note: skipped *a_notes.json: not UTF-8 text (byte 0xff at offset 0)*"
+            "agentopt: warning: skipped *a_notes.json: not UTF-8 text (byte 0xff at offset 0)*"
             "(while looking for experiment id 'baseline')"
         ]
     )
@@ -123,7 +123,7 @@ def test_resume_ignores_a_conflicting_ini_control_with_a_note(suite: pytest.Pyte
     run = only_run(suite)
     (suite.path / "configs" / "other.json").write_text(json.dumps({"experiment_id": "other", "model_id": "gpt-5"}))
     suite.makeini("[pytest]\nagent_control = configs/other.json\n")
-    result = suite.runpytest(f"--agent-resume={run.name}", "-p", "no:randomly", "-q")
+    result = suite.runpytest(f"--agent-resume={run.name}", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["note: agent_control = configs/other.json (tox.ini) is ignored: the resumed run *"])
 
@@ -174,7 +174,9 @@ def test_resume_skips_ledger_lines_with_wrong_types_with_a_note_and_runs_those_t
     result = suite.runpytest(f"--agent-resume={run.name}", "-p", "no:randomly", "-q")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     ledger = run.relative_to(suite.path) / "trials.jsonl"
-    result.stdout.fnmatch_lines([f"note: {ledger}:{n}: skipped an unreadable line (*" for n in (1, 2, 3)])
+    result.stdout.fnmatch_lines(
+        [f"agentopt: warning: {ledger}:{n}: skipped an unreadable line (*" for n in (1, 2, 3)]
+    )  # under -q too: they are missing data
     valid = [
         r
         for r in read_trials(run)

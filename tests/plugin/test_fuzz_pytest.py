@@ -79,7 +79,9 @@ def fuzz(pytester: pytest.Pytester, template: Path, *, cases: int, seed: int) ->
         check(result, what)
         if kind == "ledger" and result.ret != pytest.ExitCode.USAGE_ERROR:
             for problem in skipped:  # every skipped line is said, also under -q
-                assert f"note: {problem}".replace(str(pytester.path) + "/", "") in result.stdout.lines, what
+                assert f"agentopt: warning: {problem}".replace(str(pytester.path) + "/", "") in result.stdout.lines, (
+                    what
+                )
 
 
 def test_mutated_inputs_give_exit_4_or_notes_never_exit_3(interrupted_run: tuple[pytest.Pytester, Path]) -> None:

@@ -38,8 +38,8 @@ def test_a_damaged_hash_map_is_kept_aside_rebuilt_from_the_manifests_and_reporte
     assert aside.read_text() == '{"d41d8cd98f00b204e9800998ecf8427e": "x", '  # kept as it was
     where = hashes.relative_to(suite.path)
     result.stdout.fnmatch_lines(
-        [f"note: {where} could not be read (invalid JSON *): kept as {aside.name}; rebuilt from the manifests of 2 runs"
-         " (13 prompt components)"]
+        [f"agentopt: warning: {where} could not be read (invalid JSON *): kept as {aside.name}; rebuilt from the "
+         "manifests of 2 runs (13 prompt components)"]
     )  # fmt: skip
     rebuilt = json.loads(hashes.read_text())
     assert len(rebuilt) == 13  # the 12 of the earlier run, and this run's guideline

@@ -72,7 +72,10 @@ def test_a_second_session_of_a_run_is_refused_naming_the_holder(suite: pytest.Py
     result = suite.runpytest(f"--agent-resume={run.name}", "-q")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
-        [f"note: run {run.name} was last held by a session that ended without finishing (pid {holder.pid} *"]
+        [
+            f"agentopt: warning: run {run.name} was last held by a session that ended without finishing "
+            f"(pid {holder.pid} *"
+        ]
     )
     records = read_trials(run)
     assert len(records) == len(lines)

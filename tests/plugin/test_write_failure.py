@@ -87,7 +87,8 @@ def test_a_full_disk_stops_the_run_with_one_line_and_exit_2_and_the_ledger_resum
     summary = json.loads((run / "summary.json").read_text())
     assert summary["interrupted"] is True
     assert summary["trials_started"] == 5
-    assert any(note.startswith(f"error: cannot write {ledger}: No space left") for note in summary["notes"])
+    assert any(note.startswith(f"warning: cannot write {ledger}: No space left") for note in summary["notes"])
+    assert summary["stopped_by"] == f"cannot write {ledger}: No space left on device (ENOSPC)"
     # Free space again: the resume finishes the run, nothing lost, nothing twice.
     (suite.path / "conftest.py").unlink()
     resumed = suite.runpytest(f"--agent-resume={run.name}", "-p", "no:randomly", "-q", *workers)

@@ -52,7 +52,8 @@ def test_resume_reports_and_the_history_count_the_same_records(tmp_path: Path) -
     assert table.problems == (note,)
     narrow = load_trials(tmp_path, columns={"outcome", "cost_usd"})
     assert len(narrow) == 6
-    assert narrow.loaded == {"run_id", "outcome", "cost_usd"}
+    assert "arm" not in narrow.loaded  # decoded for the rule, then dropped
+    assert "trial" not in narrow.loaded
 
 
 def test_a_copied_run_directory_is_counted_once_in_the_history(tmp_path: Path) -> None:
