@@ -214,7 +214,7 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         "mean steps",
     )
     blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10, 11}))]
-    coverage = [str(statement) for statement in summary.get("coverage") or []]
+    coverage = [str(statement) for statement in _rows_of(summary.get("coverage"))]
     if coverage:
         blocks.append(Bullets(coverage))
     blocks.append(
