@@ -237,3 +237,10 @@ def test_config_show_says_which_unreadable_file_it_skipped(tmp_path: Path, capsy
     captured = capsys.readouterr()
     assert json.loads(captured.out)["config"]["model_id"] == "m"
     assert captured.err.startswith(f"agentopt: warning: skipped {tmp_path / 'a_notes.json'}: not UTF-8 text")
+
+
+def test_report_reads_a_damaged_coverage_as_none(tmp_path: Path) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+
+    run = write_run(tmp_path, "r1", [trial(seq=0)], summary={"coverage": True, "spend": [1], "arms": {"test": 3}})
+    assert main(["report", str(run)]) == 0
