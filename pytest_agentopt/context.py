@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import AgentoptUsageError, LedgerError
+from .config_data import find_config
+from .errors import AgentoptUsageError, ConfigError, LedgerError
 from .ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
 from .options import RunOptions
 from .plan import ARMS_AB, ARMS_SINGLE, Arm
 from .records import TrialRecord
+from .redaction import holds_redacted, secret_paths
 
 if TYPE_CHECKING:
     from .config_cache import Cache
@@ -197,7 +199,8 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
 
     if options.resume is not None:
         return _resumed_context(options)
-    arms = resolve_arms(options, cache)
+    notes: list[str] = []
+    arms = resolve_arms(options, cache, notes)
     test = arms["test"]
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     run_id = new_run_id(test.data["experiment_id"])
@@ -226,7 +229,25 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
         lineages={name: list(arm.lineage) for name, arm in arms.items()},
         overrides=options.overrides,
     )
-    return context, []
+    warnings = secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
+    return context, [*dict.fromkeys(notes), *warnings]
+
+
+def secret_warnings(arms: Mapping[str, tuple[Mapping[str, Any], str | None]]) -> list[str]:
+    """One warning for a run whose configs hold secrets: where they are, and how to keep them out of configs."""
+    found = []
+    for arm, (data, source) in arms.items():
+        paths = secret_paths(data)
+        if paths:
+            found.append(f"the {arm} config{f' ({source})' if source else ''} at {', '.join(paths)}")
+    if not found:
+        return []
+    return [
+        "warning: secret-looking values in " + "; ".join(found) + ": the agent receives them, and the run's "
+        "files, reports and terminal show them only as <redacted:...> fingerprints; better keep secrets out of "
+        'configs: read them in the task from an environment variable (e.g. os.environ["OPENAI_API_KEY"], which '
+        "the OpenAI and Anthropic SDKs also read by themselves); see docs/configs.md"
+    ]
 
 
 _RESUME_FIXED = {
@@ -243,8 +264,11 @@ _RESUME_FIXED = {
 
 def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     assert options.resume is not None
+    from .manifest_schema import check_resumable
+
     paths = resolve_run(options.resume, options.agent_dir)
     manifest = read_manifest(paths)
+    check_resumable(manifest, paths.manifest)
     run = manifest["run"]
     notes: list[str] = []
     for flag, key in _RESUME_FIXED.items():
@@ -257,11 +281,12 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
                 f"a resumed run keeps its settings: drop {flag}"
             )
         notes.append(f"{given} is ignored: the resumed run {paths.run_id} keeps {key} = {run.get(key)}")
-    from .configs import AgentConfig, apply_overrides, load_config
+    notes.extend(_check_control(options, manifest, paths))
+    from .configs import apply_overrides, load_config
 
-    configs = ConfigSet({arm: AgentConfig.model_validate(data["config"]) for arm, data in manifest["arms"].items()})
+    given_test: AgentConfig | None = None
     if options.config_path is not None:
-        resolved = apply_overrides(load_config(options.config_path), options.overrides)
+        resolved = apply_overrides(load_config(options.config_path, notes=notes), options.overrides)
         expected = manifest["arms"]["test"]["config_hash"]
         if resolved.hash != expected:
             given = options.given("--agent-config", options.config_path)
@@ -271,8 +296,16 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
                     f"{expected}); drop --agent-config to resume with the run's own configs"
                 )
             notes.append(f"{given} is ignored: the resumed run {paths.run_id} keeps its own configs")
-    ledger = read_ledger(paths.trials)
-    resumed = [r for r in ledger.records if r["run_id"] == manifest["run_id"]]
+        else:
+            given_test = resolved.config
+    configs = ConfigSet(
+        {
+            arm: _resumed_config(arm, data, manifest, paths.run_id, given_test if arm == "test" else None)
+            for arm, data in manifest["arms"].items()
+        }
+    )
+    # The records the run counts: its own (not another run's), the first of each trial (``ledger_rule``).
+    ledger = read_ledger(paths.trials, owner=manifest["run_id"])
     context = RunContext(
         run_id=manifest["run_id"],
         run_dir=paths.directory,
@@ -293,21 +326,89 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         infra_backoff=options.infra_backoff,
         budget_usd=options.budget_usd,
         timeout_s=options.timeout_s,
-        resumed=_deduplicated(resumed),
+        resumed=ledger.records,
         sources={arm: data.get("source") for arm, data in manifest["arms"].items()},
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
     )
-    return context, [*notes, *ledger.problems]
+    sources = {arm: context.sources.get(arm) for arm in configs}
+    warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
+    # Skipped ledger lines are missing data: warnings, which the terminal shows under -q too.
+    return context, [*notes, *(f"warning: {problem}" for problem in ledger.problems), *warnings]
 
 
-def _deduplicated(records: list[TrialRecord]) -> list[TrialRecord]:
-    """Keep the first record of each trial (a ledger shared by mistake must never count a trial twice)."""
-    seen: set[tuple[str, str, int]] = set()
-    unique: list[TrialRecord] = []
-    for record in records:
-        key = (record["task_id"], record["arm"], record["trial"])
-        if key not in seen:
-            seen.add(key)
-            unique.append(record)
-    return unique
+def _resumed_config(
+    arm: str, data: Mapping[str, Any], manifest: Mapping[str, Any], run_id: str, given: AgentConfig | None
+) -> AgentConfig:
+    """The arm's config for a resumed run: the manifest's, unless it held secrets, which the manifest keeps only as
+    fingerprints; then the config file is read again and must still be the one the run started with (its hash)."""
+    from .configs import AgentConfig, apply_overrides, load_config
+
+    if not holds_redacted(data["config"]):
+        return AgentConfig.model_validate(data["config"])
+    if given is not None:
+        return given
+    source = data.get("source")
+    overrides = tuple(manifest.get("overrides", ())) if arm == "test" else ()
+    if source is None or any(holds_redacted(override) for override in overrides):
+        given_as = f"--agent-set {' '.join(overrides)}" if source is not None else "no config file"
+        raise AgentoptUsageError(
+            f"cannot resume run {run_id}: its {arm} config held secret values (given by {given_as}), which the "
+            "manifest keeps only as fingerprints; start a new run, with the secrets read from environment variables"
+        )
+    try:
+        resolved = apply_overrides(load_config(source), overrides)
+    except ConfigError as exc:
+        raise AgentoptUsageError(
+            f"cannot resume run {run_id}: its {arm} config held secret values, which the manifest keeps only as "
+            f"fingerprints, so it is read again from {source}: {exc}"
+        ) from None
+    if resolved.hash != data["config_hash"]:
+        raise AgentoptUsageError(
+            f"cannot resume run {run_id}: its {arm} config held secret values, which the manifest keeps only as "
+            f"fingerprints, and {source} has changed since the run started (hash {resolved.hash}, the run's "
+            f"{data['config_hash']}); restore it to resume"
+        )
+    return resolved.config
+
+
+def _check_control(options: RunOptions, manifest: dict[str, Any], paths: RunPaths) -> list[str]:
+    """Refuse (command line) or ignore with a note (ini file) an ``--agent-control`` that is not the run's control."""
+    if "--agent-control" not in options.sources or options.control is None:
+        return []
+    conflict = _control_conflict(options, manifest)
+    if conflict is None:
+        return []
+    given = options.given("--agent-control", options.control)
+    if options.from_command_line("--agent-control"):
+        raise AgentoptUsageError(
+            f"{given} conflicts with the resumed run {paths.run_id} ({conflict}); a resumed run keeps its configs: "
+            "drop --agent-control"
+        )
+    return [f"{given} is ignored: the resumed run {paths.run_id} keeps its configs ({conflict})"]
+
+
+def _control_conflict(options: RunOptions, manifest: dict[str, Any]) -> str | None:
+    """Why ``--agent-control`` is not the resumed run's control arm, or ``None`` when it is."""
+    assert options.control is not None
+    control = manifest["arms"].get("control")
+    if options.single_config:
+        return None if control is None else f"its control is {control['config'].get('experiment_id')}"
+    if control is None:
+        return "it is a single-config run: it has no control arm"
+    if options.control in (control["config"].get("experiment_id"), control.get("source")):
+        return None
+    from .configs import load_config
+
+    source = control.get("source") or manifest["arms"]["test"].get("source")
+    relative_to = options.config_path or (Path(source) if isinstance(source, str) else None)
+    try:
+        resolved = load_config(find_config(options.control, relative_to=relative_to))
+    except AgentoptUsageError as exc:
+        return f"its control is {control['config'].get('experiment_id')}; {options.control} cannot be read: {exc}"
+    if resolved.hash == control["config_hash"]:
+        return None
+    return (
+        f"its control is {control['config'].get('experiment_id')} (hash {control['config_hash']}), not "
+        f"{resolved.experiment_id} (hash {resolved.hash})"
+    )

@@ -20,12 +20,18 @@ from .interrupts import DeferredInterrupts
 from .ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
 from .manifest import build_manifest, note_resume, write_manifest
 from .options import RunOptions
+from .output_paths import ERROR_PREFIX
+from .plugin import ITEMS_PLUGIN_KEY
 from .records import TrialRecord
 from .sequential import Decision, SequentialFeeder
 from .stop import StopSignal
+from .stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop
+from .write_failure import WriteFailure
 
 if TYPE_CHECKING:
+    from .junit_output import JunitTrialOutput
     from .progress import ProgressLine
+    from .run_lock import RunLock
     from .xdist_scheduler import SequentialScheduling
 
 CATEGORIES = {
@@ -68,10 +74,22 @@ class ControllerPlugin:
         self.summary: dict[str, Any] | None = None
         self.gate_failed = False
         self.usage_error: str | None = None
+        self.write_failure: WriteFailure | None = None
         self._hook_failures: dict[str, int] = {}
+        self._notices: set[str] = set()
+        self._shown_live: set[str] = set()
         self._locations: dict[str, tuple[str, int | None]] = {}
         self._progress: ProgressLine | None = None
         self._finishing = DeferredInterrupts()
+        self._junit: JunitTrialOutput | None = None
+        self._header_warnings: list[str] = []  # found at session start, before anything is paid for
+        self._session: pytest.Session | None = None
+        self._interruption: BaseException | None = None
+        """A ``KeyboardInterrupt`` or ``pytest.exit`` that ended the session before the test loop (if any)."""
+        self.halted: OperationalStop | None = None
+        """Why the run stopped on its own (a trial that could not be interrupted, workers no longer replaced)."""
+        self.run_lock: RunLock | None = None
+        """This session's lock on the run directory (set by ``activation``)."""
         self.feeder = self._make_feeder()
         self.budget = BudgetGuard(context.budget_usd, in_flight=workers) if context.budget_usd is not None else None
 
@@ -89,13 +107,14 @@ class ControllerPlugin:
         assert self.context.target is not None
         return SequentialFeeder(target_test=TargetSequentialTest(self.context.target, settings))
 
-    def pytest_report_header(self, config: pytest.Config) -> str:
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from .render_terminal import header_line
 
-        return header_line(self.context, self.options)
+        return [header_line(self.context, self.options), *self._header_warnings]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._session = session
         if self.config.getoption("collectonly"):
             return
         context = self.context
@@ -112,9 +131,11 @@ class ControllerPlugin:
             ) from None
         if self.options.resume is None:
             try:
-                update_hash_dictionary(self.options.agent_dir, manifest["prompt_components"])
+                self.notes.extend(update_hash_dictionary(self.options.agent_dir, manifest["prompt_components"]))
             except OSError as exc:
                 self.notes.append(f"could not update {self.options.agent_dir}/hashes.json: {exc}")
+            if self.options.seed is not None:
+                self._warn_about_replays()
         # Rebuild the sequential state (and the spend) of a resumed run from its ledger, in planned order.
         for record in sorted(context.resumed, key=lambda r: r["seq"]):
             self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
@@ -122,6 +143,18 @@ class ControllerPlugin:
         from .progress import ProgressLine
 
         self._progress = ProgressLine(self.config, self.context, resumed=context.resumed)
+
+    def _warn_about_replays(self) -> None:
+        """A run with an explicit seed may repeat an earlier run's trials: say so before they are paid for."""
+        from .replays import earlier_runs_with_the_same_trials, replay_warning
+
+        context = self.context
+        earlier = earlier_runs_with_the_same_trials(
+            self.options.agent_dir, run_id=context.run_id, seed=context.seed, config_hashes=context.hashes.values()
+        )
+        if earlier:
+            self.notes.append(replay_warning(earlier, context.seed))
+            self._header_warnings.append("agentopt: " + self.notes[-1])
 
     def _option_values(self) -> dict[str, Any]:
         """The options that are not run settings (those are the manifest's ``run`` section)."""
@@ -153,12 +186,15 @@ class ControllerPlugin:
                 self._feed(skipped["seq"], skipped["task_id"], skipped["arm"], skipped["trial"], "skipped")
             return
         self._remember_location(report)
+        self._take_notices(payload)
         if self.feeder is not None:
             record["after_decision"] = self.feeder.is_after_decision(record["seq"])
-        if self.ledger is not None:
-            self.ledger.append(record)
+        if self.ledger is not None and not self._append(record):
+            return  # not in the ledger, so not counted: a resume runs it again
         self.records.append(record)
         self._call_user_hook("pytest_agentopt_trial_recorded", record=record)
+        if record["outcome"] != "success":
+            self._junit_output().add(report, record)
         self._charge(record)
         details = payload.get("details")
         if details is None and record["outcome"] in ("worker_crash", "timeout"):
@@ -169,12 +205,55 @@ class ControllerPlugin:
         if self._progress is not None:
             self._progress.update(record, self.feeder, self.plan_size)
 
+    def _junit_output(self) -> JunitTrialOutput:
+        if self._junit is None:
+            from .junit_output import JunitTrialOutput
+
+            self._junit = JunitTrialOutput(self.config)
+        return self._junit
+
+    def _take_notices(self, payload: dict[str, Any]) -> None:
+        """A trial's warnings (printed at once) and notes (for the report), each kept once per run."""
+        for warning in payload.get("warnings") or ():
+            if warning not in self._notices:
+                self._notices.add(warning)
+                self._warn_now(f"agentopt: warning: {warning}")
+        for note in payload.get("notes") or ():
+            if note not in self._notices:
+                self._notices.add(note)
+                self.notes.append(note)
+
     def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
         if self.feeder is None:
             return
         decision = self.feeder.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome)
         if decision is not None:
             self._publish(decision)
+
+    def _append(self, record: TrialRecord) -> bool:
+        """Write ``record`` to the ledger; on a write failure (full disk...) stop the run and say so."""
+        assert self.ledger is not None
+        if self.write_failure is None:
+            try:
+                self.ledger.append(record)
+                return True
+            except OSError as exc:
+                self._write_failed(self.ledger.path, exc)
+        assert self.write_failure is not None
+        self.write_failure.unrecorded += 1
+        return False
+
+    def _write_failed(self, path: Path, exc: OSError) -> None:
+        """A run file could not be written: stop at once (the first failure is the one reported)."""
+        if self.write_failure is not None:
+            return
+        self.write_failure = WriteFailure(path, exc)
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if reporter is not None:  # at once (the summary's note says it again at the end)
+            reporter.ensure_newline()
+            reporter.write_line(self.write_failure.line(self.resume_command()), red=True, bold=True)
+        if self.stop_reason is None:
+            self._stop_everything(self.write_failure.stop_reason())
 
     def _charge(self, record: TrialRecord) -> None:
         if self.budget is None:
@@ -198,6 +277,7 @@ class ControllerPlugin:
         if reporter is not None:
             reporter.ensure_newline()
             reporter.write_line(line, yellow=True)
+            self._shown_live.add(line.removeprefix("agentopt: "))
         self.notes.append(line.removeprefix("agentopt: "))
 
     def _stop_everything(self, reason: str) -> None:
@@ -217,10 +297,13 @@ class ControllerPlugin:
             )
         if self.context.paths.decision.exists():
             return
-        write_json_atomic(
-            self.context.paths.decision,
-            {"verdict": decision.verdict, "seq": decision.seq, "units": decision.units, "at": decided_at},
-        )
+        try:
+            write_json_atomic(
+                self.context.paths.decision,
+                {"verdict": decision.verdict, "seq": decision.seq, "units": decision.units, "at": decided_at},
+            )
+        except OSError as exc:
+            self._write_failed(self.context.paths.decision, exc)
 
     def _remember_location(self, report: pytest.TestReport) -> None:
         base = report.nodeid.split("[", 1)[0]
@@ -252,17 +335,22 @@ class ControllerPlugin:
     # writes the final progress figure ([100%], not the share of items that ran).
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
-        interrupted = False
+        from .stop_cause import stop_cause
+
+        error: BaseException | None = None
         try:
             return (yield)
-        except (KeyboardInterrupt, pytest.exit.Exception):
-            interrupted = True
+        except BaseException as exc:  # only looked at (-x, Ctrl-C, pytest.exit...), always raised again
+            error = exc
             raise
         finally:
             if not self.config.getoption("collectonly") and self.usage_error is None:
                 self._finishing.start()  # until the report is printed (pytest_sessionfinish)
                 self._report_never_dispatched()
-                self._finish(session, interrupted=interrupted or bool(session.shouldstop or session.shouldfail))
+                stopped_by = stop_cause(error, session)
+                if stopped_by is None and self.write_failure is not None:
+                    stopped_by = self.write_failure.stop_cause()
+                self._finish(session, stopped_by=stopped_by)
 
     def _report_never_dispatched(self) -> None:
         """Items the scheduler never handed out after the decision: skipped, pointing at their test."""
@@ -289,26 +377,36 @@ class ControllerPlugin:
             self.skipped_by_stop += 1
             self.skipped_total += 1
 
-    def _finish(self, session: pytest.Session | None, *, interrupted: bool) -> None:
+    def _finish(self, session: pytest.Session | None, *, stopped_by: str | None) -> None:
         from .crash import crash_note
         from .gate import evaluate_gate
-        from .resume_command import resume_command
         from .summary import build_summary
 
+        if self.plan_size is None:
+            # No agent trial reported (e.g. -x on an ordinary test that ran first): ask the collection itself.
+            items = self.config.stash.get(ITEMS_PLUGIN_KEY, None)
+            self.plan_size = items.plan_size if items is not None else None
         if self._progress is not None:
             self._progress.close()
         if self.options.resume is not None:
-            note_resume(self.context)  # only now: a resume refused at collection writes nothing
-        never_ran = self._never_ran()
-        if never_ran and not interrupted:
-            interrupted = True
+            try:
+                note_resume(self.context)  # only now: a resume refused at collection writes nothing
+            except OSError as exc:
+                self._write_failed(self.context.paths.manifest, exc)
+        never_ran = self._never_ran() if stopped_by is None else 0
+        if never_ran:
+            self.halted = OperationalStop(NO_MORE_WORKERS)
+            stopped_by = self.halted.cause
             self.notes.append(
                 f"warning: the run ended before {never_ran} planned trials ran (xdist stops replacing crashed "
                 "workers after --max-worker-restart crashes); they are not lost: resume the run"
             )
+        interrupted = stopped_by is not None
         crashed = crash_note(self.records)
         if crashed is not None:
             self.notes.append(crashed)
+        if self.write_failure is not None:
+            self.notes.append(self.write_failure.note(self.resume_command()))
         summary = build_summary(
             records=self.records,
             context=self.context,
@@ -316,22 +414,32 @@ class ControllerPlugin:
             plan_size=self.plan_size,
             skipped_by_stop=self.skipped_by_stop,
             interrupted=interrupted,
+            stopped_by=stopped_by,
             notes=self.notes,
             budget=self.budget.as_dict() if self.budget is not None else None,
-            resume_command=resume_command(self.config.invocation_params.args, self.context.run_id),
+            resume_command=self.resume_command(),
         )
         if interrupted:
-            summary["gate"] = {"passed": None, "reason": "interrupted: no verdict (pytest exits 2)"}
+            summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}
         else:
             gate = evaluate_gate(summary, self.options)
             summary["gate"] = gate.as_dict()
             self.gate_failed = gate.failed
         self.summary = summary
+        self._write_reports(summary)
+        # A requested file that could not be written fails the run (output_paths); --agent-json says which.
+        summary["output_errors"] = [
+            note.removeprefix(ERROR_PREFIX) + f" (the summary is in {self.context.paths.summary})"
+            for note in summary["notes"]
+            if note.startswith(ERROR_PREFIX)
+        ]
         if self.options.json_path is not None:
             self._write_output(self.options.json_path, summary)
-        self._write_reports(summary)
         self._call_user_hook("pytest_agentopt_run_finished", summary=summary)
-        write_json_atomic(self.context.paths.summary, summary)  # last: with every note of the outputs
+        try:
+            write_json_atomic(self.context.paths.summary, summary)  # last: with every note of the outputs
+        except OSError as exc:
+            self._write_failed(self.context.paths.summary, exc)
 
     def _never_ran(self) -> int:
         """Planned trials that neither ran nor were skipped: the run ended early without being stopped."""
@@ -349,11 +457,12 @@ class ControllerPlugin:
         import os
 
         try:
+            self.halted = OperationalStop(STUCK_TRIAL)
             self.notes.append(
                 "warning: a trial could not be interrupted after its timeout, so the run stopped (recorded as "
                 "timeout); resume it to go on, or run with -n 1 so that a stuck trial only costs its worker"
             )
-            self._finish(None, interrupted=True)
+            self._finish(None, stopped_by=self.halted.cause)
             reporter = self.config.pluginmanager.getplugin("terminalreporter")
             if reporter is not None:
                 reporter.write("\n")  # after the progress letters
@@ -362,8 +471,22 @@ class ControllerPlugin:
             sys.stderr.flush()
             if self.ledger is not None:
                 self.ledger.close()
+            if self.run_lock is not None:
+                self.run_lock.release()  # the session ends here, finished: the next one is no take-over
         finally:
             os._exit(pytest.ExitCode.INTERRUPTED)
+
+    def resume_command(self) -> str:
+        """The exact command that continues this run (the user's arguments, with ``--agent-resume RUN``)."""
+        from .resume_command import resume_command
+
+        return resume_command(self.config.invocation_params.args, self.context.run_id)
+
+    def operational_stop(self) -> OperationalStop | None:
+        """Why the run stopped on its own (a run file that cannot be written first): exit 2 and one last line."""
+        if self.write_failure is not None:
+            return self.write_failure.operational_stop()
+        return self.halted
 
     def _call_user_hook(self, name: str, **kwargs: Any) -> None:
         """Call a user's hook; its failure is a note in the report, never a changed outcome (see ``hookspecs``)."""
@@ -380,9 +503,9 @@ class ControllerPlugin:
         try:
             write_json_atomic(path, summary)
         except OSError as exc:
-            summary["notes"].append(
-                f"warning: could not write {self.options.given('--agent-json', path)}: {exc.strerror or exc}"
-            )
+            error = f"could not write {self.options.given('--agent-json', path)}: {exc.strerror or exc}"
+            summary["notes"].append(ERROR_PREFIX + error)
+            summary["output_errors"].append(f"{error} (the summary is in {self.context.paths.summary})")
 
     def _write_reports(self, summary: dict[str, Any]) -> None:
         """Markdown, HTML and CSV outputs and ``$GITHUB_STEP_SUMMARY``; what was written (or not) becomes notes."""
@@ -405,14 +528,26 @@ class ControllerPlugin:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        if self.summary is None:
-            return
-        from .render_terminal import render_summary
+        if self.summary is not None:
+            self._render_summary(terminalreporter, config)
+        stopped = self.operational_stop()
+        if stopped is not None:  # last, just above pytest's own final line: the one line that says why
+            terminalreporter.write_line(stopped.line(self.resume_command()), red=True, bold=True)
+
+    def _render_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+        assert self.summary is not None
+        from .render_terminal import FAILED_PREFIX, render_summary
 
         verbosity = config.get_verbosity()
-        width = terminalreporter._tw.fullwidth
-        for line in render_summary(self.summary, verbosity=verbosity, width=width, details=self.details):
-            terminalreporter.write_line(line)
+        # Outside a terminal (a CI log) nothing is cut to a width: the log viewer wraps long lines.
+        width = terminalreporter._tw.fullwidth if getattr(terminalreporter, "isatty", False) else None
+        for line in render_summary(
+            self.summary, verbosity=verbosity, width=width, details=self.details, shown_live=self._shown_live
+        ):
+            failed = line.startswith(FAILED_PREFIX)
+            terminalreporter.write_line(line, red=failed, bold=failed)
+        if self.gate_failed or self.summary.get("output_errors"):
+            _show_session_as_failed(terminalreporter)
 
     # Outermost: Ctrl-C is held back (see interrupts.py) until pytest has printed the report.
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -424,27 +559,41 @@ class ControllerPlugin:
         finally:
             self._finishing.stop()
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C or ``pytest.exit`` outside the test loop (which sees its own): remembered for the summary."""
+        self._interruption = excinfo.value
+
+    def _early_stop_cause(self, session: pytest.Session | None) -> str:
+        """What ended the session before its test loop ran, in the words of ``stopped_by``."""
+        from .stop_cause import stop_cause
+
+        cause = stop_cause(self._interruption, session) if session is not None else None
+        return cause or "the session ended before its tests ran"
+
     def _set_exit_status(self, session: pytest.Session, exitstatus: int) -> None:
         if self.usage_error is not None:
             sys.stdout.flush()
             sys.stderr.write(f"\nERROR: {self.usage_error}\n")
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
-        if self.summary is None and self.run_started and exitstatus == pytest.ExitCode.INTERRUPTED:
+        if exitstatus in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+            return
+        if (
+            self.summary is None
+            and self.run_started
+            and (self._interruption is not None or exitstatus == pytest.ExitCode.INTERRUPTED)
+        ):
             # Interrupted before the test loop ran (while xdist started its workers, or during collection).
             self._finishing.start()
-            self._finish(session, interrupted=True)
-        if self.summary is None:
+            self._finish(session, stopped_by=self._early_stop_cause(session))
+        if self.operational_stop() is not None:
+            # The run stopped on its own (a full disk, a stuck trial, workers no longer replaced): resumable, as
+            # after Ctrl-C, and no gate was evaluated.
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
             return
-        if exitstatus in (
-            pytest.ExitCode.INTERRUPTED,
-            pytest.ExitCode.INTERNAL_ERROR,
-            pytest.ExitCode.USAGE_ERROR,
-        ):
+        if self.summary is None or exitstatus == pytest.ExitCode.INTERRUPTED:
             return
-        if self.summary.get("interrupted"):
-            session.exitstatus = pytest.ExitCode.INTERRUPTED  # e.g. trials that never ran: no gate was evaluated
-        elif self.gate_failed:
+        if self.gate_failed or self.summary.get("output_errors"):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and self.records:
             session.exitstatus = pytest.ExitCode.OK  # every trial was resumed from the ledger
@@ -455,7 +604,7 @@ class ControllerPlugin:
             # pytest_sessionfinish and its report, so the summary and the resume command are written here.
             self._finishing.start()
             try:
-                self._finish(None, interrupted=True)
+                self._finish(None, stopped_by=self._early_stop_cause(self._session))
                 reporter = config.pluginmanager.getplugin("terminalreporter")
                 if reporter is not None:
                     self.pytest_terminal_summary(reporter, pytest.ExitCode.INTERRUPTED, config)
@@ -465,3 +614,17 @@ class ControllerPlugin:
             self.ledger.close()
             self.ledger = None
         self.stop.remove()
+
+
+def _show_session_as_failed(terminalreporter: Any) -> None:
+    """Make pytest's final line red for a run that exits 1 because of the gate or an unwritten output.
+
+    pytest colours that line red only when its stats hold ``failed`` (or ``error``) reports; agent failures are
+    categories of their own, which it shows in yellow. An empty ``failed`` list turns the colour red without
+    adding a count or a line to the short test summary. ``_set_main_color`` recomputes the cached colour (it is
+    not recomputed when the session stopped before its last item).
+    """
+    terminalreporter.stats.setdefault("failed", [])
+    recompute = getattr(terminalreporter, "_set_main_color", None)
+    if callable(recompute):
+        recompute()

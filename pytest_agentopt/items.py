@@ -40,6 +40,7 @@ SLOT_ARG = "_agentopt_slot"
 AGENT_FIXTURES = frozenset({"agent_config", "agent_trial"})
 REPORT_ATTR = "agentopt"
 USAGE_ERROR_KEY = "agentopt_usage_error"
+PLAN_SIZE_KEY = "agentopt_plan_size"
 
 RECORDER_KEY = pytest.StashKey[TrialRecorder]()
 ATTEMPTS_KEY = pytest.StashKey[int]()
@@ -168,8 +169,10 @@ class ItemsPlugin:
         self.stop = stop
         self.worker = worker
         self.infra = InfraMatcher(context.infra_exceptions)
-        self.plan_size = 0
-        self._otel: bool | None = None
+        self.plan_size: int | None = None
+        """Agent trials planned by this process's collection (``None`` until it is done, 0 when it found none)."""
+        self._otel = False
+        self._pydantic_ai_watched = False
         self._retry_wrappers: dict[Callable[..., object], Callable[..., object]] = {}
         self._current: pytest.Item | None = None
         self._watchdog: Watchdog | None = None
@@ -204,17 +207,18 @@ class ItemsPlugin:
                 continue
             task_id = task_id_of(item, slot)
             by_key[(task_ids.setdefault(task_id, task_id), slot.arm, slot.trial)] = (item, slot)
+        workeroutput = getattr(config, "workeroutput", None)
         if not by_key:
+            self._publish_plan_size(workeroutput, 0)
             return
         full_plan = build_plan({key[0] for key in by_key}, self.context.arms, self.context.trials, self.context.seed)
         # -k / -m may have removed some trials of a task: plan what is left, in the same relative order.
         planned = [entry for entry in full_plan if entry.key in by_key]
-        self.plan_size = len(planned)
+        self._publish_plan_size(workeroutput, len(planned))
         try:
             finished = self._check_resumed(planned)
             per_task = self._task_settings(by_key, finished)
         except pytest.UsageError as exc:
-            workeroutput = getattr(config, "workeroutput", None)
             if workeroutput is None:
                 raise
             # A worker cannot end the session cleanly: run nothing and let the controller report it (exit 4).
@@ -235,6 +239,13 @@ class ItemsPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = plain + ordered
+
+    def _publish_plan_size(self, workeroutput: dict[str, Any] | None, size: int) -> None:
+        """Remember the plan's size; an xdist worker also tells the controller, which may see no trial at all
+        (``-x`` on an ordinary test stops the session before any agent item ran)."""
+        self.plan_size = size
+        if workeroutput is not None:
+            workeroutput[PLAN_SIZE_KEY] = size
 
     def _task_settings(
         self, by_key: dict[tuple[str, str, int], tuple[pytest.Item, TrialSlot]], finished: set[tuple[str, str, int]]
@@ -318,8 +329,6 @@ class ItemsPlugin:
             self._current = item
         capture = self._capture()
         try:
-            if capture is None:
-                return (yield)
             with capture:
                 try:
                     return (yield)
@@ -389,21 +398,23 @@ class ItemsPlugin:
         return retrying
 
     def _capture(self) -> Any:
-        """A usage capture for this trial, once the suite has imported OpenTelemetry (``None`` until then)."""
-        if not self._otel:
-            # Only once the tasks' code has imported OpenTelemetry (directly or through pydantic-ai, an
-            # instrumentation...): without it no span can carry usage, and the plugin leaves tracing alone. Checked
-            # before every trial until then (a dict lookup), since an agent may import it lazily.
-            if self._otel is not None or "opentelemetry" not in sys.modules:
-                return None
+        """A usage capture for this trial: open for every trial, so spans count whatever the import order.
+
+        The span processor is installed once the tasks' code has imported OpenTelemetry (directly, or through
+        pydantic-ai or an instrumentation): without it no span can carry usage, and the plugin leaves tracing
+        alone. That is checked before every trial until then (a dict lookup), and pydantic-ai is instrumented the
+        moment it is imported, also when a task imports it in the middle of a trial (``pydantic_ai_spans``).
+        """
+        from .otel_capture import UsageCapture
+
+        if not self._pydantic_ai_watched:
+            from .pydantic_ai_spans import watch_pydantic_ai_import
+
+            self._pydantic_ai_watched = watch_pydantic_ai_import()
+        if not self._otel and "opentelemetry" in sys.modules:
             from .otel_capture import install_span_processor
 
             self._otel = install_span_processor()
-            _instrument_pydantic_ai()
-            if not self._otel:
-                return None
-        from .otel_capture import UsageCapture
-
         return UsageCapture(install=False)
 
     @pytest.hookimpl(tryfirst=True)
@@ -498,14 +509,10 @@ class ItemsPlugin:
         *,
         details: dict[str, str | None] | None = None,
     ) -> None:
-        record = self.build_record(item, info, call.start, call.stop, call.duration, classified)
+        record, notes = self.build_record(item, info, call.start, call.stop, call.duration, classified)
+        setattr(report, REPORT_ATTR, self._payload(item, record, notes, details))
         if RECORDER_KEY in item.stash:  # the record has all of it; the item lives to the end of the session
             del item.stash[RECORDER_KEY]
-        setattr(
-            report,
-            REPORT_ATTR,
-            {"record": record, "plan_size": self.plan_size, "details": details},
-        )
         if self.junit:
             # On the item: pytest copies them into the teardown report, which junitxml reads (also under xdist).
             # Only for --junitxml: eight more objects per trial were the largest single cost per trivial trial
@@ -526,7 +533,7 @@ class ItemsPlugin:
             f"the trial ran longer than its timeout of {timeout_s:g} s and could not be interrupted; "
             f"its process ({self.worker}) was ended",
         )
-        record = self.build_record(item, info, started, time.time(), duration, classified)
+        record, notes = self.build_record(item, info, started, time.time(), duration, classified)
         report = pytest.TestReport(
             nodeid=item.nodeid,
             location=item.location,
@@ -538,7 +545,7 @@ class ItemsPlugin:
             start=started,
             stop=time.time(),
         )
-        setattr(report, REPORT_ATTR, {"record": record, "plan_size": self.plan_size, "details": None})
+        setattr(report, REPORT_ATTR, self._payload(item, record, notes, None))
         capture = item.config.pluginmanager.getplugin("capturemanager")
         if capture is not None and self.worker == "main":
             capture.suspend_global_capture(in_=True)  # the stuck trial's capture: the report must reach the terminal
@@ -546,6 +553,19 @@ class ItemsPlugin:
             item.config.hook.pytest_runtest_logreport(report=report)
         finally:
             self.on_abandon()
+
+    def _payload(
+        self, item: pytest.Item, record: TrialRecord, notes: list[str], details: dict[str, str | None] | None
+    ) -> dict[str, Any]:
+        """What travels to the controller on the report: the record, and the trial's warnings and pricing notes
+        (the controller prints or keeps each one once per run)."""
+        payload: dict[str, Any] = {"record": record, "plan_size": self.plan_size, "details": details}
+        recorder = item.stash.get(RECORDER_KEY, None)
+        if recorder is not None and recorder.warnings:
+            payload["warnings"] = recorder.warnings
+        if notes:
+            payload["notes"] = notes
+        return payload
 
     def _attach_skip(self, info: AgentItem, report: pytest.TestReport) -> None:
         """A skipped agent item still moves the planned prefix on (it has no record)."""
@@ -560,7 +580,8 @@ class ItemsPlugin:
         stop: float,
         duration: float,
         classified: Classified,
-    ) -> TrialRecord:
+    ) -> tuple[TrialRecord, list[str]]:
+        """The trial's ledger record, and notes on how it was priced (the controller keeps each once)."""
         recorder = item.stash.get(RECORDER_KEY, None)  # absent when the task never asked for agent_trial
         arm = info.slot.arm
         raw = self.context.configs.raw(arm)
@@ -568,18 +589,19 @@ class ItemsPlugin:
         usage = recorder.usage if recorder is not None else None
         cost_usd: float | None = None
         price_source: str | None = None
+        notes: list[str] = []
         if usage_by_model:
             from .pricing import estimate_costs
 
             # Validating the config (pydantic) is needed only for its price overrides.
             overrides = self.context.configs[arm].prices if raw.get("prices") else None
             estimate = estimate_costs(usage_by_model, overrides=overrides, provider_id=raw.get("provider"))
-            cost_usd, price_source = estimate.usd, estimate.source
+            cost_usd, price_source, notes = estimate.usd, estimate.source, list(estimate.notes)
         metrics = recorder.metrics if recorder is not None else {}
         steps = metrics.pop("steps", None)
         tool_calls = metrics.pop("tool_calls", None)
         models = sorted(usage_by_model)
-        return {
+        record: TrialRecord = {
             "schema": LEDGER_SCHEMA,
             "run_id": self.context.run_id,
             "experiment_id": raw["experiment_id"],
@@ -607,6 +629,7 @@ class ItemsPlugin:
             "finished_at": iso_timestamp(stop),
             "after_decision": False,
         }
+        return record, notes
 
 
 def _drop_captured_output(item: pytest.Item, report: pytest.TestReport) -> None:
@@ -631,14 +654,6 @@ def _exit_worker() -> None:
     os._exit(TIMEOUT_EXIT_CODE)
 
 
-def _instrument_pydantic_ai() -> None:
-    """Turn on pydantic-ai's OpenTelemetry spans when the suite uses it and has not configured them itself."""
-    module = sys.modules.get("pydantic_ai")
-    agent = getattr(module, "Agent", None)
-    if agent is not None and getattr(agent, "_instrument_default", None) is False:
-        agent.instrument_all(True)
-
-
 def _as_int(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -655,7 +670,7 @@ def _relative(path: object, root: Path) -> str:
 def _junit_properties(record: TrialRecord) -> list[tuple[str, object]]:
     """Flat per-trial figures for JUnit XML (``--junitxml``); they reach the controller under xdist too."""
     tokens = record["tokens"]
-    return [
+    properties: list[tuple[str, object]] = [
         ("agentopt.arm", record["arm"]),
         ("agentopt.trial", record["trial"]),
         ("agentopt.outcome", record["outcome"]),
@@ -665,3 +680,6 @@ def _junit_properties(record: TrialRecord) -> list[tuple[str, object]]:
         ("agentopt.cost_usd", record["cost_usd"]),
         ("agentopt.latency_s", record["latency_s"]),
     ]
+    if record["outcome"] != "success":  # what went wrong (the controller adds it as a system-out line too)
+        properties += [("agentopt.error_type", record["error_type"]), ("agentopt.message", record["message"])]
+    return properties

@@ -7,14 +7,13 @@ Which interval is which:
 
 * per-arm success rates: Wilson 95 % intervals (fixed-n intervals; after a sequential stop they are not
   adjusted for the stopping rule, and are labelled so);
-* the paired effect (success rate of test minus control) after a sequential run, and the paired cost ratio in
-  every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
+* the paired effect (success rate of test minus control) after a sequential run, and the median paired cost
+  ratio in every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
 * the paired effect of a fixed-sample run: Newcombe's paired score interval, and the exact McNemar test.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -26,7 +25,6 @@ from .records import TOKEN_CLASSES, TrialRecord
 from .sequential import SequentialFeeder
 
 SUMMARY_SCHEMA = 1
-COST_RATIO_CLIP = math.log(10.0)
 
 
 def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
@@ -46,11 +44,12 @@ def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
     cost_per_trial = cost / len(with_cost) if cost is not None and with_cost else None
     # Cost per success extrapolates the known per-trial cost to all scored trials.
     cost_per_success = cost_per_trial * trials / successes if cost_per_trial is not None and successes else None
-    latencies = [r["latency_s"] for r in scored]
+    latencies = [r["latency_s"] for r in scored if r["latency_s"] is not None]  # unknown in a hand-made record
     steps = [r["steps"] for r in scored if r["steps"] is not None]
     infra_cost = sum(
         float(r["cost_usd"]) for r in records if r["outcome"] == "infra_error" and r["cost_usd"] is not None
     )
+    spent = spend(records)
     first = records[0] if records else None
     return {
         "experiment_id": first["experiment_id"] if first else None,
@@ -76,9 +75,51 @@ def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
         "cost_per_trial_usd": cost_per_trial,
         "cost_per_success_usd": cost_per_success,
         "infra_cost_usd": infra_cost if infra_cost else 0.0,
+        "spent_usd": spent["usd"],
+        "trials_unpriced": spent["unpriced"],
         "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
         "mean_steps": sum(steps) / len(steps) if steps else None,
     }
+
+
+def spend(records: Sequence[TrialRecord]) -> dict[str, Any]:
+    """The estimated money spent on ``records``: every trial that ran, whatever its outcome (infrastructure errors
+    and set-up errors cost what they used too). ``usd`` is the sum of the known costs (``None`` when none is known)
+    and a lower bound when ``unpriced`` trials have no known cost."""
+    known = [r["cost_usd"] for r in records if r["cost_usd"] is not None]
+    return {"usd": sum(known) if known else None, "trials": len(records), "unpriced": len(records) - len(known)}
+
+
+def coverage_statements(arms: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One sentence per arm whose usage or cost is missing for some scored trials (none when complete).
+
+    Per-arm costs are means over the trials whose cost is known; without this sentence a figure over 8 of 12
+    trials would read as a figure over all 12.
+    """
+    statements = []
+    for arm, figures in arms.items():
+        trials, with_usage, with_cost = figures["trials"], figures["trials_with_usage"], figures["trials_with_cost"]
+        if not trials or with_cost == trials:
+            continue
+        reasons = []
+        if with_usage < trials:
+            reasons.append(f"{trials - with_usage} recorded no usage")
+        if with_cost < with_usage:
+            reasons.append(f"{with_usage - with_cost} had no price")
+        covered = (
+            f"est. $/trial is the mean over those {with_cost} and est. $/success extrapolates it to all {trials}"
+            if with_cost
+            else "no cost figure for this arm"
+        )
+        statements.append(
+            f"{arm} arm: cost covers {with_cost} of {trials} trials ({', '.join(reasons)}); {covered}"
+            + (
+                "; record usage with agent_trial.record_usage(response)"
+                if with_usage < trials
+                else '; set "prices" in the config for the unpriced models'
+            )
+        )
+    return statements
 
 
 def _pricing_warnings(records: Iterable[TrialRecord]) -> list[str]:
@@ -129,24 +170,10 @@ def pair_counts(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]]) -> dict[s
 
 
 def cost_ratio(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]], alpha: float) -> dict[str, Any] | None:
-    """Paired ratio of the test arm's cost to the control's, from per-pair log ratios (clipped to 10x)."""
-    logs: list[float] = []
-    for _, control, test in pairs:
-        c, t = control["cost_usd"], test["cost_usd"]
-        if c is not None and t is not None and c > 0 and t > 0:
-            logs.append(min(COST_RATIO_CLIP, max(-COST_RATIO_CLIP, math.log(t / c))))
-    if not logs:
-        return None
-    from .stats.confseq import mean_with_confidence_sequence
+    """The test arm's cost relative to the control's, pair by pair (see :mod:`.cost_ratio`)."""
+    from .cost_ratio import paired_cost_ratio
 
-    sequence = mean_with_confidence_sequence(logs, -COST_RATIO_CLIP, COST_RATIO_CLIP, alpha)
-    return {
-        "estimate": math.exp(cast(float, sequence["estimate"])),
-        "lower": math.exp(cast(float, sequence["lower"])),
-        "upper": math.exp(cast(float, sequence["upper"])),
-        "pairs": len(logs),
-        "method": "geometric mean of paired cost ratios (clipped to 10x); " + str(sequence["method"]),
-    }
+    return paired_cost_ratio([(control["cost_usd"], test["cost_usd"]) for _, control, test in pairs], alpha)
 
 
 def build_summary(
@@ -159,9 +186,12 @@ def build_summary(
     interrupted: bool,
     notes: Sequence[str],
     budget: dict[str, Any] | None = None,
+    stopped_by: str | None = None,
     resume_command: str | None = None,
 ) -> dict[str, Any]:
-    """``resume_command``: how to continue this run if it was interrupted (default: the bare ``--agent-resume``)."""
+    """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
+    no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early;
+    ``resume_command`` is how to continue the run if it stopped early (default: the bare ``--agent-resume``)."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
@@ -195,7 +225,10 @@ def build_summary(
         "trials_skipped": skipped_by_stop,
         "trials_after_decision": sum(1 for r in records if decision is not None and r["seq"] > decision.seq),
         "budget": budget,
+        "spend": spend(records),
         "interrupted": interrupted,
+        "stopped_by": stopped_by,
+        "coverage": coverage_statements(arms),
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
     }
@@ -209,12 +242,13 @@ def build_summary(
         _target_comparison(summary, context, feeder, plan_size)
     if interrupted and decision is None:
         # A partial run proves nothing either way (a fixed-sample verdict from part of the plan would not be one).
+        planned = plan_size if plan_size is not None else "?"
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = (
-            f"interrupted after {summary['trials_started']} of {plan_size or '?'} trials; continue it with "
-            f"{resume_command or f'pytest --agent-resume {context.run_id}'}"
+            f"the run stopped early ({stopped_by or 'interrupted'}) after {summary['trials_started']} of {planned} "
+            f"trials; continue it with {resume_command or f'pytest --agent-resume {context.run_id}'}"
         )
-    if plan_size is None and not records and not interrupted:
+    if not records and (plan_size == 0 or (plan_size is None and not interrupted)):
         summary["verdict"] = None
         summary["verdict_reason"] = (
             "no agent task was collected: a task is a test that uses the agent_config or agent_trial fixture, "

@@ -11,7 +11,7 @@ import pytest
 
 from .context import RunContext
 from .dispatch import default_window
-from .items import REPORT_ATTR, USAGE_ERROR_KEY
+from .items import PLAN_SIZE_KEY, REPORT_ATTR, USAGE_ERROR_KEY
 
 if TYPE_CHECKING:
     from xdist.workermanage import WorkerController
@@ -51,10 +51,15 @@ class XdistControllerHooks:
 
     @pytest.hookimpl
     def pytest_testnodedown(self, node: WorkerController, error: object | None) -> None:
-        """A worker that found the suite unusable (e.g. a resume that does not match) says why on its way out."""
-        message = getattr(node, "workeroutput", {}).get(USAGE_ERROR_KEY)
+        """A worker says on its way out what the controller cannot see: that it found the suite unusable (e.g. a
+        resume that does not match), and how many agent trials its collection planned."""
+        output = getattr(node, "workeroutput", {})
+        message = output.get(USAGE_ERROR_KEY)
         if message:
             self.controller.usage_error = str(message)
+        plan_size = output.get(PLAN_SIZE_KEY)
+        if isinstance(plan_size, int) and self.controller.plan_size is None:
+            self.controller.plan_size = plan_size
         if error is not None:  # it died: xdist names the item it was running next (pytest_handlecrashitem)
             self._exit_status[node.gateway.id] = worker_exit_status(node)
 

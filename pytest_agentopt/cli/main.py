@@ -43,15 +43,31 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agentopt",
         description="pytest-agentopt: configs, sequential statistics and reports for LLM-agent experiments",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s (pytest-agentopt) {installed_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(sub)
     return parser
 
 
+def installed_version() -> str:
+    """The installed distribution's version (the package's own constant when it is not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pytest-agentopt")
+    except metadata.PackageNotFoundError:
+        from .. import __version__
+
+        return __version__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run parsed arguments: errors the user can fix print one line and exit 2."""
     try:
         result: int = args.handler(args)
     except AgentoptUsageError as exc:
@@ -59,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `agentopt ... | head`
         return 0
+    except OSError as exc:  # the machine, not a bug: a file that cannot be read or written, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"agentopt: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     return result
 
 

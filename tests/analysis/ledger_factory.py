@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ def trial(
     task: str = "t1",
     code: str | None = None,
     category: str | None = "discriminative",
-    trial_index: int = 0,
+    trial_index: int | None = None,
     seq: int = 0,
     outcome: str = "success",
     cost: float | None = 0.01,
@@ -35,7 +36,13 @@ def trial(
     error_type: str | None = None,
     started_at: str = "2026-11-20T10:00:00.000Z",
 ) -> dict[str, Any]:
-    """One ledger record in the plugin's shape (key order as the controller writes it)."""
+    """One ledger record in the plugin's shape (key order as the controller writes it).
+
+    The trial index defaults to ``seq``, so records made with distinct ``seq`` are distinct trials (a ledger
+    counts one record per run, task, arm and trial: ``pytest_agentopt.ledger_rule``).
+    """
+    if trial_index is None:
+        trial_index = seq
     failed = outcome in ("failure", "error")
     return {
         "schema": 1,
@@ -50,7 +57,9 @@ def trial(
         "impossible": impossible,
         "trial": trial_index,
         "seq": seq,
-        "seed": 1000 + trial_index,
+        # As the plugin derives it: from the run's seed (here its id), the task and the trial index, so two runs
+        # never share a trial unless a test builds a replay on purpose.
+        "seed": zlib.crc32(f"{run_id}:{task}:{trial_index}".encode()),
         "outcome": outcome,
         "error_type": error_type if error_type is not None else ("AssertionError" if failed else None),
         "message": message if message is not None else ("check failed" if failed else None),

@@ -75,11 +75,16 @@ def test_ctrl_c_before_any_trial_still_writes_the_summary_and_the_resume_command
     run_id = only_run(pytester).name
     summary = summary_of(pytester)
     assert summary["interrupted"] is True
+    assert summary["stopped_by"] == "interrupted with Ctrl-C"
     assert summary["verdict"] == "inconclusive"
     assert summary["gate"]["passed"] is None
     assert not any("no agent task was collected" in note for note in summary["notes"])  # it was not asked yet
     command = f"pytest --agent-resume {run_id} "
     result.stdout.fnmatch_lines(
-        [f"agentopt: verdict INCONCLUSIVE *: interrupted after 0 of ? trials; continue it with {command}*"]
+        [
+            "agentopt: verdict INCONCLUSIVE *: the run stopped early (interrupted with Ctrl-C) after 0 of ? trials; "
+            f"continue it with {command}*",
+            "agentopt: gate not evaluated: the run stopped early (interrupted with Ctrl-C)",
+        ]
     )
     assert read_trials(only_run(pytester)) == []

@@ -153,12 +153,17 @@ def test_without_xdist_a_trial_that_cannot_be_interrupted_ends_the_run_resumably
     run_id = only_run(pytester).name
     summary = summary_of(pytester)
     assert summary["interrupted"] is True
+    assert summary["stopped_by"] == "a trial could not be interrupted after its timeout"
     assert summary["gate"]["passed"] is None
+    command = f"pytest --agent-resume {run_id} *-p no:randomly --agent-timeout=0.5 -q"
     first.stdout.fnmatch_lines(
         [
-            "note: warning: a trial could not be interrupted after its timeout, so the run stopped*",
-            f"agentopt: verdict INCONCLUSIVE *: interrupted after * of 18 trials; continue it with pytest "
-            f"--agent-resume {run_id} *-p no:randomly --agent-timeout=0.5 -q",
+            "agentopt: warning: a trial could not be interrupted after its timeout, so the run stopped*",
+            "agentopt: verdict INCONCLUSIVE *: the run stopped early (a trial could not be interrupted after its "
+            f"timeout) after * of 18 trials; continue it with {command}",
+            "agentopt: gate not evaluated: the run stopped early (a trial could not be interrupted after its timeout)",
+            "agentopt: ERROR: a trial could not be interrupted after its timeout; the run stopped (exit 2); continue "
+            f"it with {command}",
         ]
     )
     stuck = timed_out(read_trials(only_run(pytester)))

@@ -82,7 +82,7 @@ def test_without_sprt_no_trial_vanishes_and_quiet_says_what_was_lost(pytester: p
     records = read_trials(only_run(pytester))
     assert len(records) == 4 * 3 * 2  # every planned trial has its line
     assert Counter(r["outcome"] for r in records)["worker_crash"] == 2
-    result.stdout.fnmatch_lines(["note: warning: 2 trial(s) ended with their worker process (worker_crash)*"])
+    result.stdout.fnmatch_lines(["agentopt: warning: 2 trial(s) ended with their worker process (worker_crash)*"])
     assert "FAILED" not in result.stdout.str()  # a crashed trial is data, not a failed session
 
 
@@ -94,9 +94,16 @@ def test_when_xdist_stops_replacing_workers_the_run_is_interrupted_and_resumes(p
     assert first.ret == pytest.ExitCode.INTERRUPTED, first.stdout.str()
     summary = summary_of(pytester)
     assert summary["interrupted"] is True
+    assert summary["stopped_by"] == "xdist stopped replacing crashed workers: --max-worker-restart reached"
     assert summary["verdict"] == "inconclusive"
+    assert summary["gate"]["passed"] is None
     run_id = only_run(pytester).name
     command = summary["verdict_reason"].split("continue it with ", 1)[1]
+    # the report ends with one line that says why the run stopped, and how to continue it
+    assert (
+        f"agentopt: ERROR: {summary['stopped_by']}; the run stopped (exit 2); continue it with {command}"
+        in first.stdout.lines
+    )
     assert command.startswith(f"pytest --agent-resume {run_id} ")  # then the arguments of this run, but for
     assert command.endswith(" -p no:randomly -n 2 --max-worker-restart=0")  # those the manifest fixes
     assert "--agent-config" not in command

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_agentopt.cli.main import main
+from pytest_agentopt.cli.main import COMMANDS, build_parser, main
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
@@ -183,3 +185,62 @@ def test_plan_says_the_lower_bound_answers_one_question_when_the_test_asks_both(
 def test_plan_refuses_impossible_rates(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--p0", "0.9", "--effect", "0.15"]) == 2
     assert "p0 + effect must be below 1" in capsys.readouterr().err
+
+
+def test_an_os_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_agentopt.cli.main import run
+
+    def handler(args: argparse.Namespace) -> int:
+        raise PermissionError(13, "Permission denied", ".agentopt/runs/r1/trials.jsonl")
+
+    assert run(argparse.Namespace(handler=handler)) == 2
+    assert capsys.readouterr().err == "agentopt: error: .agentopt/runs/r1/trials.jsonl: Permission denied\n"
+
+
+def test_report_reads_a_damaged_summary_as_unknown_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+
+    run = write_run(tmp_path, "r1", [trial(seq=0)], summary={"settings": 0.5, "notes": 3, "arms": [1], "verdict": 7})
+    assert main(["report", str(run)]) == 0
+    assert main(["plan", "--p0", "0.5", "--from-run", str(run), "--agent-dir", str(tmp_path)]) == 2
+    assert "the run recorded no cost" in capsys.readouterr().err
+
+
+def _every_parser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found.extend(_every_parser(sub))
+    return found
+
+
+def test_no_help_text_shows_a_doubled_percent_sign() -> None:
+    parsers = _every_parser(build_parser())
+    assert len(parsers) > len(COMMANDS)
+    doubled = [parser.prog for parser in parsers if "%%" in parser.format_help()]
+    assert not doubled, f"help texts that show a literal '%%': {doubled}"
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"agentopt (pytest-agentopt) {metadata.version('pytest-agentopt')}"
+
+
+def test_config_show_says_which_unreadable_file_it_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "v1.json").write_text(json.dumps({"experiment_id": "baseline", "model_id": "m"}))
+    (tmp_path / "child.json").write_text(json.dumps({"experiment_id": "child", "parent": "baseline"}))
+    (tmp_path / "a_notes.json").write_bytes(b"\xff not a config")
+    assert main(["config", "show", str(tmp_path / "child.json"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["config"]["model_id"] == "m"
+    assert captured.err.startswith(f"agentopt: warning: skipped {tmp_path / 'a_notes.json'}: not UTF-8 text")
+
+
+def test_report_reads_a_damaged_coverage_as_none(tmp_path: Path) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+
+    run = write_run(tmp_path, "r1", [trial(seq=0)], summary={"coverage": True, "spend": [1], "arms": {"test": 3}})
+    assert main(["report", str(run)]) == 0
