@@ -91,7 +91,8 @@ def lock_run(directory: Path, *, run_id: str, started_at: str) -> RunLock:
     """
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(directory / LOCK), timeout=0)
+    # The session's lock, not a thread's: the timeout watchdog's thread releases it when it ends a stuck run.
+    lock = FileLock(str(directory / LOCK), timeout=0, thread_local=False)
     try:
         lock.acquire()
     except Timeout:
