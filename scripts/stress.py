@@ -25,13 +25,15 @@ Scenarios:
 
 * ``crash-n2``, ``crash-n4``: trials crash their worker at random under ``--sprt -n 2`` / ``-n 4``;
 * ``hang``: hung trials with ``--agent-timeout``, interruptible and not, under ``-n 2`` and without xdist (where a
-  trial that cannot be interrupted ends the run, which is resumed);
+  trial that cannot be interrupted ends the run with exit 2 and one line naming the reason and the resume command;
+  the run is resumed);
 * ``controller-kill``: the whole run (controller and workers) is killed with SIGKILL at a random moment, then
   resumed, until it completes;
-* ``concurrent-resume``: a killed run is resumed twice at the same moment, then once more until it completes; with
-  a run-directory lock the second resume is refused (exit 4) and nothing runs twice;
+* ``concurrent-resume``: a killed run is resumed twice at the same moment, then once more until it completes; the
+  run-directory lock refuses the second resume (exit 4) and nothing runs twice;
 * ``full-disk``: the run directory is on a small tmpfs that fills up during the run (needs root and ``mount``;
-  skipped with a message otherwise); after it ends, space is freed and the run is resumed;
+  skipped with a message otherwise); the session must end with exit 2 and one line naming the reason and the
+  resume command; then space is freed and the run is resumed;
 * ``interrupt``: SIGINT to the run's process group (what Ctrl-C in a terminal sends) at a random moment under
   ``-n 2``: the summary, the report and the resume command must be there; then resumed to the end.
 """
@@ -283,6 +285,12 @@ def run(work: Workdir, args: Sequence[str], limit_s: float = RUN_LIMIT_S) -> Run
     return wait(start(work, args), limit_s)
 
 
+def stopped_with_one_line(result: Run, run_id: str) -> bool:
+    """A session that stopped on its own ended as it must: exit 2, and a line naming why and how to go on."""
+    lines = [line for line in result.output.splitlines() if line.startswith("agentopt: ERROR: ")]
+    return result.code == 2 and any(f"continue it with pytest --agent-resume {run_id}" in line for line in lines)
+
+
 def kill_group(process: subprocess.Popen[str], signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
@@ -371,7 +379,14 @@ def hang_scenario(scratch: Path, seed: int) -> Outcome:
         runs = [run(work, [*SPRT, f"--agent-seed={seed}", *args, *workers])]
         if runs[-1].code == 2:  # without xdist a stuck trial ends the session: resume past it
             resume_until_done(work, [*args, *workers], runs, attempts=len(faults) + 1)
-        outcomes.append(conclude("hang", seed, work, runs, ref, detail=mode))
+        outcome = conclude("hang", seed, work, runs, ref, detail=mode)
+        run_dir = work.run_dir()
+        stopped = [r for r in runs if r.code == 2]
+        said = run_dir is not None and all(stopped_with_one_line(r, run_dir.name) for r in stopped)
+        if not said:
+            outcome.finished = False
+            outcome.detail += " (a stopped session did NOT end with the line and the resume command)"
+        outcomes.append(outcome)
     merged = outcomes[0]
     for other in outcomes[1:]:
         merged = Outcome(
@@ -478,8 +493,12 @@ def full_disk_scenario(scratch: Path, seed: int) -> Outcome:
         filler.unlink()  # space again: the run must be resumable
         resume_until_done(work, args, runs, attempts=4)
         state = "no internal error" if first.ended_by_itself else "INTERNALERROR"
+        run_dir = work.run_dir()
+        said = run_dir is not None and stopped_with_one_line(first, run_dir.name)
         outcome = conclude("full-disk", seed, work, runs, ref)
-        outcome.detail = f"disk full during the first session (exit {first.code}, {state}); {outcome.detail}"
+        outcome.finished = outcome.finished and said
+        line = "one line with the resume command" if said else "NO line with the resume command"
+        outcome.detail = f"disk full during the first session (exit {first.code}, {state}, {line}); {outcome.detail}"
         return outcome
 
 

@@ -70,6 +70,16 @@ def test_an_outcome_is_on_target_only_with_nothing_lost_or_duplicated_and_the_sa
     assert skipped.row()[2] == "skipped"
 
 
+def test_a_session_that_stopped_on_its_own_must_say_why_and_how_to_continue() -> None:
+    line = "agentopt: ERROR: cannot write x: No space left on device (ENOSPC); the run stopped (exit 2); free space, "
+    told = stress.Run(2, f"...\n{line}then continue it with pytest --agent-resume r1 -n 2\n== 3 passed ==\n", 1.0)
+    assert stress.stopped_with_one_line(told, "r1")
+    assert not stress.stopped_with_one_line(told, "r2")  # another run's command
+    assert not stress.stopped_with_one_line(stress.Run(1, told.output, 1.0), "r1")  # not exit 2
+    verdict_only = "agentopt: verdict INCONCLUSIVE (sprt): ...; continue it with pytest --agent-resume r1\n"
+    assert not stress.stopped_with_one_line(stress.Run(2, verdict_only, 1.0), "r1")  # no line of its own
+
+
 def test_the_page_shows_an_earlier_run_for_comparison(tmp_path: Path) -> None:
     earlier = tmp_path / "older.txt"
     earlier.write_text("interrupt | 1 | NO\n\nCommand: python scripts/stress.py\n- date: x\n| a |\nResult: short.\n")
