@@ -117,6 +117,10 @@ class ItemsPlugin:
         self.worker = worker
         self.infra = InfraMatcher(context.infra_exceptions)
         self.plan_size = 0
+        self.tasks = 0
+        self.trials = context.trials
+        """Trials per task and arm: ``--agent-trials``, or derived from the cap in pairs at collection."""
+        self._plan_sent = False
         self._otel: bool | None = None
         self._retry_wrappers: dict[Callable[..., object], Callable[..., object]] = {}
         self._current: pytest.Item | None = None
@@ -131,13 +135,26 @@ class ItemsPlugin:
         if SLOT_ARG not in metafunc.fixturenames:
             # A direct parametrization needs the name in the closure; the test function never receives it.
             metafunc.fixturenames.append(SLOT_ARG)
-        values = slots(self.context.arms, self.context.trials)
+        # With a cap in pairs, only trial 0 here: the other trials are cloned once the tasks are counted.
+        trials = 1 if self.context.cap_pairs is not None else self.context.trials
+        values = slots(self.context.arms, trials)
         metafunc.parametrize(SLOT_ARG, values, ids=[value.id for value in values])
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
+        if self.context.cap_pairs is not None:
+            from .trial_expansion import expand
+
+            items[:], self.trials = expand(
+                items,
+                slot_of=slot_of,
+                task_of=task_id_of,
+                slot_arg=SLOT_ARG,
+                arms=self.context.arms,
+                cap_pairs=self.context.cap_pairs,
+            )
         plain: list[pytest.Item] = []
         by_key: dict[tuple[str, str, int], tuple[pytest.Item, TrialSlot]] = {}
         for item in items:
@@ -148,7 +165,9 @@ class ItemsPlugin:
             by_key[(task_id_of(item, slot), slot.arm, slot.trial)] = (item, slot)
         if not by_key:
             return
-        full_plan = build_plan({key[0] for key in by_key}, self.context.arms, self.context.trials, self.context.seed)
+        task_ids = {key[0] for key in by_key}
+        self.tasks = len(task_ids)
+        full_plan = build_plan(task_ids, self.context.arms, self.trials, self.context.seed)
         # -k / -m may have removed some trials of a task: plan what is left, in the same relative order.
         planned = [entry for entry in full_plan if entry.key in by_key]
         self.plan_size = len(planned)
@@ -389,7 +408,7 @@ class ItemsPlugin:
         setattr(
             report,
             REPORT_ATTR,
-            {"record": record, "plan_size": self.plan_size, "details": details},
+            {"record": record, "plan_size": self.plan_size, "plan": self._plan_once(), "details": details},
         )
         if self.junit:
             # On the item: pytest copies them into the teardown report, which junitxml reads (also under xdist).
@@ -400,7 +419,22 @@ class ItemsPlugin:
     def _attach_skip(self, info: AgentItem, report: pytest.TestReport) -> None:
         """A skipped agent item still moves the planned prefix on (it has no record)."""
         skipped = {"seq": info.seq, "task_id": info.task_id, "arm": info.slot.arm, "trial": info.slot.trial}
-        setattr(report, REPORT_ATTR, {"record": None, "plan_size": self.plan_size, "skipped": skipped})
+        setattr(
+            report,
+            REPORT_ATTR,
+            {"record": None, "plan_size": self.plan_size, "plan": self._plan_once(), "skipped": skipped},
+        )
+
+    def plan_info(self) -> dict[str, int]:
+        """The collected plan: tasks, trials per task and arm, planned items (for the controller's reports)."""
+        return {"tasks": self.tasks, "trials": self.trials, "items": self.plan_size}
+
+    def _plan_once(self) -> dict[str, int] | None:
+        """The plan, on this process's first report only (the controller needs it once)."""
+        if self._plan_sent:
+            return None
+        self._plan_sent = True
+        return self.plan_info()
 
     def build_record(
         self, item: pytest.Item, info: AgentItem, call: pytest.CallInfo[None], classified: Classified
