@@ -99,7 +99,7 @@ def test_a_proven_regression_fails_the_run_with_one_line(agent_suite: pytest.Pyt
     assert summary_of(agent_suite)["verdict"] == "worse"
     failed = [line for line in result.stdout.lines if line.startswith("agentopt: FAILED: ")]
     assert len(failed) == 1
-    assert "regression proven" in failed[0]
+    assert "test is worse than control" in failed[0]
     assert summary_of(agent_suite)["gate"] == {"passed": False, "reason": failed[0].removeprefix("agentopt: FAILED: ")}
 
 
