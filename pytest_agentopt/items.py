@@ -343,12 +343,35 @@ class ItemsPlugin:
         return UsageCapture(install=False)
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
-        if AGENT_ITEM_KEY not in item.stash:
-            return
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+        """Once the stop flag is up, an agent item is reported skipped, pointing at its test, without running its
+        set-up and teardown (a run capped at hundreds of pairs may skip a thousand items after the decision)."""
+        info = item.stash.get(AGENT_ITEM_KEY, None)
+        if info is None:
+            return None
         reason = self.stop.reason()
-        if reason is not None:
-            item.add_marker(pytest.mark.skip(reason=reason))
+        if reason is None:
+            return None
+        ihook = item.ihook
+        ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        path, lineno, _ = item.reportinfo()
+        # What pytest reports for a skip marker: the test's own location, "Skipped: <reason>".
+        setup = pytest.TestReport(
+            nodeid=item.nodeid,
+            location=item.location,
+            keywords={},
+            outcome="skipped",
+            longrepr=(str(path), (lineno or 0) + 1, f"Skipped: {reason}"),
+            when="setup",
+        )
+        self._attach_skip(info, setup)
+        ihook.pytest_runtest_logreport(report=setup)
+        teardown = pytest.TestReport(
+            nodeid=item.nodeid, location=item.location, keywords={}, outcome="passed", longrepr=None, when="teardown"
+        )
+        ihook.pytest_runtest_logreport(report=teardown)
+        ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        return True
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

@@ -54,10 +54,14 @@ def test_a_bad_config_is_one_line_on_stderr_and_exit_2(tmp_path: Path, capsys: p
 def test_sprt_with_pairs_gives_the_paired_llrs(capsys: pytest.CaptureFixture[str]) -> None:
     # Checked against a numerical maximisation of the trinomial likelihood over the discordance (scipy, bounded
     # Brent): 2.3064432949916096 and -3.587081587936993.
+    from pytest_agentopt.stats.design import calibrated_design
+
     result = run_json(capsys, "sprt", "--control", "12/30", "--test", "20/30", "--pairs", "10,2,18")
-    lower, upper = result["bounds"]
-    assert lower == pytest.approx(math.log(0.1 / 0.95), abs=1e-15)
-    assert upper == pytest.approx(math.log(0.9 / 0.05), abs=1e-15)
+    # The plugin's bounds: calibrated, at the observed discordance 12/30.
+    design = calibrated_design(0.05, 0.10, 0.15, "both")
+    assert design is not None
+    assert result["boundaries"] == "calibrated"
+    assert tuple(result["bounds"]) == design.bounds.at(12 / 30)
     assert result["llr"]["better"] == pytest.approx(2.306443294991614, abs=1e-12)
     assert result["llr"]["worse"] == pytest.approx(-3.587081587936991, abs=1e-12)
     # The regression test is below its lower bound (not worse is settled), the improvement test below its upper.
