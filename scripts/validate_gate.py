@@ -33,9 +33,13 @@ import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from tabulate import tabulate
+
+if __package__ in (None, ""):  # run as ``python scripts/validate_gate.py``: make ``scripts`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytest_agentopt.plan import ARMS_AB, build_plan
 from pytest_agentopt.run_design import design_for
