@@ -32,11 +32,11 @@ The last look
 -------------
 One more pass over the lattice, with the final boundaries, looks at the running cells after every step ``n``: a
 run capped at ``n`` claims H1 for the cells with the largest LLRs as long as alpha, *including the claims made
-before n*, stays at or below nominal at every discordance of the fine grid; likewise H0 for the smallest LLRs
-and beta. Where the two sets meet, the run always ends with a claim; before, an undecided zone remains. The
-thresholds are placed in gaps of at least ``GAP`` between lattice LLRs (away from a gap the selection shrinks,
-which only lowers the error), so the live test, whose LLR may differ in the last bits, takes the same
-decisions.
+before n*, stays at or below ``nominal - MARGIN`` at every discordance of the fine grid; likewise H0 for the
+smallest LLRs and beta. Where the two sets meet, the run always ends with a claim; before, an undecided zone
+remains. The thresholds are placed in gaps of at least ``GAP`` between lattice LLRs (away from a gap the
+selection shrinks, which only lowers the error), so the live test, whose LLR may differ in the last bits, takes
+the same decisions.
 """
 
 from __future__ import annotations
@@ -277,7 +277,8 @@ def _choose_last_look(
     else:
         h1_stat = imp
         h1_null = null_mass[:, IMPROVEMENT_ONLY]
-    accept_h1, _ = _cut_from_top(h1_stat, h1_null, null_so_far.better, alpha)
+    # The same margin as the boundaries': the rates between the grid's discordances stay at or below nominal.
+    accept_h1, _ = _cut_from_top(h1_stat, h1_null, null_so_far.better, alpha - MARGIN)
     # H0 side, given accept_h1. "both": a wrong claim under +delta is no_difference or worse.
     alt_imp_h1 = imp >= accept_h1
     if family == "both":
@@ -307,7 +308,9 @@ def _choose_last_look(
         better_now = (alt_mass[:, IMPROVEMENT_ONLY] * alt_imp_h1).sum(axis=1)
         h1_null_claims = h1_null[:, imp >= accept_h1].sum(axis=1)
     eligible = np.isfinite(stats) & (masses.sum(axis=0) > 0.0) if masses.size else np.zeros(0, dtype=bool)
-    accept_h0, h0_claims = _cut_from_bottom(stats[eligible], masses[:, eligible], already, beta, ceiling=accept_h1)
+    accept_h0, h0_claims = _cut_from_bottom(
+        stats[eligible], masses[:, eligible], already, beta - MARGIN, ceiling=accept_h1
+    )
     worst_alpha = float((null_so_far.better + h1_null_claims).max())
     worst_beta = float((already + h0_claims).max())
     miss = float((1.0 - alt_so_far.better - better_now).max())

@@ -193,7 +193,7 @@ def _table_row(spread: str, direction: Direction) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-# The rows as docs/statistics.md prints them (the calibrated design at its default cap of 842 pairs). Computing
+# The rows as docs/statistics.md prints them (the calibrated design at its default cap of 868 pairs). Computing
 # all six takes about a minute, so only one row runs in the default suite; `-m slow` runs the rest.
 DOC_ROWS = [
     pytest.param(
