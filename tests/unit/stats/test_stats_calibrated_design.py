@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -172,3 +173,18 @@ def test_the_shipped_boundaries_hold_alpha_and_beta_at_every_discordance_up_to_t
     assert profile.worst_beta <= BETA - MARGIN
     assert design.worst_alpha == pytest.approx(profile.worst_alpha, abs=1e-6)
     assert len(profile.null_discordances) == len(discordance_grid(DELTA, FINE_STEP, alternative=False))
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_the_documented_tables_at_a_cap_of_50_pairs_are_a_fresh_dp(direction: Direction) -> None:
+    # docs/statistics.md holds `scripts/calibrate_paired.py tables`; its rows at 50 pairs are recomputed here.
+    from scripts.calibrate_paired import direction_rates
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "statistics.md").read_text(encoding="utf-8")
+    alphas, betas, fine_alpha, fine_beta, _ = direction_rates(shipped(direction), 50)
+    alpha_row = "| 50    | " + " | ".join(f"{v:.4f}" for v in alphas) + f" | {fine_alpha:.4f}"
+    beta_row = "| 50    | -      | -      | " + " | ".join(f"{v:.4f}" for v in betas) + f" | {fine_beta:.4f}"
+    section = text.split(f"##### `{direction}`: alpha", 1)[1]
+    alpha_table, beta_table = section.split(f"##### `{direction}`: beta", 1)
+    assert alpha_row in alpha_table
+    assert beta_row in beta_table.split("#####", 1)[0]
