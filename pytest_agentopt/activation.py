@@ -10,6 +10,7 @@ from .context import RunContext, build_context
 from .errors import AgentoptUsageError
 from .items import ItemsPlugin
 from .options import RunOptions
+from .output_paths import check_output_paths
 from .plugin import ITEMS_PLUGIN_KEY
 from .stop import StopSignal
 
@@ -28,6 +29,8 @@ def is_xdist_controller(config: pytest.Config) -> bool:
 
 def activate_controller(config: pytest.Config, options: RunOptions) -> None:
     try:
+        if not config.getoption("collectonly"):
+            check_output_paths(options)  # before the first paid trial, not after the last
         # pytest's cache (absent with -p no:cacheprovider) remembers configs validated by earlier runs.
         context, notes = build_context(options, getattr(config, "cache", None))
     except AgentoptUsageError as exc:

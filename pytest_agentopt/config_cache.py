@@ -13,6 +13,11 @@ everything the result depends on:
 A changed file, another checkout, an upgrade: another key, so validation runs again. Only configs that passed
 validation are stored, so every bad config still gets its exit-4 message from pydantic; an unreadable or
 malformed cache entry is ignored.
+
+Configs that hold a secret (an API key in ``params``, see ``redaction``) are never stored: the cache is a file
+in the project, and storing them redacted would lose the value the agent needs. They are validated on every run
+(the warning about the secret says how to move it to an environment variable); entries with a secret written by
+an earlier version are dropped when the cache is next written.
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ from typing import Any, Protocol
 from .config_data import ConfigChain, canonical_json, data_hash, find_config, find_parent, load_chain
 from .errors import AgentoptUsageError, ConfigError
 from .options import RunOptions
+from .redaction import secret_paths
 
 CACHE_KEY = "agentopt/validated-configs"
 CACHE_FORMAT = 1
 MAX_ENTRIES = 32
-_VALIDATION_SOURCES = ("configs.py", "config_data.py")
+_VALIDATION_SOURCES = ("configs.py", "config_data.py", "redaction.py")
 
 
 class Cache(Protocol):
@@ -80,7 +86,7 @@ def resolve_arms(options: RunOptions, cache: Cache | None) -> dict[str, ArmConfi
             return remembered
     arms = validate_arms(options)
     if cache is not None and key is not None:
-        _store(cache, key, arms)
+        _store(cache, key, None if any(secret_paths(arm.data) for arm in arms.values()) else arms)
     return arms
 
 
@@ -169,9 +175,25 @@ def _lookup(cache: Cache, key: str) -> dict[str, ArmConfig] | None:
     return {name: arm for name, arm in arms.items() if arm is not None}
 
 
-def _store(cache: Cache, key: str, arms: dict[str, ArmConfig]) -> None:
+def _has_secret(entry: object) -> bool:
+    """Whether a stored entry holds a config with a secret (one written before secrets were kept out)."""
+    if not isinstance(entry, dict):
+        return False
+    return any(
+        isinstance(arm, dict) and isinstance(arm.get("data"), dict) and secret_paths(arm["data"])
+        for arm in entry.values()
+    )
+
+
+def _store(cache: Cache, key: str, arms: dict[str, ArmConfig] | None) -> None:
+    """Remember ``arms`` under ``key`` (``None``: remember nothing, only drop the entries that hold a secret)."""
     entries = cache.get(CACHE_KEY, None)
-    kept = dict(entries) if isinstance(entries, dict) else {}
+    entries = entries if isinstance(entries, dict) else {}
+    kept = {old: entry for old, entry in entries.items() if not _has_secret(entry)}
+    if arms is None:
+        if len(kept) < len(entries):
+            cache.set(CACHE_KEY, kept)
+        return
     kept.pop(key, None)
     kept[key] = {name: arm.to_json() for name, arm in arms.items()}
     while len(kept) > MAX_ENTRIES:  # the oldest first (JSON objects keep their order)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .redaction import redact
 
 # The keys of a config, in the order of ``AgentConfig``'s fields (a test keeps the two in step).
 FIELD_NAMES: tuple[str, ...] = (
@@ -243,8 +244,12 @@ def canonical_json(value: object) -> str:
 
 
 def data_hash(data: Mapping[str, Any]) -> str:
-    """A stable content hash: equal for configs that behave the same, whatever their ids and parents."""
-    content = {k: v for k, v in data.items() if k not in NOT_INHERITED}
+    """A stable content hash: equal for configs that behave the same, whatever their ids and parents.
+
+    It is the hash of the config as written to the manifest (secrets replaced by their fingerprints, see
+    ``redaction``): a changed secret changes it, and the hash of a manifest's config is the hash it records.
+    """
+    content = {k: v for k, v in redact(data).items() if k not in NOT_INHERITED}
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()[:16]
 
 
@@ -276,9 +281,10 @@ class ConfigChange:
 
 
 def diff_config_data(control: Mapping[str, Any], test: Mapping[str, Any]) -> list[ConfigChange]:
-    """The keys (dotted into objects) whose values differ, excluding ids and parents."""
-    before = {k: v for k, v in control.items() if k not in NOT_INHERITED}
-    after = {k: v for k, v in test.items() if k not in NOT_INHERITED}
+    """The keys (dotted into objects) whose values differ, excluding ids and parents; secrets appear as their
+    fingerprints (a changed secret is a change, shown without its value)."""
+    before = {k: v for k, v in redact(control).items() if k not in NOT_INHERITED}
+    after = {k: v for k, v in redact(test).items() if k not in NOT_INHERITED}
     return list(_diff(before, after, prefix=""))
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,6 +46,7 @@ from .config_data import (
     text_hash,
 )
 from .errors import ConfigError
+from .redaction import redact
 
 __all__ = [
     "FIELD_NAMES",
@@ -100,6 +101,12 @@ class AgentConfig(BaseModel):
     max_steps: Annotated[int, Field(ge=1)] = 20
     params: dict[str, Any] = Field(default_factory=dict)
     prices: dict[str, ModelPrices] = Field(default_factory=dict)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """``repr()`` and ``str()`` (what tracebacks and assertion messages show) with secrets redacted; the
+        attributes and ``model_dump()`` keep the real values, which the agent needs."""
+        for name, value in super().__repr_args__():
+            yield name, redact({"params": value})["params"] if name == "params" else value
 
 
 def _partial_model() -> type[BaseModel]:

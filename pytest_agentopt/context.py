@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import AgentoptUsageError, LedgerError
+from .errors import AgentoptUsageError, ConfigError, LedgerError
 from .ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
 from .options import RunOptions
 from .plan import ARMS_AB, ARMS_SINGLE, Arm
 from .records import TrialRecord
+from .redaction import holds_redacted, secret_paths
 
 if TYPE_CHECKING:
     from .config_cache import Cache
@@ -216,7 +217,24 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
         cap_pairs=derived_cap_pairs(options, paired=paired, direction=direction),
         notes=[direction_note] if direction_note else [],
     )
-    return context, []
+    return context, secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
+
+
+def secret_warnings(arms: Mapping[str, tuple[Mapping[str, Any], str | None]]) -> list[str]:
+    """One warning for a run whose configs hold secrets: where they are, and how to keep them out of configs."""
+    found = []
+    for arm, (data, source) in arms.items():
+        paths = secret_paths(data)
+        if paths:
+            found.append(f"the {arm} config{f' ({source})' if source else ''} at {', '.join(paths)}")
+    if not found:
+        return []
+    return [
+        "warning: secret-looking values in " + "; ".join(found) + ": the agent receives them, and the run's "
+        "files, reports and terminal show them only as <redacted:...> fingerprints; better keep secrets out of "
+        'configs: read them in the task from an environment variable (e.g. os.environ["OPENAI_API_KEY"], which '
+        "the OpenAI and Anthropic SDKs also read by themselves); see docs/configs.md"
+    ]
 
 
 _RESUME_FIXED = {
@@ -247,9 +265,9 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
                 f"a resumed run keeps its settings: drop {flag}"
             )
         notes.append(f"{given} is ignored: the resumed run {paths.run_id} keeps {key} = {run.get(key)}")
-    from .configs import AgentConfig, apply_overrides, load_config
+    from .configs import apply_overrides, load_config
 
-    configs = ConfigSet({arm: AgentConfig.model_validate(data["config"]) for arm, data in manifest["arms"].items()})
+    given_test: AgentConfig | None = None
     if options.config_path is not None:
         resolved = apply_overrides(load_config(options.config_path), options.overrides)
         expected = manifest["arms"]["test"]["config_hash"]
@@ -261,6 +279,14 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
                     f"{expected}); drop --agent-config to resume with the run's own configs"
                 )
             notes.append(f"{given} is ignored: the resumed run {paths.run_id} keeps its own configs")
+        else:
+            given_test = resolved.config
+    configs = ConfigSet(
+        {
+            arm: _resumed_config(arm, data, manifest, paths.run_id, given_test if arm == "test" else None)
+            for arm, data in manifest["arms"].items()
+        }
+    )
     ledger = read_ledger(paths.trials)
     resumed = [r for r in ledger.records if r["run_id"] == manifest["run_id"]]
     context = RunContext(
@@ -288,7 +314,44 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         overrides=tuple(manifest.get("overrides", ())),
         cap_pairs=run.get("cap_pairs"),
     )
-    return context, [*notes, *ledger.problems]
+    sources = {arm: context.sources.get(arm) for arm in configs}
+    warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
+    return context, [*notes, *ledger.problems, *warnings]
+
+
+def _resumed_config(
+    arm: str, data: Mapping[str, Any], manifest: Mapping[str, Any], run_id: str, given: AgentConfig | None
+) -> AgentConfig:
+    """The arm's config for a resumed run: the manifest's, unless it held secrets, which the manifest keeps only as
+    fingerprints; then the config file is read again and must still be the one the run started with (its hash)."""
+    from .configs import AgentConfig, apply_overrides, load_config
+
+    if not holds_redacted(data["config"]):
+        return AgentConfig.model_validate(data["config"])
+    if given is not None:
+        return given
+    source = data.get("source")
+    overrides = tuple(manifest.get("overrides", ())) if arm == "test" else ()
+    if source is None or any(holds_redacted(override) for override in overrides):
+        given_as = f"--agent-set {' '.join(overrides)}" if source is not None else "no config file"
+        raise AgentoptUsageError(
+            f"cannot resume run {run_id}: its {arm} config held secret values (given by {given_as}), which the "
+            "manifest keeps only as fingerprints; start a new run, with the secrets read from environment variables"
+        )
+    try:
+        resolved = apply_overrides(load_config(source), overrides)
+    except ConfigError as exc:
+        raise AgentoptUsageError(
+            f"cannot resume run {run_id}: its {arm} config held secret values, which the manifest keeps only as "
+            f"fingerprints, so it is read again from {source}: {exc}"
+        ) from None
+    if resolved.hash != data["config_hash"]:
+        raise AgentoptUsageError(
+            f"cannot resume run {run_id}: its {arm} config held secret values, which the manifest keeps only as "
+            f"fingerprints, and {source} has changed since the run started (hash {resolved.hash}, the run's "
+            f"{data['config_hash']}); restore it to resume"
+        )
+    return resolved.config
 
 
 def _deduplicated(records: list[TrialRecord]) -> list[TrialRecord]:

@@ -19,11 +19,14 @@ from .context import RunContext
 from .ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
 from .manifest import build_manifest, note_resume, write_manifest
 from .options import RunOptions
+from .output_paths import ERROR_PREFIX
+from .plugin import ITEMS_PLUGIN_KEY
 from .records import TrialRecord
 from .sequential import Decision, SequentialFeeder
 from .stop import StopSignal
 
 if TYPE_CHECKING:
+    from .junit_output import JunitTrialOutput
     from .progress import ProgressLine
     from .run_design import CapAssessment
     from .stats.design import PairedDesign
@@ -65,12 +68,16 @@ class ControllerPlugin:
         self.gate_failed = False
         self.usage_error: str | None = None
         self._hook_failures: dict[str, int] = {}
+        self._notices: set[str] = set()
+        self._shown_live: set[str] = set()
         self._locations: dict[str, tuple[str, int | None]] = {}
         self._progress: ProgressLine | None = None
         self.design: PairedDesign | None = None
         self.plan: dict[str, int] | None = None
         """Tasks, trials per task and arm, planned items: from the collection, then from the first report."""
         self.cap: CapAssessment | None = None
+        self._junit: JunitTrialOutput | None = None
+        self._header_warnings: list[str] = []  # found at session start, before anything is paid for
         self.feeder = self._make_feeder()
         self.budget = BudgetGuard(context.budget_usd, in_flight=workers) if context.budget_usd is not None else None
 
@@ -91,10 +98,10 @@ class ControllerPlugin:
         assert self.context.target is not None
         return SequentialFeeder(target_test=TargetSequentialTest(self.context.target, settings))
 
-    def pytest_report_header(self, config: pytest.Config) -> str:
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from .render_terminal import header_line
 
-        return header_line(self.context, self.options)
+        return [header_line(self.context, self.options), *self._header_warnings]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -116,6 +123,8 @@ class ControllerPlugin:
                 update_hash_dictionary(self.options.agent_dir, manifest["prompt_components"])
             except OSError as exc:
                 self.notes.append(f"could not update {self.options.agent_dir}/hashes.json: {exc}")
+            if self.options.seed is not None:
+                self._warn_about_replays()
         # Rebuild the sequential state (and the spend) of a resumed run from its ledger, in planned order.
         for record in sorted(context.resumed, key=lambda r: r["seq"]):
             self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
@@ -123,6 +132,18 @@ class ControllerPlugin:
         from .progress import ProgressLine
 
         self._progress = ProgressLine(self.config, self.context, resumed=context.resumed)
+
+    def _warn_about_replays(self) -> None:
+        """A run with an explicit seed may repeat an earlier run's trials: say so before they are paid for."""
+        from .replays import earlier_runs_with_the_same_trials, replay_warning
+
+        context = self.context
+        earlier = earlier_runs_with_the_same_trials(
+            self.options.agent_dir, run_id=context.run_id, seed=context.seed, config_hashes=context.hashes.values()
+        )
+        if earlier:
+            self.notes.append(replay_warning(earlier, context.seed))
+            self._header_warnings.append("agentopt: " + self.notes[-1])
 
     def _option_values(self) -> dict[str, Any]:
         """The options that are not run settings (those are the manifest's ``run`` section)."""
@@ -156,12 +177,15 @@ class ControllerPlugin:
                 self._feed(skipped["seq"], skipped["task_id"], skipped["arm"], skipped["trial"], "skipped")
             return
         self._remember_location(report)
+        self._take_notices(payload)
         if self.feeder is not None:
             record["after_decision"] = self.feeder.is_after_decision(record["seq"])
         if self.ledger is not None:
             self.ledger.append(record)
         self.records.append(record)
         self._call_user_hook("pytest_agentopt_trial_recorded", record=record)
+        if record["outcome"] != "success":
+            self._junit_output().add(report, record)
         self._charge(record)
         if payload.get("details"):
             self.details[(record["task_id"], record["arm"], record["trial"])] = payload["details"]
@@ -186,14 +210,30 @@ class ControllerPlugin:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Without xdist the items live here: the plan is known as soon as they are collected."""
-        from .plugin import ITEMS_PLUGIN_KEY
-
         items = self.config.stash.get(ITEMS_PLUGIN_KEY, None)
         if items is not None and items.plan_size:
             self.plan_size = items.plan_size
             if self.feeder is not None:
                 self.feeder.plan_size = items.plan_size
             self.learn_plan(items.plan_info())
+
+    def _junit_output(self) -> JunitTrialOutput:
+        if self._junit is None:
+            from .junit_output import JunitTrialOutput
+
+            self._junit = JunitTrialOutput(self.config)
+        return self._junit
+
+    def _take_notices(self, payload: dict[str, Any]) -> None:
+        """A trial's warnings (printed at once) and notes (for the report), each kept once per run."""
+        for warning in payload.get("warnings") or ():
+            if warning not in self._notices:
+                self._notices.add(warning)
+                self._warn_now(f"agentopt: warning: {warning}")
+        for note in payload.get("notes") or ():
+            if note not in self._notices:
+                self._notices.add(note)
+                self.notes.append(note)
 
     def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
         if self.feeder is None:
@@ -224,6 +264,7 @@ class ControllerPlugin:
         if reporter is not None:
             reporter.ensure_newline()
             reporter.write_line(line, yellow=True)
+            self._shown_live.add(line.removeprefix("agentopt: "))
         self.notes.append(line.removeprefix("agentopt: "))
 
     def _stop_everything(self, reason: str) -> None:
@@ -283,16 +324,18 @@ class ControllerPlugin:
     # writes the final progress figure ([100%], not the share of items that ran).
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
-        interrupted = False
+        from .stop_cause import stop_cause
+
+        error: BaseException | None = None
         try:
             return (yield)
-        except (KeyboardInterrupt, pytest.exit.Exception):
-            interrupted = True
+        except BaseException as exc:  # only looked at (-x, Ctrl-C, pytest.exit...), always raised again
+            error = exc
             raise
         finally:
             if not self.config.getoption("collectonly") and self.usage_error is None:
                 self._report_never_dispatched()
-                self._finish(session, interrupted=interrupted or bool(session.shouldstop or session.shouldfail))
+                self._finish(session, stopped_by=stop_cause(error, session))
 
     def _report_never_dispatched(self) -> None:
         """Items the scheduler never handed out after the decision: skipped, pointing at their test."""
@@ -317,10 +360,15 @@ class ControllerPlugin:
             self.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
             self.skipped_by_stop += 1
 
-    def _finish(self, session: pytest.Session, *, interrupted: bool) -> None:
+    def _finish(self, session: pytest.Session, *, stopped_by: str | None) -> None:
         from .gate import evaluate_gate
         from .summary import build_summary
 
+        interrupted = stopped_by is not None
+        if self.plan_size is None:
+            # No agent trial reported (e.g. -x on an ordinary test that ran first): ask the collection itself.
+            items = self.config.stash.get(ITEMS_PLUGIN_KEY, None)
+            self.plan_size = items.plan_size if items is not None else None
         if self._progress is not None:
             self._progress.close()
         if self.feeder is not None and not interrupted:
@@ -339,21 +387,28 @@ class ControllerPlugin:
             plan_size=self.plan_size,
             skipped_by_stop=self.skipped_by_stop,
             interrupted=interrupted,
+            stopped_by=stopped_by,
             notes=self.notes,
             budget=self.budget.as_dict() if self.budget is not None else None,
             plan=self.plan,
             cap=self.cap.as_dict() if self.cap is not None else None,
         )
         if interrupted:
-            summary["gate"] = {"passed": None, "reason": "interrupted: no verdict (pytest exits 2)"}
+            summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}
         else:
             gate = evaluate_gate(summary, self.options)
             summary["gate"] = gate.as_dict()
             self.gate_failed = gate.failed
         self.summary = summary
+        self._write_reports(summary)
+        # A requested file that could not be written fails the run (output_paths); --agent-json says which.
+        summary["output_errors"] = [
+            note.removeprefix(ERROR_PREFIX) + f" (the summary is in {self.context.paths.summary})"
+            for note in summary["notes"]
+            if note.startswith(ERROR_PREFIX)
+        ]
         if self.options.json_path is not None:
             self._write_output(self.options.json_path, summary)
-        self._write_reports(summary)
         self._call_user_hook("pytest_agentopt_run_finished", summary=summary)
         write_json_atomic(self.context.paths.summary, summary)  # last: with every note of the outputs
 
@@ -372,9 +427,9 @@ class ControllerPlugin:
         try:
             write_json_atomic(path, summary)
         except OSError as exc:
-            summary["notes"].append(
-                f"warning: could not write {self.options.given('--agent-json', path)}: {exc.strerror or exc}"
-            )
+            error = f"could not write {self.options.given('--agent-json', path)}: {exc.strerror or exc}"
+            summary["notes"].append(ERROR_PREFIX + error)
+            summary["output_errors"].append(f"{error} (the summary is in {self.context.paths.summary})")
 
     def _write_reports(self, summary: dict[str, Any]) -> None:
         """Markdown, HTML and CSV outputs and ``$GITHUB_STEP_SUMMARY``; what was written (or not) becomes notes."""
@@ -399,12 +454,18 @@ class ControllerPlugin:
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         if self.summary is None:
             return
-        from .render_terminal import render_summary
+        from .render_terminal import FAILED_PREFIX, render_summary
 
         verbosity = config.get_verbosity()
-        width = terminalreporter._tw.fullwidth
-        for line in render_summary(self.summary, verbosity=verbosity, width=width, details=self.details):
-            terminalreporter.write_line(line)
+        # Outside a terminal (a CI log) nothing is cut to a width: the log viewer wraps long lines.
+        width = terminalreporter._tw.fullwidth if getattr(terminalreporter, "isatty", False) else None
+        for line in render_summary(
+            self.summary, verbosity=verbosity, width=width, details=self.details, shown_live=self._shown_live
+        ):
+            failed = line.startswith(FAILED_PREFIX)
+            terminalreporter.write_line(line, red=failed, bold=failed)
+        if self.gate_failed or self.summary.get("output_errors"):
+            _show_session_as_failed(terminalreporter)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -421,7 +482,7 @@ class ControllerPlugin:
             pytest.ExitCode.USAGE_ERROR,
         ):
             return
-        if self.gate_failed:
+        if self.gate_failed or self.summary.get("output_errors"):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and self.records:
             session.exitstatus = pytest.ExitCode.OK  # every trial was resumed from the ledger
@@ -431,3 +492,17 @@ class ControllerPlugin:
             self.ledger.close()
             self.ledger = None
         self.stop.remove()
+
+
+def _show_session_as_failed(terminalreporter: Any) -> None:
+    """Make pytest's final line red for a run that exits 1 because of the gate or an unwritten output.
+
+    pytest colours that line red only when its stats hold ``failed`` (or ``error``) reports; agent failures are
+    categories of their own, which it shows in yellow. An empty ``failed`` list turns the colour red without
+    adding a count or a line to the short test summary. ``_set_main_color`` recomputes the cached colour (it is
+    not recomputed when the session stopped before its last item).
+    """
+    terminalreporter.stats.setdefault("failed", [])
+    recompute = getattr(terminalreporter, "_set_main_color", None)
+    if callable(recompute):
+        recompute()

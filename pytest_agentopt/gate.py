@@ -34,12 +34,20 @@ def evaluate_gate(summary: dict[str, Any], options: RunOptions) -> Gate:
             f"{options.infra_max_share:g}); the verdict rests on too little data - check the provider",
         )
     if verdict == "worse":
-        return Gate(True, f"regression: {reason}")
+        return Gate(True, _sentence("regression proven", reason))
     if verdict == "below_target":
-        return Gate(True, f"below target: {reason}")
+        return Gate(True, _sentence("success rate below the target", reason))
     if verdict == "inconclusive" and options.fail_inconclusive:
         return Gate(True, f"inconclusive (--agent-fail-inconclusive): {reason}")
     return Gate(False, None)
+
+
+def _sentence(label: str, reason: object) -> str:
+    """``label: reason`` as one sentence: a reason that already starts with the label is not labelled twice."""
+    text = str(reason or "").strip()
+    if text.lower().startswith(label):
+        return text
+    return f"{label}: {text}" if text else label
 
 
 def infra_share(summary: dict[str, Any]) -> float | None:

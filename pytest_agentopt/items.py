@@ -37,6 +37,7 @@ SLOT_ARG = "_agentopt_slot"
 AGENT_FIXTURES = frozenset({"agent_config", "agent_trial"})
 REPORT_ATTR = "agentopt"
 USAGE_ERROR_KEY = "agentopt_usage_error"
+PLAN_SIZE_KEY = "agentopt_plan_size"
 
 RECORDER_KEY = pytest.StashKey[TrialRecorder]()
 ATTEMPTS_KEY = pytest.StashKey[int]()
@@ -116,12 +117,14 @@ class ItemsPlugin:
         self.stop = stop
         self.worker = worker
         self.infra = InfraMatcher(context.infra_exceptions)
-        self.plan_size = 0
+        self.plan_size: int | None = None
+        """Agent trials planned by this process's collection (``None`` until it is done, 0 when it found none)."""
         self.tasks = 0
         self.trials = context.trials
         """Trials per task and arm: ``--agent-trials``, or derived from the cap in pairs at collection."""
         self._plan_sent = False
-        self._otel: bool | None = None
+        self._otel = False
+        self._pydantic_ai_watched = False
         self._retry_wrappers: dict[Callable[..., object], Callable[..., object]] = {}
         self._current: pytest.Item | None = None
 
@@ -163,19 +166,20 @@ class ItemsPlugin:
                 plain.append(item)
                 continue
             by_key[(task_id_of(item, slot), slot.arm, slot.trial)] = (item, slot)
+        workeroutput = getattr(config, "workeroutput", None)
         if not by_key:
+            self._publish_plan_size(workeroutput, 0)
             return
         task_ids = {key[0] for key in by_key}
         self.tasks = len(task_ids)
         full_plan = build_plan(task_ids, self.context.arms, self.trials, self.context.seed)
         # -k / -m may have removed some trials of a task: plan what is left, in the same relative order.
         planned = [entry for entry in full_plan if entry.key in by_key]
-        self.plan_size = len(planned)
+        self._publish_plan_size(workeroutput, len(planned))
         seq_by_key = {entry.key: seq for seq, entry in enumerate(planned)}
         try:
             finished = self._check_resumed(seq_by_key)
         except pytest.UsageError as exc:
-            workeroutput = getattr(config, "workeroutput", None)
             if workeroutput is None:
                 raise
             # A worker cannot end the session cleanly: run nothing and let the controller report it (exit 4).
@@ -202,6 +206,13 @@ class ItemsPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = plain + ordered
+
+    def _publish_plan_size(self, workeroutput: dict[str, Any] | None, size: int) -> None:
+        """Remember the plan's size; an xdist worker also tells the controller, which may see no trial at all
+        (``-x`` on an ordinary test stops the session before any agent item ran)."""
+        self.plan_size = size
+        if workeroutput is not None:
+            workeroutput[PLAN_SIZE_KEY] = size
 
     def _check_resumed(self, seq_by_key: dict[tuple[str, str, int], int]) -> set[tuple[str, str, int]]:
         finished: set[tuple[str, str, int]] = set()
@@ -254,8 +265,6 @@ class ItemsPlugin:
             self._current = item
         capture = self._capture()
         try:
-            if capture is None:
-                return (yield)
             with capture:
                 try:
                     return (yield)
@@ -325,21 +334,23 @@ class ItemsPlugin:
         return retrying
 
     def _capture(self) -> Any:
-        """A usage capture for this trial, once the suite has imported OpenTelemetry (``None`` until then)."""
-        if not self._otel:
-            # Only once the tasks' code has imported OpenTelemetry (directly or through pydantic-ai, an
-            # instrumentation...): without it no span can carry usage, and the plugin leaves tracing alone. Checked
-            # before every trial until then (a dict lookup), since an agent may import it lazily.
-            if self._otel is not None or "opentelemetry" not in sys.modules:
-                return None
+        """A usage capture for this trial: open for every trial, so spans count whatever the import order.
+
+        The span processor is installed once the tasks' code has imported OpenTelemetry (directly, or through
+        pydantic-ai or an instrumentation): without it no span can carry usage, and the plugin leaves tracing
+        alone. That is checked before every trial until then (a dict lookup), and pydantic-ai is instrumented the
+        moment it is imported, also when a task imports it in the middle of a trial (``pydantic_ai_spans``).
+        """
+        from .otel_capture import UsageCapture
+
+        if not self._pydantic_ai_watched:
+            from .pydantic_ai_spans import watch_pydantic_ai_import
+
+            self._pydantic_ai_watched = watch_pydantic_ai_import()
+        if not self._otel and "opentelemetry" in sys.modules:
             from .otel_capture import install_span_processor
 
             self._otel = install_span_processor()
-            _instrument_pydantic_ai()
-            if not self._otel:
-                return None
-        from .otel_capture import UsageCapture
-
         return UsageCapture(install=False)
 
     @pytest.hookimpl(tryfirst=True)
@@ -427,12 +438,19 @@ class ItemsPlugin:
         *,
         details: dict[str, str | None] | None = None,
     ) -> None:
-        record = self.build_record(item, info, call, classified)
-        setattr(
-            report,
-            REPORT_ATTR,
-            {"record": record, "plan_size": self.plan_size, "plan": self._plan_once(), "details": details},
-        )
+        record, notes = self.build_record(item, info, call, classified)
+        payload: dict[str, Any] = {
+            "record": record,
+            "plan_size": self.plan_size,
+            "plan": self._plan_once(),
+            "details": details,
+        }
+        recorder = item.stash.get(RECORDER_KEY, None)
+        if recorder is not None and recorder.warnings:
+            payload["warnings"] = recorder.warnings  # the controller prints each one once per run
+        if notes:
+            payload["notes"] = notes
+        setattr(report, REPORT_ATTR, payload)
         if self.junit:
             # On the item: pytest copies them into the teardown report, which junitxml reads (also under xdist).
             # Only for --junitxml: eight more objects per trial were the largest single cost per trivial trial
@@ -450,7 +468,7 @@ class ItemsPlugin:
 
     def plan_info(self) -> dict[str, int]:
         """The collected plan: tasks, trials per task and arm, planned items (for the controller's reports)."""
-        return {"tasks": self.tasks, "trials": self.trials, "items": self.plan_size}
+        return {"tasks": self.tasks, "trials": self.trials, "items": self.plan_size or 0}
 
     def _plan_once(self) -> dict[str, int] | None:
         """The plan, on this process's first report only (the controller needs it once)."""
@@ -461,7 +479,8 @@ class ItemsPlugin:
 
     def build_record(
         self, item: pytest.Item, info: AgentItem, call: pytest.CallInfo[None], classified: Classified
-    ) -> TrialRecord:
+    ) -> tuple[TrialRecord, list[str]]:
+        """The trial's ledger record, and notes on how it was priced (the controller keeps each once)."""
         recorder = item.stash.get(RECORDER_KEY, None)  # absent when the task never asked for agent_trial
         arm = info.slot.arm
         raw = self.context.configs.raw(arm)
@@ -469,18 +488,19 @@ class ItemsPlugin:
         usage = recorder.usage if recorder is not None else None
         cost_usd: float | None = None
         price_source: str | None = None
+        notes: list[str] = []
         if usage_by_model:
             from .pricing import estimate_costs
 
             # Validating the config (pydantic) is needed only for its price overrides.
             overrides = self.context.configs[arm].prices if raw.get("prices") else None
             estimate = estimate_costs(usage_by_model, overrides=overrides, provider_id=raw.get("provider"))
-            cost_usd, price_source = estimate.usd, estimate.source
+            cost_usd, price_source, notes = estimate.usd, estimate.source, list(estimate.notes)
         metrics = recorder.metrics if recorder is not None else {}
         steps = metrics.pop("steps", None)
         tool_calls = metrics.pop("tool_calls", None)
         models = sorted(usage_by_model)
-        return {
+        record: TrialRecord = {
             "schema": LEDGER_SCHEMA,
             "run_id": self.context.run_id,
             "experiment_id": raw["experiment_id"],
@@ -508,14 +528,7 @@ class ItemsPlugin:
             "finished_at": iso_timestamp(call.stop),
             "after_decision": False,
         }
-
-
-def _instrument_pydantic_ai() -> None:
-    """Turn on pydantic-ai's OpenTelemetry spans when the suite uses it and has not configured them itself."""
-    module = sys.modules.get("pydantic_ai")
-    agent = getattr(module, "Agent", None)
-    if agent is not None and getattr(agent, "_instrument_default", None) is False:
-        agent.instrument_all(True)
+        return record, notes
 
 
 def _as_int(value: object) -> int | None:
@@ -534,7 +547,7 @@ def _relative(path: object, root: Path) -> str:
 def _junit_properties(record: TrialRecord) -> list[tuple[str, object]]:
     """Flat per-trial figures for JUnit XML (``--junitxml``); they reach the controller under xdist too."""
     tokens = record["tokens"]
-    return [
+    properties: list[tuple[str, object]] = [
         ("agentopt.arm", record["arm"]),
         ("agentopt.trial", record["trial"]),
         ("agentopt.outcome", record["outcome"]),
@@ -544,3 +557,6 @@ def _junit_properties(record: TrialRecord) -> list[tuple[str, object]]:
         ("agentopt.cost_usd", record["cost_usd"]),
         ("agentopt.latency_s", record["latency_s"]),
     ]
+    if record["outcome"] != "success":  # what went wrong (the controller adds it as a system-out line too)
+        properties += [("agentopt.error_type", record["error_type"]), ("agentopt.message", record["message"])]
+    return properties

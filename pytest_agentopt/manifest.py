@@ -11,6 +11,7 @@ from typing import Any
 from .config_data import data_prompt_components
 from .context import RunContext
 from .ledger import MANIFEST_SCHEMA, read_json, utc_now, write_json_atomic
+from .redaction import redact, redact_assignment
 
 _VERSIONED = ("pytest-agentopt", "pytest", "pytest-xdist", "pydantic", "genai-prices", "numpy", "scipy")
 
@@ -56,7 +57,7 @@ def build_manifest(context: RunContext, *, rootdir: Path, options: dict[str, Any
             "config_hash": context.hashes[arm],
             "lineage": context.lineages.get(arm) or [data["experiment_id"]],
             "source": context.sources.get(arm),
-            "config": data,
+            "config": redact(data),  # secrets as fingerprints: the agent had the values, the file never does
             "prompt_components": sorted(parts),
         }
     return {
@@ -66,7 +67,7 @@ def build_manifest(context: RunContext, *, rootdir: Path, options: dict[str, Any
         "experiment_id": context.configs.raw("test")["experiment_id"],
         "control_experiment_id": context.configs.raw("control")["experiment_id"] if context.paired else None,
         "arms": arms,
-        "overrides": list(context.overrides),
+        "overrides": [redact_assignment(override) for override in context.overrides],
         "prompt_components": dict(sorted(components.items())),
         "run": context.run_settings(),
         "options": options,

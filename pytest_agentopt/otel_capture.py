@@ -72,6 +72,7 @@ _CACHE_READ = (
 )
 _CACHE_WRITE = (
     "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.cache_write.input_tokens",  # the anthropic SDK's own spans (anthropic 2.x)
     "gen_ai.usage.details.cache_write_tokens",
     "gen_ai.usage.cache_creation_input_tokens",
     "gen_ai.usage.input_tokens.cache_write",
@@ -84,6 +85,8 @@ _REASONING = (
     "gen_ai.usage.output_tokens.reasoning",
 )
 _MODEL = ("gen_ai.response.model", "gen_ai.request.model")
+_PROVIDER = ("gen_ai.provider.name", "gen_ai.system")
+"""The provider that served the call (``gen_ai.system`` is the older name); pydantic-ai sets both."""
 
 _SpanKey = tuple[int, int]
 """``(trace_id, span_id)``: span ids alone are unique only within a trace."""
@@ -153,6 +156,7 @@ def usage_from_attributes(attributes: Mapping[str, Any]) -> TokenUsage | None:
         cache_write_tokens=cache_write,
         reasoning_tokens=reasoning,
         model=_first_text(attributes, _MODEL),
+        provider=_first_text(attributes, _PROVIDER),
     )
 
 

@@ -43,11 +43,14 @@ class CostEstimate:
 
     ``usd`` is ``None`` when no price source knew the model (``source == "unknown model"``) or when there was
     no usage to price; ``detail`` then says why, in the words of the price source where it has them.
+    ``notes`` say where a price came from when that is not what the config suggests (a model its ``provider``
+    does not list, priced under the provider genai-prices matched by the model's name).
     """
 
     usd: float | None
     source: str
     detail: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _cost_from_prices(usage: TokenUsage, prices: ModelPrices) -> float:
@@ -73,8 +76,8 @@ def _genai_prices_source() -> str:
 @functools.lru_cache(maxsize=4096)
 def _genai_price(
     model: str, provider_id: str | None, counts: tuple[int, int, int, int, int]
-) -> tuple[float | None, str | None]:
-    """``(usd, None)`` from genai-prices, or ``(None, why)`` when it cannot price the model.
+) -> tuple[float | None, str | None, str | None]:
+    """``(usd, provider that priced it, None)`` from genai-prices, or ``(None, None, why)`` when it cannot.
 
     Imported lazily: ``import genai_prices`` takes about 0.3 s and the plugin module is imported in every
     process, most of which never price anything.
@@ -95,8 +98,8 @@ def _genai_price(
         else:
             calculation = calc_price(usage, model, provider_id=provider_id)
     except LookupError as error:
-        return None, str(error)
-    return float(calculation.total_price), None
+        return None, None, str(error)
+    return float(calculation.total_price), str(calculation.provider.id), None
 
 
 def estimate_cost(
@@ -108,10 +111,13 @@ def estimate_cost(
 ) -> CostEstimate:
     """The estimated cost of ``usage`` on ``model``.
 
-    ``overrides`` (a config's ``prices``, keyed by model id) win over genai-prices. ``provider_id`` selects
-    the genai-prices provider (``"openai"``, ``"anthropic"``, ...); it is needed when the model id alone is
-    ambiguous or the client talked to a base URL genai-prices cannot recognise. Never raises for an unknown
-    model: the estimate is then ``usd=None`` with ``source="unknown model"``.
+    ``overrides`` (a config's ``prices``, keyed by model id) win over genai-prices. Otherwise the providers are
+    tried in turn, each a hint, never a filter: the one that served the call when the response said so
+    (``usage.provider``), then ``provider_id`` (a config's ``provider``: needed when the model id alone is
+    ambiguous or the client talked to a base URL genai-prices cannot recognise), then none (genai-prices matches
+    the model by its name). So an agent that calls a Claude model under a config whose ``provider`` is
+    ``"openai"`` still gets Anthropic's price, with a note saying so. Never raises for an unknown model: the
+    estimate is then ``usd=None`` with ``source="unknown model"``.
     """
     if not model:
         return CostEstimate(None, UNKNOWN_MODEL, "no model was named")
@@ -124,10 +130,23 @@ def estimate_cost(
         usage.cache_write_tokens,
         usage.reasoning_tokens,
     )
-    usd, why_not = _genai_price(model, provider_id, counts)
-    if usd is None:
-        return CostEstimate(None, UNKNOWN_MODEL, f"{_genai_prices_source()}: {why_not}")
-    return CostEstimate(usd, _genai_prices_source())
+    hints = [usage.provider, provider_id]
+    tried = [hint for index, hint in enumerate(hints) if hint and hint not in hints[:index]]
+    first_failure: str | None = None
+    for hint in [*tried, None]:
+        usd, provider, why_not = _genai_price(model, hint, counts)
+        if usd is None:
+            first_failure = first_failure or why_not
+            continue
+        notes: tuple[str, ...] = ()
+        if hint is None and tried:
+            notes = (
+                f"model {model!r} is not listed under provider {' or '.join(repr(h) for h in tried)} in "
+                f"{_genai_prices_source()}; it was priced as {provider}'s {model!r} (matched by its name). Set the "
+                'config\'s "provider" (or its "prices") if that is not who served it',
+            )
+        return CostEstimate(usd, _genai_prices_source(), notes=notes)
+    return CostEstimate(None, UNKNOWN_MODEL, f"{_genai_prices_source()}: {first_failure}")
 
 
 def estimate_costs(
@@ -148,6 +167,7 @@ def estimate_costs(
     total = 0.0
     sources: list[str] = []
     unpriced: list[str] = []
+    notes: list[str] = []
     for model in sorted(usage_by_model):
         usage = usage_by_model[model]
         if usage.is_zero:
@@ -155,6 +175,7 @@ def estimate_costs(
         estimate = estimate_cost(usage, model or None, overrides=overrides, provider_id=provider_id)
         if estimate.source not in sources:
             sources.append(estimate.source)
+        notes.extend(estimate.notes)
         if estimate.usd is None:
             unpriced.append(model or "(model not named)")
         else:
@@ -163,5 +184,5 @@ def estimate_costs(
         return CostEstimate(0.0, "no tokens")
     source = ", ".join(sources)
     if unpriced:
-        return CostEstimate(None, source, f"no price for: {', '.join(unpriced)}")
-    return CostEstimate(total, source)
+        return CostEstimate(None, source, f"no price for: {', '.join(unpriced)}", tuple(notes))
+    return CostEstimate(total, source, notes=tuple(notes))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .plan import Arm
-from .usage import TokenUsage, normalize_usage, usage_from_keywords
+from .usage import TokenUsage, bare_usage_shape, usage_from_keywords, usages_of
 
 if TYPE_CHECKING:
     from .configs import AgentConfig
@@ -44,6 +45,7 @@ class TrialRecorder:
         self._configs = configs
         self._usage_by_model: dict[str, TokenUsage] = {}
         self._metrics: dict[str, MetricValue] = {}
+        self._warnings: list[str] = []
 
     @property
     def config(self) -> AgentConfig:
@@ -54,12 +56,23 @@ class TrialRecorder:
         return f"<TrialRecorder {self.task_id} arm={self.arm} trial={self.index} seed={self.seed}>"
 
     def record_usage(self, usage: object = None, /, **keywords: Any) -> None:
-        """Add the tokens of one or more model calls.
+        """Add the tokens of one or more model calls; calls add up.
 
-        Either an object (an OpenAI or Anthropic usage object or response, a pydantic-ai ``RunUsage``, a LangChain
-        ``usage_metadata`` dict, a :class:`TokenUsage`, ...), optionally with ``model=``, or keywords:
-        ``model``, ``input_tokens`` (total, cached included), ``output_tokens`` (total, reasoning included),
-        ``cache_read_tokens``, ``cache_write_tokens``, ``reasoning_tokens``. Calls add up.
+        Pass the whole response, which names the model that served it, so each call is priced as that model::
+
+            agent_trial.record_usage(client.chat.completions.create(...))   # OpenAI Chat Completions
+            agent_trial.record_usage(client.responses.create(...))          # OpenAI Responses
+            agent_trial.record_usage(client.messages.create(...))           # Anthropic
+            agent_trial.record_usage(agent.run_sync(...))                   # pydantic-ai: every model response
+            agent_trial.record_usage(chat_model.invoke(...))                # LangChain AIMessage
+
+        A bare usage object (``response.usage``) names no model: it is priced as the config's ``model_id``
+        unless ``model=`` names it (``record_usage(msg.usage, model=msg.model)``); when its shape cannot come
+        from that model (an Anthropic usage under a GPT config, an OpenAI one under a Claude config) the run
+        warns once. Other accepted objects: a pydantic-ai ``RunUsage``, a LangChain ``usage_metadata`` dict, a
+        :class:`TokenUsage`, ... (``usage.ACCEPTED_SHAPES``). Or keywords: ``model``, ``input_tokens`` (total,
+        cached included), ``output_tokens`` (total, reasoning included), ``cache_read_tokens``,
+        ``cache_write_tokens``, ``reasoning_tokens``.
         """
         if usage is None and not keywords:
             raise TypeError(
@@ -70,20 +83,40 @@ class TrialRecorder:
             unknown = set(keywords) - {"model"}
             if unknown:
                 raise TypeError(f"record_usage() takes a usage object or keywords, not both (got {sorted(unknown)})")
-            normalised = normalize_usage(usage, model=keywords.get("model"))
+            named = keywords.get("model")
+            calls = usages_of(usage, model=named)
+            if named is None and all(call.model is None for call in calls):
+                self._check_bare_shape(usage)
         else:
-            normalised = usage_from_keywords(**keywords)
-        model = normalised.model or self.model_id
+            calls = [usage_from_keywords(**keywords)]
+        for call in calls:
+            self._add(call)
+
+    def _add(self, call: TokenUsage) -> None:
+        model = call.model or self.model_id
+        added = dataclasses.replace(call, model=model)
         current = self._usage_by_model.get(model)
-        added = TokenUsage(
-            input_tokens=normalised.input_tokens,
-            output_tokens=normalised.output_tokens,
-            cache_read_tokens=normalised.cache_read_tokens,
-            cache_write_tokens=normalised.cache_write_tokens,
-            reasoning_tokens=normalised.reasoning_tokens,
-            model=model,
-        )
         self._usage_by_model[model] = added if current is None else current + added
+
+    def _check_bare_shape(self, usage: object) -> None:
+        """Warn (once per run, on the controller) when a bare usage cannot come from the config's model."""
+        shape = bare_usage_shape(usage)
+        if shape is None:
+            return
+        claude_config = "claude" in self.model_id.lower()
+        if (shape == "Anthropic") == claude_config:
+            return
+        self._warnings.append(
+            f"record_usage() got a bare {shape} usage object, which names no model, in a trial whose config "
+            f"model is {self.model_id!r}: it was priced as {self.model_id!r}, which cannot have produced it. "
+            "Pass the whole response, which names its model (agent_trial.record_usage(response)), or name it "
+            "(agent_trial.record_usage(response.usage, model=response.model))"
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the run must tell the user about this trial's recording (the controller prints each once)."""
+        return list(self._warnings)
 
     def record(self, **metrics: MetricValue) -> None:
         """Record trajectory metrics: ``steps``, ``tool_calls``, ``claimed_done``, or any number, flag or label."""
@@ -119,7 +152,5 @@ class TrialRecorder:
         """Use automatically captured usage when the task recorded none by hand."""
         if self._usage_by_model:
             return
-        for model, usage in captured.items():
-            name = model or self.model_id  # spans that name no model used the arm's model
-            current = self._usage_by_model.get(name)
-            self._usage_by_model[name] = usage if current is None else current + usage
+        for usage in captured.values():
+            self._add(usage)  # spans that name no model used the arm's model

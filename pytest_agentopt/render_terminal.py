@@ -6,7 +6,7 @@ Figures are formatted by :mod:`pytest_agentopt.render.format` and shared sentenc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .render import format as fmt
@@ -15,6 +15,10 @@ from .render import wording
 if TYPE_CHECKING:
     from .context import RunContext
     from .options import RunOptions
+
+DEFAULT_WIDTH = 80
+FAILED_PREFIX = "agentopt: FAILED: "
+"""The start of the line that says the gate failed (the controller prints it in red)."""
 
 FailureDetail = str | Mapping[str, Any]
 """What the controller keeps of a failed trial: pytest's text report (older controllers), or a mapping with
@@ -54,17 +58,23 @@ def render_summary(
     summary: Mapping[str, Any],
     *,
     verbosity: int,
-    width: int,
+    width: int | None,
     details: Mapping[tuple[str, str, int], FailureDetail],
+    shown_live: Collection[str] = (),
 ) -> list[str]:
+    """The report's lines; ``width`` is the terminal's, or ``None`` outside a terminal (nothing is cut).
+
+    ``shown_live``: notes already printed while the run went on; ``-q`` does not print them a second time.
+    """
     if verbosity < 0:
-        return _quiet(summary)
-    lines = [_rule(" agentopt ", width)]
+        return _quiet(summary, shown_live)
+    lines = [_rule(" agentopt ", width or DEFAULT_WIDTH)]
     lines.append(_run_line(summary))
     for change in summary.get("config_diff") or []:
-        lines.append(f"  changed  {fmt.clip(change['text'], width - 11)}")
+        lines.append(f"  changed  {_clip(change['text'], width, 11)}")
     lines.append("")
     lines.extend(_arm_table(summary))
+    lines.extend(_coverage(summary))
     lines.append("")
     lines.extend(_comparison(summary))
     if verbosity >= 1 and summary.get("tasks"):
@@ -76,18 +86,39 @@ def render_summary(
     for note in summary.get("notes") or []:
         lines.append(f"note: {note}")
     lines.append(_verdict_line(summary))
-    gate = summary.get("gate") or {}
-    if gate and not gate.get("passed", True):
-        lines.append(f"agentopt: FAILED: {gate.get('reason')}")
+    lines.extend(_gate_lines(summary))
     return lines
 
 
-def _quiet(summary: Mapping[str, Any]) -> list[str]:
-    lines = [_verdict_line(summary)]
+def _coverage(summary: Mapping[str, Any]) -> list[str]:
+    """What the cost figures leave out (also under ``-q``: a figure over part of the trials must say so)."""
+    return [f"agentopt: {statement}" for statement in summary.get("coverage") or []]
+
+
+def _quiet(summary: Mapping[str, Any], shown_live: Collection[str] = ()) -> list[str]:
+    """``-q``: the verdict, every warning (a missing figure must say so under ``-q`` too) and the gate."""
+    warnings = [
+        f"agentopt: {note}"
+        for note in summary.get("notes") or []
+        if str(note).startswith("warning:") and note not in shown_live
+    ]
+    return [*warnings, *_coverage(summary), _verdict_line(summary), *_gate_lines(summary)]
+
+
+def _gate_lines(summary: Mapping[str, Any]) -> list[str]:
+    """``agentopt: FAILED: <reason>`` when the gate failed or a requested file could not be written; a gate not
+    evaluated says so (it did not fail)."""
     gate = summary.get("gate") or {}
-    if gate and not gate.get("passed", True):
-        lines.append(f"agentopt: FAILED: {gate.get('reason')}")
+    lines = [f"{FAILED_PREFIX}{error}" for error in summary.get("output_errors") or []]
+    if gate.get("passed") is False:
+        lines.insert(0, f"{FAILED_PREFIX}{gate.get('reason')}")
+    elif gate.get("passed") is None and gate.get("reason"):
+        lines.insert(0, f"agentopt: gate {gate['reason']}")
     return lines
+
+
+def _clip(text: str, width: int | None, indent: int) -> str:
+    return text if width is None else fmt.clip(text, width - indent)
 
 
 def _rule(title: str, width: int) -> str:
@@ -128,9 +159,13 @@ def _arm_table(summary: Mapping[str, Any]) -> list[str]:
                 ),
                 fmt.usd(figures["cost_per_trial_usd"]),
                 fmt.usd(figures["cost_per_success_usd"]),
+                wording.spent_text(figures.get("spent_usd"), figures.get("trials_unpriced")),
                 fmt.seconds(figures["mean_latency_s"]),
             ]
         )
+    spend = summary.get("spend")
+    if spend is not None and len(rows) > 1:
+        rows.append(["total", *[""] * 8, wording.spent_text(spend["usd"], spend["unpriced"]), ""])
     headers = [
         "arm",
         "experiment",
@@ -141,6 +176,7 @@ def _arm_table(summary: Mapping[str, Any]) -> list[str]:
         "tokens in/out",
         "est.$/trial",
         "est.$/success",
+        "est.$ spent",
         "latency",
     ]
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True).splitlines()
@@ -164,10 +200,7 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
         )
     ratio = summary.get("cost_ratio")
     if ratio is not None:
-        lines.append(
-            f"cost     test / control = {fmt.ratio(ratio['estimate'])} "
-            f"{fmt.interval([ratio['lower'], ratio['upper']], fmt.ratio)}  ({fmt.short_method(ratio['method'])})"
-        )
+        lines.append(f"cost     test / control = {wording.cost_ratio_text(ratio)}")
     budget = summary.get("budget")
     if budget is not None:
         lines.append(f"budget   {wording.budget_text(budget)}")
@@ -207,7 +240,9 @@ def _task_table(summary: Mapping[str, Any]) -> list[str]:
     return ["per task (solved/trials):", *tabulate(rows, headers=headers, tablefmt="simple").splitlines()]
 
 
-def _failure_details(details: Mapping[tuple[str, str, int], FailureDetail], verbosity: int, width: int) -> list[str]:
+def _failure_details(
+    details: Mapping[tuple[str, str, int], FailureDetail], verbosity: int, width: int | None
+) -> list[str]:
     """``-v``: one line per failed trial (what the agent got wrong, and where); ``-vv``: with its traceback."""
     if all(isinstance(detail, str) for detail in details.values()):
         heading = "agent failures (last lines; -vv for the whole traceback):"
@@ -243,15 +278,17 @@ def _failure_line(prefix: str, detail: Mapping[str, Any], width: int | None) -> 
     return head + message + suffix
 
 
-def _text_detail(title: str, text: str, verbosity: int, width: int) -> list[str]:
+def _text_detail(title: str, text: str, verbosity: int, width: int | None) -> list[str]:
     """Pytest's text report of a failure (what older controllers pass): its last lines, or all with ``-vv``."""
     body = text.splitlines() if verbosity >= 2 else [line for line in text.splitlines() if line.strip()][-3:]
-    return [f"  {title}", *("    " + fmt.clip(line, width - 4) for line in body)]
+    return [f"  {title}", *("    " + _clip(line, width, 4) for line in body)]
 
 
 def _verdict_line(summary: Mapping[str, Any]) -> str:
     verdict = summary.get("verdict")
     if verdict is None:
+        if summary.get("verdict_reason"):  # e.g. no agent task was collected
+            return f"agentopt: no verdict: {summary['verdict_reason']}"
         return "agentopt: " + wording.single_config_text(summary["arms"])
     return (
         f"agentopt: verdict {fmt.verdict_word(verdict)} ({summary.get('decided_by')}): {summary.get('verdict_reason')}"

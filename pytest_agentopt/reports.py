@@ -1,13 +1,16 @@
 """The report files of a run (``--agent-md``, ``--agent-html``, ``--agent-csv``, ``$GITHUB_STEP_SUMMARY``).
 
 ``build_run_report`` and ``build_runs_report`` gather the ``report`` dict (``docs/reports.md``) from the run
-summary and the analysis API; ``write_reports`` renders and writes it. Reporting never changes a run's outcome:
-an unwritable path or a failing analysis becomes a note, never an exception. When no output is asked for nothing
-is imported or read.
+summary and the analysis API; ``write_reports`` renders and writes it. Reporting never raises: an unwritable path
+or a failing analysis becomes a note. A note about a requested file that was not written starts with ``error:``
+(the plugin then fails the run, see ``output_paths``); one about ``$GITHUB_STEP_SUMMARY``, which nobody asked for
+by name, starts with ``warning:``. When no output is asked for nothing is imported or read.
 
-The run's own trials are read once: from ``records`` when the plugin passes the records it holds, else from the
-run's ledger. The history under the agent directory (every run, for the Pareto front and the task clusters) is
-always loaded from disk.
+A run's report describes that run: every section but one is computed from the run's own trials, read once (from
+``records`` when the plugin passes the records it holds, else from the run's ledger). The one history section, the
+Pareto front of every config tried so far, is labelled as such and covers only the runs created up to and
+including this one (each config, task and seed counted once, see ``analysis.load_trials``), so regenerating the
+report later, after more runs, gives the same figures.
 """
 
 from __future__ import annotations
@@ -60,8 +63,8 @@ def write_run_reports(
             step_summary=step_summary,
             notes=notes,
         )
-    except Exception as exc:  # reporting must never fail the run; say what went wrong instead
-        notes.append(f"could not write the reports: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # reporting must never raise; say what went wrong instead
+        notes.append(f"error: could not write the reports: {type(exc).__name__}: {exc}")
     return notes
 
 
@@ -80,7 +83,7 @@ def write_reports(
     if csv_path is not None:
         from .render.csv import write_trials_csv
 
-        rows = _attempt(notes, f"could not write {csv_path}", lambda: write_trials_csv(trials(), csv_path))
+        rows = _attempt(notes, f"error: could not write {csv_path}", lambda: write_trials_csv(trials(), csv_path))
         if rows is not None:
             notes.append(f"wrote CSV of {rows} trials to {csv_path}")
         written &= rows is not None
@@ -113,7 +116,7 @@ def _write_text(path: Path, text: str, what: str, notes: list[str]) -> bool:
         path.write_text(text, encoding="utf-8")
         return True
 
-    if _attempt(notes, f"could not write {path}", write):
+    if _attempt(notes, f"error: could not write {path}", write):
         notes.append(f"wrote {what} to {path}")
         return True
     return False
@@ -129,12 +132,12 @@ def _append_step_summary(path: Path, report: Mapping[str, Any], notes: list[str]
     except FileNotFoundError:
         existing = 0
     except OSError as exc:
-        notes.append(f"could not append to {where}: {exc.strerror or exc}")
+        notes.append(f"warning: could not append to {where}: {exc.strerror or exc}")
         return False
     separator = "\n" if existing else ""
     room = min(DEFAULT_LIMIT, GITHUB_STEP_SUMMARY_LIMIT - existing) - len(separator) - 1
     if room < STEP_SUMMARY_MINIMUM:
-        notes.append(f"{where} already holds {existing} bytes of GitHub's 1 MiB: the summary was not appended")
+        notes.append(f"warning: {where} already holds {existing} bytes of GitHub's 1 MiB: the summary was not appended")
         return False
     text = separator + render_markdown(report, max_bytes=room) + "\n"
 
@@ -143,7 +146,7 @@ def _append_step_summary(path: Path, report: Mapping[str, Any], notes: list[str]
             handle.write(text)
         return True
 
-    if _attempt(notes, f"could not append to {where}", append):
+    if _attempt(notes, f"warning: could not append to {where}", append):
         notes.append(f"appended the Markdown summary to {where}")
         return True
     return False
@@ -182,7 +185,8 @@ def build_run_report(
     agent_dir: Path,
     records: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The report of one run: its summary, LLR path, trajectory metrics and failures, and the history's front.
+    """The report of one run: its summary, LLR path, trajectory metrics, task and failure clusters, and - labelled
+    as history - the Pareto front of the runs up to this one.
 
     ``records``: the run's trial records, when the caller has them; ``None`` reads the run's ledger (once).
     """
@@ -194,9 +198,17 @@ def build_run_report(
         records = _section(notes, "ledger", lambda: _run_records(run_dir)) or []
     run_records = records
     table = _section(notes, "trial table", lambda: analysis.table_from_records(run_records))
-    # The history feeds only the Pareto front and the task clusters: load just their columns.
-    history_columns = analysis.CONFIG_COLUMNS | analysis.TASK_COLUMNS
-    history = _section(notes, "history", lambda: analysis.load_trials(agent_dir, columns=history_columns))
+    scope = _section(notes, "history", lambda: history_scope(agent_dir, run_dir))
+    # The history feeds only the Pareto front: load just its columns, of the runs up to this one.
+    history = (
+        _section(
+            notes,
+            "history",
+            lambda: analysis.load_trials(agent_dir, run_ids=scope["run_ids"], columns=analysis.CONFIG_COLUMNS),
+        )
+        if scope is not None and scope["run_ids"]
+        else None
+    )
     report: dict[str, Any] = {
         "title": _run_title(summary, run_dir),
         "summary": summary,
@@ -230,11 +242,30 @@ def build_run_report(
             ),
         }
         report["failures"] = _section(notes, "failure clusters", lambda: analysis.cluster_failures(table))
-    if history is not None and len(history):
+        report["tasks_clusters"] = _section(notes, "task clusters", lambda: analysis.cluster_tasks(table))
+    if history is not None and len(history) and scope is not None:
         notes.extend(_problems(p for p in history.problems if str(run_dir) not in p))
-        report["pareto"] = _section(notes, "Pareto front", lambda: analysis.pareto_front(history))
-        report["tasks_clusters"] = _section(notes, "task clusters", lambda: analysis.cluster_tasks(history))
+        report["history_pareto"] = _section(notes, "Pareto front", lambda: analysis.pareto_front(history))
+        report["history_scope"] = {key: value for key, value in scope.items() if key != "run_ids"}
+        report["history_scope"]["replays"] = history.replays
     return report
+
+
+def history_scope(agent_dir: Path, run_dir: Path) -> dict[str, Any]:
+    """The runs a run's report counts as its history: those created up to and including it (in the order of
+    ``analysis.load_runs``), so that later runs never change the report of an earlier one."""
+    from . import analysis
+
+    runs = analysis.load_runs(agent_dir)
+    position = next((i for i, run in enumerate(runs) if Path(run.path).resolve() == run_dir.resolve()), None)
+    kept = runs if position is None else runs[: position + 1]
+    return {
+        "run_ids": [run.run_id for run in kept],
+        "runs": len(kept),
+        "through": runs[position].run_id if position is not None else None,
+        "created_at": runs[position].created_at if position is not None else None,
+        "agent_dir": str(agent_dir),
+    }
 
 
 def _run_title(summary: Mapping[str, Any], run_dir: Path) -> str:
@@ -270,6 +301,11 @@ def build_runs_report(run_dirs: Sequence[Path], *, agent_dir: Path) -> dict[str,
         notes.append("the runs have no trials")
         return report
     notes.extend(_problems(table.problems))
+    if table.replays:
+        notes.append(
+            f"{table.replays} trials replay trials of an earlier run (same config, task and seed: a run repeated "
+            "with the same --agent-seed) and are counted once"
+        )
     report["history"] = _section(notes, "experiment history", lambda: analysis.experiment_history(runs, table))
     report["guidelines"] = _section(notes, "guideline impact", lambda: analysis.guideline_impact(runs, table))
     report["pareto"] = _section(notes, "Pareto front", lambda: analysis.pareto_front(table))

@@ -7,8 +7,8 @@ Which interval is which:
 
 * per-arm success rates: after a sequential run, time-uniform confidence sequences (valid at the data-dependent
   stopping time, like the effect's); in a fixed-sample run, Wilson 95 % intervals;
-* the paired effect (success rate of test minus control) after a sequential run, and the paired cost ratio in
-  every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
+* the paired effect (success rate of test minus control) after a sequential run, and the median paired cost
+  ratio in every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
 * the paired effect of a fixed-sample run: Newcombe's paired score interval at 1 - 2 alpha and the one-sided
   exact McNemar tests at alpha each, so that ``--agent-alpha`` is the rate of each directional false claim in
   both modes. No fixed-n p-value is reported after a sequential run (it is not valid after a sequential stop).
@@ -28,7 +28,6 @@ from .records import TOKEN_CLASSES, TrialRecord
 from .sequential import SequentialFeeder
 
 SUMMARY_SCHEMA = 1
-COST_RATIO_CLIP = math.log(10.0)
 
 
 def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alpha: float = 0.05) -> dict[str, Any]:
@@ -56,6 +55,7 @@ def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alp
     infra_cost = sum(
         float(r["cost_usd"]) for r in records if r["outcome"] == "infra_error" and r["cost_usd"] is not None
     )
+    spent = spend(records)
     first = records[0] if records else None
     return {
         "experiment_id": first["experiment_id"] if first else None,
@@ -78,6 +78,8 @@ def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alp
         "cost_per_trial_usd": cost_per_trial,
         "cost_per_success_usd": cost_per_success,
         "infra_cost_usd": infra_cost if infra_cost else 0.0,
+        "spent_usd": spent["usd"],
+        "trials_unpriced": spent["unpriced"],
         "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
         "mean_steps": sum(steps) / len(steps) if steps else None,
     }
@@ -98,6 +100,46 @@ def _success_interval(scored: Sequence[TrialRecord], *, sequential: bool, alpha:
 
     successes = sum(record["outcome"] == "success" for record in scored)
     return {"success_ci": list(wilson_interval(successes, len(scored))), "success_ci_method": "Wilson 95% (fixed-n)"}
+
+
+def spend(records: Sequence[TrialRecord]) -> dict[str, Any]:
+    """The estimated money spent on ``records``: every trial that ran, whatever its outcome (infrastructure errors
+    and set-up errors cost what they used too). ``usd`` is the sum of the known costs (``None`` when none is known)
+    and a lower bound when ``unpriced`` trials have no known cost."""
+    known = [r["cost_usd"] for r in records if r["cost_usd"] is not None]
+    return {"usd": sum(known) if known else None, "trials": len(records), "unpriced": len(records) - len(known)}
+
+
+def coverage_statements(arms: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One sentence per arm whose usage or cost is missing for some scored trials (none when complete).
+
+    Per-arm costs are means over the trials whose cost is known; without this sentence a figure over 8 of 12
+    trials would read as a figure over all 12.
+    """
+    statements = []
+    for arm, figures in arms.items():
+        trials, with_usage, with_cost = figures["trials"], figures["trials_with_usage"], figures["trials_with_cost"]
+        if not trials or with_cost == trials:
+            continue
+        reasons = []
+        if with_usage < trials:
+            reasons.append(f"{trials - with_usage} recorded no usage")
+        if with_cost < with_usage:
+            reasons.append(f"{with_usage - with_cost} had no price")
+        covered = (
+            f"est. $/trial is the mean over those {with_cost} and est. $/success extrapolates it to all {trials}"
+            if with_cost
+            else "no cost figure for this arm"
+        )
+        statements.append(
+            f"{arm} arm: cost covers {with_cost} of {trials} trials ({', '.join(reasons)}); {covered}"
+            + (
+                "; record usage with agent_trial.record_usage(response)"
+                if with_usage < trials
+                else '; set "prices" in the config for the unpriced models'
+            )
+        )
+    return statements
 
 
 def _pricing_warnings(records: Iterable[TrialRecord]) -> list[str]:
@@ -148,24 +190,10 @@ def pair_counts(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]]) -> dict[s
 
 
 def cost_ratio(pairs: Sequence[tuple[int, TrialRecord, TrialRecord]], alpha: float) -> dict[str, Any] | None:
-    """Paired ratio of the test arm's cost to the control's, from per-pair log ratios (clipped to 10x)."""
-    logs: list[float] = []
-    for _, control, test in pairs:
-        c, t = control["cost_usd"], test["cost_usd"]
-        if c is not None and t is not None and c > 0 and t > 0:
-            logs.append(min(COST_RATIO_CLIP, max(-COST_RATIO_CLIP, math.log(t / c))))
-    if not logs:
-        return None
-    from .stats.confseq import mean_with_confidence_sequence
+    """The test arm's cost relative to the control's, pair by pair (see :mod:`.cost_ratio`)."""
+    from .cost_ratio import paired_cost_ratio
 
-    sequence = mean_with_confidence_sequence(logs, -COST_RATIO_CLIP, COST_RATIO_CLIP, alpha)
-    return {
-        "estimate": math.exp(cast(float, sequence["estimate"])),
-        "lower": math.exp(cast(float, sequence["lower"])),
-        "upper": math.exp(cast(float, sequence["upper"])),
-        "pairs": len(logs),
-        "method": "geometric mean of paired cost ratios (clipped to 10x); " + str(sequence["method"]),
-    }
+    return paired_cost_ratio([(control["cost_usd"], test["cost_usd"]) for _, control, test in pairs], alpha)
 
 
 def build_summary(
@@ -178,11 +206,14 @@ def build_summary(
     interrupted: bool,
     notes: Sequence[str],
     budget: dict[str, Any] | None = None,
+    stopped_by: str | None = None,
     plan: Mapping[str, int] | None = None,
     cap: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The summary. ``plan``: what was collected (tasks, trials per task and arm); ``cap``: what the paired
-    test's cap delivers (``run_design.CapAssessment.as_dict``)."""
+    """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
+    no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early.
+    ``plan``: what was collected (tasks, trials per task and arm); ``cap``: what the paired test's cap delivers
+    (``run_design.CapAssessment.as_dict``)."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
@@ -224,7 +255,10 @@ def build_summary(
         "trials_skipped": skipped_by_stop,
         "trials_after_decision": sum(1 for r in records if decision is not None and r["seq"] > decision.seq),
         "budget": budget,
+        "spend": spend(records),
         "interrupted": interrupted,
+        "stopped_by": stopped_by,
+        "coverage": coverage_statements(arms),
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
     }
@@ -238,12 +272,13 @@ def build_summary(
         _target_comparison(summary, context, feeder, plan_size)
     if interrupted and decision is None:
         # A partial run proves nothing either way (a fixed-sample verdict from part of the plan would not be one).
+        planned = plan_size if plan_size is not None else "?"
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = (
-            f"interrupted after {summary['trials_started']} of {plan_size or '?'} trials; continue it with "
-            f"pytest --agent-resume {context.run_id}"
+            f"the run stopped early ({stopped_by or 'interrupted'}) after {summary['trials_started']} of {planned} "
+            f"trials; continue it with pytest --agent-resume {context.run_id}"
         )
-    if plan_size is None and not records:
+    if not records and (plan_size == 0 or (plan_size is None and not interrupted)):
         summary["verdict"] = None
         summary["verdict_reason"] = (
             "no agent task was collected: a task is a test that uses the agent_config or agent_trial fixture, "

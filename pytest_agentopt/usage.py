@@ -23,8 +23,10 @@ __all__ = [
     "ACCEPTED_SHAPES",
     "TokenUsage",
     "UsageShapeError",
+    "bare_usage_shape",
     "normalize_usage",
     "usage_from_keywords",
+    "usages_of",
 ]
 
 
@@ -69,6 +71,18 @@ def _check_classes(
         )
 
 
+_LABELS = ("model", "provider")
+
+
+def _agreed(first: str | None, second: str | None) -> str | None:
+    """The label two summed usages share: one of them when the other names none, ``None`` when they differ."""
+    if first is None:
+        return second
+    if second is None or first == second:
+        return first
+    return None
+
+
 @dataclass(frozen=True)
 class TokenUsage:
     """Tokens of one or more model calls (all counts are totals over the calls).
@@ -83,12 +97,17 @@ class TokenUsage:
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
     model: str | None = None
+    provider: str | None = None
+    """The provider that served the calls, when the response says so (pydantic-ai's ``provider_name``,
+    LangChain's ``model_provider``): priced under it first (genai-prices provider ids)."""
 
     def __post_init__(self) -> None:
-        if self.model is not None and not isinstance(self.model, str):
-            raise ValueError(f"model must be a str or None, got {type(self.model).__name__} {self.model!r}")
+        for name in _LABELS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{name} must be a str or None, got {type(value).__name__} {value!r}")
         for field in dataclasses.fields(self):
-            if field.name != "model":
+            if field.name not in _LABELS:
                 _check_count(field.name, getattr(self, field.name))
         _check_classes(
             input_tokens=self.input_tokens,
@@ -99,17 +118,15 @@ class TokenUsage:
         )
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
-        """The sum of two usages; the model survives only when both agree (or one names none)."""
-        model = self.model if self.model == other.model or other.model is None else other.model
-        if self.model is not None and other.model is not None and self.model != other.model:
-            model = None
+        """The sum of two usages; the model and the provider survive only when both agree (or one names none)."""
         return TokenUsage(
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
             reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
-            model=model,
+            model=_agreed(self.model, other.model),
+            provider=_agreed(self.provider, other.provider),
         )
 
     def counts(self) -> dict[str, int]:
@@ -417,6 +434,21 @@ def _model_of(obj: object) -> str | None:
     return None
 
 
+def _provider_of(obj: object) -> str | None:
+    """The provider a whole response names: pydantic-ai's ``provider_name``, LangChain's
+    ``response_metadata["model_provider"]``. OpenAI and Anthropic SDK responses do not say who served them (an
+    OpenAI-compatible endpoint answers in the same shape), so they name none."""
+    value = _value(obj, "provider_name")
+    if isinstance(value, str) and value:
+        return value
+    metadata = _value(obj, "response_metadata")
+    if metadata is not None:
+        value = _value(metadata, "model_provider")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 def _names_seen(obj: object) -> list[str]:
     """The keys or public attributes of ``obj``, for error messages."""
     if isinstance(obj, Mapping):
@@ -442,20 +474,29 @@ def _shape_error(obj: object, reason: str) -> UsageShapeError:
     )
 
 
-def normalize_usage(obj: object, *, model: str | None = None) -> TokenUsage:
+def normalize_usage(obj: object, *, model: str | None = None, provider: str | None = None) -> TokenUsage:
     """One :class:`TokenUsage` from any accepted shape (see :data:`ACCEPTED_SHAPES`).
 
     ``model`` names the model when given; otherwise it is taken from a whole response (``.model``,
-    ``.model_name``, LangChain's ``response_metadata``). Unknown shapes raise :class:`UsageShapeError`; counts
-    that contradict each other (cached more than the input, say) raise ``ValueError``.
+    ``.model_name``, LangChain's ``response_metadata``), and so is the provider where the response names it
+    (``provider_name``, ``model_provider``). A bare usage object names neither. Unknown shapes raise
+    :class:`UsageShapeError`; counts that contradict each other (cached more than the input, say) raise
+    ``ValueError``.
     """
     if isinstance(obj, TokenUsage):
-        return obj if model is None else dataclasses.replace(obj, model=model)
+        if model is None and provider is None:
+            return obj
+        return dataclasses.replace(
+            obj,
+            model=model if model is not None else obj.model,
+            provider=provider if provider is not None else obj.provider,
+        )
     if obj is None or isinstance(obj, str | bytes | int | float):
         raise _shape_error(obj, "not a usage object")
     for markers, reader in _RECOGNISERS:
         if _has(obj, *markers):
-            return reader(obj, model)
+            usage = reader(obj, model)
+            return usage if provider is None else dataclasses.replace(usage, provider=provider)
     for path, label in _CONTAINERS:
         holder: object = obj
         for name in path:
@@ -473,5 +514,60 @@ def normalize_usage(obj: object, *, model: str | None = None) -> TokenUsage:
             raise _shape_error(obj, f"its {label} is None: the response reported no usage{hint}")
         if inspect.ismethod(holder):  # pydantic-ai 0.x: result.usage() was a method
             holder = holder()
-        return normalize_usage(holder, model=model if model is not None else _model_of(obj))
+        return normalize_usage(
+            holder,
+            model=model if model is not None else _model_of(obj),
+            provider=provider if provider is not None else _provider_of(obj),
+        )
     raise _shape_error(obj, "no known token-count fields")
+
+
+def _model_responses(obj: object) -> list[object]:
+    """The model responses of a pydantic-ai run result (``new_messages()``: this run's, not the history it was
+    given), each with its own ``usage``, ``model_name`` and ``provider_name``; empty for anything else."""
+    new_messages = _value(obj, "new_messages")
+    if isinstance(obj, Mapping) or not callable(new_messages):
+        return []
+    try:
+        messages = new_messages()
+    except Exception:  # a streamed result that has not finished, say: fall back to its total usage
+        return []
+    if not isinstance(messages, list | tuple):
+        return []
+    return [m for m in messages if _value(m, "kind") == "response" and _value(m, "usage") is not None]
+
+
+def usages_of(obj: object, *, model: str | None = None) -> list[TokenUsage]:
+    """The usage of every model call an object reports, each with the model (and provider) that served it.
+
+    A pydantic-ai run result gives one usage per model response of the run, so an agent that called two models
+    (a fallback, a cheap router) is priced model by model; anything else is one :func:`normalize_usage`.
+    ``model`` overrides the model of every call.
+    """
+    if model is None:
+        responses = _model_responses(obj)
+        if responses:
+            return [normalize_usage(response) for response in responses]
+    return [normalize_usage(obj, model=model)]
+
+
+BARE_SHAPES: dict[Callable[[object, str | None], TokenUsage], str] = {
+    _from_openai_chat: "OpenAI Chat Completions",
+    _from_openai_responses: "OpenAI Responses",
+    _from_anthropic: "Anthropic",
+}
+"""Provider-specific usage shapes, by reader: a bare usage object of one of these names no model."""
+
+
+def bare_usage_shape(obj: object) -> str | None:
+    """The provider-specific shape of a *bare* usage object (``response.usage``, not the response), or ``None``.
+
+    Such an object names no model, so the plugin prices it as the config's model; knowing its shape lets the
+    recorder warn when that model cannot have produced it.
+    """
+    if isinstance(obj, TokenUsage) or obj is None or isinstance(obj, str | bytes | int | float):
+        return None
+    for markers, reader in _RECOGNISERS:
+        if _has(obj, *markers):
+            return BARE_SHAPES.get(reader)
+    return None

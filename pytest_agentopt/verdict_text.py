@@ -67,13 +67,13 @@ def target_reason(verdict: str, *, units: int, target: float, effect: float, alp
     when = _when(units, "trials", False)
     if verdict == "meets_target":
         return (
-            f"the success rate meets the target {target:g}: 'p <= {below:g}' rejected {when}, the evidence "
+            f"success rate meets the target {target:g}: 'p <= {below:g}' rejected {when}, the evidence "
             f"favouring p = {target:g} over p = {below:g} (a config at {below:g} or below passes at most {alpha:g} "
             "of the time)"
         )
     if verdict == "below_target":
         return (
-            f"the success rate is below the target {target:g}: 'p >= {target:g}' rejected {when}, the evidence "
+            f"success rate below the target {target:g}: 'p >= {target:g}' rejected {when}, the evidence "
             f"favouring p = {below:g} over p = {target:g} (a config at the target fails at most {beta:g} of the "
             f"time; rates between {below:g} and {target:g} may end either way)"
         )

@@ -10,7 +10,7 @@ import pytest
 
 from .context import RunContext
 from .dispatch import default_window
-from .items import USAGE_ERROR_KEY
+from .items import PLAN_SIZE_KEY, USAGE_ERROR_KEY
 
 if TYPE_CHECKING:
     from xdist.workermanage import WorkerController
@@ -34,10 +34,15 @@ class XdistControllerHooks:
 
     @pytest.hookimpl
     def pytest_testnodedown(self, node: WorkerController, error: object | None) -> None:
-        """A worker that found the suite unusable (e.g. a resume that does not match) says why on its way out."""
-        message = getattr(node, "workeroutput", {}).get(USAGE_ERROR_KEY)
+        """A worker says on its way out what the controller cannot see: that it found the suite unusable (e.g. a
+        resume that does not match), and how many agent trials its collection planned."""
+        output = getattr(node, "workeroutput", {})
+        message = output.get(USAGE_ERROR_KEY)
         if message:
             self.controller.usage_error = str(message)
+        plan_size = output.get(PLAN_SIZE_KEY)
+        if isinstance(plan_size, int) and self.controller.plan_size is None:
+            self.controller.plan_size = plan_size
 
     @pytest.hookimpl
     def pytest_xdist_node_collection_finished(self, node: WorkerController, ids: Sequence[str]) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import genai_prices  # noqa: F401
 import numpy  # noqa: F401
 import pytest
+import scipy.special  # noqa: F401
 import tabulate  # noqa: F401
 
 

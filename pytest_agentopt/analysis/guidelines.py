@@ -12,8 +12,8 @@ manifests). The effect is oriented *child minus parent* (success) and *child / p
 
 * **paired** when some run had the two configs as its arms: the pairs of those runs (same task, same trial
   index) give ``D = success(child) - success(parent)``, summarised with the time-uniform confidence sequence
-  the run summary uses (valid after a sequential stop), and the geometric mean of the per-pair cost ratios as in
-  the run summary;
+  the run summary uses (valid after a sequential stop), and the median of the per-pair cost ratios with its
+  confidence sequence, as in the run summary (``cost_ratio``);
 * **unpaired** otherwise: the two configs' trials across the history, the difference of success rates and the
   ratio of costs per task with 95% percentile bootstrap intervals (trials resampled within each config). Task mix
   and run conditions may differ between the two, so read these as weaker evidence.

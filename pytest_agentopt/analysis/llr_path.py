@@ -47,7 +47,7 @@ def llr_path(
         from ..run_design import design_for
 
         design = design_for(alpha, beta, effect, direction)
-        paired_test = PairedSequentialTest(settings, direction, design)  # type: ignore[arg-type]
+        paired_test = PairedSequentialTest(settings, direction, design)
         feeder = SequentialFeeder(paired_test=paired_test)
     else:
         target_test = TargetSequentialTest(target, settings)

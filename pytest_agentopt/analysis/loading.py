@@ -36,10 +36,21 @@ from .table import (
     NUMERIC_COLUMNS,
     REQUIRED_COLUMNS,
     Categorical,
+    IntArray,
     TrialTable,
 )
 
-__all__ = ["decoding_processes", "ledger_files", "load_trials", "table_from_records"]
+__all__ = [
+    "REPLAY_KEY",
+    "decoding_processes",
+    "first_of_each_trial",
+    "ledger_files",
+    "load_trials",
+    "table_from_records",
+]
+
+REPLAY_KEY = frozenset({"config_hash", "task_id", "seed"})
+"""What makes two trials the same trial: a later one with these values replays the earlier one."""
 
 BLOCK_BYTES = 8 << 20
 PARALLEL_MIN_BYTES = 64 << 20
@@ -83,17 +94,25 @@ def load_trials(
     run_ids: Iterable[str] | None = None,
     columns: Collection[str] | None = None,
     workers: int | None = None,
+    replays: bool = False,
 ) -> TrialTable:
-    """Every readable trial of ``source`` (see :func:`ledger_files`), in ledger order.
+    """Every readable trial of ``source`` (see :func:`ledger_files`), in ledger order, each trial once.
 
     Torn and unreadable lines are skipped and listed in ``table.problems``. ``run_ids`` also keeps only the
     trials of those runs when files are given directly. ``columns``: load only these ledger columns (plus the
     ones every record has), which is faster when an analysis needs few, e.g.
     :data:`~pytest_agentopt.analysis.aggregate.CONFIG_COLUMNS`; ``None`` loads all. ``workers``: processes that
     decode blocks (``None``: automatic, 1: this process only).
+
+    A trial with the config hash, the task and the seed of a trial of an earlier run replays it (a run repeated
+    with the same ``--agent-seed`` runs the same trials again): it adds no new evidence, and counting it again
+    would narrow every interval for nothing. Only the first run's is kept, and ``table.replays`` says how many
+    were left out; ``replays=True`` keeps them all.
     """
     wanted = None if run_ids is None else list(run_ids)
     selected = ALL_COLUMNS if columns is None else _check_columns(columns)
+    if not replays:
+        selected |= REPLAY_KEY
     files = ledger_files(source, run_ids=wanted)
     ranges = [part for path in files for part in _split(path)]
     merger = _Merger(selected)
@@ -104,7 +123,43 @@ def load_trials(
     if wanted is not None and len(table):
         keep = set(wanted)
         table = table.where(table.categorical("run_id").lookup([run in keep for run in table.categories("run_id")]))
+    if not replays and len(table):
+        first = first_of_each_trial(table)
+        if not first.all():
+            dropped = int((~first).sum())
+            table = table.where(first)
+            table.replays = dropped
     return table
+
+
+def first_of_each_trial(table: TrialTable) -> npt.NDArray[np.bool_]:
+    """Per trial, whether it is no replay: no *earlier run* has a trial with its config hash, task and seed.
+
+    Within one run such trials are not replays but the two arms of an A/A run (the same config as control and
+    test), which both count.
+    """
+    config, task, seed = table.codes("config_hash"), table.codes("task_id"), table.array("seed")
+    keep = np.ones(seed.size, dtype=bool)
+    if not seed.size:
+        return keep
+    order = _key_order(config, task, seed)  # stable: equal keys keep their ledger order, the earliest first
+    config, task, seed, run = config[order], task[order], seed[order], table.codes("run_id")[order]
+    new_key = np.ones(order.size, dtype=bool)
+    new_key[1:] = (config[1:] != config[:-1]) | (task[1:] != task[:-1]) | (seed[1:] != seed[:-1])
+    if new_key.all():
+        return keep  # no two trials share config, task and seed
+    group_start = np.maximum.accumulate(np.where(new_key, np.arange(order.size), 0))
+    keep[order] = run == run[group_start]  # the run that has the key first keeps all its trials with it
+    return keep
+
+
+def _key_order(config: IntArray, task: IntArray, seed: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """A stable order of the trials by (config, task, seed): one packed 64-bit key when the values fit (the plugin's
+    seeds are below 2**31), which sorts several times faster than three keys."""
+    if seed.min() >= 0 and seed.max() < 2**31 and config.max() < 2**16 and task.max() < 2**16:
+        packed = (config.astype(np.int64) << 47) | (task.astype(np.int64) << 31) | seed
+        return np.argsort(packed, kind="stable")
+    return np.lexsort((seed, task, config))
 
 
 def table_from_records(records: Iterable[Mapping[str, Any]], *, columns: Collection[str] | None = None) -> TrialTable:

@@ -173,7 +173,7 @@ def _statement(
 ) -> str:
     head = (
         f"Best success rate: {best['experiment_id']} ({fmt.pct(best['success_rate'])} at "
-        f"{fmt.usd(best['cost_per_task_usd'])} per task). "
+        f"{fmt.usd(best['cost_per_task_usd'])} per trial). "
     )
     rule = (
         f">= 80% of its success rate (>= {fmt.pct(threshold_success)}) at <= 30% of its cost "

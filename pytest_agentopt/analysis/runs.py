@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import LedgerError
 from ..ledger import RunPaths, iter_runs, read_json, read_manifest
+from ..redaction import redact
 
 __all__ = ["ArmInfo", "RunInfo", "load_run", "load_runs", "parent_id", "recorded_lineage"]
 
@@ -72,8 +73,9 @@ def parent_id(reference: object) -> str | None:
 
 
 def _arm(data: dict[str, Any]) -> ArmInfo:
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
-    assert isinstance(config, dict)
+    recorded = data.get("config")
+    # Manifests written before secrets were redacted may hold them: nothing read from them shows one.
+    config = redact(recorded) if isinstance(recorded, dict) else {}
     guidelines = config.get("guidelines") or []
     experiment_id = str(data.get("experiment_id") or config.get("experiment_id") or "")
     lineage = recorded_lineage(data.get("lineage"), experiment_id)

@@ -111,6 +111,7 @@ class TrialTable:
         numeric: Mapping[str, npt.NDArray[Any]],
         categorical: Mapping[str, Categorical],
         problems: Sequence[str] = (),
+        replays: int = 0,
     ) -> None:
         unknown = (set(numeric) - set(NUMERIC_COLUMNS)) | (set(categorical) - set(CATEGORICAL_COLUMNS))
         missing = REQUIRED_COLUMNS - set(numeric) - set(categorical)
@@ -124,6 +125,8 @@ class TrialTable:
         self._size = sizes.pop() if sizes else 0
         self.problems: tuple[str, ...] = tuple(problems)
         """Lines that were skipped while loading (torn or unreadable), one message each."""
+        self.replays = replays
+        """Trials left out while loading because they replay an earlier one (``load_trials``)."""
         self.loaded: frozenset[str] = frozenset(self._numeric) | frozenset(self._categorical)
         """The ledger columns this table holds (all unless ``load_trials(columns=...)`` chose fewer)."""
 
@@ -233,7 +236,7 @@ class TrialTable:
     def _take(self, selector: npt.NDArray[Any] | builtins.slice) -> TrialTable:
         numeric = {name: array[selector] for name, array in self._numeric.items()}
         categorical = {name: column.take(selector) for name, column in self._categorical.items()}
-        return TrialTable(numeric, categorical, self.problems)
+        return TrialTable(numeric, categorical, self.problems, self.replays)
 
     # -- back to records ----------------------------------------------------------------------------------------
 

@@ -1,8 +1,13 @@
 """``trajectory_metrics``: how the agent worked, per arm, config, task or task category (scored trials only).
 
 * ``mean_steps``, ``mean_tool_calls``: over trials that recorded them;
-* ``step_efficiency``: mean of ``optimal_steps / steps`` over *successful* trials that have both (the marker's
-  optimal number of steps, the steps the agent took); 1.0 is optimal, lower is wasted effort;
+* ``step_efficiency``: mean of ``min(1, optimal_steps / steps)`` over *successful* trials that have both (the
+  marker's optimal number of steps, the steps the agent took); 1.0 (100 %) is optimal, lower is wasted effort. A
+  trial that took fewer steps than the declared optimum counts as 100 %, not more: beating "optimal" says the
+  task's ``optimal_steps`` is too high, not that the agent was more than efficient, and an average above 100 %
+  would hide the waste of the other trials;
+* ``under_optimal_rate``: over those same trials, the share that took fewer steps than ``optimal_steps`` (when it
+  is not 0, check the task's ``optimal_steps``);
 * ``early_termination_rate``: over trials of tasks marked ``impossible``, the share that succeeded, i.e. that
   the agent correctly refused;
 * ``token_waste``: tokens (input + output) spent on failed or errored trials, as a share of all tokens spent;
@@ -48,7 +53,11 @@ def trajectory_metrics(table: TrialTable, by: Grouping = "arm") -> list[dict[str
     steps = table.array("steps")
     optimal = table.array("optimal_steps")
     with np.errstate(invalid="ignore", divide="ignore"):
-        efficiency = np.where(steps > 0, optimal / steps, np.nan)
+        ratio = np.where(steps > 0, optimal / steps, np.nan)
+    efficiency = np.minimum(ratio, 1.0)  # NaN (steps or optimum unknown) stays NaN
+    with_ratio = success & ~np.isnan(ratio)
+    under_optimal = groups.count(with_ratio & (ratio > 1.0))
+    with_ratio_count = groups.count(with_ratio)
     impossible = table.array("impossible")
     tokens = table.array("tokens_total")
     has_tokens = ~np.isnan(tokens)
@@ -77,6 +86,7 @@ def trajectory_metrics(table: TrialTable, by: Grouping = "arm") -> list[dict[str
                 "mean_steps": json_number(mean_steps[g]),
                 "mean_tool_calls": json_number(mean_tool_calls[g]),
                 "step_efficiency": json_number(step_efficiency[g]),
+                "under_optimal_rate": float(under_optimal[g] / with_ratio_count[g]) if with_ratio_count[g] else None,
                 "early_termination_rate": float(refused[g] / impossible_count[g]) if impossible_count[g] else None,
                 "token_waste": float(wasted_tokens[g] / all_tokens[g]) if all_tokens[g] > 0 else None,
                 "false_done_rate": float(false_done[g] / claimed_count[g]) if claimed_count[g] else None,

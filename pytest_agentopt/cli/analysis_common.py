@@ -93,7 +93,16 @@ def _load(source: Path, columns: Collection[str] | None) -> Any:
     table = load_trials(source, columns=columns)
     for problem in table.problems:
         print(f"note: {problem}", file=sys.stderr)
+    if table.replays:
+        print(f"note: {replay_note(table.replays)}", file=sys.stderr)
     return table
+
+
+def replay_note(count: int) -> str:
+    return (
+        f"{count} trial{'s' if count != 1 else ''} replay earlier ones (same config, task and seed: a run repeated "
+        "with the same --agent-seed) and are counted once"
+    )
 
 
 def print_json(data: Any) -> None:

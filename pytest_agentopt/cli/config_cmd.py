@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ..configs import apply_overrides, diff_configs, load_config, prompt_components
+from ..redaction import redact, redact_assignment, secret_paths
 
 
 def register(sub: Any) -> None:
@@ -33,7 +34,9 @@ def register(sub: Any) -> None:
 
 def show_config(args: argparse.Namespace) -> int:
     resolved = apply_overrides(load_config(args.file), args.overrides)
-    data = resolved.config.model_dump(mode="json")
+    real = resolved.config.model_dump(mode="json")
+    data, secrets = redact(real), secret_paths(real)
+    overrides = [redact_assignment(override) for override in resolved.overrides]
     if args.json:
         print(
             json.dumps(
@@ -41,7 +44,8 @@ def show_config(args: argparse.Namespace) -> int:
                     "config": data,
                     "config_hash": resolved.hash,
                     "chain": [str(path) for path in resolved.chain],
-                    "overrides": list(resolved.overrides),
+                    "overrides": overrides,
+                    "redacted": secrets,
                     "prompt_components": prompt_components(resolved.config),
                 },
                 indent=2,
@@ -52,8 +56,10 @@ def show_config(args: argparse.Namespace) -> int:
     print(f"# {resolved.describe()}")
     print(f"# config hash: {resolved.hash}")
     print("# inheritance: " + " -> ".join(str(path) for path in resolved.chain))
-    if resolved.overrides:
-        print("# overrides: " + " ".join(resolved.overrides))
+    if overrides:
+        print("# overrides: " + " ".join(overrides))
+    if secrets:
+        print(f"# secret-looking values shown as fingerprints: {', '.join(secrets)}")
     print(json.dumps(data, indent=2, ensure_ascii=False))
     components = prompt_components(resolved.config)
     if components:
@@ -67,6 +73,7 @@ def diff_configs_command(args: argparse.Namespace) -> int:
     control, test = load_config(args.control), load_config(args.test)
     changes = diff_configs(control.config, test.config)
     if args.json:
+        # Secrets are fingerprints here (diff_configs redacts): a changed key shows as a change, not as its value.
         print(json.dumps([{"key": c.key, "control": c.before, "test": c.after} for c in changes], indent=2))
         return 0
     print(f"control {control.describe()}  hash {control.hash}")

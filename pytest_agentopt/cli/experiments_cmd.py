@@ -23,8 +23,8 @@ def register(sub: Any) -> None:
         help="the experiment history: lineage, model, trials, success, cost, verdict",
         description=(
             "One row per experiment (experiment id and config content hash) with trials under --agent-dir: its "
-            "lineage (child first), the model, scored trials, the success rate with its Wilson 95%% interval, the "
-            "estimated cost per task, the verdict of its latest run against that run's control, and the date."
+            "lineage (child first), the model, scored trials, the success rate with its Wilson 95% interval, the "
+            "estimated mean cost per trial, the verdict of its latest run against that run's control, and the date."
         ),
     )
     add_agent_dir(parser)
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-HEADERS = ("experiment", "lineage", "model", "n", "success [95%]", "cost/task", "verdict", "date")
+HEADERS = ("experiment", "lineage", "model", "n", "success [95%]", "mean $/trial", "verdict", "date")
 
 
 def _cells(row: dict[str, Any]) -> list[Any]:

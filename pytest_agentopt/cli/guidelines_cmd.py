@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..render import format as fmt
+from ..render import wording
 from .analysis_common import (
     add_agent_dir,
     add_filters,
@@ -59,7 +60,6 @@ HEADERS = ("guideline", "change", "parent -> child", "evidence", "effect on succ
 def _cells(row: dict[str, Any]) -> list[Any]:
     effect, cost = row["effect"] or {}, row["cost_ratio"] or {}
     evidence = f"{row['pairs']} pairs" if row["paired"] else "unpaired"
-    also = [*(f"guideline {text!r}" for text in row["changed_with"]), *(row["other_changes"] or [])]
     return [
         row["guideline"],
         row["change"],
@@ -67,5 +67,5 @@ def _cells(row: dict[str, Any]) -> list[Any]:
         evidence,
         fmt.with_interval(effect.get("estimate"), [effect.get("lower"), effect.get("upper")], fmt.signed),
         fmt.with_interval(cost.get("estimate"), [cost.get("lower"), cost.get("upper")], fmt.ratio),
-        "; ".join(also) or None,
+        wording.also_changed(row),
     ]

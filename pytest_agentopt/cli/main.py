@@ -43,10 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agentopt",
         description="pytest-agentopt: configs, sequential statistics and reports for LLM-agent experiments",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s (pytest-agentopt) {installed_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(sub)
     return parser
+
+
+def installed_version() -> str:
+    """The installed distribution's version (the package's own constant when it is not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pytest-agentopt")
+    except metadata.PackageNotFoundError:
+        from .. import __version__
+
+        return __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

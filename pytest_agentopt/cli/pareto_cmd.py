@@ -21,12 +21,12 @@ from .analysis_common import (
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "pareto",
-        help="success rate against cost per task for every config, the Pareto front and the KPI",
+        help="success rate against mean cost per trial for every config, the Pareto front and the KPI",
         description=(
-            "Per config (config content hash) across the runs under --agent-dir: success rate with its Wilson 95%% "
-            "interval, estimated cost per task with a bootstrap 95%% interval, whether it is on the front "
+            "Per config (config content hash) across the runs under --agent-dir: success rate with its Wilson 95% "
+            "interval, estimated mean cost per trial with a bootstrap 95% interval, whether it is on the front "
             "(no other config has success >= and cost <= with one strict), its bootstrap probability of being "
-            "dominated, and which configs reach >= 80%% of the best success rate at <= 30%% of its cost."
+            "dominated, and which configs reach >= 80% of the best success rate at <= 30% of its cost."
         ),
     )
     add_agent_dir(parser)
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-HEADERS = ("experiment", "config", "model", "n", "success [95%]", "cost/task [95%]", "P(dom)", "KPI")
+HEADERS = ("experiment", "config", "model", "n", "success [95%]", "mean $/trial [95%]", "P(dom)", "KPI")
 
 
 def _cells(point: dict[str, Any]) -> list[Any]:

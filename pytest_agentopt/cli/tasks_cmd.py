@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
         "tasks",
         help="which tasks tell configs apart (trivial / discriminative / challenging / undetermined)",
         description=(
-            "Each task gets every config's success rate on it with a Wilson 95%% interval. trivial: every lower "
+            "Each task gets every config's success rate on it with a Wilson 95% interval. trivial: every lower "
             "bound >= --high; challenging: every upper bound <= --low; discriminative: two configs' intervals do "
             "not overlap; otherwise undetermined (more trials needed). The first rule that holds wins."
         ),

@@ -25,6 +25,8 @@ The SDKs map them to: 429 -> ``openai.RateLimitError`` / ``anthropic.RateLimitEr
 ``openai.InternalServerError`` / ``anthropic.InternalServerError`` (Anthropic has subclasses for 503
 ``ServiceUnavailableError``, 504 ``GatewayTimeoutError``, 529 ``OverloadedError``); a client-side timeout ->
 ``openai.APITimeoutError`` / ``anthropic.APITimeoutError`` (subclasses of ``APIConnectionError``).
+
+The user's guide, with runnable examples, is ``docs/fake_llm.md``.
 """
 
 from __future__ import annotations

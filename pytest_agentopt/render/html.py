@@ -147,6 +147,8 @@ def _verdict(block: Verdict) -> str:
         parts.append('<span class="gate passed">gate passed</span>')
     elif block.gate_passed is False:
         parts.append(f'<span class="gate failed">gate FAILED</span> <span>{escape(block.gate_reason or "")}</span>')
+    elif block.gate_reason:
+        parts.append(f"<span>gate {escape(block.gate_reason)}</span>")
     parts.append("</div>")
     return "".join(parts)
 

@@ -108,6 +108,8 @@ def _verdict(block: Verdict) -> list[str]:
         lines += ["Gate: **passed**", ""]
     elif block.gate_passed is False:
         lines += [f"Gate: **FAILED**: {escape(block.gate_reason or 'see the verdict')}", ""]
+    elif block.gate_reason:
+        lines += [f"Gate: {escape(block.gate_reason)}", ""]
     return lines
 
 

@@ -28,6 +28,7 @@ def build_document(report: Report) -> Document:
         _comparison_section,
         _llr_section,
         _pareto_section,
+        _history_pareto_section,
         _history_section,
         _guidelines_section,
         _tasks_section,
@@ -79,7 +80,7 @@ def _verdict_section(report: Report, summary: Mapping[str, Any]) -> Section | No
         return None
     verdict = summary.get("verdict")
     reason = summary.get("verdict_reason")
-    if verdict is None:
+    if verdict is None and not reason:
         reason = wording.single_config_text(_mapping(summary.get("arms")))
     gate = _mapping(summary.get("gate"))
     passed = gate.get("passed")
@@ -115,6 +116,16 @@ def _run_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
             f"{fmt.number(summary.get('trials_after_decision'))} after the decision",
         )
     )
+    spend = _mapping(summary.get("spend"))
+    if spend:
+        items.append(
+            (
+                "estimated spend",
+                f"{wording.spent_text(spend.get('usd'), spend.get('unpriced'))} on "
+                f"{fmt.number(spend.get('trials'))} trials"
+                + (f" ({fmt.number(spend.get('unpriced'))} without a known cost)" if spend.get("unpriced") else ""),
+            )
+        )
     budget = _mapping(summary.get("budget"))
     if budget:
         items.append(("budget", wording.budget_text(budget)))
@@ -183,6 +194,7 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
                 ),
                 fmt.usd(figures.get("cost_per_trial_usd")),
                 fmt.usd(figures.get("cost_per_success_usd")),
+                wording.spent_text(figures.get("spent_usd"), figures.get("trials_unpriced")),
                 fmt.seconds(figures.get("mean_latency_s")),
                 fmt.number(figures.get("mean_steps"), 1),
             )
@@ -197,10 +209,14 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         "mean tokens in / out",
         "est. $/trial",
         "est. $/success",
+        "est. $ spent",
         "mean latency",
         "mean steps",
     )
-    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10}))]
+    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10, 11}))]
+    coverage = [str(statement) for statement in summary.get("coverage") or []]
+    if coverage:
+        blocks.append(Bullets(coverage))
     blocks.append(
         Text(
             (
@@ -244,8 +260,7 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
         items.append(
             (
                 "est. cost ratio (test / control)",
-                f"{fmt.ratio(cost.get('estimate'))} {fmt.interval([cost.get('lower'), cost.get('upper')], fmt.ratio)} "
-                f"over {fmt.number(cost.get('pairs'))} pairs · {cost.get('method', '')}",
+                f"{wording.cost_ratio_text(cost)} · {cost.get('method', '')}",
             )
         )
     test_text = wording.sequential_test_text(summary)
@@ -293,7 +308,7 @@ def _tasks_section(report: Report, summary: Mapping[str, Any]) -> Section | None
     arms = list(_mapping(summary.get("arms"))) or sorted({arm for task in tasks for arm in _mapping(task.get("arms"))})
     headers = ["task", "category"]
     for arm in arms:
-        headers += [f"{arm} solved", f"{arm} rate", f"{arm} est. cost"]
+        headers += [f"{arm} solved", f"{arm} rate", f"{arm} est. total $"]
     rows = []
     for task in tasks:
         row = [str(task.get("code") or task.get("task_id", "")), str(task.get("category") or fmt.MISSING)]
@@ -307,7 +322,11 @@ def _tasks_section(report: Report, summary: Mapping[str, Any]) -> Section | None
             ]
         rows.append(row)
     numeric = frozenset(i for i in range(2, len(headers)))
-    return Section("tasks", "Per task", [Table(headers, rows, numeric=numeric)], secondary=True)
+    note = Text(
+        "est. total $: the estimated cost of the task's scored trials in that arm added up (a total; the per-arm "
+        "table and the Pareto front show means per trial)."
+    )
+    return Section("tasks", "Per task", [Table(headers, rows, numeric=numeric), note], secondary=True)
 
 
 TRAJECTORY_HEADERS = (
@@ -315,6 +334,7 @@ TRAJECTORY_HEADERS = (
     "mean steps",
     "mean tool calls",
     "step efficiency",
+    "under optimal",
     "early termination",
     "token waste",
     "false done",
@@ -341,7 +361,9 @@ def _trajectory_section(report: Report, summary: Mapping[str, Any]) -> Section |
         return None
     blocks.append(
         Text(
-            "Step efficiency: mean of optimal / actual steps over solved trials. Early termination: share of "
+            "Step efficiency: mean over solved trials of optimal / actual steps, capped at 100% (a trial at or "
+            "under its task's optimal_steps counts as 100%). Under optimal: share of those trials that took fewer "
+            "steps than optimal_steps (that task's optimal_steps is too high). Early termination: share of "
             "impossible-task trials correctly refused. Token waste: share of tokens spent on failed trials. "
             "False done: share of trials that claimed success but failed."
         )
@@ -372,6 +394,7 @@ def _trajectory_row(row: Mapping[str, Any]) -> list[str]:
         fmt.number(row.get("mean_steps"), 1),
         fmt.number(row.get("mean_tool_calls"), 1),
         fmt.pct(row.get("step_efficiency")),
+        fmt.pct(row.get("under_optimal_rate")),
         fmt.pct(row.get("early_termination_rate")),
         fmt.pct(row.get("token_waste")),
         fmt.pct(row.get("false_done_rate")),
@@ -383,10 +406,38 @@ def _trajectory_row(row: Mapping[str, Any]) -> list[str]:
 
 
 def _pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
-    pareto = _mapping(report.get("pareto"))
+    blocks = _pareto_blocks(_mapping(report.get("pareto")))
+    return Section("pareto", "Pareto front: success against cost", blocks) if blocks else None
+
+
+def _history_pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+    """A run report's one history section: the front of every config run up to (and including) this run."""
+    blocks = _pareto_blocks(_mapping(report.get("history_pareto")))
+    if not blocks:
+        return None
+    scope = _mapping(report.get("history_scope"))
+    count = scope.get("runs")
+    runs = f"{fmt.number(count)} run{'' if count == 1 else 's'}"
+    through = scope.get("through")
+    where = f" under {scope.get('agent_dir')}" if scope.get("agent_dir") else ""
+    if through:
+        text = (
+            f"History, not this run alone: every config of the {runs}{where} created up to and including this "
+            f"one ({through}, {scope.get('created_at') or fmt.MISSING}); runs made later do not change it."
+        )
+    else:
+        text = f"History, not this run alone: every config of the {runs}{where} when the report was made."
+    replays = scope.get("replays")
+    if isinstance(replays, int) and replays:
+        text += f" {replays} trials that replay earlier ones (same config, task and seed) are counted once."
+    text += " This run's own figures are in the sections above."
+    return Section("history-pareto", "History: Pareto front of the configs tried so far", [Text(text), *blocks])
+
+
+def _pareto_blocks(pareto: Mapping[str, Any]) -> list[Block]:
     points = _rows(pareto.get("points"))
     if not points:
-        return None
+        return []
     kpi = _mapping(pareto.get("kpi"))
     answers = {str(value) for value in kpi.get("answers") or []}
     rows = [
@@ -409,7 +460,7 @@ def _pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | Non
         "model",
         "trials",
         "success [95%]",
-        "est. cost per task [95%]",
+        "est. mean $ per trial [95%]",
         "on front",
         "P(dominated)",
         "meets KPI",
@@ -420,7 +471,7 @@ def _pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | Non
     blocks.append(Table(headers, rows, numeric=frozenset({3, 4, 5, 7})))
     if pareto.get("method"):
         blocks.append(Text(str(pareto["method"])))
-    return Section("pareto", "Pareto front: success against cost", blocks)
+    return blocks
 
 
 def _runs_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
@@ -467,7 +518,7 @@ def _history_section(report: Report, summary: Mapping[str, Any]) -> Section | No
         "model",
         "trials",
         "success [95%]",
-        "est. cost per task",
+        "est. mean $ per trial",
         "verdict vs control",
         "last run",
         "date",
@@ -505,10 +556,26 @@ def _guidelines_section(report: Report, summary: Mapping[str, Any]) -> Section |
                     else fmt.MISSING
                 ),
                 fmt.number(row.get("runs")) if not isinstance(row.get("runs"), list) else str(len(row["runs"])),
+                wording.also_changed(row) or fmt.MISSING,
             )
         )
-    headers = ("guideline", "change", "parent -> child", "pairs", "effect on success", "est. cost ratio", "runs")
-    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6}), wrap=frozenset({0}))]
+    headers = (
+        "guideline",
+        "change",
+        "parent -> child",
+        "pairs",
+        "effect on success",
+        "est. cost ratio",
+        "runs",
+        "also changed",
+    )
+    blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6}), wrap=frozenset({0, 7}))]
+    blocks.append(
+        Text(
+            "The effect is that of every change between the two configs together: when 'also changed' is not "
+            "empty, it is not the guideline's effect alone."
+        )
+    )
     methods = sorted({str(_mapping(row.get("effect")).get("method")) for row in guidelines if row.get("effect")})
     if methods:
         blocks.append(Text("Effect: " + "; ".join(methods) + "."))

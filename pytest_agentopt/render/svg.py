@@ -203,7 +203,7 @@ def _pareto_points(pareto: Mapping[str, Any]) -> tuple[list[_Point], int]:
         label = str(row.get("experiment_id") or row.get("config_hash") or "?")
         tooltip = (
             f"{label} ({row.get('config_hash', '')}, {row.get('model') or 'model unknown'}): success "
-            f"{fmt.with_interval(success, row.get('success_ci'))}, est. cost per task "
+            f"{fmt.with_interval(success, row.get('success_ci'))}, est. mean cost per trial "
             f"{fmt.with_interval(cost, row.get('cost_ci'), fmt.usd)}, {fmt.number(row.get('trials'))} trials, "
             f"P(dominated) {fmt.pct(row.get('p_dominated'), 0)}"
         )
@@ -241,12 +241,12 @@ def _round_125(value: float, *, down: bool) -> float:
 
 
 def pareto_chart_svg(pareto: Mapping[str, Any], *, width: int = 760, height: int = 480, standalone: bool = True) -> str:
-    """Success rate against estimated cost per task, one point per config, with both 95% intervals.
+    """Success rate against estimated mean cost per trial, one point per config, with both 95% intervals.
 
     Points on the front are filled and joined by a line; the KPI region (at least the threshold success at no more
     than the threshold cost) is shaded; the cost axis turns logarithmic when the costs span more than 10x.
     """
-    title = "Pareto front: success rate against estimated cost per task"
+    title = "Pareto front: success rate against estimated mean cost per trial"
     points, undrawable = _pareto_points(pareto)
     if not points:
         return _message_chart(width, height, "pareto", title, "no config with a known cost to draw", standalone)
@@ -265,9 +265,8 @@ def pareto_chart_svg(pareto: Mapping[str, Any], *, width: int = 760, height: int
     parts = _open(width, height, "pareto", title, desc, standalone)
     parts += _kpi_region(kpi, box, x, y)
     scale_name = "log scale" if x.log else "linear scale"
-    parts += _axes(
-        box, x, y, f"estimated cost per task, USD ({scale_name})", "success rate", fmt.usd, lambda v: fmt.pct(v, 0)
-    )
+    x_title = f"estimated mean cost per trial, USD ({scale_name})"
+    parts += _axes(box, x, y, x_title, "success rate", fmt.usd, lambda v: fmt.pct(v, 0))
     if len(front) > 1:
         coordinates = " ".join(f"{_n(x(p.cost))},{_n(y(p.success))}" for p in front)
         parts.append(
@@ -290,7 +289,7 @@ def _kpi_region(kpi: Mapping[str, Any], box: Box, x: Scale, y: Scale) -> list[st
     top, bottom = y(1.0), y(float(threshold_success))
     if right <= box.left or bottom <= top:
         return []
-    label = f"KPI: success >= {fmt.pct(threshold_success, 0)} at <= {fmt.usd(threshold_cost)} per task"
+    label = f"KPI: success >= {fmt.pct(threshold_success, 0)} at <= {fmt.usd(threshold_cost)} per trial"
     return [
         f'<rect class="kpi-region" x="{_n(box.left)}" y="{_n(top)}" width="{_n(right - box.left)}" '
         f'height="{_n(bottom - top)}" fill="{KPI_FILL}" fill-opacity="0.14" stroke="{KPI_FILL}" '

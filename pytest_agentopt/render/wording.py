@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -104,4 +105,49 @@ def cap_text(design: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
     beta = settings.get("beta")
     if isinstance(power, float | int) and isinstance(beta, float | int) and 1.0 - power > beta and needed:
         text += f" (--agent-trials={needed} for power {1.0 - beta:g})"
+    return text
+
+
+def spent_text(usd: object, unpriced: object) -> str:
+    """What a run (or an arm) spent: ``$1.2480``; ``>= $1.2480`` when some trials have no known cost (the sum is a
+    lower bound); ``unknown`` when none has one."""
+    if usd is None:
+        return fmt.UNKNOWN
+    return (">= " if isinstance(unpriced, int) and unpriced > 0 else "") + fmt.usd(usd)
+
+
+def also_changed(row: Mapping[str, Any]) -> str | None:
+    """What else changed between the two configs of a guideline-impact row, which its effect includes: the other
+    guidelines added or removed with it and every other setting (``None``: nothing else changed)."""
+    also = [f"guideline {json.dumps(text, ensure_ascii=False)}" for text in row.get("changed_with") or []]
+    other = row.get("other_changes")
+    also += [str(change) for change in other] if isinstance(other, list) else ["other settings unknown"]
+    return "; ".join(also) or None
+
+
+def cost_ratio_text(ratio: Mapping[str, Any]) -> str:
+    """The summary's ``cost_ratio`` in one line: the median paired ratio, its interval, what it is, the mean ratio.
+
+    ``21.3x [18.2x, 25.0x] (median of 104 paired cost ratios, time-uniform 95% confidence sequence); ratio of
+    mean costs 21.4x``. The estimand is named every time: the median ratio and the ratio of the arms' mean costs
+    differ when a few trials cost far more than the rest.
+    """
+    pairs, complete = ratio.get("pairs"), ratio.get("pairs_complete")
+    counted = f"{fmt.number(pairs)} paired cost ratios"
+    if fmt.is_number(complete) and fmt.is_number(pairs) and complete > pairs:
+        counted += f" (of {fmt.number(complete)} pairs; the others lack a known cost)"
+    level = ratio.get("level")
+    level_text = f"{100 * float(level):g}% " if fmt.is_number(level) else ""
+    lower, upper = ratio.get("lower"), ratio.get("upper")
+    if lower is None and upper is None:
+        spread = f"[no bound before {fmt.number(ratio.get('pairs_for_bounds'))} pairs]"
+    else:
+        spread = f"[{fmt.ratio(lower)}, {fmt.ratio(upper) if upper is not None else 'unbounded'}]"
+    text = (
+        f"{fmt.ratio(ratio.get('estimate')) if ratio.get('estimate') is not None else 'unbounded'} {spread} "
+        f"(median of {counted}, time-uniform {level_text}confidence sequence)"
+    )
+    if "mean_ratio" in ratio:
+        mean = ratio.get("mean_ratio")
+        text += f"; ratio of mean costs {fmt.ratio(mean) if mean is not None else 'unbounded (control cost 0)'}"
     return text

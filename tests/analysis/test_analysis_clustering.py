@@ -31,6 +31,7 @@ def table(tmp_path: Path) -> TrialTable:
                 records.append(
                     trial(
                         seq=len(records),
+                        trial_index=i,
                         task=task,
                         category="declared",
                         config_hash=f"h{config}",

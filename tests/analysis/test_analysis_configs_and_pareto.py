@@ -143,7 +143,7 @@ def test_the_front_and_the_kpi_are_those_computed_by_hand(four_configs: TrialTab
     assert kpi["threshold_cost"] == pytest.approx(0.3)
     assert kpi["answers"] == ["hB"]  # hC misses the success threshold (0.70 < 0.72), hD too
     assert kpi["statement"] == (
-        "Best success rate: exp_A (90.0% at $1.00 per task). 1 config reaches >= 80% of its success rate "
+        "Best success rate: exp_A (90.0% at $1.00 per trial). 1 config reaches >= 80% of its success rate "
         "(>= 72.0%) at <= 30% of its cost (<= $0.3000): exp_B (80.0%, $0.2000)."
     )
     assert points["hB"]["meets_kpi"] is True

@@ -12,12 +12,14 @@ from pytest_agentopt.analysis import (
     ALL_COLUMNS,
     CONFIG_COLUMNS,
     TrialTable,
+    config_table,
     decode,
     load_runs,
     load_trials,
     loading,
     table_from_records,
 )
+from pytest_agentopt.analysis.loading import REPLAY_KEY
 from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.ledger import read_ledger
 from tests.analysis.ledger_factory import arm_entry, trial, write_run
@@ -103,7 +105,7 @@ def test_records_in_memory_make_the_table_their_ledger_would(tmp_path: Path) -> 
     for name in ("success", "scored", "tokens_total", "claimed_done", "started_at"):
         np.testing.assert_array_equal(from_memory.array(name), from_disk.array(name))
     narrow = table_from_records(records, columns=CONFIG_COLUMNS)
-    assert narrow.loaded == load_trials(tmp_path, columns=CONFIG_COLUMNS).loaded
+    assert narrow.loaded == load_trials(tmp_path, columns=CONFIG_COLUMNS, replays=True).loaded
     assert len(table_from_records([])) == 0
 
 
@@ -117,7 +119,9 @@ def test_a_subset_of_columns_holds_only_those_and_says_what_is_missing(tmp_path:
     write_run(tmp_path, "r1", many_trials("r1", 30))
     full = load_trials(tmp_path)
     subset = load_trials(tmp_path, columns=CONFIG_COLUMNS)
-    assert subset.loaded == CONFIG_COLUMNS | {f"tokens_{c}" for c in ("cache_read", "cache_write", "reasoning")}
+    tokens = {f"tokens_{c}" for c in ("cache_read", "cache_write", "reasoning")}
+    assert subset.loaded == CONFIG_COLUMNS | tokens | REPLAY_KEY  # what finding replays needs, too
+    assert load_trials(tmp_path, columns=CONFIG_COLUMNS, replays=True).loaded == CONFIG_COLUMNS | tokens
     assert full.loaded == ALL_COLUMNS
     np.testing.assert_array_equal(subset.array("cost_usd"), full.array("cost_usd"))
     assert subset.column("config_hash") == full.column("config_hash")
@@ -224,3 +228,50 @@ def test_a_subset_load_treats_torn_and_reordered_lines_as_the_full_load_does(tmp
     fields = ["run_id", "experiment_id", "config_hash", "model", "outcome", "cost_usd", "tokens"]
     assert subset.records(fields=fields) == full.records(fields=fields)
     assert len(subset) == 299
+
+
+def test_a_replayed_trial_is_counted_once(tmp_path: Path) -> None:
+    first = [trial(run_id="r1", seq=i, trial_index=i, outcome="success" if i else "failure") for i in range(4)]
+    # The same config, tasks and seeds again (a run repeated with the same --agent-seed), and one new trial.
+    second = [{**record, "run_id": "r2"} for record in first] + [
+        trial(run_id="r2", seq=4, trial_index=4, outcome="failure")
+    ]
+    write_run(tmp_path, "r1", first, created_at="2026-11-20T10:00:00.000Z")
+    write_run(tmp_path, "r2", second, created_at="2026-11-21T10:00:00.000Z")
+    table = load_trials(tmp_path)
+    assert len(table) == 5
+    assert table.replays == 4
+    assert table.column("run_id") == ["r1"] * 4 + ["r2"]  # the first of each trial is the one kept
+    assert table.where(table.array("success")).replays == 4  # said by every table made from it
+    everything = load_trials(tmp_path, replays=True)
+    assert (len(everything), everything.replays) == (9, 0)
+    (row,) = config_table(load_trials(tmp_path, columns=CONFIG_COLUMNS))
+    assert (row["trials"], row["successes"]) == (5, 3)  # not (9, 6)
+    # A trial of another config with the same task and seed is no replay; nor are the two arms of an A/A run.
+    other = [trial(run_id="r3", seq=0, trial_index=0, config_hash="hz", task="t1")]
+    write_run(tmp_path, "r3", other, created_at="2026-11-22T10:00:00.000Z")
+    same = [
+        trial(run_id="r4", arm=arm, seq=i, trial_index=7, config_hash="hy") for i, arm in enumerate(("control", "test"))
+    ]
+    write_run(tmp_path, "r4", same, created_at="2026-11-23T10:00:00.000Z")
+    assert (len(load_trials(tmp_path)), load_trials(tmp_path).replays) == (8, 4)
+
+
+def test_replays_are_found_alike_with_the_packed_key_and_without_it() -> None:
+    records = [
+        trial(run_id=run, seq=i, task=f"t{i % 3}", trial_index=i % 2, config_hash=f"h{i % 2}")
+        for run in ("r1", "r2", "r3")
+        for i in range(12)
+    ]
+    for index, record in enumerate(records):
+        record["seed"] = index % 5  # many shared seeds; small enough for the packed 64-bit key
+    small = loading.first_of_each_trial(table_from_records(records))
+    large = loading.first_of_each_trial(table_from_records([{**r, "seed": r["seed"] + 2**40} for r in records]))
+    assert small.tolist() == large.tolist()
+    expected: list[bool] = []
+    seen: dict[tuple[object, object, object], object] = {}
+    for record in records:  # by hand: a key first seen in another run is a replay
+        key = (record["config_hash"], record["task_id"], record["seed"])
+        expected.append(seen.setdefault(key, record["run_id"]) == record["run_id"])
+    assert small.tolist() == expected
+    assert 0 < sum(expected) < len(expected)

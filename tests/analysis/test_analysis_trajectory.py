@@ -43,6 +43,7 @@ def test_per_arm_metrics_are_the_ones_computed_by_hand(table: TrialTable) -> Non
         "mean_steps": pytest.approx(19 / 3),
         "mean_tool_calls": pytest.approx(16 / 3),
         "step_efficiency": pytest.approx((4 / 5 + 4 / 4) / 2),  # successful trials only
+        "under_optimal_rate": 0.0,
         "early_termination_rate": 0.5,  # one of the two impossible trials was refused
         "token_waste": pytest.approx(330 / 550),  # the errored trial recorded no usage
         "false_done_rate": pytest.approx(1 / 3),  # claimed done but failed, of the three that recorded it
@@ -54,6 +55,7 @@ def test_per_arm_metrics_are_the_ones_computed_by_hand(table: TrialTable) -> Non
         "mean_steps": None,
         "mean_tool_calls": None,
         "step_efficiency": None,
+        "under_optimal_rate": None,
         "early_termination_rate": None,
         "token_waste": None,
         "false_done_rate": None,
@@ -74,3 +76,15 @@ def test_other_groupings_carry_their_labels(table: TrialTable) -> None:
     assert [(row["group"], row["experiment_id"]) for row in by_config] == [("hb", "exp_b"), ("ha", "exp_a")]
     with pytest.raises(ValueError, match="by must be one of"):
         trajectory_metrics(table, "model")  # type: ignore[arg-type]
+
+
+def test_a_trial_under_the_declared_optimum_counts_as_optimal_not_more(tmp_path: Path) -> None:
+    records = [
+        trial(seq=0, task="buy", outcome="success", steps=2, optimal_steps=4),  # beat "optimal": 4/2 = 200 %
+        trial(seq=1, task="buy", outcome="success", steps=8, optimal_steps=4),  # 50 %
+        trial(seq=2, task="buy", outcome="failure", steps=1, optimal_steps=4),  # failures do not count
+    ]
+    write_run(tmp_path, "r1", records)
+    (row,) = trajectory_metrics(load_trials(tmp_path), "arm")
+    assert row["step_efficiency"] == pytest.approx((1.0 + 0.5) / 2)  # not (2.0 + 0.5) / 2 = 125 %
+    assert row["under_optimal_rate"] == 0.5

@@ -98,14 +98,55 @@ def test_an_unwritable_agent_dir_is_a_usage_error(pytester: pytest.Pytester) -> 
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
-def test_an_unwritable_json_summary_is_reported(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize(
+    ("option", "reason"),
+    [
+        ("--agent-json=outdir", "is a directory; give a file name"),
+        ("--agent-md=afile/report.md", "*afile is not a directory"),
+        ("--agent-csv=outdir", "is a directory; give a file name"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_the_first_trial(
+    pytester: pytest.Pytester, option: str, reason: str
+) -> None:
     write_configs(pytester)
     write_suite(pytester, p_control=0.5, p_test=0.5, tasks=1)
     (pytester.path / "outdir").mkdir()
-    result = pytester.runpytest(*ARGS, "--agent-trials=1", "--agent-json=outdir")
-    assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["note: warning: could not write --agent-json=*outdir: *"])
-    assert "could not write" in " ".join(summary_of(pytester)["notes"])
+    (pytester.path / "afile").write_text("")
+    result = pytester.runpytest(*ARGS, "--agent-trials=1", option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    flag = option.split("=")[0]
+    result.stderr.fnmatch_lines([f"ERROR: {flag}=*: {reason}; the run would end without the file, so nothing was run"])
+    assert not (pytester.path / ".agentopt" / "runs").exists()  # nothing was run, nothing was paid for
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_an_output_that_cannot_be_written_at_the_end_fails_the_run(pytester: pytest.Pytester, quiet: bool) -> None:
+    write_configs(pytester)
+    write_suite(pytester, p_control=0.5, p_test=0.5, tasks=1)
+    # Writable at start-up, not at the end: a directory appears where the files go while the trials run.
+    pytester.makeconftest(
+        """
+        import os
+
+        def pytest_agentopt_trial_recorded(record, config):
+            if record["seq"] == 0:
+                os.makedirs("out/summary.json")
+                os.makedirs("out/report.md")
+        """
+    )
+    args = [*ARGS, "--agent-trials=1", "--agent-json=out/summary.json", "--agent-md=out/report.md"]
+    result = pytester.runpytest(*args, *(["-q"] if quiet else []))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    failed = [line for line in result.stdout.lines if line.startswith("agentopt: FAILED: ")]
+    in_run_dir = f"(the summary is in .agentopt/runs/{only_run(pytester).name}/summary.json)"
+    assert len(failed) == 2
+    assert failed[0].startswith(f"agentopt: FAILED: could not write {pytester.path / 'out' / 'report.md'}: ")
+    assert failed[1].startswith(f"agentopt: FAILED: could not write --agent-json={pytester.path / 'out'}")
+    assert all(line.endswith(in_run_dir) for line in failed)  # (the system's error message in between)
+    summary = summary_of(pytester)
+    assert len(summary["output_errors"]) == 2
+    assert summary["gate"]["passed"] is True  # the experiment's gate passed: its outputs did not
 
 
 def test_an_ini_value_is_named_as_an_ini_key(pytester: pytest.Pytester) -> None:

@@ -55,3 +55,41 @@ def test_trial_properties_are_added_only_for_junit_xml(agent_suite: pytest.Pytes
     expected = {"agentopt.arm", "agentopt.outcome", "agentopt.cost_usd"} if junit else set()
     assert all(expected <= set(json.loads(line)) for line in lines)
     assert all(bool(json.loads(line)) == bool(junit) for line in lines)
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["single-process", "xdist-2"])
+def test_a_failed_trial_says_what_went_wrong_where_junit_viewers_look(
+    agent_suite: pytest.Pytester, workers: list[str]
+) -> None:
+    result = agent_suite.runpytest(
+        "--agent-config=configs/improved.json",
+        "--agent-trials=2",
+        "--junitxml=junit.xml",
+        "-p",
+        "no:randomly",
+        *workers,
+    )
+    assert result.ret == pytest.ExitCode.OK
+    root = ET.parse(agent_suite.path / "junit.xml").getroot()
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert suite.get("failures") == "0"  # agent failures stay data: no <failure>, no <skipped>
+    failed = 0
+    for case in root.iter("testcase"):
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        assert case.find("failure") is None
+        assert case.find("skipped") is None
+        outs = [node.text for node in case.iter("system-out")]
+        if properties["agentopt.outcome"] == "success":
+            assert "agentopt.error_type" not in properties
+            assert outs == []
+            continue
+        failed += 1
+        task = str(case.get("name")).split("[")[1].split("-")[0]
+        assert properties["agentopt.error_type"] == "AssertionError"
+        assert str(properties["agentopt.message"]).startswith(f"{task} failed")
+        arm, trial = properties["agentopt.arm"], properties["agentopt.trial"]
+        assert outs == [
+            f"agentopt: agent_failed ({arm} arm, trial {trial}): AssertionError: {properties['agentopt.message']}"
+        ]
+    assert failed > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -106,8 +107,31 @@ def test_a_proven_regression_fails_the_run_with_one_line(agent_suite: pytest.Pyt
     assert summary_of(agent_suite)["verdict"] == "worse"
     failed = [line for line in result.stdout.lines if line.startswith("agentopt: FAILED: ")]
     assert len(failed) == 1
-    assert "test is worse than control" in failed[0]
+    # One clean sentence: the label is not repeated ("regression: regression proven: ..."), and it says what the
+    # test showed.
+    assert re.fullmatch(
+        r"agentopt: FAILED: regression proven: test is worse than control: 'no difference' rejected after \d+ pairs, "
+        r"the evidence favouring a regression of 0\.15 over none \(false 'worse' at most 0\.05\)",
+        failed[0],
+    )
     assert summary_of(agent_suite)["gate"] == {"passed": False, "reason": failed[0].removeprefix("agentopt: FAILED: ")}
+
+
+def test_a_failed_gate_ends_with_a_red_line_and_a_red_bar(agent_suite: pytest.Pytester) -> None:
+    result = agent_suite.runpytest(
+        "--agent-config=configs/base.json",
+        "--agent-control=configs/improved.json",
+        "--sprt",
+        "--agent-seed=1",
+        "--color=yes",
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    red = "\x1b[31m"
+    (failed,) = [line for line in result.stdout.lines if "agentopt: FAILED: " in line]
+    assert failed.startswith(red)
+    last = result.stdout.lines[-1]
+    assert last.startswith(red)  # pytest's final bar: red, as for any run that exits 1
+    assert not re.search(r"\d+ failed", re.sub(r"\x1b\[[0-9;]*m", "", last))  # no invented "1 failed" count
 
 
 def test_inconclusive_passes_unless_asked_to_fail(pytester: pytest.Pytester) -> None:

@@ -68,7 +68,14 @@ def run_suite(pytester: pytest.Pytester, config: str, *args: str) -> pytest.RunR
 
 
 def runs(pytester: pytest.Pytester) -> list[Path]:
-    return sorted((pytester.path / ".agentopt" / "runs").iterdir())
+    """The run directories in the order they were created (two runs in the same second have run ids that sort by
+    their random suffix, so the manifest's millisecond timestamp decides)."""
+
+    def created(run_dir: Path) -> tuple[str, str]:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        return (str(manifest["created_at"]), run_dir.name)
+
+    return sorted((pytester.path / ".agentopt" / "runs").iterdir(), key=created)
 
 
 def summary(run_dir: Path) -> dict[str, Any]:

@@ -161,3 +161,49 @@ def test_a_task_cost_no_trial_priced_reads_unknown_not_zero() -> None:
     row = re.search(r"<tr><td[^>]*>gpu_race</td>.*?</tr>", html)
     assert row is not None
     assert re.findall(r"<td[^>]*>(.*?)</td>", row.group(0))[2:] == cells[2:]
+
+
+def test_a_sum_and_a_mean_of_cost_are_named_as_such() -> None:
+    markdown = render_markdown(full_report())
+    tasks = table_with_header(markdown, "task", "category")
+    assert [gfm.unescape(cell) for cell in tasks[0][2:]] == [
+        "control solved",
+        "control rate",
+        "control est. total $",  # a sum over the task's trials
+        "test solved",
+        "test rate",
+        "test est. total $",
+    ]
+    front = table_with_header(markdown, "experiment", "config")
+    assert gfm.unescape(front[0][5]) == "est. mean $ per trial [95%]"  # a mean over a config's trials
+
+
+def test_the_guideline_table_says_what_else_changed_as_agentopt_guidelines_does() -> None:
+    from pytest_agentopt.cli.guidelines_cmd import _cells
+
+    row = {
+        "guideline": "Check coupon limits first",
+        "change": "added",
+        "parent": "exp_041",
+        "child": "exp_045",
+        "paired": True,
+        "pairs": 30,
+        "effect": {"estimate": 0.2, "lower": 0.05, "upper": 0.35, "method": "paired"},
+        "cost_ratio": None,
+        "runs": ["r1"],
+        "changed_with": ["Be brief"],
+        "other_changes": ['model_id: "gpt-4.1-mini" -> "gpt-5"'],
+    }
+    markdown = render_markdown({"guidelines": [row]})
+    table = table_with_header(markdown, "guideline")
+    assert gfm.unescape(table[0][-1]) == "also changed"
+    also = gfm.unescape(table[1][-1])
+    assert (
+        also == 'guideline "Be brief"; model_id: "gpt-4.1-mini" -> "gpt-5"'
+    )  # the effect is not the guideline's alone
+    assert _cells(row)[-1] == also  # the same words as the command
+    assert "it is not the guideline's effect alone" in markdown
+    alone = render_markdown({"guidelines": [{**row, "changed_with": [], "other_changes": []}]})
+    assert gfm.unescape(table_with_header(alone, "guideline")[1][-1]) == "-"
+    unknown = render_markdown({"guidelines": [{**row, "changed_with": [], "other_changes": None}]})
+    assert gfm.unescape(table_with_header(unknown, "guideline")[1][-1]) == "other settings unknown"

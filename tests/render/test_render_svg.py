@@ -36,12 +36,13 @@ def numbers(text: str) -> list[float]:
 
 def test_the_pareto_chart_is_accessible_svg() -> None:
     root = parse(pareto_chart_svg(pareto()))
-    assert root.findtext("svg:title", namespaces=NS) == "Pareto front: success rate against estimated cost per task"
+    title = root.findtext("svg:title", namespaces=NS)
+    assert title == "Pareto front: success rate against estimated mean cost per trial"
     assert "3 on the Pareto front (cheap, exp_042, big)" in str(root.findtext("svg:desc", namespaces=NS))
     assert root.get("role") == "img"
     labels = [element.text for element in root.iterfind(".//svg:text", NS)]
     assert "success rate" in labels
-    assert any(label and label.startswith("estimated cost per task, USD") for label in labels)
+    assert any(label and label.startswith("estimated mean cost per trial, USD") for label in labels)
 
 
 def test_every_point_has_both_intervals_as_error_bars_around_its_marker() -> None:

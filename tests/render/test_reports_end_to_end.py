@@ -162,7 +162,7 @@ def test_agentopt_report_renders_one_run_and_compares_several(
     assert main(["report", first.name, "--agent-dir", agent_dir]) == 0
     markdown = capsys.readouterr().out
     assert markdown.startswith(f"# agentopt: improved vs base (run {first.name.replace('_', chr(92) + '_')})")
-    assert "## Pareto front" in markdown
+    assert "## History: Pareto front of the configs tried so far" in markdown
 
     html = suite.path / "comparison.html"
     assert (
@@ -184,7 +184,7 @@ def test_agentopt_report_renders_one_run_and_compares_several(
     assert main(["report", str(second)]) == 0
     markdown = capsys.readouterr().out
     assert "summary.json: missing (the run did not finish)" in markdown
-    assert "## Pareto front" in markdown
+    assert "## History: Pareto front of the configs tried so far" in markdown
 
     blocker = suite.path / "a-file"
     blocker.write_text("")
@@ -210,7 +210,7 @@ def test_agentopt_pareto_and_the_html_report_show_the_same_front(
     chart = ET.fromstring(svg.group(0))
     drawn_front = {g.get("data-experiment") for g in chart.iter("g") if g.get("class") == "point front"}
     assert drawn_front == expected
-    section = re.search(r'<section id="pareto">.*?</section>', html, re.S)
+    section = re.search(r'<section id="history-pareto">.*?</section>', html, re.S)
     assert section is not None
     rows = re.findall(r"<tr><td>([^<]*)</td>(?:<td[^>]*>[^<]*</td>){5}<td>(yes|no)</td>", section.group(0))
     assert len(rows) == 4
@@ -231,3 +231,51 @@ def test_the_csv_gives_back_the_ledger_exactly_so_every_report_figure_can_be_rec
     # Every report figure is a function of the ledger records (summary, Pareto front, trajectory metrics, LLR
     # path, clusters), so records that come back identical from the CSV recompute every one of them.
     assert read_trials_csv(suite.path / "trials.csv") == ledger
+
+
+def test_a_runs_report_describes_that_run_and_does_not_drift(
+    suite: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_suite(suite, "improved", "--agent-trials=4", "--agent-seed=1").ret == pytest.ExitCode.OK
+    (first,) = runs(suite)
+    agent_dir = str(suite.path / ".agentopt")
+
+    def report_of_first() -> str:
+        capsys.readouterr()
+        assert main(["report", first.name, "--agent-dir", agent_dir]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        return "\n".join(line for line in lines if not line.startswith("<sub>generated "))
+
+    before = report_of_first()
+    assert run_suite(suite, "pricey_improved", "--agent-trials=4", "--agent-seed=2").ret == pytest.ExitCode.OK
+    assert report_of_first() == before  # a later run changes nothing in an earlier run's report
+
+    history = before.split("## History: Pareto front of the configs tried so far", 1)[1]
+    assert f"History, not this run alone: every config of the 1 run under {agent_dir} created up to" in (
+        gfm.unescape(history)
+    )
+    clusters = [table for table in gfm.tables(before) if table[0][:3] == ["task", "declared category", "cluster"]]
+    assert len(clusters) == 1
+    assert {row[3] for row in clusters[0][1:]} == {"2"}  # the run's own two configs, not the history's
+    capsys.readouterr()
+    assert main(["report", str(runs(suite)[1]), "--agent-dir", agent_dir]) == 0  # the later run sees both
+    assert "every config of the 2 runs under" in gfm.unescape(capsys.readouterr().out)
+
+
+def test_a_run_repeated_with_the_same_seed_says_so_and_the_history_counts_it_once(
+    suite: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_suite(suite, "improved", "--agent-trials=3", "--agent-seed=7").ret == pytest.ExitCode.OK
+    again = run_suite(suite, "improved", "--agent-trials=3", "--agent-seed=7", "-q")
+    assert again.ret == pytest.ExitCode.OK
+    first, second = runs(suite)
+    warning = f"agentopt: warning: --agent-seed=7 repeats run {first.name} with the same config*counts each config*"
+    again.stdout.fnmatch_lines([warning])  # said under -q too
+    assert summary(second)["arms"]["test"]["trials"] == summary(first)["arms"]["test"]["trials"]  # its own figures
+
+    capsys.readouterr()
+    assert main(["experiments", "--agent-dir", str(suite.path / ".agentopt"), "--json"]) == 0
+    captured = capsys.readouterr()
+    rows = {row["experiment_id"]: row for row in json.loads(captured.out)}
+    assert rows["improved"]["trials"] == summary(first)["arms"]["test"]["trials"]  # not twice as many
+    assert "trials replay earlier ones (same config, task and seed" in captured.err

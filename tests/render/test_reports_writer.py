@@ -65,8 +65,8 @@ def test_an_unwritable_path_becomes_a_note(tmp_path: Path) -> None:
         csv_path=blocker / "r.csv",
     )
     assert not ok
-    assert notes[0].startswith(f"could not write {blocker / 'r.csv'}: ")
-    assert notes[1].startswith(f"could not write {blocker / 'r.md'}: ")
+    assert notes[0].startswith(f"error: could not write {blocker / 'r.csv'}: ")
+    assert notes[1].startswith(f"error: could not write {blocker / 'r.md'}: ")
     assert notes[2] == f"wrote HTML report to {tmp_path / 'r.html'}"  # the others are still written
 
 
@@ -107,7 +107,7 @@ def test_write_run_reports_never_raises(tmp_path: Path, monkeypatch: pytest.Monk
     notes = write_run_reports(
         summary={}, run_dir=tmp_path, agent_dir=tmp_path, md_path=tmp_path / "r.md", github_step_summary=None
     )
-    assert notes == ["could not write the reports: RuntimeError: analysis exploded"]
+    assert notes == ["error: could not write the reports: RuntimeError: analysis exploded"]
 
 
 def test_write_run_reports_writes_the_csv_from_the_runs_ledger(tmp_path: Path) -> None:
@@ -131,6 +131,8 @@ def test_write_run_reports_uses_the_records_it_is_given_instead_of_reading_the_l
         for index in range(4)
     ]
     (run_dir / "trials.jsonl").write_text("\n".join(json.dumps(r) for r in held) + "\n", encoding="utf-8")
+    manifest = {"schema": 1, "run_id": "run-1", "created_at": "2026-11-20T10:00:00.000Z", "arms": {}, "run": {}}
+    (run_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     loaded: list[Any] = []
     load_trials = analysis.load_trials
 
@@ -148,7 +150,7 @@ def test_write_run_reports_uses_the_records_it_is_given_instead_of_reading_the_l
         summary={}, run_dir=run_dir, agent_dir=tmp_path, md_path=md, csv_path=csv_path, records=held
     )
     assert notes == [f"wrote CSV of 4 trials to {csv_path}", f"wrote Markdown report to {md}"]
-    assert loaded == [tmp_path]  # the history, for the Pareto front and the task clusters; the run: from memory
+    assert loaded == [tmp_path]  # the history, for its Pareto front; the run itself: from memory
     assert [row["seq"] for row in read(csv_path)] == ["0", "1", "2", "3"]
     markdown = md.read_text(encoding="utf-8")
     assert "Trajectory metrics" in markdown

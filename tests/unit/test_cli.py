@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_agentopt.cli.main import main
+from pytest_agentopt.cli.main import COMMANDS, build_parser, main
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
@@ -226,3 +228,26 @@ def test_sprt_evaluates_pair_counts_alone(capsys: pytest.CaptureFixture[str]) ->
     assert "verdict  not_worse" in out
     assert main(["sprt"]) == 2
     assert "give --pairs W,L,D" in capsys.readouterr().err
+
+
+def _every_parser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found.extend(_every_parser(sub))
+    return found
+
+
+def test_no_help_text_shows_a_doubled_percent_sign() -> None:
+    parsers = _every_parser(build_parser())
+    assert len(parsers) > len(COMMANDS)
+    doubled = [parser.prog for parser in parsers if "%%" in parser.format_help()]
+    assert not doubled, f"help texts that show a literal '%%': {doubled}"
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"agentopt (pytest-agentopt) {metadata.version('pytest-agentopt')}"

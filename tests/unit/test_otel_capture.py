@@ -143,6 +143,27 @@ def test_it_reads_the_names_pydantic_ai_emits(tracer: Tracer) -> None:
     assert capture.total() == TokenUsage(900, 400, 100, 50, 350, "o3-mini")
 
 
+def test_it_reads_the_names_the_anthropic_sdk_emits_with_the_provider(tracer: Tracer) -> None:
+    # anthropic 2.x's own "anthropic.messages.create" span (the leaf under pydantic-ai's "chat" span): cache
+    # writes as gen_ai.usage.cache_write.input_tokens, input_tokens the total.
+    with _capture() as capture:
+        _span(
+            tracer,
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "anthropic",
+                "gen_ai.response.model": "claude-haiku-4-5",
+                "gen_ai.usage.input_tokens": 1000,
+                "gen_ai.usage.output_tokens": 100,
+                "gen_ai.usage.cache_read.input_tokens": 600,
+                "gen_ai.usage.cache_write.input_tokens": 100,
+                "gen_ai.usage.reasoning.output_tokens": 0,
+            },
+        )
+
+    assert capture.total() == TokenUsage(1000, 100, 600, 100, 0, "claude-haiku-4-5", "anthropic")
+
+
 def test_it_reads_openllmetry_spans(tracer: Tracer) -> None:
     # OpenLLMetry's SpanAttributes: LLM_REQUEST_TYPE "llm.request.type", LLM_USAGE_PROMPT_TOKENS
     # "gen_ai.usage.prompt_tokens", LLM_USAGE_CACHE_READ_INPUT_TOKENS "gen_ai.usage.cache_read_input_tokens",
@@ -336,7 +357,10 @@ def test_it_captures_a_real_pydantic_ai_run(tracer: Tracer) -> None:
 
     assert result.usage.requests == 2
     assert capture.total() == TokenUsage(
-        input_tokens=result.usage.input_tokens, output_tokens=result.usage.output_tokens, model="test"
+        input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+        model="test",
+        provider="test",  # gen_ai.provider.name / gen_ai.system: who served the call
     )
 
 
@@ -368,7 +392,7 @@ def test_installing_sets_an_sdk_provider_when_none_is_set_and_is_idempotent() ->
     assert output.splitlines() == [
         "opentelemetry.sdk.trace 1",
         "TokenUsage(input_tokens=3, output_tokens=4, cache_read_tokens=0, cache_write_tokens=0, "
-        "reasoning_tokens=0, model=None)",
+        "reasoning_tokens=0, model=None, provider=None)",
     ]
 
 

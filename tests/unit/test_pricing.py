@@ -154,11 +154,38 @@ def test_an_unknown_model_has_no_cost_and_says_so_without_raising_or_warning() -
     assert "no-such-model-xyz" in estimate.detail
 
 
-def test_an_unknown_provider_has_no_cost() -> None:
+def test_an_unknown_provider_is_a_hint_the_model_name_still_prices() -> None:
     estimate = estimate_cost(TokenUsage(1000, 100), "gpt-4o-mini", provider_id="no-such-provider")
 
-    assert estimate.usd is None
-    assert estimate.source == UNKNOWN_MODEL
+    assert estimate.usd == pytest.approx((1000 * 0.15 + 100 * 0.60) / 1e6)
+    assert estimate.notes == (
+        "model 'gpt-4o-mini' is not listed under provider 'no-such-provider' in "
+        f"{estimate.source}; it was priced as openai's 'gpt-4o-mini' (matched by its name). Set the config's "
+        '"provider" (or its "prices") if that is not who served it',
+    )
+
+
+def test_a_claude_model_under_a_config_whose_provider_is_openai_gets_anthropic_s_price() -> None:
+    """The example's configs say "provider": "openai"; --agent-set model_id=claude-sonnet-4-5 must keep a price."""
+    usage = TokenUsage(input_tokens=5831, output_tokens=492, cache_read_tokens=1000)
+    estimate = estimate_cost(usage, "claude-sonnet-4-5", provider_id="openai")
+
+    # claude-sonnet-4-5: $3 input, $0.30 cache read, $15 output per million
+    assert estimate.usd == pytest.approx((4831 * 3.0 + 1000 * 0.30 + 492 * 15.0) / 1e6)
+    assert "it was priced as anthropic's 'claude-sonnet-4-5'" in estimate.notes[0]
+    costs = estimate_costs({"claude-sonnet-4-5": usage, "gpt-4o-mini": TokenUsage(1000, 100)}, provider_id="openai")
+    assert estimate.usd is not None
+    assert costs.usd == pytest.approx(estimate.usd + (1000 * 0.15 + 100 * 0.60) / 1e6)
+    assert len(costs.notes) == 1
+
+
+def test_the_provider_that_served_the_call_comes_before_the_config_s_hint() -> None:
+    # genai-prices lists gpt-4o at $0 under github-copilot and at list price under openai
+    served = estimate_cost(TokenUsage(1000, 100, provider="github-copilot"), "gpt-4o", provider_id="openai")
+    hinted = estimate_cost(TokenUsage(1000, 100), "gpt-4o", provider_id="openai")
+    assert served.usd == 0.0
+    assert hinted.usd == pytest.approx((1000 * 2.5 + 100 * 10.0) / 1e6)
+    assert served.notes == ()
 
 
 @pytest.mark.parametrize("model", [None, ""])

@@ -132,7 +132,7 @@ def test_a_significant_mcnemar_test_decides_better_or_worse() -> None:
     gate = evaluate_gate(worse, RunOptions())
     assert gate.failed
     assert gate.reason is not None
-    assert gate.reason.startswith("regression: one-sided exact McNemar test p = ")
+    assert gate.reason.startswith("regression proven: one-sided exact McNemar test p = ")
 
 
 def test_no_difference_needs_equivalence_not_just_no_significance() -> None:
@@ -307,3 +307,56 @@ def test_a_target_run_reports_a_confidence_sequence_for_the_rate() -> None:
     assert "confidence sequence" in figures["success_ci_method"]
     lower, upper = figures["success_ci"]
     assert lower < figures["success_rate"] < upper
+
+
+def test_the_spend_counts_every_trial_that_ran_and_says_when_it_is_a_lower_bound() -> None:
+    records = [
+        *pairs([(S, S)] * 3 + [(F, S)] * 2),  # 10 trials at $0.002
+        record(10, "test", 0, 9, "infra_error", cost=0.5),  # an infrastructure error costs what it used
+        record(11, "control", 1, 9, "setup_error", cost=None),  # no known cost
+    ]
+    summary = summarize(records)
+    assert summary["spend"] == {"usd": pytest.approx(0.52), "trials": 12, "unpriced": 1}
+    assert summary["arms"]["test"]["spent_usd"] == pytest.approx(0.51)
+    assert summary["arms"]["test"]["trials_unpriced"] == 0
+    assert summary["arms"]["control"]["spent_usd"] == pytest.approx(0.01)
+    assert summary["arms"]["control"]["trials_unpriced"] == 1
+    lines = render_summary(summary, verbosity=0, width=200, details={})
+    header = next(line for line in lines if line.startswith("arm "))
+    column = header.index("est.$ spent")
+    rows = {
+        line.split()[0]: line[column:].split()[0:2]
+        for line in lines
+        if line.split()[:1] in (["control"], ["test"], ["total"])
+    }
+    assert rows["test"][0] == "$0.5100"
+    assert rows["control"][:2] == [">=", "$0.0100"]  # a lower bound: one trial has no known cost
+    assert rows["total"][:2] == [">=", "$0.5200"]
+    nothing = summarize([record(0, "control", 0, 0, S, cost=None), record(1, "test", 0, 0, S, cost=None)])
+    assert nothing["spend"] == {"usd": None, "trials": 2, "unpriced": 2}  # unknown, never $0
+
+
+def test_a_cost_ratio_of_21x_is_reported_as_21x_with_an_interval_that_holds_it() -> None:
+    records = pairs([(S, S)] * 40)
+    for item in records:
+        item["cost_usd"] = 0.0024 if item["arm"] == "control" else 0.0512
+    ratio = summarize(records)["cost_ratio"]
+    assert ratio["estimate"] == pytest.approx(0.0512 / 0.0024)
+    assert ratio["lower"] <= 0.0512 / 0.0024 <= ratio["upper"]
+    assert ratio["pairs"] == 40
+    assert ratio["estimand"] == "median of the per-pair cost ratio test / control"
+
+
+def test_an_arm_whose_cost_covers_part_of_its_trials_says_which_and_why() -> None:
+    records = pairs([(S, S), (S, F), (F, S), (S, S)])
+    tests = [r for r in records if r["arm"] == "test"]
+    tests[0]["tokens"], tests[0]["cost_usd"] = None, None  # recorded no usage
+    tests[1]["cost_usd"] = None  # usage of a model without a price
+    summary = summarize(records)
+    assert summary["coverage"] == [
+        "test arm: cost covers 2 of 4 trials (1 recorded no usage, 1 had no price); est. $/trial is the mean over "
+        "those 2 and est. $/success extrapolates it to all 4; record usage with agent_trial.record_usage(response)"
+    ]
+    lines = render_summary(summary, verbosity=-1, width=120, details={})
+    assert f"agentopt: {summary['coverage'][0]}" in lines  # under -q too
+    assert summarize(pairs([(S, S)]))["coverage"] == []

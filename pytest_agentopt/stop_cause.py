@@ -1,0 +1,39 @@
+"""Why a session ended before its planned trials ran: the words the summary and the terminal use for it.
+
+pytest ends a session early in several ways, and each reaches the controller's ``pytest_runtestloop`` wrapper
+differently:
+
+* ``-x`` / ``--maxfail`` on a failing test: pytest raises ``Session.Failed`` (the session exits 1); under xdist
+  the controller raises xdist's ``Interrupted("stopping after N failures")`` (it exits 2);
+* errors during collection: ``Session.Interrupted("N errors during collection")`` (exit 2);
+* Ctrl-C: a plain ``KeyboardInterrupt`` (exit 2);
+* ``pytest.exit(reason, returncode)``: ``pytest.exit.Exception`` (exit ``returncode``, 2 by default);
+* another plugin setting ``session.shouldstop`` / ``shouldfail``.
+
+The summary says which one happened, in the words of pytest's own message, never a guessed exit status.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+__all__ = ["stop_cause"]
+
+
+def stop_cause(error: BaseException | None, session: pytest.Session) -> str | None:
+    """What stopped the session early, in a few words; ``None`` when it ran to its end."""
+    if isinstance(error, pytest.exit.Exception):
+        return f"pytest.exit() was called: {error.msg}" if error.msg else "pytest.exit() was called"
+    if isinstance(error, KeyboardInterrupt) and type(error) is KeyboardInterrupt:
+        return "interrupted with Ctrl-C"
+    if error is not None and isinstance(error, KeyboardInterrupt | session.Failed):
+        message = str(error)
+    elif session.shouldfail or session.shouldstop:
+        message = str(session.shouldfail or session.shouldstop)
+    else:
+        return None
+    maxfail = session.config.getoption("maxfail", 0)
+    if maxfail and message.startswith("stopping after"):
+        option = "-x" if maxfail == 1 else f"--maxfail={maxfail}"
+        return f"{option}: {message}"
+    return message or "the session was stopped"
