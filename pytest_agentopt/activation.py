@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from .context import RunContext, build_context
-from .errors import AgentoptUsageError
+from .errors import AgentoptUsageError, LedgerError
 from .items import ItemsPlugin
+from .ledger import create_run_directory, resolve_run, utc_now
 from .options import RunOptions
 from .output_paths import check_output_paths
 from .plugin import ITEMS_PLUGIN_KEY
+from .run_lock import RunLock, lock_run, took_over_note
 from .stop import StopSignal
 
 REFUSED_DIST = {
@@ -28,19 +31,26 @@ def is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def activate_controller(config: pytest.Config, options: RunOptions) -> None:
+    # Nothing is written and nothing locked to list the items: --collect-only only reads.
+    writes = not config.getoption("collectonly")
     try:
-        if not config.getoption("collectonly"):
+        if writes:
             check_output_paths(options)  # before the first paid trial, not after the last
+        lock = _lock_resumed_run(config, options) if options.resume is not None and writes else None
         # pytest's cache (absent with -p no:cacheprovider) remembers configs validated by earlier runs.
         context, notes = build_context(options, getattr(config, "cache", None))
     except AgentoptUsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     distributed = is_xdist_controller(config)
-    stop = StopSignal(context.stop_path, watch_file=False)
     workers = 0
     if distributed:
         _check_dist_mode(config, options)
         workers = _worker_count(config)
+    if options.resume is None and writes:
+        context, lock = _create_run(config, context, options)
+    if lock is not None and lock.took_over is not None:
+        notes.append(took_over_note(context.run_id, lock.took_over))
+    stop = StopSignal(context.stop_path, watch_file=False)
     from .controller import ControllerPlugin
 
     controller = ControllerPlugin(config, context, options, stop, notes=notes, workers=workers)
@@ -51,6 +61,40 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
         config.pluginmanager.register(XdistControllerHooks(context, controller), "agentopt-xdist")
     else:
         _register_items(config, context, stop, worker="main")
+
+
+def _lock_resumed_run(config: pytest.Config, options: RunOptions) -> RunLock:
+    """Own the resumed run for this session before its ledger is read (a second session is refused, exit 4)."""
+    assert options.resume is not None
+    paths = resolve_run(options.resume, options.agent_dir)
+    try:
+        lock = lock_run(paths.directory, run_id=paths.run_id, started_at=utc_now())
+    except OSError as exc:
+        raise LedgerError(
+            f"{options.given('--agent-resume', options.resume)}: cannot lock the run directory {paths.directory}: "
+            f"{exc.strerror or exc}; resuming needs write access to it"
+        ) from None
+    config.add_cleanup(lock.release)
+    return lock
+
+
+def _create_run(config: pytest.Config, context: RunContext, options: RunOptions) -> tuple[RunContext, RunLock]:
+    """The new run's directory, created exclusively (run ids never collide) and owned by this session."""
+    try:
+        run_dir = create_run_directory(options.agent_dir, context.configs.raw("test")["experiment_id"])
+        lock = lock_run(run_dir, run_id=run_dir.name, started_at=utc_now())
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"{options.given('--agent-dir', options.agent_dir)}: cannot write the run directory under "
+            f"{options.agent_dir}: {exc.strerror or exc}; give a writable directory"
+        ) from None
+    except AgentoptUsageError as exc:  # another session took the brand-new directory: cannot happen, but say so
+        raise pytest.UsageError(str(exc)) from None
+    config.add_cleanup(lock.release)
+    moved = dataclasses.replace(
+        context, run_id=run_dir.name, run_dir=run_dir, stop_path=run_dir / context.stop_path.name
+    )
+    return moved, lock
 
 
 def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:

@@ -8,7 +8,8 @@ everything the result depends on:
 
 * every file of the test config's inheritance chain and of the control's, each with its path and parsed JSON;
 * the ``--agent-set`` overrides and the options that choose the control arm;
-* the validation code itself (the bytes of ``configs.py`` and ``config_data.py``) and the pydantic version.
+* the validation code itself (the bytes of ``configs.py``, ``config_data.py``, ``redaction.py`` and
+  ``strict_json.py``) and the pydantic version.
 
 A changed file, another checkout, an upgrade: another key, so validation runs again. Only configs that passed
 validation are stored, so every bad config still gets its exit-4 message from pydantic; an unreadable or
@@ -36,7 +37,7 @@ from .redaction import secret_paths
 CACHE_KEY = "agentopt/validated-configs"
 CACHE_FORMAT = 1
 MAX_ENTRIES = 32
-_VALIDATION_SOURCES = ("configs.py", "config_data.py", "redaction.py")
+_VALIDATION_SOURCES = ("configs.py", "config_data.py", "redaction.py", "strict_json.py")
 
 
 class Cache(Protocol):
@@ -77,27 +78,32 @@ class ArmConfig:
         return cls(data=data, hash=digest, source=source, lineage=tuple(lineage))
 
 
-def resolve_arms(options: RunOptions, cache: Cache | None) -> dict[str, ArmConfig]:
-    """The validated config of each arm (``control`` first when there is one), from ``cache`` when it can be."""
-    key = inputs_key(options) if cache is not None else None
+def resolve_arms(options: RunOptions, cache: Cache | None, notes: list[str] | None = None) -> dict[str, ArmConfig]:
+    """The validated config of each arm (``control`` first when there is one), from ``cache`` when it can be.
+
+    ``notes`` receives a line for each file skipped while a config was looked up by experiment id.
+    """
+    key = inputs_key(options, notes) if cache is not None else None
     if cache is not None and key is not None:
         remembered = _lookup(cache, key)
         if remembered is not None:
             return remembered
-    arms = validate_arms(options)
+    arms = validate_arms(options, notes)
     if cache is not None and key is not None:
         _store(cache, key, None if any(secret_paths(arm.data) for arm in arms.values()) else arms)
     return arms
 
 
-def validate_arms(options: RunOptions) -> dict[str, ArmConfig]:
+def validate_arms(options: RunOptions, notes: list[str] | None = None) -> dict[str, ArmConfig]:
     """Load and validate the arms' configs with pydantic; raises ConfigError / AgentoptUsageError for the user."""
     from .configs import ResolvedConfig, apply_overrides, load_config
 
     assert options.config_path is not None
-    test = apply_overrides(load_config(options.config_path), options.overrides)
-    control_path = select_control(options, test_source=options.config_path, test_parent=test.config.parent)
-    resolved = {"test": test} if control_path is None else {"control": load_config(control_path), "test": test}
+    test = apply_overrides(load_config(options.config_path, notes=notes), options.overrides)
+    control_path = select_control(options, test_source=options.config_path, test_parent=test.config.parent, notes=notes)
+    resolved = (
+        {"test": test} if control_path is None else {"control": load_config(control_path, notes=notes), "test": test}
+    )
 
     def arm(config: ResolvedConfig) -> ArmConfig:
         source = str(config.source) if config.source is not None else None
@@ -106,13 +112,15 @@ def validate_arms(options: RunOptions) -> dict[str, ArmConfig]:
     return {name: arm(config) for name, config in resolved.items()}
 
 
-def select_control(options: RunOptions, *, test_source: Path, test_parent: str | None) -> Path | None:
+def select_control(
+    options: RunOptions, *, test_source: Path, test_parent: str | None, notes: list[str] | None = None
+) -> Path | None:
     """The control arm's config file: ``--agent-control``, else the test config's parent; none in single mode."""
     if options.single_config or options.target is not None:
         return None
     if options.control is not None:
         try:
-            return find_config(options.control, relative_to=test_source)
+            return find_config(options.control, relative_to=test_source, notes=notes)
         except ConfigError as exc:
             raise ConfigError(
                 f"{options.given('--agent-control', options.control)}: {exc}; give a config file or an experiment "
@@ -123,20 +131,23 @@ def select_control(options: RunOptions, *, test_source: Path, test_parent: str |
             f"{test_source}: the test config has no 'parent', so there is no default control arm; give "
             "--agent-control=PATH (or an experiment id), or --agent-control=none for single-config mode"
         )
-    return find_parent(test_source, test_parent)
+    return find_parent(test_source, test_parent, notes=notes)
 
 
-def inputs_key(options: RunOptions) -> str | None:
+def inputs_key(options: RunOptions, notes: list[str] | None = None) -> str | None:
     """A hash of everything validation reads, or ``None`` when the files do not even form chains (the
     validating path then reports what is wrong)."""
     assert options.config_path is not None
     try:
-        test_chain = load_chain(options.config_path)
+        test_chain = load_chain(options.config_path, notes=notes)
         parent = test_chain[0][1].get("parent")
         control_path = select_control(
-            options, test_source=options.config_path, test_parent=parent if isinstance(parent, str) else None
+            options,
+            test_source=options.config_path,
+            test_parent=parent if isinstance(parent, str) else None,
+            notes=notes,
         )
-        control_chain = load_chain(control_path) if control_path is not None else None
+        control_chain = load_chain(control_path, notes=notes) if control_path is not None else None
         code = validation_fingerprint()
     except (ConfigError, AgentoptUsageError, OSError, metadata.PackageNotFoundError):
         return None

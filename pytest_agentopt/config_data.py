@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .redaction import redact
+from .strict_json import read_json_file
 
 # The keys of a config, in the order of ``AgentConfig``'s fields (a test keeps the two in step).
 FIELD_NAMES: tuple[str, ...] = (
@@ -44,24 +45,24 @@ ConfigChain = list[tuple[Path, dict[str, Any]]]
 
 
 def read_config_json(path: Path) -> dict[str, Any]:
-    """Parse one config file: a JSON object (its keys and types are checked by ``configs``)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    """Parse one config file: a JSON object (its keys and types are checked by ``configs``).
+
+    Read strictly (:mod:`pytest_agentopt.strict_json`): a file that is not UTF-8, not a regular file, or holds
+    duplicate keys, NaN, an overlong integer or a lone surrogate is refused, naming the file and the field.
+    """
+    raw = read_json_file(path, error=ConfigError, what="config file")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a config must be a JSON object, got {json_type(raw)}")
     return raw
 
 
-def load_chain(path: Path, check: Callable[[dict[str, Any], str], None] | None = None) -> ConfigChain:
-    """The inheritance chain of ``path``; ``check(raw, where)`` runs on each file before its parent is read."""
+def load_chain(
+    path: Path, check: Callable[[dict[str, Any], str], None] | None = None, *, notes: list[str] | None = None
+) -> ConfigChain:
+    """The inheritance chain of ``path``; ``check(raw, where)`` runs on each file before its parent is read.
+
+    ``notes`` receives a line for every file skipped while a parent was looked up by experiment id.
+    """
     chain: ConfigChain = []
     seen: dict[Path, int] = {}
     current: Path | None = path
@@ -76,7 +77,7 @@ def load_chain(path: Path, check: Callable[[dict[str, Any], str], None] | None =
             check(raw, str(current))
         chain.append((current, raw))
         parent = raw.get("parent")
-        current = find_parent(current, parent) if parent is not None else None
+        current = find_parent(current, parent, notes=notes) if parent is not None else None
     return chain
 
 
@@ -96,21 +97,21 @@ def chain_lineage(chain: ConfigChain) -> tuple[str, ...]:
     return tuple(str(raw.get("experiment_id", file_path.stem)) for file_path, raw in chain)
 
 
-def find_config(reference: str, *, relative_to: Path | None) -> Path:
+def find_config(reference: str, *, relative_to: Path | None, notes: list[str] | None = None) -> Path:
     """A config file from a path (relative to the current directory) or an experiment id (looked up in the folder
     of ``relative_to``); the message of a :class:`ConfigError` does not name where the reference came from."""
     as_path = Path(reference)
-    if as_path.is_file():
+    if _is_file(as_path):
         return as_path
     if _looks_like_path(reference) or relative_to is None:
         raise ConfigError(f"no config file {reference}")
-    found = _find_by_id(relative_to.parent, reference)
+    found = _find_by_id(relative_to.parent, reference, notes)
     if found is None:
         raise ConfigError(_no_such_id(relative_to.parent, reference))
     return found
 
 
-def find_parent(child: Path, reference: object) -> Path:
+def find_parent(child: Path, reference: object, *, notes: list[str] | None = None) -> Path:
     """The file a child's ``parent`` field names: a path relative to the child's folder, or an id in it."""
     if not isinstance(reference, str) or not reference:
         raise ConfigError(
@@ -119,10 +120,10 @@ def find_parent(child: Path, reference: object) -> Path:
     folder = child.parent
     if _looks_like_path(reference):
         candidate = folder / reference
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
         raise ConfigError(f"{child}: field 'parent': no config file {candidate}")
-    found = _find_by_id(folder, reference)
+    found = _find_by_id(folder, reference, notes)
     if found is None:
         raise ConfigError(
             f"{child}: field 'parent': {_no_such_id(folder, reference)}; give an experiment id or a path such as "
@@ -131,32 +132,56 @@ def find_parent(child: Path, reference: object) -> Path:
     return found
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, false also for a name the system refuses (too long, a NUL byte): no such file."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _looks_like_path(reference: str) -> bool:
     return reference.endswith(".json") or "/" in reference or "\\" in reference
 
 
-def _find_by_id(folder: Path, experiment_id: str) -> Path | None:
-    """The config in ``folder`` named ``<id>.json``, or whose ``experiment_id`` is ``experiment_id``."""
+def _find_by_id(folder: Path, experiment_id: str, notes: list[str] | None = None) -> Path | None:
+    """The config in ``folder`` named ``<id>.json``, or whose ``experiment_id`` is ``experiment_id``.
+
+    A ``*.json`` file there that cannot be read as a config (not UTF-8, not JSON...) is not the one looked for
+    unless it is named ``<id>.json``: it is skipped, with a line in ``notes``.
+    """
     by_name = folder / f"{experiment_id}.json"
-    if by_name.is_file():
+    if _is_file(by_name):
         return by_name
     for candidate in sorted(folder.glob("*.json")):
-        if _experiment_id_of(candidate) == experiment_id:
+        try:
+            found = _experiment_id_of(candidate)
+        except ConfigError as exc:
+            if notes is not None:
+                notes.append(f"warning: skipped {exc} (while looking for experiment id {experiment_id!r})")
+            continue
+        if found == experiment_id:
             return candidate
     return None
 
 
 def _experiment_id_of(path: Path) -> str | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+    """The experiment id a config file declares (its file name when it declares none); ``None`` when the file is
+    JSON but no config. Raises :class:`ConfigError` when it cannot be read."""
+    data = read_json_file(path, error=ConfigError, what="config file")
     experiment_id = data.get("experiment_id", path.stem) if isinstance(data, dict) else None
     return experiment_id if isinstance(experiment_id, str) else None
 
 
+def _readable_experiment_id(path: Path) -> str | None:
+    try:
+        return _experiment_id_of(path)
+    except ConfigError:
+        return None
+
+
 def _no_such_id(folder: Path, experiment_id: str) -> str:
-    known = [found for found in map(_experiment_id_of, sorted(folder.glob("*.json"))) if found is not None]
+    known = [found for found in map(_readable_experiment_id, sorted(folder.glob("*.json"))) if found is not None]
     return (
         f"no config with experiment_id {experiment_id!r} in {folder}/ "
         f"(experiment ids there: {', '.join(known) if known else 'none'})"

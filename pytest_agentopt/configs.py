@@ -19,7 +19,6 @@ import pydantic; this module adds the schema and validation.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from .config_data import (
 )
 from .errors import ConfigError
 from .redaction import redact
+from .strict_json import loads_strict
 
 __all__ = [
     "FIELD_NAMES",
@@ -66,6 +66,7 @@ __all__ = [
     "parse_assignment",
     "prompt_components",
     "text_hash",
+    "validate_config",
 ]
 
 EXPERIMENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -153,10 +154,11 @@ class ResolvedConfig:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def load_config(path: str | Path) -> ResolvedConfig:
-    """Load, inherit and validate the config at ``path``."""
+def load_config(path: str | Path, *, notes: list[str] | None = None) -> ResolvedConfig:
+    """Load, inherit and validate the config at ``path``; ``notes`` receives a line for each file skipped while a
+    parent was looked up by experiment id (see ``config_data.load_chain``)."""
     path = Path(path)
-    chain = _load_chain(path)
+    chain = _load_chain(path, notes)
     config = _validate_merged(merge_chain(chain), where=str(path), chain=[p for p, _ in chain])
     return ResolvedConfig(config=config, source=path, chain=tuple(p for p, _ in chain), lineage=chain_lineage(chain))
 
@@ -168,9 +170,9 @@ def load_parent(resolved: ResolvedConfig) -> ResolvedConfig | None:
     return load_config(find_parent(resolved.source, resolved.config.parent))
 
 
-def _load_chain(path: Path) -> ConfigChain:
+def _load_chain(path: Path, notes: list[str] | None = None) -> ConfigChain:
     """The inheritance chain with each file validated on its own (before its parent is read)."""
-    return load_chain(path, check=lambda raw, where: _validate_file(raw, where=where))
+    return load_chain(path, check=lambda raw, where: _validate_file(raw, where=where), notes=notes)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -212,11 +214,13 @@ def parse_assignment(assignment: str) -> tuple[str, Any]:
     if key.split(".")[0].rstrip("+-") in NOT_INHERITED:
         raise ConfigError(f"--agent-set {assignment}: {key.split('.')[0]!r} cannot be overridden")
     try:
-        value: Any = json.loads(text)
+        json.loads(text)
     except json.JSONDecodeError:
-        value = text
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"--agent-set {assignment}: value must be finite")
+        return key, text  # not JSON: the text itself
+    except (ValueError, RecursionError):
+        pass  # JSON that Python refuses (a huge integer, deep nesting): the strict reader says what is wrong
+    # Read again strictly: NaN, duplicate keys, lone surrogates... are refused with the field named.
+    value: Any = loads_strict(text, where=f"--agent-set {assignment}", error=ConfigError)
     return key, value
 
 
@@ -248,6 +252,11 @@ def _validate_file(raw: Mapping[str, Any], *, where: str) -> None:
         _PartialAgentConfig.model_validate(plain)
     except ValidationError as exc:
         raise ConfigError(_validation_message(exc, where=where)) from None
+
+
+def validate_config(data: Mapping[str, Any], *, where: str) -> AgentConfig:
+    """A resolved config given as data (e.g. from a manifest); :class:`ConfigError` starting with ``where``."""
+    return _validate_merged(data, where=where, chain=[])
 
 
 def _validate_merged(data: Mapping[str, Any], *, where: str, chain: Sequence[Path]) -> AgentConfig:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config_data import find_config
 from .errors import AgentoptUsageError, ConfigError, LedgerError
 from .ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
 from .options import RunOptions
@@ -185,7 +186,8 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
 
     from .run_design import derived_cap_pairs, resolve_direction
 
-    arms = resolve_arms(options, cache)
+    notes: list[str] = []
+    arms = resolve_arms(options, cache, notes)
     paired = "control" in arms
     direction, direction_note = resolve_direction(options, paired=paired, environ=os.environ)
     test = arms["test"]
@@ -217,7 +219,8 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
         cap_pairs=derived_cap_pairs(options, paired=paired, direction=direction),
         notes=[direction_note] if direction_note else [],
     )
-    return context, secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
+    warnings = secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
+    return context, [*dict.fromkeys(notes), *warnings]
 
 
 def secret_warnings(arms: Mapping[str, tuple[Mapping[str, Any], str | None]]) -> list[str]:
@@ -251,8 +254,11 @@ _RESUME_FIXED = {
 
 def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     assert options.resume is not None
+    from .manifest_schema import check_resumable
+
     paths = resolve_run(options.resume, options.agent_dir)
     manifest = read_manifest(paths)
+    check_resumable(manifest, paths.manifest)
     run = manifest["run"]
     notes: list[str] = []
     for flag, key in _RESUME_FIXED.items():
@@ -265,11 +271,12 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
                 f"a resumed run keeps its settings: drop {flag}"
             )
         notes.append(f"{given} is ignored: the resumed run {paths.run_id} keeps {key} = {run.get(key)}")
+    notes.extend(_check_control(options, manifest, paths))
     from .configs import apply_overrides, load_config
 
     given_test: AgentConfig | None = None
     if options.config_path is not None:
-        resolved = apply_overrides(load_config(options.config_path), options.overrides)
+        resolved = apply_overrides(load_config(options.config_path, notes=notes), options.overrides)
         expected = manifest["arms"]["test"]["config_hash"]
         if resolved.hash != expected:
             given = options.given("--agent-config", options.config_path)
@@ -287,8 +294,8 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
             for arm, data in manifest["arms"].items()
         }
     )
-    ledger = read_ledger(paths.trials)
-    resumed = [r for r in ledger.records if r["run_id"] == manifest["run_id"]]
+    # The records the run counts: its own (not another run's), the first of each trial (``ledger_rule``).
+    ledger = read_ledger(paths.trials, owner=manifest["run_id"])
     context = RunContext(
         run_id=manifest["run_id"],
         run_dir=paths.directory,
@@ -308,7 +315,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         infra_retries=options.infra_retries,
         infra_backoff=options.infra_backoff,
         budget_usd=options.budget_usd,
-        resumed=_deduplicated(resumed),
+        resumed=ledger.records,
         sources={arm: data.get("source") for arm, data in manifest["arms"].items()},
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
@@ -316,7 +323,8 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     )
     sources = {arm: context.sources.get(arm) for arm in configs}
     warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
-    return context, [*notes, *ledger.problems, *warnings]
+    # Skipped ledger lines are missing data: warnings, which the terminal shows under -q too.
+    return context, [*notes, *(f"warning: {problem}" for problem in ledger.problems), *warnings]
 
 
 def _resumed_config(
@@ -354,13 +362,43 @@ def _resumed_config(
     return resolved.config
 
 
-def _deduplicated(records: list[TrialRecord]) -> list[TrialRecord]:
-    """Keep the first record of each trial (a ledger shared by mistake must never count a trial twice)."""
-    seen: set[tuple[str, str, int]] = set()
-    unique: list[TrialRecord] = []
-    for record in records:
-        key = (record["task_id"], record["arm"], record["trial"])
-        if key not in seen:
-            seen.add(key)
-            unique.append(record)
-    return unique
+def _check_control(options: RunOptions, manifest: dict[str, Any], paths: RunPaths) -> list[str]:
+    """Refuse (command line) or ignore with a note (ini file) an ``--agent-control`` that is not the run's control."""
+    if "--agent-control" not in options.sources or options.control is None:
+        return []
+    conflict = _control_conflict(options, manifest)
+    if conflict is None:
+        return []
+    given = options.given("--agent-control", options.control)
+    if options.from_command_line("--agent-control"):
+        raise AgentoptUsageError(
+            f"{given} conflicts with the resumed run {paths.run_id} ({conflict}); a resumed run keeps its configs: "
+            "drop --agent-control"
+        )
+    return [f"{given} is ignored: the resumed run {paths.run_id} keeps its configs ({conflict})"]
+
+
+def _control_conflict(options: RunOptions, manifest: dict[str, Any]) -> str | None:
+    """Why ``--agent-control`` is not the resumed run's control arm, or ``None`` when it is."""
+    assert options.control is not None
+    control = manifest["arms"].get("control")
+    if options.single_config:
+        return None if control is None else f"its control is {control['config'].get('experiment_id')}"
+    if control is None:
+        return "it is a single-config run: it has no control arm"
+    if options.control in (control["config"].get("experiment_id"), control.get("source")):
+        return None
+    from .configs import load_config
+
+    source = control.get("source") or manifest["arms"]["test"].get("source")
+    relative_to = options.config_path or (Path(source) if isinstance(source, str) else None)
+    try:
+        resolved = load_config(find_config(options.control, relative_to=relative_to))
+    except AgentoptUsageError as exc:
+        return f"its control is {control['config'].get('experiment_id')}; {options.control} cannot be read: {exc}"
+    if resolved.hash == control["config_hash"]:
+        return None
+    return (
+        f"its control is {control['config'].get('experiment_id')} (hash {control['config_hash']}), not "
+        f"{resolved.experiment_id} (hash {resolved.hash})"
+    )

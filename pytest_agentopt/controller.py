@@ -24,6 +24,7 @@ from .plugin import ITEMS_PLUGIN_KEY
 from .records import TrialRecord
 from .sequential import Decision, SequentialFeeder
 from .stop import StopSignal
+from .write_failure import WriteFailure
 
 if TYPE_CHECKING:
     from .junit_output import JunitTrialOutput
@@ -67,6 +68,7 @@ class ControllerPlugin:
         self.summary: dict[str, Any] | None = None
         self.gate_failed = False
         self.usage_error: str | None = None
+        self.write_failure: WriteFailure | None = None
         self._hook_failures: dict[str, int] = {}
         self._notices: set[str] = set()
         self._shown_live: set[str] = set()
@@ -120,7 +122,7 @@ class ControllerPlugin:
             ) from None
         if self.options.resume is None:
             try:
-                update_hash_dictionary(self.options.agent_dir, manifest["prompt_components"])
+                self.notes.extend(update_hash_dictionary(self.options.agent_dir, manifest["prompt_components"]))
             except OSError as exc:
                 self.notes.append(f"could not update {self.options.agent_dir}/hashes.json: {exc}")
             if self.options.seed is not None:
@@ -180,8 +182,8 @@ class ControllerPlugin:
         self._take_notices(payload)
         if self.feeder is not None:
             record["after_decision"] = self.feeder.is_after_decision(record["seq"])
-        if self.ledger is not None:
-            self.ledger.append(record)
+        if self.ledger is not None and not self._append(record):
+            return  # not in the ledger, so not counted: a resume runs it again
         self.records.append(record)
         self._call_user_hook("pytest_agentopt_trial_recorded", record=record)
         if record["outcome"] != "success":
@@ -242,6 +244,31 @@ class ControllerPlugin:
         if decision is not None:
             self._publish(decision)
 
+    def _append(self, record: TrialRecord) -> bool:
+        """Write ``record`` to the ledger; on a write failure (full disk...) stop the run and say so."""
+        assert self.ledger is not None
+        if self.write_failure is None:
+            try:
+                self.ledger.append(record)
+                return True
+            except OSError as exc:
+                self._write_failed(self.ledger.path, exc)
+        assert self.write_failure is not None
+        self.write_failure.unrecorded += 1
+        return False
+
+    def _write_failed(self, path: Path, exc: OSError) -> None:
+        """A run file could not be written: stop at once (the first failure is the one reported)."""
+        if self.write_failure is not None:
+            return
+        self.write_failure = WriteFailure(path, exc)
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if reporter is not None:  # at once (the summary's note says it again at the end)
+            reporter.ensure_newline()
+            reporter.write_line(self.write_failure.line(self.context.run_id), red=True, bold=True)
+        if self.stop_reason is None:
+            self._stop_everything(self.write_failure.stop_reason())
+
     def _charge(self, record: TrialRecord) -> None:
         if self.budget is None:
             return
@@ -285,16 +312,19 @@ class ControllerPlugin:
             )
         if self.context.paths.decision.exists():
             return
-        write_json_atomic(
-            self.context.paths.decision,
-            {
-                "verdict": decision.verdict,
-                "seq": decision.seq,
-                "units": decision.units,
-                "at_cap": decision.at_cap,
-                "at": decided_at,
-            },
-        )
+        try:
+            write_json_atomic(
+                self.context.paths.decision,
+                {
+                    "verdict": decision.verdict,
+                    "seq": decision.seq,
+                    "units": decision.units,
+                    "at_cap": decision.at_cap,
+                    "at": decided_at,
+                },
+            )
+        except OSError as exc:
+            self._write_failed(self.context.paths.decision, exc)
 
     def _remember_location(self, report: pytest.TestReport) -> None:
         base = report.nodeid.split("[", 1)[0]
@@ -335,7 +365,10 @@ class ControllerPlugin:
         finally:
             if not self.config.getoption("collectonly") and self.usage_error is None:
                 self._report_never_dispatched()
-                self._finish(session, stopped_by=stop_cause(error, session))
+                stopped_by = stop_cause(error, session)
+                if stopped_by is None and self.write_failure is not None:
+                    stopped_by = self.write_failure.stop_cause()
+                self._finish(session, stopped_by=stopped_by)
 
     def _report_never_dispatched(self) -> None:
         """Items the scheduler never handed out after the decision: skipped, pointing at their test."""
@@ -379,7 +412,12 @@ class ControllerPlugin:
             if decision is not None:
                 self._publish(decision)
         if self.options.resume is not None:
-            note_resume(self.context)  # only now: a resume refused at collection writes nothing
+            try:
+                note_resume(self.context)  # only now: a resume refused at collection writes nothing
+            except OSError as exc:
+                self._write_failed(self.context.paths.manifest, exc)
+        if self.write_failure is not None:
+            self.notes.append(self.write_failure.note(self.context.run_id))
         summary = build_summary(
             records=self.records,
             context=self.context,
@@ -410,7 +448,10 @@ class ControllerPlugin:
         if self.options.json_path is not None:
             self._write_output(self.options.json_path, summary)
         self._call_user_hook("pytest_agentopt_run_finished", summary=summary)
-        write_json_atomic(self.context.paths.summary, summary)  # last: with every note of the outputs
+        try:
+            write_json_atomic(self.context.paths.summary, summary)  # last: with every note of the outputs
+        except OSError as exc:
+            self._write_failed(self.context.paths.summary, exc)
 
     def _call_user_hook(self, name: str, **kwargs: Any) -> None:
         """Call a user's hook; its failure is a note in the report, never a changed outcome (see ``hookspecs``)."""
@@ -452,8 +493,13 @@ class ControllerPlugin:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        if self.summary is None:
-            return
+        if self.summary is not None:
+            self._render_summary(terminalreporter, config)
+        if self.write_failure is not None:
+            terminalreporter.write_line(self.write_failure.line(self.context.run_id), red=True, bold=True)
+
+    def _render_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+        assert self.summary is not None
         from .render_terminal import FAILED_PREFIX, render_summary
 
         verbosity = config.get_verbosity()
@@ -474,13 +520,12 @@ class ControllerPlugin:
             sys.stderr.write(f"\nERROR: {self.usage_error}\n")
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
-        if self.summary is None:
+        if exitstatus in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
             return
-        if exitstatus in (
-            pytest.ExitCode.INTERRUPTED,
-            pytest.ExitCode.INTERNAL_ERROR,
-            pytest.ExitCode.USAGE_ERROR,
-        ):
+        if self.write_failure is not None:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED  # the run stopped early: resumable, like Ctrl-C
+            return
+        if self.summary is None or exitstatus == pytest.ExitCode.INTERRUPTED:
             return
         if self.gate_failed or self.summary.get("output_errors"):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -23,6 +23,10 @@ from .stats.sprt import DIRECTIONS
 
 CLI = "cli"
 DEFAULT_TRIALS = 10
+MAX_TRIALS = 10_000
+"""The largest ``--agent-trials``. Each trial of each task and arm is one pytest item, so the cap sets how many
+items every process collects; 10,000 per task per arm is far beyond what any sequential test needs (a few hundred
+pairs decide an effect of 0.05) and still collects in bounded time and memory."""
 DEFAULT_ALPHA = 0.05
 DEFAULT_BETA = 0.10
 DEFAULT_EFFECT = 0.15
@@ -298,8 +302,11 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
 def validate(options: RunOptions) -> None:
     """Contradictory or out-of-range values are usage errors that say what would be valid."""
     given = options.given
-    if options.trials < 1:
-        raise AgentoptUsageError(f"{given('--agent-trials', options.trials)}: must be at least 1")
+    if not 1 <= options.trials <= MAX_TRIALS:
+        raise AgentoptUsageError(
+            f"{given('--agent-trials', options.trials)}: must be from 1 to {MAX_TRIALS:,} (trials per task per arm; "
+            "each is one pytest item)"
+        )
     if options.seed is not None and options.seed < 0:
         raise AgentoptUsageError(f"{given('--agent-seed', options.seed)}: must be a non-negative integer")
     for flag, value in (("--agent-alpha", options.alpha), ("--agent-beta", options.beta)):

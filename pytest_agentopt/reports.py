@@ -216,7 +216,7 @@ def build_run_report(
         "source": str(run_dir),
         "notes": notes,
     }
-    settings = summary.get("settings") or {}
+    settings = _object(summary.get("settings"))
     if settings.get("sprt") and records:
         report["llr_path"] = _section(
             notes,
@@ -269,12 +269,16 @@ def history_scope(agent_dir: Path, run_dir: Path) -> dict[str, Any]:
 
 
 def _run_title(summary: Mapping[str, Any], run_dir: Path) -> str:
-    arms = summary.get("arms") or {}
-    test = (arms.get("test") or {}).get("experiment_id")
-    control = (arms.get("control") or {}).get("experiment_id")
+    arms = _object(summary.get("arms"))  # a summary read from disk may be damaged: unknown, not a crash
+    test = _object(arms.get("test")).get("experiment_id")
+    control = _object(arms.get("control")).get("experiment_id")
     who = f"{test} vs {control}" if control else str(test or "")
     run_id = summary.get("run_id") or run_dir.name
     return f"agentopt: {who} (run {run_id})" if who else f"agentopt run {run_id}"
+
+
+def _object(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def build_runs_report(run_dirs: Sequence[Path], *, agent_dir: Path) -> dict[str, Any]:

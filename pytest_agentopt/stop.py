@@ -22,11 +22,19 @@ class StopSignal:
         self._reason: str | None = None
 
     def publish(self, reason: str) -> None:
+        """Raise the flag. On a full disk the flag is an empty file (it needs no data block; workers then give
+        "stopped" as the reason); if not even that can be created, the scheduler's stop still holds back every
+        item not yet sent, so nothing here raises."""
         self._reason = reason
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(reason, encoding="utf-8")
-        os.replace(tmp, self.path)
+        for content in (reason, ""):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_text(content, encoding="utf-8", errors="backslashreplace")
+                os.replace(tmp, self.path)
+            except OSError:
+                continue
+            return
 
     def reason(self) -> str | None:
         """The published reason, or ``None`` while the run goes on."""

@@ -50,7 +50,7 @@ def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alp
     cost_per_trial = cost / len(with_cost) if cost is not None and with_cost else None
     # Cost per success extrapolates the known per-trial cost to all scored trials.
     cost_per_success = cost_per_trial * trials / successes if cost_per_trial is not None and successes else None
-    latencies = [r["latency_s"] for r in scored]
+    latencies = [r["latency_s"] for r in scored if r["latency_s"] is not None]  # unknown in a hand-made record
     steps = [r["steps"] for r in scored if r["steps"] is not None]
     infra_cost = sum(
         float(r["cost_usd"]) for r in records if r["outcome"] == "infra_error" and r["cost_usd"] is not None

@@ -20,20 +20,19 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 import re
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from ..records import LEDGER_SCHEMA, TOKEN_CLASSES, is_trial_record
-from .table import ALL_COLUMNS, CATEGORICAL_COLUMNS, RECORD_ORDER, REQUIRED_COLUMNS
+from ..records import ARMS, IDENTITY_FIELDS, LEDGER_SCHEMA, TOKEN_CLASSES, normalise_record, without_surrogates
+from .table import ALL_COLUMNS, RECORD_ORDER, REQUIRED_COLUMNS
 
 __all__ = [
     "BATCH_LINES",
@@ -49,6 +48,7 @@ __all__ = [
 Loads = Callable[[bytes], Any]
 
 BATCH_LINES = 256
+_ARMS = frozenset(ARMS)
 # Categorical fields read in one pass: those fixed per run and arm, per task, per outcome; the message alone.
 _CATEGORICAL_GROUPS: tuple[tuple[str, ...], ...] = (
     ("run_id", "experiment_id", "arm", "config_hash", "model", "price_source", "worker"),
@@ -72,36 +72,10 @@ _NUMBERS = (
 )
 _INTS: dict[str, type[np.integer[Any]]] = {"schema": np.int16, "trial": np.int32, "seq": np.int64, "attempts": np.int32}
 _BOOLS = ("impossible", "after_decision")
-_FLOATS = ("optimal_steps", "cost_usd", "latency_s", "steps", "tool_calls")
 _TIMES = ("started_at", "finished_at")
 _TOKEN_COLUMNS = tuple(f"tokens_{token_class}" for token_class in TOKEN_CLASSES)
 _NULL_TOKENS = (None,) * len(TOKEN_CLASSES)
 _TOKEN_GETTER = itemgetter(*TOKEN_CLASSES)
-_PLAIN_CATEGORICAL = tuple(name for name in CATEGORICAL_COLUMNS if name != "metrics")
-_DEFAULTS: dict[str, Any] = {
-    "experiment_id": "",
-    "config_hash": "",
-    "task_code": None,
-    "category": None,
-    "optimal_steps": None,
-    "impossible": False,
-    "seed": 0,
-    "error_type": None,
-    "message": None,
-    "tokens": None,
-    "model": None,
-    "cost_usd": None,
-    "price_source": None,
-    "latency_s": None,
-    "steps": None,
-    "tool_calls": None,
-    "metrics": {},
-    "attempts": 1,
-    "worker": "",
-    "started_at": None,
-    "finished_at": None,
-    "after_decision": False,
-}
 # The fields ``is_trial_record`` requires (beyond ``schema``, which is always checked).
 _RECORD_KEYS = frozenset({"run_id", "arm", "task_id", "trial", "seq", "outcome"})
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError)
@@ -295,7 +269,7 @@ def _parse_together(lines: list[bytes], indices: list[int]) -> list[Any] | None:
     """The batch parsed as one JSON array, or ``None`` unless that gives exactly one value per line."""
     try:
         values = _LOADS(b"[" + b",".join([lines[index] for index in indices]) + b"]")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line nested too deeply
         return None
     return values if isinstance(values, list) and len(values) == len(indices) else None
 
@@ -307,13 +281,13 @@ _UNREADABLE = object()
 def _parse_one(line: bytes) -> Any:
     try:
         return _LOADS(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     if not line.strip():
         return _BLANK
     try:
         return json.loads(line)  # what orjson refuses and the standard library reads (NaN, huge integers)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _UNREADABLE
 
 
@@ -329,8 +303,9 @@ def _columns(
 
     Fields are read in groups, one pass over the records per group (``itemgetter`` with several keys returns a
     tuple per record), because each pass costs about as much as the work done on the values. Numbers are read
-    leniently, as numpy converts them (a ``"3"`` is 3); integers must be whole. The fields ``is_trial_record``
-    requires are always read, so a record without them fails here.
+    leniently, as numpy converts them (a ``"3"`` is 3); integers must be whole; the identity fields that are read
+    must be strings. The fields ``is_trial_record`` requires are always read, so a record without them fails here
+    (the rule of :func:`~pytest_agentopt.records.normalise_record`, which the slow path applies).
     """
     size = len(records)
     block = ColumnBlock(size=size, lines=0)
@@ -342,6 +317,11 @@ def _columns(
         names = tuple(name for name in group if name in wanted)
         if names:
             block.categorical.update(_categorical_group(records, names))
+    for name in IDENTITY_FIELDS:  # strings, never null (``normalise_record``'s rule)
+        if name in block.categorical and None in block.categorical[name][1]:
+            raise ValueError(f"{name}: null")
+    if "arm" in block.categorical and not set(block.categorical["arm"][1]) <= _ARMS:
+        raise ValueError("arm: neither control nor test")
     _numbers(records, ("schema", *(name for name in _NUMBERS if name in wanted and name != "schema")), block)
     block.numeric = {name: array for name, array in block.numeric.items() if name in wanted}
     if "seed" in wanted:
@@ -399,7 +379,8 @@ def _categorical(values: list[Any]) -> tuple[npt.NDArray[np.int32], list[Any]]:
             raise TypeError(f"not a string: {value!r}")
     lookup = {value: code for code, value in enumerate(categories)}
     codes = np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
-    return codes, categories
+    # A lone surrogate (an escaped one in a hand-written line) cannot be encoded: U+FFFD, as the plugin records it.
+    return codes, [without_surrogates(value) for value in categories]
 
 
 def _timestamps(values: list[Any]) -> npt.NDArray[np.datetime64]:
@@ -442,63 +423,12 @@ def metrics_from_key(key: Hashable) -> dict[str, Any]:
     """The metrics dict a categorical key stands for (items tuple, or JSON text for unhashable values)."""
     if isinstance(key, str):
         value = json.loads(key)
-        return value if isinstance(value, dict) else {}
+        return without_surrogates(value) if isinstance(value, dict) else {}
     if isinstance(key, tuple):
-        return dict(key)
+        return cast(dict[str, Any], without_surrogates(dict(key)))
     return {}
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# The slow path: one record at a time
-# ---------------------------------------------------------------------------------------------------------------
-
-
 def _normalise(value: Any) -> dict[str, Any] | None:
-    """A trial record in the plugin's exact shape, or ``None`` when ``value`` is not one (an unreadable line)."""
-    if not is_trial_record(value):
-        return None
-    record: dict[str, Any] = {**_DEFAULTS, **value}
-    try:
-        for name in ("trial", "seq", "seed", "attempts"):
-            record[name] = int(record[name])
-        record["schema"] = int(record["schema"])
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if not -(2**63) <= record["seed"] < 2**63:
-        return None
-    for name in _PLAIN_CATEGORICAL:
-        record[name] = _text(record[name])
-    for name in _FLOATS:
-        record[name] = _number(record[name])
-    for name in _BOOLS:
-        record[name] = bool(record[name])
-    record["tokens"] = _token_counts(record["tokens"])
-    if not isinstance(record["metrics"], dict):
-        record["metrics"] = {}
-    return record
-
-
-def _text(value: object) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) else str(value)
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _token_counts(value: object) -> dict[str, int] | None:
-    if not isinstance(value, dict):
-        return None
-    counts: dict[str, int] = {}
-    for token_class in TOKEN_CLASSES:
-        number = _number(value.get(token_class, 0))
-        counts[token_class] = int(number) if number is not None else 0
-    return counts
+    """The record in the plugin's exact shape, or ``None`` (the one rule: ``records.normalise_record``)."""
+    return cast("dict[str, Any] | None", normalise_record(value))

@@ -27,7 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import LedgerError
-from ..ledger import MANIFEST, TRIALS, iter_runs
+from ..ledger import MANIFEST, TRIALS, RunPaths, iter_runs, manifest_run_id
+from ..ledger_rule import FOREIGN, REPEATED, LeftOut, count_records
 from ..records import TOKEN_CLASSES
 from .decode import CategoryMerger, ColumnBlock, decode_block, decode_records, metrics_from_key
 from .table import (
@@ -52,6 +53,8 @@ __all__ = [
 REPLAY_KEY = frozenset({"config_hash", "task_id", "seed"})
 """What makes two trials the same trial: a later one with these values replays the earlier one."""
 
+RULE_COLUMNS = frozenset({"run_id", "task_id", "arm", "trial"})
+"""What the rule of :mod:`pytest_agentopt.ledger_rule` reads: always decoded, dropped after unless asked for."""
 BLOCK_BYTES = 8 << 20
 PARALLEL_MIN_BYTES = 64 << 20
 MAX_WORKERS = 8
@@ -88,6 +91,13 @@ def ledger_files(source: Source | Iterable[Source], *, run_ids: Iterable[str] | 
     return [file for file in files if file.is_file()]
 
 
+def _owner(path: Path) -> str | None:
+    """The run id owning the records of ``path``: its run directory's, or ``None`` for a bare ledger file."""
+    if path.name != TRIALS or not (path.parent / MANIFEST).is_file():
+        return None
+    return manifest_run_id(RunPaths(path.parent))
+
+
 def load_trials(
     source: Source | Iterable[Source],
     *,
@@ -98,7 +108,9 @@ def load_trials(
 ) -> TrialTable:
     """Every readable trial of ``source`` (see :func:`ledger_files`), in ledger order, each trial once.
 
-    Torn and unreadable lines are skipped and listed in ``table.problems``. ``run_ids`` also keeps only the
+    Torn and unreadable lines are skipped and listed in ``table.problems``, as are the records the rule of
+    :mod:`pytest_agentopt.ledger_rule` does not count (records of another run in a run's ledger, a trial recorded
+    twice): the table holds what each run counted. ``run_ids`` also keeps only the
     trials of those runs when files are given directly. ``columns``: load only these ledger columns (plus the
     ones every record has), which is faster when an analysis needs few, e.g.
     :data:`~pytest_agentopt.analysis.aggregate.CONFIG_COLUMNS`; ``None`` loads all. ``workers``: processes that
@@ -115,11 +127,11 @@ def load_trials(
         selected |= REPLAY_KEY
     files = ledger_files(source, run_ids=wanted)
     ranges = [part for path in files for part in _split(path)]
-    merger = _Merger(selected)
+    merger = _Merger(selected | RULE_COLUMNS, owners={path: _owner(path) for path in files})
     with _gc_paused():
-        for part, block in zip(ranges, _decode_all(ranges, selected, workers), strict=True):
+        for part, block in zip(ranges, _decode_all(ranges, selected | RULE_COLUMNS, workers), strict=True):
             merger.add(part.path, block)
-        table = merger.table()
+        table = merger.table(selected)
     if wanted is not None and len(table):
         keep = set(wanted)
         table = table.where(table.categorical("run_id").lookup([run in keep for run in table.categories("run_id")]))
@@ -169,9 +181,11 @@ def table_from_records(records: Iterable[Mapping[str, Any]], *, columns: Collect
     A value that is no trial record is skipped and listed in ``table.problems``.
     """
     selected = ALL_COLUMNS if columns is None else _check_columns(columns)
-    merger = _Merger(selected, problem=lambda index, size, last: f"record {index + 1}: skipped: not a trial record")
-    merger.add(Path("<records>"), decode_records(list(records), selected))
-    return merger.table()
+    merger = _Merger(
+        selected | RULE_COLUMNS, problem=lambda index, size, last: f"record {index + 1}: skipped: not a trial record"
+    )
+    merger.add(Path("<records>"), decode_records(list(records), selected | RULE_COLUMNS))
+    return merger.table(selected)
 
 
 def decoding_processes(source: Source | Iterable[Source], *, workers: int | None = None) -> int:
@@ -263,9 +277,17 @@ def _gc_paused() -> Iterator[None]:
 class _Merger:
     """Blocks, in order, into one table: arrays concatenated, categories merged, problems numbered per file."""
 
-    def __init__(self, columns: frozenset[str], problem: Callable[[int, int, bool], str] | None = None) -> None:
+    def __init__(
+        self,
+        columns: frozenset[str],
+        problem: Callable[[int, int, bool], str] | None = None,
+        owners: Mapping[Path, str | None] | None = None,
+    ) -> None:
         self._columns = columns
         self._problem = problem
+        self._owners = owners or {}
+        self._segments: list[tuple[Path, int]] = []
+        """``(file, rows)`` in order, consecutive blocks of one file merged."""
         self._numeric: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in NUMERIC_COLUMNS if name in columns}
         self._codes: dict[str, list[npt.NDArray[np.int32]]] = {n: [] for n in CATEGORICAL_COLUMNS if n in columns}
         self._categories = {name: CategoryMerger() for name in self._codes}
@@ -278,19 +300,24 @@ class _Merger:
             if self._problem is not None:
                 self._problems.append(self._problem(offset + index, size, last))
                 continue
-            where = "torn last line" if last else "unreadable line"
-            self._problems.append(f"{path}:{offset + index + 1}: skipped a {where} ({size} bytes)")
+            where = "a torn last line" if last else "an unreadable line"
+            self._problems.append(f"{path}:{offset + index + 1}: skipped {where} ({size} bytes)")
         self._line_offset[path] = offset + block.lines
         if not block.size:
             return
+        if self._segments and self._segments[-1][0] == path:
+            self._segments[-1] = (path, self._segments[-1][1] + block.size)
+        else:
+            self._segments.append((path, block.size))
         for name, array in block.numeric.items():
             self._numeric[name].append(array)
         for name, (codes, categories) in block.categorical.items():
             self._codes[name].append(self._categories[name].add(codes, categories))
 
-    def table(self) -> TrialTable:
+    def table(self, columns: frozenset[str]) -> TrialTable:
+        """The merged table, with the ledger rule applied, holding ``columns`` (plus the required ones)."""
         if not self._codes["run_id"]:
-            return TrialTable.empty(self._problems, self._columns)
+            return TrialTable.empty(self._problems, columns)
         numeric = {name: np.concatenate(parts) for name, parts in self._numeric.items()}
         categorical: dict[str, Categorical] = {}
         for name, parts in self._codes.items():
@@ -298,4 +325,40 @@ class _Merger:
             if name == "metrics":
                 categories = tuple(metrics_from_key(key) for key in categories)
             categorical[name] = Categorical(np.concatenate(parts), categories)
-        return TrialTable(numeric, categorical, self._problems)
+        counted = self._counted(numeric, categorical)
+        keep = columns | REQUIRED_COLUMNS
+        table = TrialTable(
+            {name: array for name, array in numeric.items() if name in keep},
+            {name: column for name, column in categorical.items() if name in keep},
+            self._problems,
+        )
+        return table if counted is None else table.where(counted)
+
+    def _counted(
+        self, numeric: Mapping[str, npt.NDArray[Any]], categorical: Mapping[str, Categorical]
+    ) -> npt.NDArray[np.bool_] | None:
+        """Which rows count (``None``: all), by ``count_records`` on the table's codes; notes into the problems."""
+        runs = categorical["run_id"]
+        code_of = {value: code for code, value in enumerate(runs.categories)}
+        owners: list[int | None] = []
+        for path, rows in self._segments:
+            owner = self._owners.get(path)
+            owners.extend([None if owner is None else code_of.get(owner, -1)] * rows)
+        keys = zip(
+            runs.codes.tolist(),
+            categorical["task_id"].codes.tolist(),
+            categorical["arm"].codes.tolist(),
+            numeric["trial"].tolist(),
+            owners,
+            strict=True,
+        )
+        reasons = list(count_records(keys))
+        start = 0
+        for path, rows in self._segments:
+            part = reasons[start : start + rows]
+            note = LeftOut(part.count(FOREIGN), part.count(REPEATED)).note(path)
+            if note is not None:
+                self._problems.append(note)
+            start += rows
+        flags = [reason is None for reason in reasons]
+        return None if all(flags) else np.array(flags, dtype=bool)

@@ -76,7 +76,7 @@ def _arm(data: dict[str, Any]) -> ArmInfo:
     recorded = data.get("config")
     # Manifests written before secrets were redacted may hold them: nothing read from them shows one.
     config = redact(recorded) if isinstance(recorded, dict) else {}
-    guidelines = config.get("guidelines") or []
+    guidelines = _list(config.get("guidelines"))
     experiment_id = str(data.get("experiment_id") or config.get("experiment_id") or "")
     lineage = recorded_lineage(data.get("lineage"), experiment_id)
     if len(lineage) < 2 and config.get("parent"):
@@ -84,10 +84,10 @@ def _arm(data: dict[str, Any]) -> ArmInfo:
     return ArmInfo(
         experiment_id=experiment_id,
         config_hash=str(data.get("config_hash") or ""),
-        model_id=config.get("model_id"),
+        model_id=_text(config.get("model_id")),
         parent=lineage[1] if len(lineage) > 1 else parent_id(config.get("parent")),
         guidelines=tuple(str(text) for text in guidelines),
-        prompt_components=tuple(str(digest) for digest in data.get("prompt_components") or ()),
+        prompt_components=tuple(str(digest) for digest in _list(data.get("prompt_components"))),
         config=config,
         lineage=lineage,
     )
@@ -115,21 +115,33 @@ def load_run(paths: RunPaths) -> RunInfo | None:
             summary = read_json(paths.summary)
         except LedgerError:
             summary = {}
-    arms = manifest.get("arms") if isinstance(manifest.get("arms"), dict) else {}
-    assert isinstance(arms, dict)
+    # A damaged or hand-edited manifest or summary: a value of the wrong type reads as unknown, never a crash.
+    arms = _dict(manifest.get("arms"))
     return RunInfo(
-        run_id=str(manifest.get("run_id") or paths.run_id),
-        created_at=manifest.get("created_at"),
-        experiment_id=manifest.get("experiment_id"),
-        control_experiment_id=manifest.get("control_experiment_id"),
+        run_id=_text(manifest.get("run_id")) or paths.run_id,
+        created_at=_text(manifest.get("created_at")),
+        experiment_id=_text(manifest.get("experiment_id")),
+        control_experiment_id=_text(manifest.get("control_experiment_id")),
         arms={str(arm): _arm(data) for arm, data in arms.items() if isinstance(data, dict)},
-        verdict=summary.get("verdict"),
-        verdict_reason=summary.get("verdict_reason"),
-        decided_by=summary.get("decided_by"),
+        verdict=_text(summary.get("verdict")),
+        verdict_reason=_text(summary.get("verdict_reason")),
+        decided_by=_text(summary.get("decided_by")),
         path=paths.directory,
-        settings=dict(manifest.get("run") or {}),
-        components={str(k): str(v) for k, v in (manifest.get("prompt_components") or {}).items()},
+        settings=_dict(manifest.get("run")),
+        components={str(k): str(v) for k, v in _dict(manifest.get("prompt_components")).items()},
     )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
 
 
 def load_runs(agent_dir: Path) -> list[RunInfo]:

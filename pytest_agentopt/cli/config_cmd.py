@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ..configs import apply_overrides, diff_configs, load_config, prompt_components
@@ -33,7 +34,9 @@ def register(sub: Any) -> None:
 
 
 def show_config(args: argparse.Namespace) -> int:
-    resolved = apply_overrides(load_config(args.file), args.overrides)
+    notes: list[str] = []
+    resolved = apply_overrides(load_config(args.file, notes=notes), args.overrides)
+    _print_notes(notes)
     real = resolved.config.model_dump(mode="json")
     data, secrets = redact(real), secret_paths(real)
     overrides = [redact_assignment(override) for override in resolved.overrides]
@@ -69,8 +72,16 @@ def show_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_notes(notes: list[str]) -> None:
+    """Files skipped while a parent was looked up by id: on stderr, so the JSON on stdout stays clean."""
+    for note in dict.fromkeys(notes):
+        print(f"agentopt: {note}", file=sys.stderr)
+
+
 def diff_configs_command(args: argparse.Namespace) -> int:
-    control, test = load_config(args.control), load_config(args.test)
+    notes: list[str] = []
+    control, test = load_config(args.control, notes=notes), load_config(args.test, notes=notes)
+    _print_notes(notes)
     changes = diff_configs(control.config, test.config)
     if args.json:
         # Secrets are fingerprints here (diff_configs redacts): a changed key shows as a change, not as its value.

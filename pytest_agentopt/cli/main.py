@@ -63,8 +63,11 @@ def installed_version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run parsed arguments: errors the user can fix print one line and exit 2."""
     try:
         result: int = args.handler(args)
     except AgentoptUsageError as exc:
@@ -72,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `agentopt ... | head`
         return 0
+    except OSError as exc:  # the machine, not a bug: a file that cannot be read or written, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"agentopt: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +125,14 @@ def cost_per_trial(args: argparse.Namespace) -> tuple[float | None, str | None]:
 
     paths = resolve_run(args.from_run, Path(args.agent_dir))
     summary = read_json(paths.summary)
-    costs = [arm.get("cost_per_trial_usd") for arm in summary.get("arms", {}).values()]
-    known = [float(c) for c in costs if c is not None]
+    arms = summary.get("arms")
+    costs = (
+        [arm.get("cost_per_trial_usd") for arm in arms.values() if isinstance(arm, dict)]
+        if isinstance(arms, dict)
+        else []
+    )
+    # A damaged summary: only finite numbers are costs.
+    known = [float(c) for c in costs if isinstance(c, int | float) and not isinstance(c, bool) and math.isfinite(c)]
     if not known:
         raise AgentoptUsageError(f"--from-run {args.from_run}: the run recorded no cost (no usage or unknown prices)")
     return sum(known) / len(known), f"run {paths.run_id}"

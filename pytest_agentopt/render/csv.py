@@ -5,6 +5,13 @@ Columns: the ledger fields in their documented order, ``tokens`` flattened to ``
 unknown, not zero), and one ``metric_<name>`` column per custom metric of any trial, sorted by name. Empty cell:
 null. Booleans: ``true``/``false``. Numbers keep every digit (Python's shortest round-trip form), so sums over
 the column reproduce the summary's to the last bit. Objects and lists inside metrics are JSON.
+
+Formula injection (OWASP "CSV Injection"): a spreadsheet evaluates a cell that starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return as a formula, and an agent's error message or label can be any text (a web page,
+a model's output). Every *text* cell that starts with one of those (or with NUL), or with a single quote, gets a
+single quote in front (:func:`neutralise`): spreadsheets show the text and do not evaluate it.
+:func:`read_trials_csv` removes that one quote again, so the read-back stays exact. Numbers are never quoted
+(``-0.5`` stays a number).
 """
 
 from __future__ import annotations
@@ -18,6 +25,10 @@ from typing import Any, Protocol, cast, runtime_checkable
 from ..records import TOKEN_CLASSES, TrialRecord
 
 TOKEN_COLUMNS = tuple(f"tokens_{cls}" for cls in TOKEN_CLASSES)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+"""First characters that make a spreadsheet evaluate a cell (OWASP's list, and NUL as OWASP ASVS adds)."""
+TEXT_MARK = "'"
+"""What spreadsheets read as "the rest is text"; also put before text that starts with it, so reading is exact."""
 METRIC_PREFIX = "metric_"
 
 
@@ -49,9 +60,21 @@ def cell(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float | str):
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, int | float):
         return str(value)  # str(float) is the shortest string that reads back as the same float
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def neutralise(text: str) -> str:
+    """``text`` with a single quote in front when a spreadsheet would evaluate it (or when it starts with one)."""
+    return TEXT_MARK + text if text.startswith((*FORMULA_TRIGGERS, TEXT_MARK)) else text
+
+
+def _text(cell_text: str) -> str:
+    """The text a :func:`neutralise`-d cell holds."""
+    return cell_text[1:] if cell_text.startswith(TEXT_MARK) else cell_text
 
 
 def trial_row(record: Mapping[str, Any], columns: Sequence[str]) -> list[str]:
@@ -70,14 +93,16 @@ def trial_row(record: Mapping[str, Any], columns: Sequence[str]) -> list[str]:
 
 
 def write_trials_csv(records_or_table: Iterable[Mapping[str, Any]] | HasRecords, path: Path) -> int:
-    """Write the trials to ``path`` (UTF-8, header row first, ledger order); returns the number of rows."""
+    """Write the trials to ``path`` (UTF-8, CRLF line ends, header row first, ledger order); returns the rows."""
     records: Sequence[Mapping[str, Any]] = (
         records_or_table.records() if isinstance(records_or_table, HasRecords) else list(records_or_table)
     )
     columns = trial_columns(records)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        # RFC 4180's CRLF: Python's writer then quotes every field holding a CR or an LF (with "\n" alone it
+        # leaves a CR unquoted, and the row breaks in two when read).
+        writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(columns)
         for record in records:
             writer.writerow(trial_row(record, columns))
@@ -93,7 +118,8 @@ def read_trials_csv(path: Path) -> list[TrialRecord]:
     """The trial records of a CSV written by :func:`write_trials_csv`, exactly as the ledger held them.
 
     Metric cells are read back as booleans (``true``/``false``), numbers, JSON objects or lists, else strings, so
-    a string metric that looks like a number comes back as one.
+    a string metric that looks like a number comes back as one (unless it starts with ``-`` or ``+``: those were
+    neutralised, and come back as strings). The single quote :func:`neutralise` put in front of a text is removed.
     """
     records: list[TrialRecord] = []
     with path.open(encoding="utf-8", newline="") as handle:
@@ -126,10 +152,12 @@ def _field(name: str, text: str) -> Any:
         return float(text)
     if name in _BOOL_FIELDS:
         return text == "true"
-    return text
+    return _text(text)
 
 
 def _metric(text: str) -> Any:
+    if text.startswith(TEXT_MARK):
+        return text[1:]  # a text that was neutralised: a string, whatever it looks like
     if text in ("true", "false"):
         return text == "true"
     for kind in (int, float):

@@ -214,7 +214,7 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         "mean steps",
     )
     blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10, 11}))]
-    coverage = [str(statement) for statement in summary.get("coverage") or []]
+    coverage = [str(statement) for statement in _rows_of(summary.get("coverage"))]
     if coverage:
         blocks.append(Bullets(coverage))
     blocks.append(
@@ -640,9 +640,14 @@ def _failures_section(report: Report, summary: Mapping[str, Any]) -> Section | N
     )
 
 
+def _rows_of(value: object) -> list[Any]:
+    """A list read from a summary on disk (a damaged one may hold anything there): its items, else none."""
+    return list(value) if isinstance(value, list) else []
+
+
 def _notes_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
-    notes = [str(note) for note in (summary.get("notes") or [])]
-    notes += [str(note) for note in (report.get("notes") or [])]
+    notes = [str(note) for note in _rows_of(summary.get("notes"))]
+    notes += [str(note) for note in _rows_of(report.get("notes"))]
     if not notes:
         return None
     return Section("notes", "Notes", [Bullets(notes)])

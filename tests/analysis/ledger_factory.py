@@ -20,7 +20,7 @@ def trial(
     task: str = "t1",
     code: str | None = None,
     category: str | None = "discriminative",
-    trial_index: int = 0,
+    trial_index: int | None = None,
     seq: int = 0,
     outcome: str = "success",
     cost: float | None = 0.01,
@@ -36,7 +36,13 @@ def trial(
     error_type: str | None = None,
     started_at: str = "2026-11-20T10:00:00.000Z",
 ) -> dict[str, Any]:
-    """One ledger record in the plugin's shape (key order as the controller writes it)."""
+    """One ledger record in the plugin's shape (key order as the controller writes it).
+
+    The trial index defaults to ``seq``, so records made with distinct ``seq`` are distinct trials (a ledger
+    counts one record per run, task, arm and trial: ``pytest_agentopt.ledger_rule``).
+    """
+    if trial_index is None:
+        trial_index = seq
     failed = outcome in ("failure", "error")
     return {
         "schema": 1,

@@ -32,6 +32,7 @@ def table(tmp_path: Path) -> TrialTable:
                     trial(
                         seq=len(records),
                         trial_index=i,
+                        arm="control" if config == "A" else "test",  # one record per run, task, arm and trial
                         task=task,
                         category="declared",
                         config_hash=f"h{config}",

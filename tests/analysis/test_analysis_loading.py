@@ -259,7 +259,7 @@ def test_a_replayed_trial_is_counted_once(tmp_path: Path) -> None:
 
 def test_replays_are_found_alike_with_the_packed_key_and_without_it() -> None:
     records = [
-        trial(run_id=run, seq=i, task=f"t{i % 3}", trial_index=i % 2, config_hash=f"h{i % 2}")
+        trial(run_id=run, seq=i, task=f"t{i % 3}", trial_index=i, config_hash=f"h{i % 2}")
         for run in ("r1", "r2", "r3")
         for i in range(12)
     ]

@@ -121,6 +121,6 @@ def test_a_usage_error_prints_only_the_error(pytester: pytest.Pytester) -> None:
     write_suite(pytester, p_control=0.5, p_test=0.5)
     result = pytester.runpytest(*ARGS, "--agent-trials=0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "--agent-trials=0: must be at least 1" in result.stderr.str()
+    assert "--agent-trials=0: must be from 1 to 10,000" in result.stderr.str()
     assert "agentopt: verdict" not in result.stdout.str()
     assert not (pytester.path / "summary.json").exists()

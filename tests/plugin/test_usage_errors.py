@@ -71,7 +71,8 @@ def test_an_ini_config_error_is_a_usage_error_too(suite: pytest.Pytester) -> Non
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--agent-trials=0"], "--agent-trials=0: must be at least 1"),
+        (["--agent-trials=0"], "--agent-trials=0: must be from 1 to 10,000"),
+        (["--agent-trials=10000000000"], "--agent-trials=10000000000: must be from 1 to 10,000"),
         (["--agent-alpha=0.7"], "--agent-alpha=0.7: must be between 0 and 0.5"),
         (["--agent-beta=0"], "--agent-beta=0.0: must be between 0 and 0.5"),
         (["--agent-effect=1.5"], "--agent-effect=1.5: must be between 0 and 1"),

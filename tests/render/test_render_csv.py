@@ -128,4 +128,38 @@ def test_it_takes_a_trial_table_as_well_as_records(tmp_path: Path) -> None:
 def test_no_trials_give_just_the_header(tmp_path: Path) -> None:
     path = tmp_path / "trials.csv"
     assert write_trials_csv([], path) == 0
-    assert path.read_text(encoding="utf-8") == ",".join(ledger_columns()) + "\n"
+    assert path.read_bytes().decode("utf-8") == ",".join(ledger_columns()) + "\r\n"
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1:A9)", "\tTAB", "\rCR", "'quoted", "''twice"]
+
+
+def test_text_a_spreadsheet_would_evaluate_is_neutralised_with_a_quote(tmp_path: Path) -> None:
+    """OWASP CSV injection: no text cell starts with = + - @ tab or CR; numbers stay numbers."""
+    from pytest_agentopt.render.csv import FORMULA_TRIGGERS
+
+    records = [
+        record(seq=i, trial=i, message=text, error_type=text, metrics={"label": text, "delta": -3})
+        for i, text in enumerate(FORMULAS)
+    ]
+    path = tmp_path / "trials.csv"
+    write_trials_csv(records, path)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row, text in zip(rows, FORMULAS, strict=True):
+        for column in ("message", "error_type", "metric_label"):
+            assert row[column] == "'" + text
+            assert not row[column].startswith(FORMULA_TRIGGERS)
+        assert row["metric_delta"] == "-3"  # a number is not text: it stays a number
+
+
+def test_neutralised_text_reads_back_exactly(tmp_path: Path) -> None:
+    from pytest_agentopt.render.csv import read_trials_csv
+
+    records = [
+        record(seq=i, trial=i, message=text, task_code=text, metrics={"label": text, "n": -1.5, "s": "-4"})
+        for i, text in enumerate([*FORMULAS, "plain", "a=b"])
+    ]
+    path = tmp_path / "trials.csv"
+    write_trials_csv(records, path)
+    assert read_trials_csv(path) == records

@@ -230,6 +230,25 @@ def test_sprt_evaluates_pair_counts_alone(capsys: pytest.CaptureFixture[str]) ->
     assert "give --pairs W,L,D" in capsys.readouterr().err
 
 
+def test_an_os_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_agentopt.cli.main import run
+
+    def handler(args: argparse.Namespace) -> int:
+        raise PermissionError(13, "Permission denied", ".agentopt/runs/r1/trials.jsonl")
+
+    assert run(argparse.Namespace(handler=handler)) == 2
+    assert capsys.readouterr().err == "agentopt: error: .agentopt/runs/r1/trials.jsonl: Permission denied\n"
+
+
+def test_report_reads_a_damaged_summary_as_unknown_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+
+    run = write_run(tmp_path, "r1", [trial(seq=0)], summary={"settings": 0.5, "notes": 3, "arms": [1], "verdict": 7})
+    assert main(["report", str(run)]) == 0
+    assert main(["plan", "--p0", "0.5", "--from-run", str(run), "--agent-dir", str(tmp_path)]) == 2
+    assert "the run recorded no cost" in capsys.readouterr().err
+
+
 def _every_parser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     found = [parser]
     for action in parser._actions:
@@ -251,3 +270,20 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.strip() == f"agentopt (pytest-agentopt) {metadata.version('pytest-agentopt')}"
+
+
+def test_config_show_says_which_unreadable_file_it_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "v1.json").write_text(json.dumps({"experiment_id": "baseline", "model_id": "m"}))
+    (tmp_path / "child.json").write_text(json.dumps({"experiment_id": "child", "parent": "baseline"}))
+    (tmp_path / "a_notes.json").write_bytes(b"\xff not a config")
+    assert main(["config", "show", str(tmp_path / "child.json"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["config"]["model_id"] == "m"
+    assert captured.err.startswith(f"agentopt: warning: skipped {tmp_path / 'a_notes.json'}: not UTF-8 text")
+
+
+def test_report_reads_a_damaged_coverage_as_none(tmp_path: Path) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+
+    run = write_run(tmp_path, "r1", [trial(seq=0)], summary={"coverage": True, "spend": [1], "arms": {"test": 3}})
+    assert main(["report", str(run)]) == 0

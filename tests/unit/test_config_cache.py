@@ -45,9 +45,9 @@ def options(folder: Path, **kwargs: Any) -> RunOptions:
 def counting_validation(monkeypatch: pytest.MonkeyPatch) -> list[RunOptions]:
     calls: list[RunOptions] = []
 
-    def validate(run_options: RunOptions) -> dict[str, ArmConfig]:
+    def validate(run_options: RunOptions, notes: list[str] | None = None) -> dict[str, ArmConfig]:
         calls.append(run_options)
-        return validate_arms(run_options)
+        return validate_arms(run_options, notes)
 
     monkeypatch.setattr(config_cache, "validate_arms", validate)
     return calls

@@ -254,3 +254,12 @@ def test_a_bad_override_names_the_option(chain: Path) -> None:
 def test_an_override_value_that_is_not_json_is_a_string() -> None:
     assert parse_assignment("model_id=gpt-5") == ("model_id", "gpt-5")
     assert parse_assignment("params.n=3") == ("params.n", 3)
+
+
+def test_a_parent_id_the_system_cannot_take_as_a_file_name_is_no_such_config(tmp_path: Path) -> None:
+    from pytest_agentopt.configs import load_config
+    from pytest_agentopt.errors import ConfigError
+
+    (tmp_path / "child.json").write_text(json.dumps({"model_id": "m", "parent": "9" * 5000}))
+    with pytest.raises(ConfigError, match="field 'parent': no config with experiment_id '9999"):
+        load_config(tmp_path / "child.json")

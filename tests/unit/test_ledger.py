@@ -70,7 +70,7 @@ def test_appending_after_a_torn_line_starts_a_new_line(tmp_path: Path) -> None:
         ledger.append(record(2))
     read = read_ledger(path)
     assert [r["seq"] for r in read.records] == [0, 2]
-    assert read.problems == [f"{path}:2: skipped a unreadable line (17 bytes)"]
+    assert read.problems == [f"{path}:2: skipped an unreadable line (17 bytes)"]
 
 
 def test_a_missing_ledger_reads_as_empty(tmp_path: Path) -> None:

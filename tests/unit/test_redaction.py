@@ -156,7 +156,7 @@ def test_configs_with_a_secret_are_never_cached(tmp_path: Path, monkeypatch: pyt
     assert KEY not in json.dumps(cache.values)
     calls: list[RunOptions] = []
 
-    def validate(options: RunOptions) -> dict[str, config_cache.ArmConfig]:
+    def validate(options: RunOptions, notes: list[str] | None = None) -> dict[str, config_cache.ArmConfig]:
         calls.append(options)
         return arms
 
