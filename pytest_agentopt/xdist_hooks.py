@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -42,6 +44,15 @@ class XdistControllerHooks:
         if isinstance(plan_size, int) and self.controller.plan_size is None:
             self.controller.plan_size = plan_size
 
+    @pytest.hookimpl
+    def pytest_xdist_node_collection_finished(self, node: WorkerController, ids: Sequence[str]) -> None:
+        """The plan, at start-up: the workers collected it; the first report confirms it."""
+        # A resumed run's finished trials are not collected again: its ids do not show the whole plan.
+        if self.controller.plan is None and not self.context.resumed:
+            plan = plan_from_nodeids(ids, self.context.arms)
+            if plan is not None:
+                self.controller.learn_plan(plan)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> SequentialScheduling | None:
         if not self.context.sprt and self.context.budget_usd is None:
@@ -52,3 +63,26 @@ class XdistControllerHooks:
         scheduler = SequentialScheduling(config, log, window=window)
         self.controller.scheduler = scheduler
         return scheduler
+
+
+def plan_from_nodeids(ids: Sequence[str], arms: Sequence[str]) -> dict[str, int] | None:
+    """Tasks, trials per task and arm, and planned items, read from a worker's collected node ids.
+
+    Agent items come last in the collection (``items.ItemsPlugin`` orders them behind the other tests) and their
+    ids end with the trial id ``<arm>-<trial>``. Used only for the start-up figures; the first report carries
+    the plan the worker computed.
+    """
+    pattern = re.compile(r"(\[|-)(" + "|".join(map(re.escape, arms)) + r")-(\d+)\]$")
+    tasks: set[str] = set()
+    trials = 0
+    items = 0
+    for nodeid in reversed(ids):
+        match = pattern.search(nodeid)
+        if match is None:
+            break
+        items += 1
+        trials = max(trials, int(match.group(3)) + 1)
+        tasks.add(nodeid[: match.start()] + ("]" if match.group(1) == "-" else ""))
+    if not items:
+        return None
+    return {"tasks": len(tasks), "trials": trials, "items": items}
