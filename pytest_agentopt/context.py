@@ -91,6 +91,11 @@ class RunContext:
     sources: dict[str, str | None] = field(default_factory=dict)
     lineages: dict[str, list[str]] = field(default_factory=dict)
     overrides: tuple[str, ...] = ()
+    cap_pairs: int | None = None
+    """The cap in pairs when ``--agent-trials`` was not given under ``--sprt`` (paired): trials per task are
+    derived from it once the tasks are counted (``trial_expansion``). ``None``: ``trials`` per task."""
+    notes: list[str] = field(default_factory=list)
+    """What the controller must tell the user about how the run was set up (e.g. a direction chosen for CI)."""
 
     @property
     def paired(self) -> bool:
@@ -133,6 +138,7 @@ class RunContext:
             "effect": self.effect,
             "target": self.target,
             "direction": self.direction,
+            "cap_pairs": self.cap_pairs,
         }
 
     # -- crossing to workers --------------------------------------------------------------------------------
@@ -159,6 +165,7 @@ class RunContext:
             "infra_backoff": self.infra_backoff,
             "budget_usd": self.budget_usd,
             "timeout_s": self.timeout_s,
+            "cap_pairs": self.cap_pairs,
             # Workers need only the keys and planned positions of finished trials, not whole records.
             "finished": self._finished_payload(),
         }
@@ -186,6 +193,7 @@ class RunContext:
             budget_usd=payload["budget_usd"],
             timeout_s=payload["timeout_s"],
             finished=payload["finished"],
+            cap_pairs=payload.get("cap_pairs"),
         )
 
 
@@ -199,8 +207,14 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
 
     if options.resume is not None:
         return _resumed_context(options)
+    import os
+
+    from .run_design import derived_cap_pairs, resolve_direction
+
     notes: list[str] = []
     arms = resolve_arms(options, cache, notes)
+    paired = "control" in arms
+    direction, direction_note = resolve_direction(options, paired=paired, environ=os.environ)
     test = arms["test"]
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     run_id = new_run_id(test.data["experiment_id"])
@@ -218,7 +232,7 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
         beta=options.beta,
         effect=options.effect,
         target=options.target,
-        direction=options.direction,
+        direction=direction,
         stop_path=run_dir / f"stop-{secrets.token_hex(4)}",
         infra_exceptions=options.infra_exceptions,
         infra_retries=options.infra_retries,
@@ -228,6 +242,8 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
         sources={name: arm.source for name, arm in arms.items()},
         lineages={name: list(arm.lineage) for name, arm in arms.items()},
         overrides=options.overrides,
+        cap_pairs=derived_cap_pairs(options, paired=paired, direction=direction),
+        notes=[direction_note] if direction_note else [],
     )
     warnings = secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
     return context, [*dict.fromkeys(notes), *warnings]
@@ -330,6 +346,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         sources={arm: data.get("source") for arm, data in manifest["arms"].items()},
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
+        cap_pairs=run.get("cap_pairs"),
     )
     sources = {arm: context.sources.get(arm) for arm in configs}
     warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})

@@ -31,7 +31,9 @@ from .write_failure import WriteFailure
 if TYPE_CHECKING:
     from .junit_output import JunitTrialOutput
     from .progress import ProgressLine
+    from .run_design import CapAssessment
     from .run_lock import RunLock
+    from .stats.design import PairedDesign
     from .xdist_scheduler import SequentialScheduling
 
 CATEGORIES = {
@@ -59,7 +61,7 @@ class ControllerPlugin:
         self.context = context
         self.options = options
         self.stop = stop
-        self.notes = list(notes)
+        self.notes = [*context.notes, *notes]
         self.workers = workers
         self.scheduler: SequentialScheduling | None = None
         self.records: list[TrialRecord] = list(context.resumed)
@@ -81,6 +83,10 @@ class ControllerPlugin:
         self._locations: dict[str, tuple[str, int | None]] = {}
         self._progress: ProgressLine | None = None
         self._finishing = DeferredInterrupts()
+        self.design: PairedDesign | None = None
+        self.plan: dict[str, int] | None = None
+        """Tasks, trials per task and arm, planned items: from the collection, then from the first report."""
+        self.cap: CapAssessment | None = None
         self._junit: JunitTrialOutput | None = None
         self._header_warnings: list[str] = []  # found at session start, before anything is paid for
         self._session: pytest.Session | None = None
@@ -102,8 +108,11 @@ class ControllerPlugin:
 
         settings = SequentialSettings(alpha=self.context.alpha, beta=self.context.beta, delta=self.context.effect)
         if self.context.paired:
+            from .run_design import design_for
+
             direction = cast(Direction, self.context.direction)
-            return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction))
+            self.design = design_for(settings.alpha, settings.beta, settings.delta, direction)
+            return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, self.design))
         assert self.context.target is not None
         return SequentialFeeder(target_test=TargetSequentialTest(self.context.target, settings))
 
@@ -176,6 +185,10 @@ class ControllerPlugin:
         if payload is None:
             return
         self.plan_size = payload.get("plan_size", self.plan_size)
+        if self.feeder is not None and self.plan_size:
+            self.feeder.plan_size = self.plan_size
+        if payload.get("plan") is not None:
+            self.learn_plan(payload["plan"])
         record: TrialRecord | None = payload.get("record")
         if record is None:
             skipped = payload.get("skipped")
@@ -204,6 +217,30 @@ class ControllerPlugin:
         self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
         if self._progress is not None:
             self._progress.update(record, self.feeder, self.plan_size)
+
+    def learn_plan(self, plan: dict[str, int]) -> None:
+        """What was collected: the cap's figures and, once at start-up, a warning when the cap cannot deliver
+        the planned error rates (``run_design.CapAssessment``)."""
+        self.plan = dict(plan)
+        if self.design is None or not plan.get("tasks"):
+            return
+        from .run_design import assess_cap
+
+        first = self.cap is None
+        self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"])
+        warning = self.cap.warning() if first else None
+        if warning is not None:
+            self._warn_now(f"agentopt: warning: {warning}")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Without xdist the items live here: the plan is known as soon as they are collected."""
+        items = self.config.stash.get(ITEMS_PLUGIN_KEY, None)
+        if items is not None and items.plan_size:
+            self.plan_size = items.plan_size
+            if self.feeder is not None:
+                self.feeder.plan_size = items.plan_size
+            self.learn_plan(items.plan_info())
 
     def _junit_output(self) -> JunitTrialOutput:
         if self._junit is None:
@@ -292,15 +329,22 @@ class ControllerPlugin:
         decided_at = utc_now()
         units = "pairs" if self.context.paired else "trials"
         if self.stop_reason is None:
+            how = " at the cap (last look)" if decision.at_cap else ""
             self._stop_everything(
-                f"agentopt: sequential test decided '{decision.verdict}' after {decision.units} {units}"
+                f"agentopt: sequential test decided '{decision.verdict}'{how} after {decision.units} {units}"
             )
         if self.context.paths.decision.exists():
             return
         try:
             write_json_atomic(
                 self.context.paths.decision,
-                {"verdict": decision.verdict, "seq": decision.seq, "units": decision.units, "at": decided_at},
+                {
+                    "verdict": decision.verdict,
+                    "seq": decision.seq,
+                    "units": decision.units,
+                    "at_cap": decision.at_cap,
+                    "at": decided_at,
+                },
             )
         except OSError as exc:
             self._write_failed(self.context.paths.decision, exc)
@@ -388,6 +432,13 @@ class ControllerPlugin:
             self.plan_size = items.plan_size if items is not None else None
         if self._progress is not None:
             self._progress.close()
+        if self.feeder is not None and stopped_by is None:
+            # Every trial of a resumed run came from the ledger: the cap is reached without a new report.
+            if self.plan_size is not None and self.feeder.plan_size is None:
+                self.feeder.plan_size = self.plan_size
+            decision = self.feeder.conclude_if_complete()
+            if decision is not None:
+                self._publish(decision)
         if self.options.resume is not None:
             try:
                 note_resume(self.context)  # only now: a resume refused at collection writes nothing
@@ -418,6 +469,8 @@ class ControllerPlugin:
             notes=self.notes,
             budget=self.budget.as_dict() if self.budget is not None else None,
             resume_command=self.resume_command(),
+            plan=self.plan,
+            cap=self.cap.as_dict() if self.cap is not None else None,
         )
         if interrupted:
             summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}

@@ -64,7 +64,10 @@ class PlanPositions:
         keys = {key for key in map(parse_trial_nodeid, self._collection) if key is not None}
         keys.update(key for key, _ in self._context.finished_positions())
         context = self._context
-        plan = build_plan({key[0] for key in keys}, context.arms, context.trials, context.seed)
+        # The trials per task the workers planned with: under a cap in pairs they are derived from the number of
+        # tasks at collection (``trial_expansion``), so read them from the collected and finished trials.
+        trials = max((key[2] + 1 for key in keys), default=context.trials)
+        plan = build_plan({key[0] for key in keys}, context.arms, trials, context.seed)
         planned = (entry for entry in plan if entry.key in keys)
         return {entry.key: seq for seq, entry in enumerate(planned)}
 

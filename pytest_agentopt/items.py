@@ -171,6 +171,10 @@ class ItemsPlugin:
         self.infra = InfraMatcher(context.infra_exceptions)
         self.plan_size: int | None = None
         """Agent trials planned by this process's collection (``None`` until it is done, 0 when it found none)."""
+        self.tasks = 0
+        self.trials = context.trials
+        """Trials per task and arm: ``--agent-trials``, or derived from the cap in pairs at collection."""
+        self._plan_sent = False
         self._otel = False
         self._pydantic_ai_watched = False
         self._retry_wrappers: dict[Callable[..., object], Callable[..., object]] = {}
@@ -189,7 +193,9 @@ class ItemsPlugin:
             # A direct parametrization needs the name in the closure; the test function never receives it.
             metafunc.fixturenames.append(SLOT_ARG)
         if self._slot_values is None:  # one list of values for every task: no object per item
-            self._slot_values = slots(self.context.arms, self.context.trials)
+            # With a cap in pairs, only trial 0 here: the other trials are cloned once the tasks are counted.
+            trials = 1 if self.context.cap_pairs is not None else self.context.trials
+            self._slot_values = slots(self.context.arms, trials)
         values = self._slot_values
         metafunc.parametrize(SLOT_ARG, values, ids=[value.id for value in values])
 
@@ -197,21 +203,34 @@ class ItemsPlugin:
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
+        if self.context.cap_pairs is not None:
+            from .trial_expansion import expand
+
+            items[:], self.trials = expand(
+                items,
+                slot_of=slot_of,
+                task_of=task_id_of,
+                slot_arg=SLOT_ARG,
+                arms=self.context.arms,
+                cap_pairs=self.context.cap_pairs,
+            )
         plain: list[pytest.Item] = []
         by_key: dict[tuple[str, str, int], tuple[pytest.Item, TrialSlot]] = {}
-        task_ids: dict[str, str] = {}  # one string per task, not one per item
+        interned: dict[str, str] = {}  # one string per task, not one per item
         for item in items:
             slot = slot_of(item)
             if slot is None:
                 plain.append(item)
                 continue
             task_id = task_id_of(item, slot)
-            by_key[(task_ids.setdefault(task_id, task_id), slot.arm, slot.trial)] = (item, slot)
+            by_key[(interned.setdefault(task_id, task_id), slot.arm, slot.trial)] = (item, slot)
         workeroutput = getattr(config, "workeroutput", None)
         if not by_key:
             self._publish_plan_size(workeroutput, 0)
             return
-        full_plan = build_plan({key[0] for key in by_key}, self.context.arms, self.context.trials, self.context.seed)
+        task_ids = {key[0] for key in by_key}
+        self.tasks = len(task_ids)
+        full_plan = build_plan(task_ids, self.context.arms, self.trials, self.context.seed)
         # -k / -m may have removed some trials of a task: plan what is left, in the same relative order.
         planned = [entry for entry in full_plan if entry.key in by_key]
         self._publish_plan_size(workeroutput, len(planned))
@@ -432,19 +451,25 @@ class ItemsPlugin:
         reason = self.stop.reason()
         if reason is None:
             return None
-        lineno = item.location[1]
-        item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-        report = pytest.TestReport(
+        ihook = item.ihook
+        ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        path, lineno, _ = item.reportinfo()
+        # What pytest reports for a skip marker: the test's own location, "Skipped: <reason>".
+        setup = pytest.TestReport(
             nodeid=item.nodeid,
             location=item.location,
             keywords={},
             outcome="skipped",
-            longrepr=(str(item.path), (lineno or 0) + 1, f"Skipped: {reason}"),
+            longrepr=(str(path), (lineno or 0) + 1, f"Skipped: {reason}"),
             when="setup",
         )
-        self._attach_skip(info, report)
-        item.ihook.pytest_runtest_logreport(report=report)
-        item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        self._attach_skip(info, setup)
+        ihook.pytest_runtest_logreport(report=setup)
+        teardown = pytest.TestReport(
+            nodeid=item.nodeid, location=item.location, keywords={}, outcome="passed", longrepr=None, when="teardown"
+        )
+        ihook.pytest_runtest_logreport(report=teardown)
+        ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
         return True
 
     @pytest.hookimpl(wrapper=True)
@@ -559,7 +584,12 @@ class ItemsPlugin:
     ) -> dict[str, Any]:
         """What travels to the controller on the report: the record, and the trial's warnings and pricing notes
         (the controller prints or keeps each one once per run)."""
-        payload: dict[str, Any] = {"record": record, "plan_size": self.plan_size, "details": details}
+        payload: dict[str, Any] = {
+            "record": record,
+            "plan_size": self.plan_size,
+            "plan": self._plan_once(),
+            "details": details,
+        }
         recorder = item.stash.get(RECORDER_KEY, None)
         if recorder is not None and recorder.warnings:
             payload["warnings"] = recorder.warnings
@@ -570,7 +600,22 @@ class ItemsPlugin:
     def _attach_skip(self, info: AgentItem, report: pytest.TestReport) -> None:
         """A skipped agent item still moves the planned prefix on (it has no record)."""
         skipped = {"seq": info.seq, "task_id": info.task_id, "arm": info.slot.arm, "trial": info.slot.trial}
-        setattr(report, REPORT_ATTR, {"record": None, "plan_size": self.plan_size, "skipped": skipped})
+        setattr(
+            report,
+            REPORT_ATTR,
+            {"record": None, "plan_size": self.plan_size, "plan": self._plan_once(), "skipped": skipped},
+        )
+
+    def plan_info(self) -> dict[str, int]:
+        """The collected plan: tasks, trials per task and arm, planned items (for the controller's reports)."""
+        return {"tasks": self.tasks, "trials": self.trials, "items": self.plan_size or 0}
+
+    def _plan_once(self) -> dict[str, int] | None:
+        """The plan, on this process's first report only (the controller needs it once)."""
+        if self._plan_sent:
+            return None
+        self._plan_sent = True
+        return self.plan_info()
 
     def build_record(
         self,

@@ -40,11 +40,14 @@ def header_line(context: RunContext, options: RunOptions) -> str:
     if context.sprt:
         target = f", target {context.target:g}" if context.target is not None else ""
         if context.paired and context.direction != "both":
-            target += f", one-sided: {context.direction}"
-        mode = (
-            f"SPRT alpha {context.alpha:g} beta {context.beta:g} effect {context.effect:g}{target}, "
-            f"cap {context.trials} trials per task per arm"
+            ci = " (CI detected)" if context.notes else ""
+            target += f", one-sided: {context.direction}{ci}"
+        cap = (
+            f"cap {context.cap_pairs} pairs (trials per task derived from it)"
+            if context.cap_pairs is not None
+            else f"cap {context.trials} trials per task per arm"
         )
+        mode = f"SPRT alpha {context.alpha:g} beta {context.beta:g} effect {context.effect:g}{target}, {cap}"
     else:
         mode = f"{context.trials} trials per task per arm"
     resumed = f", resuming {len(context.resumed)} finished trials" if context.resumed else ""
@@ -168,7 +171,7 @@ def _arm_table(summary: Mapping[str, Any]) -> list[str]:
         "experiment",
         "model",
         "solved",
-        "success [95% Wilson]",
+        wording.success_interval_header(summary),
         "err/infra",
         "tokens in/out",
         "est.$/trial",
@@ -187,11 +190,7 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"pairs    {total} complete: {pairs['test_only']} only test solved, {pairs['control_only']} only "
             f"control solved, {pairs['both']} both, {pairs['neither']} neither"
-            + (
-                f"; exact McNemar p = {fmt.p_value(summary['mcnemar_p'])}"
-                if summary.get("mcnemar_p") is not None
-                else ""
-            )
+            + (f"; {mcnemar}" if (mcnemar := wording.mcnemar_text(summary)) else "")
         )
     effect = summary.get("effect")
     if effect is not None:
@@ -205,17 +204,23 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
     budget = summary.get("budget")
     if budget is not None:
         lines.append(f"budget   {wording.budget_text(budget)}")
-    if summary.get("decided_by") == "sprt" and summary.get("llr") is not None:
-        llr = ", ".join(f"{name} {fmt.signed(value, 2)}" for name, value in summary["llr"].items() if value is not None)
-        lower, upper = summary["bounds"]
+    test_text = wording.sequential_test_text(summary)
+    if test_text is not None:
         used = summary.get("pairs_used") if summary["mode"] == "ab" else summary.get("trials_used")
         unit = "pairs" if summary["mode"] == "ab" else "trials"
         lines.append(
-            f"sprt     LLR {llr} between bounds {fmt.interval([lower, upper], lambda v: fmt.signed(v, 2))}; "
-            f"{used} {unit} used, "
+            f"sprt     {test_text}; {used} {unit} used, "
             f"{summary['trials_started']} trials started, {summary['trials_skipped']} skipped, "
             f"{summary['trials_after_decision']} after the decision"
         )
+    design = summary.get("design")
+    if summary.get("decided_by") == "sprt" and design and design.get("power_at_cap") is not None:
+        lines.append(f"cap      {wording.cap_text(design, summary.get('settings') or {})}")
+    from .verdict_text import consistency_note
+
+    note = consistency_note(summary)
+    if note is not None:
+        lines.append(f"why      {note}")
     return lines
 
 

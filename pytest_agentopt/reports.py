@@ -228,6 +228,7 @@ def build_run_report(
                 effect=settings["effect"],
                 direction=settings.get("direction") or "both",
                 target=settings.get("target"),
+                plan_size=summary.get("trials_planned"),
             ),
         )
     if table is not None and len(table):

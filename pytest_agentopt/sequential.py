@@ -9,6 +9,10 @@ decision point are kept for the estimates but never enter the decision.
 In a paired (A/B) run a pair enters the test when both its trials have been committed; a pair with an infra
 error, a setup error or a skipped half is excluded (it says nothing about the agents). In a single-config run
 with a target, each scored trial enters the test on its own.
+
+The cap: once the whole plan (``plan_size`` sequence numbers) has been committed without a decision, the test is
+asked to conclude: a paired test with a calibrated design takes its last look, which may decide (a decision
+``at_cap``); otherwise the run ends undecided.
 """
 
 from __future__ import annotations
@@ -22,12 +26,16 @@ from .outcomes import SCORED_OUTCOMES
 class PairedTest(Protocol):
     def add_pair(self, control_success: bool, test_success: bool) -> None: ...
 
+    def conclude(self) -> str | None: ...
+
     @property
     def verdict(self) -> str | None: ...
 
 
 class TargetTest(Protocol):
     def add_trial(self, success: bool) -> None: ...
+
+    def conclude(self) -> str | None: ...
 
     @property
     def verdict(self) -> str | None: ...
@@ -47,6 +55,8 @@ class Decision:
     """The last sequence number that entered the decision; later trials are after the decision."""
     units: int
     """Pairs (A/B) or trials (single config) that entered the test when it decided."""
+    at_cap: bool = False
+    """Decided by the last look at the cap (after the last planned trial), not by a boundary crossing."""
 
 
 @dataclass
@@ -65,7 +75,11 @@ class SequentialFeeder:
     target_test: TargetTest | None = None
     committed: int = 0
     """Length of the committed prefix: sequence numbers ``0 .. committed-1`` have all been fed."""
+    plan_size: int | None = None
+    """The number of planned sequence numbers, once known: committing all of them concludes the test."""
     decision: Decision | None = None
+    concluded: bool = False
+    """The whole plan was committed without a boundary decision and the test was asked to conclude."""
     units: int = 0
     _waiting: dict[int, _Result] = field(default_factory=dict)
     _half_pairs: dict[tuple[str, int], _Result] = field(default_factory=dict)
@@ -81,9 +95,21 @@ class SequentialFeeder:
             if self.decision is None:
                 self._feed(result, self.committed)
             self.committed += 1
+        self.conclude_if_complete()
         if self.decision is not None and not decided_before:
             return self.decision
         return None
+
+    def conclude_if_complete(self) -> Decision | None:
+        """At the cap (every planned result committed, no decision yet): the test's last look, once."""
+        if self.concluded or self.decision is not None or self.plan_size is None or self.committed < self.plan_size:
+            return None
+        self.concluded = True
+        test = self.paired_test if self.paired_test is not None else self.target_test
+        verdict = test.conclude() if test is not None else None
+        if verdict is not None:
+            self.decision = Decision(verdict=verdict, seq=self.committed - 1, units=self.units, at_cap=True)
+        return self.decision
 
     def is_after_decision(self, seq: int) -> bool:
         return self.decision is not None and seq > self.decision.seq

@@ -5,15 +5,18 @@ schema in ``docs/summary.md``). Renderers (terminal, Markdown, HTML) read only t
 
 Which interval is which:
 
-* per-arm success rates: Wilson 95 % intervals (fixed-n intervals; after a sequential stop they are not
-  adjusted for the stopping rule, and are labelled so);
+* per-arm success rates: after a sequential run, time-uniform confidence sequences (valid at the data-dependent
+  stopping time, like the effect's); in a fixed-sample run, Wilson 95 % intervals;
 * the paired effect (success rate of test minus control) after a sequential run, and the median paired cost
   ratio in every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
-* the paired effect of a fixed-sample run: Newcombe's paired score interval, and the exact McNemar test.
+* the paired effect of a fixed-sample run: Newcombe's paired score interval at 1 - 2 alpha and the one-sided
+  exact McNemar tests at alpha each, so that ``--agent-alpha`` is the rate of each directional false claim in
+  both modes. No fixed-n p-value is reported after a sequential run (it is not valid after a sequential stop).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -27,9 +30,12 @@ from .sequential import SequentialFeeder
 SUMMARY_SCHEMA = 1
 
 
-def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
-    """Counts, rate with its Wilson interval, tokens, cost and latency of one arm's trials."""
-    from .stats.intervals import wilson_interval
+def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alpha: float = 0.05) -> dict[str, Any]:
+    """Counts, rate with its interval, tokens, cost and latency of one arm's trials.
+
+    The interval is a Wilson 95 % interval, or after a sequential run a time-uniform 1 - ``alpha`` confidence
+    sequence over the trials in planned order (a fixed-n interval is not valid after a data-dependent stop).
+    """
 
     counts = dict.fromkeys(("success", "failure", "error", "timeout", "infra_error", "setup_error", "worker_crash"), 0)
     for record in records:
@@ -63,8 +69,7 @@ def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
         "timeouts": counts["timeout"],
         "worker_crashes": counts["worker_crash"],
         "success_rate": successes / trials if trials else None,
-        "success_ci": list(wilson_interval(successes, trials)) if trials else None,
-        "success_ci_method": "Wilson 95% (fixed-n)",
+        **_success_interval(scored, sequential=sequential, alpha=alpha),
         "tokens": token_sums if with_tokens else None,
         "trials_with_usage": len(with_tokens),
         "mean_tokens": (
@@ -80,6 +85,23 @@ def arm_figures(records: Sequence[TrialRecord]) -> dict[str, Any]:
         "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
         "mean_steps": sum(steps) / len(steps) if steps else None,
     }
+
+
+def _success_interval(scored: Sequence[TrialRecord], *, sequential: bool, alpha: float) -> dict[str, Any]:
+    if not scored:
+        return {"success_ci": None, "success_ci_method": None}
+    if sequential:
+        from .stats.confseq import mean_with_confidence_sequence
+
+        ordered = sorted(scored, key=lambda record: record["seq"])
+        sequence = mean_with_confidence_sequence(
+            [float(record["outcome"] == "success") for record in ordered], 0.0, 1.0, alpha
+        )
+        return {"success_ci": [sequence["lower"], sequence["upper"]], "success_ci_method": sequence["method"]}
+    from .stats.intervals import wilson_interval
+
+    successes = sum(record["outcome"] == "success" for record in scored)
+    return {"success_ci": list(wilson_interval(successes, len(scored))), "success_ci_method": "Wilson 95% (fixed-n)"}
 
 
 def spend(records: Sequence[TrialRecord]) -> dict[str, Any]:
@@ -188,14 +210,21 @@ def build_summary(
     budget: dict[str, Any] | None = None,
     stopped_by: str | None = None,
     resume_command: str | None = None,
+    plan: Mapping[str, int] | None = None,
+    cap: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
     no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early;
-    ``resume_command`` is how to continue the run if it stopped early (default: the bare ``--agent-resume``)."""
+    ``resume_command`` is how to continue the run if it stopped early (default: the bare ``--agent-resume``).
+    ``plan``: what was collected (tasks, trials per task and arm); ``cap``: what the paired test's cap delivers
+    (``run_design.CapAssessment.as_dict``)."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
-    arms = {arm: arm_figures(arm_records) for arm, arm_records in by_arm.items()}
+    sequential = feeder is not None
+    arms = {
+        arm: arm_figures(arm_records, sequential=sequential, alpha=context.alpha) for arm, arm_records in by_arm.items()
+    }
     for arm, figures in arms.items():
         config = context.configs.raw(arm)
         figures["experiment_id"] = config["experiment_id"]
@@ -207,7 +236,8 @@ def build_summary(
         "run_id": context.run_id,
         "experiment_id": context.configs.raw("test")["experiment_id"],
         "mode": "ab" if context.paired else "single",
-        "settings": _settings(context),
+        "settings": _settings(context, plan),
+        "design": cap,
         "arms": arms,
         "config_diff": [],
         "verdict": None,
@@ -215,9 +245,13 @@ def build_summary(
         "decided_by": None,
         "llr": None,
         "bounds": None,
+        "tests": None,
+        "last_look": None,
+        "decided_at_cap": False,
         "pairs_used": None,
         "pairs": None,
         "mcnemar_p": None,
+        "mcnemar_direction": None,
         "effect": None,
         "cost_ratio": None,
         "trials_planned": plan_size,
@@ -267,10 +301,12 @@ def build_summary(
     return summary
 
 
-def _settings(context: RunContext) -> dict[str, Any]:
+def _settings(context: RunContext, plan: Mapping[str, int] | None) -> dict[str, Any]:
     settings = context.run_settings()
     trials = settings.pop("trials")
     del settings["arms"]
+    if plan is not None and plan.get("trials"):
+        trials = plan["trials"]  # derived from the cap in pairs, or --agent-trials
     return {"trials_per_task_per_arm": trials, **settings}
 
 
@@ -281,12 +317,12 @@ def _paired_comparison(
     feeder: SequentialFeeder | None,
     plan_size: int | None,
 ) -> None:
-    from .stats.intervals import exact_mcnemar_p, paired_difference_interval
+    from .stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval
+    from .verdict_text import paired_sequential_reason
 
     pairs = paired_outcomes(records)
     counts = pair_counts(pairs)
     summary["pairs"] = counts
-    summary["mcnemar_p"] = exact_mcnemar_p(counts["test_only"], counts["control_only"]) if pairs else None
     summary["cost_ratio"] = cost_ratio(pairs, context.alpha)
     n = len(pairs)
     if feeder is not None and feeder.paired_test is not None:
@@ -294,14 +330,29 @@ def _paired_comparison(
         summary["decided_by"] = "sprt"
         summary["llr"] = dict(test.llr)
         summary["bounds"] = list(test.bounds)
+        summary["tests"] = dict(test.states)
+        summary["last_look"] = (
+            [value if math.isfinite(value) else None for value in test.last_look]
+            if test.last_look is not None
+            else None
+        )
         decision = feeder.decision
         summary["pairs_used"] = decision.units if decision is not None else feeder.units
         if decision is not None:
             summary["verdict"] = decision.verdict
-            summary["verdict_reason"] = _sprt_reason(decision.verdict, decision.units, context)
+            summary["decided_at_cap"] = decision.at_cap
+            summary["verdict_reason"] = paired_sequential_reason(
+                decision.verdict,
+                units=decision.units,
+                effect=context.effect,
+                alpha=context.alpha,
+                beta=context.beta,
+                calibrated=test.design.source == "calibrated",
+                at_cap=decision.at_cap,
+            )
         else:
             summary["verdict"] = "inconclusive"
-            summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "pairs")
+            summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "pairs", summary)
         if n:
             summary["effect"] = paired_effect(pairs, context.alpha)
         return
@@ -311,37 +362,43 @@ def _paired_comparison(
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = "no complete pair of scored trials"
         return
-    estimate = (counts["test_only"] - counts["control_only"]) / n
-    lower, upper = paired_difference_interval(
-        counts["both"], counts["test_only"], counts["control_only"], counts["neither"], 1 - context.alpha
-    )
+    wins, losses = counts["test_only"], counts["control_only"]
+    estimate = (wins - losses) / n
+    # --agent-alpha is the rate of each directional false claim, as in the sequential test: one-sided exact
+    # McNemar tests at alpha each, and the 1 - 2 alpha interval (two one-sided tests) for the effect.
+    confidence = 1 - 2 * context.alpha
+    lower, upper = paired_difference_interval(counts["both"], wins, losses, counts["neither"], confidence)
     summary["effect"] = {
         "estimate": estimate,
         "lower": lower,
         "upper": upper,
-        "method": f"Newcombe paired score interval, {100 * (1 - context.alpha):g}% (fixed-n)",
+        "method": f"Newcombe paired score interval, {100 * confidence:g}% (two one-sided at alpha "
+        f"{context.alpha:g}; fixed-n)",
     }
-    p_value = summary["mcnemar_p"]
-    eq_lower, eq_upper = paired_difference_interval(
-        counts["both"], counts["test_only"], counts["control_only"], counts["neither"], 1 - 2 * context.alpha
+    direction = "better" if wins >= losses else "worse"
+    p_value = (
+        exact_mcnemar_one_sided_p(wins, losses) if direction == "better" else exact_mcnemar_one_sided_p(losses, wins)
     )
-    if p_value < context.alpha:
-        verdict = "better" if counts["test_only"] > counts["control_only"] else "worse"
+    summary["mcnemar_p"] = p_value
+    summary["mcnemar_direction"] = direction
+    if p_value < context.alpha and wins != losses:
+        verdict = direction
         reason = (
-            f"exact McNemar test p = {p_value:.3g} < alpha {context.alpha:g} on {n} pairs "
-            f"({counts['test_only']} only test solved, {counts['control_only']} only control solved)"
+            f"one-sided exact McNemar test p = {p_value:.3g} < alpha {context.alpha:g} on {n} pairs "
+            f"({wins} only test solved, {losses} only control solved): 'no difference' rejected in favour of "
+            f"test {direction} than control"
         )
-    elif -context.effect < eq_lower and eq_upper < context.effect:
+    elif -context.effect < lower and upper < context.effect:
         verdict = "no_difference"
         reason = (
-            f"equivalence within +/-{context.effect:g}: the {100 * (1 - 2 * context.alpha):g}% interval "
-            f"[{eq_lower:+.3f}, {eq_upper:+.3f}] lies inside it (two one-sided tests at alpha {context.alpha:g})"
+            f"equivalence within +/-{context.effect:g}: the {100 * confidence:g}% interval "
+            f"[{lower:+.3f}, {upper:+.3f}] lies inside it (two one-sided tests at alpha {context.alpha:g})"
         )
     else:
         verdict = "inconclusive"
         reason = (
-            f"no significant difference (McNemar p = {p_value:.3g}) and no proof of equivalence within "
-            f"+/-{context.effect:g} (interval [{eq_lower:+.3f}, {eq_upper:+.3f}]): more trials needed"
+            f"no significant difference (one-sided McNemar p = {p_value:.3g}) and no proof of equivalence "
+            f"within +/-{context.effect:g} (interval [{lower:+.3f}, {upper:+.3f}]): more trials needed"
         )
     summary["verdict"] = verdict
     summary["verdict_reason"] = reason
@@ -355,48 +412,44 @@ def _target_comparison(
 ) -> None:
     if feeder is None or feeder.target_test is None:
         return
+    from .verdict_text import target_reason
+
     test: Any = feeder.target_test
     summary["decided_by"] = "sprt"
     summary["llr"] = {"target": test.llr}
     summary["bounds"] = list(test.bounds)
+    states = {None: "running", "meets_target": "accepted_h1", "below_target": "accepted_h0"}
+    summary["tests"] = {"target": states[test.verdict]}
     decision = feeder.decision
     summary["trials_used"] = decision.units if decision is not None else feeder.units
     if decision is not None:
+        assert context.target is not None
         summary["verdict"] = decision.verdict
-        summary["verdict_reason"] = _sprt_reason(decision.verdict, decision.units, context)
+        summary["verdict_reason"] = target_reason(
+            decision.verdict,
+            units=decision.units,
+            target=context.target,
+            effect=context.effect,
+            alpha=context.alpha,
+            beta=context.beta,
+        )
     else:
         summary["verdict"] = "inconclusive"
-        summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "trials")
+        summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "trials", summary)
 
 
-def _sprt_reason(verdict: str, units: int, context: RunContext) -> str:
-    effect, alpha, beta = context.effect, context.alpha, context.beta
-    if verdict == "better":
-        return f"test is better than control (improvement of {effect:g} accepted, alpha {alpha:g}) after {units} pairs"
-    if verdict == "worse":
-        return f"regression proven: test is worse than control by {effect:g} (alpha {alpha:g}) after {units} pairs"
-    if verdict == "not_better":
-        return f"test is not better than control by {effect:g} (beta {beta:g} at that effect) after {units} pairs"
-    if verdict == "not_worse":
-        return f"test is not worse than control by {effect:g} (beta {beta:g} at that effect) after {units} pairs"
-    if verdict == "no_difference":
-        return (
-            f"no difference of {effect:g} or more in either direction (beta {beta:g} at that effect) "
-            f"after {units} pairs"
-        )
-    target = context.target
-    if verdict == "meets_target":
-        return f"success rate meets the target {target:g} (H1 accepted, beta {beta:g}) after {units} trials"
-    return (
-        f"success rate below the target: at most {target - effect:g} (H0 accepted, alpha {alpha:g}) "  # type: ignore[operator]
-        f"after {units} trials"
+def _unfinished_reason(
+    units: int, plan_size: int | None, feeder: SequentialFeeder, unit_name: str, summary: Mapping[str, Any]
+) -> str:
+    from .verdict_text import unfinished_reason
+
+    design = summary.get("design") or {}
+    return unfinished_reason(
+        units,
+        unit_name,
+        cap_reached=plan_size is not None and feeder.committed >= plan_size,
+        trials_needed=design.get("trials_needed"),
     )
-
-
-def _unfinished_reason(units: int, plan_size: int | None, feeder: SequentialFeeder, unit_name: str) -> str:
-    if plan_size is not None and feeder.committed >= plan_size:
-        return f"the cap was reached after {units} {unit_name} without a decision; raise --agent-trials"
-    return f"the run ended after {units} {unit_name} before the sequential test decided"
 
 
 def task_table(records: Iterable[TrialRecord], arms: Sequence[str]) -> list[dict[str, Any]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +39,7 @@ class XdistControllerHooks:
         self.context = context
         self.controller = controller
         self._payload: dict[str, Any] | None = None
-        self._collection: list[str] | None = None
+        self._collection: Sequence[str] | None = None
         self._positions: PlanPositions | None = None
         self._in_flight: dict[str, _InFlight] = {}
         self._exit_status: dict[str, int | None] = {}
@@ -63,6 +65,18 @@ class XdistControllerHooks:
         if error is not None:  # it died: xdist names the item it was running next (pytest_handlecrashitem)
             self._exit_status[node.gateway.id] = worker_exit_status(node)
 
+    @pytest.hookimpl
+    def pytest_xdist_node_collection_finished(self, node: WorkerController, ids: Sequence[str]) -> None:
+        """The plan, at start-up: the workers collected it; the first report confirms it. The collection is kept
+        to place a dead worker's trial in the plan (every worker collects the same items: xdist checks it)."""
+        if self._collection is None:
+            self._collection = ids
+        # A resumed run's finished trials are not collected again: its ids do not show the whole plan.
+        if self.controller.plan is None and not self.context.resumed:
+            plan = plan_from_nodeids(ids, self.context.arms)
+            if plan is not None:
+                self.controller.learn_plan(plan)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> SequentialScheduling | None:
         if not self.context.sprt and self.context.budget_usd is None:
@@ -75,11 +89,6 @@ class XdistControllerHooks:
         return scheduler
 
     # -- knowing what each worker is running ------------------------------------------------------------------
-
-    @pytest.hookimpl
-    def pytest_xdist_node_collection_finished(self, node: WorkerController, ids: list[str]) -> None:
-        if self._collection is None:
-            self._collection = ids  # every worker collects the same items (xdist checks it)
 
     @pytest.hookimpl
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
@@ -161,3 +170,26 @@ def worker_exit_status(node: WorkerController) -> int | None:
         return popen.wait(timeout=EXIT_STATUS_WAIT_S)
     except subprocess.TimeoutExpired:
         return None
+
+
+def plan_from_nodeids(ids: Sequence[str], arms: Sequence[str]) -> dict[str, int] | None:
+    """Tasks, trials per task and arm, and planned items, read from a worker's collected node ids.
+
+    Agent items come last in the collection (``items.ItemsPlugin`` orders them behind the other tests) and their
+    ids end with the trial id ``<arm>-<trial>``. Used only for the start-up figures; the first report carries
+    the plan the worker computed.
+    """
+    pattern = re.compile(r"(\[|-)(" + "|".join(map(re.escape, arms)) + r")-(\d+)\]$")
+    tasks: set[str] = set()
+    trials = 0
+    items = 0
+    for nodeid in reversed(ids):
+        match = pattern.search(nodeid)
+        if match is None:
+            break
+        items += 1
+        trials = max(trials, int(match.group(3)) + 1)
+        tasks.add(nodeid[: match.start()] + ("]" if match.group(1) == "-" else ""))
+    if not items:
+        return None
+    return {"tasks": len(tasks), "trials": trials, "items": items}

@@ -8,7 +8,7 @@ What is simulated, and what is the real code
 A suite of ``tasks`` tasks, each with a difficulty ``u_t ~ N(0, sigma^2)`` on the logit scale, drawn afresh for
 every simulated run; arm ``a`` solves task ``t`` with probability ``expit(c_a + u_t)``, the intercepts ``c_a``
 calibrated by ``stats.planning`` so that the *marginal* rates are the stated ones (the model behind
-``paired_outcome_probabilities`` and the lower bounds of DESIGN.md section 6). A trial's duration is gamma with
+``paired_outcome_probabilities`` and the lower bounds of the reference figures). A trial's duration is gamma with
 mean 1 (exponential by default) for a success and ``failure_slowdown`` (3) times longer for a failure: agent
 failures run into turn limits.
 
@@ -27,7 +27,7 @@ On the decision the controller calls ``Dispatcher.stop()`` and the workers skip 
 included, those merely held excluded.
 
 Contrast: "completion order" feeds results as they arrive (the feeder is given arrival numbers instead of planned
-sequence numbers) and dispatches without a window - the naive design that DESIGN.md section 5 warns against.
+sequence numbers) and dispatches without a window - the naive design that docs/statistics.md warns against.
 
 Common random numbers: a run's suite, plan, outcomes and durations are drawn once and replayed for every worker
 count and ordering, so the comparisons between them are paired. In planned-prefix order the decision cannot
@@ -79,17 +79,17 @@ FloatArray = npt.NDArray[np.float64]
 INCONCLUSIVE = "inconclusive"
 DEFAULT_WORKERS = (1, 4, 8, 16)
 GATE_WORKERS = 8
-"""The acceptance checks of issue 3 are stated for 8 workers with slow failures."""
+"""The acceptance checks of the machinery are stated for 8 workers with slow failures."""
 
-# DESIGN.md section 6, quoted to check the exact DP against the design document (acceptance of issue 3):
+# The reference figures (docs/statistics.md), quoted to check the exact DP against them:
 # (p0, p1) -> exact alpha, exact beta, exact ASN under H0, under H1.
-DESIGN_ONE_SAMPLE: dict[tuple[float, float], tuple[float, float, float, float]] = {
+REFERENCE_ONE_SAMPLE: dict[tuple[float, float], tuple[float, float, float, float]] = {
     (0.50, 0.65): (0.0450, 0.0871, 45.7, 55.6),
     (0.70, 0.85): (0.0464, 0.0768, 31.6, 42.1),
     (0.80, 0.95): (0.0496, 0.0675, 17.3, 27.3),
 }
-# The simulated ranges DESIGN.md section 6 gives for the paired GSPRT (improvement test): sigma -> ASN H0, H1.
-DESIGN_PAIRED_ASN: dict[float, tuple[str, str]] = {0.0: ("88-90", "97-99"), 2.0: ("55-57", "62-63")}
+# The simulated ranges the reference figures give for the paired GSPRT (improvement test): sigma -> ASN H0, H1.
+REFERENCE_PAIRED_ASN: dict[float, tuple[str, str]] = {0.0: ("88-90", "97-99"), 2.0: ("55-57", "62-63")}
 
 
 # -- configuration ----------------------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def planned_order_reference(drawn: DrawnRun, feeder: SequentialFeeder) -> Schedu
 def improvement_test_alone(drawn: DrawnRun, settings: SequentialSettings) -> tuple[str, int]:
     """The paired test's improvement GSPRT (0 vs +delta) run alone on the planned pairs: (state, pairs used).
 
-    DESIGN.md section 6's paired figures and lower bounds are for this one-sided test; the paired test also waits
+    the reference figures' paired figures and lower bounds are for this one-sided test; the paired test also waits
     for its regression test before it may say ``no_difference``.
     """
     test = PairedSequentialTest(settings, direction="better")
@@ -463,7 +463,7 @@ class PairedReference:
     asn: float
     p95: int
     lower_bound: float
-    """DESIGN.md section 6's lower bound under this scenario's hypothesis (improvement claim)."""
+    """the reference figures' lower bound under this scenario's hypothesis (improvement claim)."""
     fixed_n: int
 
 
@@ -616,7 +616,7 @@ def _scenario_result(
 
 
 def run_validation(config: ValidationConfig) -> ValidationReport:
-    """Simulate every scenario ``config.runs`` times and evaluate the acceptance checks of issue 3."""
+    """Simulate every scenario ``config.runs`` times and evaluate the acceptance checks of the machinery."""
     began = time.perf_counter()
     scenarios: list[Scenario] = list(dict.fromkeys([*config.paired, *config.target_single, *config.target_parallel]))
     collected, references = _simulate_all(config, _jobs(config), scenarios)
@@ -630,7 +630,7 @@ def run_validation(config: ValidationConfig) -> ValidationReport:
     return ValidationReport(config, paired, target_single, target_parallel, checks, time.perf_counter() - began)
 
 
-# -- acceptance checks of issue 3 -------------------------------------------------------------------------------
+# -- acceptance checks of the machinery ---------------------------------------------------------------------------
 
 ALPHA_LIMIT = 0.06
 BETA_LIMIT = 0.11
@@ -652,7 +652,7 @@ def acceptance_checks(
         scenario, exact = result.scenario, result.exact
         assert isinstance(scenario, TargetScenario)
         assert isinstance(exact, TargetReference)
-        quoted = DESIGN_ONE_SAMPLE.get((round(exact.p0, 2), round(exact.p1, 2)))
+        quoted = REFERENCE_ONE_SAMPLE.get((round(exact.p0, 2), round(exact.p1, 2)))
         if quoted is None:
             continue
         if scenario.hypothesis == "H0":
@@ -663,7 +663,7 @@ def acceptance_checks(
             what = "beta"
         checks.append(
             Check(
-                f"exact DP = DESIGN §6 to 3 decimals ({exact.p0:.2f} vs {exact.p1:.2f}, {what}, ASN)",
+                f"exact DP = reference to 3 decimals ({exact.p0:.2f} vs {exact.p1:.2f}, {what}, ASN)",
                 f"{what} {ours:.4f} vs {theirs:.4f}; ASN {exact.asn_untruncated:.2f} vs {asn_theirs}",
                 round(ours, 3) == round(theirs, 3) and round(exact.asn_untruncated, 1) == asn_theirs,
             )
@@ -806,7 +806,7 @@ def _paired_reference_table(results: Sequence[ScenarioResult]) -> str:
         assert isinstance(exact, PairedReference)
         assert alone is not None
         simulated = result.reference_run
-        design = DESIGN_PAIRED_ASN.get(scenario.spread_sigma, ("-", "-"))
+        design = REFERENCE_PAIRED_ASN.get(scenario.spread_sigma, ("-", "-"))
         rows.append(
             [
                 f"{scenario.p_control:.2f} vs {scenario.p_test:.2f} ({scenario.hypothesis})",
@@ -842,7 +842,7 @@ def _paired_reference_table(results: Sequence[ScenarioResult]) -> str:
         "z sim vs DP: better / ASN",
         "sim: improvement test alone, pairs",
         "sim: improvement alone, P(accept H1)",
-        "DESIGN §6 GSPRT ASN",
+        "reference GSPRT ASN",
         "lower bound",
         "fixed n (McNemar)",
     ]
@@ -887,7 +887,7 @@ def _target_table(results: Sequence[ScenarioResult]) -> str:
         assert isinstance(scenario, TargetScenario)
         assert isinstance(exact, TargetReference)
         summary = result.scheduled[(1, "planned")]
-        quoted = DESIGN_ONE_SAMPLE.get((round(exact.p0, 2), round(exact.p1, 2)))
+        quoted = REFERENCE_ONE_SAMPLE.get((round(exact.p0, 2), round(exact.p1, 2)))
         if scenario.hypothesis == "H0":
             simulated = _verdict(summary, "meets_target")
             label, ours = "alpha", exact.accept_h1
@@ -920,7 +920,7 @@ def _target_table(results: Sequence[ScenarioResult]) -> str:
         "z sim vs DP: rate / ASN",
         "p95 sim / DP",
         "inconclusive sim / DP",
-        "DESIGN §6 exact rate / ASN",
+        "reference exact rate / ASN",
         "lower bound",
         "fixed n",
     ]
@@ -954,7 +954,7 @@ def render_report(report: ValidationReport, command: str | None = None) -> str:
         "Reference figures. DP: exact dynamic programming of the paired test (`paired_test_oc`) on i.i.d. pairs "
         "with the model's pair probabilities (for sigma > 0 this treats every pair as a new task; the simulation "
         "reuses the suite's tasks across rounds). 'sim' columns: the unscheduled planned-order run. The lower "
-        "bound and DESIGN's ASN are for the one-sided improvement test: compare them with 'improvement test "
+        "bound and the reference ASN are for the one-sided improvement test: compare them with 'improvement test "
         "alone', not with the two-sided test's pairs used under H0.",
         "",
         _paired_reference_table(report.paired),
@@ -971,7 +971,7 @@ def render_report(report: ValidationReport, command: str | None = None) -> str:
         "",
         _target_table(report.target_single),
         "",
-        "## Acceptance checks (issue 3)",
+        "## Acceptance checks (the machinery)",
         "",
     ]
     lines += [f"- {'PASS' if check.passed else 'FAIL'}: {check.name}: {check.figure}" for check in report.checks]

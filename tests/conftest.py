@@ -20,6 +20,14 @@ def _no_github_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin asks only the gate's question in CI (``CI`` or ``BUILD_NUMBER`` set): runs made by the tests
+    must not depend on whether the suite itself runs in CI. Tests of that behaviour set the variable."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("BUILD_NUMBER", raising=False)
+
+
 @pytest.fixture
 def owned_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
     """A current event loop that is closed when the test ends.

@@ -1,6 +1,6 @@
 """The smallest pytest-agentopt experiment: one task, a stand-in agent, two configs.
 
-    pytest benchmarks/minimal --agent-config=benchmarks/minimal/careful.json --sprt --agent-trials=100
+    pytest benchmarks/minimal --agent-config=benchmarks/minimal/careful.json --sprt
 
 The plugin runs the task under the control config (baseline.json, the parent of careful.json) and the test config
 (careful.json), trial after trial, and stops as soon as its sequential test has decided whether careful is better,

@@ -27,12 +27,16 @@ def llr_path(
     effect: float,
     direction: str = "both",
     target: float | None = None,
+    plan_size: int | None = None,
 ) -> dict[str, Any]:
     """``{"points", "bounds", "decided_at", "verdict", "unit"}``.
 
     Paired runs: points ``{"pairs": n, "better": llr, "worse": llr}`` (``None`` for a test a one-sided direction
-    does not run), starting at ``pairs = 0``; target runs: ``{"trials": n, "target": llr}``. ``bounds`` are
-    Wald's ``[lower, upper]``; ``decided_at`` is the number of pairs (trials) at the decision, or ``None``.
+    does not run), starting at ``pairs = 0``; target runs: ``{"trials": n, "target": llr}``. The paired test uses
+    the design the plugin used (``run_design.design_for``: bounds calibrated over the observed discordance, or
+    Wald's); ``bounds`` are its ``[lower, upper]`` after the last point (they move a little with the observed
+    discordance; Wald's are constant). ``plan_size``: the run's planned trials, so that a run that reached its cap
+    ends with the same last look. ``decided_at`` is the number of pairs (trials) at the decision, or ``None``.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
@@ -40,7 +44,10 @@ def llr_path(
     paired_test: PairedSequentialTest | None = None
     target_test: TargetSequentialTest | None = None
     if target is None:
-        paired_test = PairedSequentialTest(settings, direction)
+        from ..run_design import design_for
+
+        design = design_for(alpha, beta, effect, direction)
+        paired_test = PairedSequentialTest(settings, direction, design)
         feeder = SequentialFeeder(paired_test=paired_test)
     else:
         target_test = TargetSequentialTest(target, settings)
@@ -71,6 +78,13 @@ def llr_path(
         expected = max(expected, seq + 1)
         if feeder.units != units:  # a pair (trial) entered the test; none enters after the decision
             points.append(point())
+    if plan_size is not None and feeder.decision is None:
+        while expected < plan_size:  # the planned trials after the last one in the ledger never ran
+            feeder.add(expected, task_id=f"\0skipped:{expected}", arm="skipped", trial=-1, outcome="skipped")
+            expected += 1
+        feeder.plan_size = plan_size
+        if feeder.conclude_if_complete() is not None:
+            points.append(point())
     test = paired_test if paired_test is not None else target_test
     assert test is not None
     decision = feeder.decision
@@ -99,4 +113,16 @@ def run_llr_path(run: RunPaths | Path) -> dict[str, Any] | None:
         effect=float(settings["effect"]),
         direction=str(settings.get("direction") or "both"),
         target=None if paired else float(settings["target"]),
+        plan_size=_planned(paths),
     )
+
+
+def _planned(paths: RunPaths) -> int | None:
+    """The run's planned trials, from its summary (absent for a run that never finished)."""
+    import json
+
+    try:
+        planned = json.loads(paths.summary.read_text(encoding="utf-8")).get("trials_planned")
+    except (OSError, ValueError):
+        return None
+    return int(planned) if isinstance(planned, int) else None

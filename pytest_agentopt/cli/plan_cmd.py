@@ -1,9 +1,11 @@
 """``agentopt plan``: how many agent sessions (and dollars) a sequential experiment should take.
 
-One-sample (default): H0 p = P vs H1 p = P + D with Wald's boundaries (``--tuned``: boundaries tuned to the exact
-error rates), exact figures by dynamic programming over the lattice. Paired (``--paired`` or ``--spread``):
-control at P vs test at P + D with the paired two-sided test the plugin runs under ``--sprt``, exact figures by
-dynamic programming over the (wins, losses) lattice.
+One-sample (default): H0 p = P vs H1 p = P + D with Wald's boundaries, exact figures by dynamic programming over
+the lattice. Paired (``--paired``, ``--spread``, ``--tasks`` or ``--direction``): control at P vs test at P + D
+(P - D for ``--direction worse``), planned as the run the plugin executes under ``--sprt``: the same question
+(``--direction``, by default chosen as the plugin chooses it), the same boundaries (calibrated over the
+discordance where the shipped table holds the settings, else Wald's), the same cap (``--tasks`` and ``--trials``
+as the plugin turns them into pairs) and its last look; exact figures by dynamic programming over the lattice.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..stats.sprt import DIRECTIONS
 from .sprt_cmd import sequential_settings
 
 DEFAULT_PAIRED_CAP_FACTOR = 4
+AUTO = "auto"
 
 
 def register(sub: Any) -> None:
@@ -42,20 +45,35 @@ def register(sub: Any) -> None:
         help="task difficulty spread on the logit scale (implies --paired; 0 = independent outcomes)",
     )
     parser.add_argument(
+        "--tasks",
+        type=int,
+        default=None,
+        metavar="T",
+        help="paired: tasks in the suite; with --trials the cap is T x trials pairs, without it the plugin's "
+        "default cap (trials per task derived from the pairs the calibrated design needs)",
+    )
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        metavar="R",
+        help="paired: trials per task and arm, as --agent-trials (needs --tasks)",
+    )
+    parser.add_argument(
         "--max-trials",
         type=int,
         default=None,
         metavar="N",
-        help="cap (trials, or pairs when paired); default: none for one-sample, "
-        f"{DEFAULT_PAIRED_CAP_FACTOR}x the fixed-sample n for paired",
+        help="cap in trials (one-sample) or pairs (paired), instead of --tasks/--trials; default: none for "
+        "one-sample, the plugin's default cap for paired",
     )
     parser.add_argument(
         "--direction",
-        choices=DIRECTIONS,
-        default="both",
-        help="paired: the sequential test's question, as --agent-direction (default both)",
+        choices=(AUTO, *DIRECTIONS),
+        default=AUTO,
+        help="paired: the sequential test's question, as --agent-direction; default as the plugin: worse in CI "
+        "(CI or BUILD_NUMBER set), else both",
     )
-    parser.add_argument("--tuned", action="store_true", help="one-sample: boundaries tuned to the exact error rates")
     parser.add_argument(
         "--cost-per-trial",
         type=float,
@@ -84,6 +102,16 @@ def _validate(args: argparse.Namespace) -> None:
         raise AgentoptUsageError(f"--spread {args.spread}: must be 0 or more")
     if args.max_trials is not None and args.max_trials < 1:
         raise AgentoptUsageError(f"--max-trials {args.max_trials}: must be at least 1")
+    for flag, value in (("--tasks", args.tasks), ("--trials", args.trials)):
+        if value is not None and value < 1:
+            raise AgentoptUsageError(f"{flag} {value}: must be at least 1")
+    if args.trials is not None and args.tasks is None:
+        raise AgentoptUsageError(f"--trials {args.trials} needs --tasks: the cap in pairs is tasks x trials")
+    if args.max_trials is not None and args.tasks is not None:
+        raise AgentoptUsageError(
+            "--max-trials and --tasks both set the cap: give --tasks (and --trials) as the run has them, or "
+            "--max-trials in pairs"
+        )
     if args.cost_per_trial is not None and args.cost_per_trial < 0:
         raise AgentoptUsageError(f"--cost-per-trial {args.cost_per_trial}: must be 0 or more")
 
@@ -111,19 +139,19 @@ def cost_per_trial(args: argparse.Namespace) -> tuple[float | None, str | None]:
 
 
 def one_sample_plan(args: argparse.Namespace) -> dict[str, Any]:
-    from ..stats.oc import binomial_sprt_oc, tuned_bounds, wald_asn_approximation, wald_oc_approximation
+    from ..stats.oc import binomial_sprt_oc, wald_asn_approximation, wald_oc_approximation
     from ..stats.planning import asn_lower_bounds_one_sample, fixed_n_one_sample
     from ..stats.sprt import wald_bounds
 
     p0, p1, alpha, beta = args.p0, args.p0 + args.effect, args.alpha, args.beta
-    bounds = tuned_bounds(p0, p1, alpha, beta, max_n=args.max_trials) if args.tuned else wald_bounds(alpha, beta)
+    bounds = wald_bounds(alpha, beta)
     under_h0 = binomial_sprt_oc(p0, p0, p1, alpha, beta, max_n=args.max_trials, bounds=bounds)
     under_h1 = binomial_sprt_oc(p1, p0, p1, alpha, beta, max_n=args.max_trials, bounds=bounds)
     lower_h0, lower_h1 = asn_lower_bounds_one_sample(p0, p1, alpha, beta)
     return {
         "design": "one-sample",
         "hypotheses": {"h0": p0, "h1": p1},
-        "boundaries": "tuned" if args.tuned else "wald",
+        "boundaries": "wald",
         "bounds": list(bounds),
         "fixed_n": fixed_n_one_sample(p0, p1, alpha, beta),
         "asn_h0": under_h0.asn,
@@ -145,43 +173,90 @@ def one_sample_plan(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def resolve_direction(direction: str) -> str:
+    """``auto``: as the plugin decides for a paired ``--sprt`` run (``worse`` in CI, else ``both``)."""
+    if direction != AUTO:
+        return direction
+    import os
+
+    from ..run_design import GATE_DIRECTION, running_in_ci
+
+    return GATE_DIRECTION if running_in_ci(os.environ) else "both"
+
+
+def plan_cap(args: argparse.Namespace, design: Any, fixed: int) -> tuple[int, str]:
+    """The cap in pairs the plugin would use, and how it was reached."""
+    import math
+
+    if args.max_trials is not None:
+        return args.max_trials, "--max-trials"
+    if args.tasks is not None and args.trials is not None:
+        return args.tasks * args.trials, f"{args.tasks} tasks x {args.trials} trials"
+    required = design.required_pairs
+    if args.tasks is not None:
+        from ..options import DEFAULT_TRIALS
+
+        trials = math.ceil(required / args.tasks) if required is not None else DEFAULT_TRIALS
+        return args.tasks * trials, f"{args.tasks} tasks x {trials} trials (the plugin's default)"
+    if required is not None:
+        return required, "the pairs the calibrated design needs (the plugin's default, before rounding up to tasks)"
+    return DEFAULT_PAIRED_CAP_FACTOR * fixed, f"{DEFAULT_PAIRED_CAP_FACTOR}x the fixed-sample n"
+
+
 def paired_plan(args: argparse.Namespace) -> dict[str, Any]:
-    from ..stats.paired_oc import paired_test_oc
+    import numpy as np
+
+    from ..run_design import design_for
+    from ..stats.gsprt_dp import lattice_dp
+    from ..stats.oc import stopping_quantile
     from ..stats.planning import asn_lower_bounds_trinomial, fixed_n_mcnemar, paired_outcome_probabilities
 
     spread = args.spread or 0.0
+    direction = resolve_direction(args.direction)
     # H1 is the change the question is about: an improvement, or a regression for direction "worse".
-    sign = -1.0 if args.direction == "worse" else 1.0
+    sign = -1.0 if direction == "worse" else 1.0
     p_control, p_test, alpha, beta = args.p0, args.p0 + sign * args.effect, args.alpha, args.beta
     if not 0 < p_test < 1:
         raise AgentoptUsageError(f"--p0 {args.p0} with --effect {args.effect}: the H1 rate {p_test:g} is not in (0, 1)")
     fixed = fixed_n_mcnemar(min(p_control, p_test), max(p_control, p_test), alpha, beta, spread)
-    cap = args.max_trials or DEFAULT_PAIRED_CAP_FACTOR * fixed
+    design = design_for(alpha, beta, args.effect, direction)
+    cap, cap_source = plan_cap(args, design, fixed)
     null = paired_outcome_probabilities(p_control, p_control, spread)
     alternative = paired_outcome_probabilities(p_control, p_test, spread)
-    under_h0, under_h1 = (
-        paired_test_oc(distribution, alpha=alpha, beta=beta, delta=args.effect, max_pairs=cap, direction=args.direction)
-        for distribution in (null, alternative)
-    )
+    result = lattice_dp(
+        delta=args.effect,
+        bounds=design.bounds,
+        direction=direction,  # type: ignore[arg-type]
+        max_pairs=cap,
+        last_look=design.last_look(cap),
+        grids={"plan": np.array([null, alternative])},
+    )["plan"]
+    asn_h0, asn_h1 = (float(value) for value in result.asn)
+    claim_h1 = result.worse if direction == "worse" else result.better
     lower_h0, lower_h1 = asn_lower_bounds_trinomial(null, alternative, p_test - p_control, alpha, beta)
+    worst = design.at_cap(cap)
     return {
         "design": "paired",
-        "direction": args.direction,
+        "direction": direction,
         "hypotheses": {"control": p_control, "test_h0": p_control, "test_h1": p_test, "spread": spread},
-        "boundaries": "wald",
+        "boundaries": design.source,
         "fixed_n": fixed,
         "cap": cap,
-        "asn_h0": under_h0.asn,
-        "asn_h1": under_h1.asn,
-        "p95_h0": under_h0.quantile(0.95),
-        "p95_h1": under_h1.quantile(0.95),
+        "cap_source": cap_source,
+        "required_pairs": design.required_pairs,
+        "asn_h0": asn_h0,
+        "asn_h1": asn_h1,
+        "p95_h0": stopping_quantile(result.stopping_of(0), 0.95),
+        "p95_h1": stopping_quantile(result.stopping_of(1), 0.95),
         "worst_case": cap,
-        "alpha_exact": under_h0.worse if args.direction == "worse" else under_h0.better,
-        "alpha_worse_exact": under_h0.worse,
-        "beta_exact": 1 - (under_h1.worse if args.direction == "worse" else under_h1.better),
-        "no_difference_h0": under_h0.no_difference,
-        "undecided_h0": under_h0.undecided,
-        "undecided_h1": under_h1.undecided,
+        "alpha_exact": float(claim_h1[0]),
+        "alpha_worse_exact": float(result.worse[0]),
+        "beta_exact": float(1.0 - claim_h1[1]),
+        "no_difference_h0": float(result.no_difference[0]),
+        "undecided_h0": float(result.undecided[0]),
+        "undecided_h1": float(result.undecided[1]),
+        "worst_alpha_at_cap": worst.alpha if worst is not None else None,
+        "worst_power_at_cap": 1.0 - worst.miss if worst is not None else None,
         "asn_h0_wald": None,
         "asn_h1_wald": None,
         "lower_bound_h0": lower_h0,
@@ -192,7 +267,7 @@ def paired_plan(args: argparse.Namespace) -> dict[str, Any]:
 
 def plan(args: argparse.Namespace) -> dict[str, Any]:
     _validate(args)
-    paired = args.paired or args.spread is not None or args.direction != "both"
+    paired = args.paired or args.spread is not None or args.direction != AUTO or args.tasks is not None
     result = paired_plan(args) if paired else one_sample_plan(args)
     result["settings"] = {"alpha": args.alpha, "beta": args.beta, "effect": args.effect}
     cost, source = cost_per_trial(args)
@@ -231,7 +306,7 @@ def render(result: dict[str, Any]) -> list[str]:
         h = result["hypotheses"]
         title = (
             f"paired ({result['direction']}): control {h['control']:g} vs test {h['test_h1']:g} (H1) / "
-            f"{h['control']:g} (H0), task spread sigma {h['spread']:g}"
+            f"{h['control']:g} (H0), task spread sigma {h['spread']:g}; {result['boundaries']} boundaries"
         )
     else:
         h = result["hypotheses"]
@@ -259,7 +334,21 @@ def render(result: dict[str, Any]) -> list[str]:
     lines.append(errors)
     if result.get("worst_case"):
         undecided = max(result["undecided_h0"], result["undecided_h1"])
-        lines.append(f"worst case {result['worst_case']} {unit} (cap); undecided at the cap: {undecided:.4f}")
+        source = f": {result['cap_source']}" if result.get("cap_source") else ""
+        lines.append(
+            f"worst case {result['worst_case']} {unit} (the cap{source}); undecided at the cap: {undecided:.4f}"
+        )
+    if paired and result.get("worst_power_at_cap") is not None:
+        lines.append(
+            f"at this cap, at the least favourable discordance: alpha {result['worst_alpha_at_cap']:.4f}, power "
+            f"{result['worst_power_at_cap']:.4f} (from {result['required_pairs']} pairs on: power >= "
+            f"{1 - settings['beta']:g}, no undecided end)"
+        )
+    elif paired:
+        lines.append(
+            "boundaries not calibrated for these settings (Wald's): the error rates above hold at this planning "
+            "point only"
+        )
     if paired:
         lines.append("sessions = 2 x pairs (both arms run each pair)")
     if paired and result["direction"] == "both":

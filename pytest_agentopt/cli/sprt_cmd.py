@@ -18,13 +18,15 @@ def register(sub: Any) -> None:
         description=(
             "Evaluate the sequential test at the given counts. With --pairs W,L,D the paired trinomial GSPRT is "
             "used (W = pairs only the test solved, L = pairs only the control solved, D = pairs with equal "
-            "outcomes); without it, the generalized LLR of two independent binomials. Prints each one-sided test's "
-            "state (running, accepted H0 or H1) and the verdict they combine to. This is one look at the data: "
-            "the sequential error rates hold when the check runs after every pair and the first crossing is final."
+            "outcomes), with the plugin's bounds at the observed discordance; --control/--test are then optional "
+            "(a check that they agree with the pairs). Without --pairs, the generalized LLR of two independent "
+            "binomials with Wald's bounds. Prints each one-sided test's state (running, accepted H0 or H1) and the "
+            "verdict they combine to. This is one look at the data: the sequential error rates hold when the check "
+            "runs after every pair and the first crossing is final."
         ),
     )
-    parser.add_argument("--control", required=True, metavar="S/N", help="control successes/trials, e.g. 12/30")
-    parser.add_argument("--test", required=True, metavar="S/N", help="test successes/trials, e.g. 20/30")
+    parser.add_argument("--control", metavar="S/N", help="control successes/trials, e.g. 12/30")
+    parser.add_argument("--test", metavar="S/N", help="test successes/trials, e.g. 20/30")
     parser.add_argument("--pairs", metavar="W,L,D", help="paired counts (see above)")
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help=f"default {DEFAULT_ALPHA}")
     parser.add_argument("--beta", type=float, default=DEFAULT_BETA, help=f"default {DEFAULT_BETA}")
@@ -82,19 +84,29 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from ..stats.unpaired import unpaired_llr
 
     settings = sequential_settings(args)
-    sc, nc = parse_fraction("--control", args.control)
-    st, nt = parse_fraction("--test", args.test)
+    if args.pairs is None and (args.control is None or args.test is None):
+        raise AgentoptUsageError("give --pairs W,L,D (paired counts), or both --control S/N and --test S/N")
     lower, upper = settings.bounds
     delta = settings.delta
+    boundaries = "wald"
     if args.pairs is not None:
+        from ..run_design import design_for
+
         wins, losses, ties = parse_pairs(args.pairs)
         pairs = wins + losses + ties
+        # Arms' counts follow from the pairs: test solved W + both, control L + both (both is unknown: only the
+        # difference is checked when they are given).
+        sc, nc = parse_fraction("--control", args.control) if args.control is not None else (None, pairs)
+        st, nt = parse_fraction("--test", args.test) if args.test is not None else (None, pairs)
+        design = design_for(settings.alpha, settings.beta, delta, args.direction)
+        lower, upper = design.bounds.for_counts(wins, losses, ties)
+        boundaries = design.source
         if nc != pairs or nt != pairs:
             raise AgentoptUsageError(
                 f"--pairs {args.pairs} describes {pairs} pairs but --control/--test have {nc} and {nt} trials; "
                 "in a paired run both arms have one trial per pair"
             )
-        if st - sc != wins - losses:
+        if sc is not None and st is not None and st - sc != wins - losses:
             raise AgentoptUsageError(
                 f"--pairs {args.pairs}: test minus control successes must equal W - L = {wins - losses}, "
                 f"got {st} - {sc} = {st - sc}"
@@ -105,6 +117,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         }
         method = "paired trinomial GSPRT (Fishtest-style, discordance profiled out)"
     else:
+        sc, nc = parse_fraction("--control", args.control)
+        st, nt = parse_fraction("--test", args.test)
         if nc == 0 or nt == 0:
             raise AgentoptUsageError("--control and --test need at least one trial each")
         llr = {
@@ -121,6 +135,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "llr": llr,
         "bounds": [lower, upper],
+        "boundaries": boundaries,
         "states": states,
         "verdict": verdict or "inconclusive",
         "method": method,
@@ -170,13 +185,20 @@ def run(args: argparse.Namespace) -> int:
         return 0
     lower, upper = result["bounds"]
     print(f"method   {result['method']}")
-    print(
-        f"control  {result['control']['successes']}/{result['control']['trials']}   "
-        f"test {result['test']['successes']}/{result['test']['trials']}   effect {result['settings']['effect']:g}"
+    control, test = result["control"], result["test"]
+    if control["successes"] is not None and test["successes"] is not None:
+        print(
+            f"control  {control['successes']}/{control['trials']}   test {test['successes']}/{test['trials']}   "
+            f"effect {result['settings']['effect']:g}"
+        )
+    else:
+        print(f"pairs    {args.pairs} (W,L,D)   effect {result['settings']['effect']:g}")
+    where = (
+        ", calibrated over the discordance: at the observed one" if result["boundaries"] == "calibrated" else ", Wald"
     )
     print(
         f"bounds   [{lower:+.3f}, {upper:+.3f}]  (alpha {result['settings']['alpha']:g}, "
-        f"beta {result['settings']['beta']:g})"
+        f"beta {result['settings']['beta']:g}{where})"
     )
     print(f"LLR      better {result['llr']['better']:+.3f}   worse {result['llr']['worse']:+.3f}")
     states = result["states"]

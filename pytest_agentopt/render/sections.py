@@ -204,7 +204,7 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         "experiment",
         "model",
         "solved",
-        "success [95% Wilson]",
+        wording.success_interval_header(summary),
         "errors / infra",
         "mean tokens in / out",
         "est. $/trial",
@@ -219,8 +219,12 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         blocks.append(Bullets(coverage))
     blocks.append(
         Text(
-            "Success intervals are Wilson 95% intervals as if the number of trials had been fixed in advance "
-            "(not adjusted for a sequential stop). Costs are estimates."
+            (
+                "Success intervals are time-uniform 95% confidence sequences, valid at the sequential test's "
+                "data-dependent stop. Costs are estimates."
+            )
+            if "conf. seq." in wording.success_interval_header(summary)
+            else "Success intervals are Wilson 95% intervals (fixed sample). Costs are estimates."
         )
     )
     return Section("arms", "Per arm", blocks)
@@ -238,8 +242,9 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
                 f"only control solved, {pairs.get('both', 0)} both, {pairs.get('neither', 0)} neither",
             )
         )
-    if summary.get("mcnemar_p") is not None:
-        items.append(("exact McNemar p", fmt.p_value(summary.get("mcnemar_p"))))
+    mcnemar = wording.mcnemar_text(summary)
+    if mcnemar is not None:
+        items.append(("McNemar test", mcnemar))
     effect = _mapping(summary.get("effect"))
     if effect:
         items.append(
@@ -258,19 +263,19 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
                 f"{wording.cost_ratio_text(cost)} · {cost.get('method', '')}",
             )
         )
-    llr = _mapping(summary.get("llr"))
-    bounds = summary.get("bounds")
-    if summary.get("decided_by") == "sprt" and llr:
-        values = ", ".join(f"{name} {fmt.signed(value, 2)}" for name, value in llr.items() if value is not None)
+    test_text = wording.sequential_test_text(summary)
+    if test_text is not None:
         used = summary.get("pairs_used") if summary.get("mode") == "ab" else summary.get("trials_used")
         unit = "pairs" if summary.get("mode") == "ab" else "trials"
-        items.append(
-            (
-                "sequential test",
-                f"LLR {values} between bounds {fmt.interval(bounds, lambda v: fmt.signed(v, 2))}; "
-                f"{fmt.number(used)} {unit} used",
-            )
-        )
+        items.append(("sequential test", f"{test_text}; {fmt.number(used)} {unit} used"))
+        design = _mapping(summary.get("design"))
+        if design and design.get("power_at_cap") is not None:
+            items.append(("cap", wording.cap_text(design, _mapping(summary.get("settings")))))
+        from ..verdict_text import consistency_note
+
+        note = consistency_note(summary)
+        if note is not None:
+            items.append(("why", note))
     elif summary.get("decided_by") == "fixed":
         items.append(("analysis", f"fixed sample, {fmt.number(summary.get('pairs_used'))} pairs"))
     if not items:

@@ -28,6 +28,86 @@ def single_config_text(arms: Mapping[str, Any]) -> str:
     return ", ".join(parts) + f" ({NO_COMPARISON})"
 
 
+def success_interval_header(summary: Mapping[str, Any]) -> str:
+    """The per-arm success column's header: its interval is a confidence sequence after a sequential run."""
+    methods = [
+        str(figures.get("success_ci_method") or "")
+        for figures in (summary.get("arms") or {}).values()
+        if isinstance(figures, Mapping)
+    ]
+    if any("confidence sequence" in method for method in methods):
+        return "success [95% conf. seq.]"
+    return "success [95% Wilson]"
+
+
+def mcnemar_text(summary: Mapping[str, Any]) -> str | None:
+    """``one-sided exact McNemar p = 0.016 (test better)``: fixed-sample runs only (no fixed-n p-value is valid
+    after a sequential stop, so the summary has none)."""
+    p_value = summary.get("mcnemar_p")
+    if p_value is None:
+        return None
+    direction = summary.get("mcnemar_direction")
+    side = f" (test {direction})" if direction else ""
+    return f"one-sided exact McNemar p = {fmt.p_value(p_value)}{side}"
+
+
+_STATE_WORDS = {
+    "accepted_h1": "reached the upper bound",
+    "accepted_h0": "reached the lower bound",
+}
+
+
+def sequential_test_text(summary: Mapping[str, Any]) -> str | None:
+    """Where each one-sided test stands: ``LLR better +2.94 (reached the upper bound), worse -2.28 (reached the
+    lower bound); bounds [-2.19, +2.90] at the observed discordance`` - never "between bounds" for a test that
+    crossed one; a decision at the cap names the last look's thresholds."""
+    llr = summary.get("llr")
+    if summary.get("decided_by") != "sprt" or not isinstance(llr, Mapping):
+        return None
+    tests = summary.get("tests") if isinstance(summary.get("tests"), Mapping) else {}
+    look = summary.get("last_look")
+    parts = []
+    for name, value in llr.items():
+        if value is None:
+            continue
+        state = tests.get(name) if isinstance(tests, Mapping) else None
+        if isinstance(look, list | tuple) and state in ("accepted_h1", "accepted_h0") and summary.get("decided_at_cap"):
+            accept_h0, accept_h1 = look
+            threshold = (
+                f"at or above {fmt.signed(accept_h1, 2)}"
+                if state == "accepted_h1"
+                else f"at or below {fmt.signed(accept_h0, 2)}"
+            )
+            word = f"last look at the cap: {threshold}"
+        else:
+            word = _STATE_WORDS.get(str(state), "")
+        parts.append(f"{name} {fmt.signed(value, 2)}" + (f" ({word})" if word else ""))
+    bounds = summary.get("bounds")
+    design = summary.get("design") or {}
+    where = " at the observed discordance" if design.get("boundaries") == "calibrated" else ""
+    text = "LLR " + ", ".join(parts)
+    if isinstance(bounds, list | tuple) and len(bounds) == 2:
+        text += f"; bounds {fmt.interval(bounds, lambda v: fmt.signed(v, 2))}{where}"
+    return text
+
+
+def cap_text(design: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
+    """``260 pairs (26 tasks x 10 trials): worst-case alpha 0.0496, power 0.903 at an effect of 0.15``."""
+    power = design.get("power_at_cap")
+    alpha = design.get("alpha_at_cap")
+    effect = settings.get("effect")
+    text = (
+        f"{design.get('cap_pairs')} pairs ({design.get('tasks')} tasks x {design.get('trials_per_task')} trials): "
+        f"at the least favourable discordance alpha {fmt.number(alpha, 4)}, power {fmt.number(power, 3)} at an "
+        f"effect of {effect:g}"
+    )
+    needed = design.get("trials_needed")
+    beta = settings.get("beta")
+    if isinstance(power, float | int) and isinstance(beta, float | int) and 1.0 - power > beta and needed:
+        text += f" (--agent-trials={needed} for power {1.0 - beta:g})"
+    return text
+
+
 def spent_text(usd: object, unpriced: object) -> str:
     """What a run (or an arm) spent: ``$1.2480``; ``>= $1.2480`` when some trials have no known cost (the sum is a
     lower bound); ``unknown`` when none has one."""

@@ -6,7 +6,11 @@ never imports numpy or scipy. Import the rest from their modules:
 
 - ``pytest_agentopt.stats.oc``: exact OC / ASN of the binomial SPRT by dynamic programming, Wald's
   approximations, tuned bounds;
-- ``pytest_agentopt.stats.paired_oc``: exact OC / ASN of the paired test by dynamic programming;
+- ``pytest_agentopt.stats.paired_oc``: exact OC / ASN of the paired test with Wald's bounds, one distribution;
+- ``pytest_agentopt.stats.design`` (standard library): the paired test's calibrated boundaries and last look,
+  read from the shipped table;
+- ``pytest_agentopt.stats.gsprt_dp``: exact OC / ASN of the paired test for a grid of distributions at once;
+- ``pytest_agentopt.stats.calibration``: the calibration of the shipped table by the exact DP;
 - ``pytest_agentopt.stats.planning``: fixed-sample n (one-sample, McNemar) and lower bounds on the ASN;
 - ``pytest_agentopt.stats.confseq``: the time-uniform betting confidence sequence for a bounded mean.
 """

@@ -12,7 +12,13 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-__all__ = ["exact_mcnemar_p", "paired_difference_interval", "two_sided_z", "wilson_interval"]
+__all__ = [
+    "exact_mcnemar_one_sided_p",
+    "exact_mcnemar_p",
+    "paired_difference_interval",
+    "two_sided_z",
+    "wilson_interval",
+]
 
 
 def two_sided_z(confidence: float) -> float:
@@ -78,6 +84,17 @@ def exact_mcnemar_p(b: int, c: int) -> float:
     if n == 0:
         return 1.0
     return min(1.0, 2.0 * _binomial_half_lower_tail(min(b, c), n))
+
+
+def exact_mcnemar_one_sided_p(b: int, c: int) -> float:
+    """One-sided exact McNemar p-value against "the test arm is not better": ``P(X >= b)``, X ~ Binomial(b + c,
+    1/2). Swap the arguments for the other direction. No discordant pairs gives 1.0."""
+    _check_count("b", b)
+    _check_count("c", c)
+    n = b + c
+    if n == 0:
+        return 1.0
+    return min(1.0, _binomial_half_lower_tail(c, n))
 
 
 def paired_difference_interval(n11: int, n10: int, n01: int, n00: int, confidence: float = 0.95) -> tuple[float, float]:

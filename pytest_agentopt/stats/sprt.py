@@ -29,28 +29,28 @@ observed cell, so the LLR is always finite. With all cells non-empty this is exa
 Error rates of the paired test
 ------------------------------
 Two one-sided GSPRTs run on the same pairs: *improvement* (H0: mu = 0 vs H1: mu = +delta) and *regression*
-(H0: mu = 0 vs H1: mu = -delta), each with Wald's bounds from (alpha, beta). Each directional claim has error
-about <= alpha: when there is no difference, ``better`` is declared with probability <= alpha (Wald's bound,
-approximate here because the nuisance parameter is estimated) and so is ``worse``; so "some difference" is
-declared with probability <= 2 alpha, which is the two-sided reading (a two-sided test at level 2 alpha).
-If the true effect is +delta, ``better`` is missed with probability about <= beta, likewise ``worse`` at
--delta. The profile log-likelihood is concave in mu, so the two tests can never both favour their H1.
-``better`` can only be declared when the improvement test, run on its own, would have accepted its H1, so its
-probability is at most that of the standalone SPRT (likewise ``worse``); stopping early for the other
-direction only removes chances to err.
+(H0: mu = 0 vs H1: mu = -delta). Their bounds come from a ``stats.design.PairedDesign``: calibrated by the exact
+DP as functions of the observed discordance, so that each directional false claim has probability <= alpha and
+a missed difference of delta <= beta at every discordance (Wald's constant bounds, the fallback, exceed both at
+some discordances: beta 0.113 at 0.15-0.20, alpha 0.0514 at 0.30), with a calibrated last look at the cap.
+When there is no difference, ``better`` and ``worse`` are each declared with probability <= alpha, so "some
+difference" with probability <= 2 alpha (the two-sided reading). The profile log-likelihood is concave in mu, so
+the two tests can never both favour their H1. ``better`` can only be declared when the improvement test, run on
+its own, would have declared it (stopping early for the other direction only removes chances to err), so the
+two-sided test's alpha is at most the one-sided test's.
 
 Sample size: ``no_difference`` needs *both* tests to accept H0, so under no difference a run lasts until the
-slower of the two has decided. Exactly (``stats/paired_oc.py``, cap 4x the McNemar n) at control 0.60 vs test
-0.75 (alpha 0.05, beta 0.10, delta 0.15): 135.7 pairs on average without task spread (84.4 with spread
-sigma = 2), against 89.3 (56.5) for the improvement test alone, which is the figure DESIGN.md section 6 lists;
-under +delta 99.3 (63.4) against 97.6 (62.4).
+slower of the two has decided: about 1.5x the one-sided average (``docs/statistics.md`` has the exact figures).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .design import PairedDesign
 
 __all__ = [
     "DIRECTIONS",
@@ -205,16 +205,14 @@ class _OneSidedGsprt:
     """One directional GSPRT of mean 0 against ``alternative``; frozen once it has decided."""
 
     alternative: float
-    lower: float
-    upper: float
     llr: float = 0.0
     state: TestState = "running"
 
-    def update(self, wins: int, losses: int, ties: int) -> None:
+    def update(self, wins: int, losses: int, ties: int, bounds: tuple[float, float]) -> None:
         if self.state != "running":
             return
         self.llr = paired_llr(wins, losses, ties, 0.0, self.alternative)
-        self.state = state_of(self.llr, (self.lower, self.upper))
+        self.state = state_of(self.llr, bounds)
 
 
 class PairedSequentialTest:
@@ -224,8 +222,13 @@ class PairedSequentialTest:
     and is final. A test whose LLR crosses its lower bound has accepted its H0 and freezes: its LLR stays at
     the value where it decided and it never decides again. When both have accepted H0 the verdict is
     ``no_difference`` (no difference of ``delta`` or more, either way). Once a verdict is reached, further
-    pairs are ignored. Truncation is the caller's business: it simply stops feeding pairs (the verdict stays
-    ``None``, which the caller reports as inconclusive); nothing is ever forced.
+    pairs are ignored.
+
+    ``design`` (``stats.design.PairedDesign``) gives the bounds, as functions of the observed discordance, and
+    the last look at the cap; without it the bounds are Wald's constants and there is no last look. The caller
+    ends a capped run with :meth:`conclude` (after the last planned pair): with a calibrated design the tests
+    still running take their last look, which may decide; otherwise the verdict stays ``None``, reported as
+    inconclusive. Nothing else is ever forced.
 
     ``direction`` asks only one question: ``"better"`` runs the improvement test alone (verdicts ``better`` or
     ``not_better``), ``"worse"`` the regression test alone (``worse`` or ``not_worse``, the CI gate's question).
@@ -234,22 +237,29 @@ class PairedSequentialTest:
     difference (the later of two negatively correlated stopping times).
     """
 
-    def __init__(self, settings: SequentialSettings, direction: Direction = "both") -> None:
+    def __init__(
+        self, settings: SequentialSettings, direction: Direction = "both", design: PairedDesign | None = None
+    ) -> None:
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+        from .design import wald_design
+
         self.settings = settings
         self.direction: Direction = direction
-        lower, upper = settings.bounds
-        self._improvement = _OneSidedGsprt(settings.delta, lower, upper)
-        self._regression = _OneSidedGsprt(-settings.delta, lower, upper)
+        self.design = design or wald_design(settings.alpha, settings.beta, settings.delta, direction)
+        self._improvement = _OneSidedGsprt(settings.delta)
+        self._regression = _OneSidedGsprt(-settings.delta)
         self._wins = 0
         self._losses = 0
         self._ties = 0
+        self._bounds = self.design.bounds.for_counts(0, 0, 0)
         self._verdict: PairedVerdict | None = None
+        self._last_look: tuple[float, float] | None = None
+        self._concluded = False
 
     def add_pair(self, control_success: bool, test_success: bool) -> None:
         """Feed one pair (both arms of one task and trial index). O(1). Ignored once decided."""
-        if self._verdict is not None:
+        if self._verdict is not None or self._concluded:
             return
         difference = int(test_success) - int(control_success)
         if difference > 0:
@@ -258,16 +268,59 @@ class PairedSequentialTest:
             self._losses += 1
         else:
             self._ties += 1
+        self._bounds = self.design.bounds.for_counts(self._wins, self._losses, self._ties)
         if self.direction != "worse":
-            self._improvement.update(self._wins, self._losses, self._ties)
+            self._improvement.update(self._wins, self._losses, self._ties, self._bounds)
         if self.direction != "better":
-            self._regression.update(self._wins, self._losses, self._ties)
+            self._regression.update(self._wins, self._losses, self._ties, self._bounds)
         self._verdict = combine_states(self._improvement.state, self._regression.state, self.direction)
+
+    def conclude(self) -> PairedVerdict | None:
+        """End the run at its cap: the tests still running take the design's last look (if it has one).
+
+        A test claims H1 at or above the look's ``accept_h1`` (the improvement test is read first), H0 at or
+        below ``accept_h0``; with both tests running, ``no_difference`` needs both at or below it. Anything else
+        leaves the verdict ``None`` (inconclusive). Further pairs are ignored afterwards.
+        """
+        if self._verdict is not None or self._concluded:
+            return self._verdict
+        self._concluded = True
+        look = self.design.last_look(self.pairs)
+        if look is None:
+            return None
+        self._last_look = look
+        accept_h0, accept_h1 = look
+        tests = [
+            test
+            for test, asked in (
+                (self._improvement, self.direction != "worse"),
+                (self._regression, self.direction != "better"),
+            )
+            if asked and test.state == "running"
+        ]
+        claimed = next((test for test in tests if test.llr >= accept_h1), None)
+        if claimed is not None:
+            claimed.state = "accepted_h1"
+        elif tests and all(test.llr <= accept_h0 for test in tests):
+            for test in tests:
+                test.state = "accepted_h0"
+        self._verdict = combine_states(self._improvement.state, self._regression.state, self.direction)
+        return self._verdict
 
     @property
     def verdict(self) -> PairedVerdict | None:
-        """``better``, ``worse``, ``no_difference``, or ``None`` while still running."""
+        """``better``, ``worse``, ``no_difference``, ``not_better``, ``not_worse``, or ``None`` while undecided."""
         return self._verdict
+
+    @property
+    def decided_at_last_look(self) -> bool:
+        """Whether the verdict came from the last look at the cap (not from a boundary crossing)."""
+        return self._verdict is not None and self._last_look is not None
+
+    @property
+    def last_look(self) -> tuple[float, float] | None:
+        """The ``(accept_h0, accept_h1)`` thresholds of the last look, once it was taken."""
+        return self._last_look
 
     @property
     def llr(self) -> dict[str, float | None]:
@@ -282,7 +335,16 @@ class PairedSequentialTest:
 
     @property
     def bounds(self) -> tuple[float, float]:
-        return (self._improvement.lower, self._improvement.upper)
+        """The bounds at the observed discordance of the last pair (constant for Wald's design)."""
+        return self._bounds
+
+    @property
+    def states(self) -> dict[str, TestState | None]:
+        """Each one-sided test's state (``None`` for a test the direction does not run)."""
+        return {
+            "better": None if self.direction == "worse" else self._improvement.state,
+            "worse": None if self.direction == "better" else self._regression.state,
+        }
 
     @property
     def pairs(self) -> int:
@@ -316,6 +378,8 @@ class PairedSequentialTest:
             "bounds": [lower, upper],
             "tests": {"better": self._improvement.state, "worse": self._regression.state},
             "direction": self.direction,
+            "design": self.design.source,
+            "last_look": list(self._last_look) if self._last_look is not None else None,
             "alpha": self.settings.alpha,
             "beta": self.settings.beta,
             "delta": self.settings.delta,
@@ -372,6 +436,10 @@ class TargetSequentialTest:
             self._verdict = "meets_target"
         elif self._llr <= lower:
             self._verdict = "below_target"
+
+    def conclude(self) -> TargetVerdict | None:
+        """End the run at its cap: the one-sample test has no last look, so an undecided run stays ``None``."""
+        return self._verdict
 
     @property
     def verdict(self) -> TargetVerdict | None:

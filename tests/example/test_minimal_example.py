@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pytest_agentopt.stats.paired_oc import paired_test_oc
+import numpy as np
+
+from pytest_agentopt.run_design import design_for
+from pytest_agentopt.stats.gsprt_dp import lattice_dp
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "benchmarks" / "minimal"
@@ -61,18 +64,30 @@ def test_the_readmes_command_decides_that_careful_is_better(tmp_path: Path) -> N
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
-    assert "control coin_baseline vs test coin_careful, 100 trials per task per arm" in output
+    design = design_for(0.05, 0.10, 0.15, "both")
+    cap = design.required_pairs
+    assert cap is not None
+    # No --agent-trials: the cap is the calibrated design's, all of it on the one task.
+    assert f"control coin_baseline vs test coin_careful, {cap} trials per task per arm" in output
     assert "params.skill: 0.5 -> 0.8" in output
     (summary_path,) = (tmp_path / ".agentopt" / "runs").glob("*/summary.json")
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     # Both arms of a pair flip the same coin: a pair is a tie (probability 0.7) or a win for careful (0.3), never a
-    # loss. On such pairs the test ends "better" or, after 14 ties in a row, "no_difference" (about 0.7 %, as the
-    # README says); "worse" is impossible and an undecided run has a probability of 4e-9 (exact figures below).
-    # Any other ending means that the pairing or the test is broken.
-    exact = paired_test_oc((0.0, 0.7, 0.3), alpha=0.05, beta=0.10, delta=0.15, max_pairs=100)
-    assert exact.better > 0.99
-    assert exact.worse == 0.0
-    assert exact.undecided < 1e-8
+    # loss. On such pairs the test ends "better" or, mostly after 15 ties in a row, "no_difference" (about one run
+    # in 210, as the README says); "worse" is impossible and an undecided run has a probability below 1e-14 (exact
+    # figures below). Any other ending means that the pairing or the test is broken.
+    exact = lattice_dp(
+        delta=0.15,
+        bounds=design.bounds,
+        direction="both",
+        max_pairs=cap,
+        last_look=design.last_look(cap),
+        grids={"coin": np.array([[0.0, 0.7, 0.3]])},
+    )["coin"]
+    assert 1 / 215 < float(exact.no_difference[0]) < 1 / 205  # 0.7^15 plus the rarer paths with a few early wins
+    assert float(exact.better[0]) > 0.99
+    assert float(exact.worse[0]) == 0.0
+    assert float(exact.undecided[0]) < 1e-14
     assert summary["verdict"] in ("better", "no_difference")
     assert summary["pairs"]["control_only"] == 0  # the same seed, so the same coin, for both arms of a pair
     assert f"verdict {summary['verdict'].upper().replace('_', ' ')} (sprt)" in output

@@ -101,7 +101,8 @@ def test_it_runs_both_arms_of_every_task_and_records_every_trial(
     # Seed 7: the test arm (0.9) solved 9 pairs the control (0.3) failed, never the other way round.
     assert summary["verdict"] == "better"
     assert summary["pairs"] == {"both": 6, "test_only": 9, "control_only": 0, "neither": 3}
-    assert summary["mcnemar_p"] == 2 / 2**9
+    assert summary["mcnemar_p"] == 1 / 2**9  # one-sided: --agent-alpha is the rate of each directional claim
+    assert summary["mcnemar_direction"] == "better"
     assert summary["pairs_used"] == 18
     for arm in ("control", "test"):
         assert set(summary["arms"][arm]) >= REQUIRED_ARM_KEYS

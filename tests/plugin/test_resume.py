@@ -45,10 +45,10 @@ def runs(pytester: pytest.Pytester, agent_dir: str = ".agentopt") -> list[Path]:
     return sorted((pytester.path / agent_dir / "runs").iterdir())
 
 
-def kill_after(pytester: pytest.Pytester, lines: int, *extra: str) -> Path:
+def kill_after(pytester: pytest.Pytester, lines: int, *extra: str, base: list[str] = ARGS) -> Path:
     """Start a run in a subprocess and SIGKILL it once its ledger has ``lines`` records."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *ARGS, "--agent-dir=killed", *extra],
+        [sys.executable, "-m", "pytest", *base, "--agent-dir=killed", *extra],
         cwd=pytester.path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -111,6 +111,26 @@ def test_a_killed_run_resumes_to_the_same_verdict_without_losing_or_repeating_tr
     assert all(outcomes.get((r["task_id"], r["arm"], r["trial"]), r["outcome"]) == r["outcome"] for r in records)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert len(manifest["resumes"]) == 1
+
+
+def test_a_run_with_a_derived_cap_resumes_with_the_same_plan(suite: pytest.Pytester) -> None:
+    # Without --agent-trials the trials per task come from the cap in pairs the manifest keeps: a resumed run
+    # plans the same trials, so the finished ones are recognised and the verdict is the uninterrupted run's.
+    base = [arg for arg in ARGS if not arg.startswith("--agent-trials")]
+    mode = ["--sprt", "--agent-direction=worse"]
+    reference = suite.runpytest(*base, *mode)
+    assert reference.ret == pytest.ExitCode.OK
+    (reference_dir,) = runs(suite)
+    expected = json.loads((reference_dir / "summary.json").read_text())
+    run_dir = kill_after(suite, 12, *mode, base=base)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["run"]["cap_pairs"] == expected["settings"]["cap_pairs"] > 0
+    resumed = suite.runpytest(f"--agent-resume={run_dir}", "--agent-dir=killed")
+    assert resumed.ret == pytest.ExitCode.OK
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert (summary["verdict"], summary["pairs_used"]) == (expected["verdict"], expected["pairs_used"])
+    assert summary["trials_planned"] == expected["trials_planned"]
+    assert max(keys(read_trials(run_dir)).values()) == 1
 
 
 def test_a_torn_last_line_is_tolerated_and_reported(suite: pytest.Pytester) -> None:

@@ -62,13 +62,20 @@ def ab_summary(*, verdict: str = "better", gate_passed: bool = True) -> dict[str
             }
         ],
         "verdict": verdict,
-        "verdict_reason": "test is better than control (improvement of 0.15 accepted, alpha 0.05) after 49 pairs",
+        "verdict_reason": (
+            "test is better than control: 'no difference' rejected after 49 pairs, the evidence favouring an "
+            "improvement of 0.15 over none (false 'better' at most 0.05)"
+        ),
         "decided_by": "sprt",
         "llr": {"better": 2.99, "worse": -2.27},
         "bounds": [-2.2513, 2.8904],
+        "tests": {"better": "accepted_h1", "worse": "accepted_h0"},
+        "last_look": None,
+        "decided_at_cap": False,
         "pairs_used": 49,
         "pairs": {"both": 15, "test_only": 15, "control_only": 4, "neither": 15},
-        "mcnemar_p": 0.0192,
+        "mcnemar_p": None,
+        "mcnemar_direction": None,
         "effect": {"estimate": 0.2245, "lower": -0.0361, "upper": 0.4248, "n": 49, "method": "time-uniform 95% cs"},
         "cost_ratio": {
             "estimate": 0.936,

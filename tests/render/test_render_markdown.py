@@ -50,9 +50,23 @@ def test_it_shows_the_per_arm_figures_and_the_paired_comparison() -> None:
         "38.8% [28.8%, 48.8%]",
     ]
     assert gfm.unescape(arms[2][7]) == "$0.0025"
-    assert "- **exact McNemar p**: 0.0192" in markdown
+    # After a sequential stop no fixed-n McNemar p-value is shown: it is not valid there.
+    assert "McNemar" not in markdown
     assert r"- **effect (test - control)**: +0.225 \[-0.036, +0.425\]" in markdown
-    assert r"LLR better +2.99, worse -2.27 between bounds \[-2.25, +2.89\]; 49 pairs used" in markdown
+    assert (
+        r"LLR better +2.99 (reached the upper bound), worse -2.27 (reached the lower bound); bounds \[-2.25, +2.89\]"
+        r"; 49 pairs used" in markdown
+    )
+    # The verdict and an effect interval that includes 0: one line says why they do not contradict each other.
+    assert "- **why**: the interval includes 0 although the test decided" in markdown
+
+
+def test_a_fixed_sample_run_shows_its_one_sided_mcnemar_test() -> None:
+    summary = ab_summary()
+    summary.update(decided_by="fixed", llr=None, bounds=None, tests=None, mcnemar_p=0.0096, mcnemar_direction="better")
+    markdown = render_markdown({"summary": summary})
+    assert "- **McNemar test**: one-sided exact McNemar p = 0.0096 (test better)" in markdown
+    assert "- **sequential test**" not in markdown
 
 
 def test_it_lists_the_pareto_table_with_the_kpi_answer() -> None:
@@ -127,9 +141,12 @@ def test_a_target_run_reports_the_trials_its_test_used() -> None:
     summary = ab_summary(verdict="below_target")
     del summary["arms"]["control"]
     summary.update(mode="single", llr={"target": -2.44}, pairs=None, pairs_used=None, trials_used=21, mcnemar_p=None)
-    summary.update(effect=None, cost_ratio=None, config_diff=[])
+    summary.update(effect=None, cost_ratio=None, config_diff=[], tests={"target": "accepted_h0"})
     markdown = render_markdown({"summary": summary})
-    assert r"- **sequential test**: LLR target -2.44 between bounds \[-2.25, +2.89\]; 21 trials used" in markdown
+    assert (
+        r"- **sequential test**: LLR target -2.44 (reached the lower bound); bounds \[-2.25, +2.89\]; 21 trials used"
+        in markdown
+    )
     assert "**Verdict: BELOW TARGET**" in markdown
     assert "What changed" not in markdown
 

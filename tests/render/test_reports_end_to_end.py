@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_agentopt.cli.main import main
-from pytest_agentopt.stats.intervals import exact_mcnemar_p, wilson_interval
+from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, wilson_interval
 from tests.render import gfm
 from tests.render.e2e_suite import run_suite, runs, summary, write_suite
 
@@ -135,7 +135,11 @@ def test_every_summary_figure_can_be_recomputed_from_the_csv(suite: pytest.Pytes
                 "both" if control and test else "test_only" if test else "control_only" if control else "neither"
             ] += 1
     assert expected["pairs"] == counts
-    assert expected["mcnemar_p"] == exact_mcnemar_p(counts["test_only"], counts["control_only"])
+    # A fixed-sample run: the one-sided exact McNemar p-value in the direction of the observed difference.
+    wins, losses = counts["test_only"], counts["control_only"]
+    assert expected["mcnemar_p"] == (
+        exact_mcnemar_one_sided_p(wins, losses) if wins >= losses else exact_mcnemar_one_sided_p(losses, wins)
+    )
 
     per_task = {task["task_id"]: task for task in expected["tasks"]}
     assert {task_id for task_id, _ in halves} <= set(per_task)  # every task of the CSV is in the per-task table

@@ -56,10 +56,14 @@ def test_a_bad_config_is_one_line_on_stderr_and_exit_2(tmp_path: Path, capsys: p
 def test_sprt_with_pairs_gives_the_paired_llrs(capsys: pytest.CaptureFixture[str]) -> None:
     # Checked against a numerical maximisation of the trinomial likelihood over the discordance (scipy, bounded
     # Brent): 2.3064432949916096 and -3.587081587936993.
+    from pytest_agentopt.stats.design import calibrated_design
+
     result = run_json(capsys, "sprt", "--control", "12/30", "--test", "20/30", "--pairs", "10,2,18")
-    lower, upper = result["bounds"]
-    assert lower == pytest.approx(math.log(0.1 / 0.95), abs=1e-15)
-    assert upper == pytest.approx(math.log(0.9 / 0.05), abs=1e-15)
+    # The plugin's bounds: calibrated, at the observed discordance 12/30.
+    design = calibrated_design(0.05, 0.10, 0.15, "both")
+    assert design is not None
+    assert result["boundaries"] == "calibrated"
+    assert tuple(result["bounds"]) == design.bounds.at(12 / 30)
     assert result["llr"]["better"] == pytest.approx(2.306443294991614, abs=1e-12)
     assert result["llr"]["worse"] == pytest.approx(-3.587081587936991, abs=1e-12)
     # The regression test is below its lower bound (not worse is settled), the improvement test below its upper.
@@ -150,23 +154,27 @@ def test_plan_paired_with_cost(capsys: pytest.CaptureFixture[str]) -> None:
         "--max-trials",
         "300",
     )
-    # The exact DP at the cap of 300 pairs (test_stats_paired_oc pins the DP itself); the lower bounds of any
-    # test are 54.24 / 59.75, about 4 % below.
+    # The exact DP of the calibrated design at the cap of 300 pairs, last look included (test_stats_gsprt_dp pins
+    # the DP itself); the lower bounds of any test are 54.24 / 59.75.
     assert plan["fixed_n"] == 110
+    assert plan["boundaries"] == "calibrated"
     assert plan["cap"] == plan["worst_case"] == 300
-    assert plan["asn_h0"] == pytest.approx(56.41037405071014, abs=1e-9)
-    assert plan["asn_h1"] == pytest.approx(62.35203627258105, abs=1e-9)
-    assert (plan["p95_h0"], plan["p95_h1"]) == (147, 150)
-    assert plan["alpha_exact"] == pytest.approx(0.051281883084080666, abs=1e-12)
-    assert plan["beta_exact"] == pytest.approx(0.10512112155190734, abs=1e-12)
-    assert plan["undecided_h0"] == pytest.approx(0.0019003169734895487, abs=1e-12)
-    assert plan["undecided_h1"] == pytest.approx(0.00157642975416906, abs=1e-12)
+    assert plan["asn_h0"] == pytest.approx(57.15236419284516, abs=1e-9)
+    assert plan["asn_h1"] == pytest.approx(66.15863927490506, abs=1e-9)
+    assert (plan["p95_h0"], plan["p95_h1"]) == (148, 158)
+    assert plan["alpha_exact"] == pytest.approx(0.045973715751475894, abs=1e-12)
+    assert plan["beta_exact"] == pytest.approx(0.09815154309465868, abs=1e-12)
+    assert plan["undecided_h0"] == pytest.approx(0.0011968925023376764, abs=1e-12)
+    assert plan["undecided_h1"] == pytest.approx(0.001022166290109941, abs=1e-12)
+    # At the least favourable discordance, from the shipped table: what this cap delivers whatever the suite.
+    assert plan["worst_alpha_at_cap"] <= 0.05
+    assert plan["worst_power_at_cap"] < 0.9
     assert plan["cost"] == {
         "per_session_usd": 0.05,
         "source": "--cost-per-trial",
-        "expected_usd_h0": pytest.approx(0.05 * 2 * 56.41037405071014, abs=1e-9),
-        "expected_usd_h1": pytest.approx(0.05 * 2 * 62.35203627258105, abs=1e-9),
-        "p95_usd": pytest.approx(0.05 * 2 * 150),
+        "expected_usd_h0": pytest.approx(0.05 * 2 * 57.15236419284516, abs=1e-9),
+        "expected_usd_h1": pytest.approx(0.05 * 2 * 66.15863927490506, abs=1e-9),
+        "p95_usd": pytest.approx(0.05 * 2 * 158),
         "fixed_n_usd": pytest.approx(0.05 * 2 * 110),
     }
 
@@ -185,6 +193,41 @@ def test_plan_says_the_lower_bound_answers_one_question_when_the_test_asks_both(
 def test_plan_refuses_impossible_rates(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--p0", "0.9", "--effect", "0.15"]) == 2
     assert "p0 + effect must be below 1" in capsys.readouterr().err
+
+
+def test_plan_plans_the_cap_the_plugin_uses_for_the_given_tasks_and_trials(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_agentopt.run_design import design_for
+
+    design = design_for(0.05, 0.10, 0.15, "worse")
+    assert design.required_pairs is not None
+    given = run_json(capsys, "plan", "--p0", "0.6", "--direction", "worse", "--tasks", "10", "--trials", "10")
+    assert given["cap"] == 100
+    figures = design.at_cap(100)
+    assert figures is not None
+    assert given["worst_power_at_cap"] == pytest.approx(1 - figures.miss)
+    derived = run_json(capsys, "plan", "--p0", "0.6", "--direction", "worse", "--tasks", "10")
+    assert derived["cap"] == 10 * math.ceil(design.required_pairs / 10)  # as the plugin derives it
+    assert derived["worst_power_at_cap"] >= 0.9
+    alone = run_json(capsys, "plan", "--p0", "0.6", "--direction", "worse")
+    assert alone["cap"] == design.required_pairs
+
+
+def test_plan_asks_the_question_the_plugin_asks(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_json(capsys, "plan", "--p0", "0.6", "--tasks", "10")["direction"] == "both"
+    monkeypatch.setenv("CI", "true")
+    assert run_json(capsys, "plan", "--p0", "0.6", "--tasks", "10")["direction"] == "worse"
+
+
+def test_sprt_evaluates_pair_counts_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sprt", "--pairs", "10,2,18", "--direction", "worse"]) == 0
+    out = capsys.readouterr().out
+    assert "pairs    10,2,18 (W,L,D)" in out
+    assert "calibrated over the discordance" in out
+    assert "verdict  not_worse" in out
+    assert main(["sprt"]) == 2
+    assert "give --pairs W,L,D" in capsys.readouterr().err
 
 
 def test_an_os_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -126,6 +126,10 @@ class FakeController:
     def __init__(self) -> None:
         self.records: list[Any] = []
         self.plan_size = 12
+        self.plan: dict[str, int] | None = None
+
+    def learn_plan(self, plan: dict[str, int]) -> None:
+        self.plan = plan
 
 
 def crash_report(nodeid: str, worker: str) -> pytest.TestReport:

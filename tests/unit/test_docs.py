@@ -24,3 +24,22 @@ def test_every_agentopt_command_is_in_the_readme() -> None:
     names = sorted(module.__name__.rsplit(".", 1)[1].removesuffix("_cmd") for module in COMMANDS)
     missing = [name for name in names if f"agentopt {name}" not in text]
     assert not missing, f"README.md lacks {missing}"
+
+
+def test_the_completion_order_figures_are_attributed_to_the_test_they_were_measured_on() -> None:
+    # alpha 0.15 at 8 workers is the one-config test's figure; the paired test's are the power loss and the
+    # errors toward the slower arm.
+    for path in (README, DOCS / "statistics.md"):
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        assert "beta 0.104 -> 0.114" in text, path
+        assert "false `better` 0.075" in text, path
+        assert "false `worse` 0.033" in text, path
+    readme = " ".join(README.read_text(encoding="utf-8").split())
+    assert "a one-config test against a target reaches alpha 0.15 at 8 workers" in readme
+
+
+def test_the_two_sided_yardstick_is_stated_for_every_test_and_its_alternatives_named() -> None:
+    text = " ".join((DOCS / "statistics.md").read_text(encoding="utf-8").split())
+    assert "about 122.4 pairs for any two-sided test" in text
+    assert "123.1 is the optimum among tests capped at 300 pairs" in text
+    assert "least favourable trinomials" in text

@@ -12,15 +12,23 @@ from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings,
 class RecordingPairs:
     """A paired test double that records the pairs it is fed and decides after ``decide_after`` pairs."""
 
-    def __init__(self, decide_after: int = 10**9) -> None:
+    def __init__(self, decide_after: int = 10**9, at_cap: str | None = None) -> None:
         self.pairs: list[tuple[bool, bool]] = []
         self.decide_after = decide_after
+        self.at_cap = at_cap
+        self.concluded = 0
 
     def add_pair(self, control_success: bool, test_success: bool) -> None:
         self.pairs.append((control_success, test_success))
 
+    def conclude(self) -> str | None:
+        self.concluded += 1
+        return self.at_cap
+
     @property
     def verdict(self) -> str | None:
+        if self.concluded and self.at_cap is not None:
+            return self.at_cap
         return "better" if len(self.pairs) >= self.decide_after else None
 
 
@@ -143,3 +151,31 @@ def test_a_timeout_counts_as_a_failure_and_a_worker_crash_excludes_its_pair() ->
     assert feeder.committed == 6  # and did not block the prefix
     assert score("timeout") is False
     assert score("worker_crash") is None
+
+
+def test_when_the_whole_plan_is_committed_the_test_takes_its_last_look_once() -> None:
+    plan = build_plan(["a", "b"], ARMS_AB, trials=2, seed=1)
+    pairs = RecordingPairs(at_cap="worse")
+    feeder = SequentialFeeder(paired_test=pairs, plan_size=len(plan))
+    decisions = [
+        feeder.add(entry.seq, task_id=entry.task_id, arm=entry.arm, trial=entry.trial, outcome="failure")
+        for entry in reversed(plan)  # completion order: the cap is reached only when seq 0 arrives
+    ]
+    assert decisions[:-1] == [None] * (len(plan) - 1)
+    decision = decisions[-1]
+    assert decision is not None
+    assert (decision.verdict, decision.at_cap, decision.units, decision.seq) == ("worse", True, 4, len(plan) - 1)
+    assert pairs.concluded == 1
+    assert feeder.conclude_if_complete() is None  # once
+    assert pairs.concluded == 1
+
+
+def test_an_undecided_last_look_leaves_the_run_without_a_decision() -> None:
+    pairs = RecordingPairs(at_cap=None)
+    feeder = SequentialFeeder(paired_test=pairs, plan_size=2)
+    feeder.add(0, task_id="a", arm="control", trial=0, outcome="success")
+    assert pairs.concluded == 0  # not before the plan is complete
+    assert feeder.add(1, task_id="a", arm="test", trial=0, outcome="success") is None
+    assert feeder.decision is None
+    assert pairs.concluded == 1
+    assert feeder.concluded

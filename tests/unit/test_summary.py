@@ -120,10 +120,11 @@ def test_per_arm_figures() -> None:
 
 
 def test_a_significant_mcnemar_test_decides_better_or_worse() -> None:
-    # 12 discordant pairs all for the test arm: exact two-sided p = 2 / 2^12
+    # 12 discordant pairs all for the test arm: exact one-sided p = 1 / 2^12 (alpha per direction, as --sprt)
     summary = summarize(pairs([(F, S)] * 12 + [(S, S)] * 8))
     assert summary["verdict"] == "better"
-    assert summary["mcnemar_p"] == pytest.approx(2 / 2**12)
+    assert summary["mcnemar_p"] == pytest.approx(1 / 2**12)
+    assert summary["mcnemar_direction"] == "better"
     assert summary["pairs"] == {"both": 8, "test_only": 12, "control_only": 0, "neither": 0}
     assert summary["effect"]["estimate"] == pytest.approx(12 / 20)
     worse = summarize(pairs([(S, F)] * 12 + [(S, S)] * 8))
@@ -131,7 +132,7 @@ def test_a_significant_mcnemar_test_decides_better_or_worse() -> None:
     gate = evaluate_gate(worse, RunOptions())
     assert gate.failed
     assert gate.reason is not None
-    assert gate.reason.startswith("regression proven: exact McNemar test p = ")
+    assert gate.reason.startswith("regression proven: one-sided exact McNemar test p = ")
 
 
 def test_no_difference_needs_equivalence_not_just_no_significance() -> None:
@@ -172,7 +173,7 @@ def test_the_terminal_report_shows_the_verdict_and_the_gate() -> None:
     lines = render_summary(summary, verbosity=0, width=120, details={})
     assert lines[0].count("=") > 10
     assert any(line.startswith("control  a ") for line in lines)
-    assert lines[-2].startswith("agentopt: verdict WORSE (fixed): exact McNemar test")
+    assert lines[-2].startswith("agentopt: verdict WORSE (fixed): one-sided exact McNemar test")
     assert lines[-1].startswith("agentopt: FAILED: regression")
     quiet = render_summary(summary, verbosity=-1, width=120, details={})
     assert len(quiet) == 2
@@ -218,6 +219,136 @@ def test_an_interrupted_run_says_how_to_continue_even_before_anything_was_collec
         "trials; continue it with pytest --agent-resume r1 tests -n 2",
         "agentopt: gate not evaluated: the run stopped early (interrupted with Ctrl-C)",
     ]
+
+
+# --- what a sequential verdict says -----------------------------------------------------------------------------
+
+
+def sequential_summary(outcomes: list[tuple[str, str]], *, direction: str = "both") -> dict[str, Any]:
+    """A summary of a sequential A/B run fed through the live test with the shipped calibrated design."""
+    from pytest_agentopt.run_design import design_for
+    from pytest_agentopt.sequential import SequentialFeeder
+    from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
+
+    records = pairs(outcomes)
+    settings = SequentialSettings()
+    design = design_for(settings.alpha, settings.beta, settings.delta, direction)
+    feeder = SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, design))  # type: ignore[arg-type]
+    for r in records:
+        feeder.add(r["seq"], task_id=r["task_id"], arm=r["arm"], trial=r["trial"], outcome=r["outcome"])
+    return build_summary(
+        records=records,
+        context=context(sprt=True, direction=direction),
+        feeder=feeder,
+        plan_size=1000,
+        skipped_by_stop=0,
+        interrupted=False,
+        notes=[],
+    )
+
+
+# Win, tie, win, loss, tie, over and over: the improvement test crosses its upper bound after 83 pairs, where the
+# effect's time-uniform confidence sequence still includes 0.
+BETTER_RUN = ([(F, S), (S, S), (F, S), (S, F), (F, F)] * 17)[:83]
+
+
+def test_a_better_verdict_says_what_the_test_rejected_not_that_the_effect_was_accepted() -> None:
+    summary = sequential_summary(BETTER_RUN)
+    assert summary["verdict"] == "better"
+    reason = summary["verdict_reason"]
+    assert "'no difference' rejected" in reason
+    assert "favouring an improvement of 0.15 over none" in reason
+    assert "accepted" not in reason
+    assert "false 'better' at most 0.05" in reason  # the calibrated design's rate holds at every discordance
+
+
+def test_no_fixed_n_p_value_is_reported_after_a_sequential_stop() -> None:
+    summary = sequential_summary(BETTER_RUN)
+    assert summary["mcnemar_p"] is None
+    lines = render_summary(summary, verbosity=0, width=200, details={})
+    assert not any("McNemar" in line for line in lines)
+
+
+def test_after_a_sequential_stop_the_arm_intervals_are_confidence_sequences() -> None:
+    summary = sequential_summary(BETTER_RUN)
+    for figures in summary["arms"].values():
+        assert "confidence sequence" in figures["success_ci_method"]
+    lines = render_summary(summary, verbosity=0, width=200, details={})
+    assert any("success [95% conf. seq.]" in line for line in lines)
+    assert not any("Wilson" in line for line in lines)
+
+
+def test_the_sequential_line_never_says_between_bounds_for_a_test_that_crossed_one() -> None:
+    summary = sequential_summary(BETTER_RUN)
+    assert summary["tests"]["better"] == "accepted_h1"
+    (line,) = [line for line in render_summary(summary, verbosity=0, width=200, details={}) if line.startswith("sprt")]
+    assert "between bounds" not in line
+    assert "better +" in line
+    assert "(reached the upper bound)" in line
+
+
+def test_a_verdict_next_to_an_interval_that_includes_0_says_in_one_line_why() -> None:
+    summary = sequential_summary(BETTER_RUN)
+    assert summary["effect"]["lower"] < 0.0 < summary["effect"]["upper"]
+    why = [line for line in render_summary(summary, verbosity=0, width=200, details={}) if line.startswith("why")]
+    assert len(why) == 1
+    assert "time-uniform confidence sequence" in why[0]
+    assert "alpha 0.05 per direction" in why[0]
+
+
+def test_in_a_fixed_sample_run_alpha_is_the_rate_of_each_directional_claim() -> None:
+    # 9 vs 2 discordant pairs: two-sided exact p = 0.065, one-sided 0.033. --agent-alpha 0.05 is, as under
+    # --sprt, the rate of a false 'better' (and, separately, of a false 'worse'): this is 'better'.
+    summary = summarize(pairs([(F, S)] * 9 + [(S, F)] * 2 + [(S, S)] * 9))
+    assert summary["verdict"] == "better"
+    assert summary["mcnemar_p"] == pytest.approx(67 / 2048)
+    assert "90%" in summary["effect"]["method"]
+
+
+def target_summary(outcomes: list[str], target: float = 0.8) -> dict[str, Any]:
+    from pytest_agentopt.sequential import SequentialFeeder
+    from pytest_agentopt.stats.sprt import SequentialSettings, TargetSequentialTest
+
+    records = [record(i, "test", i % 5, i // 5, outcome) for i, outcome in enumerate(outcomes)]
+    feeder = SequentialFeeder(target_test=TargetSequentialTest(target, SequentialSettings()))
+    for r in records:
+        feeder.add(r["seq"], task_id=r["task_id"], arm=r["arm"], trial=r["trial"], outcome=r["outcome"])
+    single = ConfigSet({"test": AgentConfig(experiment_id="b", model_id="gpt-4o-mini")})
+    return build_summary(
+        records=records,
+        context=context(sprt=True, target=target, arms=("test",), configs=single, hashes={"test": "h1"}),
+        feeder=feeder,
+        plan_size=1000,
+        skipped_by_stop=0,
+        interrupted=False,
+        notes=[],
+    )
+
+
+def test_meets_target_is_worded_with_alpha_and_below_target_with_beta() -> None:
+    # H0: p = target - effect (0.65), H1: p = target (0.8). A false 'meets_target' (a config at 0.65) is the
+    # type I error, alpha; a false 'below_target' (a config at 0.8) is the type II error, beta.
+    meets = target_summary([S] * 40)
+    assert meets["verdict"] == "meets_target"
+    assert "'p <= 0.65' rejected" in meets["verdict_reason"]
+    assert "passes at most 0.05 of the time" in meets["verdict_reason"]
+    assert "beta" not in meets["verdict_reason"]
+    below = target_summary([F, S] * 30)
+    assert below["verdict"] == "below_target"
+    reason = below["verdict_reason"]
+    assert "'p >= 0.8' rejected" in reason
+    assert "fails at most 0.1 of the time" in reason
+    # Not "at most 0.65": the test does not show that, only that the target is not met.
+    assert "at most 0.65" not in reason
+    assert "rates between 0.65 and 0.8 may end either way" in reason
+
+
+def test_a_target_run_reports_a_confidence_sequence_for_the_rate() -> None:
+    summary = target_summary([F, S] * 30)
+    figures = summary["arms"]["test"]
+    assert "confidence sequence" in figures["success_ci_method"]
+    lower, upper = figures["success_ci"]
+    assert lower < figures["success_rate"] < upper
 
 
 def test_the_spend_counts_every_trial_that_ran_and_says_when_it_is_a_lower_bound() -> None:

@@ -17,8 +17,8 @@ from pytest_agentopt.stats.sprt import binomial_llr, wald_bounds
 
 ALPHA, BETA = 0.05, 0.10
 
-# DESIGN.md section 6: (p0, p1), Wald SPRT exact ASN (H0 / H1), exact alpha / beta.
-DESIGN_SCENARIOS = [
+# The reference figures (docs/statistics.md): (p0, p1), Wald SPRT exact ASN (H0 / H1), exact alpha / beta.
+REFERENCE_SCENARIOS = [
     ((0.50, 0.65), (45.7, 55.6), (0.0450, 0.0871)),
     ((0.70, 0.85), (31.6, 42.1), (0.0464, 0.0768)),
     ((0.80, 0.95), (17.3, 27.3), (0.0496, 0.0675)),
@@ -32,7 +32,7 @@ TUNED_ERROR_RATES = {
 }
 
 
-@pytest.mark.parametrize(("hypotheses", "asn", "errors"), DESIGN_SCENARIOS)
+@pytest.mark.parametrize(("hypotheses", "asn", "errors"), REFERENCE_SCENARIOS)
 def test_it_reproduces_the_design_figures_of_the_wald_sprt(
     hypotheses: tuple[float, float], asn: tuple[float, float], errors: tuple[float, float]
 ) -> None:
@@ -140,7 +140,7 @@ def test_it_handles_degenerate_true_rates() -> None:
     assert (never.accept_h0, never.asn) == (1.0, 7.0)  # ceil(2.251 / log(1/0.7)) failures
 
 
-@pytest.mark.parametrize(("hypotheses", "asn", "errors"), DESIGN_SCENARIOS)
+@pytest.mark.parametrize(("hypotheses", "asn", "errors"), REFERENCE_SCENARIOS)
 def test_it_gives_walds_approximations_beside_the_exact_figures(
     hypotheses: tuple[float, float], asn: tuple[float, float], errors: tuple[float, float]
 ) -> None:
@@ -156,7 +156,7 @@ def test_it_gives_walds_approximations_beside_the_exact_figures(
 
 
 def test_it_gives_walds_asn_approximation_in_closed_form_at_the_hypotheses() -> None:
-    # At p0: ((1-a) log(b/(1-a)) + a log((1-b)/a)) / E0[step]; DESIGN lists 42.3 for 0.50 vs 0.65.
+    # At p0: ((1-a) log(b/(1-a)) + a log((1-b)/a)) / E0[step]; the reference lists 42.3 for 0.50 vs 0.65.
     lower, upper = wald_bounds(ALPHA, BETA)
     drift = 0.5 * math.log(0.65 / 0.5) + 0.5 * math.log(0.35 / 0.5)
     expected = ((1 - ALPHA) * lower + ALPHA * upper) / drift
@@ -178,7 +178,7 @@ def test_it_is_continuous_through_the_zero_drift_rate() -> None:
     assert near == pytest.approx(at, rel=1e-3)
 
 
-@pytest.mark.parametrize(("hypotheses", "asn", "errors"), DESIGN_SCENARIOS)
+@pytest.mark.parametrize(("hypotheses", "asn", "errors"), REFERENCE_SCENARIOS)
 def test_it_tunes_bounds_to_the_exact_error_rates_and_saves_trials(
     hypotheses: tuple[float, float], asn: tuple[float, float], errors: tuple[float, float]
 ) -> None:
@@ -196,7 +196,7 @@ def test_it_tunes_bounds_to_the_exact_error_rates_and_saves_trials(
     tuned_alpha, tuned_beta = TUNED_ERROR_RATES[hypotheses]
     assert under_h0.accept_h1 == pytest.approx(tuned_alpha, abs=1e-12)
     assert under_h1.accept_h0 == pytest.approx(tuned_beta, abs=1e-12)
-    # DESIGN.md section 5: "6-15 % fewer trials at the same guarantees".
+    # The reference: "6-15 % fewer trials at the same guarantees".
     saving_h0 = 1.0 - under_h0.asn / binomial_sprt_oc(p0, p0, p1, ALPHA, BETA).asn
     saving_h1 = 1.0 - under_h1.asn / binomial_sprt_oc(p1, p0, p1, ALPHA, BETA).asn
     assert 0.06 <= saving_h0 <= 0.155

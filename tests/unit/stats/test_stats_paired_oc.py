@@ -170,7 +170,7 @@ def test_the_live_test_agrees_with_the_dp_in_a_seeded_simulation_at_the_default_
 
 # --- the table of docs/statistics.md -----------------------------------------------------------------------
 
-QUESTION_LABELS = {"both": "both (default)", "better": "better", "worse": "worse (H1: test at 0.45)"}
+QUESTION_LABELS = {"both": "both (default outside CI)", "better": "better", "worse": "worse (H1: test at 0.45)"}
 
 
 def _table_row(spread: str, direction: Direction) -> str:
@@ -179,7 +179,8 @@ def _table_row(spread: str, direction: Direction) -> str:
         ["plan", "--p0", "0.6", "--effect", "0.15", "--spread", spread, "--direction", direction, "--json"]
     )
     result = plan(args)
-    assert result["cap"] == 4 * result["fixed_n"]
+    assert result["boundaries"] == "calibrated"
+    assert result["cap"] == result["required_pairs"]  # the plugin's default cap
     cells = [
         spread,
         QUESTION_LABELS[direction],
@@ -192,47 +193,47 @@ def _table_row(spread: str, direction: Direction) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-# The rows as docs/statistics.md prints them. Computing all six takes about 13 s (the DP at caps of 440-764 pairs),
-# so only the fastest row (about 1 s) runs in the default suite; `-m slow` runs the rest.
+# The rows as docs/statistics.md prints them (the calibrated design at its default cap of 868 pairs). Computing
+# all six takes about a minute, so only one row runs in the default suite; `-m slow` runs the rest.
 DOC_ROWS = [
     pytest.param(
         "0",
         "both",
-        "| 0 | both (default) | 168 | 135.7 / 99.3 | 281 / 233 | 0.0483 / 0.0958 | 85.2 / 93.2 |",
+        "| 0 | both (default outside CI) | 168 | 133.5 / 99.5 | 277 / 232 | 0.0470 / 0.0993 | 85.2 / 93.2 |",
         id="spread0-both",
         marks=pytest.mark.slow,
     ),
     pytest.param(
         "0",
         "better",
-        "| 0 | better | 168 | 89.3 / 97.6 | 231 / 233 | 0.0483 / 0.0958 | 85.2 / 93.2 |",
+        "| 0 | better | 168 | 87.6 / 97.7 | 228 / 232 | 0.0470 / 0.0993 | 85.2 / 93.2 |",
         id="spread0-better",
         marks=pytest.mark.slow,
     ),
     pytest.param(
         "0",
         "worse",
-        "| 0 | worse (H1: test at 0.45) | 191 | 89.3 / 111.0 | 231 / 264 | 0.0483 / 0.0946 | 85.2 / 106.1 |",
+        "| 0 | worse (H1: test at 0.45) | 191 | 87.6 / 110.6 | 228 / 263 | 0.0470 / 0.0991 | 85.2 / 106.1 |",
         id="spread0-worse",
         marks=pytest.mark.slow,
     ),
     pytest.param(
         "2",
         "both",
-        "| 2 | both (default) | 110 | 84.4 / 63.4 | 179 / 150 | 0.0514 / 0.1037 | 54.2 / 59.7 |",
+        "| 2 | both (default outside CI) | 110 | 85.7 / 67.2 | 180 / 158 | 0.0459 / 0.0972 | 54.2 / 59.7 |",
         id="spread2-both",
         marks=pytest.mark.slow,
     ),
     pytest.param(
         "2",
         "better",
-        "| 2 | better | 110 | 56.5 / 62.4 | 147 / 150 | 0.0514 / 0.1037 | 54.2 / 59.7 |",
+        "| 2 | better | 110 | 57.2 / 66.3 | 148 / 158 | 0.0459 / 0.0972 | 54.2 / 59.7 |",
         id="spread2-better",
     ),
     pytest.param(
         "2",
         "worse",
-        "| 2 | worse (H1: test at 0.45) | 120 | 56.5 / 69.0 | 147 / 166 | 0.0514 / 0.1015 | 54.2 / 66.1 |",
+        "| 2 | worse (H1: test at 0.45) | 120 | 57.2 / 72.1 | 148 / 171 | 0.0459 / 0.0985 | 54.2 / 66.1 |",
         id="spread2-worse",
         marks=pytest.mark.slow,
     ),

@@ -1,4 +1,4 @@
-"""Fixed-sample sizes, the task-difficulty model and lower bounds on the average sample size (DESIGN s. 6)."""
+"""Fixed-sample sizes, the task-difficulty model and lower bounds on the average sample size (the reference figures)."""
 
 from __future__ import annotations
 

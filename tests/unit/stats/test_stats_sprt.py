@@ -328,7 +328,7 @@ def _one_sided_improvement_run(rng: np.random.Generator, probabilities: tuple[fl
 @pytest.mark.parametrize(
     ("spread", "asn_h0", "asn_h1", "alpha_max", "beta_range"),
     [
-        # DESIGN.md section 6: "GSPRT about 88-90 / 97-99 (simulated)", "about 0.05 / 0.09-0.10".
+        # The reference figures: "GSPRT about 88-90 / 97-99 (simulated)", "about 0.05 / 0.09-0.10".
         (0.0, (88.0, 90.0), (97.0, 99.0), 0.05, (0.09, 0.10)),
         # "about 55-57 / 62-63 (simulated)", "about 0.05 / 0.10-0.115".
         (2.0, (55.0, 57.0), (62.0, 63.0), 0.05, (0.10, 0.115)),
