@@ -14,18 +14,19 @@ import scipy.special  # noqa: F401
 import tabulate  # noqa: F401
 
 
-@pytest.fixture(autouse=True)
-def _no_github_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inside GitHub Actions, runs made by the tests must not append to the real job summary."""
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+@pytest.fixture(autouse=True, scope="session")
+def _environment_of_a_developer_machine() -> Iterator[None]:
+    """Runs made by the tests must not depend on where the suite itself runs.
 
-
-@pytest.fixture(autouse=True)
-def _not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plugin asks only the gate's question in CI (``CI`` or ``BUILD_NUMBER`` set): runs made by the tests
-    must not depend on whether the suite itself runs in CI. Tests of that behaviour set the variable."""
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv("BUILD_NUMBER", raising=False)
+    Inside GitHub Actions they must not append to the real job summary (``GITHUB_STEP_SUMMARY``), and in CI
+    (``CI`` or ``BUILD_NUMBER`` set) the plugin asks only the gate's question. Session-scoped, so that the
+    module-scoped fixtures that start runs in subprocesses inherit the cleaned environment too; tests of the CI
+    behaviour set the variable themselves.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("GITHUB_STEP_SUMMARY", "CI", "BUILD_NUMBER"):
+            patch.delenv(name, raising=False)
+        yield
 
 
 @pytest.fixture
