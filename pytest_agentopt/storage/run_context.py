@@ -7,6 +7,7 @@ files or environment variables for it, so collection is identical on every worke
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import secrets
 from collections.abc import Iterator, Mapping
@@ -23,7 +24,9 @@ from pytest_agentopt.storage.ledger import RunPaths, new_run_id, read_ledger, re
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:
+    from pytest_agentopt.configs.hypothesis import Hypothesis
     from pytest_agentopt.configs.model import AgentConfig
+    from pytest_agentopt.run.metric_choice import MetricChoice
 
 
 class ConfigSet(Mapping[str, "AgentConfig"]):
@@ -95,6 +98,10 @@ class RunContext:
     derived from it once the tasks are counted (``trial_expansion``). ``None``: ``trials`` per task."""
     notes: list[str] = field(default_factory=list)
     """What the controller must tell the user about how the run was set up (e.g. a direction chosen for CI)."""
+    metric: MetricChoice | None = None
+    """What the paired sequential test decides on when not success (``--agent-metric`` or the hypothesis)."""
+    hypothesis: dict[str, Any] | None = None
+    """The test config's hypothesis (``configs.hypothesis``), recorded in the manifest and the summary."""
 
     @property
     def paired(self) -> bool:
@@ -138,6 +145,8 @@ class RunContext:
             "target": self.target,
             "direction": self.direction,
             "cap_pairs": self.cap_pairs,
+            "metric": self.metric.as_dict() if self.metric is not None else None,
+            "hypothesis": self.hypothesis,
         }
 
     # -- crossing to workers --------------------------------------------------------------------------------
@@ -209,6 +218,14 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     notes: list[str] = []
     arms = validate_arms(options, notes)
     paired = "control" in arms
+    hypothesis = _hypothesis_of(options)
+    if hypothesis is not None:
+        options = _with_hypothesis(options, hypothesis)
+    metric = _metric_of(options, paired=paired)
+    if metric is not None and metric.kind == "cheaper_same_quality":
+        # Its quality half asks only "worse" (not worse by the effect): the cap is that question's.
+        sources = {**options.sources, "--agent-direction": "--agent-metric=cheaper_same_quality"}
+        options = dataclasses.replace(options, direction="worse", sources=sources)
     direction, direction_note = resolve_direction(options, paired=paired, environ=os.environ)
     test = arms["test"]
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
@@ -239,9 +256,54 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         overrides=options.overrides,
         cap_pairs=derived_cap_pairs(options, paired=paired, direction=direction),
         notes=[direction_note] if direction_note else [],
+        metric=metric,
+        hypothesis=hypothesis.as_dict() if hypothesis is not None else None,
     )
     warnings = secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
     return context, [*dict.fromkeys(notes), *warnings]
+
+
+def _hypothesis_of(options: RunOptions) -> Hypothesis | None:
+    from pytest_agentopt.configs.hypothesis import load_hypothesis_beside
+
+    return load_hypothesis_beside(options.config_path) if options.config_path is not None else None
+
+
+def _with_hypothesis(options: RunOptions, hypothesis: Hypothesis) -> RunOptions:
+    """The hypothesis's metric and effect, where the user gave no option for them (options win)."""
+    from pytest_agentopt.run.options import validate
+
+    given = options.sources
+    changes: dict[str, Any] = {}
+    sources = dict(given)
+    where = f"{hypothesis.source}"
+    if "--agent-metric" not in given and hypothesis.metric_name != "success":
+        changes["metric"] = hypothesis.metric_name
+        sources["--agent-metric"] = where
+    if "--agent-effect" not in given and hypothesis.effect() is not None:
+        changes["effect"] = hypothesis.effect()
+        sources["--agent-effect"] = where
+    if "--agent-effect-ratio" not in given and hypothesis.effect_ratio() is not None:
+        changes["effect_ratio"] = hypothesis.effect_ratio()
+        sources["--agent-effect-ratio"] = where
+    if not changes:
+        return options
+    updated = dataclasses.replace(options, **changes, sources=sources)
+    validate(updated)
+    return updated
+
+
+def _metric_of(options: RunOptions, *, paired: bool) -> MetricChoice | None:
+    from pytest_agentopt.run.metric_choice import choose_metric
+
+    return choose_metric(
+        options.metric,
+        options.effect_ratio,
+        name_given=options.given("--agent-metric", options.metric),
+        ratio_given=options.given("--agent-effect-ratio", options.effect_ratio),
+        sprt=options.sprt,
+        paired=paired,
+    )
 
 
 def secret_warnings(arms: Mapping[str, tuple[Mapping[str, Any], str | None]]) -> list[str]:
@@ -342,11 +404,19 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
         cap_pairs=run.get("cap_pairs"),
+        metric=_resumed_metric(run.get("metric")),
+        hypothesis=run.get("hypothesis") if isinstance(run.get("hypothesis"), dict) else None,
     )
     sources = {arm: context.sources.get(arm) for arm in configs}
     warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
     # Skipped ledger lines are missing data: warnings, which the terminal shows under -q too.
     return context, [*notes, *(f"warning: {problem}" for problem in ledger.problems), *warnings]
+
+
+def _resumed_metric(data: Any) -> MetricChoice | None:
+    from pytest_agentopt.run.metric_choice import MetricChoice
+
+    return MetricChoice.from_dict(data)
 
 
 def _resumed_config(
