@@ -95,6 +95,11 @@ def metric_comparison(
         summary["tests"] = dict(test.states)
         section["counts"] = {"wins": test.wins, "losses": test.losses, "ties": test.ties}
         section["method"] = "paired trinomial GSPRT on the flag (as for success)"
+        if pairs.differences:
+            from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+
+            # the rate of the flag, test minus control, over the pairs the test took (not only up to the decision)
+            section["effect"] = mean_with_confidence_sequence(pairs.differences, -1.0, 1.0, alpha)
     elif choice.kind == "numeric":
         section.update(test.snapshot())
         section["method"] = (

@@ -50,6 +50,8 @@ class MetricPairs:
     """Scored pairs left out because a trial recorded a value of the wrong type or sign."""
     examples: list[str] = field(default_factory=list)
     """Up to three recorded values that could not be used, for the note that reports them."""
+    differences: list[float] = field(default_factory=list)
+    """Binary metric: test minus control per pair that entered, in planned order (for the effect's interval)."""
 
     def add_results(self, control: tuple[str, object], test: tuple[str, object]) -> bool:
         """Feed one pair of ``(outcome, metric value)``; ``True`` when it entered the test."""
@@ -67,6 +69,7 @@ class MetricPairs:
             return False
         if self.choice.kind == "binary":
             self.test.add_pair(bool(control_value), bool(test_value))
+            self.differences.append(float(bool(test_value)) - float(bool(control_value)))
         elif self.choice.kind == "numeric":
             self.test.add_pair(float(control_value), float(test_value))
         else:

@@ -484,6 +484,7 @@ class ControllerPlugin:
             plan=self.plan,
             cap=self.cap.as_dict() if self.cap is not None else None,
         )
+        summary["finished_at"] = utc_now()
         if interrupted:
             summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}
         else:
