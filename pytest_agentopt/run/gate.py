@@ -2,8 +2,8 @@
 
 Trials failing is data; the exit status reports the experiment. ``worse`` and ``worse_quality`` (a regression
 proven at the chosen alpha) and ``below_target`` fail the run; ``inconclusive`` fails it only with
-``--agent-fail-inconclusive``; a run whose share of infrastructure errors is above ``--agent-infra-max-share`` fails because its verdict rests on too
-little data.
+``--agent-fail-inconclusive``; a run whose share of infrastructure errors is above ``--agent-infra-max-share``
+fails because its verdict rests on too little data.
 """
 
 from __future__ import annotations
