@@ -170,3 +170,30 @@ def hypothesis_outcome(hypothesis: Mapping[str, Any], summary: Mapping[str, Any]
         "status": hypothesis_status(verdict) if decided else "inconclusive",
         "decided_metric": (summary.get("metric") or {}).get("name", "success"),
     }
+
+
+def metric_figure(metric: Mapping[str, Any]) -> str:
+    """One line for reports: the metric's effect with its interval, the pairs it rests on and those left out."""
+    from pytest_agentopt import number_format as fmt
+
+    name, kind = metric.get("name"), metric.get("kind")
+    if kind == "numeric":
+        figure = "median ratio test / control " + fmt.with_interval(
+            metric.get("estimate"), [metric.get("lower"), metric.get("upper")], fmt.ratio
+        )
+    elif kind == "cheaper_same_quality":
+        cost = (metric.get("components") or {}).get("cost") or {}
+        quality = (metric.get("components") or {}).get("quality") or {}
+        figure = (
+            "median cost ratio test / control "
+            + fmt.with_interval(cost.get("estimate"), [cost.get("lower"), cost.get("upper")], fmt.ratio)
+            + f"; quality test: {quality.get('verdict') or 'running'}"
+        )
+    else:
+        effect = metric.get("effect") or {}
+        figure = "rate test - control " + fmt.with_interval(
+            effect.get("estimate"), [effect.get("lower"), effect.get("upper")], fmt.signed
+        )
+    left_out = int(metric.get("pairs_missing") or 0) + int(metric.get("pairs_invalid") or 0)
+    tail = f", {left_out} left out (no usable value)" if left_out else ""
+    return f"{name}: {figure} over {metric.get('pairs_used')} pairs{tail}"

@@ -77,6 +77,7 @@ def render_summary(
     lines.extend(_coverage(summary))
     lines.append("")
     lines.extend(_comparison(summary))
+    lines.extend(_metric_lines(summary))
     if verbosity >= 1 and summary.get("tasks"):
         lines.append("")
         lines.extend(_task_table(summary))
@@ -88,6 +89,16 @@ def render_summary(
     lines.append(_verdict_line(summary))
     lines.extend(_gate_lines(summary))
     return lines
+
+
+def _metric_lines(summary: Mapping[str, Any]) -> list[str]:
+    """The decided metric's figure with its interval (``--agent-metric``), when it is not success."""
+    metric = summary.get("metric")
+    if not isinstance(metric, Mapping):
+        return []
+    from pytest_agentopt.report.metric_summary import metric_figure
+
+    return [f"metric   {metric_figure(metric)}"]
 
 
 def _coverage(summary: Mapping[str, Any]) -> list[str]:
