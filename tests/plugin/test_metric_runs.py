@@ -227,3 +227,33 @@ def test_a_bad_hypothesis_file_is_a_usage_error_naming_the_field(pytester: pytes
     result = pytester.runpytest("--agent-config=configs/improved.json", "--sprt")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*improved.hypothesis.json: field 'expected_improvement' must be a number*"])
+
+
+def test_a_binary_metric_under_xdist(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    write_metric_suite(pytester)
+    result = pytester.runpytest(
+        "--agent-config=configs/improved.json", "--sprt", "--agent-metric=early_stop", "--agent-seed=3", "-n", "2"
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    summary = summary_of(pytester)
+    assert summary["verdict"] == "better"
+    assert summary["metric"]["pairs_used"] == summary["pairs_used"]
+    assert summary["trials_skipped"] > 0  # the decided run skipped the rest on every worker
+    result.stdout.fnmatch_lines(["metric   early_stop: rate test - control +*over * pairs"])
+
+
+def test_a_resumed_metric_run_keeps_its_metric(pytester: pytest.Pytester) -> None:
+    write_metric_suite(pytester)
+    first = pytester.runpytest(
+        "--agent-config=configs/improved.json", "--sprt", "--agent-metric=early_stop", "--agent-seed=3", "-q"
+    )
+    assert first.ret == pytest.ExitCode.OK
+    run_dir = only_run(pytester)
+    before = summary_of(pytester)
+    resumed = pytester.runpytest(f"--agent-resume={run_dir.name}", "-q")
+    assert resumed.ret == pytest.ExitCode.OK, resumed.stdout.str()
+    after = summary_of(pytester)
+    assert after["metric"]["name"] == "early_stop"
+    assert after["verdict"] == before["verdict"] == "better"
+    assert after["pairs_used"] == before["pairs_used"]
