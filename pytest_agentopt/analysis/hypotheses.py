@@ -28,12 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from pytest_agentopt.errors import ConfigError, LedgerError
+from pytest_agentopt.run.verdicts import hypothesis_status
 from pytest_agentopt.storage.ledger import iter_runs, read_json, read_manifest
 
 __all__ = ["HypothesisRow", "hypothesis_registry"]
-
-ACCEPTED = frozenset({"better", "cheaper_same_quality"})
-REJECTED = frozenset({"worse", "no_difference", "not_better", "not_cheaper", "worse_quality"})
 
 
 @dataclass
@@ -64,14 +62,6 @@ def _time(text: object) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def _status(verdict: object) -> str:
-    if verdict in ACCEPTED:
-        return "accepted"
-    if verdict in REJECTED:
-        return "rejected"
-    return "inconclusive"
 
 
 def _effect(summary: dict[str, Any]) -> dict[str, Any] | None:
@@ -131,7 +121,7 @@ def hypothesis_registry(agent_dir: Path, config_dirs: list[Path]) -> tuple[list[
             row.usd = (row.usd or 0.0) + float(spend["usd"])
         row.usd_unpriced += int(spend.get("unpriced") or 0)
         row.verdict = summary.get("verdict")
-        row.status = _status(row.verdict)
+        row.status = hypothesis_status(row.verdict)
         row.effect = _effect(summary)
         ended = _time(summary.get("finished_at")) or (_time(decision.get("at")) if decision is not None else None)
         if started is not None and ended is not None:

@@ -13,21 +13,7 @@ from pytest_agentopt.report.verdict_text import paired_sequential_reason, unfini
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.metric_choice import MetricChoice
 from pytest_agentopt.run.metric_pairs import MetricPairs
-
-ACCEPTED = frozenset({"better", "cheaper_same_quality"})
-REJECTED = frozenset({"worse", "no_difference", "not_better", "not_cheaper", "worse_quality"})
-
-
-def hypothesis_status(verdict: str | None) -> str:
-    """A hypothesis of improvement: ``accepted`` (shown), ``rejected`` (ruled out, or worse), else ``inconclusive``.
-
-    ``not_worse`` (the gate's question answered) neither shows nor rules out an improvement: inconclusive.
-    """
-    if verdict in ACCEPTED:
-        return "accepted"
-    if verdict in REJECTED:
-        return "rejected"
-    return "inconclusive"
+from pytest_agentopt.run.verdicts import hypothesis_status
 
 
 def _ratio_reason(verdict: str, choice: MetricChoice, units: int, alpha: float, beta: float) -> str:

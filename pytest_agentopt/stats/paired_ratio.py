@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+from pytest_agentopt.stats.cost_ratio import geometric_median
 from pytest_agentopt.stats.median_cs import _RankTracker, median_boundary, pairs_for_bounds
 from pytest_agentopt.stats.wald import DIRECTIONS, Direction
 
@@ -161,14 +162,7 @@ class PairedRatioTest:
         """The sample median of test / control (geometric mean of the middle two for an even count)."""
         if not self._ratios:
             return None
-        ordered = sorted(self._ratios)
-        middle = len(ordered) // 2
-        if len(ordered) % 2:
-            value = ordered[middle]
-        else:
-            low, high = ordered[middle - 1], ordered[middle]
-            value = high if low == high or math.isinf(high) else math.sqrt(low * high)
-        value = self._unoriented(value)
+        value = self._unoriented(geometric_median(self._ratios))
         return value if math.isfinite(value) else None
 
     def snapshot(self) -> dict[str, Any]:
