@@ -99,7 +99,10 @@ def test_status_spend_time_to_decision_and_velocity(tmp_path: Path) -> None:
     assert velocity["waiting_share"] == pytest.approx((60 + 20 + 60) * 60.0 / span)
 
 
-def test_the_command_prints_the_table_and_the_velocity(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_prints_the_table_and_the_velocity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # not the host's terminal width
     agent_dir = tmp_path / ".agentopt"
     write_run(
         agent_dir,
