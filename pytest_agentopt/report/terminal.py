@@ -48,6 +48,10 @@ def header_line(context: RunContext, options: RunOptions) -> str:
             else f"cap {context.trials} trials per task per arm"
         )
         mode = f"SPRT alpha {context.alpha:g} beta {context.beta:g} effect {context.effect:g}{target}, {cap}"
+        if context.metric is not None:
+            mode += f", deciding on the {context.metric.describe()}"
+        if context.hypothesis is not None:
+            mode += f", hypothesis {context.hypothesis['id']}"
     else:
         mode = f"{context.trials} trials per task per arm"
     resumed = f", resuming {len(context.resumed)} finished trials" if context.resumed else ""

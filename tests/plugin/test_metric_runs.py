@@ -199,13 +199,14 @@ def test_a_hypothesis_beside_the_config_sets_metric_and_effect(pytester: pytest.
         "expected_improvement": 0.15,
     }
     (pytester.path / "configs" / "improved.hypothesis.json").write_text(json.dumps(hypothesis))
-    result = pytester.runpytest("--agent-config=configs/improved.json", "--sprt", "--agent-seed=3", "-q")
+    result = pytester.runpytest("--agent-config=configs/improved.json", "--sprt", "--agent-seed=3")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     summary = summary_of(pytester)
     assert summary["metric"]["name"] == "early_stop"
     assert summary["verdict"] == "better"
     assert summary["hypothesis"]["id"] == "h_2024_01"
     assert summary["hypothesis"]["status"] == "accepted"
+    result.stdout.fnmatch_lines(["agentopt: *deciding on the binary metric 'early_stop', hypothesis h_2024_01;*"])
     manifest = json.loads((only_run(pytester) / "manifest.json").read_text())
     assert manifest["run"]["hypothesis"]["id"] == "h_2024_01"
     assert manifest["run"]["metric"]["name"] == "early_stop"
