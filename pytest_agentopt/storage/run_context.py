@@ -404,7 +404,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
         cap_pairs=run.get("cap_pairs"),
-        metric=_resumed_metric(run.get("metric")),
+        metric=_resumed_metric(run.get("metric"), paths.manifest),
         hypothesis=run.get("hypothesis") if isinstance(run.get("hypothesis"), dict) else None,
     )
     sources = {arm: context.sources.get(arm) for arm in configs}
@@ -413,9 +413,27 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     return context, [*notes, *(f"warning: {problem}" for problem in ledger.problems), *warnings]
 
 
-def _resumed_metric(data: Any) -> MetricChoice | None:
+def _resumed_metric(data: Any, manifest: Path) -> MetricChoice | None:
+    """The decided metric a manifest recorded; a damaged entry is a :class:`LedgerError` naming the field."""
     from pytest_agentopt.run.metric_choice import MetricChoice
 
+    if data is None:
+        return None
+    ratio = data.get("effect_ratio") if isinstance(data, dict) else None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("name"), str)
+        or data.get("kind") not in ("binary", "numeric", "cheaper_same_quality")
+        or (
+            data["kind"] != "binary"
+            and not (isinstance(ratio, int | float) and not isinstance(ratio, bool) and ratio > 0)
+        )
+    ):
+        raise LedgerError(
+            f"{manifest}: field 'run.metric': must be null or an object with a name, a kind (binary, numeric, "
+            "cheaper_same_quality) and, unless binary, a positive effect_ratio; the manifest is damaged or was "
+            "edited: this run cannot be resumed (start a new run)"
+        )
     return MetricChoice.from_dict(data)
 
 

@@ -133,3 +133,18 @@ def test_the_hypothesis_file_sits_beside_the_config(tmp_path: Path) -> None:
     hypothesis_path(config).write_text("{not json")
     with pytest.raises(ConfigError, match=r"coupon\.hypothesis\.json: not valid JSON"):
         load_hypothesis_beside(config)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [[], {"kind": "binary"}, {"name": "x", "kind": "ratio"}, {"name": "cost", "kind": "numeric", "effect_ratio": None}],
+)
+def test_a_damaged_metric_in_a_manifest_cannot_be_resumed(entry: object, tmp_path: Path) -> None:
+    from pytest_agentopt.errors import LedgerError
+    from pytest_agentopt.storage.run_context import _resumed_metric
+
+    with pytest.raises(LedgerError, match=r"field 'run\.metric'"):
+        _resumed_metric(entry, tmp_path / "manifest.json")
+    assert _resumed_metric(None, tmp_path / "manifest.json") is None
+    good = {"name": "cost", "kind": "numeric", "effect_ratio": 0.8}
+    assert _resumed_metric(good, tmp_path / "manifest.json") == MetricChoice("cost", "numeric", 0.8)
