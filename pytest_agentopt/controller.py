@@ -87,6 +87,8 @@ class ControllerPlugin:
         self.plan: dict[str, int] | None = None
         """Tasks, trials per task and arm, planned items: from the collection, then from the first report."""
         self.cap: CapAssessment | None = None
+        self.shard_plan: dict[str, Any] | None = None
+        """Under ``--agent-shard``: the shard's plan, from the collection (``ItemsPlugin.shard_plan``)."""
         self._junit: JunitTrialOutput | None = None
         self._header_warnings: list[str] = []  # found at session start, before anything is paid for
         self._session: pytest.Session | None = None
@@ -159,7 +161,11 @@ class ControllerPlugin:
 
         context = self.context
         earlier = earlier_runs_with_the_same_trials(
-            self.options.agent_dir, run_id=context.run_id, seed=context.seed, config_hashes=context.hashes.values()
+            self.options.agent_dir,
+            run_id=context.run_id,
+            seed=context.seed,
+            config_hashes=context.hashes.values(),
+            shard=str(context.shard) if context.shard is not None else None,
         )
         if earlier:
             self.notes.append(replay_warning(earlier, context.seed))
@@ -189,6 +195,7 @@ class ControllerPlugin:
             self.feeder.plan_size = self.plan_size
         if payload.get("plan") is not None:
             self.learn_plan(payload["plan"])
+            self.shard_plan = payload.get("shard_plan", self.shard_plan)
         record: TrialRecord | None = payload.get("record")
         if record is None:
             skipped = payload.get("skipped")
@@ -241,6 +248,7 @@ class ControllerPlugin:
             if self.feeder is not None:
                 self.feeder.plan_size = items.plan_size
             self.learn_plan(items.plan_info())
+            self.shard_plan = items.shard_plan
 
     def _junit_output(self) -> JunitTrialOutput:
         if self._junit is None:
@@ -471,6 +479,7 @@ class ControllerPlugin:
             resume_command=self.resume_command(),
             plan=self.plan,
             cap=self.cap.as_dict() if self.cap is not None else None,
+            shard=self.shard_plan,
         )
         if interrupted:
             summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}

@@ -19,6 +19,7 @@ import pytest
 
 from .errors import AgentoptUsageError
 from .outcomes import DEFAULT_INFRA_EXCEPTIONS
+from .shards import Shard
 from .stats.sprt import DIRECTIONS
 
 CLI = "cli"
@@ -110,6 +111,13 @@ SPECS: tuple[_Spec, ...] = (
     ),
     _Spec("--agent-fail-inconclusive", "exit 1 when the verdict is inconclusive", "bool"),
     _Spec("--agent-resume", "continue an interrupted run (a run id or a run directory)", "string", "RUN"),
+    _Spec(
+        "--agent-shard",
+        "run shard I of N (whole tasks, dealt round-robin in sorted order) into its own run; combine the shards "
+        "with 'agentopt merge'; not with --sprt",
+        "string",
+        "I/N",
+    ),
     _Spec("--agent-budget", "stop starting trials once the estimated spend would exceed USD", "float", "USD"),
     _Spec(
         "--agent-timeout",
@@ -183,6 +191,7 @@ class RunOptions:
     direction: str = "both"
     fail_inconclusive: bool = False
     resume: str | None = None
+    shard: Shard | None = None
     budget_usd: float | None = None
     timeout_s: float | None = None
     infra_retries: int = DEFAULT_INFRA_RETRIES
@@ -295,6 +304,7 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
         direction=values.get("--agent-direction", "both"),
         fail_inconclusive=values.get("--agent-fail-inconclusive", False),
         resume=values.get("--agent-resume"),
+        shard=_shard(values.get("--agent-shard"), sources),
         budget_usd=values.get("--agent-budget"),
         timeout_s=values.get("--agent-timeout"),
         infra_retries=values.get("--agent-infra-retries", DEFAULT_INFRA_RETRIES),
@@ -306,6 +316,16 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
     if options.active:
         validate(options)
     return options
+
+
+def _shard(text: str | None, sources: dict[str, str]) -> Shard | None:
+    if text is None:
+        return None
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        given = describe("--agent-shard", text, sources.get("--agent-shard", CLI))
+        raise AgentoptUsageError(f"{given}: {exc}") from None
 
 
 def validate(options: RunOptions) -> None:
@@ -373,6 +393,14 @@ def validate(options: RunOptions) -> None:
     if not 0 <= options.infra_max_share <= 1:
         raise AgentoptUsageError(
             f"{given('--agent-infra-max-share', options.infra_max_share)}: must be a share between 0 and 1"
+        )
+    if options.shard is not None and options.sprt:
+        raise AgentoptUsageError(
+            f"{given('--agent-shard', options.shard)} cannot be combined with --sprt: a sequential verdict needs "
+            "one controller that feeds every pair to the test in planned order and stops every worker the moment "
+            "it decides, while shards run apart and are merged only once they all finished; drop --sprt (the "
+            "merged shards get the fixed-sample verdict: agentopt merge), or run one --sprt session with more "
+            "xdist workers (-n, --tx)"
         )
     if options.resume is not None and options.overrides and options.from_command_line("--agent-set"):
         raise AgentoptUsageError(
