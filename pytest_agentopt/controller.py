@@ -228,7 +228,10 @@ class ControllerPlugin:
     def learn_plan(self, plan: dict[str, int]) -> None:
         """What was collected: the cap's figures and, once at start-up, a warning when the cap cannot deliver
         the planned error rates (``run_design.CapAssessment``)."""
+        first_plan = self.plan is None
         self.plan = dict(plan)
+        if first_plan and self.ledger is not None:
+            self._write_plan_file(plan)
         if self.design is None or not plan.get("tasks"):
             return
         from .run_design import assess_cap
@@ -238,6 +241,15 @@ class ControllerPlugin:
         warning = self.cap.warning() if first else None
         if warning is not None:
             self._warn_now(f"agentopt: warning: {warning}")
+
+    def _write_plan_file(self, plan: dict[str, int]) -> None:
+        """What was collected, for ``agentopt watch`` (trials done of planned); a note when it cannot be written."""
+        from .watch import PLAN_FILE
+
+        try:
+            write_json_atomic(self.context.run_dir / PLAN_FILE, plan)
+        except OSError as exc:
+            self.notes.append(f"could not write {self.context.run_dir / PLAN_FILE} (for agentopt watch): {exc}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:

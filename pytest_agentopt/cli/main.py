@@ -23,6 +23,7 @@ from . import (
     report_cmd,
     sprt_cmd,
     tasks_cmd,
+    watch_cmd,
 )
 
 COMMANDS = (
@@ -37,6 +38,7 @@ COMMANDS = (
     guidelines_cmd,
     tasks_cmd,
     failures_cmd,
+    watch_cmd,
 )
 
 
