@@ -78,7 +78,8 @@ def test_the_live_llr_equals_the_controllers_once_every_trial_is_read(finished_r
     lines = (finished_run / "trials.jsonl").read_bytes().count(b"\n")
     state = WatchState.open(RunPaths(running_copy(finished_run, lines)))
     state.refresh()
-    assert state.feeder is not None and state.feeder.paired_test is not None
+    assert state.feeder is not None
+    assert state.feeder.paired_test is not None
     assert dict(state.feeder.paired_test.llr) == summary["llr"]
     assert list(state.feeder.paired_test.bounds) == summary["bounds"]
 
