@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .context import RunContext, build_context
+from .context import RunContext
 from .errors import AgentoptUsageError, LedgerError
 from .items import ItemsPlugin
-from .ledger import create_run_directory, resolve_run, utc_now
-from .options import RunOptions
-from .output_paths import check_output_paths
 from .plugin import ITEMS_PLUGIN_KEY
-from .run_lock import RunLock, lock_run, took_over_note
 from .stop import StopSignal
+
+if TYPE_CHECKING:
+    from .options import RunOptions
+    from .run_lock import RunLock
+
+# Every xdist worker imports this module to run its items: what only the controller does (options, run
+# directories, locks, output paths) is imported where the controller does it.
 
 REFUSED_DIST = {
     "each": "runs every item on every worker, so each trial would run once per worker",
@@ -32,6 +35,10 @@ def is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def activate_controller(config: pytest.Config, options: RunOptions) -> None:
+    from .context import build_context
+    from .output_paths import check_output_paths
+    from .run_lock import took_over_note
+
     # Nothing is written and nothing locked to list the items: --collect-only only reads.
     writes = not config.getoption("collectonly")
     try:
@@ -68,6 +75,9 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
 
 def _lock_resumed_run(config: pytest.Config, options: RunOptions) -> RunLock:
     """Own the resumed run for this session before its ledger is read (a second session is refused, exit 4)."""
+    from .ledger import resolve_run, utc_now
+    from .run_lock import lock_run
+
     assert options.resume is not None
     paths = resolve_run(options.resume, options.agent_dir)
     try:
@@ -83,6 +93,9 @@ def _lock_resumed_run(config: pytest.Config, options: RunOptions) -> RunLock:
 
 def _create_run(config: pytest.Config, context: RunContext, options: RunOptions) -> tuple[RunContext, RunLock]:
     """The new run's directory, created exclusively (run ids never collide) and owned by this session."""
+    from .ledger import create_run_directory, utc_now
+    from .run_lock import lock_run
+
     try:
         run_dir = create_run_directory(options.agent_dir, context.configs.raw("test")["experiment_id"])
         lock = lock_run(run_dir, run_id=run_dir.name, started_at=utc_now())

@@ -7,25 +7,23 @@ files or environment variables for it, so collection is identical on every worke
 
 from __future__ import annotations
 
-import random
-import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config_data import find_config
 from .errors import AgentoptUsageError, ConfigError, LedgerError
-from .ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
-from .options import RunOptions
 from .plan import ARMS_AB, ARMS_SINGLE, Arm
 from .records import TrialRecord
-from .redaction import holds_redacted, secret_paths
 from .shards import Shard
 
+# Every xdist worker imports this module for ``RunContext.from_payload``: what only the controller needs to build
+# a context (config files, the ledger, the options, redaction) is imported where it builds one.
 if TYPE_CHECKING:
     from .config_cache import Cache
     from .configs import AgentConfig
+    from .ledger import RunPaths
+    from .options import RunOptions
 
 
 class ConfigSet(Mapping[str, "AgentConfig"]):
@@ -127,6 +125,8 @@ class RunContext:
 
     @property
     def paths(self) -> RunPaths:
+        from .ledger import RunPaths
+
         return RunPaths(self.run_dir)
 
     def run_settings(self) -> dict[str, Any]:
@@ -209,7 +209,11 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
     ``cache`` is pytest's ``config.cache``: configs validated by an earlier run with the same contents are taken
     from it, without importing pydantic (see ``config_cache``).
     """
+    import random
+    import secrets
+
     from .config_cache import resolve_arms
+    from .ledger import new_run_id
 
     if options.resume is not None:
         return _resumed_context(options)
@@ -258,6 +262,8 @@ def build_context(options: RunOptions, cache: Cache | None = None) -> tuple[RunC
 
 def secret_warnings(arms: Mapping[str, tuple[Mapping[str, Any], str | None]]) -> list[str]:
     """One warning for a run whose configs hold secrets: where they are, and how to keep them out of configs."""
+    from .redaction import secret_paths
+
     found = []
     for arm, (data, source) in arms.items():
         paths = secret_paths(data)
@@ -288,6 +294,9 @@ _RESUME_FIXED = {
 
 def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     assert options.resume is not None
+    import secrets
+
+    from .ledger import read_ledger, read_manifest, resolve_run
     from .manifest_schema import check_resumable
 
     paths = resolve_run(options.resume, options.agent_dir)
@@ -372,6 +381,7 @@ def _resumed_config(
     """The arm's config for a resumed run: the manifest's, unless it held secrets, which the manifest keeps only as
     fingerprints; then the config file is read again and must still be the one the run started with (its hash)."""
     from .configs import AgentConfig, apply_overrides, load_config
+    from .redaction import holds_redacted
 
     if not holds_redacted(data["config"]):
         return AgentConfig.model_validate(data["config"])
@@ -427,6 +437,7 @@ def _control_conflict(options: RunOptions, manifest: dict[str, Any]) -> str | No
         return "it is a single-config run: it has no control arm"
     if options.control in (control["config"].get("experiment_id"), control.get("source")):
         return None
+    from .config_data import find_config
     from .configs import load_config
 
     source = control.get("source") or manifest["arms"]["test"].get("source")

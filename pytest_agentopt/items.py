@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .context import RunContext
-from .ledger import iso_timestamp
 from .outcomes import Classified, InfraMatcher, TrialTimeout, classify, short_message, type_name
 from .plan import PlannedTrial, TrialSlot, build_plan, slots, trial_seed
 from .recorder import TrialRecorder
@@ -706,8 +705,8 @@ class ItemsPlugin:
             "metrics": metrics,
             "attempts": item.stash.get(ATTEMPTS_KEY, 1),
             "worker": self.worker,
-            "started_at": iso_timestamp(start),
-            "finished_at": iso_timestamp(stop),
+            "started_at": _iso_timestamp(start),
+            "finished_at": _iso_timestamp(stop),
             "after_decision": False,
         }
         return record, notes
@@ -728,6 +727,12 @@ def _drop_captured_output(item: pytest.Item, report: pytest.TestReport) -> None:
         sections = getattr(item, "_report_sections", None)  # pytest's own list: the output of every phase
         if isinstance(sections, list):
             sections.clear()
+
+
+def _iso_timestamp(timestamp: float) -> str:
+    from .ledger import iso_timestamp  # not at import: a worker needs the storage module only once a trial ran
+
+    return iso_timestamp(timestamp)
 
 
 def _exit_worker() -> None:

@@ -20,7 +20,6 @@ import pytest
 from .errors import AgentoptUsageError
 from .outcomes import DEFAULT_INFRA_EXCEPTIONS
 from .shards import Shard
-from .stats.sprt import DIRECTIONS
 
 CLI = "cli"
 DEFAULT_TRIALS = 10
@@ -345,6 +344,8 @@ def validate(options: RunOptions) -> None:
         raise AgentoptUsageError(
             f"{given('--agent-effect', options.effect)}: must be between 0 and 1 (exclusive), e.g. 0.15"
         )
+    from .stats.sprt import DIRECTIONS  # here: every pytest process imports this module, most never validate
+
     if options.direction not in DIRECTIONS:
         raise AgentoptUsageError(
             f"{given('--agent-direction', options.direction)}: must be one of {', '.join(DIRECTIONS)}"
