@@ -89,6 +89,7 @@ class ControllerPlugin:
         self.cap: CapAssessment | None = None
         self._junit: JunitTrialOutput | None = None
         self._header_warnings: list[str] = []  # found at session start, before anything is paid for
+        self._collection_warned = False
         self._session: pytest.Session | None = None
         self._interruption: BaseException | None = None
         """A ``KeyboardInterrupt`` or ``pytest.exit`` that ended the session before the test loop (if any)."""
@@ -223,6 +224,20 @@ class ControllerPlugin:
         """What was collected: the cap's figures and, once at start-up, a warning when the cap cannot deliver
         the planned error rates (``run_design.CapAssessment``)."""
         self.plan = dict(plan)
+        first_plan = self.cap is None and not self._collection_warned
+        if first_plan and plan.get("items"):
+            from pytest_agentopt.shell.collection_size import large_collection_warning
+
+            self._collection_warned = True
+            design = self.design
+            calibrated = design is not None and design.source == "calibrated"
+            size = large_collection_warning(
+                items=plan["items"],
+                tasks=plan.get("tasks", 0),
+                required_pairs=design.required_pairs if design is not None and calibrated else None,
+            )
+            if size is not None:
+                self._warn_now(f"agentopt: warning: {size}")
         if self.design is None or not plan.get("tasks"):
             return
         from pytest_agentopt.run.sequential_design import assess_cap
