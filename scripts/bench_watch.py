@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_agentopt.ledger import RunPaths
-from pytest_agentopt.plan import PlannedTrial, build_plan, trial_seed
-from pytest_agentopt.watch import WatchState, render_frame
+from pytest_agentopt.report.watch import WatchState, render_frame
+from pytest_agentopt.run.trial_order import PlannedTrial, build_plan, trial_seed
+from pytest_agentopt.storage.ledger import RunPaths
 
 TASKS = 200
 SEED = 1

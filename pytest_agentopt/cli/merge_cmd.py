@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..options import DEFAULT_DIR
+from pytest_agentopt.run.options import DEFAULT_DIR
 
 
 def register(sub: Any) -> None:
@@ -38,10 +38,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import AgentoptUsageError
-    from ..ledger import resolve_run, write_json_atomic
-    from ..render_terminal import render_summary
-    from ..shard_merge import merge_shards
+    from pytest_agentopt.cli.shard_merge import merge_shards
+    from pytest_agentopt.errors import AgentoptUsageError
+    from pytest_agentopt.report.terminal import render_summary
+    from pytest_agentopt.storage.ledger import resolve_run, write_json_atomic
 
     if args.json is not None and args.json.is_dir():
         raise AgentoptUsageError(f"--json {args.json}: is a directory; give a file path")
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _gate_options(options: Mapping[str, Any]) -> Any:
     """The gate's options as the shards ran with them (their manifest's ``options``)."""
-    from ..options import DEFAULT_INFRA_MAX_SHARE, RunOptions
+    from pytest_agentopt.run.options import DEFAULT_INFRA_MAX_SHARE, RunOptions
 
     share = options.get("infra_max_share")
     return RunOptions(

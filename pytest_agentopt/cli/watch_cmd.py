@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..options import DEFAULT_DIR
+from pytest_agentopt.run.options import DEFAULT_DIR
 
 CLEAR = "\033[H\033[J"
 
@@ -35,9 +35,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import AgentoptUsageError
-    from ..ledger import resolve_run
-    from ..watch import WatchState, newest_run, render_frame
+    from pytest_agentopt.errors import AgentoptUsageError
+    from pytest_agentopt.report.watch import WatchState, newest_run, render_frame
+    from pytest_agentopt.storage.ledger import resolve_run
 
     if not args.interval > 0:
         raise AgentoptUsageError(f"--interval {args.interval}: must be a positive number of seconds, e.g. 2")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from pytest_agentopt.cli.main import main
-from pytest_agentopt.ledger import RunPaths
-from pytest_agentopt.watch import LedgerTail, WatchState, render_frame
+from pytest_agentopt.report.watch import LedgerTail, WatchState, render_frame
+from pytest_agentopt.storage.ledger import RunPaths
 from tests.plugin.helpers import only_run, write_configs, write_suite
 
 SPRT = ["--agent-config=configs/improved.json", "--sprt", "--agent-trials=40", "--agent-seed=3", "-p", "no:randomly"]

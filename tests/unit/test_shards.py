@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_agentopt.shards import Shard, plan_digest
+from pytest_agentopt.run.shards import Shard, plan_digest
 
 
 def test_a_shard_is_parsed_from_i_slash_n() -> None:
