@@ -3,6 +3,7 @@ start-up when a given cap cannot deliver the error rates, and decided by the las
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from typing import Any
@@ -145,9 +146,9 @@ def test_at_the_cap_the_last_look_decides_and_says_so(pytester: pytest.Pytester)
 def test_a_large_explicit_cap_says_at_start_up_what_its_collection_costs(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_agentopt.shell import collection_size
-
-    monkeypatch.setattr(collection_size, "LARGE_COLLECTION", 100)  # in process: the threshold the run reads
+    # The module the run will import (in-process pytester runs may leave a stale one on the package).
+    collection_size = importlib.import_module("pytest_agentopt.shell.collection_size")
+    monkeypatch.setattr(collection_size, "LARGE_COLLECTION", 100)
     write_configs(pytester)
     write_suite(pytester, p_control=0.2, p_test=0.9, tasks=2)
     result = pytester.runpytest(
