@@ -16,11 +16,13 @@ from pytest_agentopt.cli import (
     experiments_cmd,
     failures_cmd,
     guidelines_cmd,
+    merge_cmd,
     pareto_cmd,
     plan_cmd,
     report_cmd,
     sprt_cmd,
     tasks_cmd,
+    watch_cmd,
 )
 from pytest_agentopt.errors import AgentoptUsageError
 
@@ -30,11 +32,13 @@ COMMANDS = (
     sprt_cmd,
     plan_cmd,
     report_cmd,
+    merge_cmd,
     experiments_cmd,
     pareto_cmd,
     guidelines_cmd,
     tasks_cmd,
     failures_cmd,
+    watch_cmd,
 )
 
 

@@ -174,12 +174,15 @@ def build_summary(
     resume_command: str | None = None,
     plan: Mapping[str, int] | None = None,
     cap: dict[str, Any] | None = None,
+    shard: Mapping[str, Any] | None = None,
+    merged_from: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
     no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early;
     ``resume_command`` is how to continue the run if it stopped early (default: the bare ``--agent-resume``).
     ``plan``: what was collected (tasks, trials per task and arm); ``cap``: what the paired test's cap delivers
-    (``run_design.CapAssessment.as_dict``)."""
+    (``run_design.CapAssessment.as_dict``); ``shard``: the share of the plan an ``--agent-shard`` run ran;
+    ``merged_from``: the shard runs ``agentopt merge`` combined into this one."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
@@ -227,6 +230,8 @@ def build_summary(
         "coverage": coverage_statements(arms),
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
+        "shard": dict(shard) if shard is not None else None,
+        "merged_from": list(merged_from) if merged_from is not None else None,
     }
     if context.paired:
         summary["config_diff"] = [

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pytest_agentopt.errors import AgentoptUsageError
 from pytest_agentopt.run.outcomes import DEFAULT_INFRA_EXCEPTIONS
+from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.stats.wald import DIRECTIONS
 
 CLI = "cli"
@@ -49,6 +50,7 @@ class RunOptions:
     direction: str = "both"
     fail_inconclusive: bool = False
     resume: str | None = None
+    shard: Shard | None = None
     budget_usd: float | None = None
     timeout_s: float | None = None
     infra_retries: int = DEFAULT_INFRA_RETRIES
@@ -152,6 +154,14 @@ def validate(options: RunOptions) -> None:
     if not 0 <= options.infra_max_share <= 1:
         raise AgentoptUsageError(
             f"{given('--agent-infra-max-share', options.infra_max_share)}: must be a share between 0 and 1"
+        )
+    if options.shard is not None and options.sprt:
+        raise AgentoptUsageError(
+            f"{given('--agent-shard', options.shard)} cannot be combined with --sprt: a sequential verdict needs "
+            "one controller that feeds every pair to the test in planned order and stops every worker the moment "
+            "it decides, while shards run apart and are merged only once they all finished; drop --sprt (the "
+            "merged shards get the fixed-sample verdict: agentopt merge), or run one --sprt session with more "
+            "xdist workers (-n, --tx)"
         )
     if options.resume is not None and options.overrides and options.from_command_line("--agent-set"):
         raise AgentoptUsageError(

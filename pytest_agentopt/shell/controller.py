@@ -87,6 +87,8 @@ class ControllerPlugin:
         self.plan: dict[str, int] | None = None
         """Tasks, trials per task and arm, planned items: from the collection, then from the first report."""
         self.cap: CapAssessment | None = None
+        self.shard_plan: dict[str, Any] | None = None
+        """Under ``--agent-shard``: the shard's plan, from the collection (``ItemsPlugin.shard_plan``)."""
         self._junit: JunitTrialOutput | None = None
         self._header_warnings: list[str] = []  # found at session start, before anything is paid for
         self._collection_warned = False
@@ -161,7 +163,11 @@ class ControllerPlugin:
 
         context = self.context
         earlier = earlier_runs_with_the_same_trials(
-            self.options.agent_dir, run_id=context.run_id, seed=context.seed, config_hashes=context.hashes.values()
+            self.options.agent_dir,
+            run_id=context.run_id,
+            seed=context.seed,
+            config_hashes=context.hashes.values(),
+            shard=str(context.shard) if context.shard is not None else None,
         )
         if earlier:
             self.notes.append(replay_warning(earlier, context.seed))
@@ -191,6 +197,7 @@ class ControllerPlugin:
             self.feeder.plan_size = self.plan_size
         if payload.get("plan") is not None:
             self.learn_plan(payload["plan"])
+            self.shard_plan = payload.get("shard_plan", self.shard_plan)
         record: TrialRecord | None = payload.get("record")
         if record is None:
             skipped = payload.get("skipped")
@@ -223,9 +230,11 @@ class ControllerPlugin:
     def learn_plan(self, plan: dict[str, int]) -> None:
         """What was collected: the cap's figures and, once at start-up, a warning when the cap cannot deliver
         the planned error rates (``run_design.CapAssessment``)."""
+        first_plan = self.plan is None
         self.plan = dict(plan)
-        first_plan = self.cap is None and not self._collection_warned
-        if first_plan and plan.get("items"):
+        if first_plan and self.ledger is not None:
+            self._write_plan_file(plan)
+        if first_plan and not self._collection_warned and plan.get("items"):
             from pytest_agentopt.shell.collection_size import large_collection_warning
 
             self._collection_warned = True
@@ -248,6 +257,15 @@ class ControllerPlugin:
         if warning is not None:
             self._warn_now(f"agentopt: warning: {warning}")
 
+    def _write_plan_file(self, plan: dict[str, int]) -> None:
+        """What was collected, for ``agentopt watch`` (trials done of planned); a note when it cannot be written."""
+        from pytest_agentopt.report.watch import PLAN_FILE
+
+        try:
+            write_json_atomic(self.context.run_dir / PLAN_FILE, plan)
+        except OSError as exc:
+            self.notes.append(f"could not write {self.context.run_dir / PLAN_FILE} (for agentopt watch): {exc}")
+
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Without xdist the items live here: the plan is known as soon as they are collected."""
@@ -257,6 +275,7 @@ class ControllerPlugin:
             if self.feeder is not None:
                 self.feeder.plan_size = items.plan_size
             self.learn_plan(items.plan_info())
+            self.shard_plan = items.shard_plan
 
     def _junit_output(self) -> JunitTrialOutput:
         if self._junit is None:
@@ -487,6 +506,7 @@ class ControllerPlugin:
             resume_command=self.resume_command(),
             plan=self.plan,
             cap=self.cap.as_dict() if self.cap is not None else None,
+            shard=self.shard_plan,
         )
         if interrupted:
             summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}

@@ -18,10 +18,13 @@ from pytest_agentopt.configs.data import find_config
 from pytest_agentopt.configs.redaction import holds_redacted, secret_paths
 from pytest_agentopt.errors import AgentoptUsageError, ConfigError, LedgerError
 from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, Arm
 from pytest_agentopt.storage.ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
 from pytest_agentopt.storage.trial_record import TrialRecord
 
+# Every xdist worker imports this module for ``RunContext.from_payload``: what only the controller needs to build
+# a context (config files, the ledger, the options, redaction) is imported where it builds one.
 if TYPE_CHECKING:
     from pytest_agentopt.configs.model import AgentConfig
 
@@ -93,6 +96,8 @@ class RunContext:
     cap_pairs: int | None = None
     """The cap in pairs when ``--agent-trials`` was not given under ``--sprt`` (paired): trials per task are
     derived from it once the tasks are counted (``trial_expansion``). ``None``: ``trials`` per task."""
+    shard: Shard | None = None
+    """``--agent-shard``: the share of the planned tasks this run runs (``None``: every task)."""
     notes: list[str] = field(default_factory=list)
     """What the controller must tell the user about how the run was set up (e.g. a direction chosen for CI)."""
 
@@ -123,6 +128,8 @@ class RunContext:
 
     @property
     def paths(self) -> RunPaths:
+        from pytest_agentopt.storage.ledger import RunPaths
+
         return RunPaths(self.run_dir)
 
     def run_settings(self) -> dict[str, Any]:
@@ -138,6 +145,7 @@ class RunContext:
             "target": self.target,
             "direction": self.direction,
             "cap_pairs": self.cap_pairs,
+            "shard": str(self.shard) if self.shard is not None else None,
         }
 
     # -- crossing to workers --------------------------------------------------------------------------------
@@ -165,6 +173,7 @@ class RunContext:
             "budget_usd": self.budget_usd,
             "timeout_s": self.timeout_s,
             "cap_pairs": self.cap_pairs,
+            "shard": str(self.shard) if self.shard is not None else None,
             # Workers need only the keys and planned positions of finished trials, not whole records.
             "finished": self._finished_payload(),
         }
@@ -193,6 +202,7 @@ class RunContext:
             timeout_s=payload["timeout_s"],
             finished=payload["finished"],
             cap_pairs=payload.get("cap_pairs"),
+            shard=Shard.parse(payload["shard"]) if payload.get("shard") else None,
         )
 
 
@@ -238,6 +248,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         lineages={name: list(arm.lineage) for name, arm in arms.items()},
         overrides=options.overrides,
         cap_pairs=derived_cap_pairs(options, paired=paired, direction=direction),
+        shard=options.shard,
         notes=[direction_note] if direction_note else [],
     )
     warnings = secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
@@ -246,6 +257,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
 
 def secret_warnings(arms: Mapping[str, tuple[Mapping[str, Any], str | None]]) -> list[str]:
     """One warning for a run whose configs hold secrets: where they are, and how to keep them out of configs."""
+
     found = []
     for arm, (data, source) in arms.items():
         paths = secret_paths(data)
@@ -270,6 +282,7 @@ _RESUME_FIXED = {
     "--agent-effect": "effect",
     "--agent-target": "target",
     "--agent-direction": "direction",
+    "--agent-shard": "shard",
 }
 
 
@@ -283,7 +296,10 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     run = manifest["run"]
     notes: list[str] = []
     for flag, key in _RESUME_FIXED.items():
-        if flag not in options.sources or getattr(options, key) == run.get(key):
+        given_value = getattr(options, key)
+        if isinstance(given_value, Shard):
+            given_value = str(given_value)
+        if flag not in options.sources or given_value == run.get(key):
             continue
         given = options.given(flag, getattr(options, key))
         if options.from_command_line(flag):
@@ -342,6 +358,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
         cap_pairs=run.get("cap_pairs"),
+        shard=Shard.parse(run["shard"]) if run.get("shard") else None,
     )
     sources = {arm: context.sources.get(arm) for arm in configs}
     warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
