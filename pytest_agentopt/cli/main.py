@@ -10,19 +10,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..errors import AgentoptUsageError
-from . import (
+from pytest_agentopt.cli import (
     analyze_cmd,
     config_cmd,
     experiments_cmd,
     failures_cmd,
     guidelines_cmd,
+    merge_cmd,
     pareto_cmd,
     plan_cmd,
     report_cmd,
     sprt_cmd,
     tasks_cmd,
+    watch_cmd,
 )
+from pytest_agentopt.errors import AgentoptUsageError
 
 COMMANDS = (
     config_cmd,
@@ -30,11 +32,13 @@ COMMANDS = (
     sprt_cmd,
     plan_cmd,
     report_cmd,
+    merge_cmd,
     experiments_cmd,
     pareto_cmd,
     guidelines_cmd,
     tasks_cmd,
     failures_cmd,
+    watch_cmd,
 )
 
 
@@ -57,7 +61,7 @@ def installed_version() -> str:
     try:
         return metadata.version("pytest-agentopt")
     except metadata.PackageNotFoundError:
-        from .. import __version__
+        from pytest_agentopt import __version__
 
         return __version__
 

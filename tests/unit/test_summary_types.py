@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_agentopt.summary_types import (
+from pytest_agentopt.report.summary_types import (
     ArmSummary,
     BudgetState,
     CapDesign,
