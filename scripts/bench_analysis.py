@@ -1,4 +1,4 @@
-"""Benchmark of the analysis over a ledger of 1,000,000 trials (issue 4, item 8: < 10 s and < 1.5 GB).
+"""Benchmark of the analysis over a ledger of 1,000,000 trials (targets: < 10 s and < 1.5 GB).
 
     python scripts/bench_analysis.py                 # generate 1,000,000 trials in a temporary folder, measure
     python scripts/bench_analysis.py --trials 100000 # smaller

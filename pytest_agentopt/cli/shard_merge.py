@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_agentopt.errors import LedgerError
+from pytest_agentopt.report.summary_types import RunSummary
 from pytest_agentopt.run.shards import Shard, plan_digest
 from pytest_agentopt.storage.ledger import (
     LedgerWriter,
@@ -61,7 +62,7 @@ class ShardRun:
 @dataclass(frozen=True)
 class MergedRun:
     run_dir: Path
-    summary: dict[str, Any]
+    summary: RunSummary
 
 
 def read_shard_run(paths: RunPaths) -> ShardRun:

@@ -13,6 +13,7 @@ from pytest_agentopt import number_format as fmt
 from pytest_agentopt.report.render import wording
 
 if TYPE_CHECKING:
+    from pytest_agentopt.report.summary_types import RunSummary
     from pytest_agentopt.run.options import RunOptions
     from pytest_agentopt.storage.run_context import RunContext
 
@@ -55,7 +56,7 @@ def header_line(context: RunContext, options: RunOptions) -> str:
 
 
 def render_summary(
-    summary: Mapping[str, Any],
+    summary: RunSummary,
     *,
     verbosity: int,
     width: int | None,
@@ -90,12 +91,12 @@ def render_summary(
     return lines
 
 
-def _coverage(summary: Mapping[str, Any]) -> list[str]:
+def _coverage(summary: RunSummary) -> list[str]:
     """What the cost figures leave out (also under ``-q``: a figure over part of the trials must say so)."""
     return [f"agentopt: {statement}" for statement in summary.get("coverage") or []]
 
 
-def _quiet(summary: Mapping[str, Any], shown_live: Collection[str] = ()) -> list[str]:
+def _quiet(summary: RunSummary, shown_live: Collection[str] = ()) -> list[str]:
     """``-q``: the verdict, every warning (a missing figure must say so under ``-q`` too) and the gate."""
     warnings = [
         f"agentopt: {note}"
@@ -105,10 +106,10 @@ def _quiet(summary: Mapping[str, Any], shown_live: Collection[str] = ()) -> list
     return [*warnings, *_coverage(summary), _verdict_line(summary), *_gate_lines(summary)]
 
 
-def _gate_lines(summary: Mapping[str, Any]) -> list[str]:
+def _gate_lines(summary: RunSummary) -> list[str]:
     """``agentopt: FAILED: <reason>`` when the gate failed or a requested file could not be written; a gate not
     evaluated says so (it did not fail)."""
-    gate = summary.get("gate") or {}
+    gate: Mapping[str, object] = summary.get("gate") or {}
     lines = [f"{FAILED_PREFIX}{error}" for error in summary.get("output_errors") or []]
     if gate.get("passed") is False:
         lines.insert(0, f"{FAILED_PREFIX}{gate.get('reason')}")
@@ -127,7 +128,7 @@ def _rule(title: str, width: int) -> str:
     return "=" * side + title + "=" * (width - side - len(title))
 
 
-def _run_line(summary: Mapping[str, Any]) -> str:
+def _run_line(summary: RunSummary) -> str:
     arms = summary["arms"]
     settings = summary["settings"]
     if summary["mode"] == "ab":
@@ -137,7 +138,7 @@ def _run_line(summary: Mapping[str, Any]) -> str:
     return f"run {summary['run_id']}: {who}, {settings['trials_per_task_per_arm']} trials per task per arm"
 
 
-def _arm_table(summary: Mapping[str, Any]) -> list[str]:
+def _arm_table(summary: RunSummary) -> list[str]:
     from tabulate import tabulate
 
     rows = []
@@ -182,11 +183,11 @@ def _arm_table(summary: Mapping[str, Any]) -> list[str]:
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True).splitlines()
 
 
-def _comparison(summary: Mapping[str, Any]) -> list[str]:
+def _comparison(summary: RunSummary) -> list[str]:
     lines: list[str] = []
     pairs = summary.get("pairs")
     if pairs is not None:
-        total = sum(pairs.values())
+        total = pairs["both"] + pairs["test_only"] + pairs["control_only"] + pairs["neither"]
         lines.append(
             f"pairs    {total} complete: {pairs['test_only']} only test solved, {pairs['control_only']} only "
             f"control solved, {pairs['both']} both, {pairs['neither']} neither"
@@ -224,7 +225,7 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _task_table(summary: Mapping[str, Any]) -> list[str]:
+def _task_table(summary: RunSummary) -> list[str]:
     from tabulate import tabulate
 
     arms = list(summary["arms"])
@@ -232,7 +233,7 @@ def _task_table(summary: Mapping[str, Any]) -> list[str]:
     for task in summary["tasks"]:
         row = [task.get("code") or task["task_id"], task.get("category") or "-"]
         for arm in arms:
-            figures = task["arms"].get(arm, {})
+            figures: Mapping[str, object] = task["arms"].get(arm) or {}
             n = figures.get("trials", 0)
             row.append(f"{figures.get('successes', 0)}/{n}" if n else "-")
         rows.append(row)
@@ -284,7 +285,7 @@ def _text_detail(title: str, text: str, verbosity: int, width: int | None) -> li
     return [f"  {title}", *("    " + _clip(line, width, 4) for line in body)]
 
 
-def _verdict_line(summary: Mapping[str, Any]) -> str:
+def _verdict_line(summary: RunSummary) -> str:
     verdict = summary.get("verdict")
     if verdict is None:
         if summary.get("verdict_reason"):  # e.g. no agent task was collected

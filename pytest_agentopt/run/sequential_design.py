@@ -19,11 +19,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pytest_agentopt.run.options import RunOptions
 from pytest_agentopt.stats.design import CapFigures, PairedDesign, paired_design
 from pytest_agentopt.stats.wald import Direction
+
+if TYPE_CHECKING:
+    from pytest_agentopt.report.summary_types import CapDesign
 
 CI_VARIABLES = ("CI", "BUILD_NUMBER")
 GATE_DIRECTION: Direction = "worse"
@@ -113,7 +116,7 @@ class CapAssessment:
             f"{100 * figures.miss:.0f} % of the time (at the least favourable discordance){fix}"
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> CapDesign:
         """The summary's ``design`` section."""
         design, figures = self.design, self.figures
         return {

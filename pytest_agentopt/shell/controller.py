@@ -29,6 +29,7 @@ from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:
+    from pytest_agentopt.report.summary_types import RunSummary
     from pytest_agentopt.run.sequential_design import CapAssessment
     from pytest_agentopt.shell.junit_output import JunitTrialOutput
     from pytest_agentopt.shell.progress import ProgressLine
@@ -73,7 +74,7 @@ class ControllerPlugin:
         self.skipped_by_stop = 0
         self.skipped_total = 0
         self.stop_reason: str | None = None
-        self.summary: dict[str, Any] | None = None
+        self.summary: RunSummary | None = None
         self.gate_failed = False
         self.usage_error: str | None = None
         self.write_failure: WriteFailure | None = None
@@ -588,7 +589,7 @@ class ControllerPlugin:
                 note = f"warning: your {name} hook raised {type(exc).__name__}: {exc}"
                 (self.summary["notes"] if self.summary is not None else self.notes).append(note)
 
-    def _write_output(self, path: Path, summary: dict[str, Any]) -> None:
+    def _write_output(self, path: Path, summary: RunSummary) -> None:
         try:
             write_json_atomic(path, summary)
         except OSError as exc:
@@ -596,7 +597,7 @@ class ControllerPlugin:
             summary["notes"].append(ERROR_PREFIX + error)
             summary["output_errors"].append(f"{error} (the summary is in {self.context.paths.summary})")
 
-    def _write_reports(self, summary: dict[str, Any]) -> None:
+    def _write_reports(self, summary: RunSummary) -> None:
         """Markdown, HTML and CSV outputs and ``$GITHUB_STEP_SUMMARY``; what was written (or not) becomes notes."""
         import os
 

@@ -21,9 +21,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
-__all__ = ["ESTIMAND", "paired_cost_ratio"]
+__all__ = ["ESTIMAND", "CostRatio", "paired_cost_ratio"]
+
+
+class CostRatio(TypedDict):
+    """The summary's ``cost_ratio`` section (``docs/summary.md``), as :func:`paired_cost_ratio` returns it."""
+
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    level: float
+    pairs: int
+    pairs_complete: int
+    pairs_for_bounds: int
+    mean_ratio: float | None
+    estimand: str
+    method: str
+
 
 ESTIMAND = "median of the per-pair cost ratio test / control"
 
@@ -51,7 +67,7 @@ def _finite(value: float) -> float | None:
     return None if value == math.inf else value
 
 
-def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha: float) -> dict[str, Any] | None:
+def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha: float) -> CostRatio | None:
     """The ratio summary from ``(control cost, test cost)`` per complete pair in planned order.
 
     ``None`` when no pair has both costs known. Keys: ``estimate`` (the median ratio), ``lower`` and ``upper``

@@ -23,9 +23,10 @@ For the one-sample test both hypotheses are simple: ``K0 = KL(Bern(p0) || Bern(p
 free): ``K1 = min KL(P1 || Q)`` over trinomials Q with mean 0, and ``K0 = min KL(P0 || Q)`` over trinomials
 with mean delta, where P1 is the pair distribution under (p_control, p_test) and P0 the one with *both* arms
 at the control rate, under the same task model. The minimiser is the constrained MLE of the trinomial with the
-true distribution as "counts" (``constrained_trinomial_mle``). This is the definition that reproduces
-reference planning figures (85.2 / 93.2 without spread, 54.2 / 59.7 with sigma = 2). ``asn_lower_bounds_trinomial``
-takes P0, P1 and the alternative mean directly, so it also plans a regression test (a negative mean);
+true distribution as "counts" (``constrained_trinomial_mle``). This is the definition that gives the
+planning figures of docs/statistics.md (85.2 / 93.2 without spread, 54.2 / 59.7 with sigma = 2).
+``asn_lower_bounds_trinomial`` takes P0, P1 and the alternative mean directly, so it also plans a regression test
+(a negative mean);
 ``asn_lower_bounds_paired`` is its improvement case under the task model.
 """
 
