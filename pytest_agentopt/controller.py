@@ -31,7 +31,8 @@ from .write_failure import WriteFailure
 if TYPE_CHECKING:
     from .junit_output import JunitTrialOutput
     from .progress import ProgressLine
-    from .run_design import CapAssessment
+    from .run_design import CapAssessment, TargetCapAssessment
+    from .stats.target_design import TargetDesign
     from .run_lock import RunLock
     from .stats.design import PairedDesign
     from .xdist_scheduler import SequentialScheduling
@@ -86,7 +87,8 @@ class ControllerPlugin:
         self.design: PairedDesign | None = None
         self.plan: dict[str, int] | None = None
         """Tasks, trials per task and arm, planned items: from the collection, then from the first report."""
-        self.cap: CapAssessment | None = None
+        self.target_design: TargetDesign | None = None
+        self.cap: CapAssessment | TargetCapAssessment | None = None
         self._junit: JunitTrialOutput | None = None
         self._header_warnings: list[str] = []  # found at session start, before anything is paid for
         self._session: pytest.Session | None = None
@@ -114,7 +116,12 @@ class ControllerPlugin:
             self.design = design_for(settings.alpha, settings.beta, settings.delta, direction)
             return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, self.design))
         assert self.context.target is not None
-        return SequentialFeeder(target_test=TargetSequentialTest(self.context.target, settings))
+        from .stats.target_design import target_design
+
+        self.target_design = target_design(self.context.target, settings.alpha, settings.beta, settings.delta)
+        return SequentialFeeder(
+            target_test=TargetSequentialTest(self.context.target, settings, design=self.target_design)
+        )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from .render_terminal import header_line
@@ -222,12 +229,17 @@ class ControllerPlugin:
         """What was collected: the cap's figures and, once at start-up, a warning when the cap cannot deliver
         the planned error rates (``run_design.CapAssessment``)."""
         self.plan = dict(plan)
-        if self.design is None or not plan.get("tasks"):
+        if not plan.get("tasks"):
             return
-        from .run_design import assess_cap
+        from .run_design import assess_cap, assess_target_cap
 
         first = self.cap is None
-        self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"])
+        if self.design is not None:
+            self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"])
+        elif self.target_design is not None:
+            self.cap = assess_target_cap(self.target_design, tasks=plan["tasks"], trials=plan["trials"])
+        else:
+            return
         warning = self.cap.warning() if first else None
         if warning is not None:
             self._warn_now(f"agentopt: warning: {warning}")

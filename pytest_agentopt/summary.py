@@ -425,6 +425,7 @@ def _target_comparison(
     if decision is not None:
         assert context.target is not None
         summary["verdict"] = decision.verdict
+        summary["decided_at_cap"] = decision.at_cap
         summary["verdict_reason"] = target_reason(
             decision.verdict,
             units=decision.units,
@@ -432,6 +433,7 @@ def _target_comparison(
             effect=context.effect,
             alpha=context.alpha,
             beta=context.beta,
+            at_cap=decision.at_cap,
         )
     else:
         summary["verdict"] = "inconclusive"

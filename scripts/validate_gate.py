@@ -208,26 +208,26 @@ class Row:
     exact: Reference
 
 
-def collect(runs: int, seed: int, processes: int) -> list[Row]:
+def collect(runs: int, seed: int, processes: int, scenarios: Sequence[Scenario] = SCENARIOS) -> list[Row]:
     chunk = max(1, min(100, runs // max(1, 4 * processes)))
     jobs = [
         Job(scenario, tuple(range(start, min(runs, start + chunk))), seed)
-        for scenario in SCENARIOS
+        for scenario in scenarios
         for start in range(0, runs, chunk)
     ]
     if processes > 1:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            pending = pool.map_async(reference, SCENARIOS, chunksize=1)
+            pending = pool.map_async(reference, scenarios, chunksize=1)
             outputs = pool.map(run_job, jobs, chunksize=1)
             references = pending.get()
     else:
-        references = [reference(scenario) for scenario in SCENARIOS]
+        references = [reference(scenario) for scenario in scenarios]
         outputs = [run_job(job) for job in jobs]
     by_scenario: dict[Scenario, list[Outcome]] = {}
     for job, outcomes in zip(jobs, outputs, strict=True):
         by_scenario.setdefault(job.scenario, []).extend(outcomes)
     rows = []
-    for scenario, exact in zip(SCENARIOS, references, strict=True):
+    for scenario, exact in zip(scenarios, references, strict=True):
         outcomes = by_scenario[scenario]
         claimed = ("worse",) if scenario.direction == "worse" else ("worse", "better")
         rows.append(
@@ -315,6 +315,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=4000, help="simulated runs per scenario (4000)")
     parser.add_argument("--seed", type=int, default=20261204, help="master seed (20261204)")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="simulation processes")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=[scenario.label for scenario in SCENARIOS],
+        metavar="LABEL",
+        help="run only this scenario (its label as printed in the table; repeatable; default: all)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 2 or args.processes < 1:
         parser.error("--runs must be >= 2 and --processes >= 1")
@@ -324,7 +331,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.perf_counter()
-    rows = collect(args.runs, args.seed, args.processes)
+    chosen = args.scenario or [scenario.label for scenario in SCENARIOS]
+    scenarios = [scenario for scenario in SCENARIOS if scenario.label in chosen]
+    rows = collect(args.runs, args.seed, args.processes, scenarios)
     print(report(rows, args.runs, args.seed, args.processes, time.perf_counter() - began))
     return 0
 
