@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     from .junit_output import JunitTrialOutput
     from .progress import ProgressLine
     from .run_design import CapAssessment, TargetCapAssessment
-    from .stats.target_design import TargetDesign
     from .run_lock import RunLock
     from .stats.design import PairedDesign
+    from .stats.target_design import TargetDesign
     from .xdist_scheduler import SequentialScheduling
 
 CATEGORIES = {

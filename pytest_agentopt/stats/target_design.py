@@ -106,7 +106,8 @@ class TargetDesign:
         """
         while True:
             going = (math.fsum(self._running[0]), math.fsum(self._running[1]))
-            if self._caps and self._crossed_h1[0] + going[0] <= self.alpha and self._crossed_h0[1] + going[1] <= self.beta:
+            alpha_bound, beta_bound = self._crossed_h1[0] + going[0], self._crossed_h0[1] + going[1]
+            if self._caps and alpha_bound <= self.alpha and beta_bound <= self.beta:
                 break
             if going[0] + going[1] < _NEGLIGIBLE_MASS:
                 return None  # every run has decided and a rate is above its nominal value

@@ -150,7 +150,8 @@ def test_the_live_test_takes_the_last_look_at_the_cap() -> None:
 
     undecided = TargetSequentialTest(0.9, settings, design=design)
     figures = design.at_cap(12)
-    assert figures is not None and figures.undecided_zone
+    assert figures is not None
+    assert figures.undecided_zone
     for index in range(12):
         undecided.add_trial(index < figures.below_under)  # successes = below_under: inside the undecided zone
     assert undecided.verdict is None
