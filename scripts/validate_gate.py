@@ -394,6 +394,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run only this scenario (its label as printed in the table; repeatable; default: all)",
     )
     parser.add_argument(
+        "--tasks", type=int, default=TASKS, help=f"tasks in the suite ({TASKS}: the acceptance's suite)"
+    )
+    parser.add_argument(
         "--suite-dp",
         type=int,
         default=1000,
@@ -401,13 +404,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="for the population regression rows: the exact DP averaged over N drawn suites (1000; 0: skip)",
     )
     args = parser.parse_args(argv)
-    if args.runs < 2 or args.processes < 1:
-        parser.error("--runs must be >= 2 and --processes >= 1")
+    if args.runs < 2 or args.processes < 1 or args.tasks < 1:
+        parser.error("--runs must be >= 2, --processes and --tasks >= 1")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global TASKS  # read by every helper; the simulation processes are forked after this
     args = parse_args(argv)
+    TASKS = args.tasks
     began = time.perf_counter()
     chosen = args.scenario or [scenario.label for scenario in SCENARIOS]
     scenarios = [scenario for scenario in SCENARIOS if scenario.label in chosen]

@@ -158,7 +158,7 @@ def test_its_command_line_rejects_zero_workers() -> None:
 
 def test_it_runs_the_design_the_plugin_runs_with_the_cap_the_plugin_derives() -> None:
     from pytest_agentopt.run_design import design_for
-    from pytest_agentopt.stats.sprt import SequentialSettings
+    from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
     from pytest_agentopt.stats.target_design import target_design
     from pytest_agentopt.trial_expansion import trials_for
     from scripts.validate_sequential import cap_trials, new_feeder
@@ -176,10 +176,10 @@ def test_it_runs_the_design_the_plugin_runs_with_the_cap_the_plugin_derives() ->
     assert cap_trials(paired, SuiteModel(tasks=24, trials_per_task=5), settings) == 5
 
     feeder = new_feeder(paired, settings, plan_size=4)
-    assert feeder.paired_test is not None
+    assert isinstance(feeder.paired_test, PairedSequentialTest)
     assert feeder.paired_test.design == design
     target_feeder = new_feeder(target, settings, plan_size=6)
-    assert target_feeder.target_test is not None
+    assert isinstance(target_feeder.target_test, TargetSequentialTest)
     assert target_feeder.target_test.design is one_sample
     # The plan's last item asks the test for its last look: 6 successes (below Wald's bound) decide at the cap.
     for seq in range(6):
