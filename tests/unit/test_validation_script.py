@@ -177,7 +177,7 @@ def test_it_runs_the_design_the_plugin_runs_with_the_cap_the_plugin_derives() ->
 
     feeder = new_feeder(paired, settings, plan_size=4)
     assert isinstance(feeder.paired_test, PairedSequentialTest)
-    assert feeder.paired_test.design == design
+    assert feeder.paired_test.design == design  # the same table, built once per process
     target_feeder = new_feeder(target, settings, plan_size=6)
     assert isinstance(target_feeder.target_test, TargetSequentialTest)
     assert target_feeder.target_test.design is one_sample
