@@ -15,19 +15,19 @@ failures run into turn limits.
 Everything else is the code that runs in the plugin:
 
 - ``plan.build_plan``: the trial-major planned order (a seeded shuffle per round, both arms of a pair adjacent);
-- ``dispatch.Dispatcher`` with ``default_window(workers)``: which items each worker holds. The simulated workers
+- ``dispatch.TrialDispatcher`` with ``default_window(workers)``: which items each worker holds. The simulated workers
   follow xdist: a worker starts the item it holds only once it holds the next one too, or once it has been told
   to shut down (the dispatcher is exhausted); the event loop mirrors ``xdist_scheduler.SequentialScheduling``
   (the result is reported first, then ``finish`` and ``assign`` with the reporting node served first);
 - ``sequential.SequentialFeeder``: results enter the test only as the completed prefix of the planned order;
 - ``stats.sprt.PairedSequentialTest`` / ``TargetSequentialTest``: the decisions, with the design the plugin
-  builds (``run_design.design_for``: boundaries calibrated over the discordance and the last look at the cap;
+  builds (``run.sequential_design.design_for``: boundaries calibrated over the discordance and the last look at the cap;
   ``stats.target_design``: Wald's boundaries and the calibrated last look for a target);
 - the cap: without ``--trials-per-task``, the one the plugin derives without ``--agent-trials``
   (``trial_expansion.trials_for`` of the design's required pairs or trials), reached with the plan's last item,
   where the feeder asks the test for its last look.
 
-On the decision the controller calls ``Dispatcher.stop()`` and the workers skip what they hold (the stop flag), so
+On the decision the controller calls ``TrialDispatcher.stop()`` and the workers skip what they hold (the stop flag), so
 "sessions started" counts the trials that had begun running by the decision: those that finish after it
 included, those merely held excluded.
 
@@ -63,10 +63,11 @@ from tabulate import tabulate
 if __package__ in (None, ""):  # run as ``python scripts/validate_sequential.py``: this checkout's plugin
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_agentopt.dispatch import Dispatcher, default_window
-from pytest_agentopt.plan import ARMS_AB, ARMS_SINGLE, PlannedTrial, build_plan
-from pytest_agentopt.run_design import design_for
-from pytest_agentopt.sequential import SequentialFeeder
+from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
+from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.run.sequential_design import design_for
+from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, PlannedTrial, build_plan
+from pytest_agentopt.shell.trial_expansion import trials_for
 from pytest_agentopt.stats.design import PairedDesign
 from pytest_agentopt.stats.gsprt_dp import lattice_dp
 from pytest_agentopt.stats.oc import binomial_sprt_oc, stopping_quantile
@@ -85,7 +86,6 @@ from pytest_agentopt.stats.sprt import (
     TargetSequentialTest,
 )
 from pytest_agentopt.stats.target_design import target_design
-from pytest_agentopt.trial_expansion import trials_for
 
 Ordering = Literal["planned", "completion"]
 FloatArray = npt.NDArray[np.float64]
@@ -217,8 +217,8 @@ def _expit(x: FloatArray) -> FloatArray:
 
 @functools.cache
 def paired_design_of(settings: SequentialSettings, direction: Direction = "both") -> PairedDesign:
-    """The paired design the plugin runs for these settings (``run_design.design_for``; built once per process:
-    the plugin builds it once per run)."""
+    """The paired design the plugin runs for these settings (``run.sequential_design.design_for``; built once per
+    process: the plugin builds it once per run)."""
     return design_for(settings.alpha, settings.beta, settings.delta, direction)
 
 
@@ -273,7 +273,7 @@ def simulate_scheduled(drawn: DrawnRun, feeder: SequentialFeeder, workers: int, 
     numbers (the design). ``completion``: no window, and results are numbered in the order they complete.
     """
     window = default_window(workers) if ordering == "planned" else None
-    dispatcher: Dispatcher[int] = Dispatcher(len(drawn.plan), window)
+    dispatcher: TrialDispatcher[int] = TrialDispatcher(len(drawn.plan), window)
     nodes = list(range(workers))
     for node in nodes:
         dispatcher.add_node(node)

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from ..stats.intervals import wilson_interval
-from .groups import group_by
-from .table import TrialTable
+from pytest_agentopt.analysis.groups import group_by
+from pytest_agentopt.analysis.table import TrialTable
+from pytest_agentopt.stats.intervals import wilson_interval
 
 __all__ = ["CLUSTERS", "TASK_COLUMNS", "cluster_tasks"]
 

@@ -34,7 +34,7 @@ import functools
 import math
 from dataclasses import dataclass
 
-from .sprt import wald_bounds
+from pytest_agentopt.stats.wald import wald_bounds
 
 __all__ = ["TargetCapFigures", "TargetDesign", "target_design"]
 

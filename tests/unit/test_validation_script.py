@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from pytest_agentopt.dispatch import default_window
+from pytest_agentopt.run.dispatch import default_window
 from scripts.validate_sequential import (
     INCONCLUSIVE,
     Estimate,
@@ -157,10 +157,10 @@ def test_its_command_line_rejects_zero_workers() -> None:
 
 
 def test_it_runs_the_design_the_plugin_runs_with_the_cap_the_plugin_derives() -> None:
-    from pytest_agentopt.run_design import design_for
+    from pytest_agentopt.run.sequential_design import design_for
+    from pytest_agentopt.shell.trial_expansion import trials_for
     from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
     from pytest_agentopt.stats.target_design import target_design
-    from pytest_agentopt.trial_expansion import trials_for
     from scripts.validate_sequential import cap_trials, new_feeder
 
     settings = SequentialSettings()
