@@ -30,6 +30,7 @@ from pytest_agentopt.report.summary_types import (
     Settings,
     ShardInfo,
     Spend,
+    TargetCapDesign,
     TaskArmFigures,
     TaskRow,
     TokenSums,
@@ -207,7 +208,7 @@ def build_summary(
     stopped_by: str | None = None,
     resume_command: str | None = None,
     plan: Mapping[str, int] | None = None,
-    cap: CapDesign | None = None,
+    cap: CapDesign | TargetCapDesign | None = None,
     shard: Mapping[str, Any] | None = None,
     merged_from: Sequence[str] | None = None,
 ) -> RunSummary:
@@ -440,6 +441,7 @@ def _target_comparison(
     if decision is not None:
         assert context.target is not None
         summary["verdict"] = decision.verdict
+        summary["decided_at_cap"] = decision.at_cap
         summary["verdict_reason"] = target_reason(
             decision.verdict,
             units=decision.units,
@@ -447,6 +449,7 @@ def _target_comparison(
             effect=context.effect,
             alpha=context.alpha,
             beta=context.beta,
+            at_cap=decision.at_cap,
         )
     else:
         summary["verdict"] = "inconclusive"

@@ -64,6 +64,25 @@ class CapDesign(TypedDict):
     trials_needed: int | None
 
 
+class TargetCapDesign(TypedDict):
+    """What a ``--sprt --agent-target`` run's cap delivers, exactly, last look included (``design``)."""
+
+    boundaries: str
+    direction: str
+    target: float
+    tasks: int
+    trials_per_task: int
+    cap_trials: int
+    required_trials: int | None
+    last_look: list[int] | None
+    alpha_at_cap: float | None
+    beta_at_cap: float | None
+    miss_at_cap: float | None
+    power_at_cap: float | None
+    below_miss_at_cap: float | None
+    trials_needed: int | None
+
+
 class TokenSums(TypedDict):
     """Token counts by class, summed over the trials that recorded usage."""
 
@@ -199,7 +218,7 @@ class RunSummary(TypedDict):
     experiment_id: str
     mode: Literal["ab", "single"]
     settings: Settings
-    design: CapDesign | None
+    design: CapDesign | TargetCapDesign | None
     arms: dict[str, ArmSummary]
     config_diff: list[ConfigChange]
     verdict: str | None

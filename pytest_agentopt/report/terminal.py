@@ -44,7 +44,7 @@ def header_line(context: RunContext, options: RunOptions) -> str:
             ci = " (CI detected)" if context.notes else ""
             target += f", one-sided: {context.direction}{ci}"
         cap = (
-            f"cap {context.cap_pairs} pairs (trials per task derived from it)"
+            f"cap {context.cap_pairs} {'pairs' if context.paired else 'trials'} (trials per task derived from it)"
             if context.cap_pairs is not None
             else f"cap {context.trials} trials per task per arm"
         )

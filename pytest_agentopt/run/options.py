@@ -116,8 +116,11 @@ def validate(options: RunOptions) -> None:
         )
     if options.target is not None:
         target = given("--agent-target", options.target)
-        if not 0 < options.target <= 1:
-            raise AgentoptUsageError(f"{target}: must be a success rate in (0, 1]")
+        if not 0 < options.target < 1:
+            raise AgentoptUsageError(
+                f"{target}: must be a success rate in (0, 1) (a target of 1 cannot be tested: one failure "
+                "would disprove it)"
+            )
         if options.target - options.effect <= 0:
             raise AgentoptUsageError(
                 f"{target} with {given('--agent-effect', options.effect)}: the null rate "

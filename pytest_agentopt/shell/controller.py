@@ -30,11 +30,12 @@ from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:
     from pytest_agentopt.report.summary_types import RunSummary
-    from pytest_agentopt.run.sequential_design import CapAssessment
+    from pytest_agentopt.run.sequential_design import CapAssessment, TargetCapAssessment
     from pytest_agentopt.shell.junit_output import JunitTrialOutput
     from pytest_agentopt.shell.progress import ProgressLine
     from pytest_agentopt.shell.xdist_scheduler import SequentialScheduling
     from pytest_agentopt.stats.design import PairedDesign
+    from pytest_agentopt.stats.target_design import TargetDesign
     from pytest_agentopt.storage.run_lock import RunLock
 
 CATEGORIES = {
@@ -87,7 +88,8 @@ class ControllerPlugin:
         self.design: PairedDesign | None = None
         self.plan: dict[str, int] | None = None
         """Tasks, trials per task and arm, planned items: from the collection, then from the first report."""
-        self.cap: CapAssessment | None = None
+        self.target_design: TargetDesign | None = None
+        self.cap: CapAssessment | TargetCapAssessment | None = None
         self.shard_plan: dict[str, Any] | None = None
         """Under ``--agent-shard``: the shard's plan, from the collection (``ItemsPlugin.shard_plan``)."""
         self._junit: JunitTrialOutput | None = None
@@ -119,7 +121,12 @@ class ControllerPlugin:
             self.design = design_for(settings.alpha, settings.beta, settings.delta, direction)
             return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, self.design))
         assert self.context.target is not None
-        return SequentialFeeder(target_test=TargetSequentialTest(self.context.target, settings))
+        from pytest_agentopt.stats.target_design import target_design
+
+        self.target_design = target_design(self.context.target, settings.alpha, settings.beta, settings.delta)
+        return SequentialFeeder(
+            target_test=TargetSequentialTest(self.context.target, settings, design=self.target_design)
+        )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from pytest_agentopt.report.terminal import header_line
@@ -230,7 +237,7 @@ class ControllerPlugin:
 
     def learn_plan(self, plan: dict[str, int]) -> None:
         """What was collected: the cap's figures and, once at start-up, a warning when the cap cannot deliver
-        the planned error rates (``run_design.CapAssessment``)."""
+        the planned error rates (``run.sequential_design.CapAssessment``)."""
         first_plan = self.plan is None
         self.plan = dict(plan)
         if first_plan and self.ledger is not None:
@@ -248,12 +255,17 @@ class ControllerPlugin:
             )
             if size is not None:
                 self._warn_now(f"agentopt: warning: {size}")
-        if self.design is None or not plan.get("tasks"):
+        if not plan.get("tasks"):
             return
-        from pytest_agentopt.run.sequential_design import assess_cap
+        from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap
 
         first = self.cap is None
-        self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"])
+        if self.design is not None:
+            self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"])
+        elif self.target_design is not None:
+            self.cap = assess_target_cap(self.target_design, tasks=plan["tasks"], trials=plan["trials"])
+        else:
+            return
         warning = self.cap.warning() if first else None
         if warning is not None:
             self._warn_now(f"agentopt: warning: {warning}")

@@ -110,3 +110,12 @@ def test_it_finds_a_field_missing_from_the_page() -> None:
         [("`x`", "y")],
         [("`z`", "w")],
     ]
+
+
+def test_every_field_of_a_target_runs_design_is_named_in_its_paragraph() -> None:
+    from pytest_agentopt.report.summary_types import TargetCapDesign
+
+    text = DOC.read_text(encoding="utf-8")
+    paragraph = text[text.index("For a run against `--agent-target` the section has") :].split("\n\n", 1)[0]
+    missing = {name for name in keys(TargetCapDesign) if f"`{name}`" not in paragraph}
+    assert not missing, f"docs/summary.md does not name: {missing}"
