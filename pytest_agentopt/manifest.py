@@ -84,6 +84,10 @@ def write_manifest(context: RunContext, manifest: dict[str, Any]) -> None:
 def note_resume(context: RunContext) -> dict[str, Any]:
     """Append this session to the resumed run's manifest and return the manifest."""
     manifest = read_json(context.paths.manifest)
-    manifest.setdefault("resumes", []).append({"at": utc_now(), "finished_trials": len(context.resumed)})
+    session: dict[str, Any] = {"at": utc_now(), "finished_trials": len(context.resumed)}
+    if manifest["run"]["trials"] != context.trials:  # an extension: later resumes keep the larger cap
+        session["extended_trials"] = [manifest["run"]["trials"], context.trials]
+        manifest["run"]["trials"] = context.trials
+    manifest.setdefault("resumes", []).append(session)
     write_json_atomic(context.paths.manifest, manifest)
     return manifest
