@@ -272,6 +272,9 @@ def build_summary(
             for change in diff_config_data(context.configs.raw("control"), context.configs.raw("test"))
         ]
         _paired_comparison(summary, records, context, feeder, plan_size)
+        _advise_extension(
+            summary, records, feeder, plan_size, resume_command or f"pytest --agent-resume {context.run_id}"
+        )
     elif context.target is not None:
         _target_comparison(summary, context, feeder, plan_size)
     if interrupted and decision is None:
@@ -436,6 +439,34 @@ def _target_comparison(
     else:
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "trials", summary)
+
+
+def _advise_extension(
+    summary: dict[str, Any],
+    records: Sequence[TrialRecord],
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+    command: str,
+) -> None:
+    """At an undecided cap: the ``extension`` section (``extension_advice``)."""
+    design = summary.get("design") or {}
+    test: Any = feeder.paired_test if feeder is not None else None
+    cap_reached = feeder is not None and plan_size is not None and feeder.committed >= plan_size
+    if test is None or test.verdict is not None or not cap_reached or not design.get("tasks"):
+        return
+    from .extension_advice import extension_advice, mean_cost_per_pair
+
+    summary["extension"] = extension_advice(
+        design=test.design,
+        wins=test.wins,
+        losses=test.losses,
+        ties=test.ties,
+        tests=dict(test.states),
+        tasks=design["tasks"],
+        trials=design["trials_per_task"],
+        cost_per_pair=mean_cost_per_pair(records),
+        command=command,
+    )
 
 
 def _unfinished_reason(

@@ -47,10 +47,17 @@ def test_an_extended_inconclusive_run_decides_as_an_uninterrupted_run_with_that_
     assert expected["verdict"] != "inconclusive"
     assert expected["pairs_used"] > 6 * SMALL  # the small cap ends before the uninterrupted run decides
 
-    small = suite.runpytest(*COMMON, f"--agent-trials={SMALL}", "--agent-dir=extended", *workers)
+    small = suite.runpytest(*COMMON, f"--agent-trials={SMALL}", "--agent-dir=extended", "-q", *workers)
     assert small.ret == pytest.ExitCode.OK
     (run_dir,) = _runs(suite, "extended")
+    advice = _summary(run_dir)["extension"]
     assert _summary(run_dir)["verdict"] == "inconclusive"
+    assert advice["trials"] == 145  # 868 pairs, the calibrated design's cap that always ends with a claim
+    assert advice["command"].startswith(f"pytest --agent-resume {run_dir.name} ")
+    assert advice["command"].endswith(" --agent-trials=145")
+    assert advice["expected_further_pairs"] > 0
+    assert advice["expected_usd"] > 0
+    small.stdout.fnmatch_lines(["agentopt: to decide, extend it to 145 trials per task: expected * more pairs*"])
     before = read_trials(run_dir)
 
     extended = suite.runpytest(
