@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         print(empty_message(args, "guideline changes between a parent and a child config"))
         return 0
     print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(0, 7)))
-    family = rows[0]["family"]
+    family = rows[0].get("family", 0)
     print_wrapped(
         f"call: Holm's adjusted p-value <= 0.05 over the {family} config pairs with a p-value (family-wise: any "
         "wrong call at most 5 %); raw p in brackets; each interval is 95 % on its own, not simultaneous"
@@ -81,7 +81,7 @@ def _cells(row: dict[str, Any]) -> list[Any]:
         f"{row['parent']} -> {row['child']}",
         evidence,
         fmt.with_interval(effect.get("estimate"), [effect.get("lower"), effect.get("upper")], fmt.signed),
-        "-" if row["p_holm"] is None else f"{row['call']}: {row['p_holm']:.2g} ({row['p_value']:.2g})",
+        "-" if row.get("p_holm") is None else f"{row['call']}: {row['p_holm']:.2g} ({row['p_value']:.2g})",
         fmt.with_interval(cost.get("estimate"), [cost.get("lower"), cost.get("upper")], fmt.ratio),
         wording.also_changed(row),
     ]
