@@ -24,8 +24,11 @@ from .records import TrialRecord
 from .stats.design import PairedDesign
 from .stats.extension import outlook, running_state
 
-OUTLOOK_RESIDUAL = 1e-9
-"""The DP stops once less than this probability is still running (the expected pairs move by < 1e-6)."""
+OUTLOOK_RESIDUAL = 1e-4
+"""The DP stops once less than this probability is still running: the expected further pairs are then low by at
+most ``1e-4 x`` the pairs left to the cap (< 0.1 pair at the defaults) and ``p_decided`` by at most 1e-4. The
+tail is long (a run at a discordance near 0 goes on for hundreds of pairs), and each step costs a few
+milliseconds, so a tighter residual buys nothing printable for seconds more at the end of the run."""
 
 
 def mean_cost_per_pair(records: Sequence[TrialRecord]) -> float | None:
@@ -63,7 +66,9 @@ def extension_advice(
         state = running_state(design.direction, tests)
     except ValueError:
         return None
-    forecast = outlook(design, wins=wins, losses=losses, ties=ties, state=state, cap_pairs=cap_pairs)
+    forecast = outlook(
+        design, wins=wins, losses=losses, ties=ties, state=state, cap_pairs=cap_pairs, residual=OUTLOOK_RESIDUAL
+    )
     first, last = design.at_cap(pairs), design.at_cap(cap_pairs)
     alpha_bound = beta_bound = None
     if first is not None and last is not None:

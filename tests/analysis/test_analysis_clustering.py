@@ -22,10 +22,10 @@ TASKS = {
 }
 
 
-@pytest.fixture
-def table(tmp_path: Path) -> TrialTable:
+def task_records(tasks: dict[str, dict[str, tuple[int, int]]]) -> list[dict[str, Any]]:
+    """Trials of configs A (control) and B (test): per task and config, ``successes`` of ``trials`` succeed."""
     records: list[dict[str, Any]] = []
-    for task, configs in TASKS.items():
+    for task, configs in tasks.items():
         for config, (successes, trials) in configs.items():
             for i in range(trials):
                 records.append(
@@ -40,6 +40,12 @@ def table(tmp_path: Path) -> TrialTable:
                         outcome="success" if i < successes else "failure",
                     )
                 )
+    return records
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> TrialTable:
+    records = task_records(TASKS)
     records.append(trial(seq=len(records), task="easy", config_hash="hA", outcome="infra_error"))
     write_run(tmp_path, "r1", records)
     return load_trials(tmp_path)
@@ -88,21 +94,7 @@ def test_discriminative_is_a_benjamini_hochberg_discovery_over_the_tasks(tmp_pat
 
     tasks: dict[str, dict[str, tuple[int, int]]] = {f"null{i}": {"A": (5, 10), "B": (5, 10)} for i in range(30)}
     tasks["edge"] = {"A": (0, 6), "B": (5, 6)}  # intervals [0, 0.39] and [0.44, 0.97]: a raw call
-    records: list[dict[str, Any]] = []
-    for task, configs in tasks.items():
-        for config, (successes, trials) in configs.items():
-            for i in range(trials):
-                records.append(
-                    trial(
-                        seq=len(records),
-                        trial_index=i,
-                        arm="control" if config == "A" else "test",
-                        task=task,
-                        config_hash=f"h{config}",
-                        experiment_id=f"exp_{config}",
-                        outcome="success" if i < successes else "failure",
-                    )
-                )
+    records = task_records(tasks)
     write_run(tmp_path, "r1", records)
     rows = {row["code"]: row for row in cluster_tasks(load_trials(tmp_path))}
     edge = rows["edge"]

@@ -32,6 +32,19 @@ def _summary(run_dir: Path) -> dict[str, Any]:
     return summary
 
 
+def _replayed(run_dir: Path) -> tuple[str, int]:
+    import contextlib
+    import io
+
+    from pytest_agentopt.cli.main import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["replay", str(run_dir / "trials.jsonl"), "--json"]) == 0
+    replayed = json.loads(out.getvalue())
+    return replayed["verdict"], replayed["pairs_used"]
+
+
 def _keys(records: list[dict[str, Any]]) -> Counter[tuple[str, str, int]]:
     return Counter((r["task_id"], r["arm"], r["trial"]) for r in records)
 
@@ -59,6 +72,8 @@ def test_an_extended_inconclusive_run_decides_as_an_uninterrupted_run_with_that_
     assert advice["expected_usd"] > 0
     small.stdout.fnmatch_lines(["agentopt: to decide, extend it to 145 trials per task: expected * more pairs*"])
     before = read_trials(run_dir)
+    # The undecided run's ledger replays to its own end: inconclusive after its 12 pairs, the last look included.
+    assert _replayed(run_dir) == ("inconclusive", 6 * SMALL)
 
     extended = suite.runpytest(
         f"--agent-resume={run_dir.name}",
@@ -82,6 +97,7 @@ def test_an_extended_inconclusive_run_decides_as_an_uninterrupted_run_with_that_
         for k, r in zip(_keys(read_trials(reference_dir)), read_trials(reference_dir), strict=True)
         if r["seq"] <= decided
     }
+    assert _replayed(run_dir) == (expected["verdict"], expected["pairs_used"])
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["run"]["trials"] == LARGE
     assert manifest["resumes"][-1]["extended_trials"] == [SMALL, LARGE]
