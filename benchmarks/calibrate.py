@@ -5,7 +5,7 @@
 
 For each config it prints the success rate overall and per task category, the success on tasks about coupon
 limits, the false-done rate (claimed done but failed), mean steps, mean tokens, the estimated cost per trial
-and per success (``pytest_agentopt.pricing``, i.e. genai-prices list prices) and the wall time per trial.
+and per success (``pytest_agentopt.recording.pricing``, i.e. genai-prices list prices) and the wall time per trial.
 These are the figures the simulation was tuned to (see benchmarks/README.md); rerun it after changing tasks or
 profiles.
 """
@@ -27,8 +27,11 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
 from benchmarks.storeagent import TASKS, AgentResult, Task, run_agent  # noqa: E402
-from pytest_agentopt.configs import AgentConfig, load_config  # noqa: E402
-from pytest_agentopt.pricing import estimate_cost  # noqa: E402
+from pytest_agentopt import (  # noqa: E402
+    AgentConfig,
+    estimate_cost,
+    load_config,
+)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.storeagent import TASKS, Task, run_agent
-from pytest_agentopt.configs import AgentConfig
-from pytest_agentopt.recorder import TrialRecorder
+from pytest_agentopt import AgentConfig, AgentTrial
 
 
 def _task_param(task: Task) -> object:
@@ -24,7 +23,7 @@ def _task_param(task: Task) -> object:
 
 
 @pytest.mark.parametrize("task", [_task_param(task) for task in TASKS])
-def test_store_task(task: Task, agent_config: AgentConfig, agent_trial: TrialRecorder) -> None:
+def test_store_task(task: Task, agent_config: AgentConfig, agent_trial: AgentTrial) -> None:
     result = run_agent(task, agent_config, seed=agent_trial.seed)
     if result.usage is not None:  # a backend that reports no usage leaves it unknown, not zero
         agent_trial.record_usage(result.usage)

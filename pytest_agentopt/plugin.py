@@ -5,9 +5,9 @@ It stays import-light and inert: without ``--agent-config`` (or ``agent_config``
 files, no changed outcomes. When active, the roles are split by process:
 
 * the controller (the xdist controller, or the single process) builds the run context, writes the ledger,
-  feeds the sequential test, stops the run, reports and sets the exit status (``controller.py``);
+  feeds the sequential test, stops the run, reports and sets the exit status (``shell/controller.py``);
 * where items live (each worker, or the single process), agent tests are expanded, ordered, run and recorded
-  (``items.py``).
+  (``shell/worker.py``).
 """
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .options import add_options
+from pytest_agentopt.shell.options import add_options
+from pytest_agentopt.shell.stash import ITEMS_PLUGIN_KEY
 
 if TYPE_CHECKING:
-    from .configs import AgentConfig
-    from .fake_llm import FakeLLM
-    from .items import ItemsPlugin
-    from .recorder import TrialRecorder
-
-ITEMS_PLUGIN_KEY = pytest.StashKey["ItemsPlugin"]()
+    from pytest_agentopt.configs.model import AgentConfig
+    from pytest_agentopt.fake_llm import FakeLLM
+    from pytest_agentopt.recording.agent_trial import AgentTrial
+    from pytest_agentopt.shell.worker import ItemsPlugin
 
 MARKER_HELP = (
     "agent_task(code=None, category=None, optimal_steps=None, impossible=False, timeout=None): an agent benchmark "
@@ -40,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from . import hookspecs
+    from pytest_agentopt.shell import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
 
@@ -52,12 +51,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         payload = workerinput.get("agentopt")
         if payload is not None:
-            from .activation import activate_worker
+            from pytest_agentopt.shell.activation import activate_worker
 
             activate_worker(config, payload)
         return
-    from .errors import AgentoptUsageError
-    from .options import read_options
+    from pytest_agentopt.errors import AgentoptUsageError
+    from pytest_agentopt.shell.options import read_options
 
     try:
         options = read_options(config)
@@ -65,7 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if not options.active:
         return
-    from .activation import activate_controller
+    from pytest_agentopt.shell.activation import activate_controller
 
     activate_controller(config, options)
 
@@ -81,7 +80,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def agent_trial(request: pytest.FixtureRequest) -> TrialRecorder:
+def agent_trial(request: pytest.FixtureRequest) -> AgentTrial:
     """This trial: ``arm``, ``index``, ``seed``, ``task_id``, ``record_usage(...)``, ``record(**metrics)``."""
     return _items_plugin(request).recorder_for(request.node)
 
@@ -95,7 +94,7 @@ def agent_config(request: pytest.FixtureRequest) -> AgentConfig:
 @pytest.fixture
 def fake_llm() -> Iterator[FakeLLM]:
     """An OpenAI- and Anthropic-compatible server on 127.0.0.1, scriptable per test."""
-    from .fake_llm.fixture import fake_llm_fixture
+    from pytest_agentopt.fake_llm.fixture import fake_llm_fixture
 
     yield from fake_llm_fixture()
 
@@ -104,7 +103,7 @@ def _items_plugin(request: pytest.FixtureRequest) -> ItemsPlugin:
     plugin = request.config.stash.get(ITEMS_PLUGIN_KEY, None)
     if plugin is None:
         pytest.skip(INACTIVE_REASON)
-    from .items import agent_item
+    from pytest_agentopt.shell.worker import agent_item
 
     if agent_item(request.node) is None:
         pytest.fail(

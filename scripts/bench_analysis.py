@@ -111,7 +111,7 @@ def _json(value: Any) -> str:
 
 
 def _manifest(run_id: str, created: str, arms: dict[str, Config], seed: int, trials: int) -> dict[str, Any]:
-    from pytest_agentopt.configs import text_hash
+    from pytest_agentopt.configs.model import text_hash
 
     components = {text_hash(text): text for config in arms.values() for text in config.guidelines}
     return {
@@ -266,7 +266,7 @@ def _tasks() -> list[tuple[str, str, int, float]]:
 
 def generate(agent_dir: Path, trials: int, runs: int, seed: int = 7) -> int:
     """Write ``runs`` runs with about ``trials`` trials in total; returns the number of trials written."""
-    from pytest_agentopt.ledger import write_json_atomic
+    from pytest_agentopt.storage.ledger import write_json_atomic
 
     configs = _configs()
     by_id = {config.experiment_id: config for config in configs}

@@ -254,7 +254,7 @@ def resume_scenario(scratch: Path, sizes: Sizes) -> list[Measured]:
 
 def write_synthetic_ledger(run_dir: Path, *, trials: int, records: int) -> None:
     """Make the run's manifest plan ``trials`` trials and its ledger hold the first ``records`` planned ones."""
-    from pytest_agentopt.plan import build_plan, trial_seed
+    from pytest_agentopt.run.trial_order import build_plan, trial_seed
 
     manifest_path = run_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

@@ -38,7 +38,7 @@ from pytest_agentopt.stats.calibration import (
 )
 from pytest_agentopt.stats.design import CALIBRATED_TABLE, PairedDesign, calibrated_design
 from pytest_agentopt.stats.gsprt_dp import lattice_dp, trinomial_grid
-from pytest_agentopt.stats.sprt import DIRECTIONS
+from pytest_agentopt.stats.wald import DIRECTIONS
 
 SETTINGS = ((0.05, 0.10, 0.15),)
 """(alpha, beta, delta) of the shipped designs: the plugin's defaults."""

@@ -104,13 +104,13 @@ class Workspace:
 
 def make_workspace(root: Path, *, trials: int = 3, tasks: int = 3) -> Workspace:
     """A finished run written with the plugin's own writers (no pytest needed)."""
-    from pytest_agentopt.context import build_context
-    from pytest_agentopt.ledger import LedgerWriter, create_run_directory, write_json_atomic
-    from pytest_agentopt.manifest import build_manifest
-    from pytest_agentopt.options import RunOptions
-    from pytest_agentopt.plan import build_plan
-    from pytest_agentopt.records import TrialRecord
-    from pytest_agentopt.summary import build_summary
+    from pytest_agentopt.report.summary import build_summary
+    from pytest_agentopt.run.options import RunOptions
+    from pytest_agentopt.run.trial_order import build_plan
+    from pytest_agentopt.storage.ledger import LedgerWriter, create_run_directory, write_json_atomic
+    from pytest_agentopt.storage.manifest import build_manifest
+    from pytest_agentopt.storage.run_context import build_context
+    from pytest_agentopt.storage.trial_record import TrialRecord
 
     workspace = Workspace(root)
     workspace.configs.mkdir(parents=True)
@@ -290,15 +290,13 @@ class PropertyError(AssertionError):
 
 def check_case(workspace: Workspace, kind: str) -> Outcome:
     """Read the (already mutated) workspace for ``kind``; raise :class:`PropertyError` on a broken property."""
-    from pytest_agentopt.context import build_context
     from pytest_agentopt.errors import AgentoptUsageError
-    from pytest_agentopt.options import RunOptions
+    from pytest_agentopt.run.options import RunOptions
+    from pytest_agentopt.storage.run_context import build_context
 
     if kind in ("config", "parent"):
         options = RunOptions(config_path=workspace.configs / "improved.json", agent_dir=workspace.agent_dir)
-        cache = _MemoryCache()
-        config_error = _usage_error(lambda: build_context(options, cache))
-        _usage_error(lambda: build_context(options, cache))  # again, through the cache
+        config_error = _usage_error(lambda: build_context(options))
         _command(["config", "show", str(workspace.configs / "improved.json")])
         _command(["config", "diff", str(workspace.configs / "base.json"), str(workspace.configs / "improved.json")])
         return Outcome(kind, config_error, ())
@@ -367,9 +365,9 @@ def _command(argv: list[str]) -> int:
 
 def _summary_and_csv(context: Any, workspace: Workspace) -> None:
     """What the resumed run would report from the records it kept."""
-    from pytest_agentopt.render.csv import write_trials_csv
-    from pytest_agentopt.render_terminal import render_summary
-    from pytest_agentopt.summary import build_summary
+    from pytest_agentopt.report.render.csv import write_trials_csv
+    from pytest_agentopt.report.summary import build_summary
+    from pytest_agentopt.report.terminal import render_summary
 
     try:
         summary = build_summary(
@@ -390,7 +388,7 @@ def _summary_and_csv(context: Any, workspace: Workspace) -> None:
 
 def _check_ledger_notes(workspace: Workspace, notes: list[str]) -> None:
     """Every line of the ledger that is not a record the run counts is named in a note."""
-    from pytest_agentopt.ledger import read_ledger
+    from pytest_agentopt.storage.ledger import read_ledger
 
     ledger = workspace.target("ledger")
     read = read_ledger(ledger)
@@ -405,17 +403,6 @@ def _check_ledger_notes(workspace: Workspace, notes: list[str]) -> None:
 def _count_not_counted(note: str) -> int:
     text = note.split(": not counted: ", 1)[1]
     return sum(int(part.split(" ", 1)[0]) for part in text.split(", "))
-
-
-class _MemoryCache:
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any) -> Any:
-        return json.loads(json.dumps(self.values.get(key, default)))
-
-    def set(self, key: str, value: object) -> None:
-        self.values[key] = json.loads(json.dumps(value))
 
 
 def _describe(exc: BaseException) -> str:

@@ -118,7 +118,7 @@ def task_ids() -> list[str]:
 
 def planned_outcome(seed: int, task_id: str, arm: str, trial: int, faults: Mapping[tuple[str, str, int], str]) -> str:
     """The outcome the suite gives a trial of a run with this seed (the suite's rule, and the injected faults)."""
-    from pytest_agentopt.plan import trial_seed
+    from pytest_agentopt.run.trial_order import trial_seed
 
     kind = faults.get((short_task(task_id), arm, trial))
     if kind in ("exit", "kill"):
@@ -142,8 +142,8 @@ class Reference:
 
 def reference(seed: int, faults: Mapping[tuple[str, str, int], str], *, trials: int = TRIALS) -> Reference:
     """The verdict of the plugin's own plan and sequential test, fed the suite's outcomes in planned order."""
-    from pytest_agentopt.plan import ARMS_AB, build_plan
-    from pytest_agentopt.sequential import SequentialFeeder
+    from pytest_agentopt.run.feeding import SequentialFeeder
+    from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
     from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
 
     settings = SequentialSettings(alpha=ALPHA, beta=BETA, delta=EFFECT)
@@ -202,7 +202,7 @@ HEADERS = ["scenario", "seed", "finished", "trials lost", "trials duplicated", "
 
 def ledger_keys(run_dir: Path) -> list[tuple[str, str, int]]:
     """Every trial's key in the ledger, once per line (torn lines skipped)."""
-    from pytest_agentopt.ledger import read_ledger
+    from pytest_agentopt.storage.ledger import read_ledger
 
     return [(r["task_id"], r["arm"], r["trial"]) for r in read_ledger(run_dir / "trials.jsonl").records]
 

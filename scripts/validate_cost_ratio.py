@@ -51,8 +51,8 @@ from scipy.optimize import brentq
 from scipy.special import expit, logit, ndtr
 from tabulate import tabulate
 
-from pytest_agentopt.cost_ratio import paired_cost_ratio
-from pytest_agentopt.plan import ARMS_AB, build_plan
+from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
+from pytest_agentopt.stats.cost_ratio import paired_cost_ratio
 from pytest_agentopt.stats.median_cs import median_confidence_path
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
 

@@ -5,7 +5,7 @@ with the default settings") holds the latest output and what it means. Not part 
 CPU); ``tests/unit/test_validation_script.py`` runs it on a tiny configuration.
 
 What runs is the plugin's code, as in ``validate_sequential.py`` (whose simulated workers, durations and event
-loop this reuses): ``plan.build_plan``, ``dispatch.Dispatcher`` with its default window, ``sequential.
+loop this reuses): ``plan.build_plan``, ``dispatch.TrialDispatcher`` with its default window, ``sequential.
 SequentialFeeder`` (planned prefix, and the last look once the whole plan is committed), and
 ``stats.sprt.PairedSequentialTest`` with the design the plugin builds (``run_design.design_for``): the default
 gate asks ``worse`` (the question a paired ``--sprt`` run asks in CI), with boundaries calibrated over the
@@ -41,13 +41,14 @@ from tabulate import tabulate
 if __package__ in (None, ""):  # run as ``python scripts/validate_gate.py``: make ``scripts`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_agentopt.plan import ARMS_AB, build_plan
-from pytest_agentopt.run_design import design_for
-from pytest_agentopt.sequential import SequentialFeeder
+from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.run.sequential_design import design_for
+from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
+from pytest_agentopt.shell.trial_expansion import trials_for
 from pytest_agentopt.stats.gsprt_dp import lattice_dp
 from pytest_agentopt.stats.planning import asn_lower_bounds_trinomial, paired_outcome_probabilities
-from pytest_agentopt.stats.sprt import Direction, PairedSequentialTest, SequentialSettings
-from pytest_agentopt.trial_expansion import trials_for
+from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
+from pytest_agentopt.stats.wald import Direction
 from scripts.validate_sequential import (
     DrawnRun,
     Estimate,

@@ -15,14 +15,14 @@ failures run into turn limits.
 Everything else is the code that runs in the plugin:
 
 - ``plan.build_plan``: the trial-major planned order (a seeded shuffle per round, both arms of a pair adjacent);
-- ``dispatch.Dispatcher`` with ``default_window(workers)``: which items each worker holds. The simulated workers
+- ``dispatch.TrialDispatcher`` with ``default_window(workers)``: which items each worker holds. The simulated workers
   follow xdist: a worker starts the item it holds only once it holds the next one too, or once it has been told
   to shut down (the dispatcher is exhausted); the event loop mirrors ``xdist_scheduler.SequentialScheduling``
   (the result is reported first, then ``finish`` and ``assign`` with the reporting node served first);
 - ``sequential.SequentialFeeder``: results enter the test only as the completed prefix of the planned order;
 - ``stats.sprt.PairedSequentialTest`` / ``TargetSequentialTest``: the decisions.
 
-On the decision the controller calls ``Dispatcher.stop()`` and the workers skip what they hold (the stop flag), so
+On the decision the controller calls ``TrialDispatcher.stop()`` and the workers skip what they hold (the stop flag), so
 "sessions started" counts the trials that had begun running by the decision: those that finish after it
 included, those merely held excluded.
 
@@ -54,9 +54,9 @@ import numpy as np
 import numpy.typing as npt
 from tabulate import tabulate
 
-from pytest_agentopt.dispatch import Dispatcher, default_window
-from pytest_agentopt.plan import ARMS_AB, ARMS_SINGLE, PlannedTrial, build_plan
-from pytest_agentopt.sequential import SequentialFeeder
+from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
+from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, PlannedTrial, build_plan
 from pytest_agentopt.stats.oc import binomial_sprt_oc
 from pytest_agentopt.stats.paired_oc import paired_test_oc
 from pytest_agentopt.stats.planning import (
@@ -234,7 +234,7 @@ def simulate_scheduled(drawn: DrawnRun, feeder: SequentialFeeder, workers: int, 
     numbers (the design). ``completion``: no window, and results are numbered in the order they complete.
     """
     window = default_window(workers) if ordering == "planned" else None
-    dispatcher: Dispatcher[int] = Dispatcher(len(drawn.plan), window)
+    dispatcher: TrialDispatcher[int] = TrialDispatcher(len(drawn.plan), window)
     nodes = list(range(workers))
     for node in nodes:
         dispatcher.add_node(node)

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pytest_agentopt.configs import AgentConfig
-from pytest_agentopt.recorder import TrialRecorder
+from pytest_agentopt import AgentConfig, AgentTrial
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ def coin_flip_agent(config: AgentConfig, seed: int) -> Answer:
 
 
 @pytest.mark.agent_task(code="coin_flip")
-def test_coin_flip(agent_config: AgentConfig, agent_trial: TrialRecorder) -> None:
+def test_coin_flip(agent_config: AgentConfig, agent_trial: AgentTrial) -> None:
     answer = coin_flip_agent(agent_config, seed=agent_trial.seed)
     agent_trial.record_usage(
         model=agent_config.model_id, input_tokens=answer.input_tokens, output_tokens=answer.output_tokens

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_agentopt.configs import AgentConfig
+from pytest_agentopt import AgentConfig
 
 from .llm import LLMClient
 from .params import example_params

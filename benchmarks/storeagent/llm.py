@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pytest_agentopt.usage import TokenUsage
+from pytest_agentopt import TokenUsage
 
 Message = dict[str, str]
 

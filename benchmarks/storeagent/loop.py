@@ -14,8 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pytest_agentopt.configs import AgentConfig
-from pytest_agentopt.usage import TokenUsage
+from pytest_agentopt import AgentConfig, TokenUsage
 
 from .actions import Done, FinalAnswer, NextStep, Refuse, describe_action
 from .backends import make_client

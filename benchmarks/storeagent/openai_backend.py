@@ -8,7 +8,7 @@ text contains it is re-raised with the key masked.
 
 Reasoning models (``gpt-5*``, ``o1``/``o3``/``o4*``) accept only their default temperature, so none is sent to
 them. Usage comes from the response's ``usage`` (cached and reasoning tokens included) through
-:func:`pytest_agentopt.usage.normalize_usage`; a response without usage gives ``None`` (unknown).
+:func:`pytest_agentopt.recording.usage.normalize_usage`; a response without usage gives ``None`` (unknown).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from typing import Any, cast
 
 import openai
 
-from pytest_agentopt.configs import AgentConfig
-from pytest_agentopt.usage import normalize_usage
+from pytest_agentopt import AgentConfig, normalize_usage
 
 from .llm import Message, ModelReply
 from .params import ExampleParams

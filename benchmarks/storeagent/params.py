@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pytest_agentopt.configs import AgentConfig
+from pytest_agentopt import AgentConfig
 
 
 class ExampleParams(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pytest_agentopt.configs import AgentConfig
+from pytest_agentopt import AgentConfig
 
 from .llm import Message
 from .store import SIMULATED_TODAY

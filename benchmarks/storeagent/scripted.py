@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pytest_agentopt.usage import TokenUsage
+from pytest_agentopt import TokenUsage
 
 from .actions import Action, NextStep, describe_action
 from .llm import Message, ModelReply, estimate_prompt_tokens, estimate_text_tokens

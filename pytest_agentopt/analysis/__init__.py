@@ -12,10 +12,10 @@ Every aggregator returns plain data (dicts, lists, str, int, float, bool, None),
 
 from __future__ import annotations
 
-from .aggregate import CONFIG_COLUMNS, config_table
-from .clustering import TASK_COLUMNS, cluster_tasks
-from .failures import FAILURE_COLUMNS, cluster_failures, normalise_message
-from .filters import (
+from pytest_agentopt.analysis.aggregate import CONFIG_COLUMNS, config_table
+from pytest_agentopt.analysis.clustering import TASK_COLUMNS, cluster_tasks
+from pytest_agentopt.analysis.failures import FAILURE_COLUMNS, cluster_failures, normalise_message
+from pytest_agentopt.analysis.filters import (
     Experiment,
     Field,
     FieldFilter,
@@ -29,14 +29,14 @@ from .filters import (
     Slice,
     TaskCode,
 )
-from .guidelines import GUIDELINE_COLUMNS, guideline_impact
-from .history import HISTORY_COLUMNS, experiment_history
-from .llr_path import llr_path, run_llr_path
-from .loading import ledger_files, load_trials, table_from_records
-from .pareto import pareto_front
-from .runs import ArmInfo, RunInfo, load_run, load_runs
-from .table import ALL_COLUMNS, Categorical, TrialTable
-from .trajectory import TRAJECTORY_COLUMNS, trajectory_metrics
+from pytest_agentopt.analysis.guidelines import GUIDELINE_COLUMNS, guideline_impact
+from pytest_agentopt.analysis.history import HISTORY_COLUMNS, experiment_history
+from pytest_agentopt.analysis.llr_path import llr_path, run_llr_path
+from pytest_agentopt.analysis.loading import ledger_files, load_trials, table_from_records
+from pytest_agentopt.analysis.pareto import pareto_front
+from pytest_agentopt.analysis.runs import ArmInfo, RunInfo, load_run, load_runs
+from pytest_agentopt.analysis.table import ALL_COLUMNS, Categorical, TrialTable
+from pytest_agentopt.analysis.trajectory import TRAJECTORY_COLUMNS, trajectory_metrics
 
 __all__ = [
     "ALL_COLUMNS",

@@ -13,11 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from ..stats.intervals import wilson_interval
-from .bootstrap import BootstrapDraws, bootstrap_config, bootstrap_method, config_generator, percentile_interval
-from .groups import group_by
-from .plain import json_interval, json_number
-from .table import TrialTable
+from pytest_agentopt.analysis.bootstrap import (
+    BootstrapDraws,
+    bootstrap_config,
+    bootstrap_method,
+    config_generator,
+    percentile_interval,
+)
+from pytest_agentopt.analysis.groups import group_by
+from pytest_agentopt.analysis.plain import json_interval, json_number
+from pytest_agentopt.analysis.table import TrialTable
+from pytest_agentopt.stats.intervals import wilson_interval
 
 __all__ = ["CONFIG_COLUMNS", "ConfigFigures", "config_figures", "config_table"]
 

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from ..stats.intervals import wilson_interval
-from .groups import group_by
-from .multiplicity import benjamini_hochberg
-from .table import TrialTable
+from pytest_agentopt.analysis.groups import group_by
+from pytest_agentopt.analysis.multiplicity import benjamini_hochberg
+from pytest_agentopt.analysis.table import TrialTable
+from pytest_agentopt.stats.intervals import wilson_interval
 
 __all__ = ["CLUSTERS", "DISCOVERY_RATE", "TASK_COLUMNS", "cluster_tasks", "difference_p_value"]
 

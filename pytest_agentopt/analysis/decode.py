@@ -31,8 +31,15 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from ..records import ARMS, IDENTITY_FIELDS, LEDGER_SCHEMA, TOKEN_CLASSES, normalise_record, without_surrogates
-from .table import ALL_COLUMNS, RECORD_ORDER, REQUIRED_COLUMNS
+from pytest_agentopt.analysis.table import ALL_COLUMNS, RECORD_ORDER, REQUIRED_COLUMNS
+from pytest_agentopt.storage.trial_record import (
+    ARMS,
+    IDENTITY_FIELDS,
+    LEDGER_SCHEMA,
+    TOKEN_CLASSES,
+    normalise_record,
+    without_surrogates,
+)
 
 __all__ = [
     "BATCH_LINES",
@@ -305,7 +312,7 @@ def _columns(
     tuple per record), because each pass costs about as much as the work done on the values. Numbers are read
     leniently, as numpy converts them (a ``"3"`` is 3); integers must be whole; the identity fields that are read
     must be strings. The fields ``is_trial_record`` requires are always read, so a record without them fails here
-    (the rule of :func:`~pytest_agentopt.records.normalise_record`, which the slow path applies).
+    (the rule of :func:`~pytest_agentopt.storage.trial_record.normalise_record`, which the slow path applies).
     """
     size = len(records)
     block = ColumnBlock(size=size, lines=0)

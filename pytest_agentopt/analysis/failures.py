@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .groups import Groups
-from .table import TrialTable
+from pytest_agentopt.analysis.groups import Groups
+from pytest_agentopt.analysis.table import TrialTable
 
 __all__ = ["FAILED_OUTCOMES", "FAILURE_COLUMNS", "cluster_failures", "normalise_message"]
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from .table import CATEGORICAL_COLUMNS, TrialTable
+from pytest_agentopt.analysis.table import CATEGORICAL_COLUMNS, TrialTable
 
 __all__ = [
     "Experiment",

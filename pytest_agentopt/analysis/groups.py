@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .table import TrialTable
+from pytest_agentopt.analysis.table import TrialTable
 
 __all__ = ["Groups", "group_by", "group_by_pair"]
 

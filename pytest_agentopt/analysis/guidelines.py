@@ -41,13 +41,14 @@ from typing import Any, cast
 import numpy as np
 from pydantic import ValidationError
 
-from ..configs import AgentConfig, diff_configs, text_hash
-from ..records import TrialRecord
-from ..summary import cost_ratio, paired_effect, paired_outcomes
-from .bootstrap import bootstrap_config, config_generator, percentile_interval
-from .multiplicity import holm
-from .runs import ArmInfo, RunInfo
-from .table import TrialTable
+from pytest_agentopt.analysis.bootstrap import bootstrap_config, config_generator, percentile_interval
+from pytest_agentopt.analysis.multiplicity import holm
+from pytest_agentopt.analysis.runs import ArmInfo, RunInfo
+from pytest_agentopt.analysis.table import TrialTable
+from pytest_agentopt.configs.model import AgentConfig, diff_configs, text_hash
+from pytest_agentopt.run.pairing import paired_outcomes
+from pytest_agentopt.stats.paired import cost_ratio, paired_effect
+from pytest_agentopt.storage.trial_record import TrialRecord
 
 __all__ = ["GUIDELINE_COLUMNS", "ConfigPair", "config_pairs", "guideline_impact"]
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..stats.intervals import wilson_interval
-from .groups import group_by_pair
-from .plain import json_number
-from .runs import RunInfo
-from .table import TrialTable
+from pytest_agentopt.analysis.groups import group_by_pair
+from pytest_agentopt.analysis.plain import json_number
+from pytest_agentopt.analysis.runs import RunInfo
+from pytest_agentopt.analysis.table import TrialTable
+from pytest_agentopt.stats.intervals import wilson_interval
 
 __all__ = ["HISTORY_COLUMNS", "experiment_history", "lineage", "parent_map", "recorded_lineages"]
 

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from ..ledger import RunPaths, read_ledger, read_manifest
-from ..sequential import SequentialFeeder
-from ..stats.sprt import DIRECTIONS, PairedSequentialTest, SequentialSettings, TargetSequentialTest
+from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
+from pytest_agentopt.stats.wald import DIRECTIONS
+from pytest_agentopt.storage.ledger import RunPaths, read_ledger, read_manifest
 
 __all__ = ["llr_path", "run_llr_path"]
 
@@ -44,7 +45,7 @@ def llr_path(
     paired_test: PairedSequentialTest | None = None
     target_test: TargetSequentialTest | None = None
     if target is None:
-        from ..run_design import design_for
+        from pytest_agentopt.run.sequential_design import design_for
 
         design = design_for(alpha, beta, effect, direction)
         paired_test = PairedSequentialTest(settings, direction, design)

@@ -26,12 +26,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import LedgerError
-from ..ledger import MANIFEST, TRIALS, RunPaths, iter_runs, manifest_run_id
-from ..ledger_rule import FOREIGN, REPEATED, LeftOut, count_records
-from ..records import TOKEN_CLASSES
-from .decode import CategoryMerger, ColumnBlock, decode_block, decode_records, metrics_from_key
-from .table import (
+from pytest_agentopt.analysis.decode import CategoryMerger, ColumnBlock, decode_block, decode_records, metrics_from_key
+from pytest_agentopt.analysis.table import (
     ALL_COLUMNS,
     CATEGORICAL_COLUMNS,
     NUMERIC_COLUMNS,
@@ -40,6 +36,10 @@ from .table import (
     IntArray,
     TrialTable,
 )
+from pytest_agentopt.errors import LedgerError
+from pytest_agentopt.storage.ledger import MANIFEST, TRIALS, RunPaths, iter_runs, manifest_run_id
+from pytest_agentopt.storage.ledger_rule import FOREIGN, REPEATED, LeftOut, count_records
+from pytest_agentopt.storage.trial_record import TOKEN_CLASSES
 
 __all__ = [
     "REPLAY_KEY",
@@ -54,7 +54,7 @@ REPLAY_KEY = frozenset({"config_hash", "task_id", "seed"})
 """What makes two trials the same trial: a later one with these values replays the earlier one."""
 
 RULE_COLUMNS = frozenset({"run_id", "task_id", "arm", "trial"})
-"""What the rule of :mod:`pytest_agentopt.ledger_rule` reads: always decoded, dropped after unless asked for."""
+"""What the rule of :mod:`pytest_agentopt.storage.ledger_rule` reads: always decoded, dropped after unless asked for."""
 BLOCK_BYTES = 8 << 20
 PARALLEL_MIN_BYTES = 64 << 20
 MAX_WORKERS = 8
@@ -108,10 +108,10 @@ def load_trials(
 ) -> TrialTable:
     """Every readable trial of ``source`` (see :func:`ledger_files`), in ledger order, each trial once.
 
-    Torn and unreadable lines are skipped and listed in ``table.problems``, as are the records the rule of
-    :mod:`pytest_agentopt.ledger_rule` does not count (records of another run in a run's ledger, a trial recorded
-    twice): the table holds what each run counted. ``run_ids`` also keeps only the
-    trials of those runs when files are given directly. ``columns``: load only these ledger columns (plus the
+    Torn and unreadable lines are skipped and listed in ``table.problems``, as are the records the rule
+    of :mod:`pytest_agentopt.storage.ledger_rule` does not count (records of another run in a run's ledger, a
+    trial recorded twice): the table holds what each run counted. ``run_ids`` also keeps only the trials of those
+    runs when files are given directly. ``columns``: load only these ledger columns (plus the
     ones every record has), which is faster when an analysis needs few, e.g.
     :data:`~pytest_agentopt.analysis.aggregate.CONFIG_COLUMNS`; ``None`` loads all. ``workers``: processes that
     decode blocks (``None``: automatic, 1: this process only).

@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..render import format as fmt
-from .aggregate import config_figures
-from .multiplicity import benjamini_hochberg
-from .table import TrialTable
+from pytest_agentopt import number_format as fmt
+from pytest_agentopt.analysis.aggregate import config_figures
+from pytest_agentopt.analysis.multiplicity import benjamini_hochberg
+from pytest_agentopt.analysis.table import TrialTable
 
 __all__ = ["DOMINATED_FDR", "KPI_COST_SHARE", "KPI_SUCCESS_SHARE", "dominated_share", "pareto_front"]
 

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import LedgerError
-from ..ledger import RunPaths, iter_runs, read_json, read_manifest
-from ..redaction import redact
+from pytest_agentopt.configs.redaction import redact
+from pytest_agentopt.errors import LedgerError
+from pytest_agentopt.storage.ledger import RunPaths, iter_runs, read_json, read_manifest
 
 __all__ = ["ArmInfo", "RunInfo", "load_run", "load_runs", "parent_id", "recorded_lineage"]
 

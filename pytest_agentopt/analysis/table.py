@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..outcomes import SCORED_OUTCOMES
-from ..records import TOKEN_CLASSES, TrialRecord
+from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
+from pytest_agentopt.storage.trial_record import TOKEN_CLASSES, TrialRecord
 
 __all__ = [
     "ALL_COLUMNS",

@@ -24,9 +24,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .groups import Groups, group_by
-from .plain import json_number
-from .table import TrialTable
+from pytest_agentopt.analysis.groups import Groups, group_by
+from pytest_agentopt.analysis.plain import json_number
+from pytest_agentopt.analysis.table import TrialTable
 
 __all__ = ["GROUPINGS", "TRAJECTORY_COLUMNS", "Grouping", "trajectory_metrics"]
 

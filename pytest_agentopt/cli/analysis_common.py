@@ -1,7 +1,7 @@
 """What the history commands (``experiments``, ``pareto``, ``guidelines``, ``tasks``, ``failures``) share.
 
 The agent directory and filter options, loading the filtered trials, and tables that fit the terminal width.
-Figures are formatted by :mod:`pytest_agentopt.render.format`, as in every other report.
+Figures are formatted by :mod:`pytest_agentopt.number_format`, as in every other report.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentoptUsageError
-from ..options import DEFAULT_DIR
-from ..render import format as fmt
+from pytest_agentopt import number_format as fmt
+from pytest_agentopt.errors import AgentoptUsageError
+from pytest_agentopt.run.options import DEFAULT_DIR
 
 MIN_COLUMN_WIDTH = 8
 HEADER_PADDING = 2  # tabulate makes a column at least its header + 2 wide
@@ -64,7 +64,7 @@ def load_filtered(
 
     ``columns``: the ledger columns the command needs (``None``: all); the filters' columns are added.
     """
-    from ..analysis import Field, FilterChain, Since
+    from pytest_agentopt.analysis import Field, FilterChain, Since
 
     if columns is not None:
         columns = {*columns, *_filter_columns(args)}
@@ -88,7 +88,7 @@ def _filter_columns(args: argparse.Namespace) -> list[str]:
 
 
 def _load(source: Path, columns: Collection[str] | None) -> Any:
-    from ..analysis import load_trials
+    from pytest_agentopt.analysis import load_trials
 
     table = load_trials(source, columns=columns)
     for problem in table.problems:

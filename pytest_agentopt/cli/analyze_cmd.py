@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ..errors import AgentoptUsageError
-from ..ledger import resolve_run
-from ..render import format as fmt
-from .analysis_common import (
+from pytest_agentopt import number_format as fmt
+from pytest_agentopt.cli.analysis_common import (
     add_agent_dir,
     add_filters,
     agent_dir,
@@ -22,6 +20,8 @@ from .analysis_common import (
     print_json,
     render_table,
 )
+from pytest_agentopt.errors import AgentoptUsageError
+from pytest_agentopt.storage.ledger import resolve_run
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -60,8 +60,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import FAILURE_COLUMNS, cluster_failures
-    from ..llm_analysis import build_messages, request_suggestions
+    from pytest_agentopt.analysis import FAILURE_COLUMNS, cluster_failures
+    from pytest_agentopt.analysis.llm_guidelines import build_messages, request_suggestions
 
     if args.limit < 1 or args.suggestions < 1:
         raise AgentoptUsageError("--limit and --suggestions must be at least 1")
@@ -122,7 +122,7 @@ def _runs(args: argparse.Namespace) -> tuple[list[Any], Path | None]:
     ``--run`` may name a run directory anywhere (as in ``agentopt failures``), so ``--agent-dir`` need not exist
     then: the guidelines are that run's own.
     """
-    from ..analysis import load_run, load_runs
+    from pytest_agentopt.analysis import load_run, load_runs
 
     if not args.run:
         return load_runs(agent_dir(args)), None
@@ -132,7 +132,7 @@ def _runs(args: argparse.Namespace) -> tuple[list[Any], Path | None]:
 
 
 def _endpoint(args: argparse.Namespace) -> Any:
-    from ..llm_analysis import Endpoint
+    from pytest_agentopt.analysis.llm_guidelines import Endpoint
 
     if not args.llm_model:
         raise AgentoptUsageError("--llm needs --llm-model NAME (the model to ask, e.g. gpt-5-mini)")

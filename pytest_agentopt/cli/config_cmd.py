@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from ..configs import apply_overrides, diff_configs, load_config, prompt_components
-from ..redaction import redact, redact_assignment, secret_paths
+from pytest_agentopt.configs.model import apply_overrides, diff_configs, load_config, prompt_components
+from pytest_agentopt.configs.redaction import redact, redact_assignment, secret_paths
 
 
 def register(sub: Any) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..render import format as fmt
-from .analysis_common import (
+from pytest_agentopt import number_format as fmt
+from pytest_agentopt.cli.analysis_common import (
     add_agent_dir,
     add_filters,
     agent_dir,
@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import HISTORY_COLUMNS, experiment_history, load_runs
+    from pytest_agentopt.analysis import HISTORY_COLUMNS, experiment_history, load_runs
 
     rows = experiment_history(load_runs(agent_dir(args)), load_filtered(args, columns=HISTORY_COLUMNS))
     if args.json:

@@ -6,10 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentoptUsageError
-from ..ledger import resolve_run
-from ..render import format as fmt
-from .analysis_common import (
+from pytest_agentopt import number_format as fmt
+from pytest_agentopt.cli.analysis_common import (
     add_agent_dir,
     add_filters,
     empty_message,
@@ -17,6 +15,8 @@ from .analysis_common import (
     print_json,
     render_table,
 )
+from pytest_agentopt.errors import AgentoptUsageError
+from pytest_agentopt.storage.ledger import resolve_run
 
 
 def register(sub: Any) -> None:
@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import FAILURE_COLUMNS, cluster_failures
+    from pytest_agentopt.analysis import FAILURE_COLUMNS, cluster_failures
 
     if args.limit < 1:
         raise AgentoptUsageError(f"--limit {args.limit}: must be at least 1")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..render import format as fmt
-from ..render import wording
-from .analysis_common import (
+from pytest_agentopt import number_format as fmt
+from pytest_agentopt.cli.analysis_common import (
     add_agent_dir,
     add_filters,
     agent_dir,
@@ -17,6 +16,7 @@ from .analysis_common import (
     print_wrapped,
     render_table,
 )
+from pytest_agentopt.report.render import wording
 
 
 def register(sub: Any) -> None:
@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import GUIDELINE_COLUMNS, guideline_impact, load_runs
+    from pytest_agentopt.analysis import GUIDELINE_COLUMNS, guideline_impact, load_runs
 
     table = load_filtered(args, columns=GUIDELINE_COLUMNS)
     rows = guideline_impact(load_runs(agent_dir(args)), table, seed=args.seed)

@@ -10,8 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..errors import AgentoptUsageError
-from . import (
+from pytest_agentopt.cli import (
     analyze_cmd,
     config_cmd,
     experiments_cmd,
@@ -24,6 +23,7 @@ from . import (
     sprt_cmd,
     tasks_cmd,
 )
+from pytest_agentopt.errors import AgentoptUsageError
 
 COMMANDS = (
     config_cmd,
@@ -59,7 +59,7 @@ def installed_version() -> str:
     try:
         return metadata.version("pytest-agentopt")
     except metadata.PackageNotFoundError:
-        from .. import __version__
+        from pytest_agentopt import __version__
 
         return __version__
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import AgentoptUsageError
-from ..render import format as fmt
-from .analysis_common import (
+from pytest_agentopt import number_format as fmt
+from pytest_agentopt.cli.analysis_common import (
     add_agent_dir,
     add_filters,
     empty_message,
@@ -16,6 +15,7 @@ from .analysis_common import (
     print_wrapped,
     render_table,
 )
+from pytest_agentopt.errors import AgentoptUsageError
 
 
 def register(sub: Any) -> None:
@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import CONFIG_COLUMNS, pareto_front
+    from pytest_agentopt.analysis import CONFIG_COLUMNS, pareto_front
 
     if args.bootstrap < 1:
         raise AgentoptUsageError(f"--bootstrap {args.bootstrap}: must be at least 1")

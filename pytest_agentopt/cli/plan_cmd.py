@@ -16,10 +16,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentoptUsageError
-from ..options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_DIR, DEFAULT_EFFECT
-from ..stats.sprt import DIRECTIONS
-from .sprt_cmd import sequential_settings
+from pytest_agentopt.cli.sprt_cmd import sequential_settings
+from pytest_agentopt.errors import AgentoptUsageError
+from pytest_agentopt.run.options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_DIR, DEFAULT_EFFECT
+from pytest_agentopt.stats.wald import DIRECTIONS
 
 DEFAULT_PAIRED_CAP_FACTOR = 4
 AUTO = "auto"
@@ -121,7 +121,7 @@ def cost_per_trial(args: argparse.Namespace) -> tuple[float | None, str | None]:
         return args.cost_per_trial, "--cost-per-trial"
     if args.from_run is None:
         return None, None
-    from ..ledger import read_json, resolve_run
+    from pytest_agentopt.storage.ledger import read_json, resolve_run
 
     paths = resolve_run(args.from_run, Path(args.agent_dir))
     summary = read_json(paths.summary)
@@ -139,9 +139,9 @@ def cost_per_trial(args: argparse.Namespace) -> tuple[float | None, str | None]:
 
 
 def one_sample_plan(args: argparse.Namespace) -> dict[str, Any]:
-    from ..stats.oc import binomial_sprt_oc, wald_asn_approximation, wald_oc_approximation
-    from ..stats.planning import asn_lower_bounds_one_sample, fixed_n_one_sample
-    from ..stats.sprt import wald_bounds
+    from pytest_agentopt.stats.oc import binomial_sprt_oc, wald_asn_approximation, wald_oc_approximation
+    from pytest_agentopt.stats.planning import asn_lower_bounds_one_sample, fixed_n_one_sample
+    from pytest_agentopt.stats.wald import wald_bounds
 
     p0, p1, alpha, beta = args.p0, args.p0 + args.effect, args.alpha, args.beta
     bounds = wald_bounds(alpha, beta)
@@ -179,7 +179,7 @@ def resolve_direction(direction: str) -> str:
         return direction
     import os
 
-    from ..run_design import GATE_DIRECTION, running_in_ci
+    from pytest_agentopt.run.sequential_design import GATE_DIRECTION, running_in_ci
 
     return GATE_DIRECTION if running_in_ci(os.environ) else "both"
 
@@ -194,7 +194,7 @@ def plan_cap(args: argparse.Namespace, design: Any, fixed: int) -> tuple[int, st
         return args.tasks * args.trials, f"{args.tasks} tasks x {args.trials} trials"
     required = design.required_pairs
     if args.tasks is not None:
-        from ..options import DEFAULT_TRIALS
+        from pytest_agentopt.run.options import DEFAULT_TRIALS
 
         trials = math.ceil(required / args.tasks) if required is not None else DEFAULT_TRIALS
         return args.tasks * trials, f"{args.tasks} tasks x {trials} trials (the plugin's default)"
@@ -206,10 +206,10 @@ def plan_cap(args: argparse.Namespace, design: Any, fixed: int) -> tuple[int, st
 def paired_plan(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
-    from ..run_design import design_for
-    from ..stats.gsprt_dp import lattice_dp
-    from ..stats.oc import stopping_quantile
-    from ..stats.planning import asn_lower_bounds_trinomial, fixed_n_mcnemar, paired_outcome_probabilities
+    from pytest_agentopt.run.sequential_design import design_for
+    from pytest_agentopt.stats.gsprt_dp import lattice_dp
+    from pytest_agentopt.stats.oc import stopping_quantile
+    from pytest_agentopt.stats.planning import asn_lower_bounds_trinomial, fixed_n_mcnemar, paired_outcome_probabilities
 
     spread = args.spread or 0.0
     direction = resolve_direction(args.direction)
@@ -297,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
 def render(result: dict[str, Any]) -> list[str]:
     from tabulate import tabulate
 
-    from ..render.format import usd
+    from pytest_agentopt.number_format import usd
 
     paired = result["design"] == "paired"
     unit = "pairs" if paired else "trials"

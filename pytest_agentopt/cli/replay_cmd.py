@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentoptUsageError
-from ..options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_EFFECT
-from ..stats.sprt import DIRECTIONS
-from .sprt_cmd import sequential_settings
+from pytest_agentopt.cli.sprt_cmd import sequential_settings
+from pytest_agentopt.errors import AgentoptUsageError
+from pytest_agentopt.run.options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_EFFECT
+from pytest_agentopt.stats.wald import DIRECTIONS
 
 
 def register(sub: Any) -> None:
@@ -52,8 +52,8 @@ def register(sub: Any) -> None:
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    from ..run_design import design_for
-    from ..stream_replay import ReplayInputError, read_stream, replay_stream
+    from pytest_agentopt.run.sequential_design import design_for
+    from pytest_agentopt.run.stream_replay import ReplayInputError, read_stream, replay_stream
 
     settings = sequential_settings(args)
     if not args.file.is_file():

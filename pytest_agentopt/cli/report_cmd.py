@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..options import DEFAULT_DIR
+from pytest_agentopt.run.options import DEFAULT_DIR
 
 
 def register(sub: Any) -> None:
@@ -37,8 +37,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ledger import read_json, resolve_run
-    from ..reports import build_run_report, build_runs_report, write_reports
+    from pytest_agentopt.report.files import build_run_report, build_runs_report, write_reports
+    from pytest_agentopt.storage.ledger import read_json, resolve_run
 
     agent_dir = args.agent_dir or Path(DEFAULT_DIR)
     paths = []
@@ -59,13 +59,13 @@ def run(args: argparse.Namespace) -> int:
         report = build_runs_report([p.directory for p in paths], agent_dir=agent_dir)
 
     def trials() -> list[Any]:
-        from ..ledger import iter_ledger_records
+        from pytest_agentopt.storage.ledger import iter_ledger_records
 
         return list(iter_ledger_records(paths))
 
     report["notes"] = [*notes, *report.get("notes", [])]
     if args.md is None and args.html is None and args.csv is None:
-        from ..render.markdown import render_markdown
+        from pytest_agentopt.report.render.markdown import render_markdown
 
         print(render_markdown(report))
         return 0

@@ -6,9 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from ..errors import AgentoptUsageError
-from ..options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_EFFECT
-from ..stats.sprt import DIRECTIONS, SequentialSettings, TestState, combine_states, paired_llr, state_of
+from pytest_agentopt.errors import AgentoptUsageError
+from pytest_agentopt.run.options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_EFFECT
+from pytest_agentopt.stats.sprt import SequentialSettings, TestState, combine_states, paired_llr, state_of
+from pytest_agentopt.stats.wald import DIRECTIONS
 
 
 def register(sub: Any) -> None:
@@ -81,7 +82,7 @@ def parse_pairs(text: str) -> tuple[int, int, int]:
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    from ..stats.unpaired import unpaired_llr
+    from pytest_agentopt.stats.unpaired import unpaired_llr
 
     settings = sequential_settings(args)
     if args.pairs is None and (args.control is None or args.test is None):
@@ -90,7 +91,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     delta = settings.delta
     boundaries = "wald"
     if args.pairs is not None:
-        from ..run_design import design_for
+        from pytest_agentopt.run.sequential_design import design_for
 
         wins, losses, ties = parse_pairs(args.pairs)
         pairs = wins + losses + ties

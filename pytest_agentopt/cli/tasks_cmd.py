@@ -6,9 +6,8 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from ..errors import AgentoptUsageError
-from ..render import format as fmt
-from .analysis_common import (
+from pytest_agentopt import number_format as fmt
+from pytest_agentopt.cli.analysis_common import (
     add_agent_dir,
     add_filters,
     empty_message,
@@ -17,6 +16,7 @@ from .analysis_common import (
     print_wrapped,
     render_table,
 )
+from pytest_agentopt.errors import AgentoptUsageError
 
 
 def register(sub: Any) -> None:
@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import TASK_COLUMNS, cluster_tasks
+    from pytest_agentopt.analysis import TASK_COLUMNS, cluster_tasks
 
     if not 0 < args.low < args.high < 1:
         raise AgentoptUsageError(f"--low {args.low} --high {args.high}: need 0 < LOW < HIGH < 1")

@@ -35,11 +35,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .fake import FakeLLM
-    from .fixture import fake_llm_fixture
-    from .recorded import RecordedRequest
-    from .replies import ErrorReply, FakeUsage, Reply, TextReply, ToolCall, ToolCallReply
-    from .tokens import default_usage, estimate_tokens
+    from pytest_agentopt.fake_llm.fake import FakeLLM
+    from pytest_agentopt.fake_llm.fixture import fake_llm_fixture
+    from pytest_agentopt.fake_llm.recorded import RecordedRequest
+    from pytest_agentopt.fake_llm.replies import ErrorReply, FakeUsage, Reply, TextReply, ToolCall, ToolCallReply
+    from pytest_agentopt.fake_llm.tokens import default_usage, estimate_tokens
 
 # Lazy exports: the plugin's entry point imports `fake_llm.fixture` in every pytest process, and the server
 # (http.server, email, ...) costs about 0.1 s to import; it is only loaded when a test asks for it.

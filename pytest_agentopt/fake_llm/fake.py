@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from .dispatch import Dispatcher
-from .recorded import RecordedRequest
-from .replies import ErrorReply, FakeUsage, Reply, TextReply, ToolCall, ToolCallReply
-from .script import DefaultReply, Latency, Script
-from .server import LoopbackServer
+from pytest_agentopt.fake_llm.recorded import RecordedRequest
+from pytest_agentopt.fake_llm.replies import ErrorReply, FakeUsage, Reply, TextReply, ToolCall, ToolCallReply
+from pytest_agentopt.fake_llm.responder import Responder
+from pytest_agentopt.fake_llm.script import DefaultReply, Latency, Script
+from pytest_agentopt.fake_llm.server import LoopbackServer
 
 
 class FakeLLM:
@@ -39,7 +39,7 @@ class FakeLLM:
     ) -> None:
         self._script = Script()
         self._script.set_default(default_reply)
-        self._dispatcher = Dispatcher(self._script, models)
+        self._dispatcher = Responder(self._script, models)
         self.latency = latency
         self._host = host
         self._server: LoopbackServer | None = None

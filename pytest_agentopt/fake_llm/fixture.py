@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .fake import FakeLLM
+    from pytest_agentopt.fake_llm.fake import FakeLLM
 
 
 def fake_llm_fixture() -> Iterator[FakeLLM]:
@@ -17,7 +17,7 @@ def fake_llm_fixture() -> Iterator[FakeLLM]:
 
     The plugin wraps it as ``@pytest.fixture def fake_llm(): yield from fake_llm_fixture()``.
     """
-    from .fake import FakeLLM
+    from pytest_agentopt.fake_llm.fake import FakeLLM
 
     with FakeLLM() as llm:
         yield llm

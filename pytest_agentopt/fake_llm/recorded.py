@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from .tokens import prompt_text
+from pytest_agentopt.fake_llm.tokens import prompt_text
 
 Endpoint: TypeAlias = Literal["chat.completions", "responses", "messages", "models"]
 

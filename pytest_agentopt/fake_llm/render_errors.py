@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal, TypeAlias
 
-from .replies import ErrorReply
+from pytest_agentopt.fake_llm.replies import ErrorReply
 
 ApiFamily: TypeAlias = Literal["openai", "anthropic"]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .replies import FakeUsage, TextReply, ToolCallReply
-from .sse import SseEvent, json_event, stream_pieces
+from pytest_agentopt.fake_llm.replies import FakeUsage, TextReply, ToolCallReply
+from pytest_agentopt.fake_llm.sse import SseEvent, json_event, stream_pieces
 
 
 def messages_usage(usage: FakeUsage) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .replies import FakeUsage, TextReply, ToolCallReply
-from .sse import SseEvent, json_event, stream_pieces
+from pytest_agentopt.fake_llm.replies import FakeUsage, TextReply, ToolCallReply
+from pytest_agentopt.fake_llm.sse import SseEvent, json_event, stream_pieces
 
 
 def responses_usage(usage: FakeUsage) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from .recorded import RecordedRequest
-from .replies import ErrorReply, Reply, coerce_reply
+from pytest_agentopt.fake_llm.recorded import RecordedRequest
+from pytest_agentopt.fake_llm.replies import ErrorReply, Reply, coerce_reply
 
 DefaultReply: TypeAlias = Reply | str | Callable[[RecordedRequest], Reply | str]
 

@@ -1,4 +1,4 @@
-"""The loopback HTTP server: bytes in, ``Dispatcher`` answers out.
+"""The loopback HTTP server: bytes in, ``Responder`` answers out.
 
 A ``ThreadingHTTPServer`` on 127.0.0.1 with an OS-chosen port serves each connection in its own
 (non-daemon) thread, keep-alive included, and streams SSE with chunked transfer encoding. ``stop`` leaks
@@ -17,7 +17,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .dispatch import Answer, Dispatcher
+from pytest_agentopt.fake_llm.responder import Answer, Responder
 
 _CONNECTION_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
@@ -26,7 +26,7 @@ class _LoopbackServer(ThreadingHTTPServer):
     daemon_threads = False  # handler threads are joined by server_close()
     block_on_close = True
 
-    def __init__(self, host: str, dispatcher: Dispatcher) -> None:
+    def __init__(self, host: str, dispatcher: Responder) -> None:
         self.dispatcher = dispatcher
         self.closing = threading.Event()
         self._connections: set[socket.socket] = set()
@@ -137,13 +137,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class LoopbackServer:
-    """Runs a ``Dispatcher`` behind HTTP on ``host`` (127.0.0.1) and a free port, in a background thread.
+    """Runs a ``Responder`` behind HTTP on ``host`` (127.0.0.1) and a free port, in a background thread.
 
     The accept loop waits on the listening socket and on a wake-up socket pair instead of polling, so that
     ``stop`` takes effect at once (``serve_forever`` would add up to its poll interval to every test).
     """
 
-    def __init__(self, dispatcher: Dispatcher, host: str = "127.0.0.1") -> None:
+    def __init__(self, dispatcher: Responder, host: str = "127.0.0.1") -> None:
         self._server = _LoopbackServer(host, dispatcher)
         self._server.timeout = 0  # handle_request() must never block: the loop below has already waited
         self._wake_reader, self._wake_writer = socket.socketpair()

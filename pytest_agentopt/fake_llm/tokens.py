@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from .replies import FakeUsage, TextReply, ToolCallReply
+from pytest_agentopt.fake_llm.replies import FakeUsage, TextReply, ToolCallReply
 
 PROMPT_FIELDS = ("system", "instructions", "messages", "input")
 STRUCTURAL_KEYS = frozenset({"role", "type", "id", "call_id", "tool_call_id"})

@@ -17,8 +17,8 @@ never imports numpy or scipy. Import the rest from their modules:
 
 from __future__ import annotations
 
-from .intervals import exact_mcnemar_p, paired_difference_interval, wilson_interval
-from .sprt import (
+from pytest_agentopt.stats.intervals import exact_mcnemar_p, paired_difference_interval, wilson_interval
+from pytest_agentopt.stats.sprt import (
     PairedSequentialTest,
     PairedVerdict,
     SequentialSettings,

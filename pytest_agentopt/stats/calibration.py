@@ -49,9 +49,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .design import DiscordanceBounds
-from .gsprt_dp import BOTH, IMPROVEMENT_ONLY, REGRESSION_ONLY, RunningCells, lattice_dp, trinomial_grid
-from .sprt import Direction, wald_bounds
+from pytest_agentopt.stats.design import DiscordanceBounds
+from pytest_agentopt.stats.gsprt_dp import (
+    BOTH,
+    IMPROVEMENT_ONLY,
+    REGRESSION_ONLY,
+    RunningCells,
+    lattice_dp,
+    trinomial_grid,
+)
+from pytest_agentopt.stats.wald import Direction, wald_bounds
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-from .sprt import DIRECTIONS, Direction, wald_bounds
+from pytest_agentopt.stats.wald import DIRECTIONS, Direction, wald_bounds
 
 __all__ = [
     "CALIBRATED_TABLE",

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .design import PairedDesign
-from .gsprt_dp import (
+from pytest_agentopt.stats.design import PairedDesign
+from pytest_agentopt.stats.gsprt_dp import (
     BOTH,
     IMPROVEMENT_ONLY,
     REGRESSION_ONLY,

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from .design import DiscordanceBounds
-from .paired_oc import lattice_llr
-from .sprt import Direction
+from pytest_agentopt.stats.design import DiscordanceBounds
+from pytest_agentopt.stats.paired_oc import lattice_llr
+from pytest_agentopt.stats.wald import Direction
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

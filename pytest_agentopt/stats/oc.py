@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .sprt import wald_bounds
+from pytest_agentopt.stats.wald import wald_bounds
 
 __all__ = [
     "OperatingCharacteristic",

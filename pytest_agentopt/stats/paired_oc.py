@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .oc import stopping_quantile
-from .sprt import Direction, wald_bounds
+from pytest_agentopt.stats.oc import stopping_quantile
+from pytest_agentopt.stats.wald import Direction, wald_bounds
 
 FloatArray = npt.NDArray[np.float64]
 _RESIDUAL = 1e-10

@@ -37,7 +37,7 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
-from .sprt import constrained_trinomial_mle
+from pytest_agentopt.stats.sprt import constrained_trinomial_mle
 
 __all__ = [
     "asn_lower_bounds_one_sample",

@@ -49,8 +49,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from pytest_agentopt.stats.wald import DIRECTIONS, Direction, wald_bounds
+
 if TYPE_CHECKING:
-    from .design import PairedDesign
+    from pytest_agentopt.stats.design import PairedDesign
 
 __all__ = [
     "DIRECTIONS",
@@ -70,8 +72,6 @@ __all__ = [
 ]
 
 PairedVerdict = Literal["better", "worse", "no_difference", "not_better", "not_worse"]
-Direction = Literal["both", "better", "worse"]
-DIRECTIONS: tuple[Direction, ...] = ("both", "better", "worse")
 TargetVerdict = Literal["meets_target", "below_target"]
 TestState = Literal["running", "accepted_h0", "accepted_h1"]
 """Where one one-sided test stands: still running, or decided for its H0 or its H1."""
@@ -85,18 +85,6 @@ def _check_error_rate(name: str, value: float) -> None:
 def _check_probability(name: str, value: float) -> None:
     if not 0.0 < value < 1.0:
         raise ValueError(f"{name} must be in (0, 1), got {value!r}")
-
-
-def wald_bounds(alpha: float, beta: float) -> tuple[float, float]:
-    """Wald's SPRT bounds on the log-likelihood ratio: ``(log(beta/(1-alpha)), log((1-beta)/alpha))``.
-
-    Continue while ``lower < LLR < upper``; accept H1 at ``LLR >= upper``, H0 at ``LLR <= lower``.
-    """
-    _check_probability("alpha", alpha)
-    _check_probability("beta", beta)
-    if alpha + beta >= 1.0:
-        raise ValueError(f"alpha + beta must be < 1, got {alpha!r} + {beta!r}")
-    return (math.log(beta / (1.0 - alpha)), math.log((1.0 - beta) / alpha))
 
 
 def binomial_llr(successes: int, trials: int, p0: float, p1: float) -> float:
@@ -242,7 +230,7 @@ class PairedSequentialTest:
     ) -> None:
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
-        from .design import wald_design
+        from pytest_agentopt.stats.design import wald_design
 
         self.settings = settings
         self.direction: Direction = direction

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_agentopt.configs import text_hash
-from pytest_agentopt.ledger import LedgerWriter, write_json_atomic
+from pytest_agentopt.configs.model import text_hash
+from pytest_agentopt.storage.ledger import LedgerWriter, write_json_atomic
 
 
 def trial(
@@ -39,7 +39,7 @@ def trial(
     """One ledger record in the plugin's shape (key order as the controller writes it).
 
     The trial index defaults to ``seq``, so records made with distinct ``seq`` are distinct trials (a ledger
-    counts one record per run, task, arm and trial: ``pytest_agentopt.ledger_rule``).
+    counts one record per run, task, arm and trial: ``pytest_agentopt.storage.ledger_rule``).
     """
     if trial_index is None:
         trial_index = seq

@@ -10,10 +10,11 @@ import pytest
 
 from pytest_agentopt.analysis import experiment_history, guideline_impact, load_runs, load_trials
 from pytest_agentopt.analysis.history import lineage
-from pytest_agentopt.configs import load_config, text_hash
-from pytest_agentopt.records import TrialRecord
+from pytest_agentopt.configs.model import load_config, text_hash
+from pytest_agentopt.run.pairing import paired_outcomes
 from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
-from pytest_agentopt.summary import cost_ratio, paired_outcomes
+from pytest_agentopt.stats.paired import cost_ratio
+from pytest_agentopt.storage.trial_record import TrialRecord
 from tests.analysis.ledger_factory import arm_entry, trial, write_run
 
 A = arm_entry("exp_a", "ha", parent="baseline", guidelines=["g1"])

@@ -37,7 +37,7 @@ def reference(
     records: list[dict[str, Any]], direction: str = "both"
 ) -> tuple[list[dict[str, Any]], int | None, str | None, list[float]]:
     """Feed complete pairs straight to the test (with the design the plugin uses), in seq order, until it decides."""
-    from pytest_agentopt.run_design import design_for
+    from pytest_agentopt.run.sequential_design import design_for
 
     design = design_for(SETTINGS.alpha, SETTINGS.beta, SETTINGS.delta, direction)
     test = PairedSequentialTest(SETTINGS, direction, design)  # type: ignore[arg-type]
@@ -118,7 +118,7 @@ def test_run_llr_path_reads_the_settings_from_the_manifest(tmp_path: Path) -> No
 def test_a_run_that_reached_its_cap_ends_with_the_same_last_look() -> None:
     # Runs capped at 60 pairs (6 tasks x 10 trials): those the boundaries leave undecided end with the calibrated
     # last look; given the planned size, the recomputed path takes it too.
-    from pytest_agentopt.run_design import design_for
+    from pytest_agentopt.run.sequential_design import design_for
 
     design = design_for(0.05, 0.10, 0.15, "better")
     found = 0

@@ -21,7 +21,7 @@ from pytest_agentopt.analysis import (
 )
 from pytest_agentopt.analysis.loading import REPLAY_KEY
 from pytest_agentopt.errors import LedgerError
-from pytest_agentopt.ledger import read_ledger
+from pytest_agentopt.storage.ledger import read_ledger
 from tests.analysis.ledger_factory import arm_entry, trial, write_run
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from benchmarks.storeagent import TASKS, example_params, run_agent
 from benchmarks.storeagent.simulated import profile_for
-from pytest_agentopt.configs import AgentConfig, diff_configs, load_config, load_parent
-from pytest_agentopt.pricing import estimate_cost
+from pytest_agentopt.configs.model import AgentConfig, diff_configs, load_config, load_parent
+from pytest_agentopt.recording.pricing import estimate_cost
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

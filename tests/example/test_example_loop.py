@@ -12,8 +12,8 @@ from benchmarks.storeagent.actions import Action, AddToBasket, Checkout, Done, S
 from benchmarks.storeagent.llm import Message, estimate_prompt_tokens, estimate_text_tokens
 from benchmarks.storeagent.prompts import guidelines_in, initial_messages
 from benchmarks.storeagent.simulated import SimulatedModel
-from pytest_agentopt.configs import AgentConfig
-from pytest_agentopt.usage import TokenUsage
+from pytest_agentopt.configs.model import AgentConfig
+from pytest_agentopt.recording.usage import TokenUsage
 
 CABLE_TASK = TASKS_BY_CODE["buy_usb_cable"]
 

@@ -16,7 +16,7 @@ from benchmarks.storeagent.openai_backend import (
     OpenAIChatClient,
     strict_json_schema,
 )
-from pytest_agentopt.configs import AgentConfig
+from pytest_agentopt.configs.model import AgentConfig
 from pytest_agentopt.fake_llm import FakeLLM, FakeUsage, RecordedRequest, TextReply
 
 SECRET = "sk-test-0123456789abcdef"

@@ -20,8 +20,8 @@ from benchmarks.storeagent.simulated import (
     profile_for,
 )
 from benchmarks.storeagent.simulated.model import TEMPERATURE_PENALTY
-from pytest_agentopt.configs import AgentConfig
-from pytest_agentopt.usage import TokenUsage
+from pytest_agentopt.configs.model import AgentConfig
+from pytest_agentopt.recording.usage import TokenUsage
 
 COUPON_GUIDELINE = "Check coupon limits first"
 

@@ -9,7 +9,7 @@ import pytest
 from benchmarks.storeagent import TASKS, ScriptedClient, Task, run_agent
 from benchmarks.storeagent.actions import Action, Done, Refuse
 from benchmarks.storeagent.tasks import Trap
-from pytest_agentopt.configs import AgentConfig
+from pytest_agentopt.configs.model import AgentConfig
 
 CONFIG = AgentConfig(experiment_id="scripted", model_id="scripted", max_steps=30)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pytest_agentopt.run_design import design_for
+from pytest_agentopt.run.sequential_design import design_for
 from pytest_agentopt.stats.gsprt_dp import lattice_dp
 
 ROOT = Path(__file__).resolve().parents[2]

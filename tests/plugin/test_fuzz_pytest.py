@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_agentopt.ledger import read_ledger
+from pytest_agentopt.storage.ledger import read_ledger
 from scripts.fuzz_inputs import mutate
 from tests.plugin.helpers import only_run, write_configs, write_suite
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pytest_agentopt.render.format import usd
+from pytest_agentopt.number_format import usd
 from tests.plugin.helpers import only_run, read_trials
 
 # Per million tokens, from genai-prices' tables (input / cache read / cache write / output):

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_agentopt.configs import text_hash
+from pytest_agentopt.configs.model import text_hash
 from tests.plugin.helpers import write_configs, write_suite
 
 ARGS = ["--agent-config=configs/improved.json", "--agent-trials=1", "-p", "no:randomly", "-p", "no:cacheprovider"]

@@ -146,7 +146,7 @@ def test_a_torn_last_line_is_tolerated_and_reported(suite: pytest.Pytester) -> N
 
 
 def read_trials_tolerant(run_dir: Path) -> list[dict[str, Any]]:
-    from pytest_agentopt.ledger import read_ledger
+    from pytest_agentopt.storage.ledger import read_ledger
 
     return [dict(record) for record in read_ledger(run_dir / "trials.jsonl").records]
 

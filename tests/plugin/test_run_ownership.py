@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pytest_agentopt.errors import LedgerError
-from pytest_agentopt.run_lock import HOLDER, lock_run, read_holder
+from pytest_agentopt.storage.run_lock import HOLDER, lock_run, read_holder
 from tests.plugin.helpers import only_run, read_trials, write_configs, write_suite
 
 ARGS = ["--agent-config=configs/improved.json", "-p", "no:randomly", "-p", "no:cacheprovider"]
@@ -24,7 +24,7 @@ ARGS = ["--agent-config=configs/improved.json", "-p", "no:randomly", "-p", "no:c
 HOLD = """
 import sys, time
 from pathlib import Path
-from pytest_agentopt.run_lock import lock_run
+from pytest_agentopt.storage.run_lock import lock_run
 
 lock = lock_run(Path(sys.argv[1]), run_id=Path(sys.argv[1]).name, started_at="2026-11-23T15:55:01.123Z")
 print("locked", flush=True)
@@ -153,7 +153,7 @@ def test_run_ids_never_collide(suite: pytest.Pytester, monkeypatch: pytest.Monke
     """A forced collision: the first id drawn is taken, so the run gets the next one, and the other is untouched."""
     ids = iter(["20261123-155501-improved-0000", "20261123-155501-improved-0000", "20261123-155501-improved-0001"])
     # The module the run will use (pytester's in-process runs may have imported it anew).
-    run_ledger = importlib.import_module("pytest_agentopt.ledger")
+    run_ledger = importlib.import_module("pytest_agentopt.storage.ledger")
     monkeypatch.setattr(run_ledger, "new_run_id", lambda experiment_id: next(ids))
     taken = suite.path / ".agentopt" / "runs" / "20261123-155501-improved-0000"
     taken.mkdir(parents=True)

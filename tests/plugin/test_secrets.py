@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_agentopt.cli.main import main as agentopt
-from pytest_agentopt.redaction import fingerprint
+from pytest_agentopt.configs.redaction import fingerprint
 
 CONTROL_KEY = "sk-proj-control0123456789abcdef"
 TEST_KEY = "sk-proj-test0123456789abcdefgh"
@@ -150,6 +150,6 @@ def test_a_resumed_run_gives_the_agent_the_real_values_again(pytester: pytest.Py
 
 
 def _hash_of(pytester: pytest.Pytester, path: str) -> str:
-    from pytest_agentopt.configs import load_config
+    from pytest_agentopt.configs.model import load_config
 
     return load_config(pytester.path / path).hash

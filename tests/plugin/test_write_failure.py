@@ -21,7 +21,7 @@ import errno
 import os
 from pathlib import Path
 
-import pytest_agentopt.ledger as ledger
+import pytest_agentopt.storage.ledger as ledger
 
 WHOLE_RECORDS = {records}
 real_write = os.write
@@ -132,7 +132,7 @@ def test_a_decision_or_summary_that_cannot_be_written_is_reported_not_a_crash(
     import importlib
 
     # The module the run will use (pytester's in-process runs may have imported it anew).
-    controller = importlib.import_module("pytest_agentopt.controller")
+    controller = importlib.import_module("pytest_agentopt.shell.controller")
     real = controller.write_json_atomic
 
     def failing(path: Path, data: object) -> None:

@@ -6,8 +6,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from pytest_agentopt.records import TrialRecord
-from pytest_agentopt.render.csv import ledger_columns, write_trials_csv
+from pytest_agentopt.report.render.csv import ledger_columns, write_trials_csv
+from pytest_agentopt.storage.trial_record import TrialRecord
 
 
 def record(**changes: Any) -> dict[str, Any]:
@@ -136,7 +136,7 @@ FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1:A9)", "\tTAB"
 
 def test_text_a_spreadsheet_would_evaluate_is_neutralised_with_a_quote(tmp_path: Path) -> None:
     """OWASP CSV injection: no text cell starts with = + - @ tab or CR; numbers stay numbers."""
-    from pytest_agentopt.render.csv import FORMULA_TRIGGERS
+    from pytest_agentopt.report.render.csv import FORMULA_TRIGGERS
 
     records = [
         record(seq=i, trial=i, message=text, error_type=text, metrics={"label": text, "delta": -3})
@@ -154,7 +154,7 @@ def test_text_a_spreadsheet_would_evaluate_is_neutralised_with_a_quote(tmp_path:
 
 
 def test_neutralised_text_reads_back_exactly(tmp_path: Path) -> None:
-    from pytest_agentopt.render.csv import read_trials_csv
+    from pytest_agentopt.report.render.csv import read_trials_csv
 
     records = [
         record(seq=i, trial=i, message=text, task_code=text, metrics={"label": text, "n": -1.5, "s": "-4"})

@@ -1,4 +1,4 @@
-"""``render.format``: the one way figures read, in the terminal, the history commands and the Markdown/HTML reports."""
+"""``number_format``: the one way figures read, in the terminal, the history commands and the Markdown/HTML reports."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from pytest_agentopt import number_format as fmt
 from pytest_agentopt.cli.pareto_cmd import _cells as pareto_cells
-from pytest_agentopt.render import format as fmt
 
 
 @pytest.mark.parametrize(
@@ -72,10 +72,10 @@ def test_importing_the_terminal_report_loads_no_renderer() -> None:
     """The plugin imports ``render_terminal`` at the end of every run: it must not pay for HTML, SVG, CSV, numpy."""
     code = (
         "import sys\n"
-        "import pytest_agentopt.render_terminal\n"
-        "heavy = ('pytest_agentopt.render.html', 'pytest_agentopt.render.markdown', 'pytest_agentopt.render.svg',\n"
-        "         'pytest_agentopt.render.csv', 'pytest_agentopt.render.sections', 'pytest_agentopt.analysis',\n"
-        "         'pytest_agentopt.configs', 'numpy', 'tabulate')\n"
+        "import pytest_agentopt.report.terminal\n"
+        "render = 'pytest_agentopt.report.render.'\n"
+        "heavy = (render + 'html', render + 'markdown', render + 'svg', render + 'csv', render + 'sections',\n"
+        "         'pytest_agentopt.analysis', 'pytest_agentopt.configs.model', 'numpy', 'tabulate')\n"
         "print(sorted(name for name in heavy if name in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
@@ -83,8 +83,8 @@ def test_importing_the_terminal_report_loads_no_renderer() -> None:
 
 
 def test_the_package_still_exports_its_renderers_on_first_use() -> None:
-    from pytest_agentopt import render
-    from pytest_agentopt.render.html import render_html
+    from pytest_agentopt.report import render
+    from pytest_agentopt.report.render.html import render_html
 
     assert render.render_html is render_html
     assert "render_markdown" in dir(render)

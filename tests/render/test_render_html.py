@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
-from pytest_agentopt.render.html import render_html
+from pytest_agentopt.report.render.html import render_html
 from tests.render.samples import INJECTION, ab_summary, full_report, pareto, pareto_point
 
 VOID_ELEMENTS = {"meta", "br", "img", "link", "input", "hr"}

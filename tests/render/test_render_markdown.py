@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from pytest_agentopt.render.html import render_html
-from pytest_agentopt.render.markdown import GITHUB_STEP_SUMMARY_LIMIT, escape, render_markdown
+from pytest_agentopt.report.render.html import render_html
+from pytest_agentopt.report.render.markdown import GITHUB_STEP_SUMMARY_LIMIT, escape, render_markdown
 from tests.render import gfm
 from tests.render.samples import INJECTION, ab_summary, full_report, pareto, pareto_point
 

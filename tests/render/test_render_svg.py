@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from pytest_agentopt.render.svg import MAX_LINE_POINTS, llr_chart_svg, pareto_chart_svg
+from pytest_agentopt.report.render.svg import MAX_LINE_POINTS, llr_chart_svg, pareto_chart_svg
 from tests.render.samples import llr_path, pareto, pareto_point
 
 NS = {"svg": "http://www.w3.org/2000/svg"}

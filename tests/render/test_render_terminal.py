@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_agentopt.render.markdown import render_markdown
-from pytest_agentopt.render_terminal import render_summary
+from pytest_agentopt.report.render.markdown import render_markdown
+from pytest_agentopt.report.terminal import render_summary
 from tests.render import gfm
 from tests.render.samples import ab_summary, arm
 

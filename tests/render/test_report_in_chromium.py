@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from pytest_agentopt.render.svg import FRONT_COLOUR
+from pytest_agentopt.report.render.svg import FRONT_COLOUR
 from tests.render.e2e_suite import run_suite, write_suite
 from tests.render.png import decode_png
 

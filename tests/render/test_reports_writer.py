@@ -10,10 +10,10 @@ from typing import Any, cast
 
 import pytest
 
-from pytest_agentopt import reports
-from pytest_agentopt.records import TrialRecord
-from pytest_agentopt.render.markdown import GITHUB_STEP_SUMMARY_LIMIT
-from pytest_agentopt.reports import STEP_SUMMARY_MINIMUM, write_reports, write_run_reports
+from pytest_agentopt.report import files as reports
+from pytest_agentopt.report.files import STEP_SUMMARY_MINIMUM, write_reports, write_run_reports
+from pytest_agentopt.report.render.markdown import GITHUB_STEP_SUMMARY_LIMIT
+from pytest_agentopt.storage.trial_record import TrialRecord
 from tests.render.samples import full_report, pareto, pareto_point
 from tests.render.test_render_csv import read, record
 
@@ -27,9 +27,10 @@ def write(report: dict[str, Any] | None, notes: list[str], **paths: Path | None)
 def test_it_does_nothing_and_imports_nothing_when_no_output_is_asked_for(tmp_path: Path) -> None:
     code = (
         "import sys, pathlib\n"
-        "from pytest_agentopt.reports import write_run_reports\n"
+        "from pytest_agentopt.report.files import write_run_reports\n"
         "notes = write_run_reports(summary={}, run_dir=pathlib.Path('missing'), agent_dir=pathlib.Path('missing'))\n"
-        "loaded = [m for m in sys.modules if m.startswith(('pytest_agentopt.render', 'pytest_agentopt.analysis'))]\n"
+        "heavy = ('pytest_agentopt.report.render', 'pytest_agentopt.analysis')\n"
+        "loaded = [m for m in sys.modules if m.startswith(heavy)]\n"
         "print(notes, loaded, 'numpy' in sys.modules)\n"
     )
     result = subprocess.run(
@@ -122,7 +123,8 @@ def test_write_run_reports_writes_the_csv_from_the_runs_ledger(tmp_path: Path) -
 def test_write_run_reports_uses_the_records_it_is_given_instead_of_reading_the_ledger(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_agentopt import analysis, ledger
+    from pytest_agentopt import analysis
+    from pytest_agentopt.storage import ledger
 
     run_dir = tmp_path / "runs" / "run-1"
     run_dir.mkdir(parents=True)

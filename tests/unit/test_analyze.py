@@ -10,7 +10,7 @@ import pytest
 
 from pytest_agentopt.cli.main import main
 from pytest_agentopt.fake_llm import FakeLLM, FakeUsage
-from pytest_agentopt.ledger import LedgerWriter, write_json_atomic
+from pytest_agentopt.storage.ledger import LedgerWriter, write_json_atomic
 
 SECRET = "sk-analyze-0123456789abcdef"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_agentopt.budget import BudgetGuard
+from pytest_agentopt.run.budget import BudgetGuard
 
 
 def test_it_stops_before_the_next_trials_would_exceed_the_budget() -> None:

@@ -196,7 +196,7 @@ def test_plan_refuses_impossible_rates(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_plan_plans_the_cap_the_plugin_uses_for_the_given_tasks_and_trials(capsys: pytest.CaptureFixture[str]) -> None:
-    from pytest_agentopt.run_design import design_for
+    from pytest_agentopt.run.sequential_design import design_for
 
     design = design_for(0.05, 0.10, 0.15, "worse")
     assert design.required_pairs is not None

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_agentopt.configs import (
+from pytest_agentopt.configs.model import (
     apply_overrides,
     config_hash,
     diff_configs,
@@ -257,7 +257,7 @@ def test_an_override_value_that_is_not_json_is_a_string() -> None:
 
 
 def test_a_parent_id_the_system_cannot_take_as_a_file_name_is_no_such_config(tmp_path: Path) -> None:
-    from pytest_agentopt.configs import load_config
+    from pytest_agentopt.configs.model import load_config
     from pytest_agentopt.errors import ConfigError
 
     (tmp_path / "child.json").write_text(json.dumps({"model_id": "m", "parent": "9" * 5000}))

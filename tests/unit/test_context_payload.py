@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pytest_agentopt.context import RunContext
+from pytest_agentopt.storage.run_context import RunContext
 from tests.unit.test_summary import context, record
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from pytest_agentopt.cost_ratio import ESTIMAND, paired_cost_ratio
-from pytest_agentopt.render import wording
+from pytest_agentopt.report.render import wording
+from pytest_agentopt.stats.cost_ratio import ESTIMAND, paired_cost_ratio
 from scripts.validate_cost_ratio import Config, Scenario, _true_median, binomial_limit, run_validation
 
 

@@ -8,7 +8,8 @@ from typing import Any, cast
 
 import pytest
 
-from pytest_agentopt.crash import (
+from pytest_agentopt.run.trial_order import ARMS_AB, build_plan, trial_seed
+from pytest_agentopt.shell.crash import (
     PlanPositions,
     crash_note,
     crash_record,
@@ -16,9 +17,8 @@ from pytest_agentopt.crash import (
     parse_trial_nodeid,
     task_fields_of,
 )
-from pytest_agentopt.plan import ARMS_AB, build_plan, trial_seed
-from pytest_agentopt.records import REQUIRED_FIELDS
-from pytest_agentopt.xdist_hooks import XdistControllerHooks
+from pytest_agentopt.shell.xdist_hooks import XdistControllerHooks
+from pytest_agentopt.storage.trial_record import REQUIRED_FIELDS
 from tests.unit.test_summary import context, record
 
 

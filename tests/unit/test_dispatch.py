@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 
-from pytest_agentopt.dispatch import Dispatcher, default_window
+from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
 
 
 def test_each_node_gets_two_items_in_planned_order() -> None:
-    dispatcher: Dispatcher[str] = Dispatcher(total=10, window=None)
+    dispatcher: TrialDispatcher[str] = TrialDispatcher(total=10, window=None)
     for node in ("a", "b"):
         dispatcher.add_node(node)
     assert dispatcher.assign() == {"a": [0, 1], "b": [2, 3]}
@@ -18,7 +18,7 @@ def test_each_node_gets_two_items_in_planned_order() -> None:
 
 
 def test_the_window_is_checked_on_the_item_the_node_would_start() -> None:
-    dispatcher: Dispatcher[str] = Dispatcher(total=20, window=4)
+    dispatcher: TrialDispatcher[str] = TrialDispatcher(total=20, window=4)
     for node in ("a", "b"):
         dispatcher.add_node(node)
     assert dispatcher.assign() == {"a": [0, 1], "b": [2, 3]}
@@ -33,7 +33,7 @@ def test_the_window_is_checked_on_the_item_the_node_would_start() -> None:
 
 
 def test_a_stop_hands_out_nothing_more_and_returns_the_rest() -> None:
-    dispatcher: Dispatcher[str] = Dispatcher(total=6, window=None)
+    dispatcher: TrialDispatcher[str] = TrialDispatcher(total=6, window=None)
     dispatcher.add_node("a")
     dispatcher.assign()
     assert dispatcher.stop() == [2, 3, 4, 5]
@@ -43,7 +43,7 @@ def test_a_stop_hands_out_nothing_more_and_returns_the_rest() -> None:
 
 
 def test_a_removed_node_finishes_its_running_item_and_gives_the_held_one_back() -> None:
-    dispatcher: Dispatcher[str] = Dispatcher(total=6, window=2)
+    dispatcher: TrialDispatcher[str] = TrialDispatcher(total=6, window=2)
     dispatcher.add_node("a")
     assert dispatcher.assign() == {"a": [0, 1]}
     # a crashed running 0: 0 is recorded as crashed (finished), 1 runs elsewhere, and the window moves on.
@@ -54,7 +54,7 @@ def test_a_removed_node_finishes_its_running_item_and_gives_the_held_one_back() 
 
 
 def test_a_crashed_node_that_never_started_its_item_can_requeue_it() -> None:
-    dispatcher: Dispatcher[str] = Dispatcher(total=6, window=2)
+    dispatcher: TrialDispatcher[str] = TrialDispatcher(total=6, window=2)
     for node in ("a", "b"):
         dispatcher.add_node(node)
     assert dispatcher.assign() == {"a": [0, 1]}
@@ -71,7 +71,7 @@ def test_a_crashed_node_that_never_started_its_item_can_requeue_it() -> None:
 
 
 def test_a_node_removed_after_the_stop_gives_nothing_back() -> None:
-    dispatcher: Dispatcher[str] = Dispatcher(total=6, window=None)
+    dispatcher: TrialDispatcher[str] = TrialDispatcher(total=6, window=None)
     dispatcher.add_node("a")
     dispatcher.assign()
     assert dispatcher.stop() == [2, 3, 4, 5]
@@ -86,7 +86,7 @@ def simulate(workers: int, total: int, window: int | None, seed: int) -> tuple[i
     the plan is handed out, xdist shuts the nodes down and they run what they hold), and how many finished.
     """
     rng = random.Random(seed)
-    dispatcher: Dispatcher[int] = Dispatcher(total, window)
+    dispatcher: TrialDispatcher[int] = TrialDispatcher(total, window)
     running: dict[int, tuple[float, int]] = {}
     for node in range(workers):
         dispatcher.add_node(node)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_agentopt.cli.main import COMMANDS
-from pytest_agentopt.options import SPECS
+from pytest_agentopt.shell.options import SPECS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 README = DOCS.parent / "README.md"

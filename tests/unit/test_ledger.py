@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_agentopt.errors import LedgerError
-from pytest_agentopt.ledger import (
+from pytest_agentopt.storage.ledger import (
     LedgerWriter,
     RunPaths,
     iso_timestamp,
@@ -20,7 +20,7 @@ from pytest_agentopt.ledger import (
     update_hash_dictionary,
     write_json_atomic,
 )
-from pytest_agentopt.records import LEDGER_SCHEMA
+from pytest_agentopt.storage.trial_record import LEDGER_SCHEMA
 
 
 def record(seq: int) -> dict[str, Any]:

@@ -10,9 +10,9 @@ import pytest
 
 from pytest_agentopt.analysis import load_trials
 from pytest_agentopt.cli.main import main
-from pytest_agentopt.ledger import RunPaths, iter_ledger_records, read_ledger, read_run_ledger
-from pytest_agentopt.ledger_rule import FOREIGN, REPEATED, count_records
-from pytest_agentopt.records import normalise_record
+from pytest_agentopt.storage.ledger import RunPaths, iter_ledger_records, read_ledger, read_run_ledger
+from pytest_agentopt.storage.ledger_rule import FOREIGN, REPEATED, count_records
+from pytest_agentopt.storage.trial_record import normalise_record
 from tests.analysis.ledger_factory import trial, write_run
 
 
@@ -117,7 +117,7 @@ def test_a_lone_surrogate_in_a_ledger_line_is_read_as_a_replacement_character(tm
 
 
 def test_a_record_with_a_renamed_field_is_normalised_not_taken_as_written(tmp_path: Path) -> None:
-    from pytest_agentopt.summary import arm_figures
+    from pytest_agentopt.report.summary import arm_figures
 
     damaged = trial(seq=0)
     damaged["tokens+"] = damaged.pop("tokens")  # as many fields as the plugin writes, one of them unknown

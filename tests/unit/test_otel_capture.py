@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Tracer
 from opentelemetry.util.types import AttributeValue
 
-from pytest_agentopt.otel_capture import (
+from pytest_agentopt.recording.otel_capture import (
     NO_MODEL,
     UsageCapture,
     is_model_call,
@@ -28,7 +28,7 @@ from pytest_agentopt.otel_capture import (
     usage_from_attributes,
     usage_span_processor,
 )
-from pytest_agentopt.usage import TokenUsage
+from pytest_agentopt.recording.usage import TokenUsage
 
 
 @pytest.fixture
@@ -376,7 +376,7 @@ def test_installing_sets_an_sdk_provider_when_none_is_set_and_is_idempotent() ->
     output = _run_fresh(
         """
         from opentelemetry import trace
-        from pytest_agentopt.otel_capture import UsageCapture, install_span_processor
+        from pytest_agentopt.recording.otel_capture import UsageCapture, install_span_processor
         assert install_span_processor() and install_span_processor()
         provider = trace.get_tracer_provider()
         print(type(provider).__module__, len(provider._active_span_processor._span_processors))
@@ -403,7 +403,7 @@ def test_installing_joins_a_provider_the_user_set_first() -> None:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-        from pytest_agentopt.otel_capture import UsageCapture
+        from pytest_agentopt.recording.otel_capture import UsageCapture
         users_provider = TracerProvider()
         exporter = InMemorySpanExporter()
         users_provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -425,7 +425,7 @@ def test_installing_respects_a_no_op_provider_set_on_purpose() -> None:
     output = _run_fresh(
         """
         from opentelemetry import trace
-        from pytest_agentopt.otel_capture import install_span_processor
+        from pytest_agentopt.recording.otel_capture import install_span_processor
         trace.set_tracer_provider(trace.NoOpTracerProvider())
         print(install_span_processor())
         """
@@ -440,7 +440,7 @@ def test_without_the_sdk_the_module_imports_and_captures_nothing() -> None:
         import sys
         for name in ("opentelemetry", "opentelemetry.sdk", "opentelemetry.sdk.trace", "opentelemetry.trace"):
             sys.modules[name] = None  # makes `import name` raise ImportError
-        from pytest_agentopt.otel_capture import (
+        from pytest_agentopt.recording.otel_capture import (
             UsageCapture, install_span_processor, otel_available, usage_span_processor,
         )
         with UsageCapture() as capture:

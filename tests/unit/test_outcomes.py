@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_agentopt.outcomes import InfraMatcher, classify, short_message
+from pytest_agentopt.run.outcomes import InfraMatcher, classify, short_message
 
 
 class RateLimitError(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_agentopt.plan import ARMS_AB, ARMS_SINGLE, build_plan, trial_seed
+from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, build_plan, trial_seed
 
 TASKS = [f"suite.py::test[t{i}]" for i in range(7)]
 

@@ -16,8 +16,8 @@ import genai_prices
 import pytest
 from genai_prices import Usage, calc_price
 
-from pytest_agentopt.configs import ModelPrices
-from pytest_agentopt.pricing import (
+from pytest_agentopt.configs.model import ModelPrices
+from pytest_agentopt.recording.pricing import (
     CONFIG_PRICES,
     NO_USAGE,
     UNKNOWN_MODEL,
@@ -25,7 +25,7 @@ from pytest_agentopt.pricing import (
     estimate_cost,
     estimate_costs,
 )
-from pytest_agentopt.usage import TokenUsage, normalize_usage
+from pytest_agentopt.recording.usage import TokenUsage, normalize_usage
 
 GENAI_PRICES = f"genai-prices {genai_prices.__version__}"
 EXACT = 1e-12
@@ -197,7 +197,7 @@ def test_usage_without_a_model_has_no_cost(model: str | None) -> None:
 
 
 def test_the_same_lookup_is_computed_once() -> None:
-    from pytest_agentopt import pricing
+    from pytest_agentopt.recording import pricing
 
     usage = TokenUsage(1234, 567)
     estimate_cost(usage, "gpt-4o-mini")
@@ -262,7 +262,7 @@ def test_tokens_of_an_unnamed_model_are_unpriced() -> None:
 
 
 def test_importing_pricing_does_not_import_genai_prices() -> None:
-    code = "import sys, pytest_agentopt.pricing; print('genai_prices' in sys.modules)"
+    code = "import sys, pytest_agentopt.recording.pricing; print('genai_prices' in sys.modules)"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert completed.stdout.strip() == "False"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_agentopt import pydantic_ai_spans
+from pytest_agentopt.recording import pydantic_ai_spans
 
 
 def test_the_hook_calls_back_once_the_module_has_executed_and_then_leaves(
@@ -43,7 +43,7 @@ def test_pydantic_ai_imported_after_the_watch_is_instrumented_in_a_fresh_process
     pytest.importorskip("opentelemetry.sdk")
     code = """
         import sys
-        from pytest_agentopt.pydantic_ai_spans import watch_pydantic_ai_import
+        from pytest_agentopt.recording.pydantic_ai_spans import watch_pydantic_ai_import
 
         assert "pydantic_ai" not in sys.modules
         assert watch_pydantic_ai_import() is False

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_agentopt.configs import AgentConfig
-from pytest_agentopt.recorder import TrialRecorder
-from pytest_agentopt.usage import TokenUsage
+from pytest_agentopt.configs.model import AgentConfig
+from pytest_agentopt.recording.agent_trial import AgentTrial
+from pytest_agentopt.recording.usage import TokenUsage
 
 
-def recorder() -> TrialRecorder:
+def recorder() -> AgentTrial:
     config = AgentConfig(experiment_id="e", model_id="gpt-5-mini")
-    return TrialRecorder(
+    return AgentTrial(
         arm="test", index=0, seed=1, task_id="t", task_code=None, seq=0, configs={"test": config}, model_id="gpt-5-mini"
     )
 
@@ -58,9 +58,9 @@ def test_captured_usage_is_used_only_when_nothing_was_recorded_by_hand() -> None
     assert manual.usage.input_tokens == 1
 
 
-def _recorder_for(model_id: str) -> TrialRecorder:
+def _recorder_for(model_id: str) -> AgentTrial:
     config = AgentConfig(experiment_id="e", model_id=model_id)
-    return TrialRecorder(
+    return AgentTrial(
         arm="test", index=0, seed=1, task_id="t", task_code=None, seq=0, configs={"test": config}, model_id=model_id
     )
 

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_agentopt import config_cache
-from pytest_agentopt.config_cache import CACHE_KEY, resolve_arms
-from pytest_agentopt.config_data import data_hash, diff_config_data
-from pytest_agentopt.configs import AgentConfig, config_hash
-from pytest_agentopt.options import RunOptions
-from pytest_agentopt.redaction import (
+from pytest_agentopt.configs.data import data_hash, diff_config_data
+from pytest_agentopt.configs.model import AgentConfig, config_hash
+from pytest_agentopt.configs.redaction import (
     fingerprint,
     holds_redacted,
     is_secret_key,
@@ -23,7 +18,6 @@ from pytest_agentopt.redaction import (
     redact_assignment,
     secret_paths,
 )
-from tests.unit.test_config_cache import JsonCache
 
 KEY = "sk-proj-0123456789abcdefghij"
 
@@ -143,23 +137,3 @@ def test_an_override_with_a_secret_is_written_as_its_fingerprint() -> None:
     )
     assert redact_assignment("temperature=0.3") == "temperature=0.3"
     assert redact_assignment("params.max_tokens=100") == "params.max_tokens=100"
-
-
-def test_configs_with_a_secret_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "base.json").write_text(json.dumps({"experiment_id": "base", "model_id": "m"}))
-    (tmp_path / "exp.json").write_text(json.dumps({"parent": "base", "params": {"api_key": KEY}}))
-    cache = JsonCache()
-    # An entry with a secret, as an earlier version wrote it: dropped when the cache is next written.
-    cache.set(CACHE_KEY, {"old": {"test": {"data": base(api_key=KEY), "hash": "x", "source": None, "lineage": []}}})
-    arms = resolve_arms(RunOptions(config_path=tmp_path / "exp.json"), cache)
-    assert arms["test"].data["params"]["api_key"] == KEY  # what the agent gets
-    assert KEY not in json.dumps(cache.values)
-    calls: list[RunOptions] = []
-
-    def validate(options: RunOptions, notes: list[str] | None = None) -> dict[str, config_cache.ArmConfig]:
-        calls.append(options)
-        return arms
-
-    monkeypatch.setattr(config_cache, "validate_arms", validate)
-    resolve_arms(RunOptions(config_path=tmp_path / "exp.json"), cache)
-    assert len(calls) == 1  # validated again: nothing was remembered

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 
-from pytest_agentopt.options import RunOptions
-from pytest_agentopt.run_design import (
+from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.run.sequential_design import (
     AUTO_DIRECTION_NOTE,
     assess_cap,
     derived_cap_pairs,

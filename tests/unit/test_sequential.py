@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from pytest_agentopt.plan import ARMS_AB, build_plan
-from pytest_agentopt.sequential import SequentialFeeder, score
+from pytest_agentopt.run.feeding import SequentialFeeder, score
+from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
 
 

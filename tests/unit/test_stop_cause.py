@@ -5,8 +5,8 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from pytest_agentopt.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop
-from pytest_agentopt.write_failure import WriteFailure
+from pytest_agentopt.run.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop
+from pytest_agentopt.run.write_failure import WriteFailure
 
 COMMAND = "pytest --agent-resume r1 tests -n 2"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pytest_agentopt.cli.main import main
-from pytest_agentopt.run_design import design_for
+from pytest_agentopt.run.sequential_design import design_for
+from pytest_agentopt.run.stream_replay import ReplayInputError, read_stream, replay_stream
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
-from pytest_agentopt.stream_replay import ReplayInputError, read_stream, replay_stream
 
 SETTINGS = SequentialSettings(alpha=0.05, beta=0.10, delta=0.15)
 

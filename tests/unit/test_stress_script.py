@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from pytest_agentopt.plan import ARMS_AB, build_plan
+from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "stress.py"
 

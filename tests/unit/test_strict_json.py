@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_agentopt.configs.strict_json import MAX_DEPTH, MAX_INT_DIGITS, loads_strict, read_json_file
 from pytest_agentopt.errors import ConfigError
-from pytest_agentopt.strict_json import MAX_DEPTH, MAX_INT_DIGITS, loads_strict, read_json_file
 
 
 def refusal(text: str | bytes) -> str:

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from pytest_agentopt.configs import AgentConfig
-from pytest_agentopt.context import ConfigSet, RunContext
-from pytest_agentopt.gate import evaluate_gate, infra_share
-from pytest_agentopt.options import RunOptions
-from pytest_agentopt.records import TrialRecord
-from pytest_agentopt.render_terminal import render_summary
-from pytest_agentopt.summary import build_summary
+from pytest_agentopt.configs.model import AgentConfig
+from pytest_agentopt.report.summary import build_summary
+from pytest_agentopt.report.terminal import render_summary
+from pytest_agentopt.run.gate import evaluate_gate, infra_share
+from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.storage.run_context import ConfigSet, RunContext
+from pytest_agentopt.storage.trial_record import TrialRecord
 
 
 def context(**overrides: Any) -> RunContext:
@@ -226,8 +226,8 @@ def test_an_interrupted_run_says_how_to_continue_even_before_anything_was_collec
 
 def sequential_summary(outcomes: list[tuple[str, str]], *, direction: str = "both") -> dict[str, Any]:
     """A summary of a sequential A/B run fed through the live test with the shipped calibrated design."""
-    from pytest_agentopt.run_design import design_for
-    from pytest_agentopt.sequential import SequentialFeeder
+    from pytest_agentopt.run.feeding import SequentialFeeder
+    from pytest_agentopt.run.sequential_design import design_for
     from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
 
     records = pairs(outcomes)
@@ -306,7 +306,7 @@ def test_in_a_fixed_sample_run_alpha_is_the_rate_of_each_directional_claim() -> 
 
 
 def target_summary(outcomes: list[str], target: float = 0.8) -> dict[str, Any]:
-    from pytest_agentopt.sequential import SequentialFeeder
+    from pytest_agentopt.run.feeding import SequentialFeeder
     from pytest_agentopt.stats.sprt import SequentialSettings, TargetSequentialTest
 
     records = [record(i, "test", i % 5, i // 5, outcome) for i, outcome in enumerate(outcomes)]

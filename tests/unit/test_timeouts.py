@@ -12,8 +12,8 @@ from types import FrameType
 
 import pytest
 
-from pytest_agentopt.outcomes import TrialTimeout
-from pytest_agentopt.timeouts import TIMEOUT_EXIT_CODE, Watchdog, grace_s
+from pytest_agentopt.run.outcomes import TrialTimeout
+from pytest_agentopt.shell.timeouts import TIMEOUT_EXIT_CODE, Watchdog, grace_s
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="the interrupt step needs POSIX signals")
 
@@ -87,7 +87,7 @@ def test_alarms_that_are_not_its_own_go_to_the_handler_it_replaced(watchdog: Wat
 
 STUBBORN = """
 import os, sys, time
-from pytest_agentopt.timeouts import Watchdog
+from pytest_agentopt.shell.timeouts import Watchdog
 
 def give_up():
     print("gave up", flush=True)

@@ -20,7 +20,7 @@ from openai.types.completion_usage import CompletionTokensDetails, PromptTokensD
 from openai.types.responses import Response, ResponseUsage
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
-from pytest_agentopt.usage import (
+from pytest_agentopt.recording.usage import (
     ACCEPTED_SHAPES,
     TokenUsage,
     UsageShapeError,
@@ -620,7 +620,7 @@ def test_a_token_usage_passes_through_and_can_be_renamed() -> None:
 
 def test_usage_module_imports_no_provider_sdk() -> None:
     code = (
-        "import sys, pytest_agentopt.usage; "
+        "import sys, pytest_agentopt.recording.usage; "
         "loaded = [m for m in ('openai', 'anthropic', 'langchain_core', 'litellm', 'pydantic_ai') "
         "if m in sys.modules]; print(loaded)"
     )

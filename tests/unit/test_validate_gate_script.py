@@ -7,7 +7,7 @@ import math
 import pytest
 
 import scripts.validate_gate as script
-from pytest_agentopt.run_design import design_for
+from pytest_agentopt.run.sequential_design import design_for
 
 
 def test_it_runs_the_default_gate_through_the_real_machinery_and_reports_the_acceptance(

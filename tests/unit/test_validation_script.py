@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from pytest_agentopt.dispatch import default_window
+from pytest_agentopt.run.dispatch import default_window
 from scripts.validate_sequential import (
     INCONCLUSIVE,
     Estimate,

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pytest_agentopt.usage import TokenUsage
+from pytest_agentopt import TokenUsage
 
 from ..actions import READ_ONLY_TOOLS, Action, ListCoupons, NextStep, ViewBasket, describe_action, is_final
 from ..llm import Message, ModelReply, estimate_prompt_tokens, estimate_text_tokens

@@ -21,7 +21,8 @@ from pytest_agentopt.stats.calibration import (
 from pytest_agentopt.stats.design import PairedDesign, calibrated_design
 from pytest_agentopt.stats.gsprt_dp import RunningCells, bounds_on_lattice, lattice_dp, trinomial_grid
 from pytest_agentopt.stats.paired_oc import lattice_llr
-from pytest_agentopt.stats.sprt import DIRECTIONS, Direction, PairedSequentialTest, SequentialSettings
+from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
+from pytest_agentopt.stats.wald import DIRECTIONS, Direction
 
 ALPHA, BETA, DELTA = 0.05, 0.10, 0.15
 SAMPLE_CAPS = 90

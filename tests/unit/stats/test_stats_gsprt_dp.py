@@ -11,7 +11,8 @@ import pytest
 from pytest_agentopt.stats.design import CapFigures, DiscordanceBounds, PairedDesign
 from pytest_agentopt.stats.gsprt_dp import bounds_on_lattice, lattice_dp, trinomial_grid
 from pytest_agentopt.stats.paired_oc import paired_test_oc
-from pytest_agentopt.stats.sprt import DIRECTIONS, Direction, PairedSequentialTest, SequentialSettings
+from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
+from pytest_agentopt.stats.wald import DIRECTIONS, Direction
 
 # Loose error rates, a large effect and bounds that move with the observed discordance make every kind of path
 # appear within eight pairs: crossings of either bound at different discordances, one test freezing while the

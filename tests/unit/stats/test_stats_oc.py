@@ -13,7 +13,8 @@ from pytest_agentopt.stats.oc import (
     wald_asn_approximation,
     wald_oc_approximation,
 )
-from pytest_agentopt.stats.sprt import binomial_llr, wald_bounds
+from pytest_agentopt.stats.sprt import binomial_llr
+from pytest_agentopt.stats.wald import wald_bounds
 
 ALPHA, BETA = 0.05, 0.10
 

@@ -1,0 +1,480 @@
+"""The run summary: per-arm figures, the paired comparison and the verdict, as plain JSON data.
+
+Pure: it takes trial records and the sequential state and returns a dict (the ``--agent-json`` document,
+schema in ``docs/summary.md``). Renderers (terminal, Markdown, HTML) read only this dict.
+
+Which interval is which:
+
+* per-arm success rates: after a sequential run, time-uniform confidence sequences (valid at the data-dependent
+  stopping time, like the effect's); in a fixed-sample run, Wilson 95 % intervals;
+* the paired effect (success rate of test minus control) after a sequential run, and the median paired cost
+  ratio in every A/B run: time-uniform confidence sequences, valid at the data-dependent stopping time;
+* the paired effect of a fixed-sample run: Newcombe's paired score interval at 1 - 2 alpha and the one-sided
+  exact McNemar tests at alpha each, so that ``--agent-alpha`` is the rate of each directional false claim in
+  both modes. No fixed-n p-value is reported after a sequential run (it is not valid after a sequential stop).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from pytest_agentopt.configs.data import diff_config_data
+from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
+from pytest_agentopt.run.pairing import paired_outcomes
+from pytest_agentopt.stats.paired import cost_ratio, pair_counts, paired_effect
+from pytest_agentopt.storage.run_context import RunContext
+from pytest_agentopt.storage.trial_record import TOKEN_CLASSES, TrialRecord
+
+SUMMARY_SCHEMA = 1
+
+
+def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alpha: float = 0.05) -> dict[str, Any]:
+    """Counts, rate with its interval, tokens, cost and latency of one arm's trials.
+
+    The interval is a Wilson 95 % interval, or after a sequential run a time-uniform 1 - ``alpha`` confidence
+    sequence over the trials in planned order (a fixed-n interval is not valid after a data-dependent stop).
+    """
+
+    counts = dict.fromkeys(("success", "failure", "error", "timeout", "infra_error", "setup_error", "worker_crash"), 0)
+    for record in records:
+        counts[record["outcome"]] = counts.get(record["outcome"], 0) + 1
+    scored = [r for r in records if r["outcome"] in SCORED_OUTCOMES]
+    trials = len(scored)
+    successes = counts["success"]
+    with_tokens = [r for r in scored if r["tokens"] is not None]
+    token_sums = {cls: sum(_token_count(r, cls) for r in with_tokens) for cls in TOKEN_CLASSES}
+    with_cost = [r for r in scored if r["cost_usd"] is not None]
+    cost = sum(r["cost_usd"] or 0.0 for r in with_cost) if with_cost else None
+    cost_per_trial = cost / len(with_cost) if cost is not None and with_cost else None
+    # Cost per success extrapolates the known per-trial cost to all scored trials.
+    cost_per_success = cost_per_trial * trials / successes if cost_per_trial is not None and successes else None
+    latencies = [r["latency_s"] for r in scored if r["latency_s"] is not None]  # unknown in a hand-made record
+    steps = [r["steps"] for r in scored if r["steps"] is not None]
+    infra_cost = sum(
+        float(r["cost_usd"]) for r in records if r["outcome"] == "infra_error" and r["cost_usd"] is not None
+    )
+    spent = spend(records)
+    first = records[0] if records else None
+    return {
+        "experiment_id": first["experiment_id"] if first else None,
+        "config_hash": first["config_hash"] if first else None,
+        "trials": trials,
+        "successes": successes,
+        "failures": counts["failure"],
+        "errors": counts["error"],
+        "infra_errors": counts["infra_error"],
+        "setup_errors": counts["setup_error"],
+        "timeouts": counts["timeout"],
+        "worker_crashes": counts["worker_crash"],
+        "success_rate": successes / trials if trials else None,
+        **_success_interval(scored, sequential=sequential, alpha=alpha),
+        "tokens": token_sums if with_tokens else None,
+        "trials_with_usage": len(with_tokens),
+        "mean_tokens": (
+            {cls: token_sums[cls] / len(with_tokens) for cls in ("input", "output")} if with_tokens else None
+        ),
+        "cost_usd": cost,
+        "trials_with_cost": len(with_cost),
+        "cost_per_trial_usd": cost_per_trial,
+        "cost_per_success_usd": cost_per_success,
+        "infra_cost_usd": infra_cost if infra_cost else 0.0,
+        "spent_usd": spent["usd"],
+        "trials_unpriced": spent["unpriced"],
+        "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
+        "mean_steps": sum(steps) / len(steps) if steps else None,
+    }
+
+
+def _success_interval(scored: Sequence[TrialRecord], *, sequential: bool, alpha: float) -> dict[str, Any]:
+    if not scored:
+        return {"success_ci": None, "success_ci_method": None}
+    if sequential:
+        from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+
+        ordered = sorted(scored, key=lambda record: record["seq"])
+        sequence = mean_with_confidence_sequence(
+            [float(record["outcome"] == "success") for record in ordered], 0.0, 1.0, alpha
+        )
+        return {"success_ci": [sequence["lower"], sequence["upper"]], "success_ci_method": sequence["method"]}
+    from pytest_agentopt.stats.intervals import wilson_interval
+
+    successes = sum(record["outcome"] == "success" for record in scored)
+    return {"success_ci": list(wilson_interval(successes, len(scored))), "success_ci_method": "Wilson 95% (fixed-n)"}
+
+
+def spend(records: Sequence[TrialRecord]) -> dict[str, Any]:
+    """The estimated money spent on ``records``: every trial that ran, whatever its outcome (infrastructure errors
+    and set-up errors cost what they used too). ``usd`` is the sum of the known costs (``None`` when none is known)
+    and a lower bound when ``unpriced`` trials have no known cost."""
+    known = [r["cost_usd"] for r in records if r["cost_usd"] is not None]
+    return {"usd": sum(known) if known else None, "trials": len(records), "unpriced": len(records) - len(known)}
+
+
+def coverage_statements(arms: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One sentence per arm whose usage or cost is missing for some scored trials (none when complete).
+
+    Per-arm costs are means over the trials whose cost is known; without this sentence a figure over 8 of 12
+    trials would read as a figure over all 12.
+    """
+    statements = []
+    for arm, figures in arms.items():
+        trials, with_usage, with_cost = figures["trials"], figures["trials_with_usage"], figures["trials_with_cost"]
+        if not trials or with_cost == trials:
+            continue
+        reasons = []
+        if with_usage < trials:
+            reasons.append(f"{trials - with_usage} recorded no usage")
+        if with_cost < with_usage:
+            reasons.append(f"{with_usage - with_cost} had no price")
+        covered = (
+            f"est. $/trial is the mean over those {with_cost} and est. $/success extrapolates it to all {trials}"
+            if with_cost
+            else "no cost figure for this arm"
+        )
+        statements.append(
+            f"{arm} arm: cost covers {with_cost} of {trials} trials ({', '.join(reasons)}); {covered}"
+            + (
+                "; record usage with agent_trial.record_usage(response)"
+                if with_usage < trials
+                else '; set "prices" in the config for the unpriced models'
+            )
+        )
+    return statements
+
+
+def _pricing_warnings(records: Iterable[TrialRecord]) -> list[str]:
+    """One warning per model whose cost could not be estimated (never a silent zero)."""
+    unpriced = sorted({str(r["model"]) for r in records if r["tokens"] is not None and r["cost_usd"] is None})
+    return [
+        f'warning: estimated cost unknown for model {model!r}: genai-prices has no price for it; set "prices" '
+        "in the config (dollars per million tokens) to price it"
+        for model in unpriced
+    ]
+
+
+def _token_count(record: TrialRecord, token_class: str) -> int:
+    tokens = cast(Mapping[str, int] | None, record["tokens"])
+    return int(tokens.get(token_class, 0)) if tokens is not None else 0
+
+
+def build_summary(
+    *,
+    records: Sequence[TrialRecord],
+    context: RunContext,
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+    skipped_by_stop: int,
+    interrupted: bool,
+    notes: Sequence[str],
+    budget: dict[str, Any] | None = None,
+    stopped_by: str | None = None,
+    resume_command: str | None = None,
+    plan: Mapping[str, int] | None = None,
+    cap: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
+    no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early;
+    ``resume_command`` is how to continue the run if it stopped early (default: the bare ``--agent-resume``).
+    ``plan``: what was collected (tasks, trials per task and arm); ``cap``: what the paired test's cap delivers
+    (``run_design.CapAssessment.as_dict``)."""
+    by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
+    for record in records:
+        by_arm.setdefault(record["arm"], []).append(record)
+    sequential = feeder is not None
+    arms = {
+        arm: arm_figures(arm_records, sequential=sequential, alpha=context.alpha) for arm, arm_records in by_arm.items()
+    }
+    for arm, figures in arms.items():
+        config = context.configs.raw(arm)
+        figures["experiment_id"] = config["experiment_id"]
+        figures["config_hash"] = context.hashes[arm]
+        figures["model"] = config["model_id"]
+    decision = feeder.decision if feeder is not None else None
+    summary: dict[str, Any] = {
+        "schema": SUMMARY_SCHEMA,
+        "run_id": context.run_id,
+        "experiment_id": context.configs.raw("test")["experiment_id"],
+        "mode": "ab" if context.paired else "single",
+        "settings": _settings(context, plan),
+        "design": cap,
+        "arms": arms,
+        "config_diff": [],
+        "verdict": None,
+        "verdict_reason": None,
+        "decided_by": None,
+        "llr": None,
+        "bounds": None,
+        "tests": None,
+        "last_look": None,
+        "decided_at_cap": False,
+        "pairs_used": None,
+        "pairs": None,
+        "mcnemar_p": None,
+        "mcnemar_direction": None,
+        "effect": None,
+        "cost_ratio": None,
+        "trials_planned": plan_size,
+        "trials_started": len(records),
+        "trials_skipped": skipped_by_stop,
+        "trials_after_decision": sum(1 for r in records if decision is not None and r["seq"] > decision.seq),
+        "budget": budget,
+        "spend": spend(records),
+        "interrupted": interrupted,
+        "stopped_by": stopped_by,
+        "coverage": coverage_statements(arms),
+        "tasks": task_table(records, context.arms),
+        "notes": [*notes, *_pricing_warnings(records)],
+    }
+    if context.paired:
+        summary["config_diff"] = [
+            {"key": change.key, "control": change.before, "test": change.after, "text": change.describe()}
+            for change in diff_config_data(context.configs.raw("control"), context.configs.raw("test"))
+        ]
+        _paired_comparison(summary, records, context, feeder, plan_size)
+        _advise_extension(
+            summary, records, feeder, plan_size, resume_command or f"pytest --agent-resume {context.run_id}"
+        )
+    elif context.target is not None:
+        _target_comparison(summary, context, feeder, plan_size)
+    if interrupted and decision is None:
+        # A partial run proves nothing either way (a fixed-sample verdict from part of the plan would not be one).
+        planned = plan_size if plan_size is not None else "?"
+        summary["verdict"] = "inconclusive"
+        summary["verdict_reason"] = (
+            f"the run stopped early ({stopped_by or 'interrupted'}) after {summary['trials_started']} of {planned} "
+            f"trials; continue it with {resume_command or f'pytest --agent-resume {context.run_id}'}"
+        )
+    if not records and (plan_size == 0 or (plan_size is None and not interrupted)):
+        summary["verdict"] = None
+        summary["verdict_reason"] = (
+            "no agent task was collected: a task is a test that uses the agent_config or agent_trial fixture, "
+            "or is marked @pytest.mark.agent_task"
+        )
+        summary["notes"].append(f"warning: {summary['verdict_reason']}")
+    if budget is not None and budget["exhausted"] and decision is None:
+        from pytest_agentopt.number_format import usd
+
+        # Budget exhaustion is never scored as a pass or a fail.
+        summary["verdict"] = "inconclusive"
+        summary["verdict_reason"] = (
+            f"the budget of ${budget['limit_usd']:g} was exhausted (estimated spend {usd(budget['spent_usd'])}) "
+            "before a decision; raise --agent-budget or lower the cap"
+        )
+    return summary
+
+
+def _settings(context: RunContext, plan: Mapping[str, int] | None) -> dict[str, Any]:
+    settings = context.run_settings()
+    trials = settings.pop("trials")
+    del settings["arms"]
+    if plan is not None and plan.get("trials"):
+        trials = plan["trials"]  # derived from the cap in pairs, or --agent-trials
+    return {"trials_per_task_per_arm": trials, **settings}
+
+
+def _paired_comparison(
+    summary: dict[str, Any],
+    records: Sequence[TrialRecord],
+    context: RunContext,
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+) -> None:
+    from pytest_agentopt.report.verdict_text import paired_sequential_reason
+    from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval
+
+    pairs = paired_outcomes(records)
+    counts = pair_counts(pairs)
+    summary["pairs"] = counts
+    summary["cost_ratio"] = cost_ratio(pairs, context.alpha)
+    n = len(pairs)
+    if feeder is not None and feeder.paired_test is not None:
+        test: Any = feeder.paired_test
+        summary["decided_by"] = "sprt"
+        summary["llr"] = dict(test.llr)
+        summary["bounds"] = list(test.bounds)
+        summary["tests"] = dict(test.states)
+        summary["last_look"] = (
+            [value if math.isfinite(value) else None for value in test.last_look]
+            if test.last_look is not None
+            else None
+        )
+        decision = feeder.decision
+        summary["pairs_used"] = decision.units if decision is not None else feeder.units
+        if decision is not None:
+            summary["verdict"] = decision.verdict
+            summary["decided_at_cap"] = decision.at_cap
+            summary["verdict_reason"] = paired_sequential_reason(
+                decision.verdict,
+                units=decision.units,
+                effect=context.effect,
+                alpha=context.alpha,
+                beta=context.beta,
+                calibrated=test.design.source == "calibrated",
+                at_cap=decision.at_cap,
+            )
+        else:
+            summary["verdict"] = "inconclusive"
+            summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "pairs", summary)
+        if n:
+            summary["effect"] = paired_effect(pairs, context.alpha)
+        return
+    summary["decided_by"] = "fixed"
+    summary["pairs_used"] = n
+    if not n:
+        summary["verdict"] = "inconclusive"
+        summary["verdict_reason"] = "no complete pair of scored trials"
+        return
+    wins, losses = counts["test_only"], counts["control_only"]
+    estimate = (wins - losses) / n
+    # --agent-alpha is the rate of each directional false claim, as in the sequential test: one-sided exact
+    # McNemar tests at alpha each, and the 1 - 2 alpha interval (two one-sided tests) for the effect.
+    confidence = 1 - 2 * context.alpha
+    lower, upper = paired_difference_interval(counts["both"], wins, losses, counts["neither"], confidence)
+    summary["effect"] = {
+        "estimate": estimate,
+        "lower": lower,
+        "upper": upper,
+        "method": f"Newcombe paired score interval, {100 * confidence:g}% (two one-sided at alpha "
+        f"{context.alpha:g}; fixed-n)",
+    }
+    direction = "better" if wins >= losses else "worse"
+    p_value = (
+        exact_mcnemar_one_sided_p(wins, losses) if direction == "better" else exact_mcnemar_one_sided_p(losses, wins)
+    )
+    summary["mcnemar_p"] = p_value
+    summary["mcnemar_direction"] = direction
+    if p_value < context.alpha and wins != losses:
+        verdict = direction
+        reason = (
+            f"one-sided exact McNemar test p = {p_value:.3g} < alpha {context.alpha:g} on {n} pairs "
+            f"({wins} only test solved, {losses} only control solved): 'no difference' rejected in favour of "
+            f"test {direction} than control"
+        )
+    elif -context.effect < lower and upper < context.effect:
+        verdict = "no_difference"
+        reason = (
+            f"equivalence within +/-{context.effect:g}: the {100 * confidence:g}% interval "
+            f"[{lower:+.3f}, {upper:+.3f}] lies inside it (two one-sided tests at alpha {context.alpha:g})"
+        )
+    else:
+        verdict = "inconclusive"
+        reason = (
+            f"no significant difference (one-sided McNemar p = {p_value:.3g}) and no proof of equivalence "
+            f"within +/-{context.effect:g} (interval [{lower:+.3f}, {upper:+.3f}]): more trials needed"
+        )
+    summary["verdict"] = verdict
+    summary["verdict_reason"] = reason
+
+
+def _target_comparison(
+    summary: dict[str, Any],
+    context: RunContext,
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+) -> None:
+    if feeder is None or feeder.target_test is None:
+        return
+    from pytest_agentopt.report.verdict_text import target_reason
+
+    test: Any = feeder.target_test
+    summary["decided_by"] = "sprt"
+    summary["llr"] = {"target": test.llr}
+    summary["bounds"] = list(test.bounds)
+    states = {None: "running", "meets_target": "accepted_h1", "below_target": "accepted_h0"}
+    summary["tests"] = {"target": states[test.verdict]}
+    decision = feeder.decision
+    summary["trials_used"] = decision.units if decision is not None else feeder.units
+    if decision is not None:
+        assert context.target is not None
+        summary["verdict"] = decision.verdict
+        summary["verdict_reason"] = target_reason(
+            decision.verdict,
+            units=decision.units,
+            target=context.target,
+            effect=context.effect,
+            alpha=context.alpha,
+            beta=context.beta,
+        )
+    else:
+        summary["verdict"] = "inconclusive"
+        summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "trials", summary)
+
+
+def _advise_extension(
+    summary: dict[str, Any],
+    records: Sequence[TrialRecord],
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+    command: str,
+) -> None:
+    """At an undecided cap: the ``extension`` section (``extension_advice``)."""
+    design = summary.get("design") or {}
+    test: Any = feeder.paired_test if feeder is not None else None
+    cap_reached = feeder is not None and plan_size is not None and feeder.committed >= plan_size
+    if test is None or test.verdict is not None or not cap_reached or not design.get("tasks"):
+        return
+    from pytest_agentopt.run.extension_advice import extension_advice, mean_cost_per_pair
+
+    summary["extension"] = extension_advice(
+        design=test.design,
+        wins=test.wins,
+        losses=test.losses,
+        ties=test.ties,
+        tests=dict(test.states),
+        tasks=design["tasks"],
+        trials=design["trials_per_task"],
+        cost_per_pair=mean_cost_per_pair(records),
+        command=command,
+    )
+
+
+def _unfinished_reason(
+    units: int, plan_size: int | None, feeder: SequentialFeeder, unit_name: str, summary: Mapping[str, Any]
+) -> str:
+    from pytest_agentopt.report.verdict_text import unfinished_reason
+
+    design = summary.get("design") or {}
+    return unfinished_reason(
+        units,
+        unit_name,
+        cap_reached=plan_size is not None and feeder.committed >= plan_size,
+        trials_needed=design.get("trials_needed"),
+    )
+
+
+def task_table(records: Iterable[TrialRecord], arms: Sequence[str]) -> list[dict[str, Any]]:
+    """Per task and arm: scored trials, successes, success rate, and tokens and estimated cost (``None`` when no
+    trial of that task and arm recorded any: unknown, not zero)."""
+
+    def empty() -> dict[str, Any]:
+        return {"trials": 0, "successes": 0, "cost_usd": None, "tokens": None}
+
+    tasks: dict[str, dict[str, Any]] = {}
+    for record in records:
+        entry = tasks.setdefault(
+            record["task_id"],
+            {
+                "task_id": record["task_id"],
+                "code": record.get("task_code"),
+                "category": record.get("category"),
+                "arms": {arm: empty() for arm in arms},
+            },
+        )
+        if record["outcome"] not in SCORED_OUTCOMES:
+            continue
+        figures = entry["arms"].setdefault(record["arm"], empty())
+        figures["trials"] += 1
+        figures["successes"] += record["outcome"] == "success"
+        if record["cost_usd"] is not None:
+            figures["cost_usd"] = (figures["cost_usd"] or 0.0) + record["cost_usd"]
+        tokens = record["tokens"]
+        if tokens is not None:
+            figures["tokens"] = (figures["tokens"] or 0) + tokens["input"] + tokens["output"]
+    for entry in tasks.values():
+        for figures in entry["arms"].values():
+            n = figures["trials"]
+            figures["success_rate"] = figures["successes"] / n if n else None
+    return sorted(tasks.values(), key=lambda entry: entry["task_id"])

@@ -1,0 +1,119 @@
+"""Which items to hand to which worker: planned order, bounded look-ahead, immediate stop.
+
+Results enter the sequential test only as the completed prefix of the planned order, so a trial started far
+beyond that prefix cannot inform the decision in time and is mostly wasted money once the test stops. This
+dispatcher keeps the items *started* within ``window`` positions of the lowest unfinished one.
+
+xdist semantics shape the rule: a worker starts the item it holds only once it holds the next one too (pytest's
+``nextitem`` teardown), or has been told to shut down. So handing a worker its next item is what starts the item it
+holds, and the window is checked on that held ("head") item, never on the new one. This never deadlocks: the
+lowest unfinished item is always running, or the head of some worker (inside the window), or the next one to
+hand out (inside the window).
+
+Both the xdist scheduler and the validation simulation drive this class, so the simulation measures the code that
+runs.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+Node = TypeVar("Node", bound=Hashable)
+
+
+def default_window(workers: int) -> int:
+    """Two positions per worker: one item running and the one xdist must hold before it starts it."""
+    return max(2, 2 * workers)
+
+
+class TrialDispatcher(Generic[Node]):
+    """Hands out item indices ``0 .. total-1`` (planned order) to nodes, two at most per node."""
+
+    per_node = 2
+
+    def __init__(self, total: int, window: int | None) -> None:
+        if window is not None and window < 1:
+            raise ValueError("the dispatch window must hold at least one item")
+        self.window = window
+        self.pending: deque[int] = deque(range(total))
+        self.node_items: dict[Node, list[int]] = {}
+        self.lowest_unfinished = 0
+        self._finished_ahead: set[int] = set()
+        self.stopped = False
+
+    # -- nodes ----------------------------------------------------------------------------------------------
+
+    def add_node(self, node: Node) -> None:
+        self.node_items.setdefault(node, [])
+
+    def remove_node(self, node: Node) -> list[int]:
+        """Forget a node (a crashed worker) and return the items it held, the running one first.
+
+        The running item is finished (its trial is recorded as crashed, or requeued); the others go back to the
+        front of the queue, unless the dispatcher has stopped (then they will never run).
+        """
+        items = self.node_items.pop(node, [])
+        if not items:
+            return items
+        self.finish(node, items[0])
+        if not self.stopped:
+            for index in sorted(items[1:], reverse=True):
+                self.pending.appendleft(index)
+        return items
+
+    # -- progress -------------------------------------------------------------------------------------------
+
+    def finish(self, node: Node, index: int) -> None:
+        items = self.node_items.get(node)
+        if items is not None and index in items:
+            items.remove(index)
+        if index >= self.lowest_unfinished:
+            self._finished_ahead.add(index)
+            while self.lowest_unfinished in self._finished_ahead:
+                self._finished_ahead.remove(self.lowest_unfinished)
+                self.lowest_unfinished += 1
+
+    def requeue(self, index: int) -> None:
+        """Run ``index`` again (xdist's ``mark_test_pending``: a crashed worker had not started it)."""
+        if index < self.lowest_unfinished:
+            # It counted as finished: everything from it up to the old lowest unfinished item was finished.
+            self._finished_ahead.update(range(index + 1, self.lowest_unfinished))
+            self.lowest_unfinished = index
+        self._finished_ahead.discard(index)
+        if not self.stopped:
+            self.pending.appendleft(index)
+
+    def _allows(self, head: int) -> bool:
+        return self.window is None or head < self.lowest_unfinished + self.window
+
+    def assign(self, order: list[Node] | None = None) -> dict[Node, list[int]]:
+        """New items for the nodes that can take them now (``order``: who to serve first)."""
+        sent: dict[Node, list[int]] = {}
+        if self.stopped:
+            return sent
+        for node in order if order is not None else list(self.node_items):
+            items = self.node_items.get(node)
+            if items is None:
+                continue
+            while len(items) < self.per_node and self.pending:
+                head = items[0] if items else self.pending[0]
+                if not self._allows(head):
+                    break
+                index = self.pending.popleft()
+                items.append(index)
+                sent.setdefault(node, []).append(index)
+        return sent
+
+    def stop(self) -> list[int]:
+        """Hand out nothing more; return the indices never handed out."""
+        self.stopped = True
+        never = list(self.pending)
+        self.pending.clear()
+        return never
+
+    @property
+    def exhausted(self) -> bool:
+        """Nothing is left to hand out (time to tell the nodes to shut down)."""
+        return self.stopped or not self.pending

@@ -1,0 +1,59 @@
+"""The CI gate: what the experiment's outcome means for the exit status (documented in ``docs/exit-codes.md``).
+
+Trials failing is data; the exit status reports the experiment. ``worse`` (a regression proven at the chosen
+alpha) and ``below_target`` fail the run; ``inconclusive`` fails it only with ``--agent-fail-inconclusive``; a run
+whose share of infrastructure errors is above ``--agent-infra-max-share`` fails because its verdict rests on too
+little data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_agentopt.run.options import RunOptions
+
+
+@dataclass(frozen=True)
+class Gate:
+    failed: bool
+    reason: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"passed": not self.failed, "reason": self.reason}
+
+
+def evaluate_gate(summary: dict[str, Any], options: RunOptions) -> Gate:
+    verdict = summary.get("verdict")
+    reason = summary.get("verdict_reason")
+    infra = infra_share(summary)
+    if infra is not None and infra > options.infra_max_share:
+        return Gate(
+            True,
+            f"{100 * infra:.0f}% of trials hit infrastructure errors or worker crashes (more than "
+            f"--agent-infra-max-share={options.infra_max_share:g}); the verdict rests on too little data - check the "
+            "provider and the machine",
+        )
+    if verdict == "worse":
+        return Gate(True, _sentence("regression proven", reason))
+    if verdict == "below_target":
+        return Gate(True, _sentence("success rate below the target", reason))
+    if verdict == "inconclusive" and options.fail_inconclusive:
+        return Gate(True, f"inconclusive (--agent-fail-inconclusive): {reason}")
+    return Gate(False, None)
+
+
+def _sentence(label: str, reason: object) -> str:
+    """``label: reason`` as one sentence: a reason that already starts with the label is not labelled twice."""
+    text = str(reason or "").strip()
+    if text.lower().startswith(label):
+        return text
+    return f"{label}: {text}" if text else label
+
+
+def infra_share(summary: dict[str, Any]) -> float | None:
+    """The share of trials kept out of the statistics for the machine's sake: infrastructure errors and worker
+    crashes (a crash is counted with them: the plugin cannot tell who caused it)."""
+    infra = sum(arm["infra_errors"] + arm.get("worker_crashes", 0) for arm in summary["arms"].values())
+    total = infra + sum(arm["trials"] for arm in summary["arms"].values())
+    return infra / total if total else None

@@ -1,0 +1,159 @@
+"""The run's options as plain data (:class:`RunOptions`), their defaults, and the checks that make contradictory
+or out-of-range values usage errors. Reading them from the command line and ini files is
+:mod:`pytest_agentopt.shell.options`'s job."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
+
+from pytest_agentopt.errors import AgentoptUsageError
+from pytest_agentopt.run.outcomes import DEFAULT_INFRA_EXCEPTIONS
+from pytest_agentopt.stats.wald import DIRECTIONS
+
+CLI = "cli"
+DEFAULT_TRIALS = 10
+MAX_TRIALS = 10_000
+"""The largest ``--agent-trials``. Each trial of each task and arm is one pytest item, so the cap sets how many
+items every process collects; 10,000 per task per arm is far beyond what any sequential test needs (a few hundred
+pairs decide an effect of 0.05) and still collects in bounded time and memory."""
+DEFAULT_ALPHA = 0.05
+DEFAULT_BETA = 0.10
+DEFAULT_EFFECT = 0.15
+DEFAULT_DIR = ".agentopt"
+DEFAULT_INFRA_RETRIES = 2
+DEFAULT_INFRA_MAX_SHARE = 0.2
+DEFAULT_INFRA_BACKOFF = 1.0
+MAX_INFRA_BACKOFF = 30.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    config_path: Path | None = None
+    control: str | None = None
+    trials: int = DEFAULT_TRIALS
+    seed: int | None = None
+    agent_dir: Path = Path(DEFAULT_DIR)
+    json_path: Path | None = None
+    md_path: Path | None = None
+    html_path: Path | None = None
+    csv_path: Path | None = None
+    overrides: tuple[str, ...] = ()
+    sprt: bool = False
+    alpha: float = DEFAULT_ALPHA
+    beta: float = DEFAULT_BETA
+    effect: float = DEFAULT_EFFECT
+    target: float | None = None
+    direction: str = "both"
+    fail_inconclusive: bool = False
+    resume: str | None = None
+    budget_usd: float | None = None
+    timeout_s: float | None = None
+    infra_retries: int = DEFAULT_INFRA_RETRIES
+    infra_backoff: float = DEFAULT_INFRA_BACKOFF
+    infra_max_share: float = DEFAULT_INFRA_MAX_SHARE
+    infra_exceptions: tuple[str, ...] = DEFAULT_INFRA_EXCEPTIONS
+    sources: Mapping[str, str] = dataclass_field(default_factory=dict)
+    """Where each given option came from: ``"cli"``, or the ini file's name."""
+
+    @property
+    def active(self) -> bool:
+        return self.config_path is not None or self.resume is not None
+
+    def given(self, flag: str, value: object) -> str:
+        """How the user wrote the option (for messages): ``--agent-trials=0`` or ``agent_trials = 0 (pytest.ini)``."""
+        return describe(flag, value, self.sources.get(flag, CLI))
+
+    def from_command_line(self, flag: str) -> bool:
+        return self.sources.get(flag) == CLI
+
+    @property
+    def single_config(self) -> bool:
+        return self.control is not None and self.control.lower() == "none"
+
+
+def describe(flag: str, value: object, source: str = "cli") -> str:
+    """``--agent-trials=0`` for a command-line value, ``agent_trials = 0 (pytest.ini)`` for an ini value."""
+    if source == CLI:
+        return f"{flag}={value}"
+    return f"{ini_key(flag)} = {value} ({source})"
+
+
+def ini_key(flag: str) -> str:
+    """The ini key of an option: ``--agent-trials`` -> ``agent_trials``, ``--sprt`` -> ``agent_sprt``."""
+    name = flag.lstrip("-").replace("-", "_")
+    return name if name.startswith("agent_") else f"agent_{name}"
+
+
+def validate(options: RunOptions) -> None:
+    """Contradictory or out-of-range values are usage errors that say what would be valid."""
+    given = options.given
+    if not 1 <= options.trials <= MAX_TRIALS:
+        raise AgentoptUsageError(
+            f"{given('--agent-trials', options.trials)}: must be from 1 to {MAX_TRIALS:,} (trials per task per arm; "
+            "each is one pytest item)"
+        )
+    if options.seed is not None and options.seed < 0:
+        raise AgentoptUsageError(f"{given('--agent-seed', options.seed)}: must be a non-negative integer")
+    for flag, value in (("--agent-alpha", options.alpha), ("--agent-beta", options.beta)):
+        if not 0 < value < 0.5:
+            raise AgentoptUsageError(f"{given(flag, value)}: must be between 0 and 0.5 (exclusive), e.g. 0.05")
+    if not 0 < options.effect < 1:
+        raise AgentoptUsageError(
+            f"{given('--agent-effect', options.effect)}: must be between 0 and 1 (exclusive), e.g. 0.15"
+        )
+    if options.direction not in DIRECTIONS:
+        raise AgentoptUsageError(
+            f"{given('--agent-direction', options.direction)}: must be one of {', '.join(DIRECTIONS)}"
+        )
+    if options.direction != "both" and not options.sprt:
+        raise AgentoptUsageError(
+            f"{given('--agent-direction', options.direction)} needs --sprt (it chooses the sequential test)"
+        )
+    if options.target is not None:
+        target = given("--agent-target", options.target)
+        if not 0 < options.target <= 1:
+            raise AgentoptUsageError(f"{target}: must be a success rate in (0, 1]")
+        if options.target - options.effect <= 0:
+            raise AgentoptUsageError(
+                f"{target} with {given('--agent-effect', options.effect)}: the null rate "
+                f"target - effect = {options.target - options.effect:.3g} must be above 0; "
+                "lower --agent-effect or raise the target"
+            )
+        if not options.sprt:
+            raise AgentoptUsageError(f"{target} needs --sprt (it sets the sequential test's target rate)")
+        if options.control is not None and not options.single_config:
+            raise AgentoptUsageError(
+                f"{target} compares one config with a target rate: it cannot be combined with "
+                f"{given('--agent-control', options.control)}; use --agent-control=none or drop --agent-target"
+            )
+    elif options.sprt and options.single_config:
+        raise AgentoptUsageError(
+            f"--sprt with {given('--agent-control', options.control)} needs --agent-target=P: a single config "
+            "is tested against a target success rate (or give a control config to compare with)"
+        )
+    if options.budget_usd is not None and options.budget_usd <= 0:
+        raise AgentoptUsageError(
+            f"{given('--agent-budget', options.budget_usd)}: must be a positive number of US dollars"
+        )
+    if options.timeout_s is not None and options.timeout_s <= 0:
+        raise AgentoptUsageError(
+            f"{given('--agent-timeout', options.timeout_s)}: must be a positive number of seconds, e.g. 600"
+        )
+    if options.infra_retries < 0:
+        raise AgentoptUsageError(f"{given('--agent-infra-retries', options.infra_retries)}: must be 0 or more")
+    if not 0 <= options.infra_backoff <= MAX_INFRA_BACKOFF:
+        raise AgentoptUsageError(
+            f"{given('--agent-infra-backoff', options.infra_backoff)}: must be between 0 and "
+            f"{MAX_INFRA_BACKOFF:g} seconds"
+        )
+    if not 0 <= options.infra_max_share <= 1:
+        raise AgentoptUsageError(
+            f"{given('--agent-infra-max-share', options.infra_max_share)}: must be a share between 0 and 1"
+        )
+    if options.resume is not None and options.overrides and options.from_command_line("--agent-set"):
+        raise AgentoptUsageError(
+            "--agent-set cannot be combined with --agent-resume: a resumed run keeps the configs it started with"
+        )

@@ -1,0 +1,26 @@
+"""Pairs of trials: the same task and trial run under the control and the test config, with the same seed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
+
+Record = TypeVar("Record", bound=Mapping[str, Any])
+
+
+def paired_outcomes(records: Iterable[Record]) -> list[tuple[int, Record, Record]]:
+    """Complete pairs ``(seq of the later trial, control, test)`` in planned order, scored outcomes only."""
+    halves: dict[tuple[str, int], dict[str, Record]] = defaultdict(dict)
+    for record in records:
+        if record["outcome"] in SCORED_OUTCOMES:
+            halves[(record["task_id"], record["trial"])][record["arm"]] = record
+    pairs = [
+        (max(h["control"]["seq"], h["test"]["seq"]), h["control"], h["test"])
+        for h in halves.values()
+        if "control" in h and "test" in h
+    ]
+    pairs.sort(key=lambda pair: pair[0])
+    return pairs

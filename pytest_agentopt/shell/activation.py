@@ -1,0 +1,167 @@
+"""Turning the plugin on in each process role (only imported when pytest-agentopt is asked for)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pytest_agentopt.errors import AgentoptUsageError, LedgerError
+from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.run.stop import StopSignal
+from pytest_agentopt.shell.output_paths import check_output_paths
+from pytest_agentopt.shell.stash import ITEMS_PLUGIN_KEY
+from pytest_agentopt.shell.worker import ItemsPlugin
+from pytest_agentopt.storage.ledger import create_run_directory, resolve_run, utc_now
+from pytest_agentopt.storage.run_context import RunContext, build_context
+from pytest_agentopt.storage.run_lock import RunLock, lock_run, took_over_note
+
+REFUSED_DIST = {
+    "each": "runs every item on every worker, so each trial would run once per worker",
+}
+SCOPE_DIST = ("loadscope", "loadfile", "loadgroup")
+
+
+def is_xdist_controller(config: pytest.Config) -> bool:
+    """Whether this process will hand items to xdist workers (decided before xdist's own configure ran)."""
+    if not config.pluginmanager.hasplugin("xdist") or config.getoption("collectonly"):
+        return False
+    return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
+
+
+def activate_controller(config: pytest.Config, options: RunOptions) -> None:
+    # Nothing is written and nothing locked to list the items: --collect-only only reads.
+    writes = not config.getoption("collectonly")
+    try:
+        if writes:
+            check_output_paths(options)  # before the first paid trial, not after the last
+        lock = _lock_resumed_run(config, options) if options.resume is not None and writes else None
+        context, notes = build_context(options)
+    except AgentoptUsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    distributed = is_xdist_controller(config)
+    workers = 0
+    if distributed:
+        _check_dist_mode(config, options)
+        workers = _worker_count(config)
+    if options.resume is None and writes:
+        context, lock = _create_run(config, context, options)
+    if lock is not None and lock.took_over is not None:
+        notes.append(took_over_note(context.run_id, lock.took_over))
+    stop = StopSignal(context.stop_path, watch_file=False)
+    from pytest_agentopt.shell.controller import ControllerPlugin
+
+    controller = ControllerPlugin(config, context, options, stop, notes=notes, workers=workers)
+    controller.run_lock = lock
+    config.pluginmanager.register(controller, "agentopt-controller")
+    if distributed:
+        from pytest_agentopt.shell.xdist_hooks import XdistControllerHooks
+
+        config.pluginmanager.register(XdistControllerHooks(context, controller), "agentopt-xdist")
+    else:
+        # A trial that cannot be interrupted after its timeout ends the whole process here (see timeouts.py).
+        _register_items(config, context, stop, worker="main", on_abandon=controller.abandon_run)
+
+
+def _lock_resumed_run(config: pytest.Config, options: RunOptions) -> RunLock:
+    """Own the resumed run for this session before its ledger is read (a second session is refused, exit 4)."""
+    assert options.resume is not None
+    paths = resolve_run(options.resume, options.agent_dir)
+    try:
+        lock = lock_run(paths.directory, run_id=paths.run_id, started_at=utc_now())
+    except OSError as exc:
+        raise LedgerError(
+            f"{options.given('--agent-resume', options.resume)}: cannot lock the run directory {paths.directory}: "
+            f"{exc.strerror or exc}; resuming needs write access to it"
+        ) from None
+    config.add_cleanup(lock.release)
+    return lock
+
+
+def _create_run(config: pytest.Config, context: RunContext, options: RunOptions) -> tuple[RunContext, RunLock]:
+    """The new run's directory, created exclusively (run ids never collide) and owned by this session."""
+    try:
+        run_dir = create_run_directory(options.agent_dir, context.configs.raw("test")["experiment_id"])
+        lock = lock_run(run_dir, run_id=run_dir.name, started_at=utc_now())
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"{options.given('--agent-dir', options.agent_dir)}: cannot write the run directory under "
+            f"{options.agent_dir}: {exc.strerror or exc}; give a writable directory"
+        ) from None
+    except AgentoptUsageError as exc:  # another session took the brand-new directory: cannot happen, but say so
+        raise pytest.UsageError(str(exc)) from None
+    config.add_cleanup(lock.release)
+    moved = dataclasses.replace(
+        context, run_id=run_dir.name, run_dir=run_dir, stop_path=run_dir / context.stop_path.name
+    )
+    return moved, lock
+
+
+def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:
+    context = RunContext.from_payload(payload)
+    worker = str(getattr(config, "workerinput", {}).get("workerid", "worker"))
+    _register_items(config, context, StopSignal(context.stop_path), worker=worker)
+
+
+def _register_items(
+    config: pytest.Config,
+    context: RunContext,
+    stop: StopSignal,
+    *,
+    worker: str,
+    on_abandon: Callable[[], object] | None = None,
+) -> None:
+    plugin = ItemsPlugin(
+        context,
+        stop,
+        worker,
+        verbosity=config.get_verbosity(),
+        rootpath=config.rootpath,
+        # xdist gives workers the controller's options, so they know whether the controller writes JUnit XML.
+        junit=bool(config.getoption("xmlpath", None)),
+        on_abandon=on_abandon,
+        keep_output=_shows_passed_output(config),
+    )
+    config.stash[ITEMS_PLUGIN_KEY] = plugin
+    config.pluginmanager.register(plugin, "agentopt-items")
+
+
+def _shows_passed_output(config: pytest.Config) -> bool:
+    """Whether pytest will print (``-rP``, ``-rA``) or write (JUnit XML with ``junit_logging``) passed items' output.
+
+    xdist gives workers the controller's options, so a worker answers as its controller would.
+    """
+    chars = str(config.getoption("reportchars", "") or "")
+    if "P" in chars or "A" in chars:
+        return True
+    if config.getoption("xmlpath", None):
+        try:
+            return str(config.getini("junit_logging")) != "no"
+        except ValueError:
+            return False
+    return False
+
+
+def _check_dist_mode(config: pytest.Config, options: RunOptions) -> None:
+    dist = str(config.getoption("dist", "no"))
+    if dist in REFUSED_DIST:
+        raise pytest.UsageError(f"--dist {dist} cannot run agent trials: it {REFUSED_DIST[dist]}; use --dist load")
+    if dist in SCOPE_DIST:
+        message = (
+            f"--dist {dist} puts all trials of one test on one worker, so trials of a task cannot run in "
+            "parallel and the planned order is lost"
+        )
+        if options.sprt:
+            raise pytest.UsageError(f"{message}; --sprt needs --dist load (the default) or worksteal")
+        config.issue_config_time_warning(pytest.PytestWarning(message + "; prefer --dist load"), stacklevel=2)
+
+
+def _worker_count(config: pytest.Config) -> int:
+    try:
+        from xdist.workermanage import parse_tx_spec_config
+
+        return len(parse_tx_spec_config(config))
+    except Exception:  # an unusual --tx spec: the window falls back to a safe size
+        return 1

@@ -1,0 +1,149 @@
+"""The xdist scheduler used under ``--sprt``: planned order, bounded look-ahead, stop on the decision.
+
+It replaces xdist's ``load`` and ``worksteal`` schedulers (``loadscope``, ``loadfile``, ``loadgroup`` and ``each``
+are refused, see ``xdist_hooks``). The decisions are made by
+:class:`~pytest_agentopt.run.dispatch.TrialDispatcher`; this class adapts it to xdist's ``Scheduling``
+protocol. Only imported on an xdist controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from xdist.report import report_collection_diff
+from xdist.workermanage import WorkerController, parse_tx_spec_config
+
+from pytest_agentopt.run.dispatch import TrialDispatcher
+
+
+class SequentialScheduling:
+    def __init__(self, config: pytest.Config, log: Any, window: int | None) -> None:
+        self.config = config
+        self.log = log
+        self.numnodes = len(parse_tx_spec_config(config))
+        self.window = window
+        self.node2collection: dict[WorkerController, list[str]] = {}
+        self.collection: list[str] | None = None
+        self._nodes: list[WorkerController] = []
+        self._dispatcher: TrialDispatcher[WorkerController] | None = None
+        self.never_dispatched: list[str] = []
+
+    # -- Scheduling protocol --------------------------------------------------------------------------------
+
+    @property
+    def nodes(self) -> list[WorkerController]:
+        return list(self._nodes)
+
+    @property
+    def collection_is_completed(self) -> bool:
+        return len(self.node2collection) >= self.numnodes
+
+    @property
+    def tests_finished(self) -> bool:
+        if not self.collection_is_completed or self._dispatcher is None:
+            return False
+        if self._dispatcher.pending:
+            return False
+        return all(len(items) < 2 for items in self._dispatcher.node_items.values())
+
+    @property
+    def has_pending(self) -> bool:
+        if self._dispatcher is None:
+            return False
+        return bool(self._dispatcher.pending) or any(self._dispatcher.node_items.values())
+
+    def add_node(self, node: WorkerController) -> None:
+        self._nodes.append(node)
+        if self._dispatcher is not None:
+            self._dispatcher.add_node(node)
+
+    def add_node_collection(self, node: WorkerController, collection: Sequence[str]) -> None:
+        if self.collection_is_completed and self.collection is not None and list(collection) != self.collection:
+            other = next(iter(self.node2collection))
+            self.log(report_collection_diff(self.collection, collection, other.gateway.id, node.gateway.id))
+            return
+        self.node2collection[node] = list(collection)
+
+    def mark_test_complete(self, node: WorkerController, item_index: int, duration: float = 0) -> None:
+        assert self._dispatcher is not None
+        self._dispatcher.finish(node, item_index)
+        self._send(first=node)
+
+    def mark_test_pending(self, item: str) -> None:
+        assert self._dispatcher is not None
+        assert self.collection is not None
+        index = self.collection.index(item)
+        if self._dispatcher.stopped:
+            self.never_dispatched.append(item)
+        self._dispatcher.requeue(index)
+        self._send()
+
+    def remove_pending_tests_from_node(self, node: WorkerController, indices: Sequence[int]) -> None:
+        raise NotImplementedError("the sequential scheduler never steals items")
+
+    def remove_node(self, node: WorkerController) -> str | None:
+        if node in self._nodes:
+            self._nodes.remove(node)
+        if self._dispatcher is None:
+            return None
+        stopped = self._dispatcher.stopped
+        items = self._dispatcher.remove_node(node)
+        if not items:
+            return None
+        assert self.collection is not None
+        # The item that was running is reported as crashed by xdist (and recorded by the controller); the rest
+        # run elsewhere, or never once the run has stopped.
+        if stopped:
+            self.never_dispatched.extend(self.collection[index] for index in items[1:])
+        self._send()
+        return self.collection[items[0]]
+
+    def schedule(self) -> None:
+        assert self.collection_is_completed
+        if self.collection is not None:
+            self._send()
+            return
+        collections = list(self.node2collection.items())
+        first_node, first = collections[0]
+        for node, other in collections[1:]:
+            message = report_collection_diff(first, other, first_node.gateway.id, node.gateway.id)
+            if message:
+                self.log(message)
+                self.config.hook.pytest_collectreport(
+                    report=pytest.CollectReport(nodeid=node.gateway.id, outcome="failed", longrepr=message, result=[])
+                )
+                return
+        self.collection = first
+        self._dispatcher = TrialDispatcher(len(first), self.window)
+        for node in self._nodes:
+            self._dispatcher.add_node(node)
+        self._send()
+
+    # -- stopping -------------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Dispatch nothing more; nodes finish (and skip, by the stop flag) what they already hold."""
+        if self._dispatcher is None or self.collection is None:
+            return
+        never = self._dispatcher.stop()
+        self.never_dispatched.extend(self.collection[index] for index in never)
+        self._shutdown_nodes()
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _send(self, first: WorkerController | None = None) -> None:
+        assert self._dispatcher is not None
+        order = [node for node in self._nodes if not node.shutting_down]
+        if first is not None and first in order:
+            order.remove(first)
+            order.insert(0, first)
+        for node, indices in self._dispatcher.assign(order).items():
+            node.send_runtest_some(indices)
+        if self._dispatcher.exhausted:
+            self._shutdown_nodes()
+
+    def _shutdown_nodes(self) -> None:
+        for node in self._nodes:
+            node.shutdown()  # swallows OSError from a closed channel, as xdist's own shutdown does

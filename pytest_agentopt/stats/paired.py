@@ -1,0 +1,33 @@
+"""Paired statistics of an A/B run: the effect on the success rate, the pair counts and the cost ratio, over pairs
+``(seq, control record, test record)`` in planned order (:func:`pytest_agentopt.run.pairing.paired_outcomes`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def paired_effect(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], alpha: float) -> dict[str, object]:
+    """Success rate of test minus control over pairs in planned order, with its time-uniform confidence sequence."""
+    from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+
+    differences = [float((t["outcome"] == "success") - (c["outcome"] == "success")) for _, c, t in pairs]
+    return mean_with_confidence_sequence(differences, -1.0, 1.0, alpha)
+
+
+def pair_counts(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]]) -> dict[str, int]:
+    counts = {"both": 0, "test_only": 0, "control_only": 0, "neither": 0}
+    for _, control, test in pairs:
+        c, t = control["outcome"] == "success", test["outcome"] == "success"
+        key = "both" if c and t else "test_only" if t else "control_only" if c else "neither"
+        counts[key] += 1
+    return counts
+
+
+def cost_ratio(
+    pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], alpha: float
+) -> dict[str, Any] | None:
+    """The test arm's cost relative to the control's, pair by pair (see :mod:`pytest_agentopt.stats.cost_ratio`)."""
+    from pytest_agentopt.stats.cost_ratio import paired_cost_ratio
+
+    return paired_cost_ratio([(control["cost_usd"], test["cost_usd"]) for _, control, test in pairs], alpha)
