@@ -17,12 +17,11 @@ run's current state (exact DP, ``stats.extension.outlook``, pairs drawn from the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_agentopt.stats.design import PairedDesign
 from pytest_agentopt.stats.extension import outlook, running_state
-from pytest_agentopt.storage.trial_record import TrialRecord
 
 OUTLOOK_RESIDUAL = 1e-4
 """The DP stops once less than this probability is still running: the expected further pairs are then low by at
@@ -31,7 +30,7 @@ tail is long (a run at a discordance near 0 goes on for hundreds of pairs), and 
 milliseconds, so a tighter residual buys nothing printable for seconds more at the end of the run."""
 
 
-def mean_cost_per_pair(records: Sequence[TrialRecord]) -> float | None:
+def mean_cost_per_pair(records: Sequence[Mapping[str, Any]]) -> float | None:
     """The mean of control + test cost over the pairs where both trials recorded a cost (``None``: none did)."""
     halves: dict[tuple[str, int], dict[str, float]] = {}
     for record in records:
