@@ -100,7 +100,9 @@ def test_an_extended_inconclusive_run_decides_as_an_uninterrupted_run_with_that_
     assert _replayed(run_dir) == (expected["verdict"], expected["pairs_used"])
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["run"]["trials"] == LARGE
-    assert manifest["resumes"][-1]["extended_trials"] == [SMALL, LARGE]
+    (extension,) = manifest["extensions"]
+    assert (extension["from_trials"], extension["to_trials"]) == (SMALL, LARGE)
+    assert extension["finished_trials"] == len(before)
 
 
 def test_a_run_cannot_be_shrunk_or_extended_without_sprt(suite: pytest.Pytester) -> None:
