@@ -265,6 +265,7 @@ def build_summary(
         "coverage": coverage_statements(arms),
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
+        "extension": None,
         "shard": cast("ShardInfo", dict(shard)) if shard is not None else None,
         "merged_from": list(merged_from) if merged_from is not None else None,
     }
@@ -274,6 +275,9 @@ def build_summary(
             for change in diff_config_data(context.configs.raw("control"), context.configs.raw("test"))
         ]
         _paired_comparison(summary, records, context, feeder, plan_size)
+        _advise_extension(
+            summary, records, feeder, plan_size, resume_command or f"pytest --agent-resume {context.run_id}"
+        )
     elif context.target is not None:
         _target_comparison(summary, context, feeder, plan_size)
     if interrupted and decision is None:
@@ -454,6 +458,34 @@ def _target_comparison(
     else:
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "trials", summary)
+
+
+def _advise_extension(
+    summary: RunSummary,
+    records: Sequence[TrialRecord],
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+    command: str,
+) -> None:
+    """At an undecided cap: the ``extension`` section (``extension_advice``)."""
+    design = summary.get("design")
+    test: Any = feeder.paired_test if feeder is not None else None
+    cap_reached = feeder is not None and plan_size is not None and feeder.committed >= plan_size
+    if test is None or test.verdict is not None or not cap_reached or design is None or not design.get("tasks"):
+        return
+    from pytest_agentopt.run.extension_advice import extension_advice, mean_cost_per_pair
+
+    summary["extension"] = extension_advice(
+        design=test.design,
+        wins=test.wins,
+        losses=test.losses,
+        ties=test.ties,
+        tests=dict(test.states),
+        tasks=design["tasks"],
+        trials=design["trials_per_task"],
+        cost_per_pair=mean_cost_per_pair(records),
+        command=command,
+    )
 
 
 def _unfinished_reason(

@@ -8,6 +8,7 @@ these types list the same fields. A field is required (``total``) when every sum
 
 from typing import Literal, NotRequired, TypedDict
 
+from pytest_agentopt.run.extension_advice import ExtensionAdvice
 from pytest_agentopt.stats.cost_ratio import CostRatio
 from pytest_agentopt.stats.paired import EffectInterval, PairCounts
 from pytest_agentopt.stats.sprt import TestState
@@ -246,6 +247,7 @@ class RunSummary(TypedDict):
     coverage: list[str]
     tasks: list[TaskRow]
     notes: list[str]
+    extension: ExtensionAdvice | None
     shard: ShardInfo | None
     merged_from: list[str] | None
     trials_used: NotRequired[int]

@@ -87,8 +87,19 @@ def render_summary(
     for note in summary.get("notes") or []:
         lines.append(f"note: {note}")
     lines.append(_verdict_line(summary))
+    lines.extend(_extension_lines(summary))
     lines.extend(_gate_lines(summary))
     return lines
+
+
+def _extension_lines(summary: RunSummary) -> list[str]:
+    """An undecided cap: what extending the run would take and the command (also under ``-q``)."""
+    advice = summary.get("extension")
+    if not advice:
+        return []
+    from pytest_agentopt.run.extension_advice import advice_text
+
+    return [f"agentopt: {advice_text(advice)}"]
 
 
 def _coverage(summary: RunSummary) -> list[str]:
@@ -103,7 +114,7 @@ def _quiet(summary: RunSummary, shown_live: Collection[str] = ()) -> list[str]:
         for note in summary.get("notes") or []
         if str(note).startswith("warning:") and note not in shown_live
     ]
-    return [*warnings, *_coverage(summary), _verdict_line(summary), *_gate_lines(summary)]
+    return [*warnings, *_coverage(summary), _verdict_line(summary), *_extension_lines(summary), *_gate_lines(summary)]
 
 
 def _gate_lines(summary: RunSummary) -> list[str]:

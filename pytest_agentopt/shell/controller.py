@@ -24,7 +24,7 @@ from pytest_agentopt.shell.interrupts import DeferredInterrupts
 from pytest_agentopt.shell.output_paths import ERROR_PREFIX
 from pytest_agentopt.shell.stash import ITEMS_PLUGIN_KEY
 from pytest_agentopt.storage.ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
-from pytest_agentopt.storage.manifest import build_manifest, note_resume, write_manifest
+from pytest_agentopt.storage.manifest import build_manifest, note_extension, note_resume, write_manifest
 from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
 
@@ -143,6 +143,8 @@ class ControllerPlugin:
             if self.options.resume is None:
                 manifest = build_manifest(context, rootdir=self.config.rootpath, options=self._option_values())
                 write_manifest(context, manifest)
+            else:
+                note_extension(context)
             self.run_started = True  # the run exists on disk: from now on it ends with a summary
             self.ledger = LedgerWriter(context.paths.trials)
         except OSError as exc:

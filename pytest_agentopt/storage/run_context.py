@@ -295,11 +295,14 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     check_resumable(manifest, paths.manifest)
     run = manifest["run"]
     notes: list[str] = []
+    trials = _extended_trials(options, run, paths.run_id)
     for flag, key in _RESUME_FIXED.items():
         given_value = getattr(options, key)
         if isinstance(given_value, Shard):
             given_value = str(given_value)
         if flag not in options.sources or given_value == run.get(key):
+            continue
+        if flag == "--agent-trials" and trials != run["trials"]:
             continue
         given = options.given(flag, getattr(options, key))
         if options.from_command_line(flag):
@@ -337,7 +340,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         run_id=manifest["run_id"],
         run_dir=paths.directory,
         seed=run["seed"],
-        trials=run["trials"],
+        trials=trials,
         arms=tuple(run["arms"]),
         configs=configs,
         hashes={arm: data["config_hash"] for arm, data in manifest["arms"].items()},
@@ -360,10 +363,34 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         cap_pairs=run.get("cap_pairs"),
         shard=Shard.parse(run["shard"]) if run.get("shard") else None,
     )
+    if trials != run["trials"]:
+        notes.append(
+            f"extending run {paths.run_id} from {run['trials']} to {trials} trials per task and arm: its "
+            f"{len(ledger.records)} finished trials count once and the sequential test continues from its state "
+            "(docs/statistics.md, extending an inconclusive run)"
+        )
     sources = {arm: context.sources.get(arm) for arm in configs}
     warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
     # Skipped ledger lines are missing data: warnings, which the terminal shows under -q too.
     return context, [*notes, *(f"warning: {problem}" for problem in ledger.problems), *warnings]
+
+
+def _extended_trials(options: RunOptions, run: dict[str, Any], run_id: str) -> int:
+    """The trials per task of a resumed run: its own, or more when ``--agent-trials`` on the command line extends a
+    sequential run with an explicit cap (the planned order of the larger cap starts with the run's own plan)."""
+    if not options.from_command_line("--agent-trials") or options.trials <= run["trials"]:
+        return int(run["trials"])
+    if not run["sprt"] or run.get("cap_pairs") is not None:
+        why = (
+            "its cap was derived from the calibrated design, whose last look always ends with a claim"
+            if run["sprt"]
+            else "a fixed-sample run's analysis is planned for its number of trials (only --sprt runs extend)"
+        )
+        raise AgentoptUsageError(
+            f"{options.given('--agent-trials', options.trials)}: run {run_id} cannot be extended: {why}; "
+            "drop --agent-trials to resume it"
+        )
+    return options.trials
 
 
 def _resumed_config(

@@ -91,3 +91,18 @@ def test_the_other_commands_run_on_the_example(agent_dir: Path, capsys: pytest.C
         "exp_041",
         True,
     )
+
+
+def test_the_runs_csv_export_replays_to_its_own_verdict_and_pairs(
+    agent_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (run,) = [run for run in load_runs(agent_dir) if run.paired]
+    exported = tmp_path / "trials.csv"
+    assert main(["report", run.path.name, "--agent-dir", str(agent_dir), "--csv", str(exported)]) == 0
+    capsys.readouterr()
+    summary = json.loads((run.path / "summary.json").read_text())
+    for source in (exported, run.path / "trials.jsonl"):
+        assert main(["replay", str(source), "--json"]) == 0
+        replayed = json.loads(capsys.readouterr().out)
+        assert (replayed["verdict"], replayed["pairs_used"]) == (summary["verdict"], summary["pairs_used"])
+        assert replayed["llr"] == summary["llr"]
