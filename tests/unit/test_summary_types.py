@@ -1,7 +1,7 @@
 """``docs/summary.md`` and the typed summary (``summary_types``) list the same fields.
 
-The page has three tables whose first column names fields: the top level, the ``design`` section and the per-arm
-figures. Those must equal the typed fields exactly. Smaller nested sections are described in the meaning column of
+The page has four tables whose first column names fields: the top level, the ``design`` and ``extension`` sections
+and the per-arm figures. Those must equal the typed fields exactly. Smaller nested sections are described in the meaning column of
 their row (``settings``, ``cost_ratio``, ``budget``...): every typed field of them must be named there.
 """
 
@@ -29,6 +29,7 @@ from pytest_agentopt.report.summary_types import (
     TaskArmFigures,
     TaskRow,
 )
+from pytest_agentopt.run.extension_advice import ExtensionAdvice
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "summary.md"
 NAME = re.compile(r"`([a-z_][a-z0-9_.]*)`")
@@ -61,15 +62,15 @@ def field_names(cell: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def documented() -> list[list[tuple[str, str]]]:
-    top, design, per_arm = tables(DOC.read_text(encoding="utf-8"))[:3]
-    return [top, design, per_arm]
+    top, design, extension, per_arm = tables(DOC.read_text(encoding="utf-8"))[:4]
+    return [top, design, extension, per_arm]
 
 
 def keys(typed: type) -> set[str]:
     return set(typed.__annotations__)
 
 
-@pytest.mark.parametrize(("index", "typed"), [(0, RunSummary), (1, CapDesign), (2, ArmSummary)])
+@pytest.mark.parametrize(("index", "typed"), [(0, RunSummary), (1, CapDesign), (2, ExtensionAdvice), (3, ArmSummary)])
 def test_every_documented_field_is_typed_and_every_typed_field_documented(
     documented: list[list[tuple[str, str]]], index: int, typed: type
 ) -> None:
