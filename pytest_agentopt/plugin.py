@@ -1,6 +1,7 @@
 """pytest-agentopt's entry point (``pytest11``), imported by every pytest process, xdist workers included.
 
-It stays import-light and inert: without ``--agent-config`` (or ``agent_config`` in the ini file, or
+It stays import-light and inert (its imports are inside the hooks on purpose: an installed but unused plugin must
+not cost every pytest run the controller's and workers' modules, about 0.3 s): without ``--agent-config`` (or ``agent_config`` in the ini file, or
 ``--agent-resume``) it registers its options, its marker and its fixtures, and nothing else - no header, no
 files, no changed outcomes. When active, the roles are split by process:
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+from pytest_agentopt.stats.cost_ratio import paired_cost_ratio
+
 
 def paired_effect(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], alpha: float) -> dict[str, object]:
     """Success rate of test minus control over pairs in planned order, with its time-uniform confidence sequence."""
-    from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
-
     differences = [float((t["outcome"] == "success") - (c["outcome"] == "success")) for _, c, t in pairs]
     return mean_with_confidence_sequence(differences, -1.0, 1.0, alpha)
 
@@ -28,6 +29,4 @@ def cost_ratio(
     pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], alpha: float
 ) -> dict[str, Any] | None:
     """The test arm's cost relative to the control's, pair by pair (see :mod:`pytest_agentopt.stats.cost_ratio`)."""
-    from pytest_agentopt.stats.cost_ratio import paired_cost_ratio
-
     return paired_cost_ratio([(control["cost_usd"], test["cost_usd"]) for _, control, test in pairs], alpha)

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from filelock import FileLock
+
 from pytest_agentopt.configs.strict_json import read_json_file
 from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.storage.ledger_rule import LeftOut, count_records
@@ -388,7 +390,6 @@ def update_hash_dictionary(agent_dir: Path, components: Mapping[str, str]) -> li
     known = _read_hash_dictionary(path)
     if isinstance(known, dict) and _has_components(known, components):
         return []
-    from filelock import FileLock
 
     agent_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock"):
