@@ -5,9 +5,9 @@ documented in ``docs/api.md``)::
 
     from pytest_agentopt import AgentConfig, AgentTrial, FakeLLM, TokenUsage
 
-Everything else is internal and may move between releases. The names are loaded on first use, on purpose: pytest imports this
-package in every process through the plugin's entry point, and most runs need none of them at start-up (configs
-pull in pydantic, the fake server the HTTP stack).
+Everything else is internal and may move between releases. The names are loaded on first use, on purpose: pytest
+imports this package in every process through the plugin's entry point, and most runs need none of them at start-up
+(configs pull in pydantic, the fake server the HTTP stack).
 """
 
 from __future__ import annotations
