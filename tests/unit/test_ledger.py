@@ -118,7 +118,7 @@ def test_known_components_need_no_lock_and_no_write(tmp_path: Path, monkeypatch:
     def no_lock(*args: object, **kwargs: object) -> None:
         raise AssertionError("took the lock")
 
-    monkeypatch.setattr("filelock.FileLock", no_lock)
+    monkeypatch.setattr("pytest_agentopt.storage.ledger.FileLock", no_lock)
     update_hash_dictionary(tmp_path, {"a": "first"})
     assert path.stat().st_mtime_ns == before
     with pytest.raises(AssertionError, match="took the lock"):  # a new component is merged under the lock
