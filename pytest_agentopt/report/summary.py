@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, cast
 
 from pytest_agentopt.configs.data import diff_config_data
+from pytest_agentopt.number_format import usd
 from pytest_agentopt.report.summary_types import (
     ArmSummary,
     BudgetState,
@@ -35,9 +36,12 @@ from pytest_agentopt.report.summary_types import (
     TaskRow,
     TokenSums,
 )
+from pytest_agentopt.report.verdict_text import paired_sequential_reason, target_reason, unfinished_reason
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
 from pytest_agentopt.run.pairing import paired_outcomes
+from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval, wilson_interval
 from pytest_agentopt.stats.paired import cost_ratio, pair_counts, paired_effect
 from pytest_agentopt.stats.sprt import TestState
 from pytest_agentopt.storage.run_context import RunContext
@@ -122,14 +126,11 @@ def _success_interval(
     if not scored:
         return None, None
     if sequential:
-        from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
-
         ordered = sorted(scored, key=lambda record: record["seq"])
         sequence = mean_with_confidence_sequence(
             [float(record["outcome"] == "success") for record in ordered], 0.0, 1.0, alpha
         )
         return [sequence["lower"], sequence["upper"]], sequence["method"]
-    from pytest_agentopt.stats.intervals import wilson_interval
 
     successes = sum(record["outcome"] == "success" for record in scored)
     return list(wilson_interval(successes, len(scored))), "Wilson 95% (fixed-n)"
@@ -296,8 +297,6 @@ def build_summary(
         )
         summary["notes"].append(f"warning: {summary['verdict_reason']}")
     if budget is not None and budget["exhausted"] and decision is None:
-        from pytest_agentopt.number_format import usd
-
         # Budget exhaustion is never scored as a pass or a fail.
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = (
@@ -331,9 +330,6 @@ def _paired_comparison(
     feeder: SequentialFeeder | None,
     plan_size: int | None,
 ) -> None:
-    from pytest_agentopt.report.verdict_text import paired_sequential_reason
-    from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval
-
     pairs = paired_outcomes(records)
     counts = pair_counts(pairs)
     summary["pairs"] = counts
@@ -428,7 +424,6 @@ def _target_comparison(
 ) -> None:
     if feeder is None or feeder.target_test is None:
         return
-    from pytest_agentopt.report.verdict_text import target_reason
 
     test = feeder.target_test
     summary["decided_by"] = "sprt"
@@ -491,8 +486,6 @@ def _advise_extension(
 def _unfinished_reason(
     units: int, plan_size: int | None, feeder: SequentialFeeder, unit_name: str, summary: RunSummary
 ) -> str:
-    from pytest_agentopt.report.verdict_text import unfinished_reason
-
     design = summary["design"]
     return unfinished_reason(
         units,

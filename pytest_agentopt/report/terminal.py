@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from tabulate import tabulate
+
 from pytest_agentopt import number_format as fmt
+from pytest_agentopt.configs.data import diff_config_data
 from pytest_agentopt.report.render import wording
+from pytest_agentopt.report.verdict_text import consistency_note
 
 if TYPE_CHECKING:
     from pytest_agentopt.report.summary_types import RunSummary
@@ -28,8 +32,6 @@ FailureDetail = str | Mapping[str, Any]
 
 def header_line(context: RunContext, options: RunOptions) -> str:
     """One line for pytest's header: the arms, what differs, the test and where the run is stored."""
-    from pytest_agentopt.configs.data import diff_config_data
-
     test = context.configs.raw("test")
     if context.paired:
         control = context.configs.raw("control")
@@ -150,8 +152,6 @@ def _run_line(summary: RunSummary) -> str:
 
 
 def _arm_table(summary: RunSummary) -> list[str]:
-    from tabulate import tabulate
-
     rows = []
     for arm, figures in summary["arms"].items():
         ci = figures["success_ci"]
@@ -228,7 +228,6 @@ def _comparison(summary: RunSummary) -> list[str]:
     design = summary.get("design")
     if summary.get("decided_by") == "sprt" and design and design.get("power_at_cap") is not None:
         lines.append(f"cap      {wording.cap_text(design, summary.get('settings') or {})}")
-    from pytest_agentopt.report.verdict_text import consistency_note
 
     note = consistency_note(summary)
     if note is not None:
@@ -237,8 +236,6 @@ def _comparison(summary: RunSummary) -> list[str]:
 
 
 def _task_table(summary: RunSummary) -> list[str]:
-    from tabulate import tabulate
-
     arms = list(summary["arms"])
     rows = []
     for task in summary["tasks"]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_agentopt.run.options import RunOptions
-from pytest_agentopt.stats.design import CapFigures, PairedDesign, paired_design
+from pytest_agentopt.stats.design import CapFigures, PairedDesign, calibrated_settings, paired_design
 from pytest_agentopt.stats.wald import Direction
 
 if TYPE_CHECKING:
@@ -108,8 +108,6 @@ class CapAssessment:
         """One sentence when the cap cannot deliver beta, or when the error rates are not calibrated."""
         design = self.design
         if design.source != "calibrated":
-            from pytest_agentopt.stats.design import calibrated_settings
-
             shipped = "; ".join(
                 f"alpha {a:g}, beta {b:g}, effect {d:g}" for a, b, d in calibrated_settings(design.direction)
             )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from xdist.workermanage import parse_tx_spec_config
 
 from pytest_agentopt.errors import AgentoptUsageError, LedgerError
 from pytest_agentopt.run.options import RunOptions
@@ -59,6 +60,7 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
     if lock is not None and lock.took_over is not None:
         notes.append(took_over_note(context.run_id, lock.took_over))
     stop = StopSignal(context.stop_path, watch_file=False)
+    # Not at the top: the workers import this module, and the controller's imports cost each of them ~0.3 s.
     from pytest_agentopt.shell.controller import ControllerPlugin
 
     controller = ControllerPlugin(config, context, options, stop, notes=notes, workers=workers)
@@ -170,8 +172,6 @@ def _check_dist_mode(config: pytest.Config, options: RunOptions) -> None:
 
 def _worker_count(config: pytest.Config) -> int:
     try:
-        from xdist.workermanage import parse_tx_spec_config
-
         return len(parse_tx_spec_config(config))
     except Exception:  # an unusual --tx spec: the window falls back to a safe size
         return 1

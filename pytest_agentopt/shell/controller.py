@@ -7,6 +7,7 @@ update); the decision is published before anything else is done, and bulk work w
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Generator
 from pathlib import Path
@@ -14,17 +15,30 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
+from pytest_agentopt.number_format import usd
+from pytest_agentopt.report.files import write_run_reports
+from pytest_agentopt.report.summary import build_summary
+from pytest_agentopt.report.terminal import FAILED_PREFIX, header_line, render_summary
 from pytest_agentopt.run.budget import BudgetGuard
 from pytest_agentopt.run.feeding import Decision, SequentialFeeder
+from pytest_agentopt.run.gate import evaluate_gate
 from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap, design_for
 from pytest_agentopt.run.stop import StopSignal
-from pytest_agentopt.run.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop
+from pytest_agentopt.run.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop, stop_cause
 from pytest_agentopt.run.write_failure import WriteFailure
+from pytest_agentopt.shell.crash import crash_note
 from pytest_agentopt.shell.interrupts import DeferredInterrupts
+from pytest_agentopt.shell.junit_output import JunitTrialOutput
 from pytest_agentopt.shell.output_paths import ERROR_PREFIX
+from pytest_agentopt.shell.progress import ProgressLine
+from pytest_agentopt.shell.resume_command import resume_command
 from pytest_agentopt.shell.stash import ITEMS_PLUGIN_KEY
+from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
+from pytest_agentopt.stats.wald import Direction
 from pytest_agentopt.storage.ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
 from pytest_agentopt.storage.manifest import build_manifest, note_extension, note_resume, write_manifest
+from pytest_agentopt.storage.replays import earlier_runs_with_the_same_trials, replay_warning
 from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
 
@@ -110,13 +124,9 @@ class ControllerPlugin:
     def _make_feeder(self) -> SequentialFeeder | None:
         if not self.context.sprt:
             return None
-        from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
-        from pytest_agentopt.stats.wald import Direction
 
         settings = SequentialSettings(alpha=self.context.alpha, beta=self.context.beta, delta=self.context.effect)
         if self.context.paired:
-            from pytest_agentopt.run.sequential_design import design_for
-
             direction = cast(Direction, self.context.direction)
             self.design = design_for(settings.alpha, settings.beta, settings.delta, direction)
             return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, self.design))
@@ -129,8 +139,6 @@ class ControllerPlugin:
         )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        from pytest_agentopt.report.terminal import header_line
-
         return [header_line(self.context, self.options), *self._header_warnings]
 
     @pytest.hookimpl(tryfirst=True)
@@ -163,14 +171,11 @@ class ControllerPlugin:
         for record in sorted(context.resumed, key=lambda r: r["seq"]):
             self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
             self._charge(record)
-        from pytest_agentopt.shell.progress import ProgressLine
 
         self._progress = ProgressLine(self.config, self.context, resumed=context.resumed)
 
     def _warn_about_replays(self) -> None:
         """A run with an explicit seed may repeat an earlier run's trials: say so before they are paid for."""
-        from pytest_agentopt.storage.replays import earlier_runs_with_the_same_trials, replay_warning
-
         context = self.context
         earlier = earlier_runs_with_the_same_trials(
             self.options.agent_dir,
@@ -259,7 +264,6 @@ class ControllerPlugin:
                 self._warn_now(f"agentopt: warning: {size}")
         if not plan.get("tasks"):
             return
-        from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap
 
         first = self.cap is None
         if self.design is not None:
@@ -294,8 +298,6 @@ class ControllerPlugin:
 
     def _junit_output(self) -> JunitTrialOutput:
         if self._junit is None:
-            from pytest_agentopt.shell.junit_output import JunitTrialOutput
-
             self._junit = JunitTrialOutput(self.config)
         return self._junit
 
@@ -351,8 +353,6 @@ class ControllerPlugin:
                 f'{record["model"]!r} has no price: set "prices" in the config); the budget is not enforced for them'
             )
         if self.budget.add(record["cost_usd"]) and self.stop_reason is None:
-            from pytest_agentopt.number_format import usd
-
             self._stop_everything(
                 f"agentopt: budget of ${self.budget.limit_usd:g} reached "
                 f"(estimated spend {usd(self.budget.spent_usd)}, the next trials would exceed it)"
@@ -429,8 +429,6 @@ class ControllerPlugin:
     # writes the final progress figure ([100%], not the share of items that ran).
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
-        from pytest_agentopt.run.stop_cause import stop_cause
-
         error: BaseException | None = None
         try:
             return (yield)
@@ -472,10 +470,6 @@ class ControllerPlugin:
             self.skipped_total += 1
 
     def _finish(self, session: pytest.Session | None, *, stopped_by: str | None) -> None:
-        from pytest_agentopt.report.summary import build_summary
-        from pytest_agentopt.run.gate import evaluate_gate
-        from pytest_agentopt.shell.crash import crash_note
-
         if self.plan_size is None:
             # No agent trial reported (e.g. -x on an ordinary test that ran first): ask the collection itself.
             items = self.config.stash.get(ITEMS_PLUGIN_KEY, None)
@@ -558,8 +552,6 @@ class ControllerPlugin:
         write the partial summary and the reports, print the report with the resume command, and exit 2. The
         stuck trial's thread is never joined: this process ends here.
         """
-        import os
-
         try:
             self.halted = OperationalStop(STUCK_TRIAL)
             self.notes.append(
@@ -582,8 +574,6 @@ class ControllerPlugin:
 
     def resume_command(self) -> str:
         """The exact command that continues this run (the user's arguments, with ``--agent-resume RUN``)."""
-        from pytest_agentopt.shell.resume_command import resume_command
-
         return resume_command(self.config.invocation_params.args, self.context.run_id)
 
     def operational_stop(self) -> OperationalStop | None:
@@ -613,10 +603,6 @@ class ControllerPlugin:
 
     def _write_reports(self, summary: RunSummary) -> None:
         """Markdown, HTML and CSV outputs and ``$GITHUB_STEP_SUMMARY``; what was written (or not) becomes notes."""
-        import os
-
-        from pytest_agentopt.report.files import write_run_reports
-
         options = self.options
         summary["notes"].extend(
             write_run_reports(
@@ -640,7 +626,6 @@ class ControllerPlugin:
 
     def _render_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
         assert self.summary is not None
-        from pytest_agentopt.report.terminal import FAILED_PREFIX, render_summary
 
         verbosity = config.get_verbosity()
         # Outside a terminal (a CI log) nothing is cut to a width: the log viewer wraps long lines.
@@ -669,8 +654,6 @@ class ControllerPlugin:
 
     def _early_stop_cause(self, session: pytest.Session | None) -> str:
         """What ended the session before its test loop ran, in the words of ``stopped_by``."""
-        from pytest_agentopt.run.stop_cause import stop_cause
-
         cause = stop_cause(self._interruption, session) if session is not None else None
         return cause or "the session ended before its tests ran"
 

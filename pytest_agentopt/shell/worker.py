@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import math
@@ -25,10 +26,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_agentopt.recording.agent_trial import AgentTrial
+from pytest_agentopt.recording.otel_capture import UsageCapture, install_span_processor
+from pytest_agentopt.recording.pricing import estimate_costs
+from pytest_agentopt.recording.pydantic_ai_spans import watch_pydantic_ai_import
 from pytest_agentopt.run.outcomes import Classified, InfraMatcher, TrialTimeout, classify, short_message, type_name
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.trial_order import PlannedTrial, TrialSlot, build_plan, slots, trial_seed
 from pytest_agentopt.shell.timeouts import TIMEOUT_EXIT_CODE, Watchdog
+from pytest_agentopt.shell.trial_expansion import expand
 from pytest_agentopt.storage.ledger import iso_timestamp
 from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import LEDGER_SCHEMA, TrialRecord
@@ -206,8 +211,6 @@ class ItemsPlugin:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         if self.context.cap_pairs is not None:
-            from pytest_agentopt.shell.trial_expansion import expand
-
             items[:], self.trials = expand(
                 items,
                 slot_of=slot_of,
@@ -412,8 +415,6 @@ class ItemsPlugin:
                 self._current.stash[ATTEMPTS_KEY] = attempt
 
         if inspect.iscoroutinefunction(function):
-            import asyncio
-
             # An async task stays a coroutine function (functools.wraps keeps that visible to anyio and
             # pytest-asyncio), and waits with asyncio.sleep.
             @functools.wraps(function)
@@ -456,15 +457,9 @@ class ItemsPlugin:
         alone. That is checked before every trial until then (a dict lookup), and pydantic-ai is instrumented the
         moment it is imported, also when a task imports it in the middle of a trial (``pydantic_ai_spans``).
         """
-        from pytest_agentopt.recording.otel_capture import UsageCapture
-
         if not self._pydantic_ai_watched:
-            from pytest_agentopt.recording.pydantic_ai_spans import watch_pydantic_ai_import
-
             self._pydantic_ai_watched = watch_pydantic_ai_import()
         if not self._otel and "opentelemetry" in sys.modules:
-            from pytest_agentopt.recording.otel_capture import install_span_processor
-
             self._otel = install_span_processor()
         return UsageCapture(install=False)
 
@@ -672,8 +667,6 @@ class ItemsPlugin:
         price_source: str | None = None
         notes: list[str] = []
         if usage_by_model:
-            from pytest_agentopt.recording.pricing import estimate_costs
-
             # Validating the config (pydantic) is needed only for its price overrides.
             overrides = self.context.configs[arm].prices if raw.get("prices") else None
             estimate = estimate_costs(usage_by_model, overrides=overrides, provider_id=raw.get("provider"))

@@ -23,6 +23,8 @@ import math
 from collections.abc import Sequence
 from typing import TypedDict
 
+from pytest_agentopt.stats.median_cs import median_confidence_sequence, pairs_for_bounds
+
 __all__ = ["ESTIMAND", "CostRatio", "paired_cost_ratio"]
 
 
@@ -75,8 +77,6 @@ def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha:
     unbounded), ``level``, ``pairs`` (pairs with both costs known), ``pairs_complete`` (all complete pairs),
     ``pairs_for_bounds``, ``mean_ratio``, ``estimand`` and ``method``.
     """
-    from pytest_agentopt.stats.median_cs import median_confidence_sequence, pairs_for_bounds
-
     known = [(float(c), float(t)) for c, t in costs if c is not None and t is not None]
     if not known:
         return None

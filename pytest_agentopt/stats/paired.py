@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 if TYPE_CHECKING:
     from pytest_agentopt.stats.cost_ratio import CostRatio
 
+from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+from pytest_agentopt.stats.cost_ratio import paired_cost_ratio
+
 
 class PairCounts(TypedDict):
     """Complete pairs by who solved the task (``pairs``)."""
@@ -31,8 +34,6 @@ class EffectInterval(TypedDict):
 
 def paired_effect(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], alpha: float) -> EffectInterval:
     """Success rate of test minus control over pairs in planned order, with its time-uniform confidence sequence."""
-    from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
-
     differences = [float((t["outcome"] == "success") - (c["outcome"] == "success")) for _, c, t in pairs]
     sequence = mean_with_confidence_sequence(differences, -1.0, 1.0, alpha)
     return EffectInterval(
@@ -57,6 +58,4 @@ def pair_counts(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]
 
 def cost_ratio(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], alpha: float) -> CostRatio | None:
     """The test arm's cost relative to the control's, pair by pair (see :mod:`pytest_agentopt.stats.cost_ratio`)."""
-    from pytest_agentopt.stats.cost_ratio import paired_cost_ratio
-
     return paired_cost_ratio([(control["cost_usd"], test["cost_usd"]) for _, control, test in pairs], alpha)

@@ -37,6 +37,7 @@ from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
+from scipy.optimize import brentq
 
 from pytest_agentopt.stats.sprt import constrained_trinomial_mle
 
@@ -96,19 +97,14 @@ def _expit(x: FloatArray) -> FloatArray:
 
 
 def _logit_intercept(rate: float, spread_sigma: float, nodes: FloatArray, weights: FloatArray) -> float:
-    """The intercept c with E[expit(c + sigma Z)] = rate (bisection: the mean is increasing in c)."""
+    """The intercept c with E[expit(c + sigma Z)] = rate (Brent's root finder: the mean is increasing in c)."""
     if spread_sigma == 0.0:
         return math.log(rate / (1.0 - rate))
-    low, high = -10.0 - 10.0 * spread_sigma, 10.0 + 10.0 * spread_sigma
-    for _ in range(200):
-        middle = (low + high) / 2.0
-        if float(np.dot(weights, _expit(middle + spread_sigma * nodes))) < rate:
-            low = middle
-        else:
-            high = middle
-        if high - low < 1e-14:
-            break
-    return (low + high) / 2.0
+    bound = 10.0 + 10.0 * spread_sigma
+    root: float = brentq(
+        lambda c: float(np.dot(weights, _expit(c + spread_sigma * nodes))) - rate, -bound, bound, xtol=1e-14
+    )
+    return root
 
 
 def logit_intercept(rate: float, spread_sigma: float) -> float:

@@ -49,6 +49,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, cast
 
+from pytest_agentopt.stats.design import wald_design
 from pytest_agentopt.stats.wald import DIRECTIONS, Direction, wald_bounds
 
 if TYPE_CHECKING:
@@ -231,7 +232,6 @@ class PairedSequentialTest:
     ) -> None:
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
-        from pytest_agentopt.stats.design import wald_design
 
         self.settings = settings
         self.direction: Direction = direction

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_agentopt.configs.model import validate_config
 from pytest_agentopt.errors import AgentoptUsageError, LedgerError
 from pytest_agentopt.run.options import MAX_TRIALS
 from pytest_agentopt.run.shards import Shard
@@ -91,8 +92,6 @@ def check_resumable(manifest: Mapping[str, Any], path: Path) -> None:
 
 
 def _check_config(data: Mapping[str, Any], *, where: str) -> None:
-    from pytest_agentopt.configs.model import validate_config
-
     try:
         validate_config(data, where=where)
     except AgentoptUsageError as exc:

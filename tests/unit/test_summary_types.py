@@ -1,8 +1,9 @@
 """``docs/summary.md`` and the typed summary (``summary_types``) list the same fields.
 
-The page has four tables whose first column names fields: the top level, the ``design`` and ``extension`` sections
-and the per-arm figures. Those must equal the typed fields exactly. Smaller nested sections are described in the meaning column of
-their row (``settings``, ``cost_ratio``, ``budget``...): every typed field of them must be named there.
+The page has four tables whose first column names fields: the top level, the ``design`` and ``extension``
+sections and the per-arm figures. Those must equal the typed fields exactly. Smaller nested sections are described
+in the meaning column of their row (``settings``, ``cost_ratio``, ``budget``...): every typed field of them must be
+named there.
 """
 
 from __future__ import annotations
