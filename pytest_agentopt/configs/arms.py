@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_agentopt.configs.data import find_config, find_parent
+from pytest_agentopt.configs.model import ResolvedConfig, apply_overrides, load_config
 from pytest_agentopt.errors import AgentoptUsageError, ConfigError
 from pytest_agentopt.run.options import RunOptions
 
@@ -23,8 +24,6 @@ class ArmConfig:
 
 def validate_arms(options: RunOptions, notes: list[str] | None = None) -> dict[str, ArmConfig]:
     """Load and validate the arms' configs with pydantic; raises ConfigError / AgentoptUsageError for the user."""
-    from pytest_agentopt.configs.model import ResolvedConfig, apply_overrides, load_config
-
     assert options.config_path is not None
     test = apply_overrides(load_config(options.config_path, notes=notes), options.overrides)
     control_path = select_control(options, test_source=options.config_path, test_parent=test.config.parent, notes=notes)

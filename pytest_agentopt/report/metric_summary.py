@@ -7,8 +7,9 @@ Pure: plain values in, plain values out (``report/summary.py`` calls it; the ren
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
+from pytest_agentopt.report.summary_types import OneSidedStates, RunSummary, SequentialLlr
 from pytest_agentopt.report.verdict_text import paired_sequential_reason, unfinished_reason
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.metric_choice import MetricChoice
@@ -54,7 +55,7 @@ def _csq_reason(verdict: str, choice: MetricChoice, units: int, effect: float, a
 
 
 def metric_comparison(
-    summary: dict[str, Any], feeder: SequentialFeeder, choice: MetricChoice, *, effect: float, plan_size: int | None
+    summary: RunSummary, feeder: SequentialFeeder, choice: MetricChoice, *, effect: float, plan_size: int | None
 ) -> None:
     """Fill ``summary`` (verdict, reason, pairs used, ``metric`` section) from the metric's sequential test."""
     pairs = feeder.metric_test
@@ -76,9 +77,9 @@ def metric_comparison(
     summary["decided_by"] = "sprt"
     summary["pairs_used"] = units
     if choice.kind == "binary":
-        summary["llr"] = dict(test.llr)
+        summary["llr"] = cast("SequentialLlr", dict(test.llr))
         summary["bounds"] = list(test.bounds)
-        summary["tests"] = dict(test.states)
+        summary["tests"] = cast("OneSidedStates", dict(test.states))
         section["counts"] = {"wins": test.wins, "losses": test.losses, "ties": test.ties}
         section["method"] = "paired trinomial GSPRT on the flag (as for success)"
         if pairs.differences:
@@ -116,12 +117,12 @@ def metric_comparison(
         summary["decided_at_cap"] = decision.at_cap
     else:
         verdict = "inconclusive"
-        design = summary.get("design") or {}
+        design = summary.get("design")
         reason = unfinished_reason(
             units,
             "pairs",
             cap_reached=plan_size is not None and feeder.committed >= plan_size,
-            trials_needed=design.get("trials_needed") if choice.kind == "binary" else None,
+            trials_needed=design.get("trials_needed") if design is not None and choice.kind == "binary" else None,
         )
         summary["verdict"] = verdict
     summary["verdict_reason"] = reason

@@ -8,6 +8,10 @@ budget is ``inconclusive`` (unless the sequential test had already decided).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_agentopt.report.summary_types import BudgetState
 
 
 @dataclass
@@ -38,7 +42,7 @@ class BudgetGuard:
             return self.spent_usd
         return self.spent_usd + self.spent_usd / self.priced_trials * (self.in_flight + 1)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> BudgetState:
         return {
             "limit_usd": self.limit_usd,
             "spent_usd": self.spent_usd,

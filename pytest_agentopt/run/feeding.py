@@ -22,15 +22,44 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
+from pytest_agentopt.stats.sprt import TestState
+
+
+class BoundarySource(Protocol):
+    """Where a paired test's boundaries come from (``stats.design.PairedDesign``)."""
+
+    @property
+    def source(self) -> str:
+        """``calibrated`` (over the discordance, by the exact DP) or ``wald``."""
+        ...
 
 
 class PairedTest(Protocol):
+    """The paired test the feeder drives (``stats.sprt.PairedSequentialTest``), and what the summary reads."""
+
     def add_pair(self, control_success: bool, test_success: bool) -> None: ...
 
     def conclude(self) -> str | None: ...
 
     @property
     def verdict(self) -> str | None: ...
+
+    @property
+    def llr(self) -> dict[str, float | None]:
+        """``{"better": x, "worse": y}``; ``None`` for a test a one-sided direction does not run."""
+        ...
+
+    @property
+    def bounds(self) -> tuple[float, float]: ...
+
+    @property
+    def states(self) -> dict[str, TestState | None]: ...
+
+    @property
+    def last_look(self) -> tuple[float, float] | None: ...
+
+    @property
+    def design(self) -> BoundarySource: ...
 
 
 class MetricTest(Protocol):
@@ -43,12 +72,20 @@ class MetricTest(Protocol):
 
 
 class TargetTest(Protocol):
+    """The one-config test against a target rate (``stats.sprt.TargetSequentialTest``)."""
+
     def add_trial(self, success: bool) -> None: ...
 
     def conclude(self) -> str | None: ...
 
     @property
     def verdict(self) -> str | None: ...
+
+    @property
+    def llr(self) -> float: ...
+
+    @property
+    def bounds(self) -> tuple[float, float]: ...
 
 
 def score(outcome: str) -> bool | None:

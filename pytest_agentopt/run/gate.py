@@ -9,9 +9,12 @@ fails because its verdict rests on too little data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pytest_agentopt.run.options import RunOptions
+
+if TYPE_CHECKING:
+    from pytest_agentopt.report.summary_types import GateResult, RunSummary
 
 
 @dataclass(frozen=True)
@@ -19,11 +22,11 @@ class Gate:
     failed: bool
     reason: str | None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> GateResult:
         return {"passed": not self.failed, "reason": self.reason}
 
 
-def evaluate_gate(summary: dict[str, Any], options: RunOptions) -> Gate:
+def evaluate_gate(summary: RunSummary, options: RunOptions) -> Gate:
     verdict = summary.get("verdict")
     reason = summary.get("verdict_reason")
     infra = infra_share(summary)
@@ -51,7 +54,7 @@ def _sentence(label: str, reason: object) -> str:
     return f"{label}: {text}" if text else label
 
 
-def infra_share(summary: dict[str, Any]) -> float | None:
+def infra_share(summary: RunSummary) -> float | None:
     """The share of trials kept out of the statistics for the machine's sake: infrastructure errors and worker
     crashes (a crash is counted with them: the plugin cannot tell who caused it)."""
     infra = sum(arm["infra_errors"] + arm.get("worker_crashes", 0) for arm in summary["arms"].values())

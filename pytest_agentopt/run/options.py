@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pytest_agentopt.errors import AgentoptUsageError
 from pytest_agentopt.run.outcomes import DEFAULT_INFRA_EXCEPTIONS
+from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.stats.wald import DIRECTIONS
 
 CLI = "cli"
@@ -53,6 +54,7 @@ class RunOptions:
     """``--agent-effect-ratio``: the minimal relative change of a numeric metric."""
     fail_inconclusive: bool = False
     resume: str | None = None
+    shard: Shard | None = None
     budget_usd: float | None = None
     timeout_s: float | None = None
     infra_retries: int = DEFAULT_INFRA_RETRIES
@@ -118,8 +120,11 @@ def validate(options: RunOptions) -> None:
         )
     if options.target is not None:
         target = given("--agent-target", options.target)
-        if not 0 < options.target <= 1:
-            raise AgentoptUsageError(f"{target}: must be a success rate in (0, 1]")
+        if not 0 < options.target < 1:
+            raise AgentoptUsageError(
+                f"{target}: must be a success rate in (0, 1) (a target of 1 cannot be tested: one failure "
+                "would disprove it)"
+            )
         if options.target - options.effect <= 0:
             raise AgentoptUsageError(
                 f"{target} with {given('--agent-effect', options.effect)}: the null rate "
@@ -167,6 +172,14 @@ def validate(options: RunOptions) -> None:
     if not 0 <= options.infra_max_share <= 1:
         raise AgentoptUsageError(
             f"{given('--agent-infra-max-share', options.infra_max_share)}: must be a share between 0 and 1"
+        )
+    if options.shard is not None and options.sprt:
+        raise AgentoptUsageError(
+            f"{given('--agent-shard', options.shard)} cannot be combined with --sprt: a sequential verdict needs "
+            "one controller that feeds every pair to the test in planned order and stops every worker the moment "
+            "it decides, while shards run apart and are merged only once they all finished; drop --sprt (the "
+            "merged shards get the fixed-sample verdict: agentopt merge), or run one --sprt session with more "
+            "xdist workers (-n, --tx)"
         )
     if options.resume is not None and options.overrides and options.from_command_line("--agent-set"):
         raise AgentoptUsageError(

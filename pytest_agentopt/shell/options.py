@@ -33,6 +33,7 @@ from pytest_agentopt.run.options import (
     validate,
 )
 from pytest_agentopt.run.outcomes import DEFAULT_INFRA_EXCEPTIONS
+from pytest_agentopt.run.shards import Shard
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,13 @@ SPECS: tuple[_Spec, ...] = (
     ),
     _Spec("--agent-fail-inconclusive", "exit 1 when the verdict is inconclusive", "bool"),
     _Spec("--agent-resume", "continue an interrupted run (a run id or a run directory)", "string", "RUN"),
+    _Spec(
+        "--agent-shard",
+        "run shard I of N (whole tasks, dealt round-robin in sorted order) into its own run; combine the shards "
+        "with 'agentopt merge'; not with --sprt",
+        "string",
+        "I/N",
+    ),
     _Spec("--agent-budget", "stop starting trials once the estimated spend would exceed USD", "float", "USD"),
     _Spec(
         "--agent-timeout",
@@ -256,6 +264,7 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
         effect_ratio=values.get("--agent-effect-ratio"),
         fail_inconclusive=values.get("--agent-fail-inconclusive", False),
         resume=values.get("--agent-resume"),
+        shard=_shard(values.get("--agent-shard"), sources),
         budget_usd=values.get("--agent-budget"),
         timeout_s=values.get("--agent-timeout"),
         infra_retries=values.get("--agent-infra-retries", DEFAULT_INFRA_RETRIES),
@@ -267,3 +276,13 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
     if options.active:
         validate(options)
     return options
+
+
+def _shard(text: str | None, sources: dict[str, str]) -> Shard | None:
+    if text is None:
+        return None
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        given = describe("--agent-shard", text, sources.get("--agent-shard", CLI))
+        raise AgentoptUsageError(f"{given}: {exc}") from None

@@ -21,9 +21,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
-__all__ = ["ESTIMAND", "geometric_median", "paired_cost_ratio"]
+from pytest_agentopt.stats.median_cs import median_confidence_sequence, pairs_for_bounds
+
+__all__ = ["ESTIMAND", "CostRatio", "geometric_median", "paired_cost_ratio"]
+
+
+class CostRatio(TypedDict):
+    """The summary's ``cost_ratio`` section (``docs/summary.md``), as :func:`paired_cost_ratio` returns it."""
+
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    level: float
+    pairs: int
+    pairs_complete: int
+    pairs_for_bounds: int
+    mean_ratio: float | None
+    estimand: str
+    method: str
+
 
 ESTIMAND = "median of the per-pair cost ratio test / control"
 
@@ -51,7 +69,7 @@ def _finite(value: float) -> float | None:
     return None if value == math.inf else value
 
 
-def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha: float) -> dict[str, Any] | None:
+def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha: float) -> CostRatio | None:
     """The ratio summary from ``(control cost, test cost)`` per complete pair in planned order.
 
     ``None`` when no pair has both costs known. Keys: ``estimate`` (the median ratio), ``lower`` and ``upper``
@@ -59,8 +77,6 @@ def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha:
     unbounded), ``level``, ``pairs`` (pairs with both costs known), ``pairs_complete`` (all complete pairs),
     ``pairs_for_bounds``, ``mean_ratio``, ``estimand`` and ``method``.
     """
-    from pytest_agentopt.stats.median_cs import median_confidence_sequence, pairs_for_bounds
-
     known = [(float(c), float(t)) for c, t in costs if c is not None and t is not None]
     if not known:
         return None

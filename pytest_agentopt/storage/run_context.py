@@ -8,6 +8,7 @@ files or environment variables for it, so collection is identical on every worke
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import secrets
 from collections.abc import Iterator, Mapping
@@ -19,9 +20,14 @@ from pytest_agentopt.configs.data import find_config
 from pytest_agentopt.configs.redaction import holds_redacted, secret_paths
 from pytest_agentopt.errors import AgentoptUsageError, ConfigError, LedgerError
 from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.run.sequential_design import derived_cap_pairs, resolve_direction
+from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, Arm
 from pytest_agentopt.storage.ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
 from pytest_agentopt.storage.trial_record import TrialRecord
+
+# The configs' pydantic models (pytest_agentopt.configs.model, arms, manifest_schema) are imported where they are
+# used: workers import this module, and pydantic costs each of them about 0.2 s when no task asks for a config.
 
 if TYPE_CHECKING:
     from pytest_agentopt.configs.hypothesis import Hypothesis
@@ -96,6 +102,8 @@ class RunContext:
     cap_pairs: int | None = None
     """The cap in pairs when ``--agent-trials`` was not given under ``--sprt`` (paired): trials per task are
     derived from it once the tasks are counted (``trial_expansion``). ``None``: ``trials`` per task."""
+    shard: Shard | None = None
+    """``--agent-shard``: the share of the planned tasks this run runs (``None``: every task)."""
     notes: list[str] = field(default_factory=list)
     """What the controller must tell the user about how the run was set up (e.g. a direction chosen for CI)."""
     metric: MetricChoice | None = None
@@ -130,6 +138,8 @@ class RunContext:
 
     @property
     def paths(self) -> RunPaths:
+        from pytest_agentopt.storage.ledger import RunPaths
+
         return RunPaths(self.run_dir)
 
     def run_settings(self) -> dict[str, Any]:
@@ -147,6 +157,7 @@ class RunContext:
             "cap_pairs": self.cap_pairs,
             "metric": self.metric.as_dict() if self.metric is not None else None,
             "hypothesis": self.hypothesis,
+            "shard": str(self.shard) if self.shard is not None else None,
         }
 
     # -- crossing to workers --------------------------------------------------------------------------------
@@ -174,6 +185,7 @@ class RunContext:
             "budget_usd": self.budget_usd,
             "timeout_s": self.timeout_s,
             "cap_pairs": self.cap_pairs,
+            "shard": str(self.shard) if self.shard is not None else None,
             # Workers need only the keys and planned positions of finished trials, not whole records.
             "finished": self._finished_payload(),
         }
@@ -202,6 +214,7 @@ class RunContext:
             timeout_s=payload["timeout_s"],
             finished=payload["finished"],
             cap_pairs=payload.get("cap_pairs"),
+            shard=Shard.parse(payload["shard"]) if payload.get("shard") else None,
         )
 
 
@@ -211,9 +224,6 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
 
     if options.resume is not None:
         return _resumed_context(options)
-    import os
-
-    from pytest_agentopt.run.sequential_design import derived_cap_pairs, resolve_direction
 
     notes: list[str] = []
     arms = validate_arms(options, notes)
@@ -255,6 +265,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         lineages={name: list(arm.lineage) for name, arm in arms.items()},
         overrides=options.overrides,
         cap_pairs=derived_cap_pairs(options, paired=paired, direction=direction),
+        shard=options.shard,
         notes=[direction_note] if direction_note else [],
         metric=metric,
         hypothesis=hypothesis.as_dict() if hypothesis is not None else None,
@@ -308,6 +319,7 @@ def _metric_of(options: RunOptions, *, paired: bool) -> MetricChoice | None:
 
 def secret_warnings(arms: Mapping[str, tuple[Mapping[str, Any], str | None]]) -> list[str]:
     """One warning for a run whose configs hold secrets: where they are, and how to keep them out of configs."""
+
     found = []
     for arm, (data, source) in arms.items():
         paths = secret_paths(data)
@@ -332,6 +344,7 @@ _RESUME_FIXED = {
     "--agent-effect": "effect",
     "--agent-target": "target",
     "--agent-direction": "direction",
+    "--agent-shard": "shard",
 }
 
 
@@ -344,8 +357,14 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     check_resumable(manifest, paths.manifest)
     run = manifest["run"]
     notes: list[str] = []
+    trials = _extended_trials(options, run, paths.run_id)
     for flag, key in _RESUME_FIXED.items():
-        if flag not in options.sources or getattr(options, key) == run.get(key):
+        given_value = getattr(options, key)
+        if isinstance(given_value, Shard):
+            given_value = str(given_value)
+        if flag not in options.sources or given_value == run.get(key):
+            continue
+        if flag == "--agent-trials" and trials != run["trials"]:
             continue
         given = options.given(flag, getattr(options, key))
         if options.from_command_line(flag):
@@ -383,7 +402,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         run_id=manifest["run_id"],
         run_dir=paths.directory,
         seed=run["seed"],
-        trials=run["trials"],
+        trials=trials,
         arms=tuple(run["arms"]),
         configs=configs,
         hashes={arm: data["config_hash"] for arm, data in manifest["arms"].items()},
@@ -406,7 +425,14 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         cap_pairs=run.get("cap_pairs"),
         metric=_resumed_metric(run.get("metric"), paths.manifest),
         hypothesis=run.get("hypothesis") if isinstance(run.get("hypothesis"), dict) else None,
+        shard=Shard.parse(run["shard"]) if run.get("shard") else None,
     )
+    if trials != run["trials"]:
+        notes.append(
+            f"extending run {paths.run_id} from {run['trials']} to {trials} trials per task and arm: its "
+            f"{len(ledger.records)} finished trials count once and the sequential test continues from its state "
+            "(docs/statistics.md, extending an inconclusive run)"
+        )
     sources = {arm: context.sources.get(arm) for arm in configs}
     warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
     # Skipped ledger lines are missing data: warnings, which the terminal shows under -q too.
@@ -435,6 +461,24 @@ def _resumed_metric(data: Any, manifest: Path) -> MetricChoice | None:
             "edited: this run cannot be resumed (start a new run)"
         )
     return MetricChoice.from_dict(data)
+
+
+def _extended_trials(options: RunOptions, run: dict[str, Any], run_id: str) -> int:
+    """The trials per task of a resumed run: its own, or more when ``--agent-trials`` on the command line extends a
+    sequential run with an explicit cap (the planned order of the larger cap starts with the run's own plan)."""
+    if not options.from_command_line("--agent-trials") or options.trials <= run["trials"]:
+        return int(run["trials"])
+    if not run["sprt"] or run.get("cap_pairs") is not None:
+        why = (
+            "its cap was derived from the calibrated design, whose last look always ends with a claim"
+            if run["sprt"]
+            else "a fixed-sample run's analysis is planned for its number of trials (only --sprt runs extend)"
+        )
+        raise AgentoptUsageError(
+            f"{options.given('--agent-trials', options.trials)}: run {run_id} cannot be extended: {why}; "
+            "drop --agent-trials to resume it"
+        )
+    return options.trials
 
 
 def _resumed_config(

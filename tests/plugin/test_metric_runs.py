@@ -4,6 +4,7 @@ quality, and a hypothesis beside the config (in process and under ``-n 2``)."""
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -27,6 +28,9 @@ def test_task(task, agent_config, agent_trial):
     agent_trial.record_usage(input_tokens=tokens, output_tokens=tokens // 5)
     assert rng.random() < {p_success}
 """
+
+AGENTOPT = "import sys; from pytest_agentopt.cli.main import main; sys.exit(main(sys.argv[1:]))"
+"""The agentopt command of this interpreter (the console script need not be on PATH)."""
 
 
 def write_metric_suite(
@@ -210,7 +214,9 @@ def test_a_hypothesis_beside_the_config_sets_metric_and_effect(pytester: pytest.
     manifest = json.loads((only_run(pytester) / "manifest.json").read_text())
     assert manifest["run"]["hypothesis"]["id"] == "h_2024_01"
     assert manifest["run"]["metric"]["name"] == "early_stop"
-    listing = pytester.run("agentopt", "hypotheses", "--agent-dir", str(pytester.path / ".agentopt"), "--json")
+    listing = pytester.run(
+        sys.executable, "-c", AGENTOPT, "hypotheses", "--agent-dir", str(pytester.path / ".agentopt"), "--json"
+    )
     assert listing.ret == 0, listing.stderr.str()
     (entry,) = json.loads(listing.stdout.str())["hypotheses"]
     assert entry["id"] == "h_2024_01"

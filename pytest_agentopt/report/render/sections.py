@@ -11,6 +11,7 @@ from typing import Any
 from pytest_agentopt import number_format as fmt
 from pytest_agentopt.report.render import wording
 from pytest_agentopt.report.render.document import Block, Bullets, Chart, Document, Facts, Section, Table, Text, Verdict
+from pytest_agentopt.report.verdict_text import consistency_note
 
 Report = Mapping[str, Any]
 CONFIG_VALUE_LIMIT = 300
@@ -276,7 +277,6 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
         design = _mapping(summary.get("design"))
         if design and design.get("power_at_cap") is not None:
             items.append(("cap", wording.cap_text(design, _mapping(summary.get("settings")))))
-        from pytest_agentopt.report.verdict_text import consistency_note
 
         note = consistency_note(summary)
         if note is not None:
