@@ -255,6 +255,8 @@ def build_summary(
         "mcnemar_direction": None,
         "effect": None,
         "cost_ratio": None,
+        "metric": None,
+        "hypothesis": None,
         "trials_planned": plan_size,
         "trials_started": len(records),
         "trials_skipped": skipped_by_stop,
@@ -303,6 +305,10 @@ def build_summary(
             f"the budget of ${budget['limit_usd']:g} was exhausted (estimated spend {usd(budget['spent_usd'])}) "
             "before a decision; raise --agent-budget or lower the cap"
         )
+    if context.hypothesis is not None:
+        from pytest_agentopt.report.metric_summary import hypothesis_outcome
+
+        summary["hypothesis"] = hypothesis_outcome(context.hypothesis, summary)
     return summary
 
 
@@ -335,6 +341,13 @@ def _paired_comparison(
     summary["pairs"] = counts
     summary["cost_ratio"] = cost_ratio(pairs, context.alpha)
     n = len(pairs)
+    if feeder is not None and feeder.metric_test is not None and context.metric is not None:
+        from pytest_agentopt.report.metric_summary import metric_comparison
+
+        metric_comparison(summary, feeder, context.metric, effect=context.effect, plan_size=plan_size)
+        if n:
+            summary["effect"] = paired_effect(pairs, context.alpha)  # on success, beside the metric's decision
+        return
     if feeder is not None and feeder.paired_test is not None:
         test = feeder.paired_test
         summary["decided_by"] = "sprt"

@@ -6,7 +6,7 @@ these types list the same fields. A field is required (``total``) when every sum
 ``NotRequired`` marks the few that only some summaries carry. Types only (no pydantic): importing it is cheap.
 """
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from pytest_agentopt.run.extension_advice import ExtensionAdvice
 from pytest_agentopt.stats.cost_ratio import CostRatio
@@ -248,8 +248,12 @@ class RunSummary(TypedDict):
     tasks: list[TaskRow]
     notes: list[str]
     extension: ExtensionAdvice | None
+    metric: dict[str, Any] | None
+    """The decided metric when not success (``--agent-metric``; docs/summary.md names its fields)."""
+    hypothesis: dict[str, Any] | None
     shard: ShardInfo | None
     merged_from: list[str] | None
     trials_used: NotRequired[int]
     gate: NotRequired[GateResult]
     output_errors: NotRequired[list[str]]
+    finished_at: NotRequired[str]

@@ -51,6 +51,10 @@ def header_line(context: RunContext, options: RunOptions) -> str:
             else f"cap {context.trials} trials per task per arm"
         )
         mode = f"SPRT alpha {context.alpha:g} beta {context.beta:g} effect {context.effect:g}{target}, {cap}"
+        if context.metric is not None:
+            mode += f", deciding on the {context.metric.describe()}"
+        if context.hypothesis is not None:
+            mode += f", hypothesis {context.hypothesis['id']}"
     else:
         mode = f"{context.trials} trials per task per arm"
     resumed = f", resuming {len(context.resumed)} finished trials" if context.resumed else ""
@@ -80,6 +84,7 @@ def render_summary(
     lines.extend(_coverage(summary))
     lines.append("")
     lines.extend(_comparison(summary))
+    lines.extend(_metric_lines(summary))
     if verbosity >= 1 and summary.get("tasks"):
         lines.append("")
         lines.extend(_task_table(summary))
@@ -92,6 +97,16 @@ def render_summary(
     lines.extend(_extension_lines(summary))
     lines.extend(_gate_lines(summary))
     return lines
+
+
+def _metric_lines(summary: RunSummary) -> list[str]:
+    """The decided metric's figure with its interval (``--agent-metric``), when it is not success."""
+    metric = summary.get("metric")
+    if not isinstance(metric, Mapping):
+        return []
+    from pytest_agentopt.report.metric_summary import metric_figure
+
+    return [f"metric   {metric_figure(metric)}"]
 
 
 def _extension_lines(summary: RunSummary) -> list[str]:

@@ -1,9 +1,9 @@
 """The CI gate: what the experiment's outcome means for the exit status (documented in ``docs/exit-codes.md``).
 
-Trials failing is data; the exit status reports the experiment. ``worse`` (a regression proven at the chosen
-alpha) and ``below_target`` fail the run; ``inconclusive`` fails it only with ``--agent-fail-inconclusive``; a run
-whose share of infrastructure errors is above ``--agent-infra-max-share`` fails because its verdict rests on too
-little data.
+Trials failing is data; the exit status reports the experiment. ``worse`` and ``worse_quality`` (a regression
+proven at the chosen alpha) and ``below_target`` fail the run; ``inconclusive`` fails it only with
+``--agent-fail-inconclusive``; a run whose share of infrastructure errors is above ``--agent-infra-max-share``
+fails because its verdict rests on too little data.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def evaluate_gate(summary: RunSummary, options: RunOptions) -> Gate:
             f"--agent-infra-max-share={options.infra_max_share:g}); the verdict rests on too little data - check the "
             "provider and the machine",
         )
-    if verdict == "worse":
+    if verdict in ("worse", "worse_quality"):
         return Gate(True, _sentence("regression proven", reason))
     if verdict == "below_target":
         return Gate(True, _sentence("success rate below the target", reason))

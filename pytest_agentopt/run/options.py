@@ -48,6 +48,10 @@ class RunOptions:
     effect: float = DEFAULT_EFFECT
     target: float | None = None
     direction: str = "both"
+    metric: str | None = None
+    """``--agent-metric``: what the paired sequential test decides on (``None``: success, or the hypothesis's)."""
+    effect_ratio: float | None = None
+    """``--agent-effect-ratio``: the minimal relative change of a numeric metric."""
     fail_inconclusive: bool = False
     resume: str | None = None
     shard: Shard | None = None
@@ -138,6 +142,17 @@ def validate(options: RunOptions) -> None:
         raise AgentoptUsageError(
             f"--sprt with {given('--agent-control', options.control)} needs --agent-target=P: a single config "
             "is tested against a target success rate (or give a control config to compare with)"
+        )
+    if options.metric is not None or options.effect_ratio is not None:
+        from pytest_agentopt.run.metric_choice import choose_metric
+
+        choose_metric(
+            options.metric,
+            options.effect_ratio,
+            name_given=given("--agent-metric", options.metric),
+            ratio_given=given("--agent-effect-ratio", options.effect_ratio),
+            sprt=options.sprt,
+            paired=not options.single_config and options.target is None,
         )
     if options.budget_usd is not None and options.budget_usd <= 0:
         raise AgentoptUsageError(

@@ -129,6 +129,10 @@ class ControllerPlugin:
         if self.context.paired:
             direction = cast(Direction, self.context.direction)
             self.design = design_for(settings.alpha, settings.beta, settings.delta, direction)
+            if self.context.metric is not None:
+                from pytest_agentopt.run.metric_pairs import metric_pairs
+
+                return SequentialFeeder(metric_test=metric_pairs(self.context.metric, settings, direction, self.design))
             return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, self.design))
         assert self.context.target is not None
         from pytest_agentopt.stats.target_design import target_design
@@ -169,7 +173,7 @@ class ControllerPlugin:
                 self._warn_about_replays()
         # Rebuild the sequential state (and the spend) of a resumed run from its ledger, in planned order.
         for record in sorted(context.resumed, key=lambda r: r["seq"]):
-            self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
+            self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"], record)
             self._charge(record)
 
         self._progress = ProgressLine(self.config, self.context, resumed=context.resumed)
@@ -238,7 +242,7 @@ class ControllerPlugin:
             details = {"error_type": record["error_type"], "message": record["message"], "location": None}
         if details:
             self.details[(record["task_id"], record["arm"], record["trial"])] = details
-        self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
+        self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"], record)
         if self._progress is not None:
             self._progress.update(record, self.feeder, self.plan_size)
 
@@ -312,10 +316,17 @@ class ControllerPlugin:
                 self._notices.add(note)
                 self.notes.append(note)
 
-    def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
+    def _feed(
+        self, seq: int, task_id: str, arm: str, trial: int, outcome: str, record: TrialRecord | None = None
+    ) -> None:
         if self.feeder is None:
             return
-        decision = self.feeder.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome)
+        value = None
+        if record is not None and self.context.metric is not None:
+            from pytest_agentopt.recording.metric_values import metric_value
+
+            value = metric_value(record, self.context.metric)
+        decision = self.feeder.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome, value=value)
         if decision is not None:
             self._publish(decision)
 
@@ -517,6 +528,7 @@ class ControllerPlugin:
             cap=self.cap.as_dict() if self.cap is not None else None,
             shard=self.shard_plan,
         )
+        summary["finished_at"] = utc_now()
         if interrupted:
             summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}
         else:

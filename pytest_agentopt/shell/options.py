@@ -106,6 +106,21 @@ SPECS: tuple[_Spec, ...] = (
         "string",
         "both|better|worse",
     ),
+    _Spec(
+        "--agent-metric",
+        "what the paired sequential test decides on: success (default), a flag recorded with "
+        "agent_trial.record(NAME=True/False), a number (cost, tokens, latency, steps, tool_calls or any recorded "
+        "number, with --agent-effect-ratio), or cheaper_same_quality",
+        "string",
+        "NAME",
+    ),
+    _Spec(
+        "--agent-effect-ratio",
+        "numeric metric: the smallest relative change worth detecting, test/control of the median pair; "
+        "below 1 when lower is better (0.8: 20%% less), above 1 when higher is better",
+        "float",
+        "R",
+    ),
     _Spec("--agent-fail-inconclusive", "exit 1 when the verdict is inconclusive", "bool"),
     _Spec("--agent-resume", "continue an interrupted run (a run id or a run directory)", "string", "RUN"),
     _Spec(
@@ -245,6 +260,8 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
         effect=values.get("--agent-effect", DEFAULT_EFFECT),
         target=values.get("--agent-target"),
         direction=values.get("--agent-direction", "both"),
+        metric=values.get("--agent-metric"),
+        effect_ratio=values.get("--agent-effect-ratio"),
         fail_inconclusive=values.get("--agent-fail-inconclusive", False),
         resume=values.get("--agent-resume"),
         shard=_shard(values.get("--agent-shard"), sources),

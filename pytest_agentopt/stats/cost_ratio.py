@@ -25,7 +25,7 @@ from typing import TypedDict
 
 from pytest_agentopt.stats.median_cs import median_confidence_sequence, pairs_for_bounds
 
-__all__ = ["ESTIMAND", "CostRatio", "paired_cost_ratio"]
+__all__ = ["ESTIMAND", "CostRatio", "geometric_median", "paired_cost_ratio"]
 
 
 class CostRatio(TypedDict):
@@ -52,7 +52,7 @@ def _ratio(control: float, test: float) -> float:
     return 1.0 if test == 0 else math.inf
 
 
-def _geometric_median(ratios: Sequence[float]) -> float:
+def geometric_median(ratios: Sequence[float]) -> float:
     """The sample median; with an even count the geometric mean of the two middle ratios."""
     ordered = sorted(ratios)
     middle = len(ordered) // 2
@@ -85,7 +85,7 @@ def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha:
     ratios = [_ratio(c, t) for c, t in known]
     lower, upper = median_confidence_sequence(ratios, alpha)
     bounded = len(ratios) >= pairs_for_bounds(alpha)
-    estimate = min(upper, max(lower, _geometric_median(ratios)))
+    estimate = min(upper, max(lower, geometric_median(ratios)))
     control_total = sum(c for c, _ in known)
     level = 1.0 - alpha
     return {

@@ -7,6 +7,7 @@ files or environment variables for it, so collection is identical on every worke
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import secrets
@@ -29,7 +30,9 @@ from pytest_agentopt.storage.trial_record import TrialRecord
 # used: workers import this module, and pydantic costs each of them about 0.2 s when no task asks for a config.
 
 if TYPE_CHECKING:
+    from pytest_agentopt.configs.hypothesis import Hypothesis
     from pytest_agentopt.configs.model import AgentConfig
+    from pytest_agentopt.run.metric_choice import MetricChoice
 
 
 class ConfigSet(Mapping[str, "AgentConfig"]):
@@ -103,6 +106,10 @@ class RunContext:
     """``--agent-shard``: the share of the planned tasks this run runs (``None``: every task)."""
     notes: list[str] = field(default_factory=list)
     """What the controller must tell the user about how the run was set up (e.g. a direction chosen for CI)."""
+    metric: MetricChoice | None = None
+    """What the paired sequential test decides on when not success (``--agent-metric`` or the hypothesis)."""
+    hypothesis: dict[str, Any] | None = None
+    """The test config's hypothesis (``configs.hypothesis``), recorded in the manifest and the summary."""
 
     @property
     def paired(self) -> bool:
@@ -148,6 +155,8 @@ class RunContext:
             "target": self.target,
             "direction": self.direction,
             "cap_pairs": self.cap_pairs,
+            "metric": self.metric.as_dict() if self.metric is not None else None,
+            "hypothesis": self.hypothesis,
             "shard": str(self.shard) if self.shard is not None else None,
         }
 
@@ -219,6 +228,14 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     notes: list[str] = []
     arms = validate_arms(options, notes)
     paired = "control" in arms
+    hypothesis = _hypothesis_of(options)
+    if hypothesis is not None:
+        options = _with_hypothesis(options, hypothesis)
+    metric = _metric_of(options, paired=paired)
+    if metric is not None and metric.kind == "cheaper_same_quality":
+        # Its quality half asks only "worse" (not worse by the effect): the cap is that question's.
+        sources = {**options.sources, "--agent-direction": "--agent-metric=cheaper_same_quality"}
+        options = dataclasses.replace(options, direction="worse", sources=sources)
     direction, direction_note = resolve_direction(options, paired=paired, environ=os.environ)
     test = arms["test"]
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
@@ -250,9 +267,54 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         cap_pairs=derived_cap_pairs(options, paired=paired, direction=direction),
         shard=options.shard,
         notes=[direction_note] if direction_note else [],
+        metric=metric,
+        hypothesis=hypothesis.as_dict() if hypothesis is not None else None,
     )
     warnings = secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
     return context, [*dict.fromkeys(notes), *warnings]
+
+
+def _hypothesis_of(options: RunOptions) -> Hypothesis | None:
+    from pytest_agentopt.configs.hypothesis import load_hypothesis_beside
+
+    return load_hypothesis_beside(options.config_path) if options.config_path is not None else None
+
+
+def _with_hypothesis(options: RunOptions, hypothesis: Hypothesis) -> RunOptions:
+    """The hypothesis's metric and effect, where the user gave no option for them (options win)."""
+    from pytest_agentopt.run.options import validate
+
+    given = options.sources
+    changes: dict[str, Any] = {}
+    sources = dict(given)
+    where = f"{hypothesis.source}"
+    if "--agent-metric" not in given and hypothesis.metric_name != "success":
+        changes["metric"] = hypothesis.metric_name
+        sources["--agent-metric"] = where
+    if "--agent-effect" not in given and hypothesis.effect() is not None:
+        changes["effect"] = hypothesis.effect()
+        sources["--agent-effect"] = where
+    if "--agent-effect-ratio" not in given and hypothesis.effect_ratio() is not None:
+        changes["effect_ratio"] = hypothesis.effect_ratio()
+        sources["--agent-effect-ratio"] = where
+    if not changes:
+        return options
+    updated = dataclasses.replace(options, **changes, sources=sources)
+    validate(updated)
+    return updated
+
+
+def _metric_of(options: RunOptions, *, paired: bool) -> MetricChoice | None:
+    from pytest_agentopt.run.metric_choice import choose_metric
+
+    return choose_metric(
+        options.metric,
+        options.effect_ratio,
+        name_given=options.given("--agent-metric", options.metric),
+        ratio_given=options.given("--agent-effect-ratio", options.effect_ratio),
+        sprt=options.sprt,
+        paired=paired,
+    )
 
 
 def secret_warnings(arms: Mapping[str, tuple[Mapping[str, Any], str | None]]) -> list[str]:
@@ -361,6 +423,8 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
         cap_pairs=run.get("cap_pairs"),
+        metric=_resumed_metric(run.get("metric"), paths.manifest),
+        hypothesis=run.get("hypothesis") if isinstance(run.get("hypothesis"), dict) else None,
         shard=Shard.parse(run["shard"]) if run.get("shard") else None,
     )
     if trials != run["trials"]:
@@ -373,6 +437,30 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
     # Skipped ledger lines are missing data: warnings, which the terminal shows under -q too.
     return context, [*notes, *(f"warning: {problem}" for problem in ledger.problems), *warnings]
+
+
+def _resumed_metric(data: Any, manifest: Path) -> MetricChoice | None:
+    """The decided metric a manifest recorded; a damaged entry is a :class:`LedgerError` naming the field."""
+    from pytest_agentopt.run.metric_choice import MetricChoice
+
+    if data is None:
+        return None
+    ratio = data.get("effect_ratio") if isinstance(data, dict) else None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("name"), str)
+        or data.get("kind") not in ("binary", "numeric", "cheaper_same_quality")
+        or (
+            data["kind"] != "binary"
+            and not (isinstance(ratio, int | float) and not isinstance(ratio, bool) and ratio > 0)
+        )
+    ):
+        raise LedgerError(
+            f"{manifest}: field 'run.metric': must be null or an object with a name, a kind (binary, numeric, "
+            "cheaper_same_quality) and, unless binary, a positive effect_ratio; the manifest is damaged or was "
+            "edited: this run cannot be resumed (start a new run)"
+        )
+    return MetricChoice.from_dict(data)
 
 
 def _extended_trials(options: RunOptions, run: dict[str, Any], run_id: str) -> int:

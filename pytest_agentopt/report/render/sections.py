@@ -264,6 +264,11 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
                 f"{wording.cost_ratio_text(cost)} · {cost.get('method', '')}",
             )
         )
+    metric = _mapping(summary.get("metric"))
+    if metric:
+        from pytest_agentopt.report.metric_summary import metric_figure
+
+        items.append(("decided metric", f"{metric_figure(metric)} · {metric.get('method', '')}"))
     test_text = wording.sequential_test_text(summary)
     if test_text is not None:
         used = summary.get("pairs_used") if summary.get("mode") == "ab" else summary.get("trials_used")
