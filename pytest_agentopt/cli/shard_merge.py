@@ -182,8 +182,8 @@ def merge_shards(
     ``gate_options(manifest_options)`` gives the :class:`~pytest_agentopt.options.RunOptions` the gate is
     evaluated with (the shards' own ``--agent-fail-inconclusive`` and ``--agent-infra-max-share``).
     """
+    from pytest_agentopt.report.gate import evaluate_gate
     from pytest_agentopt.report.summary import build_summary
-    from pytest_agentopt.run.gate import evaluate_gate
     from pytest_agentopt.storage.run_context import ConfigSet, RunContext
 
     shards = sorted((read_shard_run(paths) for paths in shard_paths), key=lambda run: run.shard.index)

@@ -8,7 +8,9 @@ these types list the same fields. A field is required (``total``) when every sum
 
 from typing import Any, Literal, NotRequired, TypedDict
 
+from pytest_agentopt.run.budget import BudgetState
 from pytest_agentopt.run.extension_advice import ExtensionAdvice
+from pytest_agentopt.run.sequential_design import CapDesign, TargetCapDesign
 from pytest_agentopt.stats.cost_ratio import CostRatio
 from pytest_agentopt.stats.paired import EffectInterval, PairCounts
 from pytest_agentopt.stats.sprt import TestState
@@ -20,6 +22,7 @@ __all__ = [
     "ConfigChange",
     "CostRatio",
     "EffectInterval",
+    "ExtensionAdvice",
     "GateResult",
     "MeanTokens",
     "OneSidedStates",
@@ -27,7 +30,9 @@ __all__ = [
     "RunSummary",
     "SequentialLlr",
     "Settings",
+    "ShardInfo",
     "Spend",
+    "TargetCapDesign",
     "TaskArmFigures",
     "TaskRow",
     "TestState",
@@ -47,41 +52,6 @@ class Settings(TypedDict):
     target: float | None
     direction: str
     cap_pairs: int | None
-
-
-class CapDesign(TypedDict):
-    """What a paired ``--sprt`` run's cap delivers, at the least favourable discordance (``design``)."""
-
-    boundaries: str
-    direction: str
-    tasks: int
-    trials_per_task: int
-    cap_pairs: int
-    required_pairs: int | None
-    alpha_at_cap: float | None
-    beta_at_cap: float | None
-    miss_at_cap: float | None
-    power_at_cap: float | None
-    trials_needed: int | None
-
-
-class TargetCapDesign(TypedDict):
-    """What a ``--sprt --agent-target`` run's cap delivers, exactly, last look included (``design``)."""
-
-    boundaries: str
-    direction: str
-    target: float
-    tasks: int
-    trials_per_task: int
-    cap_trials: int
-    required_trials: int | None
-    last_look: list[int] | None
-    alpha_at_cap: float | None
-    beta_at_cap: float | None
-    miss_at_cap: float | None
-    power_at_cap: float | None
-    below_miss_at_cap: float | None
-    trials_needed: int | None
 
 
 class TokenSums(TypedDict):
@@ -172,15 +142,6 @@ class TaskRow(TypedDict):
     code: str | None
     category: str | None
     arms: dict[str, TaskArmFigures]
-
-
-class BudgetState(TypedDict):
-    """``--agent-budget`` and what the run spent against it (``budget``)."""
-
-    limit_usd: float
-    spent_usd: float
-    exhausted: bool
-    unpriced_trials: int
 
 
 class Spend(TypedDict):

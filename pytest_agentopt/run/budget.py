@@ -8,10 +8,16 @@ budget is ``inconclusive`` (unless the sequential test had already decided).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TypedDict
 
-if TYPE_CHECKING:
-    from pytest_agentopt.report.summary_types import BudgetState
+
+class BudgetState(TypedDict):
+    """``--agent-budget`` and what the run spent against it (``budget``)."""
+
+    limit_usd: float
+    spent_usd: float
+    exhausted: bool
+    unpriced_trials: int
 
 
 @dataclass

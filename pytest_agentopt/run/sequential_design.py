@@ -19,14 +19,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from pytest_agentopt.run.options import RunOptions
 from pytest_agentopt.stats.design import CapFigures, PairedDesign, calibrated_settings, paired_design
 from pytest_agentopt.stats.wald import Direction
 
 if TYPE_CHECKING:
-    from pytest_agentopt.report.summary_types import CapDesign, TargetCapDesign
     from pytest_agentopt.stats.target_design import TargetCapFigures, TargetDesign
 
 CI_VARIABLES = ("CI", "BUILD_NUMBER")
@@ -81,6 +80,41 @@ QUESTION = {
     "better": "an improvement of {effect:g}",
     "both": "a difference of {effect:g} (either way)",
 }
+
+
+class CapDesign(TypedDict):
+    """What a paired ``--sprt`` run's cap delivers, at the least favourable discordance (``design``)."""
+
+    boundaries: str
+    direction: str
+    tasks: int
+    trials_per_task: int
+    cap_pairs: int
+    required_pairs: int | None
+    alpha_at_cap: float | None
+    beta_at_cap: float | None
+    miss_at_cap: float | None
+    power_at_cap: float | None
+    trials_needed: int | None
+
+
+class TargetCapDesign(TypedDict):
+    """What a ``--sprt --agent-target`` run's cap delivers, exactly, last look included (``design``)."""
+
+    boundaries: str
+    direction: str
+    target: float
+    tasks: int
+    trials_per_task: int
+    cap_trials: int
+    required_trials: int | None
+    last_look: list[int] | None
+    alpha_at_cap: float | None
+    beta_at_cap: float | None
+    miss_at_cap: float | None
+    power_at_cap: float | None
+    below_miss_at_cap: float | None
+    trials_needed: int | None
 
 
 @dataclass(frozen=True)

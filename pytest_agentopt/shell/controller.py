@@ -17,11 +17,11 @@ import pytest
 
 from pytest_agentopt.number_format import usd
 from pytest_agentopt.report.files import write_run_reports
+from pytest_agentopt.report.gate import evaluate_gate
 from pytest_agentopt.report.summary import build_summary
 from pytest_agentopt.report.terminal import FAILED_PREFIX, header_line, render_summary
 from pytest_agentopt.run.budget import BudgetGuard
 from pytest_agentopt.run.feeding import Decision, SequentialFeeder
-from pytest_agentopt.run.gate import evaluate_gate
 from pytest_agentopt.run.options import RunOptions
 from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap, design_for
 from pytest_agentopt.run.stop import StopSignal

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from pytest_agentopt.configs.model import AgentConfig
+from pytest_agentopt.report.gate import evaluate_gate, infra_share
 from pytest_agentopt.report.summary import build_summary
 from pytest_agentopt.report.summary_types import BudgetState, RunSummary
 from pytest_agentopt.report.terminal import render_summary
-from pytest_agentopt.run.gate import evaluate_gate, infra_share
 from pytest_agentopt.run.options import RunOptions
 from pytest_agentopt.storage.run_context import ConfigSet, RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
