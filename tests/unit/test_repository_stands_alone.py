@@ -14,8 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# What the repository is made of; caches, virtual environments and run directories are not in these folders'
-# committed text, and they are skipped by name below.
+# What the repository is made of; caches and run directories are skipped by name below, virtual environments
+# (a folder with a pyvenv.cfg) wherever they are.
 SCANNED_FOLDERS = ("pytest_agentopt", "scripts", "tests", "docs", "benchmarks", "configs", ".ci")
 SCANNED_FILES = ("README.md", "CHANGELOG.md", "pyproject.toml", "conftest.py")
 TEXT_SUFFIXES = frozenset({".py", ".md", ".json", ".toml", ".txt", ".cfg", ".ini", ".yml", ".yaml", ".sh", ""})
@@ -54,12 +54,15 @@ def broken_links(markdown: str, document: Path, root: Path) -> list[str]:
 def committed_text_files() -> list[Path]:
     files = [ROOT / name for name in SCANNED_FILES]
     for folder in SCANNED_FOLDERS:
+        # A virtual environment made inside the checkout (CI makes .ci/venv) is not the repository's text.
+        environments = [marker.parent for marker in (ROOT / folder).rglob("pyvenv.cfg")]
         files.extend(
             path
             for path in sorted((ROOT / folder).rglob("*"))
             if path.is_file()
             and path.suffix in TEXT_SUFFIXES
             and not SKIPPED_PARTS.intersection(path.relative_to(ROOT).parts)
+            and not any(path.is_relative_to(environment) for environment in environments)
         )
     return [path for path in files if path.exists()]
 
