@@ -40,7 +40,6 @@ from pytest_agentopt.report.verdict_text import paired_sequential_reason, target
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
 from pytest_agentopt.run.pairing import paired_outcomes
-from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
 from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval, wilson_interval
 from pytest_agentopt.stats.paired import cost_ratio, pair_counts, paired_effect
 from pytest_agentopt.stats.sprt import TestState
@@ -126,6 +125,10 @@ def _success_interval(
     if not scored:
         return None, None
     if sequential:
+        # Here, not at the top: the confidence sequence's numpy costs about 0.08 s at start-up
+        # (scripts/bench_overhead.py), and a fixed-sample run never needs it.
+        from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+
         ordered = sorted(scored, key=lambda record: record["seq"])
         sequence = mean_with_confidence_sequence(
             [float(record["outcome"] == "success") for record in ordered], 0.0, 1.0, alpha

@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from pytest_agentopt.stats.design import PairedDesign
-from pytest_agentopt.stats.extension import outlook, running_state
 
 OUTLOOK_RESIDUAL = 1e-4
 """The DP stops once less than this probability is still running: the expected further pairs are then low by at
@@ -77,6 +76,10 @@ def extension_advice(
         return None
     new_trials = max(trials + 1, math.ceil(required / tasks))
     cap_pairs = pairs + (new_trials - trials) * tasks  # the pairs already in, and every new one
+    # Here, not at the top: the controller imports this module's type at start-up, and the exact DP's numpy
+    # costs about 0.07 s (scripts/bench_overhead.py).
+    from pytest_agentopt.stats.extension import outlook, running_state
+
     try:
         state = running_state(design.direction, tests)
     except ValueError:

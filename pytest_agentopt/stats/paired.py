@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 if TYPE_CHECKING:
     from pytest_agentopt.stats.cost_ratio import CostRatio
 
-from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
 from pytest_agentopt.stats.cost_ratio import paired_cost_ratio
 
 
@@ -34,6 +33,10 @@ class EffectInterval(TypedDict):
 
 def paired_effect(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], alpha: float) -> EffectInterval:
     """Success rate of test minus control over pairs in planned order, with its time-uniform confidence sequence."""
+    # Here, not at the top: the controller imports this module at start-up, and the confidence sequence's numpy
+    # costs about 0.08 s (scripts/bench_overhead.py).
+    from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+
     differences = [float((t["outcome"] == "success") - (c["outcome"] == "success")) for _, c, t in pairs]
     sequence = mean_with_confidence_sequence(differences, -1.0, 1.0, alpha)
     return EffectInterval(
