@@ -1,22 +1,26 @@
-"""``agentopt replay FILE``: what the sequential test would have decided on outcomes recorded elsewhere."""
+"""``agentopt replay FILE`` and ``agentopt replay CONTROL_LOG TEST_LOG``: what the sequential test would have
+decided on outcomes recorded elsewhere (a CSV or JSON Lines stream of trials, or two Inspect AI logs)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_agentopt.cli.sprt_cmd import sequential_settings
 from pytest_agentopt.errors import AgentoptUsageError
 from pytest_agentopt.run.options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_EFFECT
 from pytest_agentopt.stats.wald import DIRECTIONS
 
+if TYPE_CHECKING:
+    from pytest_agentopt.run.stream_replay import StreamRow
+
 
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "replay",
-        help="run recorded paired outcomes (CSV or JSON Lines) through the sequential test",
+        help="run recorded paired outcomes (CSV or JSON Lines, or two Inspect AI logs) through the sequential test",
         description=(
             "Feed an ordered stream of paired outcomes through the plugin's sequential test (the same paired "
             "GSPRT, calibrated design and last look) and report what a run would have decided and after how many "
@@ -25,10 +29,19 @@ def register(sub: Any) -> None:
             "are left out as in a run; or true/false, 1/0, pass/fail) and optionally cost (or cost_usd) and seq. "
             "Rows are taken in file order, or by seq when every row has one: a run's ledger (trials.jsonl) or its "
             "CSV export (agentopt report RUN --csv, --agent-csv) replays to the run's own verdict. The end of the "
-            "file is the run's cap (the design's last look is taken there) unless --open-ended."
+            "file is the run's cap (the design's last look is taken there) unless --open-ended. "
+            "Two Inspect AI logs (.eval or .json, the control's first) are paired by sample id and epoch and taken "
+            "in Inspect's order (epoch, then sample id); the outcome comes from the score (--score, --pass-value, "
+            "--pass-threshold) and the cost from each sample's model_usage."
         ),
     )
-    parser.add_argument("file", type=Path, metavar="FILE", help="CSV or JSON Lines file of trials")
+    parser.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="a CSV or JSON Lines file of trials, or CONTROL_LOG TEST_LOG: two Inspect AI logs (.eval or .json)",
+    )
     parser.add_argument(
         "--alpha", type=float, default=DEFAULT_ALPHA, help=f"as --agent-alpha (default {DEFAULT_ALPHA})"
     )
@@ -47,25 +60,55 @@ def register(sub: Any) -> None:
         action="store_true",
         help="the file is not a whole run: no last look at its end (an undecided stream stays inconclusive)",
     )
+    parser.add_argument(
+        "--score",
+        metavar="NAME",
+        help="Inspect logs: the scorer that decides a sample (needed when the samples have several)",
+    )
+    parser.add_argument(
+        "--pass-value",
+        action="append",
+        default=[],
+        metavar="VALUE",
+        help=(
+            "Inspect logs: a score value that counts as solved (repeat for several, e.g. --pass-value C "
+            "--pass-value P to count partial credit); every other value fails. Default: C, correct, true, yes, "
+            "pass, 1 pass; I, N, P, incorrect, partial, false, no, fail, 0 fail"
+        ),
+    )
+    parser.add_argument(
+        "--pass-threshold",
+        type=float,
+        metavar="NUMBER",
+        help="Inspect logs: a numeric score counts as solved when it is at least NUMBER",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run)
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from pytest_agentopt.run.sequential_design import design_for
-    from pytest_agentopt.run.stream_replay import ReplayInputError, read_stream, replay_stream
+    from pytest_agentopt.run.stream_replay import replay_stream
 
     settings = sequential_settings(args)
-    if not args.file.is_file():
-        raise AgentoptUsageError(f"{args.file}: no such file; give a CSV or JSON Lines file of trials")
-    try:
-        rows = read_stream(args.file)
-    except ReplayInputError as exc:
-        raise AgentoptUsageError(str(exc)) from None
+    if len(args.files) > 2:
+        raise AgentoptUsageError(
+            f"{len(args.files)} files given; give one CSV or JSON Lines file of trials, or two Inspect AI logs "
+            "(CONTROL_LOG TEST_LOG)"
+        )
+    for path in args.files:
+        if not path.is_file():
+            raise AgentoptUsageError(
+                f"{path}: no such file; give a CSV or JSON Lines file of trials, or two Inspect AI logs"
+            )
+    if len(args.files) == 2:
+        rows, source, open_ended = _inspect_rows(args)
+    else:
+        rows, source, open_ended = _stream_rows(args), {"file": str(args.files[0])}, args.open_ended
     design = design_for(settings.alpha, settings.beta, settings.delta, args.direction)
-    result = replay_stream(rows, settings, args.direction, design, open_ended=args.open_ended)
+    result = replay_stream(rows, settings, args.direction, design, open_ended=open_ended)
     return {
-        "file": str(args.file),
+        **source,
         **result.as_dict(),
         "boundaries": design.source,
         "settings": {
@@ -73,9 +116,65 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             "beta": settings.beta,
             "effect": settings.delta,
             "direction": args.direction,
-            "open_ended": args.open_ended,
+            "open_ended": open_ended,
         },
     }
+
+
+def _stream_rows(args: argparse.Namespace) -> list[StreamRow]:
+    from pytest_agentopt.run.stream_replay import ReplayInputError, read_stream
+    from pytest_agentopt.storage.inspect_log import looks_like_inspect_log
+
+    (path,) = args.files
+    if looks_like_inspect_log(path):
+        raise AgentoptUsageError(
+            f"{path}: an Inspect AI log; a replay pairs two, the control's and the test's: "
+            "agentopt replay CONTROL_LOG TEST_LOG"
+        )
+    for flag, value in (
+        ("--score", args.score),
+        ("--pass-value", args.pass_value),
+        ("--pass-threshold", args.pass_threshold),
+    ):
+        if value not in (None, []):
+            raise AgentoptUsageError(f"{flag}: applies to Inspect AI logs (CONTROL_LOG TEST_LOG), not to {path}")
+    try:
+        return read_stream(path)
+    except ReplayInputError as exc:
+        raise AgentoptUsageError(str(exc)) from None
+
+
+def _inspect_rows(args: argparse.Namespace) -> tuple[list[StreamRow], dict[str, Any], bool]:
+    """The paired stream of two Inspect logs, what describes it in the output, and whether it is open-ended (a
+    log of an evaluation that did not finish is no whole run: no last look at its end)."""
+    from pytest_agentopt.recording.inspect_trials import ScoreRule, pair_inspect_logs
+    from pytest_agentopt.storage.inspect_log import InspectLogError, read_inspect_log
+
+    rule = ScoreRule(scorer=args.score, pass_values=tuple(args.pass_value), pass_threshold=args.pass_threshold)
+    try:
+        control, test = (read_inspect_log(path) for path in args.files)
+    except InspectLogError as exc:
+        raise AgentoptUsageError(str(exc)) from None
+    pairing = pair_inspect_logs(control, test, rule)
+    unfinished = {arm: log.status for arm, log in (("control", control), ("test", test)) if log.status != "success"}
+    source = {
+        "inspect": {
+            "task": control.task,
+            "logs": {
+                arm: {
+                    "file": str(log.path),
+                    "format": log.format,
+                    "model": log.model,
+                    "status": log.status,
+                    "samples": len(log.samples),
+                }
+                for arm, log in (("control", control), ("test", test))
+            },
+            "rule": rule.described,
+            **pairing.as_dict(),
+        }
+    }
+    return pairing.rows, source, args.open_ended or bool(unfinished)
 
 
 def _dollars(value: float | None) -> str:
@@ -88,14 +187,23 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
         return 0
     settings = result["settings"]
-    print(
-        f"replay   {result['file']}: {result['rows']} trials, {result['pairs']} scored pairs"
-        + (f", {result['unpaired_rows']} trials without their other half (left out)" if result["unpaired_rows"] else "")
-    )
+    stream = "logs" if "inspect" in result else "file"
+    if "inspect" in result:
+        for line in _inspect_lines(result["inspect"], result["pairs"]):
+            print(line)
+    else:
+        print(
+            f"replay   {result['file']}: {result['rows']} trials, {result['pairs']} scored pairs"
+            + (
+                f", {result['unpaired_rows']} trials without their other half (left out)"
+                if result["unpaired_rows"]
+                else ""
+            )
+        )
     print(
         f"test     paired GSPRT, alpha {settings['alpha']:g} beta {settings['beta']:g} effect {settings['effect']:g}, "
         f"direction {settings['direction']}, {result['boundaries']} bounds"
-        + ("; open-ended (no last look)" if settings["open_ended"] else "; the end of the file is the cap")
+        + ("; open-ended (no last look)" if settings["open_ended"] else f"; the end of the {stream} is the cap")
     )
     llr = result["llr"]
     shown = ", ".join(f"{side} {value:+.3f}" for side, value in llr.items() if value is not None)
@@ -104,10 +212,60 @@ def run(args: argparse.Namespace) -> int:
     if result["verdict"] == "inconclusive":
         print(f"verdict  inconclusive after all {result['pairs_used']} pairs: no bound crossed")
     else:
-        how = "at the last look (the end of the file)" if result["decided_at_cap"] else "by a boundary crossing"
+        how = f"at the last look (the end of the {stream})" if result["decided_at_cap"] else "by a boundary crossing"
         print(
             f"verdict  {result['verdict']} after {result['pairs_used']} pairs ({result['rows_used']} of "
             f"{result['rows']} trials), {how}"
         )
     print(f"cost     {_dollars(result['cost_used_usd'])} up to the decision, of {_dollars(result['cost_total_usd'])}")
+    if "inspect" in result:
+        for line in _inspect_cost_lines(result["inspect"]):
+            print(line)
     return 0
+
+
+def _inspect_lines(inspect: dict[str, Any], scored_pairs: int) -> list[str]:
+    logs = inspect["logs"]
+    lines = [f"replay   Inspect AI logs of task {inspect['task']!r}"]
+    for arm in ("control", "test"):
+        log = logs[arm]
+        lines.append(
+            f"{arm:<8} {log['file']} ({log['format']}, model {log['model']}, {log['samples']} samples, status "
+            f"{log['status']})"
+        )
+    dropped = [
+        f"{inspect[key]} only in the {arm} log" for key, arm in (("only_control", "control"), ("only_test", "test"))
+    ]
+    lines.append(
+        f"pairs    {inspect['pairs']} samples in both logs, paired by (sample id, epoch) in order of epoch then id; "
+        f"{', '.join(dropped)} (left out)"
+    )
+    lines.append(f"score    {inspect['scorer']!r}: {inspect['rule']}")
+    unscored = inspect["unscored"]
+    if unscored["control"] or unscored["test"]:
+        lines.append(
+            f"unscored {unscored['control']} control and {unscored['test']} test samples have no {inspect['scorer']!r} "
+            f"score (an error, or not scored): their pairs are left out, {scored_pairs} scored pairs remain"
+        )
+    unfinished = [
+        f"the {arm} log's status is {logs[arm]['status']!r}" for arm in logs if logs[arm]["status"] != "success"
+    ]
+    if unfinished:
+        lines.append(
+            f"note     {' and '.join(unfinished)} (not a finished evaluation): replayed open-ended, no last look"
+        )
+    return lines
+
+
+def _inspect_cost_lines(inspect: dict[str, Any]) -> list[str]:
+    why = []
+    if inspect["samples_without_usage"]:
+        why.append(f"{inspect['samples_without_usage']} samples have no model_usage")
+    if inspect["unpriced_models"]:
+        why.append(f"no price for {', '.join(inspect['unpriced_models'])}")
+    lines = []
+    if inspect["cost_sources"]:
+        lines.append(f"         estimated from {', '.join(inspect['cost_sources'])}")
+    if why:
+        lines.append(f"         unknown where {'; '.join(why)}")
+    return lines
