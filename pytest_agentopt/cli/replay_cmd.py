@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_agentopt.cli.replay_inspect import inspect_cost_lines, inspect_lines, inspect_rows
 from pytest_agentopt.cli.sprt_cmd import sequential_settings
 from pytest_agentopt.errors import AgentoptUsageError
 from pytest_agentopt.run.options import DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_EFFECT
@@ -102,7 +103,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                 f"{path}: no such file; give a CSV or JSON Lines file of trials, or two Inspect AI logs"
             )
     if len(args.files) == 2:
-        rows, source, open_ended = _inspect_rows(args)
+        rows, source, open_ended = inspect_rows(args)
     else:
         rows, source, open_ended = _stream_rows(args), {"file": str(args.files[0])}, args.open_ended
     design = design_for(settings.alpha, settings.beta, settings.delta, args.direction)
@@ -144,41 +145,8 @@ def _stream_rows(args: argparse.Namespace) -> list[StreamRow]:
         raise AgentoptUsageError(str(exc)) from None
 
 
-def _inspect_rows(args: argparse.Namespace) -> tuple[list[StreamRow], dict[str, Any], bool]:
-    """The paired stream of two Inspect logs, what describes it in the output, and whether it is open-ended (a
-    log of an evaluation that did not finish is no whole run: no last look at its end)."""
-    from pytest_agentopt.recording.inspect_trials import ScoreRule, pair_inspect_logs
-    from pytest_agentopt.storage.inspect_log import InspectLogError, read_inspect_log
-
-    rule = ScoreRule(scorer=args.score, pass_values=tuple(args.pass_value), pass_threshold=args.pass_threshold)
-    try:
-        control, test = (read_inspect_log(path) for path in args.files)
-    except InspectLogError as exc:
-        raise AgentoptUsageError(str(exc)) from None
-    pairing = pair_inspect_logs(control, test, rule)
-    unfinished = {arm: log.status for arm, log in (("control", control), ("test", test)) if log.status != "success"}
-    source = {
-        "inspect": {
-            "task": control.task,
-            "logs": {
-                arm: {
-                    "file": str(log.path),
-                    "format": log.format,
-                    "model": log.model,
-                    "status": log.status,
-                    "samples": len(log.samples),
-                }
-                for arm, log in (("control", control), ("test", test))
-            },
-            "rule": rule.described,
-            **pairing.as_dict(),
-        }
-    }
-    return pairing.rows, source, args.open_ended or bool(unfinished)
-
-
-def _dollars(value: float | None) -> str:
-    return "unknown (some rows have no cost)" if value is None else f"${value:,.4f}"
+def _dollars(value: float | None, rows: str) -> str:
+    return f"unknown (some {rows} have no cost)" if value is None else f"${value:,.4f}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -187,9 +155,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
         return 0
     settings = result["settings"]
-    stream = "logs" if "inspect" in result else "file"
+    stream, rows = ("logs", "samples") if "inspect" in result else ("file", "trials")
     if "inspect" in result:
-        for line in _inspect_lines(result["inspect"], result["pairs"]):
+        for line in inspect_lines(result["inspect"], result["pairs"]):
             print(line)
     else:
         print(
@@ -215,57 +183,13 @@ def run(args: argparse.Namespace) -> int:
         how = f"at the last look (the end of the {stream})" if result["decided_at_cap"] else "by a boundary crossing"
         print(
             f"verdict  {result['verdict']} after {result['pairs_used']} pairs ({result['rows_used']} of "
-            f"{result['rows']} trials), {how}"
+            f"{result['rows']} {rows}), {how}"
         )
-    print(f"cost     {_dollars(result['cost_used_usd'])} up to the decision, of {_dollars(result['cost_total_usd'])}")
+    print(
+        f"cost     {_dollars(result['cost_used_usd'], rows)} up to the decision, of "
+        f"{_dollars(result['cost_total_usd'], rows)}"
+    )
     if "inspect" in result:
-        for line in _inspect_cost_lines(result["inspect"]):
+        for line in inspect_cost_lines(result["inspect"]):
             print(line)
     return 0
-
-
-def _inspect_lines(inspect: dict[str, Any], scored_pairs: int) -> list[str]:
-    logs = inspect["logs"]
-    lines = [f"replay   Inspect AI logs of task {inspect['task']!r}"]
-    for arm in ("control", "test"):
-        log = logs[arm]
-        lines.append(
-            f"{arm:<8} {log['file']} ({log['format']}, model {log['model']}, {log['samples']} samples, status "
-            f"{log['status']})"
-        )
-    dropped = [
-        f"{inspect[key]} only in the {arm} log" for key, arm in (("only_control", "control"), ("only_test", "test"))
-    ]
-    lines.append(
-        f"pairs    {inspect['pairs']} samples in both logs, paired by (sample id, epoch) in order of epoch then id; "
-        f"{', '.join(dropped)} (left out)"
-    )
-    lines.append(f"score    {inspect['scorer']!r}: {inspect['rule']}")
-    unscored = inspect["unscored"]
-    if unscored["control"] or unscored["test"]:
-        lines.append(
-            f"unscored {unscored['control']} control and {unscored['test']} test samples have no {inspect['scorer']!r} "
-            f"score (an error, or not scored): their pairs are left out, {scored_pairs} scored pairs remain"
-        )
-    unfinished = [
-        f"the {arm} log's status is {logs[arm]['status']!r}" for arm in logs if logs[arm]["status"] != "success"
-    ]
-    if unfinished:
-        lines.append(
-            f"note     {' and '.join(unfinished)} (not a finished evaluation): replayed open-ended, no last look"
-        )
-    return lines
-
-
-def _inspect_cost_lines(inspect: dict[str, Any]) -> list[str]:
-    why = []
-    if inspect["samples_without_usage"]:
-        why.append(f"{inspect['samples_without_usage']} samples have no model_usage")
-    if inspect["unpriced_models"]:
-        why.append(f"no price for {', '.join(inspect['unpriced_models'])}")
-    lines = []
-    if inspect["cost_sources"]:
-        lines.append(f"         estimated from {', '.join(inspect['cost_sources'])}")
-    if why:
-        lines.append(f"         unknown where {'; '.join(why)}")
-    return lines

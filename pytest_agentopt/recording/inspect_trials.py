@@ -63,7 +63,7 @@ class ScoreRule:
             return f"pass when the value is {' or '.join(repr(v) for v in self.pass_values)}"
         if self.pass_threshold is not None:
             return f"pass when the value is >= {self.pass_threshold:g}"
-        return "C/correct/true/1 pass; I, N, P (partial)/incorrect/false/0 fail"
+        return "C, correct, true, yes, pass, 1 pass; I, N, P (partial credit), incorrect, false, no, fail, 0 fail"
 
 
 @dataclass
