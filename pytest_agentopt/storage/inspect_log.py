@@ -15,10 +15,11 @@ Of an ``EvalLog`` this reads ``status`` and of its ``eval`` (``EvalSpec``) ``eva
 ``epoch`` (from 1), ``scores`` (scorer name to ``Score``, of which ``value``: a str, number or bool, or a list or
 dict of them), ``model_usage`` (model name such as ``openai/gpt-4o`` to ``ModelUsage``: ``input_tokens``, which
 excludes cached tokens, ``output_tokens``, ``input_tokens_cache_read``, ``input_tokens_cache_write``,
-``reasoning_tokens``, and ``total_cost`` in dollars when Inspect computed one), ``error`` (an ``EvalError``, or a
-message) and ``limit``. Everything else is ignored, so the reader is the standard library's ``zipfile`` and
-``json`` rather than ``inspect_ai`` itself (a large install, not needed to read six fields); a log whose fields
-have the wrong types is refused with the file, the member and the field named.
+``reasoning_tokens``, and ``total_cost`` in dollars when Inspect computed one) and ``error`` (an ``EvalError``, or
+a message). Everything else is ignored, so the reader is the standard library's ``zipfile`` and ``json`` rather
+than ``inspect_ai`` itself (a large install, not needed to read six fields), plus the ``zstandard`` package for
+the zstd-compressed members Inspect writes today when this Python's ``zipfile`` cannot decompress them (before
+3.14). A log whose fields have the wrong types is refused with the file, the member and the field named.
 """
 
 from __future__ import annotations
@@ -86,8 +87,6 @@ class InspectSample:
     model_usage: Mapping[str, InspectUsage]
     error: str | None
     """The message of the error that halted the sample, if one did."""
-    limit: str | None
-    """The kind of limit that halted the sample (``token``, ``time``...), if one did."""
     where: str
     """Where the sample is in its file (a zip member or ``samples[i]``), for messages."""
 
@@ -278,7 +277,6 @@ def _sample(path: Path, where: str, raw: Mapping[str, Any]) -> InspectSample:
         scores=_scores(prefix, raw.get("scores")),
         model_usage=_model_usage(prefix, raw.get("model_usage")),
         error=_error_message(prefix, raw.get("error")),
-        limit=_limit(prefix, raw.get("limit")),
         where=where,
     )
 
@@ -331,16 +329,6 @@ def _error_message(prefix: str, raw: Any) -> str | None:
     if isinstance(raw, dict):
         return str(raw.get("message") or "error")
     raise InspectLogError(f"{prefix}: field 'error' is {raw!r}; expected an EvalError object")
-
-
-def _limit(prefix: str, raw: Any) -> str | None:
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, dict):
-        return str(raw.get("type") or "limit")
-    raise InspectLogError(f"{prefix}: field 'limit' is {raw!r}; expected an EvalSampleLimit object")
 
 
 def _text(path: Path, where: str, field: str, value: Any) -> str:

@@ -5,7 +5,7 @@ The hand-made logs follow Inspect AI's log schema (``inspect_ai.log``): an ``Eva
 ``config`` {``epochs``}); an ``EvalSample`` has ``id``, ``epoch``, ``scores`` (scorer name to a ``Score`` with
 ``value``), ``model_usage`` (model name to a ``ModelUsage``: ``input_tokens``, ``output_tokens``,
 ``total_tokens``, ``input_tokens_cache_read``, ``input_tokens_cache_write``, ``reasoning_tokens``,
-``total_cost``), ``error`` (an ``EvalError`` with ``message``) and ``limit``. A ``.eval`` log is a zip with
+``total_cost``) and ``error`` (an ``EvalError`` with ``message``). A ``.eval`` log is a zip with
 ``header.json`` (or, while the evaluation runs, ``_journal/start.json``) and one member
 ``samples/{id}_epoch_{epoch}.json`` per sample; a ``.json`` log is the whole ``EvalLog`` with its ``samples``.
 ``tests/unit/inspect_logs/`` holds two logs written by Inspect AI itself (zstandard members).
