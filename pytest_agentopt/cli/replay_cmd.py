@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
         return 0
     settings = result["settings"]
-    stream, rows = ("logs", "samples") if "inspect" in result else ("file", "trials")
+    stream, rows, priced = ("logs", "samples", "samples") if "inspect" in result else ("file", "trials", "rows")
     if "inspect" in result:
         for line in inspect_lines(result["inspect"], result["pairs"]):
             print(line)
@@ -186,8 +186,8 @@ def run(args: argparse.Namespace) -> int:
             f"{result['rows']} {rows}), {how}"
         )
     print(
-        f"cost     {_dollars(result['cost_used_usd'], rows)} up to the decision, of "
-        f"{_dollars(result['cost_total_usd'], rows)}"
+        f"cost     {_dollars(result['cost_used_usd'], priced)} up to the decision, of "
+        f"{_dollars(result['cost_total_usd'], priced)}"
     )
     if "inspect" in result:
         for line in inspect_cost_lines(result["inspect"]):

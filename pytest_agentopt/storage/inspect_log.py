@@ -107,8 +107,8 @@ class InspectLog:
 
 
 def looks_like_inspect_log(path: Path) -> bool:
-    """Whether ``path`` is an Inspect log rather than a CSV or JSON Lines stream (a zip, or a JSON document whose
-    first line is not a whole JSON object, or one object holding ``eval`` and ``version``)."""
+    """Whether ``path`` is an Inspect log rather than a CSV or JSON Lines stream: a zip, an indented JSON document
+    with an ``eval`` key near its start, or a one-line object holding ``eval`` and ``version``."""
     with path.open("rb") as handle:
         head = handle.read(4096)
     if head.startswith(ZIP_MAGIC):
@@ -118,8 +118,8 @@ def looks_like_inspect_log(path: Path) -> bool:
         return False
     try:
         value = json.loads(first_line)
-    except json.JSONDecodeError:
-        return True  # a pretty-printed JSON document (Inspect writes its .json logs indented)
+    except json.JSONDecodeError:  # an indented JSON document, as Inspect writes its .json logs: "eval" comes early
+        return b'"eval"' in head
     return isinstance(value, dict) and "eval" in value and "version" in value
 
 

@@ -469,6 +469,9 @@ def test_logs_without_scores_or_with_the_wrong_number_of_files_are_refused(
     assert main(["replay", str(csv), "--score", "match"]) == 2
     assert "--score: applies to Inspect AI logs (CONTROL_LOG TEST_LOG), not to" in capsys.readouterr().err
     assert not looks_like_inspect_log(csv)
+    pretty = tmp_path / "rows.json"
+    pretty.write_text('{\n  "task": "a"\n}\n', encoding="utf-8")
+    assert not looks_like_inspect_log(pretty)  # an indented JSON document, but no Inspect log
 
 
 def test_the_command_replays_two_logs_end_to_end(tmp_path: Path) -> None:
