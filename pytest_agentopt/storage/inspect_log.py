@@ -148,7 +148,11 @@ def _read_eval_zip(path: Path) -> InspectLog:
             samples = [
                 _sample(path, member, _member_object(path, archive, member)) for member in _sample_members(archive)
             ]
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+    except InspectLogError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, struct.error) as exc:
+        # A damaged archive fails in many places of zipfile: a bad offset is an OSError or a ValueError from seek,
+        # a flipped flag an "encrypted" RuntimeError or an unsupported-method NotImplementedError (a RuntimeError).
         raise InspectLogError(f"{path}: not a readable .eval log (zip: {exc})") from None
     return _log(path, "eval", header, HEADER_MEMBER if HEADER_MEMBER in names else JOURNAL_START_MEMBER, samples)
 

@@ -493,3 +493,48 @@ def test_the_command_replays_two_logs_end_to_end(tmp_path: Path) -> None:
     assert any(line.startswith("verdict  better after ") for line in lines)
     assert any(line.startswith("cost     $") for line in lines)
     assert "         from Inspect's total_cost" in lines
+
+
+# Damaged logs never end in a traceback ---------------------------------------------------------------------------
+
+
+def _mutated_document(document: Any, rng: random.Random) -> Any:
+    """``document`` with one value somewhere replaced by a value of another type."""
+    replacements: list[Any] = [None, -1, "x", [], {}, 1.5, True, float("nan"), {"value": []}, ["C"]]
+    if isinstance(document, dict) and document and rng.random() < 0.8:
+        key = rng.choice(sorted(document, key=str))
+        return document | {key: _mutated_document(document[key], rng)}
+    if isinstance(document, list) and document and rng.random() < 0.8:
+        index = rng.randrange(len(document))
+        return [*document[:index], _mutated_document(document[index], rng), *document[index + 1 :]]
+    return rng.choice(replacements)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mutated_logs_are_replayed_or_refused_never_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: int
+) -> None:
+    rng = random.Random(seed)
+    usage = {"openai/gpt-4o": {"input_tokens": 10, "output_tokens": 5, "input_tokens_cache_read": 2}}
+    samples = [_sample(i, e, rng.choice(["C", "I", "P"]), usage=usage) for e in (1, 2) for i in (1, 2, "z")]
+    good = write_json(tmp_path / "good.json", _spec("openai/gpt-4o"), samples)
+    document = json.loads(good.read_text(encoding="utf-8")) | {"eval": _spec("anthropic/claude-sonnet-4-5")}
+    eval_bytes = write_eval(tmp_path / "log.eval", _spec("openai/gpt-4o-mini"), samples).read_bytes()
+    refused = 0
+    for case in range(60):
+        mutated = tmp_path / f"case-{case}"
+        if case % 2:
+            mutated.write_text(json.dumps(_mutated_document(document, rng)), encoding="utf-8")
+        else:
+            data = bytearray(eval_bytes)
+            for _ in range(rng.randint(1, 4)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            mutated.write_bytes(bytes(data))
+        status = main(["replay", str(good), str(mutated)])
+        err = capsys.readouterr().err
+        assert status in (0, 2), err
+        if status == 2:
+            refused += 1
+            assert err.startswith("agentopt: error: ")
+            assert str(mutated) in err or "--pass-" in err or "--score" in err
+    assert refused > 0
