@@ -10,6 +10,8 @@ Inspect AI (``inspect_ai``) writes one log per evaluated task and model, in one 
   A re-run sample appends a second member under the same name; as Inspect's own reader, the last one wins.
 * ``.json`` (the older format): one JSON document, the whole ``EvalLog`` with its ``samples`` list.
 
+In both, a sample (id and epoch) that appears twice counts once: the last one.
+
 Of an ``EvalLog`` this reads ``status`` and of its ``eval`` (``EvalSpec``) ``eval_id``, ``task``, ``model``,
 ``dataset.name``, ``dataset.samples`` and ``config.epochs``. Of each ``EvalSample``: ``id`` (int or str),
 ``epoch`` (from 1), ``scores`` (scorer name to ``Score``, of which ``value``: a str, number or bool, or a list or
@@ -243,7 +245,8 @@ def _log(
         raise InspectLogError(f"{path}: {where}: field 'eval' is missing; not an Inspect AI log")
     dataset = _object(spec.get("dataset"))
     config = _object(spec.get("config"))
-    samples.sort(key=lambda sample: (sample.epoch, _id_order(sample.id)))
+    latest = {(sample.id, sample.epoch): sample for sample in samples}  # a sample logged twice: the last one counts
+    ordered = sorted(latest.values(), key=lambda sample: (sample.epoch, _id_order(sample.id)))
     return InspectLog(
         path=path,
         format=kind,
@@ -254,7 +257,7 @@ def _log(
         dataset=_optional_text(path, where, "eval.dataset.name", dataset.get("name")),
         dataset_samples=_optional_count(path, where, "eval.dataset.samples", dataset.get("samples")),
         epochs=_optional_count(path, where, "eval.config.epochs", config.get("epochs")),
-        samples=tuple(samples),
+        samples=tuple(ordered),
     )
 
 

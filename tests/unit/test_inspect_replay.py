@@ -181,6 +181,9 @@ def test_a_sample_written_twice_counts_once_the_last_one(tmp_path: Path) -> None
         with zipfile.ZipFile(path, "a") as archive:
             archive.writestr("samples/1_epoch_1.json", json.dumps(_sample(1, 1, "C")))
     assert [dict(s.scores) for s in read_inspect_log(path).samples] == [{"match": "C"}]
+    twice = write_json(tmp_path / "log.json", _spec("m"), [_sample(1, 1, "I"), _sample(2, 1), _sample(1, 1, "C")])
+    read = read_inspect_log(twice).samples
+    assert [(s.id, dict(s.scores)) for s in read] == [(1, {"match": "C"}), (2, {"match": "C"})]
 
 
 def test_a_chunked_sample_shell_is_read(tmp_path: Path) -> None:
