@@ -124,7 +124,8 @@ def test_a_local_worker_is_replaced_by_xdist_unchanged() -> None:
     dsession = _DSession([local])
     tolerate_lost_remote_workers(dsession, lambda line: None)
     clone = dsession._clone_node(local)
-    assert clone is not None and dsession.cloned == [clone]
+    assert clone is not None
+    assert dsession.cloned == [clone]
 
 
 def test_an_xdist_without_the_clone_method_is_left_alone() -> None:
