@@ -1,0 +1,231 @@
+"""Workers on other machines, on xdist's own transport: execnet socket servers on 127.0.0.1.
+
+Each "machine" is an execnet socket server started from its own temporary directory, which holds a copy of the
+suite (as a checkout at the same commit would) and nothing of the controller's: no configs, no run directory. The
+controller runs in its own directory and reaches the servers with ``--tx socket=127.0.0.1:PORT//chdir=DIR``,
+as docs/remote-workers.md tells users to. The servers share this machine's installed packages (the recipe's
+"same packages on every machine"), not its files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import execnet
+import pytest
+
+from tests.plugin.helpers import read_trials, write_configs
+
+SOCKET_SERVER = Path(execnet.__file__).parent / "script" / "socketserver.py"
+START_S = 30.0  # a loaded CI machine starts a Python process in well under this
+HANG_S = 240  # a run that hangs is a failure of this test, not of the suite
+
+# One trial ends its worker (os._exit), as a native client's segfault or the OOM killer would; outcomes are drawn
+# from the trial seed, so every run with the same seed has the same trials, and the test arm is clearly better.
+SUITE = """
+import os
+import random
+
+import pytest
+
+@pytest.mark.agent_task(code="remote")
+@pytest.mark.parametrize("task", [f"t{i}" for i in range(6)])
+def test_task(task, agent_config, agent_trial):
+    if (task, agent_trial.arm, agent_trial.index) == ("t2", "test", 1):
+        os._exit(1)
+    rng = random.Random(agent_trial.seed)
+    assert rng.random() < (0.95 if agent_config.guidelines else 0.3)
+"""
+ARGS = ("--agent-config=configs/improved.json", "--sprt", "--agent-trials=20", "--agent-seed=3", "-p", "no:randomly")
+# What only the controller writes into a run directory (the same whether its workers are local or remote).
+CONTROLLER_FILES = {"manifest.json", "plan.json", "trials.jsonl", "decision.json", "summary.json", "session.lock"}
+
+
+@dataclass
+class SocketServer:
+    """An execnet socket server process and everything it printed (drained, so it never blocks on a full pipe)."""
+
+    process: subprocess.Popen[str]
+    directory: Path
+    port: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def spec(self) -> str:
+        return f"socket=127.0.0.1:{self.port}//chdir={self.directory}"
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+def start_socket_server(directory: Path) -> SocketServer:
+    """Start ``execnet/script/socketserver.py`` on 127.0.0.1 (an ephemeral port) with ``directory`` as its cwd."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "COV_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    process = subprocess.Popen(
+        [sys.executable, "-u", str(SOCKET_SERVER), "127.0.0.1:0"],
+        cwd=directory,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = SocketServer(process, directory)
+    first: queue.Queue[str] = queue.Queue()
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if not server.lines:
+                first.put(line)
+            server.lines.append(line)
+        first.put("")
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        line = first.get(timeout=START_S)
+    except queue.Empty:
+        line = ""
+    match = re.search(r"\('127\.0\.0\.1', (\d+)\)", line)
+    if match is None:
+        stop_socket_server(server)
+        pytest.skip(f"execnet's socket server did not start on 127.0.0.1 on this platform: {line.strip()!r}")
+    server.port = int(match.group(1))
+    return server
+
+
+def stop_socket_server(server: SocketServer) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=10)
+    with contextlib.suppress(OSError):
+        if server.process.stdout is not None:
+            server.process.stdout.close()
+
+
+@pytest.fixture
+def machines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[int], list[SocketServer]]]:
+    """Start socket servers, each in a new directory holding a copy of the suite; all are stopped at the end."""
+    started: list[SocketServer] = []
+
+    def start(count: int) -> list[SocketServer]:
+        servers = []
+        for _ in range(count):
+            directory = tmp_path_factory.mktemp("machine")
+            (directory / "test_suite.py").write_text(SUITE)
+            server = start_socket_server(directory)
+            started.append(server)
+            servers.append(server)
+        return servers
+
+    yield start
+    for server in started:
+        stop_socket_server(server)
+
+
+def controller_suite(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    pytester.makepyfile(test_suite=SUITE)
+
+
+def run_controller(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """The controller as a user runs it (a subprocess, no ``--basetemp``: a remote worker parses the same
+    command line, and must not take the controller's temporary directory for its own)."""
+    return pytester.run(sys.executable, "-m", "pytest", *ARGS, *args, timeout=HANG_S)
+
+
+def the_run(agent_dir: Path) -> Path:
+    runs = sorted((agent_dir / "runs").iterdir())
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def decided_trials(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str, int, str]]]:
+    """The summary, the decision, and the trials the decision was made on (up to its planned position)."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    decision = json.loads((run_dir / "decision.json").read_text())
+    trials = sorted(
+        (r["task_id"], r["arm"], r["trial"], r["outcome"]) for r in read_trials(run_dir) if r["seq"] <= decision["seq"]
+    )
+    return summary, decision, trials
+
+
+def test_socket_workers_decide_as_local_workers_do_and_survive_a_dead_one(
+    pytester: pytest.Pytester, machines: Callable[[int], list[SocketServer]]
+) -> None:
+    controller_suite(pytester)
+    local = run_controller(pytester, "-n", "2")
+    assert local.ret == pytest.ExitCode.OK, local.stdout.str()
+    local_run = the_run(pytester.path / ".agentopt")
+    local_summary, local_decision, local_trials = decided_trials(local_run)
+    assert local_summary["verdict"] == "better"
+
+    # the same run on two "machines" (its own --agent-dir, so that each run is the only one in its directory)
+    servers = machines(2)
+    remote = run_controller(pytester, "--agent-dir=remote", "--dist=load", *(f"--tx={s.spec}" for s in servers))
+    output = remote.stdout.str()
+    assert remote.ret == pytest.ExitCode.OK, output
+    run_dir = the_run(pytester.path / "remote")
+    summary, decision, trials = decided_trials(run_dir)
+
+    # same verdict on the same pairs
+    assert summary["verdict"] == local_summary["verdict"]
+    assert summary["pairs_used"] == local_summary["pairs_used"]
+    assert (decision["seq"], decision["units"]) == (local_decision["seq"], local_decision["units"])
+    assert trials == local_trials
+
+    # the dead worker's trial is recorded; its server died with it, and the run went on with the other worker
+    records = read_trials(run_dir)
+    crashed = [r for r in records if r["outcome"] == "worker_crash"]
+    assert [(r["task_id"], r["arm"], r["trial"]) for r in crashed] == [("test_suite.py::test_task[t2]", "test", 1)]
+    assert crashed[0]["error_type"] == "unknown exit status"  # a remote worker's exit status cannot be read
+    assert sum(server.process.poll() is not None for server in servers) == 1
+    assert "cannot replace the crashed remote worker" in output
+    assert "the run goes on with 1 worker(s)" in output
+    assert {r["worker"] for r in records if r["outcome"] != "worker_crash"} <= {"gw0", "gw1"}
+
+    # nothing of the workers in the controller's run directory, nor anywhere in its directory
+    assert {path.name for path in run_dir.iterdir()} <= CONTROLLER_FILES
+    assert {path.name for path in run_dir.iterdir()} == {path.name for path in local_run.iterdir()}
+    assert not (pytester.path / "pytest").exists()
+    assert not (pytester.path / "_pytest").exists()
+    # the workers ran in their own directories (xdist sends them its pytest), which hold no config and no run
+    for server in servers:
+        assert (server.directory / "_pytest").is_dir()
+        assert not (server.directory / "configs").exists()
+        assert not (server.directory / ".agentopt").exists()
+    survivor = next(server for server in servers if server.process.poll() is None)
+    assert re.search(r"\d+ passed", survivor.output()), survivor.output()
+
+
+def test_file_arguments_remote_workers_cannot_receive_are_refused_before_the_run(pytester: pytest.Pytester) -> None:
+    controller_suite(pytester)
+    # Nothing listens there: the arguments are refused before any worker is started.
+    result = pytester.runpytest_inprocess(
+        "test_suite.py", "--agent-config", "configs/improved.json", "--dist=load", "--tx=socket=127.0.0.1:9"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: test_suite.py, configs/improved.json: pytest-xdist cannot send file arguments to remote workers "
+            "(--tx socket=, ssh= or chdir=)*select the tests with -k or -m*--agent-config=configs/test.json*"
+            "docs/remote-workers.md"
+        ]
+    )
+    assert not (pytester.path / ".agentopt").exists()
