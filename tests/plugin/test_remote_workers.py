@@ -229,3 +229,28 @@ def test_file_arguments_remote_workers_cannot_receive_are_refused_before_the_run
         ]
     )
     assert not (pytester.path / ".agentopt").exists()
+
+
+@pytest.mark.slow
+def test_workers_started_through_a_proxy_gateway_are_replaced_after_a_crash(
+    pytester: pytest.Pytester, machines: Callable[[int], list[SocketServer]]
+) -> None:
+    """``--px socket=...//id=m1 --tx 2*popen//via=m1``: each worker is its own process on the "machine", so the
+    socket server outlives a worker's crash and xdist replaces the worker there (docs/remote-workers.md)."""
+    controller_suite(pytester)
+    (server,) = machines(1)
+    result = run_controller(
+        pytester, "--dist=load", f"--px=socket=127.0.0.1:{server.port}//id=m1", "--tx=2*popen//via=m1"
+    )
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.OK, output
+    run_dir = the_run(pytester.path / ".agentopt")
+    summary, _, _ = decided_trials(run_dir)
+    assert summary["verdict"] == "better"
+    crashed = [r for r in read_trials(run_dir) if r["outcome"] == "worker_crash"]
+    assert [(r["task_id"], r["arm"], r["trial"]) for r in crashed] == [("test_suite.py::test_task[t2]", "test", 1)]
+    assert "replacing crashed worker" in output
+    assert "cannot replace" not in output
+    assert server.process.poll() is None  # the server lives on: only the worker's process ended
+    assert {path.name for path in run_dir.iterdir()} <= CONTROLLER_FILES
+    assert {path.name for path in server.directory.iterdir()} == {"test_suite.py"}  # no pytest sent: popen
