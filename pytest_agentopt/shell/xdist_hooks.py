@@ -88,6 +88,18 @@ class XdistControllerHooks:
         to place a dead worker's trial in the plan (every worker collects the same items: xdist checks it)."""
         if self._collection is None:
             self._collection = ids
+            if (
+                is_remote(node.gateway.spec)
+                and not self.context.resumed
+                and parse_trial_nodeid(ids[-1] if ids else "") is None
+            ):
+                # Agent items come last: none there, none at all. A remote worker collects on its own machine.
+                where = getattr(node, "workerinfo", {}).get("cwd", "its working directory")
+                self.controller.warn_live(
+                    f"agentopt: warning: the remote worker {node.gateway.id} collected no agent task in {where} on its "
+                    "machine: the suite must be there, at the controller's commit (the spec's chdir=; see "
+                    "docs/remote-workers.md)"
+                )
         # A resumed run's finished trials are not collected again: its ids do not show the whole plan.
         if self.controller.plan is None and not self.context.resumed:
             plan = plan_from_nodeids(ids, self.context.arms)

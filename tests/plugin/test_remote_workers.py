@@ -214,6 +214,24 @@ def test_socket_workers_decide_as_local_workers_do_and_survive_a_dead_one(
     assert re.search(r"\d+ passed", survivor.output()), survivor.output()
 
 
+def test_a_remote_worker_without_the_suite_is_named_with_its_directory(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    controller_suite(pytester)
+    empty = tmp_path_factory.mktemp("machine-without-the-suite")
+    server = start_socket_server(empty)
+    try:
+        result = run_controller(pytester, "--dist=load", f"--tx={server.spec}")
+    finally:
+        stop_socket_server(server)
+    result.stdout.fnmatch_lines(
+        [
+            f"agentopt: warning: the remote worker gw0 collected no agent task in {empty.resolve()} on its machine: the suite "
+            "must be there, at the controller's commit (the spec's chdir=; see docs/remote-workers.md)"
+        ]
+    )
+
+
 def test_file_arguments_remote_workers_cannot_receive_are_refused_before_the_run(pytester: pytest.Pytester) -> None:
     controller_suite(pytester)
     # Nothing listens there: the arguments are refused before any worker is started.
