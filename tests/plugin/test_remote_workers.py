@@ -52,12 +52,29 @@ ARGS = ("--agent-config=configs/improved.json", "--sprt", "--agent-trials=20", "
 CONTROLLER_FILES = {"manifest.json", "plan.json", "trials.jsonl", "decision.json", "summary.json", "session.lock"}
 
 
+# The server runs with a lifeline: a pipe whose other end only this test process holds. When this process ends,
+# however it ends (a CI job killed at its time limit included), the pipe closes and the server exits with it.
+LIFELINE = """
+import os, runpy, sys, threading
+
+def watch(fd):
+    while os.read(fd, 1):
+        pass
+    os._exit(0)
+
+threading.Thread(target=watch, args=(int(sys.argv[1]),), daemon=True).start()
+sys.argv = [sys.argv[2], "127.0.0.1:0"]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 @dataclass
 class SocketServer:
     """An execnet socket server process and everything it printed (drained, so it never blocks on a full pipe)."""
 
     process: subprocess.Popen[str]
     directory: Path
+    lifeline: int | None
     port: int = 0
     lines: list[str] = field(default_factory=list)
 
@@ -73,16 +90,28 @@ def start_socket_server(directory: Path) -> SocketServer:
     """Start ``execnet/script/socketserver.py`` on 127.0.0.1 (an ephemeral port) with ``directory`` as its cwd."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "COV_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    process = subprocess.Popen(
-        [sys.executable, "-u", str(SOCKET_SERVER), "127.0.0.1:0"],
-        cwd=directory,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = SocketServer(process, directory)
+    if os.name == "posix":
+        keep, lifeline = os.pipe()  # ``keep`` goes to the server only; ``lifeline`` is not inherited
+        command = [sys.executable, "-u", "-c", LIFELINE, str(keep), str(SOCKET_SERVER)]
+        passed: tuple[int, ...] = (keep,)
+    else:
+        keep, lifeline, passed = -1, None, ()
+        command = [sys.executable, "-u", str(SOCKET_SERVER), "127.0.0.1:0"]
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=directory,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            pass_fds=passed,
+        )
+    finally:
+        if passed:
+            os.close(keep)
+    server = SocketServer(process, directory, lifeline)
     first: queue.Queue[str] = queue.Queue()
 
     def drain() -> None:
@@ -114,6 +143,9 @@ def stop_socket_server(server: SocketServer) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait(timeout=10)
+    if server.lifeline is not None:
+        os.close(server.lifeline)
+        server.lifeline = None
     with contextlib.suppress(OSError):
         if server.process.stdout is not None:
             server.process.stdout.close()
@@ -226,8 +258,8 @@ def test_a_remote_worker_without_the_suite_is_named_with_its_directory(
         stop_socket_server(server)
     result.stdout.fnmatch_lines(
         [
-            f"agentopt: warning: the remote worker gw0 collected no agent task in {empty.resolve()} on its machine: the suite "
-            "must be there, at the controller's commit (the spec's chdir=; see docs/remote-workers.md)"
+            f"agentopt: warning: the remote worker gw0 collected no agent task in {empty.resolve()} on its machine: "
+            "the suite must be there, at the controller's commit (the spec's chdir=; see docs/remote-workers.md)"
         ]
     )
 
