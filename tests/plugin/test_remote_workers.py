@@ -221,6 +221,8 @@ def test_socket_workers_decide_as_local_workers_do_and_survive_a_dead_one(
     assert summary["pairs_used"] == local_summary["pairs_used"]
     assert (decision["seq"], decision["units"]) == (local_decision["seq"], local_decision["units"])
     assert trials == local_trials
+    # without a stop flag, remote workers stop when dispatching does: what they held runs, beyond the decision
+    assert summary["trials_after_decision"] <= 2 * 2  # the look-ahead window: two items per worker
 
     # the dead worker's trial is recorded; its server died with it, and the run went on with the other worker
     records = read_trials(run_dir)
