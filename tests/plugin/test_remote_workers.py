@@ -9,26 +9,19 @@ as docs/remote-workers.md tells users to. The servers share this machine's insta
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import queue
 import re
-import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import execnet
 import pytest
 
+from scripts.remote_workers import SocketServer, SocketServerDidNotStartError, stop_socket_server
+from scripts.remote_workers import start_socket_server as start_server
 from tests.plugin.helpers import read_trials, write_configs
 
-SOCKET_SERVER = Path(execnet.__file__).parent / "script" / "socketserver.py"
-START_S = 30.0  # a loaded CI machine starts a Python process in well under this
 HANG_S = 240  # a run that hangs is a failure of this test, not of the suite
 
 # One trial ends its worker (os._exit), as a native client's segfault or the OOM killer would; outcomes are drawn
@@ -52,103 +45,12 @@ ARGS = ("--agent-config=configs/improved.json", "--sprt", "--agent-trials=20", "
 CONTROLLER_FILES = {"manifest.json", "plan.json", "trials.jsonl", "decision.json", "summary.json", "session.lock"}
 
 
-# The server runs with a lifeline: a pipe whose other end only this test process holds. When this process ends,
-# however it ends (a CI job killed at its time limit included), the pipe closes and the server exits with it.
-LIFELINE = """
-import os, runpy, sys, threading
-
-def watch(fd):
-    while os.read(fd, 1):
-        pass
-    os._exit(0)
-
-threading.Thread(target=watch, args=(int(sys.argv[1]),), daemon=True).start()
-sys.argv = [sys.argv[2], "127.0.0.1:0"]
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
-
-
-@dataclass
-class SocketServer:
-    """An execnet socket server process and everything it printed (drained, so it never blocks on a full pipe)."""
-
-    process: subprocess.Popen[str]
-    directory: Path
-    lifeline: int | None
-    port: int = 0
-    lines: list[str] = field(default_factory=list)
-
-    @property
-    def spec(self) -> str:
-        return f"socket=127.0.0.1:{self.port}//chdir={self.directory}"
-
-    def output(self) -> str:
-        return "".join(self.lines)
-
-
 def start_socket_server(directory: Path) -> SocketServer:
-    """Start ``execnet/script/socketserver.py`` on 127.0.0.1 (an ephemeral port) with ``directory`` as its cwd."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "COV_"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    if os.name == "posix":
-        keep, lifeline = os.pipe()  # ``keep`` goes to the server only; ``lifeline`` is not inherited
-        command = [sys.executable, "-u", "-c", LIFELINE, str(keep), str(SOCKET_SERVER)]
-        passed: tuple[int, ...] = (keep,)
-    else:
-        keep, lifeline, passed = -1, None, ()
-        command = [sys.executable, "-u", str(SOCKET_SERVER), "127.0.0.1:0"]
+    """A socket server in ``directory``; skipped (not failed) only when execnet's server cannot start here."""
     try:
-        process = subprocess.Popen(
-            command,
-            cwd=directory,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            pass_fds=passed,
-        )
-    finally:
-        if passed:
-            os.close(keep)
-    server = SocketServer(process, directory, lifeline)
-    first: queue.Queue[str] = queue.Queue()
-
-    def drain() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if not server.lines:
-                first.put(line)
-            server.lines.append(line)
-        first.put("")
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        line = first.get(timeout=START_S)
-    except queue.Empty:
-        line = ""
-    match = re.search(r"\('127\.0\.0\.1', (\d+)\)", line)
-    if match is None:
-        stop_socket_server(server)
-        pytest.skip(f"execnet's socket server did not start on 127.0.0.1 on this platform: {line.strip()!r}")
-    server.port = int(match.group(1))
-    return server
-
-
-def stop_socket_server(server: SocketServer) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=10)
-    if server.lifeline is not None:
-        os.close(server.lifeline)
-        server.lifeline = None
-    with contextlib.suppress(OSError):
-        if server.process.stdout is not None:
-            server.process.stdout.close()
+        return start_server(directory)
+    except SocketServerDidNotStartError as exc:
+        pytest.skip(f"execnet's socket server did not start on 127.0.0.1 on this platform: {exc}")
 
 
 @pytest.fixture
