@@ -150,6 +150,25 @@ def test_socket_workers_decide_as_local_workers_do_and_survive_a_dead_one(
     assert re.search(r"\d+ passed", survivor.output()), survivor.output()
 
 
+def test_when_the_last_remote_worker_is_lost_the_run_stops_resumable(
+    pytester: pytest.Pytester, machines: Callable[[int], list[SocketServer]]
+) -> None:
+    controller_suite(pytester)
+    (server,) = machines(1)
+    result = run_controller(pytester, "--dist=load", f"--tx={server.spec}")
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, output
+    run_dir = the_run(pytester.path / ".agentopt")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    assert summary["verdict"] == "inconclusive"
+    assert summary["stopped_by"].startswith(f"cannot replace the crashed remote worker gw0 ({server.spec}): ")
+    assert summary["stopped_by"].endswith("; no worker is left")
+    assert f"continue it with pytest --agent-resume {run_dir.name} " in output
+    assert [r["outcome"] for r in read_trials(run_dir)].count("worker_crash") == 1
+    assert "INTERNALERROR" not in output
+
+
 def test_a_remote_worker_without_the_suite_is_named_with_its_directory(
     pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
