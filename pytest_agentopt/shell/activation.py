@@ -55,6 +55,8 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
     if distributed:
         _check_dist_mode(config, options)
         workers = _worker_count(config)
+        if writes:
+            _check_remote_arguments(config)
     if options.resume is None and writes:
         context, lock = _create_run(config, context, options)
     if lock is not None and lock.took_over is not None:
@@ -105,6 +107,7 @@ def _create_run(config: pytest.Config, context: RunContext, options: RunOptions)
     except AgentoptUsageError as exc:  # another session took the brand-new directory: cannot happen, but say so
         raise pytest.UsageError(str(exc)) from None
     config.add_cleanup(lock.release)
+    assert context.stop_path is not None  # the controller's context always has its flag
     moved = dataclasses.replace(
         context, run_id=run_dir.name, run_dir=run_dir, stop_path=run_dir / context.stop_path.name
     )
@@ -168,6 +171,19 @@ def _check_dist_mode(config: pytest.Config, options: RunOptions) -> None:
         if options.sprt:
             raise pytest.UsageError(f"{message}; --sprt needs --dist load (the default) or worksteal")
         config.issue_config_time_warning(pytest.PytestWarning(message + "; prefer --dist load"), stacklevel=2)
+
+
+def _check_remote_arguments(config: pytest.Config) -> None:
+    """File arguments xdist cannot send to remote workers: refused before the run exists (exit 4, not 3)."""
+    from execnet import XSpec
+
+    from pytest_agentopt.shell.remote_workers import check_remote_arguments
+
+    try:
+        specs = [XSpec(spec) for spec in parse_tx_spec_config(config)]
+    except Exception:  # an unusual --tx spec: xdist says what is wrong with it
+        return
+    check_remote_arguments(config, specs)
 
 
 def _worker_count(config: pytest.Config) -> int:

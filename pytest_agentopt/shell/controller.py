@@ -265,7 +265,7 @@ class ControllerPlugin:
                 required_pairs=design.required_pairs if design is not None and calibrated else None,
             )
             if size is not None:
-                self._warn_now(f"agentopt: warning: {size}")
+                self.warn_live(f"agentopt: warning: {size}")
         if not plan.get("tasks"):
             return
 
@@ -278,7 +278,7 @@ class ControllerPlugin:
             return
         warning = self.cap.warning() if first else None
         if warning is not None:
-            self._warn_now(f"agentopt: warning: {warning}")
+            self.warn_live(f"agentopt: warning: {warning}")
 
     def _write_plan_file(self, plan: dict[str, int]) -> None:
         """What was collected, for ``agentopt watch`` (trials done of planned); a note when it cannot be written."""
@@ -310,7 +310,7 @@ class ControllerPlugin:
         for warning in payload.get("warnings") or ():
             if warning not in self._notices:
                 self._notices.add(warning)
-                self._warn_now(f"agentopt: warning: {warning}")
+                self.warn_live(f"agentopt: warning: {warning}")
         for note in payload.get("notes") or ():
             if note not in self._notices:
                 self._notices.add(note)
@@ -359,7 +359,7 @@ class ControllerPlugin:
         if self.budget is None:
             return
         if record["cost_usd"] is None and self.budget.unpriced_trials == 0:
-            self._warn_now(
+            self.warn_live(
                 f"agentopt: warning: --agent-budget cannot count trials whose cost is unknown (model "
                 f'{record["model"]!r} has no price: set "prices" in the config); the budget is not enforced for them'
             )
@@ -369,7 +369,7 @@ class ControllerPlugin:
                 f"(estimated spend {usd(self.budget.spent_usd)}, the next trials would exceed it)"
             )
 
-    def _warn_now(self, line: str) -> None:
+    def warn_live(self, line: str) -> None:
         """A warning the user must see while the run goes on (the report comes only at the end)."""
         reporter = self.config.pluginmanager.getplugin("terminalreporter")
         if reporter is not None:

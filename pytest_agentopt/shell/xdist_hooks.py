@@ -13,6 +13,7 @@ import pytest
 
 from pytest_agentopt.run.dispatch import default_window
 from pytest_agentopt.shell.crash import PlanPositions, crash_record, parse_trial_nodeid, task_fields_of
+from pytest_agentopt.shell.remote_workers import is_remote, tolerate_lost_remote_workers
 from pytest_agentopt.shell.worker import PLAN_SIZE_KEY, REPORT_ATTR, USAGE_ERROR_KEY
 from pytest_agentopt.shell.xdist_scheduler import SequentialScheduling
 from pytest_agentopt.storage.run_context import RunContext
@@ -40,18 +41,32 @@ class XdistControllerHooks:
     def __init__(self, context: RunContext, controller: ControllerPlugin) -> None:
         self.context = context
         self.controller = controller
-        self._payload: dict[str, Any] | None = None
+        self._payloads: dict[bool, dict[str, Any]] = {}
         self._collection: Sequence[str] | None = None
         self._positions: PlanPositions | None = None
         self._in_flight: dict[str, _InFlight] = {}
         self._exit_status: dict[str, int | None] = {}
 
     @pytest.hookimpl
+    def pytest_xdist_setupnodes(self, config: pytest.Config, specs: Sequence[Any]) -> None:
+        """With remote workers, a crashed one that cannot be replaced leaves the run to the others."""
+        if any(is_remote(spec) for spec in specs):
+            dsession = config.pluginmanager.getplugin("dsession")
+            if dsession is not None:
+                tolerate_lost_remote_workers(dsession, self.controller.warn_live)
+
+    @pytest.hookimpl
     def pytest_configure_node(self, node: WorkerController) -> None:
-        """Send the run context to the worker: its collection depends only on what the controller sent."""
-        if self._payload is None:
-            self._payload = self.context.to_payload()
-        node.workerinput["agentopt"] = self._payload
+        """Send the run context to the worker: its collection depends only on what the controller sent.
+
+        A remote worker gets no stop flag path: it may not see the controller's files (nor should it read a file
+        of its own machine that happens to have that name); the scheduler stops it.
+        """
+        local = not is_remote(node.gateway.spec)
+        payload = self._payloads.get(local)
+        if payload is None:
+            payload = self._payloads[local] = self.context.to_payload(stop_flag=local)
+        node.workerinput["agentopt"] = payload
 
     @pytest.hookimpl
     def pytest_testnodedown(self, node: WorkerController, error: object | None) -> None:
@@ -73,6 +88,18 @@ class XdistControllerHooks:
         to place a dead worker's trial in the plan (every worker collects the same items: xdist checks it)."""
         if self._collection is None:
             self._collection = ids
+            if (
+                is_remote(node.gateway.spec)
+                and not self.context.resumed
+                and parse_trial_nodeid(ids[-1] if ids else "") is None
+            ):
+                # Agent items come last: none there, none at all. A remote worker collects on its own machine.
+                where = getattr(node, "workerinfo", {}).get("cwd", "its working directory")
+                self.controller.warn_live(
+                    f"agentopt: warning: the remote worker {node.gateway.id} collected no agent task in {where} on its "
+                    "machine: the suite must be there, at the controller's commit (the spec's chdir=; see "
+                    "docs/remote-workers.md)"
+                )
         # A resumed run's finished trials are not collected again: its ids do not show the whole plan.
         if self.controller.plan is None and not self.context.resumed:
             plan = plan_from_nodeids(ids, self.context.arms)

@@ -86,7 +86,8 @@ class RunContext:
     effect: float
     target: float | None
     direction: str
-    stop_path: Path
+    stop_path: Path | None
+    """The stop flag's file (``run/stop.py``); ``None`` on a remote worker, which is stopped by the scheduler."""
     infra_exceptions: tuple[str, ...]
     infra_retries: int
     infra_backoff: float
@@ -162,8 +163,11 @@ class RunContext:
 
     # -- crossing to workers --------------------------------------------------------------------------------
 
-    def to_payload(self) -> dict[str, Any]:
-        """Plain values for ``workerinput`` (no dataclasses, no paths: execnet sends only builtins)."""
+    def to_payload(self, *, stop_flag: bool = True) -> dict[str, Any]:
+        """Plain values for ``workerinput`` (no dataclasses, no paths: execnet sends only builtins).
+
+        ``stop_flag``: send the stop flag's path (local workers); a remote worker cannot see the controller's files.
+        """
         return {
             "run_id": self.run_id,
             "run_dir": str(self.run_dir),
@@ -178,7 +182,7 @@ class RunContext:
             "effect": self.effect,
             "target": self.target,
             "direction": self.direction,
-            "stop_path": str(self.stop_path),
+            "stop_path": str(self.stop_path) if stop_flag and self.stop_path is not None else None,
             "infra_exceptions": list(self.infra_exceptions),
             "infra_retries": self.infra_retries,
             "infra_backoff": self.infra_backoff,
@@ -206,7 +210,7 @@ class RunContext:
             effect=payload["effect"],
             target=payload["target"],
             direction=payload["direction"],
-            stop_path=Path(payload["stop_path"]),
+            stop_path=Path(payload["stop_path"]) if payload["stop_path"] is not None else None,
             infra_exceptions=tuple(payload["infra_exceptions"]),
             infra_retries=payload["infra_retries"],
             infra_backoff=payload["infra_backoff"],

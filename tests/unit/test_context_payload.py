@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.storage.run_context import RunContext
 from tests.unit.test_summary import context, record
 
@@ -21,3 +23,33 @@ def test_finished_trials_reach_the_workers_as_a_few_integers_each() -> None:
     assert (("t3", "test", 2), 47) in set(worker.finished_positions())
     assert worker.has_finished_trials
     assert not context().has_finished_trials
+
+
+def test_a_remote_worker_gets_no_stop_flag_path_and_never_looks_for_one(tmp_path: Path) -> None:
+    controller = context()
+    assert controller.stop_path is not None
+    local = RunContext.from_payload(controller.to_payload())
+    assert local.stop_path == controller.stop_path
+    payload = controller.to_payload(stop_flag=False)
+    assert payload["stop_path"] is None
+    json.dumps(payload)  # execnet sends only builtins
+    remote = RunContext.from_payload(payload)
+    assert remote.stop_path is None
+    # everything else a worker needs travels all the same
+    assert {key: value for key, value in payload.items() if key != "stop_path"} == {
+        key: value for key, value in controller.to_payload().items() if key != "stop_path"
+    }
+    # a stop signal without a file: publishing and reading stay in memory, nothing is written anywhere
+    signal = StopSignal(remote.stop_path)
+    assert signal.reason() is None
+    signal.publish("decided")
+    assert signal.reason() == "decided"
+    signal.remove()
+
+
+def test_a_local_worker_reads_the_published_flag(tmp_path: Path) -> None:
+    published = StopSignal(tmp_path / "stop-1", watch_file=False)
+    watching = StopSignal(tmp_path / "stop-1")
+    assert watching.reason() is None
+    published.publish("agentopt: sequential test decided 'better'")
+    assert watching.reason() == "agentopt: sequential test decided 'better'"

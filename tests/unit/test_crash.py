@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from execnet import XSpec
 
 from pytest_agentopt.run.trial_order import ARMS_AB, build_plan, trial_seed
 from pytest_agentopt.shell.crash import (
@@ -107,6 +108,7 @@ def test_a_crash_record_is_a_complete_record_with_nothing_invented() -> None:
 class FakeGateway:
     def __init__(self, node_id: str) -> None:
         self.id = node_id
+        self.spec = XSpec("execmodel=main_thread_only//popen")  # a local worker, as -n N starts
 
 
 class FakeNode:

@@ -1,0 +1,229 @@
+"""Workers on other machines, on xdist's own transport: execnet socket servers on 127.0.0.1.
+
+Each "machine" is an execnet socket server started from its own temporary directory, which holds a copy of the
+suite (as a checkout at the same commit would) and nothing of the controller's: no configs, no run directory. The
+controller runs in its own directory and reaches the servers with ``--tx socket=127.0.0.1:PORT//chdir=DIR``,
+as docs/remote-workers.md tells users to. The servers share this machine's installed packages (the recipe's
+"same packages on every machine"), not its files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.remote_workers import SocketServer, SocketServerDidNotStartError, stop_socket_server
+from scripts.remote_workers import start_socket_server as start_server
+from tests.plugin.helpers import read_trials, write_configs
+
+HANG_S = 240  # a run that hangs is a failure of this test, not of the suite
+
+# One trial ends its worker (os._exit), as a native client's segfault or the OOM killer would; outcomes are drawn
+# from the trial seed, so every run with the same seed has the same trials, and the test arm is clearly better.
+SUITE = """
+import os
+import random
+
+import pytest
+
+@pytest.mark.agent_task(code="remote")
+@pytest.mark.parametrize("task", [f"t{i}" for i in range(6)])
+def test_task(task, agent_config, agent_trial):
+    if (task, agent_trial.arm, agent_trial.index) == ("t2", "test", 1):
+        os._exit(1)
+    rng = random.Random(agent_trial.seed)
+    assert rng.random() < (0.95 if agent_config.guidelines else 0.3)
+"""
+ARGS = ("--agent-config=configs/improved.json", "--sprt", "--agent-trials=20", "--agent-seed=3", "-p", "no:randomly")
+# What only the controller writes into a run directory (the same whether its workers are local or remote).
+CONTROLLER_FILES = {"manifest.json", "plan.json", "trials.jsonl", "decision.json", "summary.json", "session.lock"}
+
+
+def start_socket_server(directory: Path) -> SocketServer:
+    """A socket server in ``directory``; skipped (not failed) only when execnet's server cannot start here."""
+    try:
+        return start_server(directory)
+    except SocketServerDidNotStartError as exc:
+        pytest.skip(f"execnet's socket server did not start on 127.0.0.1 on this platform: {exc}")
+
+
+@pytest.fixture
+def machines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[int], list[SocketServer]]]:
+    """Start socket servers, each in a new directory holding a copy of the suite; all are stopped at the end."""
+    started: list[SocketServer] = []
+
+    def start(count: int) -> list[SocketServer]:
+        servers = []
+        for _ in range(count):
+            directory = tmp_path_factory.mktemp("machine")
+            (directory / "test_suite.py").write_text(SUITE)
+            server = start_socket_server(directory)
+            started.append(server)
+            servers.append(server)
+        return servers
+
+    yield start
+    for server in started:
+        stop_socket_server(server)
+
+
+def controller_suite(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    pytester.makepyfile(test_suite=SUITE)
+
+
+def run_controller(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """The controller as a user runs it (a subprocess, no ``--basetemp``: a remote worker parses the same
+    command line, and must not take the controller's temporary directory for its own)."""
+    return pytester.run(sys.executable, "-m", "pytest", *ARGS, *args, timeout=HANG_S)
+
+
+def the_run(agent_dir: Path) -> Path:
+    runs = sorted((agent_dir / "runs").iterdir())
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def decided_trials(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str, int, str]]]:
+    """The summary, the decision, and the trials the decision was made on (up to its planned position)."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    decision = json.loads((run_dir / "decision.json").read_text())
+    trials = sorted(
+        (r["task_id"], r["arm"], r["trial"], r["outcome"]) for r in read_trials(run_dir) if r["seq"] <= decision["seq"]
+    )
+    return summary, decision, trials
+
+
+def test_socket_workers_decide_as_local_workers_do_and_survive_a_dead_one(
+    pytester: pytest.Pytester, machines: Callable[[int], list[SocketServer]]
+) -> None:
+    controller_suite(pytester)
+    local = run_controller(pytester, "-n", "2")
+    assert local.ret == pytest.ExitCode.OK, local.stdout.str()
+    local_run = the_run(pytester.path / ".agentopt")
+    local_summary, local_decision, local_trials = decided_trials(local_run)
+    assert local_summary["verdict"] == "better"
+
+    # the same run on two "machines" (its own --agent-dir, so that each run is the only one in its directory)
+    servers = machines(2)
+    remote = run_controller(pytester, "--agent-dir=remote", "--dist=load", *(f"--tx={s.spec}" for s in servers))
+    output = remote.stdout.str()
+    assert remote.ret == pytest.ExitCode.OK, output
+    run_dir = the_run(pytester.path / "remote")
+    summary, decision, trials = decided_trials(run_dir)
+
+    # same verdict on the same pairs
+    assert summary["verdict"] == local_summary["verdict"]
+    assert summary["pairs_used"] == local_summary["pairs_used"]
+    assert (decision["seq"], decision["units"]) == (local_decision["seq"], local_decision["units"])
+    assert trials == local_trials
+    # without a stop flag, remote workers stop when dispatching does: what they held runs, beyond the decision
+    assert summary["trials_after_decision"] <= 2 * 2  # the look-ahead window: two items per worker
+
+    # the dead worker's trial is recorded; its server died with it, and the run went on with the other worker
+    records = read_trials(run_dir)
+    crashed = [r for r in records if r["outcome"] == "worker_crash"]
+    assert [(r["task_id"], r["arm"], r["trial"]) for r in crashed] == [("test_suite.py::test_task[t2]", "test", 1)]
+    assert crashed[0]["error_type"] == "unknown exit status"  # a remote worker's exit status cannot be read
+    assert sum(server.process.poll() is not None for server in servers) == 1
+    assert "cannot replace the crashed remote worker" in output
+    assert "the run goes on with 1 worker(s)" in output
+    assert {r["worker"] for r in records if r["outcome"] != "worker_crash"} <= {"gw0", "gw1"}
+
+    # nothing of the workers in the controller's run directory, nor anywhere in its directory
+    assert {path.name for path in run_dir.iterdir()} <= CONTROLLER_FILES
+    assert {path.name for path in run_dir.iterdir()} == {path.name for path in local_run.iterdir()}
+    assert not (pytester.path / "pytest").exists()
+    assert not (pytester.path / "_pytest").exists()
+    # the workers ran in their own directories (xdist sends them its pytest), which hold no config and no run
+    for server in servers:
+        assert (server.directory / "_pytest").is_dir()
+        assert not (server.directory / "configs").exists()
+        assert not (server.directory / ".agentopt").exists()
+    survivor = next(server for server in servers if server.process.poll() is None)
+    assert re.search(r"\d+ passed", survivor.output()), survivor.output()
+
+
+def test_when_the_last_remote_worker_is_lost_the_run_stops_resumable(
+    pytester: pytest.Pytester, machines: Callable[[int], list[SocketServer]]
+) -> None:
+    controller_suite(pytester)
+    (server,) = machines(1)
+    result = run_controller(pytester, "--dist=load", f"--tx={server.spec}")
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, output
+    run_dir = the_run(pytester.path / ".agentopt")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    assert summary["verdict"] == "inconclusive"
+    assert summary["stopped_by"].startswith(f"cannot replace the crashed remote worker gw0 ({server.spec}): ")
+    assert summary["stopped_by"].endswith("; no worker is left")
+    assert f"continue it with pytest --agent-resume {run_dir.name} " in output
+    assert [r["outcome"] for r in read_trials(run_dir)].count("worker_crash") == 1
+    assert "INTERNALERROR" not in output
+
+
+def test_a_remote_worker_without_the_suite_is_named_with_its_directory(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    controller_suite(pytester)
+    empty = tmp_path_factory.mktemp("machine-without-the-suite")
+    server = start_socket_server(empty)
+    try:
+        result = run_controller(pytester, "--dist=load", f"--tx={server.spec}")
+    finally:
+        stop_socket_server(server)
+    result.stdout.fnmatch_lines(
+        [
+            f"agentopt: warning: the remote worker gw0 collected no agent task in {empty.resolve()} on its machine: "
+            "the suite must be there, at the controller's commit (the spec's chdir=; see docs/remote-workers.md)"
+        ]
+    )
+
+
+def test_file_arguments_remote_workers_cannot_receive_are_refused_before_the_run(pytester: pytest.Pytester) -> None:
+    controller_suite(pytester)
+    # Nothing listens there: the arguments are refused before any worker is started.
+    result = pytester.runpytest_inprocess(
+        "test_suite.py", "--agent-config", "configs/improved.json", "--dist=load", "--tx=socket=127.0.0.1:9"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: test_suite.py, configs/improved.json: pytest-xdist cannot send file arguments to remote workers "
+            "(--tx socket=, ssh= or chdir=)*select the tests with -k or -m*--agent-config=configs/test.json*"
+            "docs/remote-workers.md"
+        ]
+    )
+    assert not (pytester.path / ".agentopt").exists()
+
+
+@pytest.mark.slow
+def test_workers_started_through_a_proxy_gateway_are_replaced_after_a_crash(
+    pytester: pytest.Pytester, machines: Callable[[int], list[SocketServer]]
+) -> None:
+    """``--px socket=...//id=m1 --tx 2*popen//via=m1``: each worker is its own process on the "machine", so the
+    socket server outlives a worker's crash and xdist replaces the worker there (docs/remote-workers.md)."""
+    controller_suite(pytester)
+    (server,) = machines(1)
+    result = run_controller(
+        pytester, "--dist=load", f"--px=socket=127.0.0.1:{server.port}//id=m1", "--tx=2*popen//via=m1"
+    )
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.OK, output
+    run_dir = the_run(pytester.path / ".agentopt")
+    summary, _, _ = decided_trials(run_dir)
+    assert summary["verdict"] == "better"
+    crashed = [r for r in read_trials(run_dir) if r["outcome"] == "worker_crash"]
+    assert [(r["task_id"], r["arm"], r["trial"]) for r in crashed] == [("test_suite.py::test_task[t2]", "test", 1)]
+    assert "replacing crashed worker" in output
+    assert "cannot replace" not in output
+    assert server.process.poll() is None  # the server lives on: only the worker's process ended
+    assert {path.name for path in run_dir.iterdir()} <= CONTROLLER_FILES
+    assert {path.name for path in server.directory.iterdir()} == {"test_suite.py"}  # no pytest sent: popen
