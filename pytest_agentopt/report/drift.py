@@ -154,7 +154,7 @@ def _tested(
                 pairs=shift.pairs,
                 control_median=control_median,
                 test_median=statistics.median(t for _, t in known),
-                effect=shift.estimate,
+                effect=shift.estimate + 0.0,  # no -0.0
                 lower=shift.lower,
                 upper=shift.upper,
                 relative=shift.estimate / abs(control_median) if control_median else None,
