@@ -199,23 +199,35 @@ def shift_interval_text(feature: Mapping[str, Any]) -> str:
     moved = bool(feature.get("moved"))
     left = "(" if moved and lower == 0 else "["
     right = ")" if moved and upper == 0 else "]"
-    return f"{left}{_signed(lower)}, {_signed(upper)}{right}"
+    return f"{left}{amount_text(lower, signed=True)}, {amount_text(upper, signed=True)}{right}"
 
 
-def _signed(value: float) -> str:
-    """A shift with its sign and three significant digits: ``+3``, ``-0.25``, ``+0.0012``, ``+1,250``."""
-    if value == 0:
+def amount_text(value: object, *, signed: bool = False) -> str:
+    """A feature's value in its own unit, three significant digits: ``+3``, ``-0.25``, ``0.00047``, ``+1,250``.
+
+    Features range from fractions of a cent to thousands of tokens, so a fixed number of decimals would print a
+    cost of $0.00047 as 0.000.
+    """
+    if not fmt.is_number(value):
+        return fmt.MISSING
+    number = float(value)
+    if number == 0:
         return "0"
-    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}"
+    sign = "+" if signed else ""
+    return f"{number:{sign},.0f}" if abs(number) >= 100 else f"{number:{sign}.3g}"
+
+
+def relative_text(feature: Mapping[str, Any]) -> str:
+    """The shift relative to the control's median: ``+30%`` (``-`` when that median is 0)."""
+    relative = feature.get("relative")
+    return f"{100 * relative:+.0f}%" if fmt.is_number(relative) else fmt.MISSING
 
 
 def feature_text(feature: Mapping[str, Any]) -> str:
-    """``steps +3 [+2, +4] (+30% of the control's median), adjusted p 0.0005``."""
-    relative = feature.get("relative")
-    relative_text = f" ({100 * relative:+.0f}% of the control's median)" if fmt.is_number(relative) else ""
-    return (
-        f"{feature['name']} {_signed(feature['effect'])} {shift_interval_text(feature)}{relative_text}, "
-        f"adjusted p {fmt.p_value(feature['adjusted_p'])}"
+    """``steps +3 [+2, +4] (+30%)``: the shift, its adjusted interval and its size relative to the control."""
+    relative = relative_text(feature)
+    return f"{feature['name']} {amount_text(feature['effect'], signed=True)} {shift_interval_text(feature)}" + (
+        f" ({relative})" if relative != fmt.MISSING else ""
     )
 
 
@@ -233,5 +245,9 @@ def drift_text(drift: Mapping[str, Any]) -> str:
     )
     if status == "drift":
         moved = [feature for feature in drift.get("features") or [] if feature.get("moved")]
-        return "behaviour drift at equal outcome: " + "; ".join(feature_text(f) for f in moved) + f" ({scope})"
+        return (
+            "behaviour drift at equal outcome: "
+            + ", ".join(feature_text(feature) for feature in moved)
+            + f" (test - control, family-wise intervals; {scope})"
+        )
     return f"no behaviour drift found ({scope})"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_agentopt.errors import AgentoptUsageError
-from pytest_agentopt.report.drift import drift_report, drift_text, feature_text, shift_interval_text
+from pytest_agentopt.report.drift import amount_text, drift_report, drift_text, feature_text, shift_interval_text
 from pytest_agentopt.report.gate import evaluate_gate
 from pytest_agentopt.report.render.markdown import render_markdown
 from pytest_agentopt.report.summary import build_summary
@@ -185,7 +185,10 @@ def test_interval_ends_at_zero_of_a_moved_feature_are_open() -> None:
         {"name": "input_tokens", "effect": 1250.0, "lower": 800.0, "upper": 2000.0, "moved": True}
         | {"relative": 0.31, "adjusted_p": 0.0005}
     )
-    assert text == "input_tokens +1,250 [+800, +2,000] (+31% of the control's median), adjusted p 0.0005"
+    assert text == "input_tokens +1,250 [+800, +2,000] (+31%)"
+    assert amount_text(0.00047) == "0.00047"  # a cost never reads as 0.000
+    assert amount_text(-0.25, signed=True) == "-0.25"
+    assert amount_text(None) == "-"
 
 
 @pytest.mark.parametrize(

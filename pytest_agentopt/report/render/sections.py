@@ -294,7 +294,7 @@ def _drift_section(report: Report, summary: Mapping[str, Any]) -> Section | None
     drift = _mapping(summary.get("drift"))
     if not drift:
         return None
-    from pytest_agentopt.report.drift import drift_text, shift_interval_text
+    from pytest_agentopt.report.drift import amount_text, drift_text, relative_text, shift_interval_text
 
     blocks: list[Block] = [Text(drift_text(drift) + ".")]
     features = _rows(drift.get("features"))
@@ -305,11 +305,11 @@ def _drift_section(report: Report, summary: Mapping[str, Any]) -> Section | None
             [
                 str(feature.get("name", "")),
                 fmt.number(feature.get("pairs")),
-                fmt.number(feature.get("control_median"), 3),
-                fmt.number(feature.get("test_median"), 3),
-                fmt.signed(feature.get("effect"), 3),
+                amount_text(feature.get("control_median")),
+                amount_text(feature.get("test_median")),
+                amount_text(feature.get("effect"), signed=True),
                 shift_interval_text(feature),
-                f"{100 * feature['relative']:+.0f}%" if fmt.is_number(feature.get("relative")) else fmt.MISSING,
+                relative_text(feature),
                 fmt.p_value(feature.get("adjusted_p")),
                 "yes" if feature.get("moved") else "no",
             ]
