@@ -202,3 +202,12 @@ def test_interval_ends_at_zero_of_a_moved_feature_are_open() -> None:
 def test_bad_drift_options_are_usage_errors(options: RunOptions, message: str) -> None:
     with pytest.raises(AgentoptUsageError, match=message.replace("(", r"\(")):
         validate(options)
+
+
+def test_the_html_report_has_the_drift_table() -> None:
+    from pytest_agentopt.report.render.html import render_html
+
+    html = render_html({"summary": summarize(run_records(60, step_factor=1.3))})
+    assert 'id="drift"' in html
+    assert "Behaviour drift" in html
+    assert "<td>steps</td>" in html
