@@ -30,12 +30,17 @@ Pure: numbers in, numbers out (numpy for the flips).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+WALSH_LIMIT = 1000
+"""Up to this many pairs a feature's estimate and interval come from its sorted Walsh averages (half a million at
+most); beyond, from bisection on the same statistic computed from ranks (O(n log n) per step, no n**2 memory)."""
+CHUNK = 250
+"""Random sign-flip vectors are drawn and applied this many at a time (bounded memory with many pairs)."""
 EXACT_LIMIT = 12
 """Up to this many pairs every one of the 2**n sign-flip vectors is enumerated (4,096 at most)."""
 DEFAULT_PERMUTATIONS = 2000
@@ -98,15 +103,9 @@ def signed_rank_sums(differences: Floats) -> Floats:
 def _midranks(values: Floats) -> Floats:
     """Ranks 1..n of ``values``, ties sharing the mean of their ranks."""
     order = np.argsort(values, kind="mergesort")
+    _, first, counts = np.unique(values[order], return_index=True, return_counts=True)
     ranks = np.empty(len(values), dtype=np.float64)
-    sorted_values = values[order]
-    start = 0
-    while start < len(values):
-        end = start
-        while end + 1 < len(values) and sorted_values[end + 1] == sorted_values[start]:
-            end += 1
-        ranks[order[start : end + 1]] = (start + end) / 2 + 1
-        start = end + 1
+    ranks[order] = np.repeat(first + (counts + 1) / 2, counts)
     return ranks
 
 
@@ -115,13 +114,15 @@ def rank_scale(pairs: int) -> float:
     return math.sqrt(pairs * (pairs + 1) * (2 * pairs + 1) / 6) if pairs else 1.0
 
 
-def flip_matrix(pairs: int, permutations: int, seed: int) -> tuple[npt.NDArray[np.int8], bool]:
-    """The sign-flip vectors as rows: all ``2**pairs`` of them (exact), or ``permutations`` seeded random ones."""
+def flip_chunks(pairs: int, permutations: int, seed: int) -> tuple[list[npt.NDArray[np.float64]], bool]:
+    """The sign-flip vectors as rows, in chunks: all ``2**pairs`` of them (exact), or ``permutations`` seeded random
+    ones (the same for the same seed)."""
     if pairs <= EXACT_LIMIT:
         codes = np.arange(2**pairs, dtype=np.int64)[:, None] >> np.arange(pairs, dtype=np.int64)[None, :]
-        return (1 - 2 * (codes & 1)).astype(np.int8), True
+        return [(1 - 2 * (codes & 1)).astype(np.float64)], True
     rng = np.random.default_rng(seed)
-    return (1 - 2 * rng.integers(0, 2, size=(permutations, pairs), dtype=np.int8)).astype(np.int8), False
+    sizes = [min(CHUNK, permutations - start) for start in range(0, permutations, CHUNK)]
+    return [(1 - 2 * rng.integers(0, 2, size=(size, pairs), dtype=np.int8)).astype(np.float64) for size in sizes], False
 
 
 def drift_test(
@@ -140,8 +141,10 @@ def drift_test(
     counts = (~np.isnan(matrix)).sum(axis=0)
     scales = np.array([rank_scale(int(count)) for count in counts], dtype=np.float64)
     observed = np.abs(weights.sum(axis=0)) / scales
-    flips, exact = flip_matrix(pairs, permutations, seed)
-    reference = (np.abs(flips.astype(np.float64) @ weights) / scales).max(axis=1) if columns else np.zeros(len(flips))
+    chunks, exact = flip_chunks(pairs, permutations, seed)
+    reference = np.concatenate(
+        [(np.abs(flips @ weights) / scales).max(axis=1) if columns else np.zeros(len(flips)) for flips in chunks]
+    )
     extra = 0 if exact else 1  # a random reference set counts the observed data once (a valid p-value)
     total = len(reference) + extra
     ranked = np.sort(reference)[::-1]
@@ -172,10 +175,65 @@ def _feature_shift(column: Floats, statistic: float, adjusted_p: float, critical
     n = len(values)
     if n == 0:
         return FeatureShift(0, math.nan, None, None, statistic, 1.0)
-    walsh = _walsh_averages(values)
-    estimate = float(np.median(walsh))
-    lower, upper = _accepted_shifts(walsh, rank_scale(n), critical)
+    if n <= WALSH_LIMIT:
+        walsh = _walsh_averages(values)
+        estimate = float(np.median(walsh))
+        lower, upper = _accepted_shifts(walsh, rank_scale(n), critical)
+    else:
+        estimate, lower, upper = _shifts_by_bisection(values, rank_scale(n), critical)
     return FeatureShift(n, estimate, lower, upper, statistic, adjusted_p)
+
+
+def rank_statistic(values: Floats, shift: float) -> float:
+    """``U(d - shift)`` from ranks: ``sum sign(x_i) * midrank(|x_i|)`` with ``x = d - shift`` (O(n log n))."""
+    shifted = values - shift
+    return float(np.sum(np.sign(shifted) * _midranks(np.abs(shifted))))
+
+
+def _first_shift_where(values: Floats, holds: Callable[[float], bool]) -> float:
+    """The infimum of the shifts where ``holds`` (false below, true above it): a Walsh average, where the rank
+    statistic steps. Bisection narrows it to a billionth of the data's range, then it is snapped to the nearest
+    Walsh average (the exact jump)."""
+    low, high = float(values.min()) - 1.0, float(values.max()) + 1.0
+    tolerance = 1e-9 * (high - low)
+    for _ in range(200):
+        if high - low <= tolerance:
+            break
+        middle = (low + high) / 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle
+    return _nearest_walsh_average(np.sort(values), (low + high) / 2)
+
+
+def _nearest_walsh_average(ordered: Floats, target: float) -> float:
+    """The Walsh average ``(d_i + d_j) / 2`` nearest to ``target`` (``ordered``: the differences, sorted)."""
+    partner = np.searchsorted(ordered, 2 * target - ordered).clip(0, len(ordered) - 1)
+    candidates = np.concatenate(
+        [(ordered + ordered[partner]) / 2, (ordered + ordered[(partner - 1).clip(0, len(ordered) - 1)]) / 2]
+    )
+    return float(candidates[np.argmin(np.abs(candidates - target))])
+
+
+def _shifts_by_bisection(
+    values: Floats, scale: float, critical: float | None
+) -> tuple[float, float | None, float | None]:
+    """The Hodges-Lehmann estimate and the accepted shifts of :func:`_accepted_shifts`, without the n**2 averages.
+
+    ``U`` is monotone in the shift, so each end is where it crosses a level; the ends found are the Walsh averages
+    where it steps, to the last float.
+    """
+    estimate = (
+        _first_shift_where(values, lambda shift: rank_statistic(values, shift) <= 0)
+        + _first_shift_where(values, lambda shift: rank_statistic(values, shift) < 0)
+    ) / 2
+    total = len(values) * (len(values) + 1) / 2
+    if critical is None or total / scale <= critical:
+        return estimate, None, None
+    lower = _first_shift_where(values, lambda shift: rank_statistic(values, shift) / scale <= critical)
+    upper = _first_shift_where(values, lambda shift: rank_statistic(values, shift) / scale < -critical)
+    return estimate, lower, upper
 
 
 def _walsh_averages(values: Floats) -> Floats:

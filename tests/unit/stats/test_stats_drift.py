@@ -9,6 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from pytest_agentopt.stats import drift
 from pytest_agentopt.stats.drift import (
     EXACT_LIMIT,
     drift_test,
@@ -186,3 +187,28 @@ def test_a_planted_shift_is_found_and_only_its_feature_moves() -> None:
 def test_a_matrix_is_required() -> None:
     with pytest.raises(ValueError, match="matrix"):
         drift_test(np.array([1.0, 2.0]), alpha=0.05)
+
+
+def test_many_pairs_give_the_same_estimate_and_interval_without_the_n_squared_averages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beyond WALSH_LIMIT pairs the ends are found by bisection on the rank statistic: the same Walsh averages."""
+    rng = np.random.default_rng(4)
+    matrix = np.c_[rng.poisson(3, 80) - rng.poisson(3, 80) + 1.0, rng.lognormal(0, 1, 80) - 0.8, np.zeros(80)]
+    matrix[:5, 1] = np.nan
+    exact = drift_test(matrix, alpha=0.05, seed=9)
+    monkeypatch.setattr(drift, "WALSH_LIMIT", 10)
+    bisected = drift_test(matrix, alpha=0.05, seed=9)
+    for walsh, bisection in zip(exact.features, bisected.features, strict=True):
+        assert bisection.estimate == pytest.approx(walsh.estimate, rel=1e-12, abs=1e-12)
+        assert bisection.lower == pytest.approx(walsh.lower, rel=1e-12, abs=1e-12)
+        assert bisection.upper == pytest.approx(walsh.upper, rel=1e-12, abs=1e-12)
+        assert bisection.adjusted_p == walsh.adjusted_p
+
+
+def test_thousands_of_pairs_take_the_bisection_path() -> None:
+    rng = np.random.default_rng(8)
+    matrix = rng.normal(0.1, 1, (3 * drift.WALSH_LIMIT, 4))
+    result = drift_test(matrix, alpha=0.05, seed=1)
+    assert result.permutations == 2000
+    assert all(feature.lower is not None and feature.lower < feature.estimate for feature in result.features)
