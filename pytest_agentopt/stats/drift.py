@@ -237,13 +237,13 @@ def _shifts_by_bisection(
 
 
 def _walsh_averages(values: Floats) -> Floats:
-    """``(d_i + d_j) / 2`` for every ``i <= j``, sorted."""
+    """``(d_i + d_j) / 2`` for every ``i <= j`` (unsorted)."""
     first, second = np.triu_indices(len(values))
-    return np.sort((values[first] + values[second]) / 2)
+    return (values[first] + values[second]) / 2
 
 
 def walsh_statistic(walsh: Floats, shift: float) -> int:
-    """``U(d - shift)``: the Walsh averages above ``shift`` minus those below it."""
+    """``U(d - shift)``: the Walsh averages (``walsh``, sorted) above ``shift`` minus those below it."""
     below = int(np.searchsorted(walsh, shift, side="left"))
     above = len(walsh) - int(np.searchsorted(walsh, shift, side="right"))
     return above - below
@@ -253,18 +253,24 @@ def _accepted_shifts(walsh: Floats, scale: float, critical: float | None) -> tup
     """The smallest and largest shift ``delta`` with ``|U(d - delta)| / scale <= critical`` (``None``: unbounded).
 
     ``U`` falls as ``delta`` grows, stepping only at the Walsh averages, so the accepted shifts form one interval
-    whose ends are Walsh averages (the ends themselves may be rejected: the interval is its closure).
+    whose ends are Walsh averages (the ends themselves may be rejected: the interval is its closure). Just above
+    a value w, ``U = total - 2 #{averages <= w}``; just below it, ``U = total - 2 #{averages < w}``. So the lower
+    end is the a-th smallest average for the least count a with ``(total - 2 a) / scale <= critical``, and the
+    upper end the (m + 1)-th for the largest m with ``(total - 2 m) / scale >= -critical``: two order statistics,
+    found by partial sorting (``walsh`` need not be sorted).
     """
     total = len(walsh)
     if critical is None or total / scale <= critical:
         return None, None
-    # Just above the k-th smallest average (0-based index k), U = total - 2 (k + 1) for distinct averages; with
-    # ties U just above a value is total - 2 * (averages at or below it).
-    at_or_below = np.searchsorted(walsh, walsh, side="right")
-    just_above = (total - 2 * at_or_below) / scale
-    lower_index = int(np.argmax(just_above <= critical))  # the first average from which U <= the bound
-    below = np.searchsorted(walsh, walsh, side="left")
-    just_below = (total - 2 * below) / scale
-    upper_candidates = np.nonzero(just_below >= -critical)[0]
-    upper_index = int(upper_candidates[-1])
-    return float(walsh[lower_index]), float(walsh[upper_index])
+    least = max(1, math.ceil((total - critical * scale) / 2))
+    while least > 1 and (total - 2 * (least - 1)) / scale <= critical:
+        least -= 1
+    while (total - 2 * least) / scale > critical:
+        least += 1
+    most = min(total - 1, math.floor((total + critical * scale) / 2))
+    while most < total - 1 and (total - 2 * (most + 1)) / scale >= -critical:
+        most += 1
+    while (total - 2 * most) / scale < -critical:
+        most -= 1
+    ends = np.partition(walsh, [least - 1, most])
+    return float(ends[least - 1]), float(ends[most])
