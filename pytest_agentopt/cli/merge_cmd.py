@@ -64,5 +64,6 @@ def _gate_options(options: Mapping[str, Any]) -> Any:
     share = options.get("infra_max_share")
     return RunOptions(
         fail_inconclusive=bool(options.get("fail_inconclusive", False)),
+        drift_gate=bool(options.get("drift_gate", False)),
         infra_max_share=float(share) if isinstance(share, int | float) else DEFAULT_INFRA_MAX_SHARE,
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.report.summary_types import RunSummary
+from pytest_agentopt.run.options import DEFAULT_DRIFT_ALPHA
 from pytest_agentopt.run.shards import Shard, plan_digest
 from pytest_agentopt.storage.ledger import (
     LedgerWriter,
@@ -243,9 +244,18 @@ def merge_shards(
         notes=notes,
         plan={"tasks": len(tasks), "trials": run["trials"], "items": plan_size},
         merged_from=[shard.run_id for shard in shards],
+        drift_alpha=_drift_alpha(manifest.get("options") or {}),
     )
     gate = evaluate_gate(summary, gate_options(manifest.get("options") or {}))
     summary["gate"] = gate.as_dict()
     summary["output_errors"] = []
     write_json_atomic(RunPaths(run_dir).summary, summary)
     return MergedRun(run_dir, summary)
+
+
+def _drift_alpha(options: Mapping[str, Any]) -> float:
+    """The drift report's level as the shards ran with it (their manifest's ``options``; older runs: the default)."""
+    value = options.get("drift_alpha")
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 0.5:
+        return float(value)
+    return DEFAULT_DRIFT_ALPHA

@@ -2,7 +2,8 @@
 
 Trials failing is data; the exit status reports the experiment. ``worse`` and ``worse_quality`` (a regression
 proven at the chosen alpha) and ``below_target`` fail the run; ``inconclusive`` fails it only with
-``--agent-fail-inconclusive``; a run whose share of infrastructure errors is above ``--agent-infra-max-share``
+``--agent-fail-inconclusive``; a behaviour drift (the summary's ``drift`` section) only with
+``--agent-drift-gate``; a run whose share of infrastructure errors is above ``--agent-infra-max-share``
 fails because its verdict rests on too little data.
 """
 
@@ -41,6 +42,11 @@ def evaluate_gate(summary: RunSummary, options: RunOptions) -> Gate:
         return Gate(True, _sentence("regression proven", reason))
     if verdict == "below_target":
         return Gate(True, _sentence("success rate below the target", reason))
+    drift = summary.get("drift")
+    if options.drift_gate and drift is not None and drift["status"] == "drift":
+        from pytest_agentopt.report.drift import drift_text
+
+        return Gate(True, f"{drift_text(drift)} (--agent-drift-gate)")
     if verdict == "inconclusive" and options.fail_inconclusive:
         return Gate(True, f"inconclusive (--agent-fail-inconclusive): {reason}")
     return Gate(False, None)

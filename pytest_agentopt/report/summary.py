@@ -38,6 +38,7 @@ from pytest_agentopt.report.summary_types import (
 )
 from pytest_agentopt.report.verdict_text import paired_sequential_reason, target_reason, unfinished_reason
 from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.run.options import DEFAULT_DRIFT_ALPHA
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
 from pytest_agentopt.run.pairing import paired_outcomes
 from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval, wilson_interval
@@ -215,13 +216,15 @@ def build_summary(
     cap: CapDesign | TargetCapDesign | None = None,
     shard: Mapping[str, Any] | None = None,
     merged_from: Sequence[str] | None = None,
+    drift_alpha: float = DEFAULT_DRIFT_ALPHA,
 ) -> RunSummary:
     """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
     no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early;
     ``resume_command`` is how to continue the run if it stopped early (default: the bare ``--agent-resume``).
     ``plan``: what was collected (tasks, trials per task and arm); ``cap``: what the paired test's cap delivers
     (``run_design.CapAssessment.as_dict``); ``shard``: the share of the plan an ``--agent-shard`` run ran;
-    ``merged_from``: the shard runs ``agentopt merge`` combined into this one."""
+    ``merged_from``: the shard runs ``agentopt merge`` combined into this one; ``drift_alpha``: the family-wise
+    level of the A/B run's drift report (``report.drift``)."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
@@ -258,6 +261,7 @@ def build_summary(
         "mcnemar_direction": None,
         "effect": None,
         "cost_ratio": None,
+        "drift": None,
         "metric": None,
         "hypothesis": None,
         "trials_planned": plan_size,
@@ -281,6 +285,7 @@ def build_summary(
             for change in diff_config_data(context.configs.raw("control"), context.configs.raw("test"))
         ]
         _paired_comparison(summary, records, context, feeder, plan_size)
+        _compare_behaviour(summary, records, context, feeder is not None, drift_alpha)
         _advise_extension(
             summary, records, feeder, plan_size, resume_command or f"pytest --agent-resume {context.run_id}"
         )
@@ -430,6 +435,23 @@ def _paired_comparison(
         )
     summary["verdict"] = verdict
     summary["verdict_reason"] = reason
+
+
+def _compare_behaviour(
+    summary: RunSummary, records: Sequence[TrialRecord], context: RunContext, sequential: bool, alpha: float
+) -> None:
+    """The drift report, once there is a complete pair to compare (before, there is nothing to say)."""
+    pairs = summary["pairs"]
+    if pairs is None or not any(pairs.values()):
+        return
+    from pytest_agentopt.report.drift import drift_report
+
+    summary["drift"] = drift_report(
+        records,
+        alpha=alpha,
+        seed=context.seed,
+        decided_on_metric=context.metric.name if context.metric is not None and sequential else None,
+    )
 
 
 def _target_comparison(

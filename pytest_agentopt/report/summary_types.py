@@ -21,6 +21,8 @@ __all__ = [
     "CapDesign",
     "ConfigChange",
     "CostRatio",
+    "DriftFeature",
+    "DriftReport",
     "EffectInterval",
     "ExtensionAdvice",
     "GateResult",
@@ -168,6 +170,40 @@ class ShardInfo(TypedDict):
     plan_digest: str
 
 
+class DriftFeature(TypedDict):
+    """One feature of the drift test's family (``drift.features``)."""
+
+    name: str
+    pairs: int
+    control_median: float
+    test_median: float
+    effect: float
+    lower: float | None
+    upper: float | None
+    relative: float | None
+    adjusted_p: float
+    moved: bool
+
+
+class DriftReport(TypedDict):
+    """Which recorded features moved between control and test at equal outcome (``drift``)."""
+
+    status: Literal["drift", "no_drift", "missing"]
+    reason: str | None
+    alpha: float
+    pairs: int
+    pairs_complete: int
+    pairs_other_outcome: int
+    pairs_after_decision: int
+    omnibus_p: float | None
+    family: list[str]
+    features: list[DriftFeature]
+    moved: list[str]
+    permutations: int | None
+    exact: bool | None
+    method: str
+
+
 class RunSummary(TypedDict):
     """The whole ``summary.json`` document.
 
@@ -197,6 +233,7 @@ class RunSummary(TypedDict):
     mcnemar_direction: Literal["better", "worse"] | None
     effect: EffectInterval | None
     cost_ratio: CostRatio | None
+    drift: DriftReport | None
     trials_planned: int | None
     trials_started: int
     trials_skipped: int

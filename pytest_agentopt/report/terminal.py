@@ -85,6 +85,7 @@ def render_summary(
     lines.append("")
     lines.extend(_comparison(summary))
     lines.extend(_metric_lines(summary))
+    lines.extend(_drift_lines(summary, quiet=False))
     if verbosity >= 1 and summary.get("tasks"):
         lines.append("")
         lines.extend(_task_table(summary))
@@ -109,6 +110,16 @@ def _metric_lines(summary: RunSummary) -> list[str]:
     return [f"metric   {metric_figure(metric)}"]
 
 
+def _drift_lines(summary: RunSummary, *, quiet: bool) -> list[str]:
+    """The drift report in one line: always in the report; under ``-q`` only a drift found or a missing test."""
+    drift = summary.get("drift")
+    if drift is None or (quiet and drift["status"] == "no_drift"):
+        return []
+    from pytest_agentopt.report.drift import drift_text
+
+    return [f"{'agentopt: ' if quiet else 'drift    '}{drift_text(drift)}"]
+
+
 def _extension_lines(summary: RunSummary) -> list[str]:
     """An undecided cap: what extending the run would take and the command (also under ``-q``)."""
     advice = summary.get("extension")
@@ -131,7 +142,14 @@ def _quiet(summary: RunSummary, shown_live: Collection[str] = ()) -> list[str]:
         for note in summary.get("notes") or []
         if str(note).startswith("warning:") and note not in shown_live
     ]
-    return [*warnings, *_coverage(summary), _verdict_line(summary), *_extension_lines(summary), *_gate_lines(summary)]
+    return [
+        *warnings,
+        *_coverage(summary),
+        *_drift_lines(summary, quiet=True),
+        _verdict_line(summary),
+        *_extension_lines(summary),
+        *_gate_lines(summary),
+    ]
 
 
 def _gate_lines(summary: RunSummary) -> list[str]:

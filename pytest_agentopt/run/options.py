@@ -27,6 +27,8 @@ DEFAULT_DIR = ".agentopt"
 DEFAULT_INFRA_RETRIES = 2
 DEFAULT_INFRA_MAX_SHARE = 0.2
 DEFAULT_INFRA_BACKOFF = 1.0
+DEFAULT_DRIFT_ALPHA = 0.05
+"""The family-wise error rate of the drift report: P(any feature reported as moved | nothing changed)."""
 MAX_INFRA_BACKOFF = 30.0
 
 
@@ -53,6 +55,10 @@ class RunOptions:
     effect_ratio: float | None = None
     """``--agent-effect-ratio``: the minimal relative change of a numeric metric."""
     fail_inconclusive: bool = False
+    drift_gate: bool = False
+    """``--agent-drift-gate``: a behaviour drift found by the drift report fails the run."""
+    drift_alpha: float = DEFAULT_DRIFT_ALPHA
+    """``--agent-drift-alpha``: the drift report's family-wise error rate."""
     resume: str | None = None
     shard: Shard | None = None
     budget_usd: float | None = None
@@ -154,6 +160,7 @@ def validate(options: RunOptions) -> None:
             sprt=options.sprt,
             paired=not options.single_config and options.target is None,
         )
+    _validate_drift(options)
     if options.budget_usd is not None and options.budget_usd <= 0:
         raise AgentoptUsageError(
             f"{given('--agent-budget', options.budget_usd)}: must be a positive number of US dollars"
@@ -185,3 +192,23 @@ def validate(options: RunOptions) -> None:
         raise AgentoptUsageError(
             "--agent-set cannot be combined with --agent-resume: a resumed run keeps the configs it started with"
         )
+
+
+def _validate_drift(options: RunOptions) -> None:
+    """The drift report compares the arms pair by pair: its options need a control and a level in (0, 0.5)."""
+    given = options.given
+    if not 0 < options.drift_alpha < 0.5:
+        raise AgentoptUsageError(
+            f"{given('--agent-drift-alpha', options.drift_alpha)}: must be between 0 and 0.5 (exclusive), e.g. 0.05 "
+            "(the chance of reporting a drift when nothing changed)"
+        )
+    if options.single_config or options.target is not None:
+        for flag, value, default in (
+            ("--agent-drift-gate", options.drift_gate, False),
+            ("--agent-drift-alpha", options.drift_alpha, DEFAULT_DRIFT_ALPHA),
+        ):
+            if value != default:
+                raise AgentoptUsageError(
+                    f"{given(flag, value)} needs a control config: the drift report compares control and test pair "
+                    "by pair; drop it or give --agent-control"
+                )

@@ -197,6 +197,8 @@ class ControllerPlugin:
         options = self.options
         return {
             "fail_inconclusive": options.fail_inconclusive,
+            "drift_gate": options.drift_gate,
+            "drift_alpha": options.drift_alpha,
             "budget_usd": options.budget_usd,
             "infra_retries": options.infra_retries,
             "infra_max_share": options.infra_max_share,
@@ -527,6 +529,7 @@ class ControllerPlugin:
             plan=self.plan,
             cap=self.cap.as_dict() if self.cap is not None else None,
             shard=self.shard_plan,
+            drift_alpha=self.options.drift_alpha,
         )
         summary["finished_at"] = utc_now()
         if interrupted:

@@ -22,6 +22,7 @@ from pytest_agentopt.run.options import (
     DEFAULT_ALPHA,
     DEFAULT_BETA,
     DEFAULT_DIR,
+    DEFAULT_DRIFT_ALPHA,
     DEFAULT_EFFECT,
     DEFAULT_INFRA_BACKOFF,
     DEFAULT_INFRA_MAX_SHARE,
@@ -122,6 +123,18 @@ SPECS: tuple[_Spec, ...] = (
         "R",
     ),
     _Spec("--agent-fail-inconclusive", "exit 1 when the verdict is inconclusive", "bool"),
+    _Spec(
+        "--agent-drift-gate",
+        "exit 1 when the drift report finds that a recorded feature (steps, tool calls, tokens, latency, cost, "
+        "custom numbers) moved between control and test at equal outcome",
+        "bool",
+    ),
+    _Spec(
+        "--agent-drift-alpha",
+        f"family-wise error rate of the drift report over its features; default {DEFAULT_DRIFT_ALPHA}",
+        "float",
+        "A",
+    ),
     _Spec("--agent-resume", "continue an interrupted run (a run id or a run directory)", "string", "RUN"),
     _Spec(
         "--agent-shard",
@@ -263,6 +276,8 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
         metric=values.get("--agent-metric"),
         effect_ratio=values.get("--agent-effect-ratio"),
         fail_inconclusive=values.get("--agent-fail-inconclusive", False),
+        drift_gate=values.get("--agent-drift-gate", False),
+        drift_alpha=values.get("--agent-drift-alpha", DEFAULT_DRIFT_ALPHA),
         resume=values.get("--agent-resume"),
         shard=_shard(values.get("--agent-shard"), sources),
         budget_usd=values.get("--agent-budget"),

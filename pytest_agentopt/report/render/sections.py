@@ -27,6 +27,7 @@ def build_document(report: Report) -> Document:
         _config_diff_section,
         _arms_section,
         _comparison_section,
+        _drift_section,
         _llr_section,
         _pareto_section,
         _history_pareto_section,
@@ -286,6 +287,37 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
     if not items:
         return None
     return Section("comparison", "Comparison", [Facts(items)])
+
+
+def _drift_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+    """Which recorded features moved between the arms at equal outcome (the summary's ``drift``)."""
+    drift = _mapping(summary.get("drift"))
+    if not drift:
+        return None
+    from pytest_agentopt.report.drift import amount_text, drift_text, relative_text, shift_interval_text
+
+    blocks: list[Block] = [Text(drift_text(drift) + ".")]
+    features = _rows(drift.get("features"))
+    if features:
+        headers = ["feature", "pairs", "control median", "test median", "shift", "adjusted interval", "relative"]
+        headers += ["adjusted p", "moved"]
+        rows = [
+            [
+                str(feature.get("name", "")),
+                fmt.number(feature.get("pairs")),
+                amount_text(feature.get("control_median")),
+                amount_text(feature.get("test_median")),
+                amount_text(feature.get("effect"), signed=True),
+                shift_interval_text(feature),
+                relative_text(feature),
+                fmt.p_value(feature.get("adjusted_p")),
+                "yes" if feature.get("moved") else "no",
+            ]
+            for feature in features
+        ]
+        blocks.append(Table(headers, rows, numeric=frozenset({1, 2, 3, 4, 7})))
+    blocks.append(Text(f"Method: {drift.get('method', '')}."))
+    return Section("drift", "Behaviour drift", blocks)
 
 
 def _llr_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
