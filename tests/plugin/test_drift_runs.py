@@ -30,6 +30,26 @@ def test_task(task, agent_config, agent_trial):
 """
 
 
+# pytest times each call with ``_pytest.timing.perf_counter`` (``CallInfo.from_call``); a clock that advances by a
+# fixed step per reading gives every trial the same latency, so a no-change run has no latency noise to flag.
+FIXED_CLOCK_CONFTEST = """
+import itertools
+
+import _pytest.timing
+
+_real = _pytest.timing.perf_counter
+
+
+def pytest_configure(config):
+    ticks = itertools.count()
+    _pytest.timing.perf_counter = lambda: next(ticks) * 0.001
+
+
+def pytest_unconfigure(config):
+    _pytest.timing.perf_counter = _real
+"""
+
+
 def write_drift_suite(pytester: pytest.Pytester, step_factor: float) -> None:
     write_configs(pytester)
     pytester.makepyfile(test_suite=DRIFT_SUITE.format(step_factor=step_factor))
@@ -74,9 +94,10 @@ def test_the_drift_gate_fails_the_run_and_quiet_mode_says_why(pytester: pytest.P
 
 
 def test_nothing_changed_prints_no_false_drift_and_passes_the_gate(pytester: pytest.Pytester) -> None:
-    """Every feature but the latency is the same in both arms of a pair; the latency is the machine's, so the
-    level is 0.001 (still above the smallest p-value of 2,000 flips, 1/2001): a false line once in 1,000 runs."""
+    """Every feature is the same in both arms of a pair. The latency is the machine's wall time, so pytest's clock
+    is replaced by one that advances by a fixed step per reading: the test cannot depend on the host's timing."""
     write_drift_suite(pytester, step_factor=1.0)
+    pytester.makeconftest(FIXED_CLOCK_CONFTEST)
     result = pytester.runpytest(*RUN, "--agent-drift-gate", "--agent-drift-alpha=0.001")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert "behaviour drift at equal outcome" not in result.stdout.str()
@@ -87,6 +108,8 @@ def test_nothing_changed_prints_no_false_drift_and_passes_the_gate(pytester: pyt
     assert drift["status"] == "no_drift"
     assert drift["moved"] == []
     assert drift["alpha"] == 0.001
+    ledger = (only_run(pytester) / "trials.jsonl").read_text().splitlines()
+    assert len({json.loads(line)["latency_s"] for line in ledger}) == 1  # the fixed clock took effect
 
 
 def test_the_drift_report_under_xdist(pytester: pytest.Pytester) -> None:
