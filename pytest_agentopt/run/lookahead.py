@@ -53,17 +53,23 @@ class AdaptiveLookahead:
     50 microseconds a pair on the paired test), so asking for ``items`` on every dispatch is cheap.
     """
 
-    def __init__(self, workers: int, feeder: SequentialFeeder) -> None:
+    def __init__(self, workers: int, feeder: SequentialFeeder, *, resumed: bool = False) -> None:
         self.base = default_window(workers)
         self.feeder = feeder
-        self._units_seen: int | None = None
+        self.resumed = resumed
+        """A resumed run collects only its unfinished trials: the planned positions the test certainly reads are
+        fewer items of its collection by the finished ones among them (counted as every result still waiting
+        for an earlier one, which may be more)."""
+        self._seen: tuple[int, int] | None = None
         self._certainly_needed = 0
 
     @property
     def items(self) -> int:
-        if self._units_seen != self.feeder.units or self.feeder.decision is not None:
-            self._units_seen = self.feeder.units
-            self._certainly_needed = certainly_needed_items(self.feeder)
+        state = (self.feeder.units, self.feeder.waiting if self.resumed else 0)
+        if self._seen != state or self.feeder.decision is not None:
+            self._seen = state
+            needed = certainly_needed_items(self.feeder)
+            self._certainly_needed = max(0, needed - state[1])
         return self.base + self._certainly_needed
 
     @property
@@ -88,8 +94,8 @@ def certainly_needed_items(feeder: SequentialFeeder) -> int:
     return 0
 
 
-def lookahead_for(items: int | None, *, workers: int, feeder: SequentialFeeder) -> Lookahead:
+def lookahead_for(items: int | None, *, workers: int, feeder: SequentialFeeder, resumed: bool = False) -> Lookahead:
     """The look-ahead of a ``--sprt`` run: fixed at ``items``, or adaptive (``None``: ``auto``)."""
     if items is not None:
         return FixedLookahead(items)
-    return AdaptiveLookahead(workers, feeder)
+    return AdaptiveLookahead(workers, feeder, resumed=resumed)

@@ -86,7 +86,12 @@ class XdistControllerHooks:
 
         feeder = self.controller.feeder
         window = (
-            lookahead_for(self.controller.options.lookahead, workers=self.controller.workers, feeder=feeder)
+            lookahead_for(
+                self.controller.options.lookahead,
+                workers=self.controller.workers,
+                feeder=feeder,
+                resumed=self.context.has_finished_trials,
+            )
             if self.context.sprt and feeder is not None
             else None
         )

@@ -156,3 +156,18 @@ def test_auto_starts_at_most_the_base_window_beyond_the_decision_and_never_chang
         assert auto[1] <= default_window(workers), (seed, auto)
         widened += auto[1] != fixed[1]
     assert widened > 0  # the adaptive window did change what ran
+
+
+def test_a_resumed_run_counts_the_finished_trials_its_collection_lacks() -> None:
+    # Recorded before the interruption: the control half of pair 0 is committed; trials at 4 and 6 finished ahead of
+    # the prefix (look-ahead) and wait. The collection of the resumed run lacks them, so the planned positions the
+    # test certainly reads are that many fewer items of it.
+    feeder = paired_feeder()
+    feeder.add(0, task_id="t0", arm="control", trial=0, outcome="success")
+    feeder.add(4, task_id="t2", arm="control", trial=0, outcome="success")
+    feeder.add(6, task_id="t3", arm="control", trial=0, outcome="failure")
+    assert feeder.waiting == 2
+    fresh = AdaptiveLookahead(4, feeder).items
+    resumed = AdaptiveLookahead(4, feeder, resumed=True).items
+    assert resumed == fresh - 2
+    assert resumed >= default_window(4)
