@@ -17,8 +17,10 @@ test will certainly read before it can decide cost nothing extra, only earlier.
   one (it may be the second half of a pair), ``k`` trials ``k`` items.
 
 Far from a boundary the window is wide (a slow trial no longer stalls the other workers); near one it is the base.
-The lowest unfinished item plus ``certainly_needed`` never passes the decision point (``k`` is a lower bound at
-every moment), so the items started beyond the decision point are at most ``base``, as with the fixed window. The
+The lowest unfinished item plus ``certainly_needed`` never passes the decision point while ``k`` is a lower bound
+(exact for a target test; for the paired test checked against exhaustive enumeration, see
+``stats/decision_distance.py``), so the items started beyond the decision point are at most ``base``, as with the
+fixed window. The
 decision does not depend on the window at all: the test reads the same prefix in the same order.
 
 ``--agent-lookahead N`` (:class:`FixedLookahead`) fixes the window at ``N`` items, for users who trade money for
