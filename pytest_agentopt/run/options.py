@@ -159,7 +159,7 @@ def validate(options: RunOptions) -> None:
             sprt=options.sprt,
             paired=not options.single_config and options.target is None,
         )
-    if options.lookahead is not None and not options.sprt:
+    if options.lookahead is not None and not options.sprt and options.resume is None:  # a resume reads --sprt later
         raise AgentoptUsageError(
             f"{given('--agent-lookahead', options.lookahead)} needs --sprt (it bounds how far xdist dispatch runs "
             "ahead of the sequential test)"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import heapq
 import random
+from pathlib import Path
 
 import pytest
 
+from pytest_agentopt.errors import AgentoptUsageError
 from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.lookahead import AdaptiveLookahead, FixedLookahead, certainly_needed_items, lookahead_for
-from pytest_agentopt.run.options import MAX_LOOKAHEAD, parse_lookahead
+from pytest_agentopt.run.options import MAX_LOOKAHEAD, RunOptions, parse_lookahead, validate
 from pytest_agentopt.run.sequential_design import design_for
 from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
 from pytest_agentopt.stats.decision_distance import pairs_before_decision, trials_before_decision
@@ -31,6 +33,13 @@ def test_the_option_reads_auto_or_a_whole_number_of_items(text: str, expected: i
 def test_anything_else_is_refused_with_what_would_be_valid(text: str) -> None:
     with pytest.raises(ValueError, match=r"must be 'auto' or a whole number of items from 1 to 1,000,000"):
         parse_lookahead(text)
+
+
+def test_the_option_needs_sprt_unless_it_resumes_a_run_that_has_it() -> None:
+    with pytest.raises(AgentoptUsageError, match=r"--agent-lookahead=8 needs --sprt"):
+        validate(RunOptions(config_path=Path("exp.json"), lookahead=8))
+    validate(RunOptions(config_path=Path("exp.json"), lookahead=8, sprt=True))
+    validate(RunOptions(resume="run-1", lookahead=8))  # --sprt comes from the resumed run's manifest
 
 
 def test_a_fixed_lookahead_is_what_was_asked() -> None:
