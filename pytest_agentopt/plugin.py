@@ -52,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         payload = workerinput.get("agentopt")
         if payload is not None:
-            from pytest_agentopt.shell.activation import activate_worker
+            from pytest_agentopt.shell.worker import activate_worker
 
             activate_worker(config, payload)
         return

@@ -21,8 +21,8 @@ import pytest, xdist
 t1 = time.perf_counter()
 before = set(sys.modules)
 import pytest_agentopt.plugin
-from pytest_agentopt.activation import activate_worker
-import pytest_agentopt.items
+from pytest_agentopt.shell.worker import activate_worker
+import pytest_agentopt.shell.worker
 t2 = time.perf_counter()
 added = sorted(set(sys.modules) - before)
 print(t1 - t0, t2 - t1, len(added), ",".join(name for name in added if not name.startswith("pytest_agentopt")))

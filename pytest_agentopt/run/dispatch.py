@@ -2,7 +2,9 @@
 
 Results enter the sequential test only as the completed prefix of the planned order, so a trial started far
 beyond that prefix cannot inform the decision in time and is mostly wasted money once the test stops. This
-dispatcher keeps the items *started* within ``window`` positions of the lowest unfinished one.
+dispatcher keeps the items *started* within ``window`` positions of the lowest unfinished one: a fixed number, or
+a :class:`~pytest_agentopt.run.lookahead.Lookahead` read at every dispatch (``--agent-lookahead``: the adaptive
+default widens it while the test is far from its boundaries).
 
 xdist semantics shape the rule: a worker starts the item it holds only once it holds the next one too (pytest's
 ``nextitem`` teardown), or has been told to shut down. So handing a worker its next item is what starts the item it
@@ -18,9 +20,16 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 Node = TypeVar("Node", bound=Hashable)
+
+
+class Lookahead(Protocol):
+    """A look-ahead that may change while the run goes (``run.lookahead``)."""
+
+    @property
+    def items(self) -> int: ...
 
 
 def default_window(workers: int) -> int:
@@ -33,8 +42,8 @@ class TrialDispatcher(Generic[Node]):
 
     per_node = 2
 
-    def __init__(self, total: int, window: int | None) -> None:
-        if window is not None and window < 1:
+    def __init__(self, total: int, window: int | Lookahead | None) -> None:
+        if isinstance(window, int) and window < 1:
             raise ValueError("the dispatch window must hold at least one item")
         self.window = window
         self.pending: deque[int] = deque(range(total))
@@ -86,7 +95,10 @@ class TrialDispatcher(Generic[Node]):
             self.pending.appendleft(index)
 
     def _allows(self, head: int) -> bool:
-        return self.window is None or head < self.lowest_unfinished + self.window
+        if self.window is None:
+            return True
+        window = self.window if isinstance(self.window, int) else max(1, self.window.items)
+        return head < self.lowest_unfinished + window
 
     def assign(self, order: list[Node] | None = None) -> dict[Node, list[int]]:
         """New items for the nodes that can take them now (``order``: who to serve first)."""

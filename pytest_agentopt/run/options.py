@@ -24,6 +24,9 @@ DEFAULT_ALPHA = 0.05
 DEFAULT_BETA = 0.10
 DEFAULT_EFFECT = 0.15
 DEFAULT_DIR = ".agentopt"
+LOOKAHEAD_AUTO = "auto"
+MAX_LOOKAHEAD = 1_000_000
+"""The largest ``--agent-lookahead``: more items than any plan holds."""
 DEFAULT_INFRA_RETRIES = 2
 DEFAULT_INFRA_MAX_SHARE = 0.2
 DEFAULT_INFRA_BACKOFF = 1.0
@@ -62,6 +65,8 @@ class RunOptions:
     resume: str | None = None
     shard: Shard | None = None
     budget_usd: float | None = None
+    lookahead: int | None = None
+    """``--agent-lookahead``: items dispatch may run ahead under ``--sprt`` with xdist; ``None``: ``auto``."""
     timeout_s: float | None = None
     infra_retries: int = DEFAULT_INFRA_RETRIES
     infra_backoff: float = DEFAULT_INFRA_BACKOFF
@@ -161,6 +166,11 @@ def validate(options: RunOptions) -> None:
             paired=not options.single_config and options.target is None,
         )
     _validate_drift(options)
+    if options.lookahead is not None and not options.sprt and options.resume is None:  # a resume reads --sprt later
+        raise AgentoptUsageError(
+            f"{given('--agent-lookahead', options.lookahead)} needs --sprt (it bounds how far xdist dispatch runs "
+            "ahead of the sequential test)"
+        )
     if options.budget_usd is not None and options.budget_usd <= 0:
         raise AgentoptUsageError(
             f"{given('--agent-budget', options.budget_usd)}: must be a positive number of US dollars"
@@ -212,3 +222,17 @@ def _validate_drift(options: RunOptions) -> None:
                     f"{given(flag, value)} needs a control config: the drift report compares control and test pair "
                     "by pair; drop it or give --agent-control"
                 )
+
+
+def parse_lookahead(text: str) -> int | None:
+    """``auto`` -> ``None``; a whole number of items from 1 to :data:`MAX_LOOKAHEAD`; ``ValueError`` otherwise."""
+    value = text.strip().lower()
+    if value == LOOKAHEAD_AUTO:
+        return None
+    try:
+        items = int(value)
+    except ValueError:
+        raise ValueError(f"must be 'auto' or a whole number of items from 1 to {MAX_LOOKAHEAD:,}, e.g. 32") from None
+    if not 1 <= items <= MAX_LOOKAHEAD:
+        raise ValueError(f"must be 'auto' or a whole number of items from 1 to {MAX_LOOKAHEAD:,}, e.g. 32")
+    return items

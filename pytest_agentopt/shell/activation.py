@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from xdist.workermanage import parse_tx_spec_config
@@ -13,8 +12,7 @@ from pytest_agentopt.errors import AgentoptUsageError, LedgerError
 from pytest_agentopt.run.options import RunOptions
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.shell.output_paths import check_output_paths
-from pytest_agentopt.shell.stash import ITEMS_PLUGIN_KEY
-from pytest_agentopt.shell.worker import ItemsPlugin
+from pytest_agentopt.shell.worker import register_items
 from pytest_agentopt.storage.ledger import create_run_directory, resolve_run, utc_now
 from pytest_agentopt.storage.run_context import RunContext, build_context
 from pytest_agentopt.storage.run_lock import RunLock, lock_run, took_over_note
@@ -23,8 +21,8 @@ if TYPE_CHECKING:
     from pytest_agentopt.run.options import RunOptions
     from pytest_agentopt.storage.run_lock import RunLock
 
-# Every xdist worker imports this module to run its items: what only the controller does (options, run
-# directories, locks, output paths) is imported where the controller does it.
+# The controller's (and the single process's) activation. xdist workers never import this module: theirs is
+# ``shell.worker.activate_worker``, so a worker's start-up imports neither the run lock nor ``filelock``.
 
 REFUSED_DIST = {
     "each": "runs every item on every worker, so each trial would run once per worker",
@@ -74,7 +72,7 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
         config.pluginmanager.register(XdistControllerHooks(context, controller), "agentopt-xdist")
     else:
         # A trial that cannot be interrupted after its timeout ends the whole process here (see timeouts.py).
-        _register_items(config, context, stop, worker="main", on_abandon=controller.abandon_run)
+        register_items(config, context, stop, worker="main", on_abandon=controller.abandon_run)
 
 
 def _lock_resumed_run(config: pytest.Config, options: RunOptions) -> RunLock:
@@ -112,51 +110,6 @@ def _create_run(config: pytest.Config, context: RunContext, options: RunOptions)
         context, run_id=run_dir.name, run_dir=run_dir, stop_path=run_dir / context.stop_path.name
     )
     return moved, lock
-
-
-def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:
-    context = RunContext.from_payload(payload)
-    worker = str(getattr(config, "workerinput", {}).get("workerid", "worker"))
-    _register_items(config, context, StopSignal(context.stop_path), worker=worker)
-
-
-def _register_items(
-    config: pytest.Config,
-    context: RunContext,
-    stop: StopSignal,
-    *,
-    worker: str,
-    on_abandon: Callable[[], object] | None = None,
-) -> None:
-    plugin = ItemsPlugin(
-        context,
-        stop,
-        worker,
-        verbosity=config.get_verbosity(),
-        rootpath=config.rootpath,
-        # xdist gives workers the controller's options, so they know whether the controller writes JUnit XML.
-        junit=bool(config.getoption("xmlpath", None)),
-        on_abandon=on_abandon,
-        keep_output=_shows_passed_output(config),
-    )
-    config.stash[ITEMS_PLUGIN_KEY] = plugin
-    config.pluginmanager.register(plugin, "agentopt-items")
-
-
-def _shows_passed_output(config: pytest.Config) -> bool:
-    """Whether pytest will print (``-rP``, ``-rA``) or write (JUnit XML with ``junit_logging``) passed items' output.
-
-    xdist gives workers the controller's options, so a worker answers as its controller would.
-    """
-    chars = str(config.getoption("reportchars", "") or "")
-    if "P" in chars or "A" in chars:
-        return True
-    if config.getoption("xmlpath", None):
-        try:
-            return str(config.getini("junit_logging")) != "no"
-        except ValueError:
-            return False
-    return False
 
 
 def _check_dist_mode(config: pytest.Config, options: RunOptions) -> None:

@@ -36,7 +36,8 @@ from pytest_agentopt.shell.resume_command import resume_command
 from pytest_agentopt.shell.stash import ITEMS_PLUGIN_KEY
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
 from pytest_agentopt.stats.wald import Direction
-from pytest_agentopt.storage.ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
+from pytest_agentopt.storage.hash_dictionary import update_hash_dictionary
+from pytest_agentopt.storage.ledger import LedgerWriter, utc_now, write_json_atomic
 from pytest_agentopt.storage.manifest import build_manifest, note_extension, note_resume, write_manifest
 from pytest_agentopt.storage.replays import earlier_runs_with_the_same_trials, replay_warning
 from pytest_agentopt.storage.run_context import RunContext

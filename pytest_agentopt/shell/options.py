@@ -31,6 +31,7 @@ from pytest_agentopt.run.options import (
     RunOptions,
     describe,
     ini_key,
+    parse_lookahead,
     validate,
 )
 from pytest_agentopt.run.outcomes import DEFAULT_INFRA_EXCEPTIONS
@@ -144,6 +145,13 @@ SPECS: tuple[_Spec, ...] = (
         "I/N",
     ),
     _Spec("--agent-budget", "stop starting trials once the estimated spend would exceed USD", "float", "USD"),
+    _Spec(
+        "--agent-lookahead",
+        "under --sprt with xdist: how many items beyond the lowest unfinished one may start; auto (default) runs "
+        "ahead as far as the test certainly needs plus 2 per worker, N trades money for time",
+        "string",
+        "auto|N",
+    ),
     _Spec(
         "--agent-timeout",
         "end a trial that runs longer than S seconds and record it as 'timeout' (an agent failure); "
@@ -281,6 +289,7 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
         resume=values.get("--agent-resume"),
         shard=_shard(values.get("--agent-shard"), sources),
         budget_usd=values.get("--agent-budget"),
+        lookahead=_lookahead(values.get("--agent-lookahead"), sources),
         timeout_s=values.get("--agent-timeout"),
         infra_retries=values.get("--agent-infra-retries", DEFAULT_INFRA_RETRIES),
         infra_backoff=values.get("--agent-infra-backoff", DEFAULT_INFRA_BACKOFF),
@@ -291,6 +300,16 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
     if options.active:
         validate(options)
     return options
+
+
+def _lookahead(text: str | None, sources: dict[str, str]) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_lookahead(text)
+    except ValueError as exc:
+        given = describe("--agent-lookahead", text, sources.get("--agent-lookahead", CLI))
+        raise AgentoptUsageError(f"{given}: {exc}") from None
 
 
 def _shard(text: str | None, sources: dict[str, str]) -> Shard | None:

@@ -31,6 +31,7 @@ from pytest_agentopt.recording.pydantic_ai_spans import watch_pydantic_ai_import
 from pytest_agentopt.run.outcomes import Classified, InfraMatcher, TrialTimeout, classify, short_message, type_name
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.trial_order import PlannedTrial, TrialSlot, build_plan, slots, trial_seed
+from pytest_agentopt.shell.stash import ITEMS_PLUGIN_KEY
 from pytest_agentopt.shell.timeouts import TIMEOUT_EXIT_CODE, Watchdog
 from pytest_agentopt.shell.trial_expansion import expand
 from pytest_agentopt.storage.ledger import iso_timestamp
@@ -706,6 +707,53 @@ class ItemsPlugin:
             "after_decision": False,
         }
         return record, notes
+
+
+def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:
+    """Turn an xdist worker on: its run context is what the controller sent (``workerinput``), nothing else."""
+    context = RunContext.from_payload(payload)
+    worker = str(getattr(config, "workerinput", {}).get("workerid", "worker"))
+    register_items(config, context, StopSignal(context.stop_path), worker=worker)
+
+
+def register_items(
+    config: pytest.Config,
+    context: RunContext,
+    stop: StopSignal,
+    *,
+    worker: str,
+    on_abandon: Callable[[], object] | None = None,
+) -> None:
+    """Register the items plugin (where agent items live) in this process, worker or single process."""
+    plugin = ItemsPlugin(
+        context,
+        stop,
+        worker,
+        verbosity=config.get_verbosity(),
+        rootpath=config.rootpath,
+        # xdist gives workers the controller's options, so they know whether the controller writes JUnit XML.
+        junit=bool(config.getoption("xmlpath", None)),
+        on_abandon=on_abandon,
+        keep_output=shows_passed_output(config),
+    )
+    config.stash[ITEMS_PLUGIN_KEY] = plugin
+    config.pluginmanager.register(plugin, "agentopt-items")
+
+
+def shows_passed_output(config: pytest.Config) -> bool:
+    """Whether pytest will print (``-rP``, ``-rA``) or write (JUnit XML with ``junit_logging``) passed items' output.
+
+    xdist gives workers the controller's options, so a worker answers as its controller would.
+    """
+    chars = str(config.getoption("reportchars", "") or "")
+    if "P" in chars or "A" in chars:
+        return True
+    if config.getoption("xmlpath", None):
+        try:
+            return str(config.getini("junit_logging")) != "no"
+        except ValueError:
+            return False
+    return False
 
 
 def _drop_captured_output(item: pytest.Item, report: pytest.TestReport) -> None:

@@ -1,5 +1,8 @@
 """The xdist scheduler used under ``--sprt``: planned order, bounded look-ahead, stop on the decision.
 
+The look-ahead (``--agent-lookahead``, ``run/lookahead.py``) is read at every dispatch, so the adaptive default
+widens and narrows as the test moves away from and towards its boundaries.
+
 It replaces xdist's ``load`` and ``worksteal`` schedulers (``loadscope``, ``loadfile``, ``loadgroup`` and ``each``
 are refused, see ``xdist_hooks``). The decisions are made by
 :class:`~pytest_agentopt.run.dispatch.TrialDispatcher`; this class adapts it to xdist's ``Scheduling``
@@ -15,11 +18,11 @@ import pytest
 from xdist.report import report_collection_diff
 from xdist.workermanage import WorkerController, parse_tx_spec_config
 
-from pytest_agentopt.run.dispatch import TrialDispatcher
+from pytest_agentopt.run.dispatch import Lookahead, TrialDispatcher
 
 
 class SequentialScheduling:
-    def __init__(self, config: pytest.Config, log: Any, window: int | None) -> None:
+    def __init__(self, config: pytest.Config, log: Any, window: int | Lookahead | None) -> None:
         self.config = config
         self.log = log
         self.numnodes = len(parse_tx_spec_config(config))

@@ -135,12 +135,15 @@ def test_the_marker_is_registered_for_strict_markers(pytester: pytest.Pytester) 
 
 def test_workers_stay_import_light_for_tasks_that_need_nothing_heavy(pytester: pytest.Pytester) -> None:
     """The entry point runs in every worker: a task that asks for no config and records no usage costs no
-    pydantic, numpy or genai-prices import there (each is a fifth of a second or more per process)."""
+    pydantic, numpy or genai-prices import there (each is a fifth of a second or more per process), and no worker
+    imports what only the controller does at start-up (its activation, the run lock, the hash dictionary and
+    their filelock)."""
     from tests.plugin.helpers import write_configs
 
     write_configs(pytester)
     pytester.makepyfile(
         test_light="""
+        import os
         import sys
         import pytest
 
@@ -148,6 +151,14 @@ def test_workers_stay_import_light_for_tasks_that_need_nothing_heavy(pytester: p
         def test_light():
             heavy = {"pydantic", "numpy", "genai_prices", "scipy"} & set(sys.modules)
             assert not heavy, heavy
+            controller_only = {
+                "filelock",
+                "pytest_agentopt.shell.activation",
+                "pytest_agentopt.storage.run_lock",
+                "pytest_agentopt.storage.hash_dictionary",
+            }
+            assert "PYTEST_XDIST_WORKER" in os.environ
+            assert not controller_only & set(sys.modules), controller_only & set(sys.modules)
         """
     )
     # (pytest-randomly imports numpy itself to reseed it, so it is left out here)

@@ -85,6 +85,10 @@ def test_an_ini_config_error_is_a_usage_error_too(suite: pytest.Pytester) -> Non
         (["--agent-control=configs/nope.json"], "--agent-control=configs/nope.json: no config file configs/nope.json"),
         (["--sprt", "--agent-direction=sideways"], "must be one of both, better, worse"),
         (["--agent-budget=-2"], "--agent-budget=-2.0: must be a positive number"),
+        (["--sprt", "--agent-lookahead=0"], "--agent-lookahead=0: must be 'auto' or a whole number of items from 1"),
+        (["--sprt", "--agent-lookahead=fast"], "--agent-lookahead=fast: must be 'auto' or a whole number of items"),
+        (["--sprt", "--agent-lookahead=2.5"], "--agent-lookahead=2.5: must be 'auto' or a whole number of items"),
+        (["--agent-lookahead=32"], "--agent-lookahead=32 needs --sprt"),
         (["--agent-seed=-1"], "--agent-seed=-1: must be a non-negative integer"),
         (["--agent-resume=nope"], "nope: no run with that id or path"),
         (["--sprt", "-n", "2", "--dist", "loadscope"], "--dist loadscope puts all trials of one test on one worker"),
@@ -95,6 +99,13 @@ def test_contradictory_or_out_of_range_options_are_usage_errors(
     suite: pytest.Pytester, args: list[str], expected: str
 ) -> None:
     assert expected in usage_error(suite, "--agent-config=configs/improved.json", *args)
+
+
+def test_an_ini_lookahead_error_names_the_ini_key(suite: pytest.Pytester) -> None:
+    suite.makeini("[pytest]\nagent_config = configs/improved.json\nagent_sprt = true\nagent_lookahead = -3\n")
+    assert usage_error(suite) == (
+        "agent_lookahead = -3 (tox.ini): must be 'auto' or a whole number of items from 1 to 1,000,000, e.g. 32"
+    )
 
 
 def test_resume_refuses_a_different_seed(suite: pytest.Pytester) -> None:

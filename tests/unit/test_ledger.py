@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_agentopt.errors import LedgerError
+from pytest_agentopt.storage.hash_dictionary import update_hash_dictionary
 from pytest_agentopt.storage.ledger import (
     LedgerWriter,
     RunPaths,
@@ -17,7 +18,6 @@ from pytest_agentopt.storage.ledger import (
     new_run_id,
     read_ledger,
     resolve_run,
-    update_hash_dictionary,
     write_json_atomic,
 )
 from pytest_agentopt.storage.trial_record import LEDGER_SCHEMA
@@ -118,7 +118,7 @@ def test_known_components_need_no_lock_and_no_write(tmp_path: Path, monkeypatch:
     def no_lock(*args: object, **kwargs: object) -> None:
         raise AssertionError("took the lock")
 
-    monkeypatch.setattr("pytest_agentopt.storage.ledger.FileLock", no_lock)
+    monkeypatch.setattr("pytest_agentopt.storage.hash_dictionary.FileLock", no_lock)
     update_hash_dictionary(tmp_path, {"a": "first"})
     assert path.stat().st_mtime_ns == before
     with pytest.raises(AssertionError, match="took the lock"):  # a new component is merged under the lock
