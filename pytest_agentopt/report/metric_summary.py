@@ -7,14 +7,16 @@ Pure: plain values in, plain values out (``report/summary.py`` calls it; the ren
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
-from pytest_agentopt.report.summary_types import OneSidedStates, RunSummary, SequentialLlr
+from pytest_agentopt.report.summary_types import RunSummary
 from pytest_agentopt.report.verdict_text import paired_sequential_reason, unfinished_reason
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.metric_choice import MetricChoice
 from pytest_agentopt.run.metric_pairs import MetricPairs
 from pytest_agentopt.run.verdicts import hypothesis_status
+from pytest_agentopt.stats.paired_ratio import PairedRatioTest
+from pytest_agentopt.stats.sprt import PairedSequentialTest
 
 
 def _ratio_reason(verdict: str, choice: MetricChoice, units: int, alpha: float, beta: float) -> str:
@@ -62,7 +64,7 @@ def metric_comparison(
     assert isinstance(pairs, MetricPairs)
     settings = summary["settings"]
     alpha, beta = settings["alpha"], settings["beta"]
-    test: Any = pairs.test
+    test = pairs.test
     decision = feeder.decision
     units = decision.units if decision is not None else feeder.units
     section: dict[str, Any] = {
@@ -76,10 +78,11 @@ def metric_comparison(
     }
     summary["decided_by"] = "sprt"
     summary["pairs_used"] = units
-    if choice.kind == "binary":
-        summary["llr"] = cast("SequentialLlr", dict(test.llr))
+    if isinstance(test, PairedSequentialTest):  # a binary metric
+        llr, states = test.llr, test.states
+        summary["llr"] = {"better": llr["better"], "worse": llr["worse"]}
         summary["bounds"] = list(test.bounds)
-        summary["tests"] = cast("OneSidedStates", dict(test.states))
+        summary["tests"] = {"better": states["better"], "worse": states["worse"]}
         section["counts"] = {"wins": test.wins, "losses": test.losses, "ties": test.ties}
         section["method"] = "paired trinomial GSPRT on the flag (as for success)"
         if pairs.differences:
@@ -87,7 +90,7 @@ def metric_comparison(
 
             # the rate of the flag, test minus control, over the pairs the test took (not only up to the decision)
             section["effect"] = mean_with_confidence_sequence(pairs.differences, -1.0, 1.0, alpha)
-    elif choice.kind == "numeric":
+    elif isinstance(test, PairedRatioTest):  # a numeric metric
         section.update(test.snapshot())
         section["method"] = (
             "median per-pair ratio test / control; decisions from time-uniform confidence sequences for the "
@@ -99,7 +102,7 @@ def metric_comparison(
     section["pairs_used"] = units
     if decision is not None:
         verdict = decision.verdict
-        if choice.kind == "binary":
+        if isinstance(test, PairedSequentialTest):
             reason = f"on metric {choice.name!r}: " + paired_sequential_reason(
                 verdict,
                 units=units,
@@ -109,7 +112,7 @@ def metric_comparison(
                 calibrated=test.design.source == "calibrated",
                 at_cap=decision.at_cap,
             )
-        elif choice.kind == "numeric":
+        elif isinstance(test, PairedRatioTest):
             reason = _ratio_reason(verdict, choice, units, alpha, beta)
         else:
             reason = _csq_reason(verdict, choice, units, effect, alpha, beta)

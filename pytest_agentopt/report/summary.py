@@ -480,7 +480,7 @@ def _advise_extension(
 ) -> None:
     """At an undecided cap: the ``extension`` section (``extension_advice``)."""
     design = summary.get("design")
-    test: Any = feeder.paired_test if feeder is not None else None
+    test = feeder.paired_test if feeder is not None else None
     cap_reached = feeder is not None and plan_size is not None and feeder.committed >= plan_size
     if test is None or test.verdict is not None or not cap_reached or design is None or not design.get("tasks"):
         return

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from pytest_agentopt.stats.design import PairedDesign
+from pytest_agentopt.stats.sprt import TestState
 
 OUTLOOK_RESIDUAL = 1e-4
 """The DP stops once less than this probability is still running: the expected further pairs are then low by at
@@ -62,7 +63,7 @@ def extension_advice(
     wins: int,
     losses: int,
     ties: int,
-    tests: dict[str, Any],
+    tests: Mapping[str, TestState | None],
     tasks: int,
     trials: int,
     cost_per_pair: float | None,

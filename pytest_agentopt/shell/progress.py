@@ -65,14 +65,11 @@ class ProgressLine:
         planned = f"/{plan_size}" if plan_size else ""
         parts = [f"agentopt: {self._trials}{planned} trials"]
         if feeder is not None:
-            test: Any = feeder.paired_test if feeder.paired_test is not None else feeder.target_test
             unit = "pairs" if feeder.paired_test is not None else "scored trials"
             parts.append(f"{feeder.units} {unit} in the test")
-            if test is not None:
-                llr = test.llr
-                values = llr.items() if isinstance(llr, dict) else [("LLR", llr)]
-                lower, upper = test.bounds
-                shown = " ".join(f"{name} {value:+.2f}" for name, value in values if value is not None)
+            if feeder.paired_test is not None or feeder.target_test is not None:
+                llr, (lower, upper) = feeder.llr_and_bounds(target_name="LLR")
+                shown = " ".join(f"{name} {value:+.2f}" for name, value in llr.items() if value is not None)
                 parts.append(f"LLR {shown} in [{lower:+.2f}, {upper:+.2f}]")
             if feeder.decision is not None:
                 parts.append(f"decided: {feeder.decision.verdict}")
