@@ -73,7 +73,7 @@ class _MedianSequence:
     def add(self, value: float) -> None:
         self.count += 1
         if self.count > len(self._boundary):  # doubling: one boundary computation per doubling of the run
-            self._boundary = tuple(int(k) for k in median_boundary(max(64, 2 * self.count), self._miss))
+            self._boundary = median_boundary(max(64, 2 * self.count), self._miss)
         self._below.add(value)
         self._above.add(-value)
         k = self._boundary[self.count - 1]
