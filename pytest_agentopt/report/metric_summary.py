@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_agentopt.report.summary_types import RunSummary
+from pytest_agentopt.report.summary_types import MetricSection, RunSummary
 from pytest_agentopt.report.verdict_text import paired_sequential_reason, unfinished_reason
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.metric_choice import MetricChoice
@@ -67,38 +67,72 @@ def metric_comparison(
     test = pairs.test
     decision = feeder.decision
     units = decision.units if decision is not None else feeder.units
-    section: dict[str, Any] = {
-        **choice.as_dict(),
-        "lower_is_better": choice.lower_is_better,
-        "verdict": None,
-        "pairs_used": units,
-        "pairs_missing": pairs.missing,
-        "pairs_invalid": pairs.invalid,
-        "invalid_examples": list(pairs.examples),
-    }
     summary["decided_by"] = "sprt"
     summary["pairs_used"] = units
+    # The section's keys in the order summary.json has always written them: the common ones, then the kind's.
+    name, kind, effect_ratio, lower_is_better = choice.name, choice.kind, choice.effect_ratio, choice.lower_is_better
+    missing, invalid, examples = pairs.missing, pairs.invalid, list(pairs.examples)
+    section: MetricSection
     if isinstance(test, PairedSequentialTest):  # a binary metric
         llr, states = test.llr, test.states
         summary["llr"] = {"better": llr["better"], "worse": llr["worse"]}
         summary["bounds"] = list(test.bounds)
         summary["tests"] = {"better": states["better"], "worse": states["worse"]}
-        section["counts"] = {"wins": test.wins, "losses": test.losses, "ties": test.ties}
-        section["method"] = "paired trinomial GSPRT on the flag (as for success)"
+        section = {
+            "name": name,
+            "kind": kind,
+            "effect_ratio": effect_ratio,
+            "lower_is_better": lower_is_better,
+            "verdict": None,
+            "pairs_used": units,
+            "pairs_missing": missing,
+            "pairs_invalid": invalid,
+            "invalid_examples": examples,
+            "counts": {"wins": test.wins, "losses": test.losses, "ties": test.ties},
+            "method": "paired trinomial GSPRT on the flag (as for success)",
+        }
         if pairs.differences:
             from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
 
             # the rate of the flag, test minus control, over the pairs the test took (not only up to the decision)
             section["effect"] = mean_with_confidence_sequence(pairs.differences, -1.0, 1.0, alpha)
     elif isinstance(test, PairedRatioTest):  # a numeric metric
-        section.update(test.snapshot())
-        section["method"] = (
-            "median per-pair ratio test / control; decisions from time-uniform confidence sequences for the "
-            "median (Howard & Ramdas 2022), assuming independent pairs"
-        )
+        snapshot = test.snapshot()
+        section = {
+            "name": name,
+            "kind": kind,
+            "effect_ratio": effect_ratio,
+            "lower_is_better": lower_is_better,
+            "verdict": None,
+            "pairs_used": units,
+            "pairs_missing": missing,
+            "pairs_invalid": invalid,
+            "invalid_examples": examples,
+            "pairs": snapshot["pairs"],
+            "estimate": snapshot["estimate"],
+            "lower": snapshot["lower"],
+            "upper": snapshot["upper"],
+            "level": snapshot["level"],
+            "pairs_for_bounds": snapshot["pairs_for_bounds"],
+            "method": (
+                "median per-pair ratio test / control; decisions from time-uniform confidence sequences for the "
+                "median (Howard & Ramdas 2022), assuming independent pairs"
+            ),
+        }
     else:
-        section["components"] = test.components()
-        section["method"] = "intersection-union of the paired success GSPRT (worse) and the median cost-ratio test"
+        section = {
+            "name": name,
+            "kind": kind,
+            "effect_ratio": effect_ratio,
+            "lower_is_better": lower_is_better,
+            "verdict": None,
+            "pairs_used": units,
+            "pairs_missing": missing,
+            "pairs_invalid": invalid,
+            "invalid_examples": examples,
+            "components": test.components(),
+            "method": "intersection-union of the paired success GSPRT (worse) and the median cost-ratio test",
+        }
     section["pairs_used"] = units
     if decision is not None:
         verdict = decision.verdict

@@ -6,14 +6,19 @@ these types list the same fields. A field is required (``total``) when every sum
 ``NotRequired`` marks the few that only some summaries carry. Types only (no pydantic): importing it is cheap.
 """
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 from pytest_agentopt.run.budget import BudgetState
 from pytest_agentopt.run.extension_advice import ExtensionAdvice
+from pytest_agentopt.run.metric_choice import MetricKind
 from pytest_agentopt.run.sequential_design import CapDesign, TargetCapDesign
+from pytest_agentopt.stats.cheaper_same_quality import CheaperComponents
 from pytest_agentopt.stats.cost_ratio import CostRatio
 from pytest_agentopt.stats.paired import EffectInterval, PairCounts
 from pytest_agentopt.stats.sprt import TestState
+
+if TYPE_CHECKING:  # numpy, which the controller's start-up does without
+    from pytest_agentopt.stats.confseq import MeanWithConfidenceSequence
 
 __all__ = [
     "ArmSummary",
@@ -25,6 +30,9 @@ __all__ = [
     "ExtensionAdvice",
     "GateResult",
     "MeanTokens",
+    "MetricBase",
+    "MetricCounts",
+    "MetricSection",
     "OneSidedStates",
     "PairCounts",
     "RunSummary",
@@ -168,6 +176,47 @@ class ShardInfo(TypedDict):
     plan_digest: str
 
 
+class MetricCounts(TypedDict):
+    """A binary metric's pairs by outcome (``metric.counts``)."""
+
+    wins: int
+    losses: int
+    ties: int
+
+
+class MetricBase(TypedDict):
+    """What every ``metric`` section has, whatever the metric's kind."""
+
+    name: str
+    kind: MetricKind
+    effect_ratio: float | None
+    lower_is_better: bool | None
+    verdict: str | None
+    pairs_used: int
+    pairs_missing: int
+    pairs_invalid: int
+    invalid_examples: list[str]
+
+
+class MetricSection(MetricBase):
+    """The decided metric when not success (``metric``); the fields after ``method`` belong to one kind each."""
+
+    method: str
+    counts: NotRequired[MetricCounts]
+    """binary"""
+    effect: NotRequired["MeanWithConfidenceSequence"]
+    """binary, once a pair entered"""
+    pairs: NotRequired[int]
+    """numeric, like the five that follow"""
+    estimate: NotRequired[float | None]
+    lower: NotRequired[float | None]
+    upper: NotRequired[float | None]
+    level: NotRequired[float]
+    pairs_for_bounds: NotRequired[int]
+    components: NotRequired[CheaperComponents]
+    """cheaper_same_quality"""
+
+
 class RunSummary(TypedDict):
     """The whole ``summary.json`` document.
 
@@ -209,8 +258,7 @@ class RunSummary(TypedDict):
     tasks: list[TaskRow]
     notes: list[str]
     extension: ExtensionAdvice | None
-    metric: dict[str, Any] | None
-    """The decided metric when not success (``--agent-metric``; docs/summary.md names its fields)."""
+    metric: MetricSection | None
     hypothesis: dict[str, Any] | None
     shard: ShardInfo | None
     merged_from: list[str] | None

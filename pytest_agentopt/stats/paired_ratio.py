@@ -40,7 +40,7 @@ Each pair costs O(log n): four rank trackers (two heaps each) hold the order sta
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from pytest_agentopt.stats.cost_ratio import geometric_median
 from pytest_agentopt.stats.median_cs import _RankTracker, median_boundary, pairs_for_bounds
@@ -56,6 +56,18 @@ def pair_ratio(control: float, test: float) -> float:
     if control > 0:
         return test / control
     return 1.0 if test == 0 else math.inf
+
+
+class RatioSnapshot(TypedDict):
+    """The state of a :class:`PairedRatioTest` for the summary (its ``metric`` section, ``docs/summary.md``)."""
+
+    pairs: int
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    level: float
+    pairs_for_bounds: int
+    verdict: RatioVerdict | None
 
 
 class _MedianSequence:
@@ -165,7 +177,7 @@ class PairedRatioTest:
         value = self._unoriented(geometric_median(self._ratios))
         return value if math.isfinite(value) else None
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> RatioSnapshot:
         lower, upper = self.interval()
         return {
             "pairs": self.pairs,
