@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import Literal
 
 from pytest_agentopt.configs.data import diff_config_data
 from pytest_agentopt.number_format import usd
@@ -213,7 +213,7 @@ def build_summary(
     resume_command: str | None = None,
     plan: Mapping[str, int] | None = None,
     cap: CapDesign | TargetCapDesign | None = None,
-    shard: Mapping[str, Any] | None = None,
+    shard: ShardInfo | None = None,
     merged_from: Sequence[str] | None = None,
 ) -> RunSummary:
     """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
@@ -272,7 +272,7 @@ def build_summary(
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
         "extension": None,
-        "shard": cast("ShardInfo", dict(shard)) if shard is not None else None,
+        "shard": shard,
         "merged_from": list(merged_from) if merged_from is not None else None,
     }
     if context.paired:

@@ -12,6 +12,7 @@ from pytest_agentopt.run.budget import BudgetState
 from pytest_agentopt.run.extension_advice import ExtensionAdvice
 from pytest_agentopt.run.metric_choice import MetricKind
 from pytest_agentopt.run.sequential_design import CapDesign, TargetCapDesign
+from pytest_agentopt.run.shards import ShardInfo
 from pytest_agentopt.stats.cheaper_same_quality import CheaperComponents
 from pytest_agentopt.stats.cost_ratio import CostRatio
 from pytest_agentopt.stats.paired import EffectInterval, PairCounts
@@ -165,15 +166,6 @@ class GateResult(TypedDict):
 
     passed: bool | None
     reason: str | None
-
-
-class ShardInfo(TypedDict):
-    """The share of the plan an ``--agent-shard`` run ran (``shard``)."""
-
-    shard: str
-    tasks: list[str]
-    tasks_total: int
-    plan_digest: str
 
 
 class MetricCounts(TypedDict):

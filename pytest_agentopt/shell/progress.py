@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import pytest
 
@@ -25,7 +24,7 @@ LOG_INTERVAL_S = 5.0
 class ProgressLine:
     def __init__(self, config: pytest.Config, context: RunContext, *, resumed: Sequence[TrialRecord] = ()) -> None:
         self.context = context
-        reporter: Any = config.pluginmanager.getplugin("terminalreporter")
+        reporter: pytest.TerminalReporter | None = config.pluginmanager.getplugin("terminalreporter")
         self._reporter = reporter
         verbosity = config.get_verbosity()
         self.enabled = reporter is not None and verbosity == 0
@@ -45,7 +44,7 @@ class ProgressLine:
         if record["cost_usd"] is not None:
             self._cost += record["cost_usd"]
             self._cost_known = True
-        if not self.enabled:
+        if not self.enabled or self._reporter is None:
             return
         now = time.monotonic()
         decided = feeder is not None and feeder.decision is not None
@@ -78,5 +77,5 @@ class ProgressLine:
         return " | ".join(parts)
 
     def close(self) -> None:
-        if self.enabled and self.tty and self._written:
+        if self.enabled and self.tty and self._written and self._reporter is not None:
             self._reporter.write_line("")
