@@ -6,7 +6,7 @@ these types list the same fields. A field is required (``total``) when every sum
 ``NotRequired`` marks the few that only some summaries carry. Types only (no pydantic): importing it is cheap.
 """
 
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from pytest_agentopt.run.budget import BudgetState
 from pytest_agentopt.run.extension_advice import ExtensionAdvice
@@ -17,9 +17,6 @@ from pytest_agentopt.stats.cheaper_same_quality import CheaperComponents
 from pytest_agentopt.stats.cost_ratio import CostRatio
 from pytest_agentopt.stats.paired import EffectInterval, PairCounts
 from pytest_agentopt.stats.sprt import TestState
-
-if TYPE_CHECKING:  # numpy, which the controller's start-up does without
-    from pytest_agentopt.stats.confseq import MeanWithConfidenceSequence
 
 __all__ = [
     "ArmSummary",
@@ -33,6 +30,7 @@ __all__ = [
     "MeanTokens",
     "MetricBase",
     "MetricCounts",
+    "MetricEffect",
     "MetricSection",
     "OneSidedStates",
     "PairCounts",
@@ -176,6 +174,17 @@ class MetricCounts(TypedDict):
     ties: int
 
 
+class MetricEffect(TypedDict):
+    """A binary metric's rate, test minus control, with its time-uniform interval (``metric.effect``; the shape of
+    ``stats.confseq.MeanWithConfidenceSequence``, which is not imported here: it brings numpy)."""
+
+    estimate: float
+    lower: float
+    upper: float
+    n: int
+    method: str
+
+
 class MetricBase(TypedDict):
     """What every ``metric`` section has, whatever the metric's kind."""
 
@@ -196,7 +205,7 @@ class MetricSection(MetricBase):
     method: str
     counts: NotRequired[MetricCounts]
     """binary"""
-    effect: NotRequired["MeanWithConfidenceSequence"]
+    effect: NotRequired[MetricEffect]
     """binary, once a pair entered"""
     pairs: NotRequired[int]
     """numeric, like the five that follow"""
