@@ -31,7 +31,7 @@ from typing import (
     is_typeddict,
 )
 
-__all__ = ["conforms", "typed_or_none"]
+__all__ = ["conforms", "shape_problem", "typed_or_none"]
 
 T = TypeVar("T")
 
@@ -43,8 +43,39 @@ def typed_or_none(value: object, typed: type[T]) -> T | None:
 
 def conforms(value: object, annotation: object) -> bool:
     """Whether ``value`` (as ``json.load`` returns it) has the shape ``annotation`` describes."""
+    return shape_problem(value, annotation) is None
+
+
+def shape_problem(value: object, annotation: object, where: str = "") -> str | None:
+    """What keeps ``value`` from having the shape ``annotation`` describes (``None``: nothing), naming the field:
+    ``field 'settings.alpha': expected float, got 'x'``. ``where`` is the path of ``value`` in its file."""
     if annotation is Any or annotation is object:
-        return True
+        return None
+    if is_typeddict(annotation):
+        return _typed_dict_problem(value, cast(type, annotation), where)
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Union or origin is types.UnionType:
+        problems = [shape_problem(value, arg, where) for arg in args]
+        if not all(problems):
+            return None
+        not_null = [problem for arg, problem in zip(args, problems, strict=True) if arg is not type(None)]
+        if value is not None and len(not_null) == 1:
+            return not_null[0]  # ``X | None`` holding something else than null: what is wrong with it as an X
+        return _wrong(where, " or ".join(_name(arg) for arg in args), value)
+    if origin is list:
+        if not isinstance(value, list):
+            return _wrong(where, "a list", value)
+        return next((p for i, item in enumerate(value) if (p := shape_problem(item, args[0], f"{where}[{i}]"))), None)
+    if origin is dict:
+        if not isinstance(value, dict):
+            return _wrong(where, "an object", value)
+        return next(
+            (p for key, item in value.items() if (p := shape_problem(item, args[1], _join(where, str(key))))), None
+        )
+    return None if _is_scalar(value, annotation) else _wrong(where, _name(annotation), value)
+
+
+def _is_scalar(value: object, annotation: object) -> bool:
     if annotation is None or annotation is type(None):
         return value is None
     if annotation is bool:
@@ -55,29 +86,37 @@ def conforms(value: object, annotation: object) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if annotation is str:
         return isinstance(value, str)
-    if is_typeddict(annotation):
-        return _conforms_to_typed_dict(value, cast(type, annotation))
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Literal:
-        return any(value == arg and type(value) is type(arg) for arg in args)
-    if origin is Union or origin is types.UnionType:
-        return any(conforms(value, arg) for arg in args)
-    if origin is list:
-        return isinstance(value, list) and all(conforms(item, args[0]) for item in value)
-    if origin is dict:
-        return isinstance(value, dict) and all(
-            conforms(key, args[0]) and conforms(item, args[1]) for key, item in value.items()
-        )
+    if get_origin(annotation) is Literal:
+        return any(value == arg and type(value) is type(arg) for arg in get_args(annotation))
     raise TypeError(f"no JSON shape for the annotation {annotation!r}")
 
 
-def _conforms_to_typed_dict(value: object, typed: type) -> bool:
+def _typed_dict_problem(value: object, typed: type, where: str) -> str | None:
     if not isinstance(value, dict):
-        return False
+        return _wrong(where, "an object", value)
     required, hints = _fields(typed)
-    if not required <= value.keys():
-        return False
-    return all(conforms(value[key], hint) for key, hint in hints.items() if key in value)
+    missing = sorted(required - value.keys())
+    if missing:
+        return f"field {_join(where, missing[0])!r}: missing"
+    present = ((key, hint) for key, hint in hints.items() if key in value)
+    return next((p for key, hint in present if (p := shape_problem(value[key], hint, _join(where, key)))), None)
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _name(annotation: object) -> str:
+    if annotation is None or annotation is type(None):
+        return "null"
+    if get_origin(annotation) is Literal:
+        return " or ".join(repr(arg) for arg in get_args(annotation))
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _wrong(where: str, expected: str, value: object) -> str:
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    return f"field {where or '(the whole value)'!r}: expected {expected}, got {shown}"
 
 
 @functools.cache

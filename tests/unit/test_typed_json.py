@@ -9,7 +9,7 @@ import pytest
 
 from pytest_agentopt.report.summary_types import RunSummary, Spend
 from pytest_agentopt.stats.paired import EffectInterval
-from pytest_agentopt.storage.typed_json import conforms, typed_or_none
+from pytest_agentopt.storage.typed_json import conforms, shape_problem, typed_or_none
 
 
 class Inner(TypedDict):
@@ -90,3 +90,19 @@ def test_a_section_read_back_from_json_is_returned_as_it_is() -> None:
         "trials": 2,
         "unpriced": 2,
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ({**GOOD, "count": "3"}, "field 'count': expected int, got '3'"),
+        ({**GOOD, "inner": {"kind": "a"}}, "field 'inner.share': missing"),
+        ({**GOOD, "inner": {"kind": "z", "share": 1.0}}, "field 'inner.kind': expected 'a' or 'b', got 'z'"),
+        ({**GOOD, "values": [1.0, None]}, "field 'values[1]': expected float, got None"),
+        ({**GOOD, "by_arm": {"test": []}}, "field 'by_arm.test': expected an object, got []"),
+        ([1], "field '(the whole value)': expected an object, got [1]"),
+        (GOOD, None),
+    ],
+)
+def test_the_problem_names_the_first_field_that_does_not_fit(value: object, problem: str | None) -> None:
+    assert shape_problem(value, Outer) == problem
