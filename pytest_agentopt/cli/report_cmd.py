@@ -38,7 +38,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pytest_agentopt.report.files import build_run_report, build_runs_report, write_reports
+    from pytest_agentopt.report.summary_types import RunSummary
     from pytest_agentopt.storage.ledger import read_json, resolve_run
+    from pytest_agentopt.storage.typed_json import shape_problem
 
     agent_dir = args.agent_dir or Path(DEFAULT_DIR)
     paths = []
@@ -51,6 +53,13 @@ def run(args: argparse.Namespace) -> int:
         run_paths = paths[0]
         if run_paths.summary.is_file():
             summary: dict[str, Any] = read_json(run_paths.summary)
+            problem = shape_problem(summary, RunSummary)
+            if problem is not None:
+                notes.append(
+                    f"warning: {run_paths.summary}: {problem}: the summary does not have the shape docs/summary.md "
+                    "describes (damaged, edited or written by another version); the report shows what it can "
+                    "read, and a figure it cannot read is missing, never guessed"
+                )
         else:
             summary = {}
             notes.append(f"{run_paths.summary}: missing (the run did not finish): no verdict or per-arm figures")

@@ -7,14 +7,16 @@ Pure: plain values in, plain values out (``report/summary.py`` calls it; the ren
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
-from pytest_agentopt.report.summary_types import OneSidedStates, RunSummary, SequentialLlr
+from pytest_agentopt.report.summary_types import MetricSection, RunSummary
 from pytest_agentopt.report.verdict_text import paired_sequential_reason, unfinished_reason
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.metric_choice import MetricChoice
 from pytest_agentopt.run.metric_pairs import MetricPairs
 from pytest_agentopt.run.verdicts import hypothesis_status
+from pytest_agentopt.stats.paired_ratio import PairedRatioTest
+from pytest_agentopt.stats.sprt import PairedSequentialTest
 
 
 def _ratio_reason(verdict: str, choice: MetricChoice, units: int, alpha: float, beta: float) -> str:
@@ -62,44 +64,79 @@ def metric_comparison(
     assert isinstance(pairs, MetricPairs)
     settings = summary["settings"]
     alpha, beta = settings["alpha"], settings["beta"]
-    test: Any = pairs.test
+    test = pairs.test
     decision = feeder.decision
     units = decision.units if decision is not None else feeder.units
-    section: dict[str, Any] = {
-        **choice.as_dict(),
-        "lower_is_better": choice.lower_is_better,
-        "verdict": None,
-        "pairs_used": units,
-        "pairs_missing": pairs.missing,
-        "pairs_invalid": pairs.invalid,
-        "invalid_examples": list(pairs.examples),
-    }
     summary["decided_by"] = "sprt"
     summary["pairs_used"] = units
-    if choice.kind == "binary":
-        summary["llr"] = cast("SequentialLlr", dict(test.llr))
+    # The section's keys in the order summary.json has always written them: the common ones, then the kind's.
+    name, kind, effect_ratio, lower_is_better = choice.name, choice.kind, choice.effect_ratio, choice.lower_is_better
+    missing, invalid, examples = pairs.missing, pairs.invalid, list(pairs.examples)
+    section: MetricSection
+    if isinstance(test, PairedSequentialTest):  # a binary metric
+        llr, states = test.llr, test.states
+        summary["llr"] = {"better": llr["better"], "worse": llr["worse"]}
         summary["bounds"] = list(test.bounds)
-        summary["tests"] = cast("OneSidedStates", dict(test.states))
-        section["counts"] = {"wins": test.wins, "losses": test.losses, "ties": test.ties}
-        section["method"] = "paired trinomial GSPRT on the flag (as for success)"
+        summary["tests"] = {"better": states["better"], "worse": states["worse"]}
+        section = {
+            "name": name,
+            "kind": kind,
+            "effect_ratio": effect_ratio,
+            "lower_is_better": lower_is_better,
+            "verdict": None,
+            "pairs_used": units,
+            "pairs_missing": missing,
+            "pairs_invalid": invalid,
+            "invalid_examples": examples,
+            "counts": {"wins": test.wins, "losses": test.losses, "ties": test.ties},
+            "method": "paired trinomial GSPRT on the flag (as for success)",
+        }
         if pairs.differences:
             from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
 
             # the rate of the flag, test minus control, over the pairs the test took (not only up to the decision)
             section["effect"] = mean_with_confidence_sequence(pairs.differences, -1.0, 1.0, alpha)
-    elif choice.kind == "numeric":
-        section.update(test.snapshot())
-        section["method"] = (
-            "median per-pair ratio test / control; decisions from time-uniform confidence sequences for the "
-            "median (Howard & Ramdas 2022), assuming independent pairs"
-        )
+    elif isinstance(test, PairedRatioTest):  # a numeric metric
+        snapshot = test.snapshot()
+        section = {
+            "name": name,
+            "kind": kind,
+            "effect_ratio": effect_ratio,
+            "lower_is_better": lower_is_better,
+            "verdict": None,
+            "pairs_used": units,
+            "pairs_missing": missing,
+            "pairs_invalid": invalid,
+            "invalid_examples": examples,
+            "pairs": snapshot["pairs"],
+            "estimate": snapshot["estimate"],
+            "lower": snapshot["lower"],
+            "upper": snapshot["upper"],
+            "level": snapshot["level"],
+            "pairs_for_bounds": snapshot["pairs_for_bounds"],
+            "method": (
+                "median per-pair ratio test / control; decisions from time-uniform confidence sequences for the "
+                "median (Howard & Ramdas 2022), assuming independent pairs"
+            ),
+        }
     else:
-        section["components"] = test.components()
-        section["method"] = "intersection-union of the paired success GSPRT (worse) and the median cost-ratio test"
+        section = {
+            "name": name,
+            "kind": kind,
+            "effect_ratio": effect_ratio,
+            "lower_is_better": lower_is_better,
+            "verdict": None,
+            "pairs_used": units,
+            "pairs_missing": missing,
+            "pairs_invalid": invalid,
+            "invalid_examples": examples,
+            "components": test.components(),
+            "method": "intersection-union of the paired success GSPRT (worse) and the median cost-ratio test",
+        }
     section["pairs_used"] = units
     if decision is not None:
         verdict = decision.verdict
-        if choice.kind == "binary":
+        if isinstance(test, PairedSequentialTest):
             reason = f"on metric {choice.name!r}: " + paired_sequential_reason(
                 verdict,
                 units=units,
@@ -109,7 +146,7 @@ def metric_comparison(
                 calibrated=test.design.source == "calibrated",
                 at_cap=decision.at_cap,
             )
-        elif choice.kind == "numeric":
+        elif isinstance(test, PairedRatioTest):
             reason = _ratio_reason(verdict, choice, units, alpha, beta)
         else:
             reason = _csq_reason(verdict, choice, units, effect, alpha, beta)

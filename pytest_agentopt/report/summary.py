@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import Literal
 
 from pytest_agentopt.configs.data import diff_config_data
 from pytest_agentopt.number_format import usd
@@ -214,7 +214,7 @@ def build_summary(
     resume_command: str | None = None,
     plan: Mapping[str, int] | None = None,
     cap: CapDesign | TargetCapDesign | None = None,
-    shard: Mapping[str, Any] | None = None,
+    shard: ShardInfo | None = None,
     merged_from: Sequence[str] | None = None,
     drift_alpha: float = DEFAULT_DRIFT_ALPHA,
 ) -> RunSummary:
@@ -276,7 +276,7 @@ def build_summary(
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
         "extension": None,
-        "shard": cast("ShardInfo", dict(shard)) if shard is not None else None,
+        "shard": shard,
         "merged_from": list(merged_from) if merged_from is not None else None,
     }
     if context.paired:
@@ -502,7 +502,7 @@ def _advise_extension(
 ) -> None:
     """At an undecided cap: the ``extension`` section (``extension_advice``)."""
     design = summary.get("design")
-    test: Any = feeder.paired_test if feeder is not None else None
+    test = feeder.paired_test if feeder is not None else None
     cap_reached = feeder is not None and plan_size is not None and feeder.committed >= plan_size
     if test is None or test.verdict is not None or not cap_reached or design is None or not design.get("tasks"):
         return

@@ -10,7 +10,10 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from pytest_agentopt.run.budget import BudgetState
 from pytest_agentopt.run.extension_advice import ExtensionAdvice
+from pytest_agentopt.run.metric_choice import MetricKind
 from pytest_agentopt.run.sequential_design import CapDesign, TargetCapDesign
+from pytest_agentopt.run.shards import ShardInfo
+from pytest_agentopt.stats.cheaper_same_quality import CheaperComponents
 from pytest_agentopt.stats.cost_ratio import CostRatio
 from pytest_agentopt.stats.paired import EffectInterval, PairCounts
 from pytest_agentopt.stats.sprt import TestState
@@ -27,6 +30,10 @@ __all__ = [
     "ExtensionAdvice",
     "GateResult",
     "MeanTokens",
+    "MetricBase",
+    "MetricCounts",
+    "MetricEffect",
+    "MetricSection",
     "OneSidedStates",
     "PairCounts",
     "RunSummary",
@@ -161,13 +168,56 @@ class GateResult(TypedDict):
     reason: str | None
 
 
-class ShardInfo(TypedDict):
-    """The share of the plan an ``--agent-shard`` run ran (``shard``)."""
+class MetricCounts(TypedDict):
+    """A binary metric's pairs by outcome (``metric.counts``)."""
 
-    shard: str
-    tasks: list[str]
-    tasks_total: int
-    plan_digest: str
+    wins: int
+    losses: int
+    ties: int
+
+
+class MetricEffect(TypedDict):
+    """A binary metric's rate, test minus control, with its time-uniform interval (``metric.effect``; the shape of
+    ``stats.confseq.MeanWithConfidenceSequence``, which is not imported here: it brings numpy)."""
+
+    estimate: float
+    lower: float
+    upper: float
+    n: int
+    method: str
+
+
+class MetricBase(TypedDict):
+    """What every ``metric`` section has, whatever the metric's kind."""
+
+    name: str
+    kind: MetricKind
+    effect_ratio: float | None
+    lower_is_better: bool | None
+    verdict: str | None
+    pairs_used: int
+    pairs_missing: int
+    pairs_invalid: int
+    invalid_examples: list[str]
+
+
+class MetricSection(MetricBase):
+    """The decided metric when not success (``metric``); the fields after ``method`` belong to one kind each."""
+
+    method: str
+    counts: NotRequired[MetricCounts]
+    """binary"""
+    effect: NotRequired[MetricEffect]
+    """binary, once a pair entered"""
+    pairs: NotRequired[int]
+    """numeric, like the five that follow"""
+    estimate: NotRequired[float | None]
+    lower: NotRequired[float | None]
+    upper: NotRequired[float | None]
+    level: NotRequired[float]
+    pairs_for_bounds: NotRequired[int]
+    components: NotRequired[CheaperComponents]
+    """cheaper_same_quality"""
 
 
 class DriftFeature(TypedDict):
@@ -246,8 +296,7 @@ class RunSummary(TypedDict):
     tasks: list[TaskRow]
     notes: list[str]
     extension: ExtensionAdvice | None
-    metric: dict[str, Any] | None
-    """The decided metric when not success (``--agent-metric``; docs/summary.md names its fields)."""
+    metric: MetricSection | None
     hypothesis: dict[str, Any] | None
     shard: ShardInfo | None
     merged_from: list[str] | None

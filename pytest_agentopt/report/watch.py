@@ -245,12 +245,9 @@ def _sequential_lines(state: WatchState, plan: dict[str, Any] | None, summary: d
     feeder = state.feeder
     if feeder is None:
         return []
-    test: Any = feeder.paired_test if feeder.paired_test is not None else feeder.target_test
     unit = "pairs" if feeder.paired_test is not None else "scored trials"
-    llr = test.llr
-    values = llr.items() if isinstance(llr, dict) else [("target", llr)]
-    shown = ", ".join(f"{name} {value:+.2f}" for name, value in values if value is not None)
-    lower, upper = test.bounds
+    llr, (lower, upper) = feeder.llr_and_bounds(target_name="target")
+    shown = ", ".join(f"{name} {value:+.2f}" for name, value in llr.items() if value is not None)
     lines = [f"sprt     {feeder.units} {unit} in the test; LLR {shown}; bounds [{lower:+.2f}, {upper:+.2f}]"]
     if feeder.decision is None and summary is None:
         planned = (plan or {}).get("items")

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from pytest_agentopt.stats.design import PairedDesign
+from pytest_agentopt.stats.paired import PairedFields
+from pytest_agentopt.stats.sprt import TestState
 
 OUTLOOK_RESIDUAL = 1e-4
 """The DP stops once less than this probability is still running: the expected further pairs are then low by at
@@ -45,7 +47,7 @@ class ExtensionAdvice(TypedDict):
     method: str
 
 
-def mean_cost_per_pair(records: Sequence[Mapping[str, Any]]) -> float | None:
+def mean_cost_per_pair(records: Sequence[PairedFields]) -> float | None:
     """The mean of control + test cost over the pairs where both trials recorded a cost (``None``: none did)."""
     halves: dict[tuple[str, int], dict[str, float]] = {}
     for record in records:
@@ -62,7 +64,7 @@ def extension_advice(
     wins: int,
     losses: int,
     ties: int,
-    tests: dict[str, Any],
+    tests: Mapping[str, TestState | None],
     tasks: int,
     trials: int,
     cost_per_pair: float | None,

@@ -22,20 +22,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
+from pytest_agentopt.stats.design import PairedDesign
 from pytest_agentopt.stats.sprt import TestState
 
 
-class BoundarySource(Protocol):
-    """Where a paired test's boundaries come from (``stats.design.PairedDesign``)."""
-
-    @property
-    def source(self) -> str:
-        """``calibrated`` (over the discordance, by the exact DP) or ``wald``."""
-        ...
-
-
 class PairedTest(Protocol):
-    """The paired test the feeder drives (``stats.sprt.PairedSequentialTest``), and what the summary reads."""
+    """The paired test the feeder drives (``stats.sprt.PairedSequentialTest``), and what its readers read: the
+    summary, the progress line, ``agentopt watch`` and the extension advice."""
 
     def add_pair(self, control_success: bool, test_success: bool) -> None: ...
 
@@ -59,7 +52,24 @@ class PairedTest(Protocol):
     def last_look(self) -> tuple[float, float] | None: ...
 
     @property
-    def design(self) -> BoundarySource: ...
+    def design(self) -> PairedDesign:
+        """The boundaries and the last look (``source`` says whether they are calibrated or Wald's)."""
+        ...
+
+    @property
+    def wins(self) -> int:
+        """Pairs only the test arm solved."""
+        ...
+
+    @property
+    def losses(self) -> int:
+        """Pairs only the control arm solved."""
+        ...
+
+    @property
+    def ties(self) -> int:
+        """Pairs with equal outcomes."""
+        ...
 
 
 class MetricTest(Protocol):
@@ -165,6 +175,15 @@ class SequentialFeeder:
 
     def is_after_decision(self, seq: int) -> bool:
         return self.decision is not None and seq > self.decision.seq
+
+    def llr_and_bounds(self, target_name: str) -> tuple[dict[str, float | None], tuple[float, float]]:
+        """The test's LLRs by name (a paired test's ``better``/``worse``; a target test's under ``target_name``)
+        and its current bounds, for the lines that show the test as it runs."""
+        if self.paired_test is not None:
+            return self.paired_test.llr, self.paired_test.bounds
+        if self.target_test is not None:
+            return {target_name: self.target_test.llr}, self.target_test.bounds
+        raise ValueError("this feeder drives no paired or target test")
 
     @property
     def waiting(self) -> int:

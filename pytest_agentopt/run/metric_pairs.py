@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 from pytest_agentopt.run.metric_choice import CHEAPER_SAME_QUALITY, MetricChoice
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
@@ -22,6 +21,10 @@ from pytest_agentopt.stats.design import PairedDesign
 from pytest_agentopt.stats.paired_ratio import PairedRatioTest
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
 from pytest_agentopt.stats.wald import Direction
+
+MetricSequentialTest = PairedSequentialTest | PairedRatioTest | CheaperSameQualityTest
+"""The sequential test of a metric: the paired GSPRT (binary), the median-ratio test (numeric) or both together
+(``cheaper_same_quality``); :func:`metric_pairs` picks it from the metric's kind."""
 
 MISSING = object()
 """The value of a trial that did not record the metric (distinct from a recorded ``None``, which is missing too)."""
@@ -42,7 +45,7 @@ class MetricPairs:
     """The test of a :class:`MetricChoice` and the counts of pairs it could not take."""
 
     choice: MetricChoice
-    test: Any
+    test: MetricSequentialTest
     """``PairedSequentialTest`` (binary), ``PairedRatioTest`` (numeric) or ``CheaperSameQualityTest``."""
     missing: int = 0
     """Scored pairs left out because a trial did not record the metric."""
@@ -67,10 +70,10 @@ class MetricPairs:
             if len(self.examples) < 3:
                 self.examples.append(repr(control_raw if control_value is None else test_raw))
             return False
-        if self.choice.kind == "binary":
+        if isinstance(self.test, PairedSequentialTest):
             self.test.add_pair(bool(control_value), bool(test_value))
             self.differences.append(float(bool(test_value)) - float(bool(control_value)))
-        elif self.choice.kind == "numeric":
+        elif isinstance(self.test, PairedRatioTest):
             self.test.add_pair(float(control_value), float(test_value))
         else:
             self.test.add_pair(
@@ -79,13 +82,11 @@ class MetricPairs:
         return True
 
     def conclude(self) -> str | None:
-        verdict: str | None = self.test.conclude()
-        return verdict
+        return self.test.conclude()
 
     @property
     def verdict(self) -> str | None:
-        verdict: str | None = self.test.verdict
-        return verdict
+        return self.test.verdict
 
 
 def metric_pairs(

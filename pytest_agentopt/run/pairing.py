@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import TypeVar
 
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
+from pytest_agentopt.stats.paired import PairedFields
 
-Record = TypeVar("Record", bound=Mapping[str, Any])
+Record = TypeVar("Record", bound=PairedFields)
 
 
 def paired_outcomes(records: Iterable[Record]) -> list[tuple[int, Record, Record]]:

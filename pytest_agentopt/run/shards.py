@@ -13,8 +13,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 SHARD_FORMAT = "I/N with 1 <= I <= N, e.g. 1/4 for the first of four shards"
+
+
+class ShardInfo(TypedDict):
+    """The share of the plan an ``--agent-shard`` run ran (the summary's ``shard``)."""
+
+    shard: str
+    tasks: list[str]
+    tasks_total: int
+    plan_digest: str
 
 
 @dataclass(frozen=True, slots=True)

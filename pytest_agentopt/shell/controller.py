@@ -46,6 +46,7 @@ from pytest_agentopt.storage.trial_record import TrialRecord
 if TYPE_CHECKING:
     from pytest_agentopt.report.summary_types import RunSummary
     from pytest_agentopt.run.sequential_design import CapAssessment, TargetCapAssessment
+    from pytest_agentopt.run.shards import ShardInfo
     from pytest_agentopt.shell.junit_output import JunitTrialOutput
     from pytest_agentopt.shell.progress import ProgressLine
     from pytest_agentopt.shell.xdist_scheduler import SequentialScheduling
@@ -105,7 +106,7 @@ class ControllerPlugin:
         """Tasks, trials per task and arm, planned items: from the collection, then from the first report."""
         self.target_design: TargetDesign | None = None
         self.cap: CapAssessment | TargetCapAssessment | None = None
-        self.shard_plan: dict[str, Any] | None = None
+        self.shard_plan: ShardInfo | None = None
         """Under ``--agent-shard``: the shard's plan, from the collection (``ItemsPlugin.shard_plan``)."""
         self._junit: JunitTrialOutput | None = None
         self._header_warnings: list[str] = []  # found at session start, before anything is paid for

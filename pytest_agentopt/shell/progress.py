@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import pytest
 
@@ -25,7 +24,7 @@ LOG_INTERVAL_S = 5.0
 class ProgressLine:
     def __init__(self, config: pytest.Config, context: RunContext, *, resumed: Sequence[TrialRecord] = ()) -> None:
         self.context = context
-        reporter: Any = config.pluginmanager.getplugin("terminalreporter")
+        reporter: pytest.TerminalReporter | None = config.pluginmanager.getplugin("terminalreporter")
         self._reporter = reporter
         verbosity = config.get_verbosity()
         self.enabled = reporter is not None and verbosity == 0
@@ -45,7 +44,7 @@ class ProgressLine:
         if record["cost_usd"] is not None:
             self._cost += record["cost_usd"]
             self._cost_known = True
-        if not self.enabled:
+        if not self.enabled or self._reporter is None:
             return
         now = time.monotonic()
         decided = feeder is not None and feeder.decision is not None
@@ -65,14 +64,11 @@ class ProgressLine:
         planned = f"/{plan_size}" if plan_size else ""
         parts = [f"agentopt: {self._trials}{planned} trials"]
         if feeder is not None:
-            test: Any = feeder.paired_test if feeder.paired_test is not None else feeder.target_test
             unit = "pairs" if feeder.paired_test is not None else "scored trials"
             parts.append(f"{feeder.units} {unit} in the test")
-            if test is not None:
-                llr = test.llr
-                values = llr.items() if isinstance(llr, dict) else [("LLR", llr)]
-                lower, upper = test.bounds
-                shown = " ".join(f"{name} {value:+.2f}" for name, value in values if value is not None)
+            if feeder.paired_test is not None or feeder.target_test is not None:
+                llr, (lower, upper) = feeder.llr_and_bounds(target_name="LLR")
+                shown = " ".join(f"{name} {value:+.2f}" for name, value in llr.items() if value is not None)
                 parts.append(f"LLR {shown} in [{lower:+.2f}, {upper:+.2f}]")
             if feeder.decision is not None:
                 parts.append(f"decided: {feeder.decision.verdict}")
@@ -81,5 +77,5 @@ class ProgressLine:
         return " | ".join(parts)
 
     def close(self) -> None:
-        if self.enabled and self.tty and self._written:
+        if self.enabled and self.tty and self._written and self._reporter is not None:
             self._reporter.write_line("")

@@ -40,6 +40,7 @@ from pytest_agentopt.storage.trial_record import LEDGER_SCHEMA, TrialRecord
 
 if TYPE_CHECKING:
     from pytest_agentopt.configs.model import AgentConfig
+    from pytest_agentopt.run.shards import ShardInfo
 
 SLOT_ARG = "_agentopt_slot"
 AGENT_FIXTURES = frozenset({"agent_config", "agent_trial"})
@@ -186,7 +187,7 @@ class ItemsPlugin:
         self._current: pytest.Item | None = None
         self._watchdog: Watchdog | None = None
         self._slot_values: list[TrialSlot] | None = None
-        self.shard_plan: dict[str, Any] | None = None
+        self.shard_plan: ShardInfo | None = None
         """Under ``--agent-shard``: the shard, its tasks, every task's count and the plan's fingerprint."""
 
     # -- expansion and order ----------------------------------------------------------------------------------

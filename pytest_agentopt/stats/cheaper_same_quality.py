@@ -34,16 +34,39 @@ probability that depends on the cap, at most alpha + beta plus the chance of rea
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from pytest_agentopt.stats.design import PairedDesign
-from pytest_agentopt.stats.paired_ratio import PairedRatioTest
-from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
+from pytest_agentopt.stats.paired_ratio import PairedRatioTest, RatioSnapshot
+from pytest_agentopt.stats.sprt import PairedSequentialTest, PairedVerdict, SequentialSettings
 
 __all__ = ["CSQ_VERDICTS", "CheaperSameQualityTest", "CheaperVerdict"]
 
 CheaperVerdict = Literal["cheaper_same_quality", "not_cheaper", "worse_quality"]
 CSQ_VERDICTS: tuple[str, ...] = ("cheaper_same_quality", "not_cheaper", "worse_quality", "inconclusive")
+
+
+class QualityComponent(TypedDict):
+    """The success test of ``cheaper_same_quality`` (asking ``worse``), as the summary shows it."""
+
+    question: str
+    verdict: PairedVerdict | None
+    pairs: int
+    llr: dict[str, float | None]
+    bounds: list[float]
+
+
+class CostComponent(RatioSnapshot):
+    """The median cost-ratio test of ``cheaper_same_quality`` (asking ``better``), as the summary shows it."""
+
+    question: str
+
+
+class CheaperComponents(TypedDict):
+    """Both components' state (the summary's ``metric.components``)."""
+
+    quality: QualityComponent
+    cost: CostComponent
 
 
 class CheaperSameQualityTest:
@@ -91,7 +114,7 @@ class CheaperSameQualityTest:
     def pairs(self) -> int:
         return self.cost.pairs
 
-    def components(self) -> dict[str, Any]:
+    def components(self) -> CheaperComponents:
         """Each component's state, for the summary."""
         return {
             "quality": {

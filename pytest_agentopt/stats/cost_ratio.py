@@ -23,6 +23,8 @@ import math
 from collections.abc import Sequence
 from typing import TypedDict
 
+from pytest_agentopt.stats.median_cs import median_confidence_sequence, pairs_for_bounds
+
 __all__ = ["ESTIMAND", "CostRatio", "geometric_median", "paired_cost_ratio"]
 
 
@@ -81,10 +83,6 @@ def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha:
     # The interval's limits are order statistics, so computing it on the ratios or on their logs is the same;
     # on the ratios they are exactly the observed ratios.
     ratios = [_ratio(c, t) for c, t in known]
-    # Here, not at the top: the controller imports this module's type at start-up, and the confidence sequence's
-    # scipy.special costs about 0.15 s (scripts/bench_overhead.py).
-    from pytest_agentopt.stats.median_cs import median_confidence_sequence, pairs_for_bounds
-
     lower, upper = median_confidence_sequence(ratios, alpha)
     bounded = len(ratios) >= pairs_for_bounds(alpha)
     estimate = min(upper, max(lower, geometric_median(ratios)))

@@ -17,6 +17,7 @@ Two exact computations over the lattice (``gsprt_dp.lattice_dp``):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +46,7 @@ class Outlook:
     """Probability of a claim by the new cap."""
 
 
-def running_state(direction: str, tests: dict[str, str | None]) -> int:
+def running_state(direction: str, tests: Mapping[str, str | None]) -> int:
     """The DP's state of a live test from its one-sided tests' states (``summary["tests"]``)."""
     improvement = direction != "worse" and tests.get("better") == "running"
     regression = direction != "better" and tests.get("worse") == "running"

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from pytest_agentopt.stats.cost_ratio import CostRatio
@@ -21,6 +21,18 @@ class PairCounts(TypedDict):
     neither: int
 
 
+class PairedFields(TypedDict):
+    """What pairing and the paired statistics read of a trial record (``storage.trial_record.TrialRecord``, which
+    this layer cannot import, has these fields and more)."""
+
+    task_id: str
+    arm: str
+    trial: int
+    seq: int
+    outcome: str
+    cost_usd: float | None
+
+
 class EffectInterval(TypedDict):
     """Success rate of test minus control with its interval (``effect``)."""
 
@@ -31,7 +43,7 @@ class EffectInterval(TypedDict):
     n: NotRequired[int]
 
 
-def paired_effect(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], alpha: float) -> EffectInterval:
+def paired_effect(pairs: Sequence[tuple[int, PairedFields, PairedFields]], alpha: float) -> EffectInterval:
     """Success rate of test minus control over pairs in planned order, with its time-uniform confidence sequence."""
     # Here, not at the top: the controller imports this module at start-up, and the confidence sequence's numpy
     # costs about 0.08 s (scripts/bench_overhead.py).
@@ -48,7 +60,7 @@ def paired_effect(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any
     )
 
 
-def pair_counts(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]]) -> PairCounts:
+def pair_counts(pairs: Sequence[tuple[int, PairedFields, PairedFields]]) -> PairCounts:
     counts = PairCounts(both=0, test_only=0, control_only=0, neither=0)
     for _, control, test in pairs:
         c, t = control["outcome"] == "success", test["outcome"] == "success"
@@ -59,6 +71,6 @@ def pair_counts(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]
     return counts
 
 
-def cost_ratio(pairs: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], alpha: float) -> CostRatio | None:
+def cost_ratio(pairs: Sequence[tuple[int, PairedFields, PairedFields]], alpha: float) -> CostRatio | None:
     """The test arm's cost relative to the control's, pair by pair (see :mod:`pytest_agentopt.stats.cost_ratio`)."""
     return paired_cost_ratio([(control["cost_usd"], test["cost_usd"]) for _, control, test in pairs], alpha)

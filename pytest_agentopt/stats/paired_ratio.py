@@ -40,7 +40,7 @@ Each pair costs O(log n): four rank trackers (two heaps each) hold the order sta
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from pytest_agentopt.stats.cost_ratio import geometric_median
 from pytest_agentopt.stats.median_cs import _RankTracker, median_boundary, pairs_for_bounds
@@ -58,6 +58,18 @@ def pair_ratio(control: float, test: float) -> float:
     return 1.0 if test == 0 else math.inf
 
 
+class RatioSnapshot(TypedDict):
+    """The state of a :class:`PairedRatioTest` for the summary (its ``metric`` section, ``docs/summary.md``)."""
+
+    pairs: int
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    level: float
+    pairs_for_bounds: int
+    verdict: RatioVerdict | None
+
+
 class _MedianSequence:
     """The running intersection of a time-uniform (1 - level) confidence sequence for the median, incremental."""
 
@@ -73,7 +85,7 @@ class _MedianSequence:
     def add(self, value: float) -> None:
         self.count += 1
         if self.count > len(self._boundary):  # doubling: one boundary computation per doubling of the run
-            self._boundary = tuple(int(k) for k in median_boundary(max(64, 2 * self.count), self._miss))
+            self._boundary = median_boundary(max(64, 2 * self.count), self._miss)
         self._below.add(value)
         self._above.add(-value)
         k = self._boundary[self.count - 1]
@@ -165,7 +177,7 @@ class PairedRatioTest:
         value = self._unoriented(geometric_median(self._ratios))
         return value if math.isfinite(value) else None
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> RatioSnapshot:
         lower, upper = self.interval()
         return {
             "pairs": self.pairs,

@@ -249,6 +249,30 @@ def test_report_reads_a_damaged_summary_as_unknown_values(tmp_path: Path, capsys
     assert "the run recorded no cost" in capsys.readouterr().err
 
 
+def test_report_names_the_field_that_keeps_a_summary_from_its_documented_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+
+    run = write_run(tmp_path, "r1", [trial(seq=0)], summary={"settings": 0.5, "verdict": 7})
+    assert main(["report", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "summary.json: field 'arms': missing" in out  # the first required field it lacks
+    assert "does not have the shape docs/summary.md describes" in out
+
+
+def test_report_of_a_summary_the_plugin_wrote_has_no_shape_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+    from tests.unit.test_summary import pairs, summarize
+
+    summary = summarize(pairs([("failure", "success")] * 12))
+    run = write_run(tmp_path, "r1", [trial(seq=0)], summary=summary)
+    assert main(["report", str(run)]) == 0
+    assert "does not have the shape" not in capsys.readouterr().out
+
+
 def _every_parser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     found = [parser]
     for action in parser._actions:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from pytest_agentopt.run.feeding import SequentialFeeder, score
 from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
 from pytest_agentopt.stats.design import wald_design
@@ -37,6 +39,18 @@ class RecordingPairs:
         if self.concluded and self.at_cap is not None:
             return self.at_cap
         return "better" if len(self.pairs) >= self.decide_after else None
+
+    @property
+    def wins(self) -> int:
+        return sum(test and not control for control, test in self.pairs)
+
+    @property
+    def losses(self) -> int:
+        return sum(control and not test for control, test in self.pairs)
+
+    @property
+    def ties(self) -> int:
+        return sum(control == test for control, test in self.pairs)
 
 
 def test_results_wait_for_every_earlier_sequence_number() -> None:
@@ -123,6 +137,30 @@ def test_it_drives_the_real_paired_test_to_a_decision() -> None:
     # n * log(0.575 / 0.5) = 0.13976 n, which first reaches log(0.9 / 0.05) = 2.8904 at n = 21.
     assert feeder.decision.verdict == "better"
     assert feeder.decision.units == test.pairs == 21
+
+
+def test_the_running_lines_read_the_paired_tests_llrs_and_bounds() -> None:
+    test = PairedSequentialTest(SequentialSettings(), "worse")
+    feeder = SequentialFeeder(paired_test=test)
+    feeder.add(0, task_id="t", arm="control", trial=0, outcome="success")
+    feeder.add(1, task_id="t", arm="test", trial=0, outcome="failure")
+    llr, bounds = feeder.llr_and_bounds(target_name="target")
+    assert llr == {"better": None, "worse": test.llr["worse"]}
+    assert llr["worse"] is not None
+    assert llr["worse"] > 0  # one loss moves the regression test up
+    assert bounds == test.bounds
+
+
+def test_the_running_lines_name_a_target_tests_llr_as_asked() -> None:
+    test = TargetSequentialTest(0.8, SequentialSettings())
+    feeder = SequentialFeeder(target_test=test)
+    feeder.add(0, task_id="t", arm="test", trial=0, outcome="success")
+    assert feeder.llr_and_bounds(target_name="LLR") == ({"LLR": test.llr}, test.bounds)
+
+
+def test_a_feeder_without_a_paired_or_target_test_has_no_llr_to_show() -> None:
+    with pytest.raises(ValueError, match="no paired or target test"):
+        SequentialFeeder().llr_and_bounds(target_name="target")
 
 
 def test_a_target_test_is_fed_trial_by_trial() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -415,3 +416,22 @@ def test_an_arm_whose_cost_covers_part_of_its_trials_says_which_and_why() -> Non
     lines = render_summary(summary, verbosity=-1, width=120, details={})
     assert f"agentopt: {summary['coverage'][0]}" in lines  # under -q too
     assert summarize(pairs([(S, S)]))["coverage"] == []
+
+
+def test_every_kind_of_summary_the_builder_writes_has_the_typed_shape() -> None:
+    """summary.json read back conforms to ``RunSummary`` (every nested section too): the type its readers check a
+    file against is the shape the builder writes."""
+    from pytest_agentopt.report.summary_types import RunSummary
+    from pytest_agentopt.storage.typed_json import conforms
+
+    outcomes = [("failure", "success")] * 30 + [("success", "success")] * 10
+    summaries = [
+        summarize(pairs(outcomes)),
+        summarize(pairs([("success", "failure"), ("success", "success")])),
+        sequential_summary(outcomes),
+        sequential_summary([("success", "failure")] * 40, direction="worse"),
+        target_summary(["success"] * 30),
+        target_summary(["failure", "success"] * 20),
+    ]
+    for summary in summaries:
+        assert conforms(json.loads(json.dumps(summary)), RunSummary), summary

@@ -23,6 +23,8 @@ from pytest_agentopt.report.summary_types import (
     DriftReport,
     EffectInterval,
     GateResult,
+    MetricCounts,
+    MetricSection,
     OneSidedStates,
     PairCounts,
     RunSummary,
@@ -98,6 +100,8 @@ def test_every_documented_field_is_typed_and_every_typed_field_documented(
         ("gate", GateResult),
         ("tasks", TaskRow),
         ("tasks", TaskArmFigures),
+        ("metric", MetricSection),
+        ("metric", MetricCounts),
     ],
 )
 def test_every_field_of_a_nested_section_is_named_in_its_row(

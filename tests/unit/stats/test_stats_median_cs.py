@@ -35,6 +35,52 @@ def test_the_boundary_is_the_least_count_whose_exact_mixture_reaches_two_over_al
         assert boundary[t - 1] == exact, t
 
 
+def _exact_boundary(horizon: int, alpha: float) -> list[int]:
+    """k_t in integers: ``M_t(k) = S(n, k) / ((n - k) C(n, k))`` with n = t + 1 and S the binomial partial sum
+    (module doc), compared with ``2 / alpha`` exactly (alpha as the binary fraction it is)."""
+    numerator, denominator = Fraction(alpha).as_integer_ratio()
+    boundary = []
+    for t in range(1, horizon + 1):
+        n = t + 1
+        partial, k = 0, None
+        for j in range(t + 1):
+            partial += math.comb(n, j)
+            if partial * numerator >= 2 * denominator * (n - j) * math.comb(n, j):
+                k = j
+                break
+        boundary.append(t + 1 if k is None else k)
+    return boundary
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.1, 0.2, 0.01, 0.025, 1e-6])
+def test_the_walk_gives_the_exact_boundary_of_the_binomial_form(alpha: float) -> None:
+    assert list(median_boundary(400, alpha)) == _exact_boundary(400, alpha)
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.1, 0.2, 0.01])
+def test_the_boundary_is_the_one_scipy_special_gives(alpha: float) -> None:
+    """The mixture as the incomplete beta function (``scipy.special.betainc``, ``betaln``), far beyond the
+    horizons the exact checks reach: at every t, M_t(k_t) reaches 2/alpha and M_t(k_t - 1) does not."""
+    from scipy.special import betainc, betaln
+
+    horizon = 1 << 15
+    boundary = np.array(median_boundary(horizon, alpha), dtype=np.float64)
+    t = np.arange(1, horizon + 1, dtype=np.float64)
+
+    def log_mixture(k: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            tail = np.log(betainc(t - k + 1.0, k + 1.0, 0.5))
+        result: np.ndarray = (t + 1.0) * math.log(2.0) + betaln(k + 1.0, t - k + 1.0) + tail
+        return result
+
+    threshold = math.log(2.0 / alpha)
+    finite = boundary <= t
+    assert (log_mixture(np.minimum(boundary, t))[finite] >= threshold).all()
+    assert (log_mixture(t)[~finite] < threshold).all()
+    below = np.maximum(boundary - 1.0, 0.0)
+    assert (log_mixture(below)[finite & (boundary >= 1)] < threshold).all()
+
+
 def test_eight_pairs_are_needed_for_a_bound_at_alpha_five_percent() -> None:
     # M_8(8) = (2^9 - 1) / 9 = 56.8 >= 40 while M_7(7) = (2^8 - 1) / 8 = 31.9 < 40
     assert _exact_mixture(8, 8) == Fraction(511, 9)
