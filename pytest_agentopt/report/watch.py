@@ -171,12 +171,20 @@ def _feeder(run: dict[str, Any]) -> SequentialFeeder | None:
 
 
 def newest_run(agent_dir: Path) -> RunPaths | None:
-    from pytest_agentopt.storage.ledger import iter_runs
+    """The run created last, by its manifest's ``created_at`` (milliseconds). Run ids sort by time only to the
+    second: two runs started in the same second sort by experiment id and random suffix. A manifest that cannot be
+    read sorts first (by its directory name among such runs)."""
+    from pytest_agentopt.errors import AgentoptUsageError
+    from pytest_agentopt.storage.ledger import iter_runs, read_manifest
 
-    newest = None
-    for paths in iter_runs(agent_dir):
-        newest = paths
-    return newest
+    def created(paths: RunPaths) -> tuple[str, str]:
+        try:
+            stamp = read_manifest(paths).get("created_at")
+        except (OSError, ValueError, AgentoptUsageError):
+            stamp = None
+        return (stamp if isinstance(stamp, str) else "", paths.directory.name)
+
+    return max(iter_runs(agent_dir), key=created, default=None)
 
 
 def _read_optional(path: Path) -> dict[str, Any] | None:

@@ -105,3 +105,23 @@ def test_the_tail_skips_unreadable_whole_lines(tmp_path: Path) -> None:
     assert list(tail.read_new()) == []
     assert tail.skipped == 2
     assert tail.offset == path.stat().st_size
+
+
+def test_the_newest_run_is_the_one_created_last_not_the_last_by_name(tmp_path: Path) -> None:
+    """Run ids sort by time only to the second; within a second the manifest's milliseconds decide."""
+    from pytest_agentopt.report.watch import newest_run
+
+    runs = tmp_path / "runs"
+    for name, created in (
+        ("20261205-003000-exp_zzz-ffff", "2026-12-05T00:30:00.100Z"),
+        ("20261205-003000-exp_aaa-0000", "2026-12-05T00:30:00.900Z"),
+        ("20261205-002959-exp_zzz-9999", "2026-12-05T00:29:59.999Z"),
+    ):
+        (runs / name).mkdir(parents=True)
+        (runs / name / "manifest.json").write_text(json.dumps({"schema": 1, "created_at": created}))
+    (runs / "20261205-003001-exp_bad-1111").mkdir()
+    (runs / "20261205-003001-exp_bad-1111" / "manifest.json").write_text("{not json")
+    newest = newest_run(tmp_path)
+    assert newest is not None
+    assert newest.directory.name == "20261205-003000-exp_aaa-0000"
+    assert newest_run(tmp_path / "nowhere") is None
