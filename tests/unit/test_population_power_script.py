@@ -79,3 +79,12 @@ def test_calibrating_to_a_smaller_beta_holds_it_and_costs_pairs() -> None:
     assert smaller.asn_null[0] > shipped.asn_null[0]
     assert smaller.asn_null[1] > shipped.asn_null[1]
     assert all(s.value > p.value for s, p in zip(smaller.population_power, shipped.population_power, strict=True))
+
+
+@pytest.mark.slow
+def test_the_population_floor_validate_gate_checks_is_below_the_exact_reading() -> None:
+    # validate_gate.py holds its population row (control 0.60, 10 tasks, sigma 2) to POPULATION_FLOOR: the exact
+    # DP averaged over 1000 drawn suites must clear it by more than three standard errors over the suites.
+    figures = script.evaluate(script.calibrate(SHIPPED), suites=1000, seed=20261205)
+    reading = figures.population_power[script.POPULATIONS.index((10, 2.0))]
+    assert reading.value - 3 * reading.standard_error > gate.POPULATION_FLOOR
