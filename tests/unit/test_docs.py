@@ -43,3 +43,15 @@ def test_the_two_sided_yardstick_is_stated_for_every_test_and_its_alternatives_n
     assert "about 122.4 pairs for any two-sided test" in text
     assert "123.1 is the optimum among tests capped at 300 pairs" in text
     assert "least favourable trinomials" in text
+
+
+def test_the_gates_guarantee_is_stated_for_the_suite_and_the_population_reading_for_what_it_is() -> None:
+    from scripts.validate_gate import POPULATION_FLOOR
+
+    statistics = " ".join((DOCS / "statistics.md").read_text(encoding="utf-8").split())
+    assert "**On the suite it runs, always.**" in statistics
+    assert "**In a population of tasks, not at 0.90.**" in statistics
+    assert "`python scripts/population_power.py`" in statistics
+    validation = " ".join((DOCS / "validation.md").read_text(encoding="utf-8").split())
+    assert f"fails the gate with probability >= {POPULATION_FLOOR}" in validation
+    assert "FAIL:" not in validation.split("## The machinery")[0]

@@ -60,3 +60,38 @@ def test_the_dp_averaged_over_suites_is_the_population_dp_when_tasks_do_not_diff
     assert [share for _, share, _ in nearly_none.by_drop] == [1.0]
     text = script.spread_report(nearly_none, script.Scenario("worse", 0.45, 1e-6, False))
     assert text.startswith("Exact DP averaged over 3 drawn suites")
+
+
+def test_the_population_row_is_held_to_what_the_gate_delivers_there_not_to_its_promise_on_the_suite() -> None:
+    from scripts.validate_sequential import Estimate
+
+    def row(scenario: script.Scenario, caught: float) -> script.Row:
+        return script.Row(
+            scenario,
+            Estimate(caught, 0.0025),
+            Estimate(72.8, 0.8),
+            Estimate(155.8, 1.0),
+            Estimate(0.0, 0.0),
+            1.0,
+            script.Reference(0.9015, 72.1, 66.1),
+        )
+
+    on_suite = script.Scenario("worse", 0.45, 2.0, True)
+    in_population = script.Scenario("worse", 0.45, 2.0, False)
+    assert in_population.in_population
+    assert not on_suite.in_population
+    text = script.report([row(on_suite, 0.8866), row(in_population, 0.8866)], 16000, 1, 1, 1.0)
+    checks = [line for line in text.splitlines() if line.startswith("- ")]
+    # The suite reading is the gate's promise, 1 - beta: 0.8866 would fail it.
+    assert checks[0] == (
+        "- FAIL: a regression of 0.15 fails the gate with probability >= 0.9 (worse: regression -0.15, sigma 2, "
+        "on this suite): 0.8866 ± 0.0025"
+    )
+    # The population reading is held to its documented floor, and says why it is not 0.90.
+    assert checks[1].startswith(
+        "- PASS: a regression of 0.15 in the population of tasks fails the gate with probability >= "
+        f"{script.POPULATION_FLOOR} (worse: regression -0.15, sigma 2, in the population): 0.8866 ± 0.0025. Not "
+        "the gate's promise of 0.9, which is about the suite it runs"
+    )
+    below = script.report([row(in_population, script.POPULATION_FLOOR - 0.001)], 16000, 1, 1, 1.0)
+    assert "- FAIL: a regression of 0.15 in the population of tasks" in below
