@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pytest_agentopt.configs.data import diff_config_data
 from pytest_agentopt.run.feeding import SequentialFeeder
@@ -27,6 +27,9 @@ from pytest_agentopt.run.pairing import paired_outcomes
 from pytest_agentopt.stats.paired import cost_ratio, pair_counts, paired_effect
 from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import TOKEN_CLASSES, TrialRecord
+
+if TYPE_CHECKING:
+    from pytest_agentopt.run.candidates import CandidateFeeders
 
 SUMMARY_SCHEMA = 1
 
@@ -174,12 +177,14 @@ def build_summary(
     resume_command: str | None = None,
     plan: Mapping[str, int] | None = None,
     cap: dict[str, Any] | None = None,
+    candidates: CandidateFeeders | None = None,
 ) -> dict[str, Any]:
     """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
     no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early;
     ``resume_command`` is how to continue the run if it stopped early (default: the bare ``--agent-resume``).
     ``plan``: what was collected (tasks, trials per task and arm); ``cap``: what the paired test's cap delivers
-    (``run_design.CapAssessment.as_dict``)."""
+    (``run_design.CapAssessment.as_dict``); ``candidates``: the sequential tests of a run with several candidates
+    (its summary gains ``candidates``, one object per candidate, see :func:`candidate_summaries`)."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
@@ -228,7 +233,15 @@ def build_summary(
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
     }
-    if context.paired:
+    if context.several_candidates:
+        summary["mode"] = "candidates"
+        summary["trials_after_decision"] = sum(1 for r in records if r.get("after_decision"))
+        summary["candidates"] = candidate_summaries(
+            records, context, candidates, plan_size, cap, skipped_counted=not interrupted
+        )
+        summary["verdict"], summary["verdict_reason"] = family_verdict(summary["candidates"])
+        summary["decided_by"] = "sprt" if candidates is not None else "fixed"
+    elif context.paired:
         summary["config_diff"] = [
             {"key": change.key, "control": change.before, "test": change.after, "text": change.describe()}
             for change in diff_config_data(context.configs.raw("control"), context.configs.raw("test"))
@@ -261,6 +274,102 @@ def build_summary(
             "before a decision; raise --agent-budget or lower the cap"
         )
     return summary
+
+
+def candidate_summaries(
+    records: Sequence[TrialRecord],
+    context: RunContext,
+    candidates: CandidateFeeders | None,
+    plan_size: int | None,
+    cap: dict[str, Any] | None,
+    *,
+    skipped_counted: bool = True,
+) -> list[dict[str, Any]]:
+    """One object per candidate: its paired comparison with the shared control, at the family-wise adjusted alpha.
+
+    Each is what the summary of a run with that candidate alone says about it (``_paired_comparison`` on the
+    control's and that candidate's trials), so every figure means the same in both kinds of run.
+
+    ``trials_skipped`` is the candidate's planned trials that did not run (its share of the plan less the trials it
+    started): every one of them was skipped when the run ended on its own (``skipped_counted``); ``None`` after an
+    interruption, when some were neither run nor skipped.
+    """
+    import dataclasses
+
+    from pytest_agentopt.run.candidates import candidate_alpha
+    from pytest_agentopt.storage.run_context import ConfigSet
+
+    alpha = candidate_alpha(context.alpha, len(context.candidates))
+    control = [r for r in records if r["arm"] == "control"]
+    result = []
+    for arm in context.candidates:
+        view = dataclasses.replace(
+            context,
+            arms=("control", "test"),
+            configs=ConfigSet({"control": context.configs.raw("control"), "test": context.configs.raw(arm)}),
+            hashes={"control": context.hashes["control"], "test": context.hashes[arm]},
+            alpha=alpha,
+        )
+        own = [r for r in records if r["arm"] == arm]
+        paired_records = [*control, *(cast(TrialRecord, {**r, "arm": "test"}) for r in own)]
+        comparison: dict[str, Any] = {"design": cap}
+        feeder = candidates.feeders[arm] if candidates is not None else None
+        for key in ("verdict", "verdict_reason", "decided_by", "llr", "bounds", "tests", "last_look", "pairs_used"):
+            comparison[key] = None
+        comparison["decided_at_cap"] = False
+        comparison["mcnemar_p"] = comparison["mcnemar_direction"] = comparison["effect"] = None
+        _paired_comparison(comparison, paired_records, view, feeder, plan_size)
+        decision = feeder.decision if feeder is not None else None
+        result.append(
+            {
+                "arm": arm,
+                "experiment_id": context.configs.raw(arm)["experiment_id"],
+                "config_hash": context.hashes[arm],
+                "alpha": alpha,
+                "verdict": comparison["verdict"],
+                "verdict_reason": comparison["verdict_reason"],
+                "decided_by": comparison["decided_by"],
+                "decided_at_cap": comparison["decided_at_cap"],
+                "pairs_used": comparison["pairs_used"],
+                "trials_started": len(own),
+                "trials_skipped": (
+                    plan_size // len(context.arms) - len(own) if plan_size is not None and skipped_counted else None
+                ),
+                "trials_after_decision": sum(1 for r in own if decision is not None and r["seq"] > decision.seq),
+                "llr": comparison["llr"],
+                "bounds": comparison["bounds"],
+                "tests": comparison["tests"],
+                "last_look": comparison["last_look"],
+                "pairs": comparison["pairs"],
+                "mcnemar_p": comparison["mcnemar_p"],
+                "effect": comparison["effect"],
+                "cost_ratio": comparison["cost_ratio"],
+                "config_diff": [
+                    {"key": change.key, "control": change.before, "test": change.after, "text": change.describe()}
+                    for change in diff_config_data(context.configs.raw("control"), context.configs.raw(arm))
+                ],
+            }
+        )
+    return result
+
+
+def family_verdict(candidates: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    """The run's verdict with several candidates, and one sentence naming each candidate's verdict.
+
+    ``worse`` when some candidate is proven worse, else ``better`` when some is proven better, else
+    ``inconclusive`` when some is undecided, else ``no_difference`` (every candidate ruled out a difference of
+    the effect in the direction asked).
+    """
+    verdicts = [str(candidate["verdict"]) for candidate in candidates]
+    listed = "; ".join(f"{c['experiment_id']}: {c['verdict']}" for c in candidates)
+    if "worse" in verdicts:
+        return "worse", f"at least one candidate is proven worse ({listed})"
+    if "better" in verdicts:
+        return "better", f"at least one candidate is proven better ({listed})"
+    if "inconclusive" in verdicts:
+        return "inconclusive", f"not every candidate is decided ({listed})"
+    same = verdicts[0] if len(set(verdicts)) == 1 else "no_difference"
+    return same, f"every candidate is decided and none is proven better or worse ({listed})"
 
 
 def _settings(context: RunContext, plan: Mapping[str, int] | None) -> dict[str, Any]:

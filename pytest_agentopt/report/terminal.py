@@ -30,7 +30,13 @@ def header_line(context: RunContext, options: RunOptions) -> str:
     from pytest_agentopt.configs.data import diff_config_data
 
     test = context.configs.raw("test")
-    if context.paired:
+    if context.several_candidates:
+        names = ", ".join(str(context.configs.raw(arm)["experiment_id"]) for arm in context.candidates)
+        arms = (
+            f"control {context.configs.raw('control')['experiment_id']} vs {len(context.candidates)} candidates "
+            f"({names}), each at alpha {context.alpha:g}/{len(context.candidates)} (family-wise)"
+        )
+    elif context.paired:
         control = context.configs.raw("control")
         changes = [change.describe() for change in diff_config_data(control, test)]
         changed = "; ".join(changes) if changes else "identical configs"
@@ -39,7 +45,7 @@ def header_line(context: RunContext, options: RunOptions) -> str:
         arms = f"single config {test['experiment_id']}"
     if context.sprt:
         target = f", target {context.target:g}" if context.target is not None else ""
-        if context.paired and context.direction != "both":
+        if "control" in context.arms and context.direction != "both":
             ci = " (CI detected)" if context.notes else ""
             target += f", one-sided: {context.direction}{ci}"
         cap = (
@@ -77,6 +83,7 @@ def render_summary(
     lines.extend(_coverage(summary))
     lines.append("")
     lines.extend(_comparison(summary))
+    lines.extend(_candidate_lines(summary, width))
     if verbosity >= 1 and summary.get("tasks"):
         lines.append("")
         lines.extend(_task_table(summary))
@@ -102,7 +109,47 @@ def _quiet(summary: Mapping[str, Any], shown_live: Collection[str] = ()) -> list
         for note in summary.get("notes") or []
         if str(note).startswith("warning:") and note not in shown_live
     ]
-    return [*warnings, *_coverage(summary), _verdict_line(summary), *_gate_lines(summary)]
+    return [
+        *warnings,
+        *_coverage(summary),
+        *_candidate_verdicts(summary),
+        _verdict_line(summary),
+        *_gate_lines(summary),
+    ]
+
+
+def _candidate_lines(summary: Mapping[str, Any], width: int | None) -> list[str]:
+    """With several candidates: per candidate its pairs, effect, test and verdict (one block each)."""
+    lines: list[str] = []
+    for candidate in summary.get("candidates") or []:
+        lines.append("")
+        lines.append(
+            f"candidate {candidate['experiment_id']} ({candidate['arm']}, alpha {candidate['alpha']:.4g}): "
+            f"{candidate['trials_started']} trials started, {candidate['trials_after_decision']} after its decision"
+        )
+        for change in candidate.get("config_diff") or []:
+            lines.append(f"  changed  {_clip(change['text'], width, 11)}")
+        settings = {**summary["settings"], "alpha": candidate["alpha"]}
+        skipped = candidate["trials_skipped"]
+        view = {
+            **summary,
+            **candidate,
+            "mode": "ab",
+            "settings": settings,
+            "trials_skipped": skipped if skipped is not None else "unknown (interrupted)",
+        }
+        lines.extend("  " + line for line in _comparison({**view, "budget": None, "design": None}))
+    lines.extend(_candidate_verdicts(summary))
+    return lines
+
+
+def _candidate_verdicts(summary: Mapping[str, Any]) -> list[str]:
+    """One line per candidate: its verdict and why (also under ``-q``)."""
+    return [
+        f"agentopt: candidate {c['experiment_id']}: verdict {fmt.verdict_word(c['verdict'])} ({c['decided_by']}): "
+        f"{c['verdict_reason']}"
+        for c in summary.get("candidates") or []
+    ]
 
 
 def _gate_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -132,6 +179,9 @@ def _run_line(summary: Mapping[str, Any]) -> str:
     settings = summary["settings"]
     if summary["mode"] == "ab":
         who = f"control {arms['control']['experiment_id']} vs test {arms['test']['experiment_id']}"
+    elif summary["mode"] == "candidates":
+        names = ", ".join(str(c["experiment_id"]) for c in summary.get("candidates") or [])
+        who = f"control {arms['control']['experiment_id']} vs candidates {names}"
     else:
         who = f"config {arms['test']['experiment_id']}"
     return f"run {summary['run_id']}: {who}, {settings['trials_per_task_per_arm']} trials per task per arm"

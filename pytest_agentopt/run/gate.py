@@ -4,6 +4,10 @@ Trials failing is data; the exit status reports the experiment. ``worse`` (a reg
 alpha) and ``below_target`` fail the run; ``inconclusive`` fails it only with ``--agent-fail-inconclusive``; a run
 whose share of infrastructure errors is above ``--agent-infra-max-share`` fails because its verdict rests on too
 little data.
+
+With several candidates the rule is ``--agent-gate-rule``: ``any-worse`` (default) fails the run when any
+candidate is proven worse, ``all-worse`` only when every candidate is, ``none-better`` unless at least one
+candidate is proven better; ``--agent-fail-inconclusive`` also fails it when some candidate is undecided.
 """
 
 from __future__ import annotations
@@ -34,12 +38,34 @@ def evaluate_gate(summary: dict[str, Any], options: RunOptions) -> Gate:
             f"--agent-infra-max-share={options.infra_max_share:g}); the verdict rests on too little data - check the "
             "provider and the machine",
         )
+    candidates = summary.get("candidates")
+    if candidates:
+        return _candidates_gate(candidates, options)
     if verdict == "worse":
         return Gate(True, _sentence("regression proven", reason))
     if verdict == "below_target":
         return Gate(True, _sentence("success rate below the target", reason))
     if verdict == "inconclusive" and options.fail_inconclusive:
         return Gate(True, f"inconclusive (--agent-fail-inconclusive): {reason}")
+    return Gate(False, None)
+
+
+def _candidates_gate(candidates: list[dict[str, Any]], options: RunOptions) -> Gate:
+    """The gate of a run with several candidates (``--agent-gate-rule``, see the module doc)."""
+    rule = options.gate_rule
+
+    def named(verdict: str) -> list[str]:
+        return [str(c["experiment_id"]) for c in candidates if c["verdict"] == verdict]
+
+    worse, better, undecided = named("worse"), named("better"), named("inconclusive")
+    if rule == "any-worse" and worse:
+        return Gate(True, f"regression proven for {', '.join(worse)} (--agent-gate-rule=any-worse)")
+    if rule == "all-worse" and len(worse) == len(candidates):
+        return Gate(True, "regression proven for every candidate (--agent-gate-rule=all-worse)")
+    if rule == "none-better" and not better:
+        return Gate(True, "no candidate is proven better (--agent-gate-rule=none-better)")
+    if undecided and options.fail_inconclusive:
+        return Gate(True, f"inconclusive for {', '.join(undecided)} (--agent-fail-inconclusive)")
     return Gate(False, None)
 
 

@@ -27,12 +27,21 @@ DEFAULT_INFRA_RETRIES = 2
 DEFAULT_INFRA_MAX_SHARE = 0.2
 DEFAULT_INFRA_BACKOFF = 1.0
 MAX_INFRA_BACKOFF = 30.0
+GATE_RULES = ("any-worse", "all-worse", "none-better")
+"""How a run with several candidates gates CI (``run.gate``): exit 1 when any candidate is proven worse (the
+default), only when every candidate is, or unless at least one candidate is proven better."""
+DEFAULT_GATE_RULE = "any-worse"
 
 
 @dataclass(frozen=True)
 class RunOptions:
     config_path: Path | None = None
+    """The (first) candidate's config: ``--agent-config``."""
     control: str | None = None
+    candidate_paths: tuple[Path, ...] = ()
+    """Every candidate's config when ``--agent-config`` was given several times (or as a glob); empty or one
+    path: a run with one candidate, ``config_path``."""
+    gate_rule: str = DEFAULT_GATE_RULE
     trials: int = DEFAULT_TRIALS
     seed: int | None = None
     agent_dir: Path = Path(DEFAULT_DIR)
@@ -68,6 +77,10 @@ class RunOptions:
 
     def from_command_line(self, flag: str) -> bool:
         return self.sources.get(flag) == CLI
+
+    @property
+    def candidate_count(self) -> int:
+        return max(1, len(self.candidate_paths))
 
     @property
     def single_config(self) -> bool:
@@ -134,6 +147,12 @@ def validate(options: RunOptions) -> None:
             f"--sprt with {given('--agent-control', options.control)} needs --agent-target=P: a single config "
             "is tested against a target success rate (or give a control config to compare with)"
         )
+    if options.gate_rule not in GATE_RULES:
+        raise AgentoptUsageError(
+            f"{given('--agent-gate-rule', options.gate_rule)}: must be one of {', '.join(GATE_RULES)}"
+        )
+    if options.candidate_count > 1:
+        _validate_candidates(options)
     if options.budget_usd is not None and options.budget_usd <= 0:
         raise AgentoptUsageError(
             f"{given('--agent-budget', options.budget_usd)}: must be a positive number of US dollars"
@@ -156,4 +175,26 @@ def validate(options: RunOptions) -> None:
     if options.resume is not None and options.overrides and options.from_command_line("--agent-set"):
         raise AgentoptUsageError(
             "--agent-set cannot be combined with --agent-resume: a resumed run keeps the configs it started with"
+        )
+
+
+def _validate_candidates(options: RunOptions) -> None:
+    """Several candidates are each compared with one control: no single-config mode, no target rate."""
+    configs = ", ".join(str(path) for path in options.candidate_paths)
+    if options.single_config or options.target is not None:
+        reason = (
+            options.given("--agent-control", options.control)
+            if options.single_config
+            else options.given("--agent-target", options.target)
+        )
+        raise AgentoptUsageError(
+            f"--agent-config given {options.candidate_count} times ({configs}) with {reason}: several candidates are "
+            "each compared with one control config; give one --agent-config for a single-config run"
+        )
+    if len(set(options.candidate_paths)) != len(options.candidate_paths):
+        raise AgentoptUsageError(f"--agent-config names the same config twice ({configs}): give each candidate once")
+    if options.resume is not None:
+        raise AgentoptUsageError(
+            "--agent-config given several times with --agent-resume: a resumed run keeps the configs it started "
+            "with; drop --agent-config"
         )

@@ -56,7 +56,10 @@ def derived_cap_pairs(options: RunOptions, *, paired: bool, direction: str) -> i
     """The cap in pairs a paired ``--sprt`` run uses when ``--agent-trials`` is not given (``None``: use trials)."""
     if not (options.sprt and paired) or "--agent-trials" in options.sources:
         return None
-    return design_for(options.alpha, options.beta, options.effect, direction).required_pairs
+    from pytest_agentopt.run.candidates import candidate_alpha
+
+    alpha = candidate_alpha(options.alpha, options.candidate_count)
+    return design_for(alpha, options.beta, options.effect, direction).required_pairs
 
 
 QUESTION = {

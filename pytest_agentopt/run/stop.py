@@ -4,6 +4,9 @@ The controller publishes it first (an atomic ``os.replace`` of a small file whos
 workers through ``workerinput``), then stops dispatching. Workers look for it before each agent item and skip the
 item with the published reason. The path is new for every session, so a stale flag never skips a new run.
 In a single process the flag is also kept in memory.
+
+With several candidates, a candidate that has decided gets a flag of its own (``<path>.<arm>``): workers skip
+that arm's items while the others run on. Only runs with several candidates look for these (``arm_flags``).
 """
 
 from __future__ import annotations
@@ -16,22 +19,48 @@ from pathlib import Path
 class StopSignal:
     """``watch_file``: look for the flag on disk (xdist workers); the single process only needs memory."""
 
-    def __init__(self, path: Path, *, watch_file: bool = True) -> None:
+    def __init__(self, path: Path, *, watch_file: bool = True, arm_flags: bool = False) -> None:
         self.path = path
         self.watch_file = watch_file
+        self.arm_flags = arm_flags
         self._reason: str | None = None
+        self._arm_reasons: dict[str, str] = {}
+
+    def arm_path(self, arm: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.{arm}")
+
+    def publish_arm(self, arm: str, reason: str) -> None:
+        """Stop one candidate arm (its test has decided); the run goes on for the others."""
+        self._arm_reasons[arm] = reason
+        self._write(self.arm_path(arm), reason)
+
+    def reason_for(self, arm: str) -> str | None:
+        """Why an item of ``arm`` must not run: the run's stop, else the arm's own (``None``: run it)."""
+        reason = self.reason()
+        if reason is not None or not self.arm_flags:
+            return reason
+        if arm not in self._arm_reasons and self.watch_file:
+            try:
+                self._arm_reasons[arm] = self.arm_path(arm).read_text(encoding="utf-8") or "stopped"
+            except FileNotFoundError:
+                return None
+        return self._arm_reasons.get(arm)
 
     def publish(self, reason: str) -> None:
         """Raise the flag. On a full disk the flag is an empty file (it needs no data block; workers then give
         "stopped" as the reason); if not even that can be created, the scheduler's stop still holds back every
         item not yet sent, so nothing here raises."""
         self._reason = reason
-        tmp = self.path.with_name(self.path.name + ".tmp")
+        self._write(self.path, reason)
+
+    @staticmethod
+    def _write(path: Path, reason: str) -> None:
+        tmp = path.with_name(path.name + ".tmp")
         for content in (reason, ""):
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True)
                 tmp.write_text(content, encoding="utf-8", errors="backslashreplace")
-                os.replace(tmp, self.path)
+                os.replace(tmp, path)
             except OSError:
                 continue
             return
@@ -49,3 +78,5 @@ class StopSignal:
         """Delete the flag at the end of the session (it has no meaning after it)."""
         with contextlib.suppress(OSError):  # the run directory was never usable (a usage error said so already)
             self.path.unlink(missing_ok=True)
+            for arm in self._arm_reasons:
+                self.arm_path(arm).unlink(missing_ok=True)

@@ -50,7 +50,7 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
         context, lock = _create_run(config, context, options)
     if lock is not None and lock.took_over is not None:
         notes.append(took_over_note(context.run_id, lock.took_over))
-    stop = StopSignal(context.stop_path, watch_file=False)
+    stop = StopSignal(context.stop_path, watch_file=False, arm_flags=context.several_candidates)
     from pytest_agentopt.shell.controller import ControllerPlugin
 
     controller = ControllerPlugin(config, context, options, stop, notes=notes, workers=workers)
@@ -102,7 +102,7 @@ def _create_run(config: pytest.Config, context: RunContext, options: RunOptions)
 def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:
     context = RunContext.from_payload(payload)
     worker = str(getattr(config, "workerinput", {}).get("workerid", "worker"))
-    _register_items(config, context, StopSignal(context.stop_path), worker=worker)
+    _register_items(config, context, StopSignal(context.stop_path, arm_flags=context.several_candidates), worker=worker)
 
 
 def _register_items(

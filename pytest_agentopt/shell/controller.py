@@ -29,11 +29,14 @@ from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:
+    from pytest_agentopt.run.candidates import CandidateFeeders
     from pytest_agentopt.run.sequential_design import CapAssessment
     from pytest_agentopt.shell.junit_output import JunitTrialOutput
     from pytest_agentopt.shell.progress import ProgressLine
     from pytest_agentopt.shell.xdist_scheduler import SequentialScheduling
     from pytest_agentopt.stats.design import PairedDesign
+    from pytest_agentopt.stats.sprt import SequentialSettings
+    from pytest_agentopt.stats.wald import Direction
     from pytest_agentopt.storage.run_lock import RunLock
 
 CATEGORIES = {
@@ -96,6 +99,8 @@ class ControllerPlugin:
         """Why the run stopped on its own (a trial that could not be interrupted, workers no longer replaced)."""
         self.run_lock: RunLock | None = None
         """This session's lock on the run directory (set by ``activation``)."""
+        self.candidates: CandidateFeeders | None = None
+        """With several candidates: one sequential test per candidate (``feeder`` is then ``None``)."""
         self.feeder = self._make_feeder()
         self.budget = BudgetGuard(context.budget_usd, in_flight=workers) if context.budget_usd is not None else None
 
@@ -108,6 +113,9 @@ class ControllerPlugin:
         from pytest_agentopt.stats.wald import Direction
 
         settings = SequentialSettings(alpha=self.context.alpha, beta=self.context.beta, delta=self.context.effect)
+        if self.context.several_candidates:
+            self.candidates = self._make_candidate_feeders(settings)
+            return None
         if self.context.paired:
             from pytest_agentopt.run.sequential_design import design_for
 
@@ -116,6 +124,25 @@ class ControllerPlugin:
             return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, self.design))
         assert self.context.target is not None
         return SequentialFeeder(target_test=TargetSequentialTest(self.context.target, settings))
+
+    def _make_candidate_feeders(self, settings: SequentialSettings) -> CandidateFeeders:
+        """One paired test per candidate at the family-wise adjusted alpha (``run.candidates``)."""
+        from dataclasses import replace
+
+        from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha
+        from pytest_agentopt.run.sequential_design import design_for
+        from pytest_agentopt.stats.sprt import PairedSequentialTest
+
+        candidates = self.context.candidates
+        adjusted = replace(settings, alpha=candidate_alpha(settings.alpha, len(candidates)))
+        direction = cast("Direction", self.context.direction)
+        self.design = design_for(adjusted.alpha, adjusted.beta, adjusted.delta, direction)
+        return CandidateFeeders(
+            {
+                arm: SequentialFeeder(paired_test=PairedSequentialTest(adjusted, direction, self.design), test_arm=arm)
+                for arm in candidates
+            }
+        )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from pytest_agentopt.report.terminal import header_line
@@ -188,6 +215,8 @@ class ControllerPlugin:
         self.plan_size = payload.get("plan_size", self.plan_size)
         if self.feeder is not None and self.plan_size:
             self.feeder.plan_size = self.plan_size
+        if self.candidates is not None and self.plan_size:
+            self.candidates.set_plan_size(self.plan_size)
         if payload.get("plan") is not None:
             self.learn_plan(payload["plan"])
         record: TrialRecord | None = payload.get("record")
@@ -203,6 +232,8 @@ class ControllerPlugin:
         self._take_notices(payload)
         if self.feeder is not None:
             record["after_decision"] = self.feeder.is_after_decision(record["seq"])
+        elif self.candidates is not None:
+            record["after_decision"] = self.candidates.is_after_decision(record["arm"], record["seq"])
         if self.ledger is not None and not self._append(record):
             return  # not in the ledger, so not counted: a resume runs it again
         self.records.append(record)
@@ -241,6 +272,8 @@ class ControllerPlugin:
             self.plan_size = items.plan_size
             if self.feeder is not None:
                 self.feeder.plan_size = items.plan_size
+            if self.candidates is not None:
+                self.candidates.set_plan_size(items.plan_size)
             self.learn_plan(items.plan_info())
 
     def _junit_output(self) -> JunitTrialOutput:
@@ -262,6 +295,10 @@ class ControllerPlugin:
                 self.notes.append(note)
 
     def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
+        if self.candidates is not None:
+            for made in self.candidates.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome):
+                self._publish_candidate(made.arm, made.decision)
+            return
         if self.feeder is None:
             return
         decision = self.feeder.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome)
@@ -349,6 +386,44 @@ class ControllerPlugin:
             )
         except OSError as exc:
             self._write_failed(self.context.paths.decision, exc)
+
+    def _publish_candidate(self, arm: str, decision: Decision) -> None:
+        """A candidate decided: stop its arm on every worker; stop the run once every candidate has decided."""
+        assert self.candidates is not None
+        experiment = self.context.configs.raw(arm)["experiment_id"]
+        how = " at the cap (last look)" if decision.at_cap else ""
+        self.stop.publish_arm(
+            arm,
+            f"agentopt: candidate {experiment} decided '{decision.verdict}'{how} after {decision.units} pairs",
+        )
+        if self.candidates.all_decided and self.stop_reason is None:
+            self._stop_everything(f"agentopt: every candidate decided ({len(self.candidates.arms)} candidates)")
+        self._record_candidate_decision(arm, decision)
+
+    def _record_candidate_decision(self, arm: str, decision: Decision) -> None:
+        """``decision.json`` holds each candidate's decision once (a resumed run replaying it keeps the first)."""
+        import json
+
+        path = self.context.paths.decision
+        try:
+            recorded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except (OSError, ValueError):
+            recorded = {}
+        candidates = recorded.setdefault("candidates", {})
+        if arm in candidates:
+            return
+        candidates[arm] = {
+            "experiment_id": self.context.configs.raw(arm)["experiment_id"],
+            "verdict": decision.verdict,
+            "seq": decision.seq,
+            "units": decision.units,
+            "at_cap": decision.at_cap,
+            "at": utc_now(),
+        }
+        try:
+            write_json_atomic(path, recorded)
+        except OSError as exc:
+            self._write_failed(path, exc)
 
     def _remember_location(self, report: pytest.TestReport) -> None:
         base = report.nodeid.split("[", 1)[0]
@@ -440,6 +515,11 @@ class ControllerPlugin:
             decision = self.feeder.conclude_if_complete()
             if decision is not None:
                 self._publish(decision)
+        if self.candidates is not None and stopped_by is None:
+            if self.plan_size is not None and self.candidates.plan_size is None:
+                self.candidates.set_plan_size(self.plan_size)
+            for made in self.candidates.conclude_if_complete():
+                self._publish_candidate(made.arm, made.decision)
         if self.options.resume is not None:
             try:
                 note_resume(self.context)  # only now: a resume refused at collection writes nothing
@@ -472,6 +552,7 @@ class ControllerPlugin:
             resume_command=self.resume_command(),
             plan=self.plan,
             cap=self.cap.as_dict() if self.cap is not None else None,
+            candidates=self.candidates,
         )
         if interrupted:
             summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}

@@ -448,7 +448,7 @@ class ItemsPlugin:
         info = item.stash.get(AGENT_ITEM_KEY, None)
         if info is None:
             return None
-        reason = self.stop.reason()
+        reason = self.stop.reason_for(info.slot.arm)
         if reason is None:
             return None
         ihook = item.ihook

@@ -101,6 +101,15 @@ class RunContext:
         return self.arms == ARMS_AB
 
     @property
+    def candidates(self) -> tuple[Arm, ...]:
+        """The candidate arms (``test``, ``test2``...): several only in a run that compares them with one control."""
+        return tuple(arm for arm in self.arms if arm != "control")
+
+    @property
+    def several_candidates(self) -> bool:
+        return "control" in self.arms and len(self.candidates) > 1
+
+    @property
     def has_finished_trials(self) -> bool:
         return bool(self.resumed or self.finished)
 
@@ -210,6 +219,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     arms = validate_arms(options, notes)
     paired = "control" in arms
     direction, direction_note = resolve_direction(options, paired=paired, environ=os.environ)
+    arm_names = tuple(arms)  # control first, then the candidates (``test``, ``test2``...)
     test = arms["test"]
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     run_id = new_run_id(test.data["experiment_id"])
@@ -219,7 +229,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         run_dir=run_dir,
         seed=seed,
         trials=options.trials,
-        arms=ARMS_AB if "control" in arms else ARMS_SINGLE,
+        arms=arm_names if len(arm_names) > 2 else (ARMS_AB if "control" in arms else ARMS_SINGLE),
         configs=ConfigSet({name: arm.data for name, arm in arms.items()}),
         hashes={name: arm.hash for name, arm in arms.items()},
         sprt=options.sprt,
