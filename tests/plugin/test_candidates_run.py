@@ -107,3 +107,75 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
             "agentopt: candidate worse: verdict WORSE (sprt):*",
         ]
     )
+
+
+def test_a_glob_selects_the_candidates_and_the_common_parent_is_the_control(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("equal", "worse"))
+    (pytester.path / "configs" / "candidates").mkdir()
+    for name in ("equal", "worse"):
+        (pytester.path / "configs" / f"{name}.json").rename(pytester.path / "configs" / "candidates" / f"{name}.json")
+        path = pytester.path / "configs" / "candidates" / f"{name}.json"
+        path.write_text(path.read_text().replace('"parent": "base"', '"parent": "../base.json"'))
+    result = pytester.runpytest(
+        "--agent-config=configs/candidates/*.json", "--agent-trials=2", "--agent-seed=1", "--agent-json=out.json"
+    )
+    summary = json.loads((pytester.path / "out.json").read_text())
+    assert [c["experiment_id"] for c in summary["candidates"]] == ["equal", "worse"]
+    assert summary["arms"]["control"]["experiment_id"] == "base"
+    assert [c["decided_by"] for c in summary["candidates"]] == ["fixed", "fixed"]
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--agent-config=configs/better.json", "--agent-config=configs/orphan.json"],
+            "*configs/orphan.json: no 'parent' field, so the candidates have no common parent*--agent-control*",
+        ),
+        (
+            ["--agent-config=configs/better.json", "--agent-config=configs/other_child.json"],
+            "*the candidates have no common parent (*); give --agent-control=PATH*",
+        ),
+        (["--agent-config=configs/nothing*.json"], "*--agent-config=configs/nothing*.json: the pattern matches no*"),
+        (
+            ["--agent-config=configs/better.json", "--agent-config=configs/worse.json", "--agent-control=none"],
+            "*--agent-config given 2 times*--agent-control=none*",
+        ),
+        (
+            ["--agent-config=configs/better.json", "--agent-config=configs/worse.json", "--agent-gate-rule=most"],
+            "*--agent-gate-rule=most: must be one of any-worse, all-worse, none-better*",
+        ),
+    ],
+    ids=["no-parent", "different-parents", "glob-matches-nothing", "single-config", "bad-gate-rule"],
+)
+def test_candidates_without_one_control_are_usage_errors(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    write_candidates(pytester, ("better", "worse"))
+    folder = pytester.path / "configs"
+    (folder / "orphan.json").write_text(json.dumps({"experiment_id": "orphan", "model_id": "m"}))
+    (folder / "other.json").write_text(json.dumps({"experiment_id": "other", "model_id": "m"}))
+    (folder / "other_child.json").write_text(json.dumps({"experiment_id": "other_child", "parent": "other"}))
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert not (pytester.path / ".agentopt" / "runs").exists() or not any(
+        (pytester.path / ".agentopt" / "runs").iterdir()
+    )
+
+
+def test_with_an_explicit_control_the_candidates_need_no_common_parent(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("better",))
+    folder = pytester.path / "configs"
+    (folder / "orphan.json").write_text(json.dumps({"experiment_id": "orphan", "model_id": "m", "guidelines": ["x"]}))
+    result = pytester.runpytest(
+        "--agent-config=configs/better.json",
+        "--agent-config=configs/orphan.json",
+        "--agent-control=configs/base.json",
+        "--agent-trials=1",
+        "--agent-json=out.json",
+    )
+    summary = json.loads((pytester.path / "out.json").read_text())
+    assert [c["experiment_id"] for c in summary["candidates"]] == ["better", "orphan"]
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
