@@ -52,6 +52,9 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
         "--agent-trials=10",
         "--agent-seed=3",
         "--agent-json=out.json",
+        "--agent-md=out.md",
+        "--agent-html=out.html",
+        "--agent-csv=out.csv",
         "-rs",
         *workers,
     )
@@ -95,6 +98,15 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
         "equal": "no_difference",
         "worse": "worse",
     }
+    # One row per candidate in the Markdown and HTML reports; the CSV has one row per trial, with its arm.
+    markdown = (pytester.path / "out.md").read_text()
+    html = (pytester.path / "out.html").read_text()
+    for name, verdict in (("better", "BETTER"), ("equal", "NO DIFFERENCE"), ("worse", "WORSE")):
+        row = next(line for line in markdown.splitlines() if line.startswith(f"| {name} "))
+        assert verdict in row
+        assert f"<td>{name}</td>" in html
+    csv_arms = {line.split(",")[0] for line in (pytester.path / "out.csv").read_text().splitlines()[1:]}
+    assert len((pytester.path / "out.csv").read_text().splitlines()) == len(records) + 1, csv_arms
     result.stdout.fnmatch_lines(
         [
             "*SKIPPED * test_suite.py:*: agentopt: candidate * decided '*' after * pairs",
