@@ -6,9 +6,10 @@ and what it means. Not part of the test suite (it takes minutes).
 What is simulated, and what is the real code
 --------------------------------------------
 A suite of ``tasks`` tasks with a difficulty ``u_t ~ N(0, sigma^2)`` on the logit scale, drawn afresh for every
-simulated run; arm ``a`` solves task ``t`` with probability ``expit(logit(p_a) + u_t)``. One uniform draw per task
-and trial decides every arm of that trial (``success = U < p``): the arms share the trial seed, as in the plugin,
-so the pairs are positively correlated. A trial's duration is exponential with mean 1 for a success and
+simulated run; arm ``a`` solves task ``t`` with probability ``expit(c_a + u_t)``, the intercept ``c_a`` calibrated
+(``stats.planning.logit_intercept``) so that the arm's *marginal* rate is ``p_a``. Each trial of each arm is an
+independent draw given the task: the pairs are correlated through the task's difficulty only (two arms with the
+same rate do not give identical outcomes). A trial's duration is exponential with mean 1 for a success and
 ``failure_slowdown`` (3) for a failure: failures run into turn limits.
 
 The real code: ``run.trial_order.build_plan`` (control and every candidate adjacent in each pair), the
@@ -42,6 +43,7 @@ from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.sequential_design import design_for
 from pytest_agentopt.run.trial_order import build_plan, candidate_arms
+from pytest_agentopt.stats.planning import logit_intercept
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
 
 CONTROL_RATE = 0.6
@@ -73,10 +75,6 @@ def _expit(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _logit(p: float) -> float:
-    return math.log(p / (1 - p))
-
-
 def make_feeders(arms: Sequence[str], alpha: float, config: Config) -> CandidateFeeders:
     settings = SequentialSettings(alpha=alpha, beta=config.beta, delta=config.effect)
     design = design_for(alpha, config.beta, config.effect, "both")
@@ -97,14 +95,14 @@ def simulate(
     tasks = [f"t{i}" for i in range(config.tasks)]
     plan = build_plan(tasks, arms, config.trials, config.seed)
     difficulty = rng.normal(0.0, config.sigma, config.tasks)
-    draws = rng.random((config.tasks, config.trials))
+    draws = rng.random(len(plan))
     task_index = {task: i for i, task in enumerate(tasks)}
-    logits = {arm: _logit(rate) for arm, rate in rates.items()}
+    logits = {arm: logit_intercept(rate, config.sigma) for arm, rate in rates.items()}
     successes = []
     for entry in plan:
         t = task_index[entry.task_id]
         p = _expit(logits[entry.arm] + float(difficulty[t]))
-        successes.append(bool(draws[t, entry.trial] < p))
+        successes.append(bool(draws[entry.seq] < p))
     mean_durations = np.where(np.array(successes), 1.0, config.slowdown)
     durations = rng.exponential(mean_durations)
     family = make_feeders(candidates, alpha, config)
