@@ -5,9 +5,9 @@ documented in ``docs/api.md``)::
 
     from pytest_agentopt import AgentConfig, AgentTrial, FakeLLM, TokenUsage
 
-Everything else is internal and may move between releases. The names are loaded on first use: pytest imports this
-package in every process through the plugin's entry point, and most runs need none of them at start-up (configs
-pull in pydantic, the fake server the HTTP stack).
+Everything else is internal and may move between releases. The names are loaded on first use, on purpose: pytest
+imports this package in every process through the plugin's entry point, and most runs need none of them at start-up
+(configs pull in pydantic, the fake server the HTTP stack).
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from pytest_agentopt.recording.agent_trial import AgentTrial
     from pytest_agentopt.recording.pricing import estimate_cost
     from pytest_agentopt.recording.usage import TokenUsage, normalize_usage
+    from pytest_agentopt.report.render.csv import read_trials_csv, write_trials_csv
+    from pytest_agentopt.report.render.html import render_html
+    from pytest_agentopt.report.render.markdown import render_markdown
+    from pytest_agentopt.report.render.svg import llr_chart_svg, pareto_chart_svg
 
 __version__ = "0.1.0"
 
@@ -48,6 +52,12 @@ _EXPORTS = {
     "estimate_cost": "pytest_agentopt.recording.pricing",
     "load_config": "pytest_agentopt.configs.model",
     "normalize_usage": "pytest_agentopt.recording.usage",
+    "read_trials_csv": "pytest_agentopt.report.render.csv",
+    "write_trials_csv": "pytest_agentopt.report.render.csv",
+    "render_html": "pytest_agentopt.report.render.html",
+    "render_markdown": "pytest_agentopt.report.render.markdown",
+    "llr_chart_svg": "pytest_agentopt.report.render.svg",
+    "pareto_chart_svg": "pytest_agentopt.report.render.svg",
 }
 
 __all__ = [
@@ -64,8 +74,14 @@ __all__ = [
     "ToolCallReply",
     "__version__",
     "estimate_cost",
+    "llr_chart_svg",
     "load_config",
     "normalize_usage",
+    "pareto_chart_svg",
+    "read_trials_csv",
+    "render_html",
+    "render_markdown",
+    "write_trials_csv",
 ]
 
 

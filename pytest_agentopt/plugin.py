@@ -1,8 +1,9 @@
 """pytest-agentopt's entry point (``pytest11``), imported by every pytest process, xdist workers included.
 
-It stays import-light and inert: without ``--agent-config`` (or ``agent_config`` in the ini file, or
-``--agent-resume``) it registers its options, its marker and its fixtures, and nothing else - no header, no
-files, no changed outcomes. When active, the roles are split by process:
+It stays import-light and inert (its imports are inside the hooks on purpose: an installed but unused plugin must
+not cost every pytest run the controller's and workers' modules, about 0.3 s): without ``--agent-config`` (or
+``agent_config`` in the ini file, or ``--agent-resume``) it registers its options, its marker and its fixtures, and
+nothing else - no header, no files, no changed outcomes. When active, the roles are split by process:
 
 * the controller (the xdist controller, or the single process) builds the run context, writes the ledger,
   feeds the sequential test, stops the run, reports and sets the exit status (``shell/controller.py``);

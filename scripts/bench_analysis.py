@@ -1,8 +1,9 @@
-"""Benchmark of the analysis over a ledger of 1,000,000 trials (issue 4, item 8: < 10 s and < 1.5 GB).
+"""Benchmark of the analysis over a ledger of 1,000,000 trials (targets: < 10 s and < 1.5 GB).
 
     python scripts/bench_analysis.py                 # generate 1,000,000 trials in a temporary folder, measure
     python scripts/bench_analysis.py --trials 100000 # smaller
     python scripts/bench_analysis.py --write-docs    # also put the output into docs/analysis.md
+    python scripts/bench_analysis.py --engines       # also time polars, duckdb and pyarrow, where installed
 
 What it does:
 
@@ -15,6 +16,10 @@ What it does:
    ``pareto_front`` (1000 bootstrap resamples), each timed, and the peak resident memory of that process
    (``resource.getrusage``) and of the worker processes that decode blocks in parallel, if any.
 3. **Times** ``agentopt pareto --json`` as a subprocess (the command a user runs), with its peak memory.
+4. With ``--engines``, **times the engines** the loader could be built on instead (polars, duckdb, pyarrow; each
+   one that is importable), each in a fresh process: reading the same ledgers into columns of the fields
+   ``load_trials(columns=CONFIG_COLUMNS)`` decodes. That is only the parsing: the counting rule, replays, the
+   categorical table and the report of torn lines would come on top.
 
 Peak memory of worker processes: forked workers share pages with the main process, so "main + workers x peak"
 is an upper bound of the total, which is what is compared with the target.
@@ -344,6 +349,73 @@ def measure(agent_dir: Path, bootstrap: int, every_column: bool) -> dict[str, An
     }
 
 
+# The fields ``load_trials(columns=CONFIG_COLUMNS)`` decodes: the columns, the counting rule's and the replays'.
+ENGINE_FIELDS: tuple[str, ...] = ("schema", "run_id", "experiment_id", "arm", "config_hash", "model", "task_id")
+ENGINE_FIELDS += ("trial", "seed", "outcome", "cost_usd", "tokens")
+ENGINES = ("polars", "duckdb", "pyarrow")
+
+
+def _read_with(engine: str, files: list[Path]) -> int:
+    """Read the ledgers' :data:`ENGINE_FIELDS` into columns with ``engine``; the number of rows."""
+    names = [str(path) for path in files]
+    if engine == "polars":
+        import polars as pl
+
+        tokens = pl.Struct({"input": pl.Int64, "output": pl.Int64})
+        types = {"schema": pl.Int64, "trial": pl.Int64, "seed": pl.Int64, "cost_usd": pl.Float64, "tokens": tokens}
+        schema = {name: types.get(name, pl.String) for name in ENGINE_FIELDS}
+        return int(pl.scan_ndjson(names, schema=schema).select(list(ENGINE_FIELDS)).collect().height)
+    if engine == "duckdb":
+        import duckdb
+
+        columns = dict.fromkeys(ENGINE_FIELDS, "VARCHAR")
+        columns.update(schema="BIGINT", trial="BIGINT", seed="BIGINT", cost_usd="DOUBLE")
+        columns["tokens"] = "STRUCT(input BIGINT, output BIGINT)"
+        relation = duckdb.read_json(names, format="newline_delimited", columns=columns)
+        return len(relation.fetchnumpy()["run_id"])
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    tokens_type = pa.struct([("input", pa.int64()), ("output", pa.int64())])
+    types = {"schema": pa.int64(), "trial": pa.int64(), "seed": pa.int64(), "cost_usd": pa.float64()}
+    fields = [(name, tokens_type if name == "tokens" else types.get(name, pa.string())) for name in ENGINE_FIELDS]
+    options = pa_json.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore")
+    return sum(pa_json.read_json(name, parse_options=options).num_rows for name in names)
+
+
+def measure_engine(agent_dir: Path, engine: str) -> dict[str, Any]:
+    from pytest_agentopt.analysis.loading import ledger_files
+
+    files = ledger_files(agent_dir)
+    started = time.perf_counter()
+    module = __import__(engine)
+    imported = time.perf_counter()
+    rows = _read_with(engine, files)
+    done = time.perf_counter()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "engine": f"{engine} {getattr(module, '__version__', '')}".strip(),
+        "rows": rows,
+        "import_s": imported - started,
+        "read_s": done - imported,
+        "cpu_s": own.ru_utime + own.ru_stime,
+        "peak_mb": _peak_mb(resource.RUSAGE_SELF),
+    }
+
+
+def _engines_in_children(agent_dir: Path) -> list[dict[str, Any]]:
+    measured = []
+    for engine in ENGINES:
+        command = [sys.executable, __file__, "--measure-engine", engine, str(agent_dir)]
+        _, _, code, error = _timed_subprocess(command)
+        if code != 0:
+            last = error.strip().splitlines()[-1:] or ["no output"]
+            measured.append({"engine": engine, "error": last[0]})
+            continue
+        measured.append(json.loads((agent_dir / f"engine-{engine}.json").read_text()))
+    return measured
+
+
 def _workers_used(agent_dir: Path) -> int:
     from pytest_agentopt.analysis.loading import decoding_processes
 
@@ -373,7 +445,7 @@ def _measure_in_child(agent_dir: Path, bootstrap: int, *, every_column: bool) ->
     return result
 
 
-def run_benchmark(trials: int, runs: int, bootstrap: int, directory: Path | None) -> dict[str, Any]:
+def run_benchmark(trials: int, runs: int, bootstrap: int, directory: Path | None, engines: bool) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix="agentopt-bench-analysis-", dir=directory))
     try:
         agent_dir = base / ".agentopt"
@@ -389,6 +461,8 @@ def run_benchmark(trials: int, runs: int, bootstrap: int, directory: Path | None
         if cli_code != 0:
             raise SystemExit(f"agentopt pareto failed ({cli_code}):\n{cli_error}")
         result.update({"cli_s": cli_wall, "cli_peak_mb": cli_peak})
+        if engines:
+            result["engines"] = _engines_in_children(agent_dir)
         return result
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -438,6 +512,21 @@ def report(result: dict[str, Any], command: str) -> list[str]:
         "",
         f"Front: {', '.join(result['front'])}. KPI: {result['kpi']}",
     ]
+    if "engines" in result:
+        lines += ["", "| engine: read the same fields into columns | import s | read s | CPU s | peak MB |"]
+        lines.append("|---|---|---|---|---|")
+        lines.append(
+            f"| this loader: `load_trials(columns=CONFIG_COLUMNS)`, everything included | {result['import_s']:.2f} | "
+            f"{result['load_s']:.2f} | {result['cpu_s']:.2f} (with the tables) | {result['peak_mb']:.0f} + workers |"
+        )
+        for engine in result["engines"]:
+            if "error" in engine:
+                lines.append(f"| {engine['engine']}: not measured ({engine['error']}) | | | | |")
+            else:
+                lines.append(
+                    f"| {engine['engine']} ({engine['rows']:,} rows) | {engine['import_s']:.2f} | "
+                    f"{engine['read_s']:.2f} | {engine['cpu_s']:.2f} | {engine['peak_mb']:.0f} |"
+                )
     return lines
 
 
@@ -456,13 +545,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-docs", action="store_true", help="put the output into docs/analysis.md")
     parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--every-column", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--engines", action="store_true", help="also time polars, duckdb and pyarrow, if installed")
+    parser.add_argument("--measure-engine", nargs=2, metavar=("ENGINE", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure_engine is not None:
+        engine, directory = args.measure_engine[0], Path(args.measure_engine[1])
+        (directory / f"engine-{engine}.json").write_text(json.dumps(measure_engine(directory, engine)))
+        return 0
     if args.measure is not None:
         result = measure(args.measure, args.bootstrap, args.every_column)
         (args.measure / "measure.json").write_text(json.dumps(result))
         return 0
-    result = run_benchmark(args.trials, args.runs, args.bootstrap, args.dir)
+    result = run_benchmark(args.trials, args.runs, args.bootstrap, args.dir, args.engines)
     command = "python scripts/bench_analysis.py" + (f" --trials {args.trials}" if args.trials != 1_000_000 else "")
+    command += " --engines" if args.engines else ""
     lines = report(result, command)
     print("\n".join(lines))
     if args.write_docs:

@@ -7,8 +7,8 @@ CPU); ``tests/unit/test_validation_script.py`` runs it on a tiny configuration.
 What runs is the plugin's code, as in ``validate_sequential.py`` (whose simulated workers, durations and event
 loop this reuses): ``plan.build_plan``, ``dispatch.TrialDispatcher`` with its default window, ``sequential.
 SequentialFeeder`` (planned prefix, and the last look once the whole plan is committed), and
-``stats.sprt.PairedSequentialTest`` with the design the plugin builds (``run_design.design_for``): the default
-gate asks ``worse`` (the question a paired ``--sprt`` run asks in CI), with boundaries calibrated over the
+``stats.sprt.PairedSequentialTest`` with the design the plugin builds (``run.sequential_design.design_for``):
+the default gate asks ``worse`` (the question a paired ``--sprt`` run asks in CI), with boundaries calibrated over the
 discordance and the cap the plugin derives without ``--agent-trials`` (``trial_expansion.trials_for``).
 
 Scenarios: control at 0.60; no change (test at 0.60) and a regression of 0.15 (test at 0.45); task difficulty
@@ -26,6 +26,7 @@ independent (``stats.gsprt_dp``), and the lower bound on the average number of p
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import os
 import sys
@@ -209,26 +210,28 @@ class Row:
     exact: Reference
 
 
-def collect(runs: int, seed: int, processes: int) -> list[Row]:
+def collect(runs: int, seed: int, processes: int, scenarios: Sequence[Scenario] | None = None) -> list[Row]:
+    if scenarios is None:
+        scenarios = SCENARIOS
     chunk = max(1, min(100, runs // max(1, 4 * processes)))
     jobs = [
         Job(scenario, tuple(range(start, min(runs, start + chunk))), seed)
-        for scenario in SCENARIOS
+        for scenario in scenarios
         for start in range(0, runs, chunk)
     ]
     if processes > 1:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            pending = pool.map_async(reference, SCENARIOS, chunksize=1)
+            pending = pool.map_async(reference, scenarios, chunksize=1)
             outputs = pool.map(run_job, jobs, chunksize=1)
             references = pending.get()
     else:
-        references = [reference(scenario) for scenario in SCENARIOS]
+        references = [reference(scenario) for scenario in scenarios]
         outputs = [run_job(job) for job in jobs]
     by_scenario: dict[Scenario, list[Outcome]] = {}
     for job, outcomes in zip(jobs, outputs, strict=True):
         by_scenario.setdefault(job.scenario, []).extend(outcomes)
     rows = []
-    for scenario, exact in zip(SCENARIOS, references, strict=True):
+    for scenario, exact in zip(scenarios, references, strict=True):
         outcomes = by_scenario[scenario]
         claimed = ("worse",) if scenario.direction == "worse" else ("worse", "better")
         rows.append(
@@ -243,6 +246,74 @@ def collect(runs: int, seed: int, processes: int) -> list[Row]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class SuiteSpread:
+    """The exact DP of the gate at each drawn suite's own pair distribution, averaged over the suites."""
+
+    suites: int
+    claim: Estimate
+    """Mean over suites of the exact P(worse) at the suite's own distribution of pairs (i.i.d. within a suite)."""
+    drop: Estimate
+    """The suites' own drop in success rate: mean and standard deviation (in ``standard_error``)."""
+    by_drop: list[tuple[str, float, float]]
+    """(range of the suite's drop, share of suites, mean exact P(worse)) per range."""
+
+
+def suite_spread(scenario: Scenario, suites: int, seed: int) -> SuiteSpread:
+    """Why a regression defined in the population is caught less often than one defined on the suite.
+
+    A 10-task suite drawn from a population with spread ``sigma`` has its own drop, which varies around the
+    population's; the exact DP is evaluated at each suite's own pair distribution (the mean over its tasks of
+    P(test wins), P(test loses)) and averaged. Power is concave in the drop near 0.9, so the average falls below
+    the power at the average drop.
+    """
+    settings = SequentialSettings()
+    design = design_for(settings.alpha, settings.beta, settings.delta, scenario.direction)
+    cap = TASKS * cap_trials(scenario.direction)
+    rng = np.random.default_rng([seed, zlib.crc32(b"suite spread")])
+    control, test = arm_intercept(CONTROL, scenario.sigma), arm_intercept(scenario.p_test, scenario.sigma)
+    distributions, drops = [], []
+    for _ in range(suites):
+        difficulty = rng.normal(0.0, scenario.sigma, TASKS)
+        a, b = _expit(control + difficulty), _expit(test + difficulty)
+        win, loss = float(np.mean(b * (1.0 - a))), float(np.mean(a * (1.0 - b)))
+        distributions.append((loss, 1.0 - win - loss, win))
+        drops.append(float(np.mean(a - b)))
+    result = lattice_dp(
+        delta=EFFECT,
+        bounds=design.bounds,
+        direction=scenario.direction,
+        max_pairs=cap,
+        last_look=design.last_look(cap),
+        grids={"suites": np.array(distributions)},
+    )["suites"]
+    claims, drop_array = np.asarray(result.worse), np.asarray(drops)
+    ranges = [(0.0, 0.12), (0.12, 0.14), (0.14, 0.16), (0.16, 0.18), (0.18, 1.0)]
+    by_drop = []
+    for low, high in ranges:
+        inside = (drop_array >= low) & (drop_array < high)
+        if inside.any():
+            label = f"< {high:.2f}" if low == 0.0 else (f">= {low:.2f}" if high == 1.0 else f"{low:.2f}-{high:.2f}")
+            by_drop.append((label, float(inside.mean()), float(claims[inside].mean())))
+    return SuiteSpread(
+        suites,
+        Estimate(float(claims.mean()), float(claims.std(ddof=1)) / math.sqrt(suites)),
+        Estimate(float(drop_array.mean()), float(drop_array.std(ddof=1))),
+        by_drop,
+    )
+
+
+def spread_report(spread: SuiteSpread, scenario: Scenario) -> str:
+    rows = "; ".join(
+        f"drop {label}: {100 * share:.0f} % of suites, {claim:.3f}" for label, share, claim in spread.by_drop
+    )
+    return (
+        f"Exact DP averaged over {spread.suites} drawn suites ({scenario.label}): P(gate fails: worse) "
+        f"{fmt(spread.claim)}. The suites' own drop: mean {spread.drop.value:.3f}, standard deviation "
+        f"{spread.drop.standard_error:.3f}. By the suite's own drop: {rows}."
+    )
 
 
 def fmt(estimate: Estimate, digits: int = 4) -> str:
@@ -316,17 +387,42 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=4000, help="simulated runs per scenario (4000)")
     parser.add_argument("--seed", type=int, default=20261204, help="master seed (20261204)")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="simulation processes")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=[scenario.label for scenario in SCENARIOS],
+        metavar="LABEL",
+        help="run only this scenario (its label as printed in the table; repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--tasks", type=int, default=TASKS, help=f"tasks in the suite ({TASKS}: the acceptance's suite)"
+    )
+    parser.add_argument(
+        "--suite-dp",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="for the population regression rows: the exact DP averaged over N drawn suites (1000; 0: skip)",
+    )
     args = parser.parse_args(argv)
-    if args.runs < 2 or args.processes < 1:
-        parser.error("--runs must be >= 2 and --processes >= 1")
+    if args.runs < 2 or args.processes < 1 or args.tasks < 1:
+        parser.error("--runs must be >= 2, --processes and --tasks >= 1")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global TASKS  # read by every helper; the simulation processes are forked after this
     args = parse_args(argv)
+    TASKS = args.tasks
     began = time.perf_counter()
-    rows = collect(args.runs, args.seed, args.processes)
+    chosen = args.scenario or [scenario.label for scenario in SCENARIOS]
+    scenarios = [scenario for scenario in SCENARIOS if scenario.label in chosen]
+    rows = collect(args.runs, args.seed, args.processes, scenarios)
     print(report(rows, args.runs, args.seed, args.processes, time.perf_counter() - began))
+    for scenario in scenarios:
+        if args.suite_dp > 0 and scenario.sigma > 0 and not scenario.suite_effect and scenario.p_test != CONTROL:
+            print()
+            print(spread_report(suite_spread(scenario, args.suite_dp, args.seed), scenario))
     return 0
 
 

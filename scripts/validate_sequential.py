@@ -20,7 +20,12 @@ Everything else is the code that runs in the plugin:
   to shut down (the dispatcher is exhausted); the event loop mirrors ``xdist_scheduler.SequentialScheduling``
   (the result is reported first, then ``finish`` and ``assign`` with the reporting node served first);
 - ``sequential.SequentialFeeder``: results enter the test only as the completed prefix of the planned order;
-- ``stats.sprt.PairedSequentialTest`` / ``TargetSequentialTest``: the decisions.
+- ``stats.sprt.PairedSequentialTest`` / ``TargetSequentialTest``: the decisions, with the design the plugin
+  builds (``run.sequential_design.design_for``: boundaries calibrated over the discordance and the last look at the cap;
+  ``stats.target_design``: Wald's boundaries and the calibrated last look for a target);
+- the cap: without ``--trials-per-task``, the one the plugin derives without ``--agent-trials``
+  (``trial_expansion.trials_for`` of the design's required pairs or trials), reached with the plan's last item,
+  where the feeder asks the test for its last look.
 
 On the decision the controller calls ``TrialDispatcher.stop()`` and the workers skip what they hold (the stop flag), so
 "sessions started" counts the trials that had begun running by the decision: those that finish after it
@@ -48,17 +53,24 @@ import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from tabulate import tabulate
 
+if __package__ in (None, ""):  # run as ``python scripts/validate_sequential.py``: this checkout's plugin
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
 from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.run.sequential_design import design_for
 from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, PlannedTrial, build_plan
-from pytest_agentopt.stats.oc import binomial_sprt_oc
-from pytest_agentopt.stats.paired_oc import paired_test_oc
+from pytest_agentopt.shell.trial_expansion import trials_for
+from pytest_agentopt.stats.design import PairedDesign
+from pytest_agentopt.stats.gsprt_dp import lattice_dp
+from pytest_agentopt.stats.oc import binomial_sprt_oc, stopping_quantile
 from pytest_agentopt.stats.planning import (
     asn_lower_bounds_one_sample,
     asn_lower_bounds_paired,
@@ -68,10 +80,12 @@ from pytest_agentopt.stats.planning import (
     paired_outcome_probabilities,
 )
 from pytest_agentopt.stats.sprt import (
+    Direction,
     PairedSequentialTest,
     SequentialSettings,
     TargetSequentialTest,
 )
+from pytest_agentopt.stats.target_design import target_design
 
 Ordering = Literal["planned", "completion"]
 FloatArray = npt.NDArray[np.float64]
@@ -88,7 +102,8 @@ REFERENCE_ONE_SAMPLE: dict[tuple[float, float], tuple[float, float, float, float
     (0.70, 0.85): (0.0464, 0.0768, 31.6, 42.1),
     (0.80, 0.95): (0.0496, 0.0675, 17.3, 27.3),
 }
-# The simulated ranges the reference figures give for the paired GSPRT (improvement test): sigma -> ASN H0, H1.
+# Ranges for the paired GSPRT (improvement test) around the exact DP of Wald's constant bounds in docs/statistics.md
+# (89.3 / 97.6 pairs without spread, 56.5 / 62.4 with sigma = 2): sigma -> ASN H0, H1.
 REFERENCE_PAIRED_ASN: dict[float, tuple[str, str]] = {0.0: ("88-90", "97-99"), 2.0: ("55-57", "62-63")}
 
 
@@ -100,8 +115,9 @@ class SuiteModel:
     """The simulated benchmark suite and its timing."""
 
     tasks: int = 24
-    trials_per_task: int = 20
-    """The cap: at most this many trials per task and arm (``--agent-trials`` under ``--sprt``)."""
+    trials_per_task: int | None = None
+    """The cap: at most this many trials per task and arm (``--agent-trials`` under ``--sprt``); ``None``: the cap
+    the plugin derives without ``--agent-trials`` (per test: paired or against a target)."""
     failure_slowdown: float = 3.0
     duration_shape: float = 1.0
     """Gamma shape of the durations (mean 1 for a success); 1 is exponential."""
@@ -200,7 +216,27 @@ def _expit(x: FloatArray) -> FloatArray:
     return result
 
 
-def draw_run(rng: np.random.Generator, scenario: Scenario, suite: SuiteModel) -> DrawnRun:
+@functools.cache
+def paired_design_of(settings: SequentialSettings, direction: Direction = "both") -> PairedDesign:
+    """The paired design the plugin runs for these settings (``run.sequential_design.design_for``; built once per
+    process: the plugin builds it once per run)."""
+    return design_for(settings.alpha, settings.beta, settings.delta, direction)
+
+
+def cap_trials(scenario: Scenario, suite: SuiteModel, settings: SequentialSettings) -> int:
+    """Trials per task and arm: the suite's, or the cap the plugin derives without ``--agent-trials``."""
+    if suite.trials_per_task is not None:
+        return suite.trials_per_task
+    if isinstance(scenario, PairedScenario):
+        required = paired_design_of(settings).required_pairs
+    else:
+        required = target_design(scenario.target, settings.alpha, settings.beta, settings.delta).required_trials
+    if required is None:
+        raise ValueError(f"{scenario.label}: no derived cap for these settings; give --trials-per-task")
+    return trials_for(required, suite.tasks)
+
+
+def draw_run(rng: np.random.Generator, scenario: Scenario, suite: SuiteModel, trials: int) -> DrawnRun:
     """Draw a fresh suite (task difficulties), the run's planned order, and every trial's outcome and duration."""
     task_ids = [f"task{index:03d}" for index in range(suite.tasks)]
     if isinstance(scenario, PairedScenario):
@@ -209,7 +245,7 @@ def draw_run(rng: np.random.Generator, scenario: Scenario, suite: SuiteModel) ->
     else:
         arms, sigma = ARMS_SINGLE, 0.0
         rates = {"test": scenario.rate}
-    plan = build_plan(task_ids, arms, suite.trials_per_task, seed=int(rng.integers(2**62)))
+    plan = build_plan(task_ids, arms, trials, seed=int(rng.integers(2**62)))
     difficulty = rng.normal(0.0, sigma, suite.tasks) if sigma > 0 else np.zeros(suite.tasks)
     task_index = {task_id: index for index, task_id in enumerate(task_ids)}
     logits = np.array(
@@ -221,10 +257,14 @@ def draw_run(rng: np.random.Generator, scenario: Scenario, suite: SuiteModel) ->
     return DrawnRun(plan, [bool(value) for value in successes], [float(value) for value in durations])
 
 
-def new_feeder(scenario: Scenario, settings: SequentialSettings) -> SequentialFeeder:
+def new_feeder(scenario: Scenario, settings: SequentialSettings, plan_size: int) -> SequentialFeeder:
+    """The feeder and test the controller builds: the plugin's design, the last look once the plan is committed."""
     if isinstance(scenario, PairedScenario):
-        return SequentialFeeder(paired_test=PairedSequentialTest(settings))
-    return SequentialFeeder(target_test=TargetSequentialTest(scenario.target, settings))
+        test = PairedSequentialTest(settings, "both", paired_design_of(settings))
+        return SequentialFeeder(paired_test=test, plan_size=plan_size)
+    design = target_design(scenario.target, settings.alpha, settings.beta, settings.delta)
+    target_test = TargetSequentialTest(scenario.target, settings, design=design)
+    return SequentialFeeder(target_test=target_test, plan_size=plan_size)
 
 
 def simulate_scheduled(drawn: DrawnRun, feeder: SequentialFeeder, workers: int, ordering: Ordering) -> ScheduledResult:
@@ -302,13 +342,14 @@ def improvement_test_alone(drawn: DrawnRun, settings: SequentialSettings) -> tup
     the reference figures' paired figures and lower bounds are for this one-sided test; the paired test also waits
     for its regression test before it may say ``no_difference``.
     """
-    test = PairedSequentialTest(settings, direction="better")
+    test = PairedSequentialTest(settings, "better", paired_design_of(settings, "better"))
     states = {"better": "accepted_h1", "not_better": "accepted_h0"}
     for pair in range(len(drawn.plan) // 2):
         test.add_pair(drawn.successes[2 * pair], drawn.successes[2 * pair + 1])
         if test.verdict is not None:
             return (states[test.verdict], pair + 1)
-    return ("running", len(drawn.plan) // 2)
+    verdict = test.conclude()  # the last look at the cap
+    return (states[verdict] if verdict is not None else "running", len(drawn.plan) // 2)
 
 
 # -- many runs --------------------------------------------------------------------------------------------------
@@ -344,10 +385,13 @@ def run_job(job: Job) -> list[RunSample]:
     samples: list[RunSample] = []
     for run in job.runs:
         rng = np.random.default_rng([job.seed, _scenario_stream(job.scenario), run])
-        drawn = draw_run(rng, job.scenario, job.suite)
-        reference = planned_order_reference(drawn, new_feeder(job.scenario, job.settings))
+        drawn = draw_run(rng, job.scenario, job.suite, cap_trials(job.scenario, job.suite, job.settings))
+        size = len(drawn.plan)
+        reference = planned_order_reference(drawn, new_feeder(job.scenario, job.settings, size))
         scheduled = {
-            (workers, ordering): simulate_scheduled(drawn, new_feeder(job.scenario, job.settings), workers, ordering)
+            (workers, ordering): simulate_scheduled(
+                drawn, new_feeder(job.scenario, job.settings, size), workers, ordering
+            )
             for workers, ordering in job.keys
         }
         alone = improvement_test_alone(drawn, job.settings) if isinstance(job.scenario, PairedScenario) else None
@@ -468,20 +512,27 @@ class PairedReference:
 
 
 def paired_reference(scenario: PairedScenario, settings: SequentialSettings, max_pairs: int) -> PairedReference:
+    """The exact DP of the design the plugin runs (calibrated bounds, the last look at ``max_pairs``)."""
     probabilities = paired_outcome_probabilities(scenario.p_control, scenario.p_test, scenario.spread_sigma)
-    oc = paired_test_oc(
-        probabilities, alpha=settings.alpha, beta=settings.beta, delta=settings.delta, max_pairs=max_pairs
-    )
+    design = paired_design_of(settings)
+    oc = lattice_dp(
+        delta=settings.delta,
+        bounds=design.bounds,
+        direction="both",
+        max_pairs=max_pairs,
+        last_look=design.last_look(max_pairs),
+        grids={"truth": np.array([probabilities])},
+    )["truth"]
     p_test = scenario.p_control + settings.delta
     bounds = asn_lower_bounds_paired(scenario.p_control, p_test, settings.alpha, settings.beta, scenario.spread_sigma)
     return PairedReference(
         probabilities=probabilities,
-        better=oc.better,
-        worse=oc.worse,
-        no_difference=oc.no_difference,
-        undecided=oc.undecided,
-        asn=oc.asn,
-        p95=oc.quantile(0.95),
+        better=float(oc.better[0]),
+        worse=float(oc.worse[0]),
+        no_difference=float(oc.no_difference[0]),
+        undecided=float(oc.undecided[0]),
+        asn=float(oc.asn[0]),
+        p95=stopping_quantile(oc.stopping_of(0), 0.95),
         lower_bound=bounds[0] if scenario.hypothesis == "H0" else bounds[1],
         fixed_n=fixed_n_mcnemar(scenario.p_control, p_test, settings.alpha, settings.beta, scenario.spread_sigma),
     )
@@ -497,25 +548,38 @@ class TargetReference:
     asn: float
     p95: int
     asn_untruncated: float
+    accept_h1_untruncated: float
+    accept_h0_untruncated: float
+    """Wald's boundaries without a cap: the figures the reference quotes."""
     lower_bound: float
     fixed_n: int
 
 
 def target_reference(scenario: TargetScenario, settings: SequentialSettings, max_trials: int) -> TargetReference:
+    """The exact figures of the design the plugin runs: Wald's boundaries (``binomial_sprt_oc``: the stopping
+    distribution, unchanged by the last look) and the last look at ``max_trials`` (``stats.target_design``)."""
     test = TargetSequentialTest(scenario.target, settings)  # its p0, p1 exactly as the plugin computes them
     alpha, beta = settings.alpha, settings.beta
     truncated = binomial_sprt_oc(scenario.rate, test.p0, test.p1, alpha, beta, max_n=max_trials)
     untruncated = binomial_sprt_oc(scenario.rate, test.p0, test.p1, alpha, beta)
     bounds = asn_lower_bounds_one_sample(test.p0, test.p1, alpha, beta)
+    figures = target_design(scenario.target, alpha, beta, settings.delta).at_cap(max_trials)
+    assert figures is not None
+    if scenario.hypothesis == "H0":  # the rate is target - delta
+        accept_h1, accept_h0 = figures.alpha, 1.0 - figures.below_miss
+    else:
+        accept_h1, accept_h0 = 1.0 - figures.miss, figures.beta
     return TargetReference(
         p0=test.p0,
         p1=test.p1,
-        accept_h1=truncated.accept_h1,
-        accept_h0=truncated.accept_h0,
-        undecided=truncated.undecided,
+        accept_h1=accept_h1,
+        accept_h0=accept_h0,
+        undecided=max(0.0, 1.0 - accept_h1 - accept_h0),
         asn=truncated.asn,
         p95=truncated.quantile(0.95),
         asn_untruncated=untruncated.asn,
+        accept_h1_untruncated=untruncated.accept_h1,
+        accept_h0_untruncated=untruncated.accept_h0,
         lower_bound=bounds[0] if scenario.hypothesis == "H0" else bounds[1],
         fixed_n=fixed_n_one_sample(test.p0, test.p1, alpha, beta),
     )
@@ -574,7 +638,7 @@ Collected = dict[tuple[Scenario, tuple[Key, ...]], list[RunSample]]
 
 
 def exact_reference(job: tuple[Scenario, SequentialSettings, int]) -> PairedReference | TargetReference:
-    """The exact and planning figures of one scenario truncated at ``cap`` (a pool task: the paired DP is slow)."""
+    """The exact and planning figures of one scenario capped at ``cap`` (a pool task: the paired DP is slow)."""
     scenario, settings, cap = job
     if isinstance(scenario, PairedScenario):
         return paired_reference(scenario, settings, cap)
@@ -584,8 +648,10 @@ def exact_reference(job: tuple[Scenario, SequentialSettings, int]) -> PairedRefe
 def _simulate_all(
     config: ValidationConfig, jobs: list[Job], scenarios: list[Scenario]
 ) -> tuple[Collected, dict[Scenario, PairedReference | TargetReference]]:
-    cap = config.suite.tasks * config.suite.trials_per_task
-    reference_jobs = [(scenario, config.settings, cap) for scenario in scenarios]
+    reference_jobs = [
+        (scenario, config.settings, config.suite.tasks * cap_trials(scenario, config.suite, config.settings))
+        for scenario in scenarios
+    ]
     if config.processes > 1:
         with multiprocessing.get_context("fork").Pool(config.processes) as pool:
             references_pending = pool.map_async(exact_reference, reference_jobs, chunksize=1)
@@ -656,14 +722,14 @@ def acceptance_checks(
         if quoted is None:
             continue
         if scenario.hypothesis == "H0":
-            ours, theirs, asn_theirs = exact.accept_h1, quoted[0], quoted[2]
+            ours, theirs, asn_theirs = exact.accept_h1_untruncated, quoted[0], quoted[2]
             what = "alpha"
         else:
-            ours, theirs, asn_theirs = exact.accept_h0, quoted[1], quoted[3]
+            ours, theirs, asn_theirs = exact.accept_h0_untruncated, quoted[1], quoted[3]
             what = "beta"
         checks.append(
             Check(
-                f"exact DP = reference to 3 decimals ({exact.p0:.2f} vs {exact.p1:.2f}, {what}, ASN)",
+                f"exact DP without a cap = reference to 3 decimals ({exact.p0:.2f} vs {exact.p1:.2f}, {what}, ASN)",
                 f"{what} {ours:.4f} vs {theirs:.4f}; ASN {exact.asn_untruncated:.2f} vs {asn_theirs}",
                 round(ours, 3) == round(theirs, 3) and round(exact.asn_untruncated, 1) == asn_theirs,
             )
@@ -929,7 +995,22 @@ def _target_table(results: Sequence[ScenarioResult]) -> str:
 
 def render_report(report: ValidationReport, command: str | None = None) -> str:
     config, suite, settings = report.config, report.config.suite, report.config.settings
-    cap = suite.tasks * suite.trials_per_task
+    if suite.trials_per_task is not None:
+        cap = suite.tasks * suite.trials_per_task
+        caps = f"cap {suite.trials_per_task} trials per task and arm ({cap} pairs or trials)"
+    else:
+        paired_trials = trials_for(paired_design_of(settings).required_pairs or 0, suite.tasks)
+        derived = sorted(
+            {
+                (scenario.target, cap_trials(scenario, suite, settings))
+                for scenario in [*config.target_single, *config.target_parallel]
+            }
+        )
+        target_caps = ", ".join(f"{trials} for target {target:g}" for target, trials in derived)
+        caps = (
+            f"the caps the plugin derives without --agent-trials: {paired_trials} trials per task and arm for the "
+            f"paired test ({suite.tasks * paired_trials} pairs), {target_caps} ({suite.tasks} tasks)"
+        )
     lines = [
         "# Sequential validation (scripts/validate_sequential.py)",
         "",
@@ -939,7 +1020,8 @@ def render_report(report: ValidationReport, command: str | None = None) -> str:
     lines += [
         f"{config.runs} runs per scenario, seed {config.seed}, {config.processes} process(es), "
         f"{report.seconds:.0f} s. alpha {settings.alpha}, beta {settings.beta}, delta {settings.delta}. "
-        f"Suite: {suite.tasks} tasks, cap {suite.trials_per_task} trials per task and arm ({cap} pairs or trials); "
+        f"Design: calibrated paired boundaries and Wald's for a target, each with its last look at the cap. "
+        f"Suite: {suite.tasks} tasks, {caps}; "
         f"durations gamma(shape {suite.duration_shape:g}) with mean 1 for a success, x{suite.failure_slowdown:g} "
         f"for a failure; dispatch window default_window(workers) = 2 x workers.",
         "",
@@ -951,7 +1033,8 @@ def render_report(report: ValidationReport, command: str | None = None) -> str:
         "",
         _paired_table(report.paired, "planned"),
         "",
-        "Reference figures. DP: exact dynamic programming of the paired test (`paired_test_oc`) on i.i.d. pairs "
+        "Reference figures. DP: exact dynamic programming of the paired test as the plugin runs it (`lattice_dp` "
+        "with the calibrated boundaries and the last look at the cap) on i.i.d. pairs "
         "with the model's pair probabilities (for sigma > 0 this treats every pair as a new task; the simulation "
         "reuses the suite's tasks across rounds). 'sim' columns: the unscheduled planned-order run. The lower "
         "bound and the reference ASN are for the one-sided improvement test: compare them with 'improvement test "
@@ -1002,11 +1085,16 @@ def parse_args(argv: Sequence[str] | None) -> ValidationConfig:
         "--processes", type=int, default=os.cpu_count() or 1, help="simulation processes (default: CPU count)"
     )
     parser.add_argument("--tasks", type=int, default=24, help="tasks in the suite (default 24)")
-    parser.add_argument("--trials-per-task", type=int, default=20, help="cap per task and arm (default 20)")
+    parser.add_argument(
+        "--trials-per-task",
+        type=int,
+        default=None,
+        help="cap per task and arm (default: the cap the plugin derives without --agent-trials)",
+    )
     parser.add_argument("--failure-slowdown", type=float, default=3.0, help="failure duration factor (default 3)")
     parser.add_argument("--duration-shape", type=float, default=1.0, help="gamma shape; 1 = exponential")
     args = parser.parse_args(argv)
-    if args.runs < 2 or args.processes < 1 or args.tasks < 1 or args.trials_per_task < 1:
+    if args.runs < 2 or args.processes < 1 or args.tasks < 1 or (args.trials_per_task or 1) < 1:
         parser.error("--runs must be >= 2; --processes, --tasks and --trials-per-task >= 1")
     suite = SuiteModel(args.tasks, args.trials_per_task, args.failure_slowdown, args.duration_shape)
     return ValidationConfig(runs=args.runs, seed=args.seed, workers=args.workers, processes=args.processes, suite=suite)

@@ -5,8 +5,13 @@ this order (the first rule that holds wins):
 
 * **trivial**: every config's lower bound is >= ``high`` (0.8): everyone solves it reliably;
 * **challenging**: every config's upper bound is <= ``low`` (0.5): nobody solves it reliably;
-* **discriminative**: some two configs' intervals do not overlap (the lowest upper bound lies below the highest
-  lower bound): configs really differ on it;
+* **discriminative**: the configs' success rates on it differ, as a discovery among all the tasks: each task run
+  by two or more configs gets a p-value (Fisher's exact test of two configs; with more, the smallest pairwise
+  Fisher p-value times the number of pairs, Bonferroni within the task), and a task is discriminative when its
+  Benjamini-Hochberg adjusted p-value (``q_value``) over the family of those tasks is <= 0.05: on average at most
+  5 % of the tasks called discriminative are not. The raw call of earlier versions (two configs' 95 % intervals
+  do not overlap, ``discriminative_raw``) and the raw ``p_value`` stay in each row: with 20 tasks and no real
+  difference, raw calls at 5 % find about one discriminative task by chance;
 * **undetermined**: none of these yet; more trials would settle it.
 
 So a task run by one config can be trivial or challenging but never discriminative, and with few trials most
@@ -20,10 +25,14 @@ from typing import Any
 import numpy as np
 
 from pytest_agentopt.analysis.groups import group_by
+from pytest_agentopt.analysis.multiplicity import benjamini_hochberg
 from pytest_agentopt.analysis.table import TrialTable
 from pytest_agentopt.stats.intervals import wilson_interval
 
-__all__ = ["CLUSTERS", "TASK_COLUMNS", "cluster_tasks"]
+__all__ = ["CLUSTERS", "DISCOVERY_RATE", "TASK_COLUMNS", "cluster_tasks", "difference_p_value"]
+
+DISCOVERY_RATE = 0.05
+"""The false discovery rate of the ``discriminative`` calls (Benjamini-Hochberg over the tasks)."""
 
 CLUSTERS = ("trivial", "discriminative", "challenging", "undetermined")
 TASK_COLUMNS = frozenset({"task_id", "task_code", "category", "config_hash", "experiment_id", "outcome"})
@@ -36,7 +45,9 @@ def cluster_tasks(
     """One row per task (first appearance order): ``task_id``, ``code``, ``declared_category``, ``cluster``,
     ``configs``, ``min_rate``, ``min_rate_ci``, ``min_rate_config``, ``max_rate``, ``max_rate_ci``,
     ``max_rate_config``, ``reason`` and ``per_config`` (each config's ``config_hash``, ``experiment_id``,
-    ``trials``, ``successes``, ``rate``, ``ci``)."""
+    ``trials``, ``successes``, ``rate``, ``ci``), ``p_value`` (configs differ on the task; ``None`` with one
+    config), ``q_value`` (its Benjamini-Hochberg adjustment over the tasks with a p-value) and
+    ``discriminative_raw`` (the unadjusted call: two configs' intervals do not overlap)."""
     scored = table.array("scored")
     tasks = group_by(table, "task_id", scored)
     configs = group_by(table, "config_hash", scored)
@@ -83,9 +94,63 @@ def cluster_tasks(
                 "max_rate_config": highest["experiment_id"],
                 "reason": reason,
                 "per_config": per_config,
+                "p_value": difference_p_value(per_config),
             }
         )
+    _adjust(rows)
     return rows
+
+
+def difference_p_value(per_config: list[dict[str, Any]]) -> float | None:
+    """The p-value of "every config has the same success rate on this task" (``None``: one config only).
+
+    Two configs: Fisher's exact test (two-sided). More: the smallest pairwise Fisher p-value times the number of
+    pairs (Bonferroni within the task), at most 1."""
+    from scipy.stats import fisher_exact
+
+    if len(per_config) < 2:
+        return None
+    smallest = 1.0
+    pairs = 0
+    for i, first in enumerate(per_config):
+        for second in per_config[i + 1 :]:
+            table = [
+                [first["successes"], first["trials"] - first["successes"]],
+                [second["successes"], second["trials"] - second["successes"]],
+            ]
+            smallest = min(smallest, float(fisher_exact(table).pvalue))
+            pairs += 1
+    return min(1.0, smallest * pairs)
+
+
+def _adjust(rows: list[dict[str, Any]]) -> None:
+    """``q_value`` (Benjamini-Hochberg over the tasks with a p-value) and the adjusted ``discriminative`` call."""
+    family = [row for row in rows if row["p_value"] is not None]
+    for row, q_value in zip(family, benjamini_hochberg([row["p_value"] for row in family]), strict=True):
+        row["q_value"] = q_value
+    for row in rows:
+        row.setdefault("q_value", None)
+        row["discriminative_raw"] = row["cluster"] == "discriminative"
+        if row["cluster"] in ("trivial", "challenging"):
+            continue
+        q_value = row["q_value"]
+        if q_value is not None and q_value <= DISCOVERY_RATE:
+            row["cluster"] = "discriminative"
+            adjusted = (
+                f"p {row['p_value']:.2g}, Benjamini-Hochberg q {q_value:.2g} <= {DISCOVERY_RATE:g} over the "
+                f"{len(family)} tasks run by two or more configs"
+            )
+            row["reason"] = (
+                f"{row['reason']}; {adjusted}"
+                if row["discriminative_raw"]
+                else f"success differs between configs although their 95 % intervals overlap: {adjusted}"
+            )
+        elif row["discriminative_raw"]:
+            row["cluster"] = "undetermined"
+            row["reason"] += (
+                f", but not a discovery once adjusted: p {row['p_value']:.2g}, Benjamini-Hochberg q "
+                f"{q_value:.2g} > {DISCOVERY_RATE:g} over the {len(family)} tasks run by two or more configs"
+            )
 
 
 def _describe(entry: dict[str, Any]) -> str:

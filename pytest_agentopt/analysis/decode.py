@@ -20,23 +20,21 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from operator import itemgetter
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from pytest_agentopt.analysis.table import ALL_COLUMNS, RECORD_ORDER, REQUIRED_COLUMNS
+from pytest_agentopt.analysis.table import ALL_COLUMNS, REQUIRED_COLUMNS
 from pytest_agentopt.storage.trial_record import (
-    ARMS,
     IDENTITY_FIELDS,
     LEDGER_SCHEMA,
     TOKEN_CLASSES,
+    known_arm,
     normalise_record,
     without_surrogates,
 )
@@ -55,7 +53,6 @@ __all__ = [
 Loads = Callable[[bytes], Any]
 
 BATCH_LINES = 256
-_ARMS = frozenset(ARMS)
 # Categorical fields read in one pass: those fixed per run and arm, per task, per outcome; the message alone.
 _CATEGORICAL_GROUPS: tuple[tuple[str, ...], ...] = (
     ("run_id", "experiment_id", "arm", "config_hash", "model", "price_source", "worker"),
@@ -160,12 +157,10 @@ def concat_blocks(blocks: list[ColumnBlock]) -> ColumnBlock:
 def decode_block(data: bytes, columns: Collection[str] = ALL_COLUMNS) -> ColumnBlock:
     """Decode whole lines (``data`` ends with a newline unless it is the end of the file) into ``columns``."""
     wanted = frozenset(columns)
-    cut = _tail_cutter(wanted)
-    lines = (cut.sub(b"}", data) if cut is not None else data).split(b"\n")
-    original = _Lazy(data.split) if cut is not None else _Lazy(lambda _: lines)
+    lines = data.split(b"\n")
     last = len(lines) - 1
     batches = [
-        _decode_batch(lines, range(start, min(len(lines), start + BATCH_LINES)), wanted, original)
+        _decode_batch(lines, range(start, min(len(lines), start + BATCH_LINES)), wanted)
         for start in range(0, len(lines), BATCH_LINES)
     ]
     block = concat_blocks(batches)
@@ -198,41 +193,7 @@ def decode_records(records: Sequence[Any], columns: Collection[str] = ALL_COLUMN
     return block
 
 
-class _Lazy:
-    """The block split into its original lines, computed once and only if a batch needs them."""
-
-    def __init__(self, split: Callable[[bytes], list[bytes]]) -> None:
-        self._split = split
-        self._lines: list[bytes] | None = None
-
-    def __call__(self) -> list[bytes]:
-        if self._lines is None:
-            self._lines = self._split(b"\n")
-        return self._lines
-
-
-@lru_cache(maxsize=64)
-def _tail_cutter(wanted: frozenset[str]) -> re.Pattern[bytes] | None:
-    """A pattern that cuts, from lines in the plugin's key order, the fields after the last one needed.
-
-    Parsing is most of the cost and the tail of a line (timestamps, worker, metrics...) is often not needed: for
-    ``CONFIG_COLUMNS`` the parser then reads two thirds of each line. Only a line that ends as the plugin ends
-    every line (``"after_decision":true}`` or ``false}``) is cut, so a torn line is never shortened into a valid
-    one; ``,"<key>":`` cannot occur inside a JSON string (its quote would be escaped) and the first occurrence is
-    the top-level key in the plugin's order. A line in another order may lose fields it needs: its batch then fails
-    and is parsed again from the original lines.
-    """
-    fields = {"tokens" if name.startswith("tokens_") else name for name in wanted | REQUIRED_COLUMNS | _RECORD_KEYS}
-    last = max(RECORD_ORDER.index(name) for name in fields | {"schema"})
-    if last + 1 >= len(RECORD_ORDER) - 1:
-        return None  # nothing worth cutting
-    key = RECORD_ORDER[last + 1].encode()
-    return re.compile(rb',"' + key + rb'":[^\n]*"after_decision":(?:true|false)\}$', re.MULTILINE)
-
-
-def _decode_batch(
-    lines: list[bytes], positions: range, wanted: frozenset[str], original: Callable[[], list[bytes]]
-) -> ColumnBlock:
+def _decode_batch(lines: list[bytes], positions: range, wanted: frozenset[str]) -> ColumnBlock:
     indices = [index for index in positions if lines[index]]
     if not indices:
         return ColumnBlock(size=0, lines=0)
@@ -242,7 +203,6 @@ def _decode_batch(
             return _columns(together, wanted, _items_key)
         except _SHAPE_ERRORS:
             pass
-    lines = original()
     last = len(lines) - 1
     records: list[Any] = []
     kept: list[int] = []
@@ -327,8 +287,8 @@ def _columns(
     for name in IDENTITY_FIELDS:  # strings, never null (``normalise_record``'s rule)
         if name in block.categorical and None in block.categorical[name][1]:
             raise ValueError(f"{name}: null")
-    if "arm" in block.categorical and not set(block.categorical["arm"][1]) <= _ARMS:
-        raise ValueError("arm: neither control nor test")
+    if "arm" in block.categorical and not all(known_arm(arm) for arm in block.categorical["arm"][1]):
+        raise ValueError("arm: neither control, test nor a further candidate (test2, test3...)")
     _numbers(records, ("schema", *(name for name in _NUMBERS if name in wanted and name != "schema")), block)
     block.numeric = {name: array for name, array in block.numeric.items() if name in wanted}
     if "seed" in wanted:

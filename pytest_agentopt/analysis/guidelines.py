@@ -20,6 +20,16 @@ manifests). The effect is oriented *child minus parent* (success) and *child / p
 
 When a pair changes several guidelines at once, each gets the same joint effect (``changed_with`` lists the
 others), and ``other_changes`` lists whatever else differs (a model, a temperature), which the effect includes.
+
+Each pair of configs is one question (did the change move success?), and a history holds many: the call
+(``helps`` / ``hurts`` / ``unclear``) is made on Holm's adjusted p-value over the family of config pairs shown,
+so the probability that *any* of the calls is wrong stays at most alpha (each guideline is kept or dropped on
+its own call: a family-wise error rate, not a false discovery rate). The raw ``p_value`` is kept next to
+``p_holm``. The p-value is the one that matches the interval: paired, ``1 / max_t K_t(0)``, the reciprocal of
+the largest betting capital against "no effect" along the pairs (anytime-valid, by Ville's inequality; the
+confidence sequence at alpha excludes 0 exactly when it is <= alpha); unpaired, the two-sided percentile
+bootstrap p-value ``2 min(P*(d <= 0), P*(d >= 0))`` with the +1 correction. The intervals shown are each at
+95 %, not simultaneous.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from pytest_agentopt.analysis.bootstrap import bootstrap_config, config_generator, percentile_interval
+from pytest_agentopt.analysis.multiplicity import holm
 from pytest_agentopt.analysis.runs import ArmInfo, RunInfo
 from pytest_agentopt.analysis.table import TrialTable
 from pytest_agentopt.configs.model import AgentConfig, diff_configs, text_hash
@@ -100,15 +111,28 @@ def guideline_impact(
     Keys: ``guideline``, ``md5``, ``change`` (``added`` | ``removed``), ``parent``, ``child`` (experiment ids),
     ``parent_hash``, ``child_hash``, ``relation``, ``paired``, ``pairs``, ``effect`` {``estimate``, ``lower``,
     ``upper``, ``method``} or None, ``cost_ratio`` {``estimate``, ``lower``, ``upper``, ``method``} or None,
-    ``runs``, ``changed_with``, ``other_changes``.
+    ``runs``, ``changed_with``, ``other_changes``, ``p_value`` (no effect on success; ``None`` without one),
+    ``p_holm`` (Holm over the config pairs with a p-value) and ``call`` (``helps``, ``hurts`` or ``unclear`` at
+    ``alpha`` on ``p_holm``), ``family`` (the number of config pairs adjusted over).
     """
     rows: list[dict[str, Any]] = []
-    for pair in config_pairs(runs):
-        added = [text for text in pair.child.guidelines if text not in pair.parent.guidelines]
-        removed = [text for text in pair.parent.guidelines if text not in pair.child.guidelines]
+    pairs = config_pairs(runs)
+    figures_of = []
+    for pair in pairs:
         figures = _paired_figures(pair, runs, table, alpha)
         if figures is None:
             figures = _unpaired_figures(pair, table, bootstrap, seed)
+        figures_of.append(figures)
+    tested = [figures for figures in figures_of if figures["p_value"] is not None]
+    for figures, adjusted in zip(tested, holm([figures["p_value"] for figures in tested]), strict=True):
+        figures["p_holm"] = adjusted
+    for figures in figures_of:
+        figures.setdefault("p_holm", None)
+        figures["family"] = len(tested)
+        figures["call"] = _call(figures, alpha)
+    for pair, figures in zip(pairs, figures_of, strict=True):
+        added = [text for text in pair.child.guidelines if text not in pair.parent.guidelines]
+        removed = [text for text in pair.parent.guidelines if text not in pair.child.guidelines]
         changes = [(text, "added") for text in added] + [(text, "removed") for text in removed]
         for text, change in changes:
             rows.append(
@@ -127,6 +151,14 @@ def guideline_impact(
                 }
             )
     return rows
+
+
+def _call(figures: dict[str, Any], alpha: float) -> str:
+    """``helps`` / ``hurts`` when Holm's adjusted p-value is at most alpha, else ``unclear``."""
+    adjusted, effect = figures.get("p_holm"), figures.get("effect")
+    if adjusted is None or effect is None or adjusted > alpha:
+        return "unclear"
+    return "helps" if effect["estimate"] > 0 else "hurts"
 
 
 def _other_changes(pair: ConfigPair) -> list[str] | None:
@@ -167,6 +199,7 @@ def _paired_figures(
     return {
         "paired": True,
         "pairs": len(oriented),
+        "p_value": _anytime_p_value(oriented, alpha),
         "effect": {
             "estimate": sequence["estimate"],
             "lower": sequence["lower"],
@@ -222,7 +255,24 @@ def _unpaired_figures(pair: ConfigPair, table: TrialTable, bootstrap: int, seed:
             interval = percentile_interval(child_draws.costs / parent_draws.costs)
         if interval is not None:
             ratio = {"estimate": child_mean / parent_mean, "lower": interval[0], "upper": interval[1], "method": method}
-    return {"paired": False, "pairs": 0, "effect": effect, "cost_ratio": ratio, "runs": run_ids}
+    p_value = _bootstrap_p_value(child_draws.rates - parent_draws.rates) if effect is not None else None
+    return {"paired": False, "pairs": 0, "p_value": p_value, "effect": effect, "cost_ratio": ratio, "runs": run_ids}
+
+
+def _anytime_p_value(oriented: Sequence[tuple[int, TrialRecord, TrialRecord]], alpha: float) -> float:
+    """``min(1, 1 / max_t K_t(0))`` with the bets of the reported confidence sequence (see the module doc)."""
+    from ..stats.confseq import hedged_capital
+
+    differences = [float((c["outcome"] == "success") - (p["outcome"] == "success")) for _, p, c in oriented]
+    capital = hedged_capital(differences, 0.0, -1.0, 1.0, alpha)
+    return min(1.0, 1.0 / max(capital)) if capital else 1.0
+
+
+def _bootstrap_p_value(draws: np.ndarray[Any, Any]) -> float:
+    """Two-sided percentile bootstrap p-value of "no difference", ``2 min(P*(d <= 0), P*(d >= 0))``, +1 corrected."""
+    total = draws.size
+    below, above = int((draws <= 0).sum()), int((draws >= 0).sum())
+    return min(1.0, 2.0 * (min(below, above) + 1) / (total + 1))
 
 
 def _mean_known(values: np.ndarray[Any, Any]) -> float | None:

@@ -8,11 +8,13 @@ enter as skipped, as they did in the run: a pair with a skipped half never count
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
 from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.run.sequential_design import design_for
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
 from pytest_agentopt.stats.wald import DIRECTIONS
 from pytest_agentopt.storage.ledger import RunPaths, read_ledger, read_manifest
@@ -45,8 +47,6 @@ def llr_path(
     paired_test: PairedSequentialTest | None = None
     target_test: TargetSequentialTest | None = None
     if target is None:
-        from pytest_agentopt.run.sequential_design import design_for
-
         design = design_for(alpha, beta, effect, direction)
         paired_test = PairedSequentialTest(settings, direction, design)
         feeder = SequentialFeeder(paired_test=paired_test)
@@ -120,8 +120,6 @@ def run_llr_path(run: RunPaths | Path) -> dict[str, Any] | None:
 
 def _planned(paths: RunPaths) -> int | None:
     """The run's planned trials, from its summary (absent for a run that never finished)."""
-    import json
-
     try:
         planned = json.loads(paths.summary.read_text(encoding="utf-8")).get("trials_planned")
     except (OSError, ValueError):

@@ -7,6 +7,15 @@ trials are resampled independently (:mod:`pytest_agentopt.analysis.bootstrap`), 
 config's position counted. Configs whose cost is unknown (no trial with a price) are listed without a front
 position.
 
+Calling configs *dominated* (worth dropping) is a list of discoveries, one question per config, so the call is
+adjusted with Benjamini-Hochberg over the family of priced configs: ``p_value_dominated``, the bootstrap p-value
+of "this config is not dominated", ``(1 + resamples in which it is not dominated) / (1 + resamples)``, is
+adjusted to ``q_dominated``, and ``dominated`` is true when ``q_dominated <= 0.05`` (on average at most 5 % of
+the configs called dominated are not). A bootstrap p-value is approximate (it treats the resampling
+distribution as the sampling distribution), and it can be no smaller than ``1 / (1 + resamples)``: with the
+default 1000 resamples and many configs, few can reach the adjusted threshold, which is as it should be.
+``on_front`` stays the description of the point estimates.
+
 The users' KPI "configs with >= 80 % of the best success rate at <= 30 % of its cost" is answered on the point
 estimates: the best is the config with the highest success rate among those with a known cost (ties: the cheaper);
 ``p_kpi`` is the share of resamples in which a config meets both thresholds, computed from the best's resampled
@@ -22,9 +31,13 @@ import numpy.typing as npt
 
 from pytest_agentopt import number_format as fmt
 from pytest_agentopt.analysis.aggregate import config_figures
+from pytest_agentopt.analysis.multiplicity import benjamini_hochberg
 from pytest_agentopt.analysis.table import TrialTable
 
-__all__ = ["KPI_COST_SHARE", "KPI_SUCCESS_SHARE", "dominated_share", "pareto_front"]
+__all__ = ["DOMINATED_FDR", "KPI_COST_SHARE", "KPI_SUCCESS_SHARE", "dominated_share", "pareto_front"]
+
+DOMINATED_FDR = 0.05
+"""The false discovery rate of the ``dominated`` calls (Benjamini-Hochberg over the priced configs)."""
 
 KPI_SUCCESS_SHARE = 0.8
 KPI_COST_SHARE = 0.3
@@ -61,7 +74,8 @@ def pareto_front(table: TrialTable, *, bootstrap: int = 1000, seed: int = 0) -> 
 
     Each point: ``experiment_id``, ``experiment_ids``, ``config_hash``, ``model``, ``trials``, ``successes``,
     ``success_rate``, ``success_ci``, ``cost_per_task_usd``, ``cost_ci``, ``on_front``, ``p_dominated``,
-    ``meets_kpi``, ``p_kpi``. Points are sorted by success rate (highest first), then cost.
+    ``p_value_dominated``, ``q_dominated``, ``dominated``, ``meets_kpi``, ``p_kpi``. Points are sorted by success
+    rate (highest first), then cost.
     """
     if bootstrap < 1:
         raise ValueError(f"bootstrap must be >= 1, got {bootstrap}")
@@ -77,6 +91,7 @@ def pareto_front(table: TrialTable, *, bootstrap: int = 1000, seed: int = 0) -> 
         for position, i in enumerate(priced):
             points[i]["on_front"] = not bool(_dominated_by_any(rates, costs, position)[0])
             points[i]["p_dominated"] = shares[position] if np.isfinite(shares[position]) else None
+        _adjust_dominated(points, priced, bootstrap)
         best = max(priced, key=lambda i: (figures.rows[i]["success_rate"], -figures.rows[i]["cost_per_task_usd"]))
         kpi = _kpi(figures.rows, points, priced, best, figures.draws)
     else:
@@ -96,7 +111,8 @@ def pareto_front(table: TrialTable, *, bootstrap: int = 1000, seed: int = 0) -> 
         "method": (
             f"{figures.method}; on_front: not dominated on the point estimates; p_dominated: share of the "
             f"{bootstrap} joint resamples (trials resampled within each config, independently) in which another "
-            "config has success >= and cost <= with one strict"
+            "config has success >= and cost <= with one strict; dominated: Benjamini-Hochberg q <= "
+            f"{DOMINATED_FDR:g} over the priced configs, from the bootstrap p-value of not being dominated"
         ),
         "bootstrap": bootstrap,
         "seed": seed,
@@ -117,8 +133,28 @@ def _point(row: dict[str, Any]) -> dict[str, Any]:
         "cost_ci",
     )
     point = {key: row[key] for key in keys}
-    point.update({"on_front": False, "p_dominated": None, "meets_kpi": False, "p_kpi": None})
+    point.update(
+        {
+            "on_front": False,
+            "p_dominated": None,
+            "p_value_dominated": None,
+            "q_dominated": None,
+            "dominated": False,
+            "meets_kpi": False,
+            "p_kpi": None,
+        }
+    )
     return point
+
+
+def _adjust_dominated(points: list[dict[str, Any]], priced: list[int], bootstrap: int) -> None:
+    """``p_value_dominated``, ``q_dominated`` and the ``dominated`` call (module docstring)."""
+    family = [i for i in priced if points[i]["p_dominated"] is not None]
+    raw = [(1.0 + (1.0 - points[i]["p_dominated"]) * bootstrap) / (1.0 + bootstrap) for i in family]
+    for i, p_value, q_value in zip(family, raw, benjamini_hochberg(raw), strict=True):
+        points[i]["p_value_dominated"] = min(1.0, p_value)
+        points[i]["q_dominated"] = q_value
+        points[i]["dominated"] = q_value <= DOMINATED_FDR
 
 
 def _cost_key(cost: float | None) -> float:

@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
             "For every guideline added or removed between a parent and a child config (from the manifests' "
             "configs and prompt-component hashes), the effect on success (child - parent) and the cost ratio "
             "(child / parent): paired where a run had both configs as its arms, otherwise unpaired from all their "
-            "trials (marked so)."
+            "trials (marked so). The call (helps / hurts / unclear) is made on Holm's adjusted p-value over the "
+            "config pairs shown (family-wise error at most 0.05); the raw p-value is shown beside it."
         ),
     )
     add_agent_dir(parser)
@@ -47,14 +48,28 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print(empty_message(args, "guideline changes between a parent and a child config"))
         return 0
-    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(0, 6)))
+    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(0, 7)))
+    family = rows[0].get("family", 0)
+    print_wrapped(
+        f"call: Holm's adjusted p-value <= 0.05 over the {family} config pairs with a p-value (family-wise: any "
+        "wrong call at most 5 %); raw p in brackets; each interval is 95 % on its own, not simultaneous"
+    )
     methods = sorted({row["effect"]["method"].split(";")[-1].strip() for row in rows if row["effect"]})
     for method in methods:
         print_wrapped(f"({method})")
     return 0
 
 
-HEADERS = ("guideline", "change", "parent -> child", "evidence", "effect on success", "est. cost ratio", "also changed")
+HEADERS = (
+    "guideline",
+    "change",
+    "parent -> child",
+    "evidence",
+    "effect on success",
+    "call: Holm p (raw)",
+    "est. cost ratio",
+    "also changed",
+)
 
 
 def _cells(row: dict[str, Any]) -> list[Any]:
@@ -66,6 +81,7 @@ def _cells(row: dict[str, Any]) -> list[Any]:
         f"{row['parent']} -> {row['child']}",
         evidence,
         fmt.with_interval(effect.get("estimate"), [effect.get("lower"), effect.get("upper")], fmt.signed),
+        "-" if row.get("p_holm") is None else f"{row['call']}: {row['p_holm']:.2g} ({row['p_value']:.2g})",
         fmt.with_interval(cost.get("estimate"), [cost.get("lower"), cost.get("upper")], fmt.ratio),
         wording.also_changed(row),
     ]

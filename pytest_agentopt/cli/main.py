@@ -16,11 +16,15 @@ from pytest_agentopt.cli import (
     experiments_cmd,
     failures_cmd,
     guidelines_cmd,
+    hypotheses_cmd,
+    merge_cmd,
     pareto_cmd,
     plan_cmd,
+    replay_cmd,
     report_cmd,
     sprt_cmd,
     tasks_cmd,
+    watch_cmd,
 )
 from pytest_agentopt.errors import AgentoptUsageError
 
@@ -29,12 +33,16 @@ COMMANDS = (
     analyze_cmd,
     sprt_cmd,
     plan_cmd,
+    replay_cmd,
     report_cmd,
+    merge_cmd,
     experiments_cmd,
+    hypotheses_cmd,
     pareto_cmd,
     guidelines_cmd,
     tasks_cmd,
     failures_cmd,
+    watch_cmd,
 )
 
 

@@ -26,7 +26,8 @@ def register(sub: Any) -> None:
             "Per config (config content hash) across the runs under --agent-dir: success rate with its Wilson 95% "
             "interval, estimated mean cost per trial with a bootstrap 95% interval, whether it is on the front "
             "(no other config has success >= and cost <= with one strict), its bootstrap probability of being "
-            "dominated, and which configs reach >= 80% of the best success rate at <= 30% of its cost."
+            "dominated, the call 'dominated' adjusted over the configs (Benjamini-Hochberg, false discovery rate "
+            "5 %), and which configs reach >= 80% of the best success rate at <= 30% of its cost."
         ),
     )
     add_agent_dir(parser)
@@ -52,14 +53,16 @@ def run(args: argparse.Namespace) -> int:
     print()
     print_wrapped(
         "* on the front: no other config has success >= and cost <= with one strict. P(dom): bootstrap probability "
-        "that another config dominates it. KPI: >= 80% of the best success rate at <= 30% of its cost."
+        "that another config dominates it; q: its Benjamini-Hochberg adjusted p-value over the priced configs, "
+        "'dominated' when q <= 0.05 (false discovery rate 5 %). KPI: >= 80% of the best success rate at <= 30% "
+        "of its cost. The 95% intervals are each on their own, not simultaneous."
     )
     print_wrapped(front["kpi"]["statement"])
     print_wrapped(f"({front['method']})")
     return 0
 
 
-HEADERS = ("experiment", "config", "model", "n", "success [95%]", "mean $/trial [95%]", "P(dom)", "KPI")
+HEADERS = ("experiment", "config", "model", "n", "success [95%]", "mean $/trial [95%]", "P(dom)", "q", "KPI")
 
 
 def _cells(point: dict[str, Any]) -> list[Any]:
@@ -71,5 +74,8 @@ def _cells(point: dict[str, Any]) -> list[Any]:
         fmt.with_interval(point["success_rate"], point["success_ci"]),
         fmt.with_interval(point["cost_per_task_usd"], point["cost_ci"], fmt.usd),
         fmt.pct(point["p_dominated"], 0),
+        "-"
+        if point.get("q_dominated") is None
+        else f"{point['q_dominated']:.2g}" + (" dom." if point.get("dominated") else ""),
         "yes" if point["meets_kpi"] else "",
     ]

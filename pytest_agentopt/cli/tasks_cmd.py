@@ -13,6 +13,7 @@ from pytest_agentopt.cli.analysis_common import (
     empty_message,
     load_filtered,
     print_json,
+    print_wrapped,
     render_table,
 )
 from pytest_agentopt.errors import AgentoptUsageError
@@ -24,8 +25,10 @@ def register(sub: Any) -> None:
         help="which tasks tell configs apart (trivial / discriminative / challenging / undetermined)",
         description=(
             "Each task gets every config's success rate on it with a Wilson 95% interval. trivial: every lower "
-            "bound >= --high; challenging: every upper bound <= --low; discriminative: two configs' intervals do "
-            "not overlap; otherwise undetermined (more trials needed). The first rule that holds wins."
+            "bound >= --high; challenging: every upper bound <= --low; discriminative: the configs' success rates "
+            "differ, a discovery at a false discovery rate of 5 % over the tasks run by two or more configs "
+            "(Fisher's exact test per task, Benjamini-Hochberg adjusted; the table shows the raw p and the "
+            "adjusted q); otherwise undetermined (more trials needed). The first rule that holds wins."
         ),
     )
     add_agent_dir(parser)
@@ -47,14 +50,21 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print(empty_message(args, "scored trials"))
         return 0
-    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(6,)))
+    print(render_table(HEADERS, [_cells(row) for row in rows], wrap=(7,)))
     counts = Counter(row["cluster"] for row in rows)
     print()
     print(", ".join(f"{counts[name]} {name}" for name in ("trivial", "discriminative", "challenging", "undetermined")))
+    family = sum(1 for row in rows if row["p_value"] is not None)
+    raw = sum(1 for row in rows if row["discriminative_raw"])
+    print_wrapped(
+        f"discriminative: Benjamini-Hochberg at a false discovery rate of 5 % over the {family} tasks run by two or "
+        f"more configs (p: Fisher's exact test per task; q: adjusted); {raw} by the unadjusted interval rule; "
+        "the 95% intervals are per config and task, not simultaneous"
+    )
     return 0
 
 
-HEADERS = ("task", "declared", "cluster", "configs", "lowest [95%]", "highest [95%]", "why")
+HEADERS = ("task", "declared", "cluster", "configs", "lowest [95%]", "highest [95%]", "p / q (BH)", "why")
 
 
 def _cells(row: dict[str, Any]) -> list[Any]:
@@ -65,5 +75,6 @@ def _cells(row: dict[str, Any]) -> list[Any]:
         row["configs"],
         f"{fmt.with_interval(row['min_rate'], row['min_rate_ci'])} {row['min_rate_config']}",
         f"{fmt.with_interval(row['max_rate'], row['max_rate_ci'])} {row['max_rate_config']}",
+        "-" if row["p_value"] is None else f"{row['p_value']:.2g} / {row['q_value']:.2g}",
         row["reason"],
     ]

@@ -1,8 +1,9 @@
 """Experiment configs: validation, inheritance, overrides, content hashes, diffs and secret redaction.
 
 ``from pytest_agentopt.configs import AgentConfig, load_config`` is the first documented import and keeps working
-(``from pytest_agentopt import AgentConfig, load_config`` is the public one). The two are loaded on first use:
-the modules beside them (redaction, the config data) run in every xdist worker, which must not pay for pydantic.
+(``from pytest_agentopt import AgentConfig, load_config`` is the public one). The two are loaded on first use, on
+purpose: the modules beside them (redaction, the config data) run in every xdist worker, which must not pay for
+pydantic.
 """
 
 from __future__ import annotations

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pytest_agentopt.configs.data import find_config, find_parent
+from pytest_agentopt.configs.model import ResolvedConfig, apply_overrides, load_config
 from pytest_agentopt.errors import AgentoptUsageError, ConfigError
 from pytest_agentopt.run.options import RunOptions
-
-if TYPE_CHECKING:
-    from pytest_agentopt.configs.model import ResolvedConfig
 
 
 @dataclass(frozen=True)
@@ -26,8 +24,6 @@ class ArmConfig:
 
 def validate_arms(options: RunOptions, notes: list[str] | None = None) -> dict[str, ArmConfig]:
     """Load and validate the arms' configs with pydantic; raises ConfigError / AgentoptUsageError for the user."""
-    from pytest_agentopt.configs.model import apply_overrides, load_config
-
     if options.candidate_count > 1:
         return _validate_candidates(options, notes)
     assert options.config_path is not None
@@ -50,7 +46,6 @@ def _validate_candidates(options: RunOptions, notes: list[str] | None) -> dict[s
 
     ``--agent-set`` overrides apply to every candidate (never to the control).
     """
-    from pytest_agentopt.configs.model import apply_overrides, load_config
     from pytest_agentopt.run.trial_order import candidate_arms
 
     paths = options.candidate_paths

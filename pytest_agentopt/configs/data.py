@@ -278,7 +278,7 @@ def data_hash(data: Mapping[str, Any]) -> str:
 
 
 def text_hash(text: str) -> str:
-    """MD5 of a prompt component (the original design's ``hashes.dict`` keys)."""
+    """MD5 of a prompt component (the keys of the manifest's ``prompt_components`` map)."""
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from pytest_agentopt.fake_llm.replies import ErrorReply, FakeUsage, Reply, TextReply, ToolCall, ToolCallReply
     from pytest_agentopt.fake_llm.tokens import default_usage, estimate_tokens
 
-# Lazy exports: the plugin's entry point imports `fake_llm.fixture` in every pytest process, and the server
+# Lazy exports, on purpose: the plugin's entry point imports `fake_llm.fixture` in every pytest process, and the server
 # (http.server, email, ...) costs about 0.1 s to import; it is only loaded when a test asks for it.
 _EXPORTS = {
     "ErrorReply": ".replies",

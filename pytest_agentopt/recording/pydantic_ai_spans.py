@@ -22,6 +22,8 @@ import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
+from pytest_agentopt.recording.otel_capture import install_span_processor
+
 __all__ = ["instrument_pydantic_ai", "watch_pydantic_ai_import"]
 
 MODULE = "pydantic_ai"
@@ -32,8 +34,6 @@ _finder: _PostImportFinder | None = None
 
 def instrument_pydantic_ai() -> bool:
     """Install the span processor and turn on pydantic-ai's spans; False when it cannot (no SDK, no pydantic-ai)."""
-    from pytest_agentopt.recording.otel_capture import install_span_processor
-
     module = sys.modules.get(MODULE)
     agent = getattr(module, "Agent", None)
     if agent is None or not install_span_processor():

@@ -1,7 +1,7 @@
 """The run summary: per-arm figures, the paired comparison and the verdict, as plain JSON data.
 
-Pure: it takes trial records and the sequential state and returns a dict (the ``--agent-json`` document,
-schema in ``docs/summary.md``). Renderers (terminal, Markdown, HTML) read only this dict.
+Pure: it takes trial records and the sequential state and returns a :class:`~.summary_types.RunSummary` (the
+``--agent-json`` document, schema in ``docs/summary.md``). Renderers (terminal, Markdown, HTML) read only this.
 
 Which interval is which:
 
@@ -18,15 +18,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pytest_agentopt.configs.data import diff_config_data
+from pytest_agentopt.number_format import usd
+from pytest_agentopt.report.summary_types import (
+    ArmSummary,
+    BudgetState,
+    CandidateResult,
+    CapDesign,
+    ConfigChange,
+    RunSummary,
+    Settings,
+    ShardInfo,
+    Spend,
+    TargetCapDesign,
+    TaskArmFigures,
+    TaskRow,
+    TokenSums,
+)
+from pytest_agentopt.report.verdict_text import paired_sequential_reason, target_reason, unfinished_reason
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
 from pytest_agentopt.run.pairing import paired_outcomes
+from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval, wilson_interval
 from pytest_agentopt.stats.paired import cost_ratio, pair_counts, paired_effect
+from pytest_agentopt.stats.sprt import TestState
 from pytest_agentopt.storage.run_context import RunContext
-from pytest_agentopt.storage.trial_record import TOKEN_CLASSES, TrialRecord
+from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:
     from pytest_agentopt.run.candidates import CandidateFeeders
@@ -34,11 +53,12 @@ if TYPE_CHECKING:
 SUMMARY_SCHEMA = 1
 
 
-def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alpha: float = 0.05) -> dict[str, Any]:
+def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alpha: float = 0.05) -> ArmSummary:
     """Counts, rate with its interval, tokens, cost and latency of one arm's trials.
 
     The interval is a Wilson 95 % interval, or after a sequential run a time-uniform 1 - ``alpha`` confidence
     sequence over the trials in planned order (a fixed-n interval is not valid after a data-dependent stop).
+    ``model`` is ``None`` here: the run's summary sets the arm config's model.
     """
 
     counts = dict.fromkeys(("success", "failure", "error", "timeout", "infra_error", "setup_error", "worker_crash"), 0)
@@ -48,7 +68,13 @@ def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alp
     trials = len(scored)
     successes = counts["success"]
     with_tokens = [r for r in scored if r["tokens"] is not None]
-    token_sums = {cls: sum(_token_count(r, cls) for r in with_tokens) for cls in TOKEN_CLASSES}
+    token_sums = TokenSums(
+        input=_token_sum(with_tokens, "input"),
+        output=_token_sum(with_tokens, "output"),
+        cache_read=_token_sum(with_tokens, "cache_read"),
+        cache_write=_token_sum(with_tokens, "cache_write"),
+        reasoning=_token_sum(with_tokens, "reasoning"),
+    )
     with_cost = [r for r in scored if r["cost_usd"] is not None]
     cost = sum(r["cost_usd"] or 0.0 for r in with_cost) if with_cost else None
     cost_per_trial = cost / len(with_cost) if cost is not None and with_cost else None
@@ -61,6 +87,7 @@ def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alp
     )
     spent = spend(records)
     first = records[0] if records else None
+    success_ci, success_ci_method = _success_interval(scored, sequential=sequential, alpha=alpha)
     return {
         "experiment_id": first["experiment_id"] if first else None,
         "config_hash": first["config_hash"] if first else None,
@@ -73,11 +100,14 @@ def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alp
         "timeouts": counts["timeout"],
         "worker_crashes": counts["worker_crash"],
         "success_rate": successes / trials if trials else None,
-        **_success_interval(scored, sequential=sequential, alpha=alpha),
+        "success_ci": success_ci,
+        "success_ci_method": success_ci_method,
         "tokens": token_sums if with_tokens else None,
         "trials_with_usage": len(with_tokens),
         "mean_tokens": (
-            {cls: token_sums[cls] / len(with_tokens) for cls in ("input", "output")} if with_tokens else None
+            {"input": token_sums["input"] / len(with_tokens), "output": token_sums["output"] / len(with_tokens)}
+            if with_tokens
+            else None
         ),
         "cost_usd": cost,
         "trials_with_cost": len(with_cost),
@@ -88,27 +118,32 @@ def arm_figures(records: Sequence[TrialRecord], *, sequential: bool = False, alp
         "trials_unpriced": spent["unpriced"],
         "mean_latency_s": sum(latencies) / len(latencies) if latencies else None,
         "mean_steps": sum(steps) / len(steps) if steps else None,
+        "model": None,
     }
 
 
-def _success_interval(scored: Sequence[TrialRecord], *, sequential: bool, alpha: float) -> dict[str, Any]:
+def _success_interval(
+    scored: Sequence[TrialRecord], *, sequential: bool, alpha: float
+) -> tuple[list[float] | None, str | None]:
+    """``(success_ci, success_ci_method)`` of an arm's scored trials."""
     if not scored:
-        return {"success_ci": None, "success_ci_method": None}
+        return None, None
     if sequential:
+        # Here, not at the top: the confidence sequence's numpy costs about 0.08 s at start-up
+        # (scripts/bench_overhead.py), and a fixed-sample run never needs it.
         from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
 
         ordered = sorted(scored, key=lambda record: record["seq"])
         sequence = mean_with_confidence_sequence(
             [float(record["outcome"] == "success") for record in ordered], 0.0, 1.0, alpha
         )
-        return {"success_ci": [sequence["lower"], sequence["upper"]], "success_ci_method": sequence["method"]}
-    from pytest_agentopt.stats.intervals import wilson_interval
+        return [sequence["lower"], sequence["upper"]], sequence["method"]
 
     successes = sum(record["outcome"] == "success" for record in scored)
-    return {"success_ci": list(wilson_interval(successes, len(scored))), "success_ci_method": "Wilson 95% (fixed-n)"}
+    return list(wilson_interval(successes, len(scored))), "Wilson 95% (fixed-n)"
 
 
-def spend(records: Sequence[TrialRecord]) -> dict[str, Any]:
+def spend(records: Sequence[TrialRecord]) -> Spend:
     """The estimated money spent on ``records``: every trial that ran, whatever its outcome (infrastructure errors
     and set-up errors cost what they used too). ``usd`` is the sum of the known costs (``None`` when none is known)
     and a lower bound when ``unpriced`` trials have no known cost."""
@@ -116,7 +151,7 @@ def spend(records: Sequence[TrialRecord]) -> dict[str, Any]:
     return {"usd": sum(known) if known else None, "trials": len(records), "unpriced": len(records) - len(known)}
 
 
-def coverage_statements(arms: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def coverage_statements(arms: Mapping[str, ArmSummary]) -> list[str]:
     """One sentence per arm whose usage or cost is missing for some scored trials (none when complete).
 
     Per-arm costs are means over the trials whose cost is known; without this sentence a figure over 8 of 12
@@ -158,9 +193,14 @@ def _pricing_warnings(records: Iterable[TrialRecord]) -> list[str]:
     ]
 
 
-def _token_count(record: TrialRecord, token_class: str) -> int:
-    tokens = cast(Mapping[str, int] | None, record["tokens"])
-    return int(tokens.get(token_class, 0)) if tokens is not None else 0
+def _token_sum(records: Iterable[TrialRecord], token_class: str) -> int:
+    """The sum of one token class over ``records`` (a record without usage counts 0)."""
+    total = 0
+    for record in records:
+        tokens: Mapping[str, object] | None = record["tokens"]
+        count = tokens.get(token_class, 0) if tokens is not None else 0
+        total += int(count) if isinstance(count, (int, float)) else 0
+    return total
 
 
 def build_summary(
@@ -172,19 +212,23 @@ def build_summary(
     skipped_by_stop: int,
     interrupted: bool,
     notes: Sequence[str],
-    budget: dict[str, Any] | None = None,
+    budget: BudgetState | None = None,
     stopped_by: str | None = None,
     resume_command: str | None = None,
     plan: Mapping[str, int] | None = None,
-    cap: dict[str, Any] | None = None,
+    cap: CapDesign | TargetCapDesign | None = None,
+    shard: Mapping[str, Any] | None = None,
+    merged_from: Sequence[str] | None = None,
     candidates: CandidateFeeders | None = None,
-) -> dict[str, Any]:
+) -> RunSummary:
     """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
     no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early;
     ``resume_command`` is how to continue the run if it stopped early (default: the bare ``--agent-resume``).
     ``plan``: what was collected (tasks, trials per task and arm); ``cap``: what the paired test's cap delivers
-    (``run_design.CapAssessment.as_dict``); ``candidates``: the sequential tests of a run with several candidates
-    (its summary gains ``candidates``, one object per candidate, see :func:`candidate_summaries`)."""
+    (``run_design.CapAssessment.as_dict``); ``shard``: the share of the plan an ``--agent-shard`` run ran;
+    ``merged_from``: the shard runs ``agentopt merge`` combined into this one; ``candidates``: the sequential
+    tests of a run with several candidates (its summary gains ``candidates``, one object per candidate, see
+    :func:`candidate_summaries`)."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
@@ -198,7 +242,7 @@ def build_summary(
         figures["config_hash"] = context.hashes[arm]
         figures["model"] = config["model_id"]
     decision = feeder.decision if feeder is not None else None
-    summary: dict[str, Any] = {
+    summary: RunSummary = {
         "schema": SUMMARY_SCHEMA,
         "run_id": context.run_id,
         "experiment_id": context.configs.raw("test")["experiment_id"],
@@ -221,6 +265,8 @@ def build_summary(
         "mcnemar_direction": None,
         "effect": None,
         "cost_ratio": None,
+        "metric": None,
+        "hypothesis": None,
         "trials_planned": plan_size,
         "trials_started": len(records),
         "trials_skipped": skipped_by_stop,
@@ -232,21 +278,27 @@ def build_summary(
         "coverage": coverage_statements(arms),
         "tasks": task_table(records, context.arms),
         "notes": [*notes, *_pricing_warnings(records)],
+        "extension": None,
+        "shard": cast("ShardInfo", dict(shard)) if shard is not None else None,
+        "merged_from": list(merged_from) if merged_from is not None else None,
     }
     if context.several_candidates:
         summary["mode"] = "candidates"
         summary["trials_after_decision"] = sum(1 for r in records if r.get("after_decision"))
         summary["candidates"] = candidate_summaries(
-            records, context, candidates, plan_size, cap, skipped_counted=not interrupted
+            records, context, candidates, plan_size, summary, skipped_counted=not interrupted
         )
         summary["verdict"], summary["verdict_reason"] = family_verdict(summary["candidates"])
         summary["decided_by"] = "sprt" if candidates is not None else "fixed"
     elif context.paired:
         summary["config_diff"] = [
-            {"key": change.key, "control": change.before, "test": change.after, "text": change.describe()}
+            ConfigChange(key=change.key, control=change.before, test=change.after, text=change.describe())
             for change in diff_config_data(context.configs.raw("control"), context.configs.raw("test"))
         ]
         _paired_comparison(summary, records, context, feeder, plan_size)
+        _advise_extension(
+            summary, records, feeder, plan_size, resume_command or f"pytest --agent-resume {context.run_id}"
+        )
     elif context.target is not None:
         _target_comparison(summary, context, feeder, plan_size)
     if interrupted and decision is None:
@@ -265,14 +317,16 @@ def build_summary(
         )
         summary["notes"].append(f"warning: {summary['verdict_reason']}")
     if budget is not None and budget["exhausted"] and decision is None:
-        from pytest_agentopt.number_format import usd
-
         # Budget exhaustion is never scored as a pass or a fail.
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = (
             f"the budget of ${budget['limit_usd']:g} was exhausted (estimated spend {usd(budget['spent_usd'])}) "
             "before a decision; raise --agent-budget or lower the cap"
         )
+    if context.hypothesis is not None:
+        from pytest_agentopt.report.metric_summary import hypothesis_outcome
+
+        summary["hypothesis"] = hypothesis_outcome(context.hypothesis, summary)
     return summary
 
 
@@ -281,14 +335,15 @@ def candidate_summaries(
     context: RunContext,
     candidates: CandidateFeeders | None,
     plan_size: int | None,
-    cap: dict[str, Any] | None,
+    base: RunSummary,
     *,
     skipped_counted: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[CandidateResult]:
     """One object per candidate: its paired comparison with the shared control, at the family-wise adjusted alpha.
 
     Each is what the summary of a run with that candidate alone says about it (``_paired_comparison`` on the
-    control's and that candidate's trials), so every figure means the same in both kinds of run.
+    control's and that candidate's trials, starting from ``base``, the run's summary before its comparison), so
+    every figure means the same in both kinds of run.
 
     ``trials_skipped`` is the candidate's planned trials that did not run (its share of the plan less the trials it
     started): every one of them was skipped when the run ended on its own (``skipped_counted``); ``None`` after an
@@ -301,7 +356,7 @@ def candidate_summaries(
 
     alpha = candidate_alpha(context.alpha, len(context.candidates))
     control = [r for r in records if r["arm"] == "control"]
-    result = []
+    result: list[CandidateResult] = []
     for arm in context.candidates:
         view = dataclasses.replace(
             context,
@@ -312,18 +367,15 @@ def candidate_summaries(
         )
         own = [r for r in records if r["arm"] == arm]
         paired_records = [*control, *(cast(TrialRecord, {**r, "arm": "test"}) for r in own)]
-        comparison: dict[str, Any] = {"design": cap}
+        comparison: RunSummary = {**base, "mode": "ab"}
         feeder = candidates.feeders[arm] if candidates is not None else None
-        for key in ("verdict", "verdict_reason", "decided_by", "llr", "bounds", "tests", "last_look", "pairs_used"):
-            comparison[key] = None
-        comparison["decided_at_cap"] = False
-        comparison["mcnemar_p"] = comparison["mcnemar_direction"] = comparison["effect"] = None
         _paired_comparison(comparison, paired_records, view, feeder, plan_size)
         decision = feeder.decision if feeder is not None else None
+        experiment_id = context.configs.raw(arm)["experiment_id"]
         result.append(
             {
                 "arm": arm,
-                "experiment_id": context.configs.raw(arm)["experiment_id"],
+                "experiment_id": str(experiment_id),
                 "config_hash": context.hashes[arm],
                 "alpha": alpha,
                 "verdict": comparison["verdict"],
@@ -342,18 +394,57 @@ def candidate_summaries(
                 "last_look": comparison["last_look"],
                 "pairs": comparison["pairs"],
                 "mcnemar_p": comparison["mcnemar_p"],
+                "mcnemar_direction": comparison["mcnemar_direction"],
                 "effect": comparison["effect"],
                 "cost_ratio": comparison["cost_ratio"],
                 "config_diff": [
-                    {"key": change.key, "control": change.before, "test": change.after, "text": change.describe()}
+                    ConfigChange(key=change.key, control=change.before, test=change.after, text=change.describe())
                     for change in diff_config_data(context.configs.raw("control"), context.configs.raw(arm))
                 ],
+                "hypothesis": None,
             }
         )
+        hypothesis = context.candidate_hypotheses.get(arm)
+        if hypothesis is not None:
+            from pytest_agentopt.report.metric_summary import hypothesis_outcome
+
+            result[-1]["hypothesis"] = hypothesis_outcome(hypothesis, comparison)
     return result
 
 
-def family_verdict(candidates: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+def candidate_view(summary: RunSummary, candidate: CandidateResult) -> RunSummary:
+    """The summary a run with this candidate alone would have: the run's, with the candidate's comparison (what
+    the renderers show per candidate with the code they use for one)."""
+    return {
+        **summary,
+        "mode": "ab",
+        "settings": {**summary["settings"], "alpha": candidate["alpha"]},
+        "design": None,
+        "budget": None,
+        "config_diff": candidate["config_diff"],
+        "verdict": candidate["verdict"],
+        "verdict_reason": candidate["verdict_reason"],
+        "decided_by": candidate["decided_by"],
+        "decided_at_cap": candidate["decided_at_cap"],
+        "pairs_used": candidate["pairs_used"],
+        "trials_started": candidate["trials_started"],
+        "trials_after_decision": candidate["trials_after_decision"],
+        "llr": candidate["llr"],
+        "bounds": candidate["bounds"],
+        "tests": candidate["tests"],
+        "last_look": candidate["last_look"],
+        "pairs": candidate["pairs"],
+        "mcnemar_p": candidate["mcnemar_p"],
+        "mcnemar_direction": candidate["mcnemar_direction"],
+        "effect": candidate["effect"],
+        "cost_ratio": candidate["cost_ratio"],
+        "extension": None,
+        "metric": None,
+        "hypothesis": None,
+    }
+
+
+def family_verdict(candidates: Sequence[CandidateResult]) -> tuple[str, str]:
     """The run's verdict with several candidates, and one sentence naming each candidate's verdict.
 
     ``worse`` when some candidate is proven worse, else ``better`` when some is proven better, else
@@ -372,36 +463,49 @@ def family_verdict(candidates: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     return same, f"every candidate is decided and none is proven better or worse ({listed})"
 
 
-def _settings(context: RunContext, plan: Mapping[str, int] | None) -> dict[str, Any]:
-    settings = context.run_settings()
-    trials = settings.pop("trials")
-    del settings["arms"]
+def _settings(context: RunContext, plan: Mapping[str, int] | None) -> Settings:
+    trials = context.trials
     if plan is not None and plan.get("trials"):
         trials = plan["trials"]  # derived from the cap in pairs, or --agent-trials
-    return {"trials_per_task_per_arm": trials, **settings}
+    return Settings(
+        trials_per_task_per_arm=trials,
+        seed=context.seed,
+        sprt=context.sprt,
+        alpha=context.alpha,
+        beta=context.beta,
+        effect=context.effect,
+        target=context.target,
+        direction=context.direction,
+        cap_pairs=context.cap_pairs,
+    )
 
 
 def _paired_comparison(
-    summary: dict[str, Any],
+    summary: RunSummary,
     records: Sequence[TrialRecord],
     context: RunContext,
     feeder: SequentialFeeder | None,
     plan_size: int | None,
 ) -> None:
-    from pytest_agentopt.report.verdict_text import paired_sequential_reason
-    from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval
-
     pairs = paired_outcomes(records)
     counts = pair_counts(pairs)
     summary["pairs"] = counts
     summary["cost_ratio"] = cost_ratio(pairs, context.alpha)
     n = len(pairs)
+    if feeder is not None and feeder.metric_test is not None and context.metric is not None:
+        from pytest_agentopt.report.metric_summary import metric_comparison
+
+        metric_comparison(summary, feeder, context.metric, effect=context.effect, plan_size=plan_size)
+        if n:
+            summary["effect"] = paired_effect(pairs, context.alpha)  # on success, beside the metric's decision
+        return
     if feeder is not None and feeder.paired_test is not None:
-        test: Any = feeder.paired_test
+        test = feeder.paired_test
         summary["decided_by"] = "sprt"
-        summary["llr"] = dict(test.llr)
+        llr, states = test.llr, test.states
+        summary["llr"] = {"better": llr["better"], "worse": llr["worse"]}
         summary["bounds"] = list(test.bounds)
-        summary["tests"] = dict(test.states)
+        summary["tests"] = {"better": states["better"], "worse": states["worse"]}
         summary["last_look"] = (
             [value if math.isfinite(value) else None for value in test.last_look]
             if test.last_look is not None
@@ -446,12 +550,13 @@ def _paired_comparison(
         "method": f"Newcombe paired score interval, {100 * confidence:g}% (two one-sided at alpha "
         f"{context.alpha:g}; fixed-n)",
     }
-    direction = "better" if wins >= losses else "worse"
+    direction: Literal["better", "worse"] = "better" if wins >= losses else "worse"
     p_value = (
         exact_mcnemar_one_sided_p(wins, losses) if direction == "better" else exact_mcnemar_one_sided_p(losses, wins)
     )
     summary["mcnemar_p"] = p_value
     summary["mcnemar_direction"] = direction
+    verdict: str
     if p_value < context.alpha and wins != losses:
         verdict = direction
         reason = (
@@ -476,26 +581,30 @@ def _paired_comparison(
 
 
 def _target_comparison(
-    summary: dict[str, Any],
+    summary: RunSummary,
     context: RunContext,
     feeder: SequentialFeeder | None,
     plan_size: int | None,
 ) -> None:
     if feeder is None or feeder.target_test is None:
         return
-    from pytest_agentopt.report.verdict_text import target_reason
 
-    test: Any = feeder.target_test
+    test = feeder.target_test
     summary["decided_by"] = "sprt"
     summary["llr"] = {"target": test.llr}
     summary["bounds"] = list(test.bounds)
-    states = {None: "running", "meets_target": "accepted_h1", "below_target": "accepted_h0"}
+    states: dict[str | None, TestState] = {
+        None: "running",
+        "meets_target": "accepted_h1",
+        "below_target": "accepted_h0",
+    }
     summary["tests"] = {"target": states[test.verdict]}
     decision = feeder.decision
     summary["trials_used"] = decision.units if decision is not None else feeder.units
     if decision is not None:
         assert context.target is not None
         summary["verdict"] = decision.verdict
+        summary["decided_at_cap"] = decision.at_cap
         summary["verdict_reason"] = target_reason(
             decision.verdict,
             units=decision.units,
@@ -503,34 +612,62 @@ def _target_comparison(
             effect=context.effect,
             alpha=context.alpha,
             beta=context.beta,
+            at_cap=decision.at_cap,
         )
     else:
         summary["verdict"] = "inconclusive"
         summary["verdict_reason"] = _unfinished_reason(feeder.units, plan_size, feeder, "trials", summary)
 
 
-def _unfinished_reason(
-    units: int, plan_size: int | None, feeder: SequentialFeeder, unit_name: str, summary: Mapping[str, Any]
-) -> str:
-    from pytest_agentopt.report.verdict_text import unfinished_reason
+def _advise_extension(
+    summary: RunSummary,
+    records: Sequence[TrialRecord],
+    feeder: SequentialFeeder | None,
+    plan_size: int | None,
+    command: str,
+) -> None:
+    """At an undecided cap: the ``extension`` section (``extension_advice``)."""
+    design = summary.get("design")
+    test: Any = feeder.paired_test if feeder is not None else None
+    cap_reached = feeder is not None and plan_size is not None and feeder.committed >= plan_size
+    if test is None or test.verdict is not None or not cap_reached or design is None or not design.get("tasks"):
+        return
+    from pytest_agentopt.run.extension_advice import extension_advice, mean_cost_per_pair
 
-    design = summary.get("design") or {}
+    summary["extension"] = extension_advice(
+        design=test.design,
+        wins=test.wins,
+        losses=test.losses,
+        ties=test.ties,
+        tests=dict(test.states),
+        tasks=design["tasks"],
+        trials=design["trials_per_task"],
+        cost_per_pair=mean_cost_per_pair(records),
+        command=command,
+    )
+
+
+def _unfinished_reason(
+    units: int, plan_size: int | None, feeder: SequentialFeeder, unit_name: str, summary: RunSummary
+) -> str:
+    design = summary["design"]
     return unfinished_reason(
         units,
         unit_name,
         cap_reached=plan_size is not None and feeder.committed >= plan_size,
-        trials_needed=design.get("trials_needed"),
+        trials_needed=design["trials_needed"] if design is not None else None,
     )
 
 
-def task_table(records: Iterable[TrialRecord], arms: Sequence[str]) -> list[dict[str, Any]]:
+def task_table(records: Iterable[TrialRecord], arms: Sequence[str]) -> list[TaskRow]:
     """Per task and arm: scored trials, successes, success rate, and tokens and estimated cost (``None`` when no
     trial of that task and arm recorded any: unknown, not zero)."""
 
-    def empty() -> dict[str, Any]:
-        return {"trials": 0, "successes": 0, "cost_usd": None, "tokens": None}
+    def empty() -> TaskArmFigures:
+        # success_rate is set last, from the final counts
+        return {"trials": 0, "successes": 0, "cost_usd": None, "tokens": None, "success_rate": None}
 
-    tasks: dict[str, dict[str, Any]] = {}
+    tasks: dict[str, TaskRow] = {}
     for record in records:
         entry = tasks.setdefault(
             record["task_id"],

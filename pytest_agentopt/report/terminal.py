@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from tabulate import tabulate
+
 from pytest_agentopt import number_format as fmt
+from pytest_agentopt.configs.data import diff_config_data
 from pytest_agentopt.report.render import wording
+from pytest_agentopt.report.verdict_text import consistency_note
 
 if TYPE_CHECKING:
+    from pytest_agentopt.report.summary_types import RunSummary
     from pytest_agentopt.run.options import RunOptions
     from pytest_agentopt.storage.run_context import RunContext
 
@@ -27,8 +32,6 @@ FailureDetail = str | Mapping[str, Any]
 
 def header_line(context: RunContext, options: RunOptions) -> str:
     """One line for pytest's header: the arms, what differs, the test and where the run is stored."""
-    from pytest_agentopt.configs.data import diff_config_data
-
     test = context.configs.raw("test")
     if context.several_candidates:
         names = ", ".join(str(context.configs.raw(arm)["experiment_id"]) for arm in context.candidates)
@@ -49,11 +52,15 @@ def header_line(context: RunContext, options: RunOptions) -> str:
             ci = " (CI detected)" if context.notes else ""
             target += f", one-sided: {context.direction}{ci}"
         cap = (
-            f"cap {context.cap_pairs} pairs (trials per task derived from it)"
+            f"cap {context.cap_pairs} {'pairs' if context.paired else 'trials'} (trials per task derived from it)"
             if context.cap_pairs is not None
             else f"cap {context.trials} trials per task per arm"
         )
         mode = f"SPRT alpha {context.alpha:g} beta {context.beta:g} effect {context.effect:g}{target}, {cap}"
+        if context.metric is not None:
+            mode += f", deciding on the {context.metric.describe()}"
+        if context.hypothesis is not None:
+            mode += f", hypothesis {context.hypothesis['id']}"
     else:
         mode = f"{context.trials} trials per task per arm"
     resumed = f", resuming {len(context.resumed)} finished trials" if context.resumed else ""
@@ -61,7 +68,7 @@ def header_line(context: RunContext, options: RunOptions) -> str:
 
 
 def render_summary(
-    summary: Mapping[str, Any],
+    summary: RunSummary,
     *,
     verbosity: int,
     width: int | None,
@@ -83,6 +90,7 @@ def render_summary(
     lines.extend(_coverage(summary))
     lines.append("")
     lines.extend(_comparison(summary))
+    lines.extend(_metric_lines(summary))
     lines.extend(_candidate_lines(summary, width))
     if verbosity >= 1 and summary.get("tasks"):
         lines.append("")
@@ -93,16 +101,37 @@ def render_summary(
     for note in summary.get("notes") or []:
         lines.append(f"note: {note}")
     lines.append(_verdict_line(summary))
+    lines.extend(_extension_lines(summary))
     lines.extend(_gate_lines(summary))
     return lines
 
 
-def _coverage(summary: Mapping[str, Any]) -> list[str]:
+def _metric_lines(summary: RunSummary) -> list[str]:
+    """The decided metric's figure with its interval (``--agent-metric``), when it is not success."""
+    metric = summary.get("metric")
+    if not isinstance(metric, Mapping):
+        return []
+    from pytest_agentopt.report.metric_summary import metric_figure
+
+    return [f"metric   {metric_figure(metric)}"]
+
+
+def _extension_lines(summary: RunSummary) -> list[str]:
+    """An undecided cap: what extending the run would take and the command (also under ``-q``)."""
+    advice = summary.get("extension")
+    if not advice:
+        return []
+    from pytest_agentopt.run.extension_advice import advice_text
+
+    return [f"agentopt: {advice_text(advice)}"]
+
+
+def _coverage(summary: RunSummary) -> list[str]:
     """What the cost figures leave out (also under ``-q``: a figure over part of the trials must say so)."""
     return [f"agentopt: {statement}" for statement in summary.get("coverage") or []]
 
 
-def _quiet(summary: Mapping[str, Any], shown_live: Collection[str] = ()) -> list[str]:
+def _quiet(summary: RunSummary, shown_live: Collection[str] = ()) -> list[str]:
     """``-q``: the verdict, every warning (a missing figure must say so under ``-q`` too) and the gate."""
     warnings = [
         f"agentopt: {note}"
@@ -114,12 +143,15 @@ def _quiet(summary: Mapping[str, Any], shown_live: Collection[str] = ()) -> list
         *_coverage(summary),
         *_candidate_verdicts(summary),
         _verdict_line(summary),
+        *_extension_lines(summary),
         *_gate_lines(summary),
     ]
 
 
-def _candidate_lines(summary: Mapping[str, Any], width: int | None) -> list[str]:
+def _candidate_lines(summary: RunSummary, width: int | None) -> list[str]:
     """With several candidates: per candidate its pairs, effect, test and verdict (one block each)."""
+    from pytest_agentopt.report.summary import candidate_view
+
     lines: list[str] = []
     for candidate in summary.get("candidates") or []:
         lines.append("")
@@ -127,23 +159,17 @@ def _candidate_lines(summary: Mapping[str, Any], width: int | None) -> list[str]
             f"candidate {candidate['experiment_id']} ({candidate['arm']}, alpha {candidate['alpha']:.4g}): "
             f"{candidate['trials_started']} trials started, {candidate['trials_after_decision']} after its decision"
         )
-        for change in candidate.get("config_diff") or []:
+        for change in candidate["config_diff"]:
             lines.append(f"  changed  {_clip(change['text'], width, 11)}")
-        settings = {**summary["settings"], "alpha": candidate["alpha"]}
         skipped = candidate["trials_skipped"]
-        view = {
-            **summary,
-            **candidate,
-            "mode": "ab",
-            "settings": settings,
-            "trials_skipped": skipped if skipped is not None else "unknown (interrupted)",
-        }
-        lines.extend("  " + line for line in _comparison({**view, "budget": None, "design": None}))
+        view = candidate_view(summary, candidate)
+        shown = str(skipped) if skipped is not None else "unknown (interrupted)"
+        lines.extend("  " + line for line in _comparison(view, skipped=shown))
     lines.extend(_candidate_verdicts(summary))
     return lines
 
 
-def _candidate_verdicts(summary: Mapping[str, Any]) -> list[str]:
+def _candidate_verdicts(summary: RunSummary) -> list[str]:
     """One line per candidate: its verdict and why (also under ``-q``)."""
     return [
         f"agentopt: candidate {c['experiment_id']}: verdict {fmt.verdict_word(c['verdict'])} ({c['decided_by']}): "
@@ -152,10 +178,10 @@ def _candidate_verdicts(summary: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _gate_lines(summary: Mapping[str, Any]) -> list[str]:
+def _gate_lines(summary: RunSummary) -> list[str]:
     """``agentopt: FAILED: <reason>`` when the gate failed or a requested file could not be written; a gate not
     evaluated says so (it did not fail)."""
-    gate = summary.get("gate") or {}
+    gate: Mapping[str, object] = summary.get("gate") or {}
     lines = [f"{FAILED_PREFIX}{error}" for error in summary.get("output_errors") or []]
     if gate.get("passed") is False:
         lines.insert(0, f"{FAILED_PREFIX}{gate.get('reason')}")
@@ -174,7 +200,7 @@ def _rule(title: str, width: int) -> str:
     return "=" * side + title + "=" * (width - side - len(title))
 
 
-def _run_line(summary: Mapping[str, Any]) -> str:
+def _run_line(summary: RunSummary) -> str:
     arms = summary["arms"]
     settings = summary["settings"]
     if summary["mode"] == "ab":
@@ -187,9 +213,7 @@ def _run_line(summary: Mapping[str, Any]) -> str:
     return f"run {summary['run_id']}: {who}, {settings['trials_per_task_per_arm']} trials per task per arm"
 
 
-def _arm_table(summary: Mapping[str, Any]) -> list[str]:
-    from tabulate import tabulate
-
+def _arm_table(summary: RunSummary) -> list[str]:
     rows = []
     for arm, figures in summary["arms"].items():
         ci = figures["success_ci"]
@@ -232,11 +256,12 @@ def _arm_table(summary: Mapping[str, Any]) -> list[str]:
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True).splitlines()
 
 
-def _comparison(summary: Mapping[str, Any]) -> list[str]:
+def _comparison(summary: RunSummary, *, skipped: str | None = None) -> list[str]:
+    """The paired comparison's lines; ``skipped``: what to show for the skipped trials (default the summary's)."""
     lines: list[str] = []
     pairs = summary.get("pairs")
     if pairs is not None:
-        total = sum(pairs.values())
+        total = pairs["both"] + pairs["test_only"] + pairs["control_only"] + pairs["neither"]
         lines.append(
             f"pairs    {total} complete: {pairs['test_only']} only test solved, {pairs['control_only']} only "
             f"control solved, {pairs['both']} both, {pairs['neither']} neither"
@@ -260,13 +285,13 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
         unit = "pairs" if summary["mode"] == "ab" else "trials"
         lines.append(
             f"sprt     {test_text}; {used} {unit} used, "
-            f"{summary['trials_started']} trials started, {summary['trials_skipped']} skipped, "
+            f"{summary['trials_started']} trials started, "
+            f"{skipped if skipped is not None else summary['trials_skipped']} skipped, "
             f"{summary['trials_after_decision']} after the decision"
         )
     design = summary.get("design")
     if summary.get("decided_by") == "sprt" and design and design.get("power_at_cap") is not None:
         lines.append(f"cap      {wording.cap_text(design, summary.get('settings') or {})}")
-    from pytest_agentopt.report.verdict_text import consistency_note
 
     note = consistency_note(summary)
     if note is not None:
@@ -274,15 +299,13 @@ def _comparison(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _task_table(summary: Mapping[str, Any]) -> list[str]:
-    from tabulate import tabulate
-
+def _task_table(summary: RunSummary) -> list[str]:
     arms = list(summary["arms"])
     rows = []
     for task in summary["tasks"]:
         row = [task.get("code") or task["task_id"], task.get("category") or "-"]
         for arm in arms:
-            figures = task["arms"].get(arm, {})
+            figures: Mapping[str, object] = task["arms"].get(arm) or {}
             n = figures.get("trials", 0)
             row.append(f"{figures.get('successes', 0)}/{n}" if n else "-")
         rows.append(row)
@@ -334,7 +357,7 @@ def _text_detail(title: str, text: str, verbosity: int, width: int | None) -> li
     return [f"  {title}", *("    " + _clip(line, width, 4) for line in body)]
 
 
-def _verdict_line(summary: Mapping[str, Any]) -> str:
+def _verdict_line(summary: RunSummary) -> str:
     verdict = summary.get("verdict")
     if verdict is None:
         if summary.get("verdict_reason"):  # e.g. no agent task was collected

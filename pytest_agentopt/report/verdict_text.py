@@ -61,10 +61,13 @@ def paired_sequential_reason(
     raise ValueError(f"not a paired sequential verdict: {verdict!r}")
 
 
-def target_reason(verdict: str, *, units: int, target: float, effect: float, alpha: float, beta: float) -> str:
-    """What a one-config-against-a-target verdict shows. H0: p = target - effect, H1: p = target (Wald's SPRT)."""
+def target_reason(
+    verdict: str, *, units: int, target: float, effect: float, alpha: float, beta: float, at_cap: bool = False
+) -> str:
+    """What a one-config-against-a-target verdict shows. H0: p = target - effect, H1: p = target (Wald's SPRT,
+    with the last look at the cap whose thresholds keep both rates: ``stats.target_design``)."""
     below = target - effect
-    when = _when(units, "trials", False)
+    when = _when(units, "trials", at_cap)
     if verdict == "meets_target":
         return (
             f"success rate meets the target {target:g}: 'p <= {below:g}' rejected {when}, the evidence "

@@ -8,6 +8,16 @@ budget is ``inconclusive`` (unless the sequential test had already decided).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
+
+
+class BudgetState(TypedDict):
+    """``--agent-budget`` and what the run spent against it (``budget``)."""
+
+    limit_usd: float
+    spent_usd: float
+    exhausted: bool
+    unpriced_trials: int
 
 
 @dataclass
@@ -38,7 +48,7 @@ class BudgetGuard:
             return self.spent_usd
         return self.spent_usd + self.spent_usd / self.priced_trials * (self.in_flight + 1)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> BudgetState:
         return {
             "limit_usd": self.limit_usd,
             "spent_usd": self.spent_usd,

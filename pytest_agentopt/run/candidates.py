@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pytest_agentopt.run.feeding import Decision, SequentialFeeder
+from pytest_agentopt.stats.wald import Direction
 
 
 def candidate_alpha(alpha: float, candidates: int) -> float:
@@ -36,6 +37,24 @@ def candidate_alpha(alpha: float, candidates: int) -> float:
 class CandidateDecision:
     arm: str
     decision: Decision
+
+
+def candidate_feeders(
+    candidates: Sequence[str], *, alpha: float, beta: float, effect: float, direction: Direction
+) -> CandidateFeeders:
+    """One paired test per candidate at ``alpha / K`` with the design ``run.sequential_design.design_for`` gives:
+    what the controller runs, and what ``agentopt watch`` and the validation script rebuild."""
+    from pytest_agentopt.run.sequential_design import design_for
+    from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
+
+    settings = SequentialSettings(alpha=candidate_alpha(alpha, len(candidates)), beta=beta, delta=effect)
+    design = design_for(settings.alpha, beta, effect, direction)
+    return CandidateFeeders(
+        {
+            arm: SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, design), test_arm=arm)
+            for arm in candidates
+        }
+    )
 
 
 class CandidateFeeders:

@@ -8,7 +8,8 @@ decision point are kept for the estimates but never enter the decision.
 
 In a paired (A/B) run a pair enters the test when both its trials have been committed; a pair with an infra
 error, a setup error or a skipped half is excluded (it says nothing about the agents). In a single-config run
-with a target, each scored trial enters the test on its own.
+with a target, each scored trial enters the test on its own. A run that decides on another metric than success
+(``--agent-metric``) feeds its pairs, outcome and metric value, to a ``metric_pairs.MetricPairs`` instead.
 
 The cap: once the whole plan (``plan_size`` sequence numbers) has been committed without a decision, the test is
 asked to conclude: a paired test with a calibrated design takes its last look, which may decide (a decision
@@ -21,10 +22,48 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
+from pytest_agentopt.stats.sprt import TestState
+
+
+class BoundarySource(Protocol):
+    """Where a paired test's boundaries come from (``stats.design.PairedDesign``)."""
+
+    @property
+    def source(self) -> str:
+        """``calibrated`` (over the discordance, by the exact DP) or ``wald``."""
+        ...
 
 
 class PairedTest(Protocol):
+    """The paired test the feeder drives (``stats.sprt.PairedSequentialTest``), and what the summary reads."""
+
     def add_pair(self, control_success: bool, test_success: bool) -> None: ...
+
+    def conclude(self) -> str | None: ...
+
+    @property
+    def verdict(self) -> str | None: ...
+
+    @property
+    def llr(self) -> dict[str, float | None]:
+        """``{"better": x, "worse": y}``; ``None`` for a test a one-sided direction does not run."""
+        ...
+
+    @property
+    def bounds(self) -> tuple[float, float]: ...
+
+    @property
+    def states(self) -> dict[str, TestState | None]: ...
+
+    @property
+    def last_look(self) -> tuple[float, float] | None: ...
+
+    @property
+    def design(self) -> BoundarySource: ...
+
+
+class MetricTest(Protocol):
+    def add_results(self, control: tuple[str, object], test: tuple[str, object]) -> bool: ...
 
     def conclude(self) -> str | None: ...
 
@@ -33,12 +72,20 @@ class PairedTest(Protocol):
 
 
 class TargetTest(Protocol):
+    """The one-config test against a target rate (``stats.sprt.TargetSequentialTest``)."""
+
     def add_trial(self, success: bool) -> None: ...
 
     def conclude(self) -> str | None: ...
 
     @property
     def verdict(self) -> str | None: ...
+
+    @property
+    def llr(self) -> float: ...
+
+    @property
+    def bounds(self) -> tuple[float, float]: ...
 
 
 def score(outcome: str) -> bool | None:
@@ -65,6 +112,8 @@ class _Result:
     arm: str
     trial: int
     outcome: str
+    value: object = None
+    """The trial's value of the decided metric (``metric_test`` only)."""
 
 
 @dataclass
@@ -73,6 +122,7 @@ class SequentialFeeder:
 
     paired_test: PairedTest | None = None
     target_test: TargetTest | None = None
+    metric_test: MetricTest | None = None
     committed: int = 0
     """Length of the committed prefix: sequence numbers ``0 .. committed-1`` have all been fed."""
     plan_size: int | None = None
@@ -87,11 +137,13 @@ class SequentialFeeder:
     _waiting: dict[int, _Result] = field(default_factory=dict)
     _half_pairs: dict[tuple[str, int], _Result] = field(default_factory=dict)
 
-    def add(self, seq: int, *, task_id: str, arm: str, trial: int, outcome: str) -> Decision | None:
+    def add(
+        self, seq: int, *, task_id: str, arm: str, trial: int, outcome: str, value: object = None
+    ) -> Decision | None:
         """Record the result at ``seq``; return the decision if this result (and those it unblocked) made it."""
         if seq < self.committed or seq in self._waiting:
             return None  # a duplicate report (e.g. a resumed trial) never counts twice
-        self._waiting[seq] = _Result(task_id, arm, trial, outcome)
+        self._waiting[seq] = _Result(task_id, arm, trial, outcome, value)
         decided_before = self.decision is not None
         while self.committed in self._waiting:
             result = self._waiting.pop(self.committed)
@@ -108,7 +160,7 @@ class SequentialFeeder:
         if self.concluded or self.decision is not None or self.plan_size is None or self.committed < self.plan_size:
             return None
         self.concluded = True
-        test = self.paired_test if self.paired_test is not None else self.target_test
+        test = self.metric_test or self.paired_test or self.target_test
         verdict = test.conclude() if test is not None else None
         if verdict is not None:
             self.decision = Decision(verdict=verdict, seq=self.committed - 1, units=self.units, at_cap=True)
@@ -131,7 +183,7 @@ class SequentialFeeder:
             self.units += 1
             self._check(self.target_test.verdict, seq)
             return
-        if self.paired_test is None or result.arm not in ("control", self.test_arm):
+        if (self.paired_test is None and self.metric_test is None) or result.arm not in ("control", self.test_arm):
             return
         key = (result.task_id, result.trial)
         other = self._half_pairs.pop(key, None)
@@ -139,6 +191,12 @@ class SequentialFeeder:
             self._half_pairs[key] = result
             return
         control, test = (other, result) if other.arm == "control" else (result, other)
+        if self.metric_test is not None:
+            if self.metric_test.add_results((control.outcome, control.value), (test.outcome, test.value)):
+                self.units += 1
+                self._check(self.metric_test.verdict, seq)
+            return
+        assert self.paired_test is not None
         control_success, test_success = score(control.outcome), score(test.outcome)
         if control_success is None or test_success is None:
             return

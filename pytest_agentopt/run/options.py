@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pytest_agentopt.errors import AgentoptUsageError
 from pytest_agentopt.run.outcomes import DEFAULT_INFRA_EXCEPTIONS
+from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.stats.wald import DIRECTIONS
 
 CLI = "cli"
@@ -28,7 +29,7 @@ DEFAULT_INFRA_MAX_SHARE = 0.2
 DEFAULT_INFRA_BACKOFF = 1.0
 MAX_INFRA_BACKOFF = 30.0
 GATE_RULES = ("any-worse", "all-worse", "none-better")
-"""How a run with several candidates gates CI (``run.gate``): exit 1 when any candidate is proven worse (the
+"""How a run with several candidates gates CI (``report.gate``): exit 1 when any candidate is proven worse (the
 default), only when every candidate is, or unless at least one candidate is proven better."""
 DEFAULT_GATE_RULE = "any-worse"
 
@@ -56,8 +57,13 @@ class RunOptions:
     effect: float = DEFAULT_EFFECT
     target: float | None = None
     direction: str = "both"
+    metric: str | None = None
+    """``--agent-metric``: what the paired sequential test decides on (``None``: success, or the hypothesis's)."""
+    effect_ratio: float | None = None
+    """``--agent-effect-ratio``: the minimal relative change of a numeric metric."""
     fail_inconclusive: bool = False
     resume: str | None = None
+    shard: Shard | None = None
     budget_usd: float | None = None
     timeout_s: float | None = None
     infra_retries: int = DEFAULT_INFRA_RETRIES
@@ -127,8 +133,11 @@ def validate(options: RunOptions) -> None:
         )
     if options.target is not None:
         target = given("--agent-target", options.target)
-        if not 0 < options.target <= 1:
-            raise AgentoptUsageError(f"{target}: must be a success rate in (0, 1]")
+        if not 0 < options.target < 1:
+            raise AgentoptUsageError(
+                f"{target}: must be a success rate in (0, 1) (a target of 1 cannot be tested: one failure "
+                "would disprove it)"
+            )
         if options.target - options.effect <= 0:
             raise AgentoptUsageError(
                 f"{target} with {given('--agent-effect', options.effect)}: the null rate "
@@ -153,6 +162,17 @@ def validate(options: RunOptions) -> None:
         )
     if options.candidate_count > 1:
         _validate_candidates(options)
+    if options.metric is not None or options.effect_ratio is not None:
+        from pytest_agentopt.run.metric_choice import choose_metric
+
+        choose_metric(
+            options.metric,
+            options.effect_ratio,
+            name_given=given("--agent-metric", options.metric),
+            ratio_given=given("--agent-effect-ratio", options.effect_ratio),
+            sprt=options.sprt,
+            paired=not options.single_config and options.target is None,
+        )
     if options.budget_usd is not None and options.budget_usd <= 0:
         raise AgentoptUsageError(
             f"{given('--agent-budget', options.budget_usd)}: must be a positive number of US dollars"
@@ -171,6 +191,14 @@ def validate(options: RunOptions) -> None:
     if not 0 <= options.infra_max_share <= 1:
         raise AgentoptUsageError(
             f"{given('--agent-infra-max-share', options.infra_max_share)}: must be a share between 0 and 1"
+        )
+    if options.shard is not None and options.sprt:
+        raise AgentoptUsageError(
+            f"{given('--agent-shard', options.shard)} cannot be combined with --sprt: a sequential verdict needs "
+            "one controller that feeds every pair to the test in planned order and stops every worker the moment "
+            "it decides, while shards run apart and are merged only once they all finished; drop --sprt (the "
+            "merged shards get the fixed-sample verdict: agentopt merge), or run one --sprt session with more "
+            "xdist workers (-n, --tx)"
         )
     if options.resume is not None and options.overrides and options.from_command_line("--agent-set"):
         raise AgentoptUsageError(
@@ -197,4 +225,22 @@ def _validate_candidates(options: RunOptions) -> None:
         raise AgentoptUsageError(
             "--agent-config given several times with --agent-resume: a resumed run keeps the configs it started "
             "with; drop --agent-config"
+        )
+    several = f"--agent-config given {options.candidate_count} times ({configs})"
+    if options.metric not in (None, "success") or options.effect_ratio is not None:
+        flag, value = (
+            ("--agent-metric", options.metric)
+            if options.metric not in (None, "success")
+            else ("--agent-effect-ratio", options.effect_ratio)
+        )
+        raise AgentoptUsageError(
+            f"{several} with {options.given(flag, value)}: several candidates are each decided on success only "
+            "(one paired test per candidate at alpha/K); decide on another metric one candidate at a time, or drop "
+            f"{flag}"
+        )
+    if options.shard is not None:
+        raise AgentoptUsageError(
+            f"{several} with {options.given('--agent-shard', options.shard)}: shards of a run with several "
+            "candidates cannot be merged (agentopt merge combines runs of one control and one test config); run "
+            "the candidates in one session with more xdist workers (-n), or shard one candidate at a time"
         )

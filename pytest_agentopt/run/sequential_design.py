@@ -19,11 +19,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from pytest_agentopt.run.options import RunOptions
-from pytest_agentopt.stats.design import CapFigures, PairedDesign, paired_design
+from pytest_agentopt.stats.design import CapFigures, PairedDesign, calibrated_settings, paired_design
 from pytest_agentopt.stats.wald import Direction
+
+if TYPE_CHECKING:
+    from pytest_agentopt.stats.target_design import TargetCapFigures, TargetDesign
 
 CI_VARIABLES = ("CI", "BUILD_NUMBER")
 GATE_DIRECTION: Direction = "worse"
@@ -52,14 +55,27 @@ def design_for(alpha: float, beta: float, effect: float, direction: str) -> Pair
     return paired_design(alpha, beta, effect, direction)  # type: ignore[arg-type]
 
 
-def derived_cap_pairs(options: RunOptions, *, paired: bool, direction: str) -> int | None:
-    """The cap in pairs a paired ``--sprt`` run uses when ``--agent-trials`` is not given (``None``: use trials)."""
-    if not (options.sprt and paired) or "--agent-trials" in options.sources:
+def target_design_for(options: RunOptions) -> TargetDesign | None:
+    """The one-sample design of an ``--agent-target`` run (``None`` for any other run)."""
+    if not options.sprt or options.target is None:
         return None
-    from pytest_agentopt.run.candidates import candidate_alpha
+    from pytest_agentopt.stats.target_design import target_design
 
-    alpha = candidate_alpha(options.alpha, options.candidate_count)
-    return design_for(alpha, options.beta, options.effect, direction).required_pairs
+    return target_design(options.target, options.alpha, options.beta, options.effect)
+
+
+def derived_cap_pairs(options: RunOptions, *, paired: bool, direction: str) -> int | None:
+    """The cap a ``--sprt`` run uses when ``--agent-trials`` is not given (``None``: use trials): in pairs for a
+    paired run, in scored trials for a run against ``--agent-target`` (one trial per task and trial index)."""
+    if not options.sprt or "--agent-trials" in options.sources:
+        return None
+    if paired:
+        from pytest_agentopt.run.candidates import candidate_alpha
+
+        alpha = candidate_alpha(options.alpha, options.candidate_count)
+        return design_for(alpha, options.beta, options.effect, direction).required_pairs
+    design = target_design_for(options)
+    return design.required_trials if design is not None else None
 
 
 QUESTION = {
@@ -67,6 +83,41 @@ QUESTION = {
     "better": "an improvement of {effect:g}",
     "both": "a difference of {effect:g} (either way)",
 }
+
+
+class CapDesign(TypedDict):
+    """What a paired ``--sprt`` run's cap delivers, at the least favourable discordance (``design``)."""
+
+    boundaries: str
+    direction: str
+    tasks: int
+    trials_per_task: int
+    cap_pairs: int
+    required_pairs: int | None
+    alpha_at_cap: float | None
+    beta_at_cap: float | None
+    miss_at_cap: float | None
+    power_at_cap: float | None
+    trials_needed: int | None
+
+
+class TargetCapDesign(TypedDict):
+    """What a ``--sprt --agent-target`` run's cap delivers, exactly, last look included (``design``)."""
+
+    boundaries: str
+    direction: str
+    target: float
+    tasks: int
+    trials_per_task: int
+    cap_trials: int
+    required_trials: int | None
+    last_look: list[int] | None
+    alpha_at_cap: float | None
+    beta_at_cap: float | None
+    miss_at_cap: float | None
+    power_at_cap: float | None
+    below_miss_at_cap: float | None
+    trials_needed: int | None
 
 
 @dataclass(frozen=True)
@@ -94,8 +145,6 @@ class CapAssessment:
         """One sentence when the cap cannot deliver beta, or when the error rates are not calibrated."""
         design = self.design
         if design.source != "calibrated":
-            from pytest_agentopt.stats.design import calibrated_settings
-
             shipped = "; ".join(
                 f"alpha {a:g}, beta {b:g}, effect {d:g}" for a, b, d in calibrated_settings(design.direction)
             )
@@ -116,7 +165,7 @@ class CapAssessment:
             f"{100 * figures.miss:.0f} % of the time (at the least favourable discordance){fix}"
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> CapDesign:
         """The summary's ``design`` section."""
         design, figures = self.design, self.figures
         return {
@@ -136,3 +185,66 @@ class CapAssessment:
 
 def assess_cap(design: PairedDesign, *, tasks: int, trials: int) -> CapAssessment:
     return CapAssessment(design=design, tasks=tasks, trials=trials, figures=design.at_cap(tasks * trials))
+
+
+@dataclass(frozen=True)
+class TargetCapAssessment:
+    """What the cap of a run against ``--agent-target`` delivers (the one-sample counterpart of CapAssessment)."""
+
+    design: TargetDesign
+    tasks: int
+    trials: int
+    figures: TargetCapFigures | None
+
+    @property
+    def cap_trials(self) -> int:
+        return self.tasks * self.trials
+
+    @property
+    def trials_needed(self) -> int | None:
+        """Trials per task from which every cap delivers both rates and always ends with a claim."""
+        required = self.design.required_trials
+        if required is None or not self.tasks:
+            return None
+        return math.ceil(required / self.tasks)
+
+    def warning(self) -> str | None:
+        """One sentence when the cap leaves an undecided zone that costs power beyond the planned rates."""
+        design, figures = self.design, self.figures
+        if figures is None or (figures.miss <= design.beta and figures.below_miss <= design.alpha):
+            return None
+        needed = self.trials_needed
+        fix = (
+            f"; --agent-trials={needed} gives at most {100 * design.beta:g} % and {100 * design.alpha:g} %"
+            if needed is not None
+            else ""
+        )
+        return (
+            f"with {self.tasks} tasks x {self.trials} trials ({self.cap_trials} trials) this run misses "
+            f"'meets_target' for a config at the target {design.target:g} {100 * figures.miss:.0f} % of the time, "
+            f"and 'below_target' for one at {design.p0:g} {100 * figures.below_miss:.0f} %{fix}"
+        )
+
+    def as_dict(self) -> TargetCapDesign:
+        """The summary's ``design`` section for a run against a target."""
+        design, figures = self.design, self.figures
+        return {
+            "boundaries": "wald",
+            "direction": "target",
+            "target": design.target,
+            "tasks": self.tasks,
+            "trials_per_task": self.trials,
+            "cap_trials": self.cap_trials,
+            "required_trials": design.required_trials,
+            "last_look": [figures.below_under, figures.meets_from] if figures is not None else None,
+            "alpha_at_cap": figures.alpha if figures is not None else None,
+            "beta_at_cap": figures.beta if figures is not None else None,
+            "miss_at_cap": figures.miss if figures is not None else None,
+            "power_at_cap": 1.0 - figures.miss if figures is not None else None,
+            "below_miss_at_cap": figures.below_miss if figures is not None else None,
+            "trials_needed": self.trials_needed,
+        }
+
+
+def assess_target_cap(design: TargetDesign, *, tasks: int, trials: int) -> TargetCapAssessment:
+    return TargetCapAssessment(design=design, tasks=tasks, trials=trials, figures=design.at_cap(tasks * trials))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from xdist.workermanage import parse_tx_spec_config
 
 from pytest_agentopt.errors import AgentoptUsageError, LedgerError
 from pytest_agentopt.run.options import RunOptions
@@ -17,6 +18,13 @@ from pytest_agentopt.shell.worker import ItemsPlugin
 from pytest_agentopt.storage.ledger import create_run_directory, resolve_run, utc_now
 from pytest_agentopt.storage.run_context import RunContext, build_context
 from pytest_agentopt.storage.run_lock import RunLock, lock_run, took_over_note
+
+if TYPE_CHECKING:
+    from pytest_agentopt.run.options import RunOptions
+    from pytest_agentopt.storage.run_lock import RunLock
+
+# Every xdist worker imports this module to run its items: what only the controller does (options, run
+# directories, locks, output paths) is imported where the controller does it.
 
 REFUSED_DIST = {
     "each": "runs every item on every worker, so each trial would run once per worker",
@@ -32,6 +40,7 @@ def is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def activate_controller(config: pytest.Config, options: RunOptions) -> None:
+
     # Nothing is written and nothing locked to list the items: --collect-only only reads.
     writes = not config.getoption("collectonly")
     try:
@@ -51,6 +60,7 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
     if lock is not None and lock.took_over is not None:
         notes.append(took_over_note(context.run_id, lock.took_over))
     stop = StopSignal(context.stop_path, watch_file=False, arm_flags=context.several_candidates)
+    # Not at the top: the workers import this module, and the controller's imports cost each of them ~0.3 s.
     from pytest_agentopt.shell.controller import ControllerPlugin
 
     controller = ControllerPlugin(config, context, options, stop, notes=notes, workers=workers)
@@ -67,6 +77,7 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
 
 def _lock_resumed_run(config: pytest.Config, options: RunOptions) -> RunLock:
     """Own the resumed run for this session before its ledger is read (a second session is refused, exit 4)."""
+
     assert options.resume is not None
     paths = resolve_run(options.resume, options.agent_dir)
     try:
@@ -82,6 +93,7 @@ def _lock_resumed_run(config: pytest.Config, options: RunOptions) -> RunLock:
 
 def _create_run(config: pytest.Config, context: RunContext, options: RunOptions) -> tuple[RunContext, RunLock]:
     """The new run's directory, created exclusively (run ids never collide) and owned by this session."""
+
     try:
         run_dir = create_run_directory(options.agent_dir, context.configs.raw("test")["experiment_id"])
         lock = lock_run(run_dir, run_id=run_dir.name, started_at=utc_now())
@@ -160,8 +172,6 @@ def _check_dist_mode(config: pytest.Config, options: RunOptions) -> None:
 
 def _worker_count(config: pytest.Config) -> int:
     try:
-        from xdist.workermanage import parse_tx_spec_config
-
         return len(parse_tx_spec_config(config))
     except Exception:  # an unusual --tx spec: the window falls back to a safe size
         return 1

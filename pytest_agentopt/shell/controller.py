@@ -7,6 +7,7 @@ update); the decision is published before anything else is done, and bulk work w
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Generator
 from pathlib import Path
@@ -14,29 +15,42 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
+from pytest_agentopt.number_format import usd
+from pytest_agentopt.report.files import write_run_reports
+from pytest_agentopt.report.gate import evaluate_gate
+from pytest_agentopt.report.summary import build_summary
+from pytest_agentopt.report.terminal import FAILED_PREFIX, header_line, render_summary
 from pytest_agentopt.run.budget import BudgetGuard
 from pytest_agentopt.run.feeding import Decision, SequentialFeeder
 from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap, design_for
 from pytest_agentopt.run.stop import StopSignal
-from pytest_agentopt.run.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop
+from pytest_agentopt.run.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop, stop_cause
 from pytest_agentopt.run.write_failure import WriteFailure
+from pytest_agentopt.shell.crash import crash_note
 from pytest_agentopt.shell.interrupts import DeferredInterrupts
+from pytest_agentopt.shell.junit_output import JunitTrialOutput
 from pytest_agentopt.shell.output_paths import ERROR_PREFIX
+from pytest_agentopt.shell.progress import ProgressLine
+from pytest_agentopt.shell.resume_command import resume_command
 from pytest_agentopt.shell.stash import ITEMS_PLUGIN_KEY
+from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
+from pytest_agentopt.stats.wald import Direction
 from pytest_agentopt.storage.ledger import LedgerWriter, update_hash_dictionary, utc_now, write_json_atomic
-from pytest_agentopt.storage.manifest import build_manifest, note_resume, write_manifest
+from pytest_agentopt.storage.manifest import build_manifest, note_extension, note_resume, write_manifest
+from pytest_agentopt.storage.replays import earlier_runs_with_the_same_trials, replay_warning
 from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:
+    from pytest_agentopt.report.summary_types import RunSummary
     from pytest_agentopt.run.candidates import CandidateFeeders
-    from pytest_agentopt.run.sequential_design import CapAssessment
+    from pytest_agentopt.run.sequential_design import CapAssessment, TargetCapAssessment
     from pytest_agentopt.shell.junit_output import JunitTrialOutput
     from pytest_agentopt.shell.progress import ProgressLine
     from pytest_agentopt.shell.xdist_scheduler import SequentialScheduling
     from pytest_agentopt.stats.design import PairedDesign
-    from pytest_agentopt.stats.sprt import SequentialSettings
-    from pytest_agentopt.stats.wald import Direction
+    from pytest_agentopt.stats.target_design import TargetDesign
     from pytest_agentopt.storage.run_lock import RunLock
 
 CATEGORIES = {
@@ -76,7 +90,7 @@ class ControllerPlugin:
         self.skipped_by_stop = 0
         self.skipped_total = 0
         self.stop_reason: str | None = None
-        self.summary: dict[str, Any] | None = None
+        self.summary: RunSummary | None = None
         self.gate_failed = False
         self.usage_error: str | None = None
         self.write_failure: WriteFailure | None = None
@@ -89,9 +103,13 @@ class ControllerPlugin:
         self.design: PairedDesign | None = None
         self.plan: dict[str, int] | None = None
         """Tasks, trials per task and arm, planned items: from the collection, then from the first report."""
-        self.cap: CapAssessment | None = None
+        self.target_design: TargetDesign | None = None
+        self.cap: CapAssessment | TargetCapAssessment | None = None
+        self.shard_plan: dict[str, Any] | None = None
+        """Under ``--agent-shard``: the shard's plan, from the collection (``ItemsPlugin.shard_plan``)."""
         self._junit: JunitTrialOutput | None = None
         self._header_warnings: list[str] = []  # found at session start, before anything is paid for
+        self._collection_warned = False
         self._session: pytest.Session | None = None
         self._interruption: BaseException | None = None
         """A ``KeyboardInterrupt`` or ``pytest.exit`` that ended the session before the test loop (if any)."""
@@ -109,44 +127,40 @@ class ControllerPlugin:
     def _make_feeder(self) -> SequentialFeeder | None:
         if not self.context.sprt:
             return None
-        from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
-        from pytest_agentopt.stats.wald import Direction
 
         settings = SequentialSettings(alpha=self.context.alpha, beta=self.context.beta, delta=self.context.effect)
         if self.context.several_candidates:
             self.candidates = self._make_candidate_feeders(settings)
             return None
         if self.context.paired:
-            from pytest_agentopt.run.sequential_design import design_for
-
             direction = cast(Direction, self.context.direction)
             self.design = design_for(settings.alpha, settings.beta, settings.delta, direction)
+            if self.context.metric is not None:
+                from pytest_agentopt.run.metric_pairs import metric_pairs
+
+                return SequentialFeeder(metric_test=metric_pairs(self.context.metric, settings, direction, self.design))
             return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, self.design))
         assert self.context.target is not None
-        return SequentialFeeder(target_test=TargetSequentialTest(self.context.target, settings))
+        from pytest_agentopt.stats.target_design import target_design
+
+        self.target_design = target_design(self.context.target, settings.alpha, settings.beta, settings.delta)
+        return SequentialFeeder(
+            target_test=TargetSequentialTest(self.context.target, settings, design=self.target_design)
+        )
 
     def _make_candidate_feeders(self, settings: SequentialSettings) -> CandidateFeeders:
         """One paired test per candidate at the family-wise adjusted alpha (``run.candidates``)."""
-        from dataclasses import replace
-
-        from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha
-        from pytest_agentopt.run.sequential_design import design_for
-        from pytest_agentopt.stats.sprt import PairedSequentialTest
+        from pytest_agentopt.run.candidates import candidate_alpha, candidate_feeders
 
         candidates = self.context.candidates
-        adjusted = replace(settings, alpha=candidate_alpha(settings.alpha, len(candidates)))
         direction = cast("Direction", self.context.direction)
-        self.design = design_for(adjusted.alpha, adjusted.beta, adjusted.delta, direction)
-        return CandidateFeeders(
-            {
-                arm: SequentialFeeder(paired_test=PairedSequentialTest(adjusted, direction, self.design), test_arm=arm)
-                for arm in candidates
-            }
+        alpha = candidate_alpha(settings.alpha, len(candidates))
+        self.design = design_for(alpha, settings.beta, settings.delta, direction)
+        return candidate_feeders(
+            candidates, alpha=settings.alpha, beta=settings.beta, effect=settings.delta, direction=direction
         )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        from pytest_agentopt.report.terminal import header_line
-
         return [header_line(self.context, self.options), *self._header_warnings]
 
     @pytest.hookimpl(tryfirst=True)
@@ -159,6 +173,8 @@ class ControllerPlugin:
             if self.options.resume is None:
                 manifest = build_manifest(context, rootdir=self.config.rootpath, options=self._option_values())
                 write_manifest(context, manifest)
+            else:
+                note_extension(context)
             self.run_started = True  # the run exists on disk: from now on it ends with a summary
             self.ledger = LedgerWriter(context.paths.trials)
         except OSError as exc:
@@ -175,19 +191,20 @@ class ControllerPlugin:
                 self._warn_about_replays()
         # Rebuild the sequential state (and the spend) of a resumed run from its ledger, in planned order.
         for record in sorted(context.resumed, key=lambda r: r["seq"]):
-            self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
+            self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"], record)
             self._charge(record)
-        from pytest_agentopt.shell.progress import ProgressLine
 
         self._progress = ProgressLine(self.config, self.context, resumed=context.resumed)
 
     def _warn_about_replays(self) -> None:
         """A run with an explicit seed may repeat an earlier run's trials: say so before they are paid for."""
-        from pytest_agentopt.storage.replays import earlier_runs_with_the_same_trials, replay_warning
-
         context = self.context
         earlier = earlier_runs_with_the_same_trials(
-            self.options.agent_dir, run_id=context.run_id, seed=context.seed, config_hashes=context.hashes.values()
+            self.options.agent_dir,
+            run_id=context.run_id,
+            seed=context.seed,
+            config_hashes=context.hashes.values(),
+            shard=str(context.shard) if context.shard is not None else None,
         )
         if earlier:
             self.notes.append(replay_warning(earlier, context.seed))
@@ -219,6 +236,7 @@ class ControllerPlugin:
             self.candidates.set_plan_size(self.plan_size)
         if payload.get("plan") is not None:
             self.learn_plan(payload["plan"])
+            self.shard_plan = payload.get("shard_plan", self.shard_plan)
         record: TrialRecord | None = payload.get("record")
         if record is None:
             skipped = payload.get("skipped")
@@ -246,23 +264,52 @@ class ControllerPlugin:
             details = {"error_type": record["error_type"], "message": record["message"], "location": None}
         if details:
             self.details[(record["task_id"], record["arm"], record["trial"])] = details
-        self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"])
+        self._feed(record["seq"], record["task_id"], record["arm"], record["trial"], record["outcome"], record)
         if self._progress is not None:
             self._progress.update(record, self.feeder, self.plan_size)
 
     def learn_plan(self, plan: dict[str, int]) -> None:
         """What was collected: the cap's figures and, once at start-up, a warning when the cap cannot deliver
-        the planned error rates (``run_design.CapAssessment``)."""
+        the planned error rates (``run.sequential_design.CapAssessment``)."""
+        first_plan = self.plan is None
         self.plan = dict(plan)
-        if self.design is None or not plan.get("tasks"):
+        if first_plan and self.ledger is not None:
+            self._write_plan_file(plan)
+        if first_plan and not self._collection_warned and plan.get("items"):
+            from pytest_agentopt.shell.collection_size import large_collection_warning
+
+            self._collection_warned = True
+            design = self.design
+            calibrated = design is not None and design.source == "calibrated"
+            size = large_collection_warning(
+                items=plan["items"],
+                tasks=plan.get("tasks", 0),
+                required_pairs=design.required_pairs if design is not None and calibrated else None,
+            )
+            if size is not None:
+                self._warn_now(f"agentopt: warning: {size}")
+        if not plan.get("tasks"):
             return
-        from pytest_agentopt.run.sequential_design import assess_cap
 
         first = self.cap is None
-        self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"])
+        if self.design is not None:
+            self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"])
+        elif self.target_design is not None:
+            self.cap = assess_target_cap(self.target_design, tasks=plan["tasks"], trials=plan["trials"])
+        else:
+            return
         warning = self.cap.warning() if first else None
         if warning is not None:
             self._warn_now(f"agentopt: warning: {warning}")
+
+    def _write_plan_file(self, plan: dict[str, int]) -> None:
+        """What was collected, for ``agentopt watch`` (trials done of planned); a note when it cannot be written."""
+        from pytest_agentopt.report.watch import PLAN_FILE
+
+        try:
+            write_json_atomic(self.context.run_dir / PLAN_FILE, plan)
+        except OSError as exc:
+            self.notes.append(f"could not write {self.context.run_dir / PLAN_FILE} (for agentopt watch): {exc}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -275,11 +322,10 @@ class ControllerPlugin:
             if self.candidates is not None:
                 self.candidates.set_plan_size(items.plan_size)
             self.learn_plan(items.plan_info())
+            self.shard_plan = items.shard_plan
 
     def _junit_output(self) -> JunitTrialOutput:
         if self._junit is None:
-            from pytest_agentopt.shell.junit_output import JunitTrialOutput
-
             self._junit = JunitTrialOutput(self.config)
         return self._junit
 
@@ -294,14 +340,21 @@ class ControllerPlugin:
                 self._notices.add(note)
                 self.notes.append(note)
 
-    def _feed(self, seq: int, task_id: str, arm: str, trial: int, outcome: str) -> None:
+    def _feed(
+        self, seq: int, task_id: str, arm: str, trial: int, outcome: str, record: TrialRecord | None = None
+    ) -> None:
         if self.candidates is not None:
             for made in self.candidates.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome):
                 self._publish_candidate(made.arm, made.decision)
             return
         if self.feeder is None:
             return
-        decision = self.feeder.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome)
+        value = None
+        if record is not None and self.context.metric is not None:
+            from pytest_agentopt.recording.metric_values import metric_value
+
+            value = metric_value(record, self.context.metric)
+        decision = self.feeder.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome, value=value)
         if decision is not None:
             self._publish(decision)
 
@@ -339,8 +392,6 @@ class ControllerPlugin:
                 f'{record["model"]!r} has no price: set "prices" in the config); the budget is not enforced for them'
             )
         if self.budget.add(record["cost_usd"]) and self.stop_reason is None:
-            from pytest_agentopt.number_format import usd
-
             self._stop_everything(
                 f"agentopt: budget of ${self.budget.limit_usd:g} reached "
                 f"(estimated spend {usd(self.budget.spent_usd)}, the next trials would exceed it)"
@@ -455,8 +506,6 @@ class ControllerPlugin:
     # writes the final progress figure ([100%], not the share of items that ran).
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
-        from pytest_agentopt.run.stop_cause import stop_cause
-
         error: BaseException | None = None
         try:
             return (yield)
@@ -498,10 +547,6 @@ class ControllerPlugin:
             self.skipped_total += 1
 
     def _finish(self, session: pytest.Session | None, *, stopped_by: str | None) -> None:
-        from pytest_agentopt.report.summary import build_summary
-        from pytest_agentopt.run.gate import evaluate_gate
-        from pytest_agentopt.shell.crash import crash_note
-
         if self.plan_size is None:
             # No agent trial reported (e.g. -x on an ordinary test that ran first): ask the collection itself.
             items = self.config.stash.get(ITEMS_PLUGIN_KEY, None)
@@ -552,8 +597,10 @@ class ControllerPlugin:
             resume_command=self.resume_command(),
             plan=self.plan,
             cap=self.cap.as_dict() if self.cap is not None else None,
+            shard=self.shard_plan,
             candidates=self.candidates,
         )
+        summary["finished_at"] = utc_now()
         if interrupted:
             summary["gate"] = {"passed": None, "reason": f"not evaluated: the run stopped early ({stopped_by})"}
         else:
@@ -589,8 +636,6 @@ class ControllerPlugin:
         write the partial summary and the reports, print the report with the resume command, and exit 2. The
         stuck trial's thread is never joined: this process ends here.
         """
-        import os
-
         try:
             self.halted = OperationalStop(STUCK_TRIAL)
             self.notes.append(
@@ -613,8 +658,6 @@ class ControllerPlugin:
 
     def resume_command(self) -> str:
         """The exact command that continues this run (the user's arguments, with ``--agent-resume RUN``)."""
-        from pytest_agentopt.shell.resume_command import resume_command
-
         return resume_command(self.config.invocation_params.args, self.context.run_id)
 
     def operational_stop(self) -> OperationalStop | None:
@@ -634,7 +677,7 @@ class ControllerPlugin:
                 note = f"warning: your {name} hook raised {type(exc).__name__}: {exc}"
                 (self.summary["notes"] if self.summary is not None else self.notes).append(note)
 
-    def _write_output(self, path: Path, summary: dict[str, Any]) -> None:
+    def _write_output(self, path: Path, summary: RunSummary) -> None:
         try:
             write_json_atomic(path, summary)
         except OSError as exc:
@@ -642,12 +685,8 @@ class ControllerPlugin:
             summary["notes"].append(ERROR_PREFIX + error)
             summary["output_errors"].append(f"{error} (the summary is in {self.context.paths.summary})")
 
-    def _write_reports(self, summary: dict[str, Any]) -> None:
+    def _write_reports(self, summary: RunSummary) -> None:
         """Markdown, HTML and CSV outputs and ``$GITHUB_STEP_SUMMARY``; what was written (or not) becomes notes."""
-        import os
-
-        from pytest_agentopt.report.files import write_run_reports
-
         options = self.options
         summary["notes"].extend(
             write_run_reports(
@@ -671,7 +710,6 @@ class ControllerPlugin:
 
     def _render_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
         assert self.summary is not None
-        from pytest_agentopt.report.terminal import FAILED_PREFIX, render_summary
 
         verbosity = config.get_verbosity()
         # Outside a terminal (a CI log) nothing is cut to a width: the log viewer wraps long lines.
@@ -700,8 +738,6 @@ class ControllerPlugin:
 
     def _early_stop_cause(self, session: pytest.Session | None) -> str:
         """What ended the session before its test loop ran, in the words of ``stopped_by``."""
-        from pytest_agentopt.run.stop_cause import stop_cause
-
         cause = stop_cause(self._interruption, session) if session is not None else None
         return cause or "the session ended before its tests ran"
 

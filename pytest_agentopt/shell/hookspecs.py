@@ -4,6 +4,11 @@ Both run on the controller (the xdist controller, or the single process), after 
 plain JSON data: they are for forwarding results (dashboards, chat notifications, extra files), not for
 changing them. An exception raised by an implementation is reported as a warning and never changes the run's
 outcome or exit status.
+
+``pytest.hookspec`` is pluggy's ``HookspecMarker("pytest")``: the specifications belong to pytest's hook namespace,
+so a conftest file implements them as it implements any pytest hook (a function of that name, or
+``pytest.hookimpl``), and pytest checks their arguments. A marker of the plugin's own project name would need a
+plugin manager of its own for no gain.
 """
 
 from __future__ import annotations

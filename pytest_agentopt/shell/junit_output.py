@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+from _pytest.junitxml import bin_xml_escape, xml_key
 
 from pytest_agentopt.storage.trial_record import TrialRecord
 
@@ -51,8 +52,6 @@ class JunitTrialOutput:
         self._escape: Any = str
         if config.getoption("xmlpath", None):
             try:
-                from _pytest.junitxml import bin_xml_escape, xml_key
-
                 self._xml = config.stash.get(xml_key, None)
                 self._escape = bin_xml_escape  # what pytest does to any text it puts in the XML
             except ImportError:  # another pytest: properties only

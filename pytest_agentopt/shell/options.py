@@ -35,6 +35,7 @@ from pytest_agentopt.run.options import (
     validate,
 )
 from pytest_agentopt.run.outcomes import DEFAULT_INFRA_EXCEPTIONS
+from pytest_agentopt.run.shards import Shard
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,21 @@ SPECS: tuple[_Spec, ...] = (
         "string",
         "both|better|worse",
     ),
+    _Spec(
+        "--agent-metric",
+        "what the paired sequential test decides on: success (default), a flag recorded with "
+        "agent_trial.record(NAME=True/False), a number (cost, tokens, latency, steps, tool_calls or any recorded "
+        "number, with --agent-effect-ratio), or cheaper_same_quality",
+        "string",
+        "NAME",
+    ),
+    _Spec(
+        "--agent-effect-ratio",
+        "numeric metric: the smallest relative change worth detecting, test/control of the median pair; "
+        "below 1 when lower is better (0.8: 20%% less), above 1 when higher is better",
+        "float",
+        "R",
+    ),
     _Spec("--agent-fail-inconclusive", "exit 1 when the verdict is inconclusive", "bool"),
     _Spec(
         "--agent-gate-rule",
@@ -117,6 +133,13 @@ SPECS: tuple[_Spec, ...] = (
         "|".join(GATE_RULES),
     ),
     _Spec("--agent-resume", "continue an interrupted run (a run id or a run directory)", "string", "RUN"),
+    _Spec(
+        "--agent-shard",
+        "run shard I of N (whole tasks, dealt round-robin in sorted order) into its own run; combine the shards "
+        "with 'agentopt merge'; not with --sprt",
+        "string",
+        "I/N",
+    ),
     _Spec("--agent-budget", "stop starting trials once the estimated spend would exceed USD", "float", "USD"),
     _Spec(
         "--agent-timeout",
@@ -273,8 +296,11 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
         effect=values.get("--agent-effect", DEFAULT_EFFECT),
         target=values.get("--agent-target"),
         direction=values.get("--agent-direction", "both"),
+        metric=values.get("--agent-metric"),
+        effect_ratio=values.get("--agent-effect-ratio"),
         fail_inconclusive=values.get("--agent-fail-inconclusive", False),
         resume=values.get("--agent-resume"),
+        shard=_shard(values.get("--agent-shard"), sources),
         budget_usd=values.get("--agent-budget"),
         timeout_s=values.get("--agent-timeout"),
         infra_retries=values.get("--agent-infra-retries", DEFAULT_INFRA_RETRIES),
@@ -286,3 +312,13 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
     if options.active:
         validate(options)
     return options
+
+
+def _shard(text: str | None, sources: dict[str, str]) -> Shard | None:
+    if text is None:
+        return None
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        given = describe("--agent-shard", text, sources.get("--agent-shard", CLI))
+        raise AgentoptUsageError(f"{given}: {exc}") from None

@@ -13,7 +13,9 @@ A trial is the call phase of an agent item. Three steps, each taken only when th
    partial summary and the resume command and exits 2 (see ``controller.ControllerPlugin.abandon_run``).
 3. **Kill** ``2 x grace`` after the deadline: if even the watchdog thread cannot run (the trial holds the GIL),
    ``faulthandler`` - a C thread that needs no GIL - dumps the stacks and exits the process with status 1; under
-   xdist the controller then records the trial as ``worker_crash``.
+   xdist the controller then records the trial as ``worker_crash``. Once the watchdog does run step 2, the fuse
+   is set to :data:`FINISH_S` instead, so that recording the trial and writing the partial summary are never cut
+   short by a slow machine.
 
 Step 1 needs ``signal.pthread_kill`` (POSIX) and a trial in the main thread; elsewhere the trial goes straight to
 step 2 at its deadline. The ``SIGALRM`` handler is installed only while a trial with a timeout runs, and it passes
@@ -39,6 +41,10 @@ from pytest_agentopt.run.outcomes import TrialTimeout
 
 MIN_GRACE_S = 1.0
 MAX_GRACE_S = 30.0
+FINISH_S = 120.0
+"""Once the watchdog has taken a stuck trial over, how long the process has to record it and write its partial
+summary before ``faulthandler`` ends it: generous, because on a loaded machine the summary's first imports alone
+can take seconds, and a run ended by the kill loses its summary and its resume command."""
 TIMEOUT_EXIT_CODE = 124
 """The exit status of an xdist worker ended by step 2 (as coreutils' ``timeout`` uses)."""
 
@@ -174,6 +180,11 @@ class Watchdog:
                     continue
                 self._abandoned = True
                 on_stuck = self._on_stuck
+            if sys.__stderr__ is not None:
+                # This thread runs, so step 3's short fuse is no longer needed: give recording and the partial
+                # summary their time, and keep a fuse in case the trial takes the GIL back for good.
+                with contextlib.suppress(ValueError, OSError, AttributeError):
+                    faulthandler.dump_traceback_later(FINISH_S, exit=True, file=sys.__stderr__)
             try:
                 if on_stuck is not None:
                     on_stuck()

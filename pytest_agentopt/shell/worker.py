@@ -25,10 +25,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_agentopt.recording.agent_trial import AgentTrial
+from pytest_agentopt.recording.otel_capture import UsageCapture, install_span_processor
+from pytest_agentopt.recording.pricing import estimate_costs
+from pytest_agentopt.recording.pydantic_ai_spans import watch_pydantic_ai_import
 from pytest_agentopt.run.outcomes import Classified, InfraMatcher, TrialTimeout, classify, short_message, type_name
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.trial_order import PlannedTrial, TrialSlot, build_plan, slots, trial_seed
 from pytest_agentopt.shell.timeouts import TIMEOUT_EXIT_CODE, Watchdog
+from pytest_agentopt.shell.trial_expansion import expand
 from pytest_agentopt.storage.ledger import iso_timestamp
 from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import LEDGER_SCHEMA, TrialRecord
@@ -181,6 +185,8 @@ class ItemsPlugin:
         self._current: pytest.Item | None = None
         self._watchdog: Watchdog | None = None
         self._slot_values: list[TrialSlot] | None = None
+        self.shard_plan: dict[str, Any] | None = None
+        """Under ``--agent-shard``: the shard, its tasks, every task's count and the plan's fingerprint."""
 
     # -- expansion and order ----------------------------------------------------------------------------------
 
@@ -204,8 +210,6 @@ class ItemsPlugin:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         if self.context.cap_pairs is not None:
-            from pytest_agentopt.shell.trial_expansion import expand
-
             items[:], self.trials = expand(
                 items,
                 slot_of=slot_of,
@@ -229,6 +233,12 @@ class ItemsPlugin:
             self._publish_plan_size(workeroutput, 0)
             return
         task_ids = {key[0] for key in by_key}
+        if self.context.shard is not None:
+            task_ids = self._take_shard(task_ids, by_key, config)
+            if not by_key:
+                self._publish_plan_size(workeroutput, 0)
+                items[:] = plain
+                return
         self.tasks = len(task_ids)
         full_plan = build_plan(task_ids, self.context.arms, self.trials, self.context.seed)
         # -k / -m may have removed some trials of a task: plan what is left, in the same relative order.
@@ -258,6 +268,30 @@ class ItemsPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = plain + ordered
+
+    def _take_shard(
+        self,
+        task_ids: set[str],
+        by_key: dict[tuple[str, str, int], tuple[pytest.Item, TrialSlot]],
+        config: pytest.Config,
+    ) -> set[str]:
+        """Keep this shard's tasks in ``by_key`` (whole tasks: pairs stay together), deselect the others, and
+        remember what the merge checks: the shard, its tasks and a fingerprint of the unsharded plan."""
+        from pytest_agentopt.run.shards import plan_digest
+
+        shard = self.context.shard
+        assert shard is not None
+        mine = shard.tasks(task_ids)
+        others = [key for key in by_key if key[0] not in mine]
+        if others:
+            config.hook.pytest_deselected(items=[by_key.pop(key)[0] for key in others])
+        self.shard_plan = {
+            "shard": str(shard),
+            "tasks": sorted(mine),
+            "tasks_total": len(task_ids),
+            "plan_digest": plan_digest(task_ids, self.trials),
+        }
+        return mine
 
     def _publish_plan_size(self, workeroutput: dict[str, Any] | None, size: int) -> None:
         """Remember the plan's size; an xdist worker also tells the controller, which may see no trial at all
@@ -380,10 +414,11 @@ class ItemsPlugin:
                 self._current.stash[ATTEMPTS_KEY] = attempt
 
         if inspect.iscoroutinefunction(function):
+            # An async task stays a coroutine function (functools.wraps keeps that visible to anyio and
+            # pytest-asyncio), and waits with asyncio.sleep. Imported here: asyncio costs every xdist worker
+            # about 0.06 s, and only async tasks need it.
             import asyncio
 
-            # An async task stays a coroutine function (functools.wraps keeps that visible to anyio and
-            # pytest-asyncio), and waits with asyncio.sleep.
             @functools.wraps(function)
             async def retrying_async(*args: object, **kwargs: object) -> object:
                 attempt = 1
@@ -424,15 +459,9 @@ class ItemsPlugin:
         alone. That is checked before every trial until then (a dict lookup), and pydantic-ai is instrumented the
         moment it is imported, also when a task imports it in the middle of a trial (``pydantic_ai_spans``).
         """
-        from pytest_agentopt.recording.otel_capture import UsageCapture
-
         if not self._pydantic_ai_watched:
-            from pytest_agentopt.recording.pydantic_ai_spans import watch_pydantic_ai_import
-
             self._pydantic_ai_watched = watch_pydantic_ai_import()
         if not self._otel and "opentelemetry" in sys.modules:
-            from pytest_agentopt.recording.otel_capture import install_span_processor
-
             self._otel = install_span_processor()
         return UsageCapture(install=False)
 
@@ -590,6 +619,7 @@ class ItemsPlugin:
             "plan": self._plan_once(),
             "details": details,
         }
+        self._add_shard_plan(payload)
         recorder = item.stash.get(RECORDER_KEY, None)
         if recorder is not None and recorder.warnings:
             payload["warnings"] = recorder.warnings
@@ -600,11 +630,14 @@ class ItemsPlugin:
     def _attach_skip(self, info: AgentItem, report: pytest.TestReport) -> None:
         """A skipped agent item still moves the planned prefix on (it has no record)."""
         skipped = {"seq": info.seq, "task_id": info.task_id, "arm": info.slot.arm, "trial": info.slot.trial}
-        setattr(
-            report,
-            REPORT_ATTR,
-            {"record": None, "plan_size": self.plan_size, "plan": self._plan_once(), "skipped": skipped},
-        )
+        payload = {"record": None, "plan_size": self.plan_size, "plan": self._plan_once(), "skipped": skipped}
+        self._add_shard_plan(payload)
+        setattr(report, REPORT_ATTR, payload)
+
+    def _add_shard_plan(self, payload: dict[str, Any]) -> None:
+        """With the plan (on this process's first report), the shard's plan for the controller's summary."""
+        if payload["plan"] is not None and self.shard_plan is not None:
+            payload["shard_plan"] = self.shard_plan
 
     def plan_info(self) -> dict[str, int]:
         """The collected plan: tasks, trials per task and arm, planned items (for the controller's reports)."""
@@ -636,8 +669,6 @@ class ItemsPlugin:
         price_source: str | None = None
         notes: list[str] = []
         if usage_by_model:
-            from pytest_agentopt.recording.pricing import estimate_costs
-
             # Validating the config (pydantic) is needed only for its price overrides.
             overrides = self.context.configs[arm].prices if raw.get("prices") else None
             estimate = estimate_costs(usage_by_model, overrides=overrides, provider_id=raw.get("provider"))
@@ -670,8 +701,8 @@ class ItemsPlugin:
             "metrics": metrics,
             "attempts": item.stash.get(ATTEMPTS_KEY, 1),
             "worker": self.worker,
-            "started_at": iso_timestamp(start),
-            "finished_at": iso_timestamp(stop),
+            "started_at": _iso_timestamp(start),
+            "finished_at": _iso_timestamp(stop),
             "after_decision": False,
         }
         return record, notes
@@ -692,6 +723,11 @@ def _drop_captured_output(item: pytest.Item, report: pytest.TestReport) -> None:
         sections = getattr(item, "_report_sections", None)  # pytest's own list: the output of every phase
         if isinstance(sections, list):
             sections.clear()
+
+
+def _iso_timestamp(timestamp: float) -> str:
+
+    return iso_timestamp(timestamp)
 
 
 def _exit_worker() -> None:

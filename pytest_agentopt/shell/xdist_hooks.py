@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_agentopt.run.dispatch import default_window
+from pytest_agentopt.shell.crash import PlanPositions, crash_record, parse_trial_nodeid, task_fields_of
 from pytest_agentopt.shell.worker import PLAN_SIZE_KEY, REPORT_ATTR, USAGE_ERROR_KEY
+from pytest_agentopt.shell.xdist_scheduler import SequentialScheduling
 from pytest_agentopt.storage.run_context import RunContext
 
 if TYPE_CHECKING:
@@ -81,7 +83,6 @@ class XdistControllerHooks:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> SequentialScheduling | None:
         if not self.context.sprt and self.context.budget_usd is None:
             return None  # nothing can stop this run early: xdist's own scheduler is fine
-        from pytest_agentopt.shell.xdist_scheduler import SequentialScheduling
 
         window = default_window(self.controller.workers) if self.context.sprt else None
         scheduler = SequentialScheduling(config, log, window=window)
@@ -116,8 +117,6 @@ class XdistControllerHooks:
         xdist reports the item as failed right after this hook; an agent trial's crash is data, so the report
         becomes the trial's record (the controller writes it to the ledger and feeds the sequential test).
         """
-        from pytest_agentopt.shell.crash import PlanPositions, crash_record, parse_trial_nodeid, task_fields_of
-
         key = parse_trial_nodeid(crashitem)
         if key is None or self._collection is None:
             return  # not an agent trial: xdist's own failure report stands

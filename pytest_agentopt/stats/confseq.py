@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -143,7 +144,19 @@ def _bisect(
     return float(excluded)
 
 
-def mean_with_confidence_sequence(xs: Sequence[float], lo: float, hi: float, alpha: float = 0.05) -> dict[str, object]:
+class MeanWithConfidenceSequence(TypedDict):
+    """What :func:`mean_with_confidence_sequence` returns (the summary's ``effect`` after a sequential run)."""
+
+    estimate: float
+    lower: float
+    upper: float
+    n: int
+    method: str
+
+
+def mean_with_confidence_sequence(
+    xs: Sequence[float], lo: float, hi: float, alpha: float = 0.05
+) -> MeanWithConfidenceSequence:
     """Plain-data summary for reports: ``estimate``, ``lower``, ``upper``, ``n``, ``method``.
 
     ``estimate`` is the sample mean (not bias-corrected after a sequential stop; clipped into the interval,

@@ -21,9 +21,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
-__all__ = ["ESTIMAND", "paired_cost_ratio"]
+__all__ = ["ESTIMAND", "CostRatio", "geometric_median", "paired_cost_ratio"]
+
+
+class CostRatio(TypedDict):
+    """The summary's ``cost_ratio`` section (``docs/summary.md``), as :func:`paired_cost_ratio` returns it."""
+
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    level: float
+    pairs: int
+    pairs_complete: int
+    pairs_for_bounds: int
+    mean_ratio: float | None
+    estimand: str
+    method: str
+
 
 ESTIMAND = "median of the per-pair cost ratio test / control"
 
@@ -34,7 +50,7 @@ def _ratio(control: float, test: float) -> float:
     return 1.0 if test == 0 else math.inf
 
 
-def _geometric_median(ratios: Sequence[float]) -> float:
+def geometric_median(ratios: Sequence[float]) -> float:
     """The sample median; with an even count the geometric mean of the two middle ratios."""
     ordered = sorted(ratios)
     middle = len(ordered) // 2
@@ -51,7 +67,7 @@ def _finite(value: float) -> float | None:
     return None if value == math.inf else value
 
 
-def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha: float) -> dict[str, Any] | None:
+def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha: float) -> CostRatio | None:
     """The ratio summary from ``(control cost, test cost)`` per complete pair in planned order.
 
     ``None`` when no pair has both costs known. Keys: ``estimate`` (the median ratio), ``lower`` and ``upper``
@@ -59,17 +75,19 @@ def paired_cost_ratio(costs: Sequence[tuple[float | None, float | None]], alpha:
     unbounded), ``level``, ``pairs`` (pairs with both costs known), ``pairs_complete`` (all complete pairs),
     ``pairs_for_bounds``, ``mean_ratio``, ``estimand`` and ``method``.
     """
-    from pytest_agentopt.stats.median_cs import median_confidence_sequence, pairs_for_bounds
-
     known = [(float(c), float(t)) for c, t in costs if c is not None and t is not None]
     if not known:
         return None
     # The interval's limits are order statistics, so computing it on the ratios or on their logs is the same;
     # on the ratios they are exactly the observed ratios.
     ratios = [_ratio(c, t) for c, t in known]
+    # Here, not at the top: the controller imports this module's type at start-up, and the confidence sequence's
+    # scipy.special costs about 0.15 s (scripts/bench_overhead.py).
+    from pytest_agentopt.stats.median_cs import median_confidence_sequence, pairs_for_bounds
+
     lower, upper = median_confidence_sequence(ratios, alpha)
     bounded = len(ratios) >= pairs_for_bounds(alpha)
-    estimate = min(upper, max(lower, _geometric_median(ratios)))
+    estimate = min(upper, max(lower, geometric_median(ratios)))
     control_total = sum(c for c, _ in known)
     level = 1.0 - alpha
     return {

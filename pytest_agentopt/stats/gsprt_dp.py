@@ -152,6 +152,24 @@ STATES_OF = {
 """The test states a direction can visit (a one-sided run never leaves its start state)."""
 
 
+@dataclass(frozen=True)
+class StartCell:
+    """A run already under way: its counts, its test state (``BOTH``, ``REGRESSION_ONLY``, ``IMPROVEMENT_ONLY``)
+    and ``log_weight``, the log path count given to it (``-log P(its counts)`` under a one-distribution grid
+    makes every figure conditional on having reached it; ``stopping[i]`` is then the mass ending ``i`` pairs
+    later)."""
+
+    wins: int
+    losses: int
+    ties: int
+    state: int
+    log_weight: float = 0.0
+
+    @property
+    def pairs(self) -> int:
+        return self.wins + self.losses + self.ties
+
+
 def lattice_dp(
     *,
     delta: float,
@@ -162,6 +180,8 @@ def lattice_dp(
     last_look: tuple[float, float] | None = None,
     on_step: Callable[[RunningCells], None] | None = None,
     residual: float | None = None,
+    start: StartCell | None = None,
+    interim_look: tuple[int, tuple[float, float]] | None = None,
 ) -> dict[str, GridResult]:
     """Exact verdict probabilities and stopping distributions of the paired test capped at ``max_pairs``.
 
@@ -173,6 +193,10 @@ def lattice_dp(
 
     With a one-sided ``direction`` the other test never runs and ``no_difference`` means ``not_better`` /
     ``not_worse``.
+
+    ``start``: begin from a run under way instead of from no pairs (the figures are then those of the rest of the
+    run). ``interim_look``: ``(n, thresholds)``, a last look taken after ``n`` pairs whose claims end the run and
+    whose undecided runs go on (a run capped at ``n`` and, being inconclusive, extended to ``max_pairs``).
     """
     if max_pairs < 1:
         raise ValueError(f"max_pairs must be >= 1, got {max_pairs!r}")
@@ -190,12 +214,21 @@ def lattice_dp(
     uses_improvement = direction != "worse"
     uses_regression = direction != "better"
     # Row k (discordant pairs) holds w = lo[k] .. lo[k] + width - 1; rows without running cells: valid False.
-    lo = np.zeros(1, dtype=np.int64)
-    valid = np.ones(1, dtype=bool)
+    first_n = 0 if start is None else start.pairs
+    if start is not None and (start.state not in states or min(start.wins, start.losses, start.ties) < 0):
+        raise ValueError(f"start {start!r} is not a state of a {direction!r} run")
+    lo = np.zeros(first_n + 1, dtype=np.int64)
+    valid = np.zeros(first_n + 1, dtype=bool)
     width = 1
-    log_counts = np.full((len(states), 1, 1), _NEG_INF)
-    log_counts[states.index(START_STATE[direction]), 0, 0] = 0.0
-    for n in range(1, max_pairs + 1):
+    log_counts = np.full((len(states), first_n + 1, 1), _NEG_INF)
+    if start is None:
+        valid[0] = True
+        log_counts[states.index(START_STATE[direction]), 0, 0] = 0.0
+    else:
+        discordant0 = start.wins + start.losses
+        valid[discordant0], lo[discordant0] = True, start.wins
+        log_counts[states.index(start.state), discordant0, 0] = start.log_weight
+    for n in range(first_n + 1, max_pairs + 1):
         rows = n + 1
         k = np.arange(rows)
         cand_lo, grown = _grow(log_counts, lo, valid, width, rows)
@@ -212,11 +245,13 @@ def lattice_dp(
         reg = lattice_llr(wins, losses, ties, -delta) if uses_regression else np.zeros_like(wins)
         claims, running = _classify(cells, imp >= upper, imp <= lower, reg >= upper, reg <= lower)
         at_cap = n == max_pairs
-        if at_cap and last_look is not None:
-            final_claims, running = _last_look(running, imp, reg, last_look)
+        look = last_look if at_cap else (interim_look[1] if interim_look is not None and interim_look[0] == n else None)
+        if look is not None:
+            final_claims, undecided = _last_look(running, imp, reg, look)
+            running = {**running, **undecided}
             for outcome in OUTCOMES:
                 claims[outcome] = np.logaddexp(claims[outcome], final_claims[outcome])
-        _record(results, n, claims, wins, losses, ties)
+        _record(results, n - first_n, claims, wins, losses, ties)
         stacked = np.stack(
             [running.get(state, np.full(len(wins), _NEG_INF)) for state in (BOTH, REGRESSION_ONLY, IMPROVEMENT_ONLY)]
         )

@@ -1,6 +1,7 @@
 """Fixed-sample intervals and tests for success rates: Wilson, exact McNemar, Newcombe's paired difference.
 
-Standard library only: this module is imported at plugin start-up and in the per-trial path.
+Standard library at import: this module is imported wherever the plugin is; the exact McNemar tests import scipy's
+binomial distribution function when they are called.
 
 These are fixed-sample methods. After a sequential stop they are *labelled* estimates (per-arm rates with
 Wilson intervals); the effect itself is reported with the time-uniform confidence sequence of
@@ -56,19 +57,14 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
 
 
 def _binomial_half_lower_tail(k: int, n: int) -> float:
-    """P(X <= k) for X ~ Binomial(n, 1/2), computed in log space (accurate for any n, no big integers)."""
-    if k >= n:
-        return 1.0
-    # Largest term first, then the ratio recurrence term(i-1)/term(i) = i / (n - i + 1) downwards.
-    log_term_k = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) - n * math.log(2.0)
-    total = 1.0
-    term = 1.0
-    for i in range(k, 0, -1):
-        term *= i / (n - i + 1)
-        total += term
-        if term < 1e-17 * total:
-            break
-    return math.exp(log_term_k) * total
+    """P(X <= k) for X ~ Binomial(n, 1/2): scipy's binomial distribution function (``scipy.special.bdtr``).
+
+    Imported here, not at the top: this module is imported wherever the plugin is, and only the McNemar tests at
+    the end of a paired run need scipy (about 0.25 s to import; a paired run has loaded it for the cost ratio).
+    """
+    from scipy.special import bdtr
+
+    return min(1.0, float(bdtr(k, n, 0.5)))
 
 
 def exact_mcnemar_p(b: int, c: int) -> float:

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import betainc, betaln
 
 __all__ = ["median_boundary", "median_confidence_path", "median_confidence_sequence", "pairs_for_bounds"]
 
@@ -44,8 +45,6 @@ IntArray = npt.NDArray[np.int64]
 
 def _log_mixture(t: npt.NDArray[np.float64], k: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """log M_t(k) (module doc), vectorised over matching arrays of t and k (k >= t/2)."""
-    from scipy.special import betainc, betaln
-
     with np.errstate(divide="ignore"):
         tail = np.log(betainc(t - k + 1.0, k + 1.0, 0.5))
     result: npt.NDArray[np.float64] = (t + 1.0) * math.log(2.0) + betaln(k + 1.0, t - k + 1.0) + tail

@@ -47,12 +47,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
+from pytest_agentopt.stats.design import wald_design
 from pytest_agentopt.stats.wald import DIRECTIONS, Direction, wald_bounds
 
 if TYPE_CHECKING:
     from pytest_agentopt.stats.design import PairedDesign
+    from pytest_agentopt.stats.target_design import TargetDesign
 
 __all__ = [
     "DIRECTIONS",
@@ -230,7 +232,6 @@ class PairedSequentialTest:
     ) -> None:
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
-        from pytest_agentopt.stats.design import wald_design
 
         self.settings = settings
         self.direction: Direction = direction
@@ -383,6 +384,10 @@ class TargetSequentialTest:
     declared ``below_target`` with probability about <= beta (Wald's bounds are conservative on Bernoulli
     data; the exact rates come from ``pytest_agentopt.stats.oc``). Rates strictly between P - delta and P are
     the indifference zone. ``bounds`` overrides Wald's bounds (e.g. with exactly tuned ones).
+
+    ``design`` (``stats.target_design.TargetDesign``, for these settings and Wald's bounds) gives the last look
+    at the cap: :meth:`conclude` (after the last planned trial) then decides on the successes so far, with both
+    error rates still at most alpha and beta; without it an undecided run at the cap stays ``None``.
     """
 
     def __init__(
@@ -391,6 +396,7 @@ class TargetSequentialTest:
         settings: SequentialSettings,
         *,
         bounds: tuple[float, float] | None = None,
+        design: TargetDesign | None = None,
     ) -> None:
         _check_probability("target", target)
         if target - settings.delta <= 0.0:
@@ -409,10 +415,13 @@ class TargetSequentialTest:
         self._successes = 0
         self._llr = 0.0
         self._verdict: TargetVerdict | None = None
+        self.design = design
+        self._concluded = False
+        self._decided_at_last_look = False
 
     def add_trial(self, success: bool) -> None:
-        """Feed one scored trial. O(1). Ignored once decided."""
-        if self._verdict is not None:
+        """Feed one scored trial. O(1). Ignored once decided or concluded."""
+        if self._verdict is not None or self._concluded:
             return
         self._trials += 1
         self._successes += int(success)
@@ -426,8 +435,24 @@ class TargetSequentialTest:
             self._verdict = "below_target"
 
     def conclude(self) -> TargetVerdict | None:
-        """End the run at its cap: the one-sample test has no last look, so an undecided run stays ``None``."""
+        """End the run at its cap: an undecided run takes the design's last look (if it has one) on its successes.
+
+        Anything the look leaves undecided stays ``None`` (inconclusive). Further trials are ignored afterwards.
+        """
+        if self._verdict is not None or self._concluded:
+            return self._verdict
+        self._concluded = True
+        if self.design is not None:
+            verdict = self.design.last_look(self._trials, self._successes)
+            if verdict is not None:
+                self._verdict = cast(TargetVerdict, verdict)
+                self._decided_at_last_look = True
         return self._verdict
+
+    @property
+    def decided_at_last_look(self) -> bool:
+        """Whether the verdict came from the last look at the cap (not from a boundary crossing)."""
+        return self._decided_at_last_look
 
     @property
     def verdict(self) -> TargetVerdict | None:

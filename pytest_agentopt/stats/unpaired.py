@@ -2,16 +2,18 @@
 
 When only each arm's successes out of trials are known, the comparison of ``mu = p_test - p_control`` with 0 uses
 the profile likelihood: for a fixed ``mu`` the common nuisance (the control rate) is set to its maximum-likelihood
-value, and ``LLR(mu1 vs mu0) = l(mu1) - l(mu0)``. The profile log-likelihood is concave in the nuisance, so a
-bracketed golden-section search finds it to machine precision. Standard library only.
+value, and ``LLR(mu1 vs mu0) = l(mu1) - l(mu0)``. The profile log-likelihood is concave in the nuisance, so
+scipy's bounded scalar minimiser (Brent's method) finds its maximum; the interval's ends are compared as well, where
+a rate of 0 or 1 can be the maximum.
 """
 
 from __future__ import annotations
 
 import math
 
-_GOLDEN = (math.sqrt(5) - 1) / 2
-_EPS = 1e-12
+from scipy.optimize import minimize_scalar
+
+_TOLERANCE = 1e-12
 
 
 def _log_likelihood(sc: int, fc: int, st: int, ft: int, p_control: float, mu: float) -> float:
@@ -34,17 +36,13 @@ def profile_log_likelihood(sc: int, nc: int, st: int, nt: int, mu: float) -> flo
             raise ValueError(f"{name}: successes must be between 0 and trials, got {successes}/{trials}")
     fc, ft = nc - sc, nt - st
     low, high = max(0.0, -mu), min(1.0, 1.0 - mu)
-    a, b = low, high
-    for _ in range(200):
-        if b - a < _EPS:
-            break
-        x1 = b - _GOLDEN * (b - a)
-        x2 = a + _GOLDEN * (b - a)
-        if _log_likelihood(sc, fc, st, ft, x1, mu) < _log_likelihood(sc, fc, st, ft, x2, mu):
-            a = x1
-        else:
-            b = x2
-    candidates = (low, high, (a + b) / 2)
+    found = minimize_scalar(
+        lambda p: -_log_likelihood(sc, fc, st, ft, p, mu),
+        bounds=(low, high),
+        method="bounded",
+        options={"xatol": _TOLERANCE},
+    )
+    candidates = (low, high, float(found.x))
     return max(_log_likelihood(sc, fc, st, ft, x, mu) for x in candidates)
 
 

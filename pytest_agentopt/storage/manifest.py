@@ -87,3 +87,21 @@ def note_resume(context: RunContext) -> dict[str, Any]:
     manifest.setdefault("resumes", []).append({"at": utc_now(), "finished_trials": len(context.resumed)})
     write_json_atomic(context.paths.manifest, manifest)
     return manifest
+
+
+def note_extension(context: RunContext) -> None:
+    """A resume that extends the run (``--agent-trials`` above its cap): the manifest takes the new cap before the
+    first new trial runs, so a later resume, even of a session killed mid-way, plans the extended run."""
+    manifest = read_json(context.paths.manifest)
+    if manifest["run"]["trials"] == context.trials:
+        return
+    manifest.setdefault("extensions", []).append(
+        {
+            "at": utc_now(),
+            "from_trials": manifest["run"]["trials"],
+            "to_trials": context.trials,
+            "finished_trials": len(context.resumed),
+        }
+    )
+    manifest["run"]["trials"] = context.trials
+    write_json_atomic(context.paths.manifest, manifest)

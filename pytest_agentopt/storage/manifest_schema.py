@@ -13,8 +13,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_agentopt.configs.model import validate_config
 from pytest_agentopt.errors import AgentoptUsageError, LedgerError
 from pytest_agentopt.run.options import MAX_TRIALS
+from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, candidate_arms
 from pytest_agentopt.stats.wald import DIRECTIONS
 
@@ -70,6 +72,7 @@ def check_resumable(manifest: Mapping[str, Any], path: Path) -> None:
     )
     direction = run.get("direction", "both")
     require("run.direction", direction, lambda v: v in DIRECTIONS, f"must be one of {', '.join(DIRECTIONS)}")
+    require("run.shard", run.get("shard"), _is_shard, "must be null or a shard I/N with 1 <= I <= N")
     if run["arms"] == list(ARMS_SINGLE) and run["sprt"] and run["target"] is None:
         raise fail("run.target", "a single-config sequential run needs a target rate, got null")
     require("arms", get("arms"), _is_object, "must be an object")
@@ -101,8 +104,6 @@ def check_resumable(manifest: Mapping[str, Any], path: Path) -> None:
 
 
 def _check_config(data: Mapping[str, Any], *, where: str) -> None:
-    from pytest_agentopt.configs.model import validate_config
-
     try:
         validate_config(data, where=where)
     except AgentoptUsageError as exc:
@@ -131,6 +132,16 @@ def _getter(manifest: Mapping[str, Any]) -> Callable[[str], Any]:
 
 def _is_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value)
+
+
+def _is_shard(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        Shard.parse(value)
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(value, str)
 
 
 def _is_object(value: Any) -> bool:

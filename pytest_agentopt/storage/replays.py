@@ -19,9 +19,12 @@ __all__ = ["earlier_runs_with_the_same_trials", "replay_warning"]
 
 
 def earlier_runs_with_the_same_trials(
-    agent_dir: Path, *, run_id: str, seed: int, config_hashes: Collection[str]
+    agent_dir: Path, *, run_id: str, seed: int, config_hashes: Collection[str], shard: str | None = None
 ) -> list[str]:
-    """Run ids (oldest first) of earlier runs with ``seed`` and at least one of ``config_hashes``."""
+    """Run ids (oldest first) of earlier runs with ``seed`` and at least one of ``config_hashes``.
+
+    ``shard`` (``--agent-shard I/N``): the other shards of N share the seed but run other tasks, so they repeat
+    nothing."""
     found: list[str] = []
     for paths in iter_runs(agent_dir):
         if paths.run_id == run_id:
@@ -34,10 +37,19 @@ def earlier_runs_with_the_same_trials(
         run = manifest.get("run")
         if not isinstance(arms, dict) or not isinstance(run, dict) or run.get("seed") != seed:
             continue
+        if shard is not None and _other_shard(shard, run.get("shard")):
+            continue
         hashes = {arm.get("config_hash") for arm in arms.values() if isinstance(arm, dict)}
         if hashes & set(config_hashes):
             found.append(paths.run_id)
     return found
+
+
+def _other_shard(mine: str, theirs: object) -> bool:
+    """Whether ``theirs`` (an earlier run's ``run.shard``) is another shard of the same number of shards."""
+    if not isinstance(theirs, str) or theirs == mine:
+        return False
+    return theirs.partition("/")[2] == mine.partition("/")[2]
 
 
 def replay_warning(earlier: list[str], seed: int) -> str:

@@ -7,6 +7,8 @@ files or environment variables for it, so collection is identical on every worke
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import random
 import secrets
 from collections.abc import Iterator, Mapping
@@ -18,12 +20,19 @@ from pytest_agentopt.configs.data import find_config
 from pytest_agentopt.configs.redaction import holds_redacted, secret_paths
 from pytest_agentopt.errors import AgentoptUsageError, ConfigError, LedgerError
 from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.run.sequential_design import derived_cap_pairs, resolve_direction
+from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, Arm
 from pytest_agentopt.storage.ledger import RunPaths, new_run_id, read_ledger, read_manifest, resolve_run
 from pytest_agentopt.storage.trial_record import TrialRecord
 
+# The configs' pydantic models (pytest_agentopt.configs.model, arms, manifest_schema) are imported where they are
+# used: workers import this module, and pydantic costs each of them about 0.2 s when no task asks for a config.
+
 if TYPE_CHECKING:
+    from pytest_agentopt.configs.hypothesis import Hypothesis
     from pytest_agentopt.configs.model import AgentConfig
+    from pytest_agentopt.run.metric_choice import MetricChoice
 
 
 class ConfigSet(Mapping[str, "AgentConfig"]):
@@ -93,8 +102,17 @@ class RunContext:
     cap_pairs: int | None = None
     """The cap in pairs when ``--agent-trials`` was not given under ``--sprt`` (paired): trials per task are
     derived from it once the tasks are counted (``trial_expansion``). ``None``: ``trials`` per task."""
+    shard: Shard | None = None
+    """``--agent-shard``: the share of the planned tasks this run runs (``None``: every task)."""
     notes: list[str] = field(default_factory=list)
     """What the controller must tell the user about how the run was set up (e.g. a direction chosen for CI)."""
+    metric: MetricChoice | None = None
+    """What the paired sequential test decides on when not success (``--agent-metric`` or the hypothesis)."""
+    hypothesis: dict[str, Any] | None = None
+    """The test config's hypothesis (``configs.hypothesis``), recorded in the manifest and the summary."""
+    candidate_hypotheses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """With several candidates: each candidate's hypothesis by arm (``hypothesis`` is then ``None``); recorded in
+    the manifest and in that candidate's entry of the summary's ``candidates``."""
 
     @property
     def paired(self) -> bool:
@@ -132,6 +150,8 @@ class RunContext:
 
     @property
     def paths(self) -> RunPaths:
+        from pytest_agentopt.storage.ledger import RunPaths
+
         return RunPaths(self.run_dir)
 
     def run_settings(self) -> dict[str, Any]:
@@ -147,6 +167,10 @@ class RunContext:
             "target": self.target,
             "direction": self.direction,
             "cap_pairs": self.cap_pairs,
+            "metric": self.metric.as_dict() if self.metric is not None else None,
+            "hypothesis": self.hypothesis,
+            "shard": str(self.shard) if self.shard is not None else None,
+            **({"candidate_hypotheses": self.candidate_hypotheses} if self.candidate_hypotheses else {}),
         }
 
     # -- crossing to workers --------------------------------------------------------------------------------
@@ -174,6 +198,7 @@ class RunContext:
             "budget_usd": self.budget_usd,
             "timeout_s": self.timeout_s,
             "cap_pairs": self.cap_pairs,
+            "shard": str(self.shard) if self.shard is not None else None,
             # Workers need only the keys and planned positions of finished trials, not whole records.
             "finished": self._finished_payload(),
         }
@@ -202,6 +227,7 @@ class RunContext:
             timeout_s=payload["timeout_s"],
             finished=payload["finished"],
             cap_pairs=payload.get("cap_pairs"),
+            shard=Shard.parse(payload["shard"]) if payload.get("shard") else None,
         )
 
 
@@ -211,13 +237,20 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
 
     if options.resume is not None:
         return _resumed_context(options)
-    import os
-
-    from pytest_agentopt.run.sequential_design import derived_cap_pairs, resolve_direction
 
     notes: list[str] = []
     arms = validate_arms(options, notes)
     paired = "control" in arms
+    several = options.candidate_count > 1
+    candidate_hypotheses = _candidate_hypotheses(options, notes) if several else {}
+    hypothesis = None if several else _hypothesis_of(options)
+    if hypothesis is not None:
+        options = _with_hypothesis(options, hypothesis)
+    metric = _metric_of(options, paired=paired)
+    if metric is not None and metric.kind == "cheaper_same_quality":
+        # Its quality half asks only "worse" (not worse by the effect): the cap is that question's.
+        sources = {**options.sources, "--agent-direction": "--agent-metric=cheaper_same_quality"}
+        options = dataclasses.replace(options, direction="worse", sources=sources)
     direction, direction_note = resolve_direction(options, paired=paired, environ=os.environ)
     arm_names = tuple(arms)  # control first, then the candidates (``test``, ``test2``...)
     test = arms["test"]
@@ -248,14 +281,93 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         lineages={name: list(arm.lineage) for name, arm in arms.items()},
         overrides=options.overrides,
         cap_pairs=derived_cap_pairs(options, paired=paired, direction=direction),
+        shard=options.shard,
         notes=[direction_note] if direction_note else [],
+        metric=metric,
+        hypothesis=hypothesis.as_dict() if hypothesis is not None else None,
+        candidate_hypotheses=candidate_hypotheses,
     )
     warnings = secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
     return context, [*dict.fromkeys(notes), *warnings]
 
 
+def _hypothesis_of(options: RunOptions) -> Hypothesis | None:
+    from pytest_agentopt.configs.hypothesis import load_hypothesis_beside
+
+    return load_hypothesis_beside(options.config_path) if options.config_path is not None else None
+
+
+def _candidate_hypotheses(options: RunOptions, notes: list[str]) -> dict[str, dict[str, Any]]:
+    """Each candidate's hypothesis (a ``<config>.hypothesis.json`` beside it), by arm, recorded against it.
+
+    With several candidates every one is decided on success at the run's ``--agent-effect`` (one paired test
+    each): a hypothesis that names another metric is a usage error, one that expects another effect is noted.
+    """
+    from pytest_agentopt.configs.hypothesis import load_hypothesis_beside
+    from pytest_agentopt.run.trial_order import candidate_arms
+
+    found: dict[str, dict[str, Any]] = {}
+    paths = options.candidate_paths
+    for arm, path in zip(candidate_arms(len(paths)), paths, strict=True):
+        hypothesis = load_hypothesis_beside(path)
+        if hypothesis is None:
+            continue
+        if hypothesis.metric_name != "success":
+            raise AgentoptUsageError(
+                f"{hypothesis.source}: field 'metric': {hypothesis.metric_name!r} with --agent-config given "
+                f'{len(paths)} times: several candidates are each decided on success only; set "metric": '
+                '"success" (or leave it out), or run this candidate alone'
+            )
+        effect = hypothesis.effect()
+        if effect is not None and abs(effect - options.effect) > 1e-12:
+            notes.append(
+                f"hypothesis {hypothesis.id} ({hypothesis.source}) expects an effect of {effect:g}; with several "
+                f"candidates every candidate is tested at the run's {options.given('--agent-effect', options.effect)}"
+            )
+        found[arm] = hypothesis.as_dict()
+    return found
+
+
+def _with_hypothesis(options: RunOptions, hypothesis: Hypothesis) -> RunOptions:
+    """The hypothesis's metric and effect, where the user gave no option for them (options win)."""
+    from pytest_agentopt.run.options import validate
+
+    given = options.sources
+    changes: dict[str, Any] = {}
+    sources = dict(given)
+    where = f"{hypothesis.source}"
+    if "--agent-metric" not in given and hypothesis.metric_name != "success":
+        changes["metric"] = hypothesis.metric_name
+        sources["--agent-metric"] = where
+    if "--agent-effect" not in given and hypothesis.effect() is not None:
+        changes["effect"] = hypothesis.effect()
+        sources["--agent-effect"] = where
+    if "--agent-effect-ratio" not in given and hypothesis.effect_ratio() is not None:
+        changes["effect_ratio"] = hypothesis.effect_ratio()
+        sources["--agent-effect-ratio"] = where
+    if not changes:
+        return options
+    updated = dataclasses.replace(options, **changes, sources=sources)
+    validate(updated)
+    return updated
+
+
+def _metric_of(options: RunOptions, *, paired: bool) -> MetricChoice | None:
+    from pytest_agentopt.run.metric_choice import choose_metric
+
+    return choose_metric(
+        options.metric,
+        options.effect_ratio,
+        name_given=options.given("--agent-metric", options.metric),
+        ratio_given=options.given("--agent-effect-ratio", options.effect_ratio),
+        sprt=options.sprt,
+        paired=paired,
+    )
+
+
 def secret_warnings(arms: Mapping[str, tuple[Mapping[str, Any], str | None]]) -> list[str]:
     """One warning for a run whose configs hold secrets: where they are, and how to keep them out of configs."""
+
     found = []
     for arm, (data, source) in arms.items():
         paths = secret_paths(data)
@@ -280,6 +392,7 @@ _RESUME_FIXED = {
     "--agent-effect": "effect",
     "--agent-target": "target",
     "--agent-direction": "direction",
+    "--agent-shard": "shard",
 }
 
 
@@ -292,8 +405,14 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     check_resumable(manifest, paths.manifest)
     run = manifest["run"]
     notes: list[str] = []
+    trials = _extended_trials(options, run, paths.run_id)
     for flag, key in _RESUME_FIXED.items():
-        if flag not in options.sources or getattr(options, key) == run.get(key):
+        given_value = getattr(options, key)
+        if isinstance(given_value, Shard):
+            given_value = str(given_value)
+        if flag not in options.sources or given_value == run.get(key):
+            continue
+        if flag == "--agent-trials" and trials != run["trials"]:
             continue
         given = options.given(flag, getattr(options, key))
         if options.from_command_line(flag):
@@ -331,7 +450,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         run_id=manifest["run_id"],
         run_dir=paths.directory,
         seed=run["seed"],
-        trials=run["trials"],
+        trials=trials,
         arms=tuple(run["arms"]),
         configs=configs,
         hashes={arm: data["config_hash"] for arm, data in manifest["arms"].items()},
@@ -352,11 +471,75 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         lineages={arm: list(data.get("lineage", [])) for arm, data in manifest["arms"].items()},
         overrides=tuple(manifest.get("overrides", ())),
         cap_pairs=run.get("cap_pairs"),
+        metric=_resumed_metric(run.get("metric"), paths.manifest),
+        hypothesis=run.get("hypothesis") if isinstance(run.get("hypothesis"), dict) else None,
+        candidate_hypotheses=_resumed_candidate_hypotheses(run.get("candidate_hypotheses")),
+        shard=Shard.parse(run["shard"]) if run.get("shard") else None,
     )
+    if trials != run["trials"]:
+        notes.append(
+            f"extending run {paths.run_id} from {run['trials']} to {trials} trials per task and arm: its "
+            f"{len(ledger.records)} finished trials count once and the sequential test continues from its state "
+            "(docs/statistics.md, extending an inconclusive run)"
+        )
     sources = {arm: context.sources.get(arm) for arm in configs}
     warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
     # Skipped ledger lines are missing data: warnings, which the terminal shows under -q too.
     return context, [*notes, *(f"warning: {problem}" for problem in ledger.problems), *warnings]
+
+
+def _resumed_candidate_hypotheses(data: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(data, dict):
+        return {}
+    return {str(arm): dict(value) for arm, value in data.items() if isinstance(value, dict)}
+
+
+def _resumed_metric(data: Any, manifest: Path) -> MetricChoice | None:
+    """The decided metric a manifest recorded; a damaged entry is a :class:`LedgerError` naming the field."""
+    from pytest_agentopt.run.metric_choice import MetricChoice
+
+    if data is None:
+        return None
+    ratio = data.get("effect_ratio") if isinstance(data, dict) else None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("name"), str)
+        or data.get("kind") not in ("binary", "numeric", "cheaper_same_quality")
+        or (
+            data["kind"] != "binary"
+            and not (isinstance(ratio, int | float) and not isinstance(ratio, bool) and ratio > 0)
+        )
+    ):
+        raise LedgerError(
+            f"{manifest}: field 'run.metric': must be null or an object with a name, a kind (binary, numeric, "
+            "cheaper_same_quality) and, unless binary, a positive effect_ratio; the manifest is damaged or was "
+            "edited: this run cannot be resumed (start a new run)"
+        )
+    return MetricChoice.from_dict(data)
+
+
+def _extended_trials(options: RunOptions, run: dict[str, Any], run_id: str) -> int:
+    """The trials per task of a resumed run: its own, or more when ``--agent-trials`` on the command line extends a
+    sequential run with an explicit cap (the planned order of the larger cap starts with the run's own plan)."""
+    if not options.from_command_line("--agent-trials") or options.trials <= run["trials"]:
+        return int(run["trials"])
+    if len(run.get("arms") or ()) > 2:
+        raise AgentoptUsageError(
+            f"{options.given('--agent-trials', options.trials)}: run {run_id} has several candidates and cannot be "
+            "extended: each candidate's test runs at alpha/K with its own stop, and an extension is designed for "
+            "one paired test; drop --agent-trials to resume it, or start a new run with a larger --agent-trials"
+        )
+    if not run["sprt"] or run.get("cap_pairs") is not None:
+        why = (
+            "its cap was derived from the calibrated design, whose last look always ends with a claim"
+            if run["sprt"]
+            else "a fixed-sample run's analysis is planned for its number of trials (only --sprt runs extend)"
+        )
+        raise AgentoptUsageError(
+            f"{options.given('--agent-trials', options.trials)}: run {run_id} cannot be extended: {why}; "
+            "drop --agent-trials to resume it"
+        )
+    return options.trials
 
 
 def _resumed_config(
@@ -371,7 +554,7 @@ def _resumed_config(
     if given is not None:
         return given
     source = data.get("source")
-    overrides = tuple(manifest.get("overrides", ())) if arm == "test" else ()
+    overrides = tuple(manifest.get("overrides", ())) if arm != "control" else ()
     if source is None or any(holds_redacted(override) for override in overrides):
         given_as = f"--agent-set {' '.join(overrides)}" if source is not None else "no config file"
         raise AgentoptUsageError(

@@ -27,7 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from filelock import FileLock, Timeout
+
 from pytest_agentopt.errors import LedgerError
+from pytest_agentopt.storage.ledger import write_json_atomic
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
@@ -89,8 +92,6 @@ def lock_run(directory: Path, *, run_id: str, started_at: str) -> RunLock:
 
     The directory must exist. Raises ``OSError`` when the lock file cannot be created (an unwritable directory).
     """
-    from filelock import FileLock, Timeout
-
     # The session's lock, not a thread's: the timeout watchdog's thread releases it when it ends a stuck run.
     lock = FileLock(str(directory / LOCK), timeout=0, thread_local=False)
     try:
@@ -148,8 +149,6 @@ def _in_use_message(run_id: str, holder: Holder | None) -> str:
 
 
 def _write_holder(path: Path, holder: Holder) -> None:
-    from pytest_agentopt.storage.ledger import write_json_atomic
-
     write_json_atomic(path, holder.as_json())
 
 

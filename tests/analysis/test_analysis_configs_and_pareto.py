@@ -205,3 +205,41 @@ def test_an_empty_table_gives_an_empty_front(tmp_path: Path) -> None:
     assert front["points"] == []
     assert front["kpi"]["answers"] == []
     assert front["kpi"]["statement"] == "No scored trials: nothing to compare."
+
+
+def test_the_dominated_call_is_benjamini_hochberg_over_the_priced_configs(four_configs: TrialTable) -> None:
+    from pytest_agentopt.analysis.multiplicity import benjamini_hochberg
+
+    resamples = 400
+    front = pareto_front(four_configs, bootstrap=resamples, seed=3)
+    points = {point["config_hash"]: point for point in front["points"]}
+    names = [point["config_hash"] for point in front["points"]]
+    raw = [(1 + (1 - points[name]["p_dominated"]) * resamples) / (1 + resamples) for name in names]
+    assert [points[name]["p_value_dominated"] for name in names] == pytest.approx(raw)
+    assert [points[name]["q_dominated"] for name in names] == pytest.approx(benjamini_hochberg(raw))
+    for name in names:
+        assert points[name]["dominated"] is (points[name]["q_dominated"] <= 0.05)
+    # hC (70 % at $0.50) is off the front and dominated in about 97 % of the resamples: a raw call at 5 %
+    # (p 0.03), but not a discovery among four configs (q = 4 p / 1 > 0.05). hD, the cheapest, never is.
+    assert points["hC"]["on_front"] is False
+    assert points["hC"]["p_value_dominated"] <= 0.05
+    assert points["hC"]["q_dominated"] == pytest.approx(min(1.0, 4 * points["hC"]["p_value_dominated"]))
+    assert points["hC"]["dominated"] is False
+    assert points["hD"]["dominated"] is False
+    assert points["hD"]["p_value_dominated"] == 1.0
+    assert "Benjamini-Hochberg" in front["method"]
+
+
+def test_a_config_dominated_in_every_resample_is_called_dominated(tmp_path: Path) -> None:
+    records = [
+        trial(seq=offset + k, trial_index=offset + k, config_hash=name, experiment_id=f"exp_{name}", cost=cost,
+              outcome="success" if k < rate * N else "failure")
+        for offset, (name, rate, cost) in ((0, ("X", 0.9, 0.1)), (N, ("Y", 0.5, 1.0)))
+        for k in range(N)
+    ]  # fmt: skip
+    write_run(tmp_path, "r1", records)
+    points = {point["config_hash"]: point for point in pareto_front(load_trials(tmp_path), bootstrap=400)["points"]}
+    assert points["Y"]["p_value_dominated"] == pytest.approx(1 / 401)
+    assert points["Y"]["q_dominated"] == pytest.approx(2 / 401)
+    assert points["Y"]["dominated"] is True
+    assert points["X"]["dominated"] is False

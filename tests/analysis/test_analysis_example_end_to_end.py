@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from pytest_agentopt.analysis import llr_path, load_runs, load_trials, pareto_front
-from pytest_agentopt.analysis.table import RECORD_ORDER
 from pytest_agentopt.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,12 +61,6 @@ def test_agentopt_pareto_shows_the_front_of_the_api(agent_dir: Path, capsys: pyt
     assert shown["kpi"]["statement"].startswith("Best success rate: ")
 
 
-def test_the_plugin_writes_the_fields_in_the_order_loading_relies_on(agent_dir: Path) -> None:
-    ledger = next((agent_dir / "runs").glob("*/trials.jsonl"))
-    first = json.loads(ledger.read_text().splitlines()[0])
-    assert tuple(first) == RECORD_ORDER  # otherwise column subsets load correctly, only slower
-
-
 def test_the_recomputed_llr_path_ends_at_the_runs_decision(agent_dir: Path) -> None:
     (run,) = [run for run in load_runs(agent_dir) if run.paired]
     decision = json.loads((run.path / "decision.json").read_text())
@@ -91,3 +84,18 @@ def test_the_other_commands_run_on_the_example(agent_dir: Path, capsys: pytest.C
         "exp_041",
         True,
     )
+
+
+def test_the_runs_csv_export_replays_to_its_own_verdict_and_pairs(
+    agent_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (run,) = [run for run in load_runs(agent_dir) if run.paired]
+    exported = tmp_path / "trials.csv"
+    assert main(["report", run.path.name, "--agent-dir", str(agent_dir), "--csv", str(exported)]) == 0
+    capsys.readouterr()
+    summary = json.loads((run.path / "summary.json").read_text())
+    for source in (exported, run.path / "trials.jsonl"):
+        assert main(["replay", str(source), "--json"]) == 0
+        replayed = json.loads(capsys.readouterr().out)
+        assert (replayed["verdict"], replayed["pairs_used"]) == (summary["verdict"], summary["pairs_used"])
+        assert replayed["llr"] == summary["llr"]

@@ -182,3 +182,28 @@ def test_a_recorded_lineage_extends_one_inferred_from_parents() -> None:
     assert lineage("exp_c", parents, recorded) == ["exp_c", "exp_b", "exp_a", "root"]
     assert lineage("exp_c", parents) == ["exp_c", "exp_b", "exp_a"]
     assert lineage("x", {}, {"x": ("x", "y", "x")}) == ["x", "y"]  # a cycle in a recorded lineage stops it
+
+
+def test_calls_are_made_on_holm_adjusted_p_values_over_the_config_pairs(agent_dir: Path) -> None:
+    from pytest_agentopt.analysis.multiplicity import holm
+    from pytest_agentopt.stats.confseq import hedged_capital
+
+    rows = guideline_impact(load_runs(agent_dir), load_trials(agent_dir), bootstrap=400)
+    added = next(row for row in rows if row["child"] == "exp_b")
+    removed = next(row for row in rows if row["child"] == "exp_c")
+    assert added["family"] == removed["family"] == 2  # the two config pairs, exp_a -> exp_b and exp_b -> exp_c
+    capital = hedged_capital([1.0, 1.0, 0.0, -1.0, 0.0, 1.0] * 2, 0.0, -1.0, 1.0, 0.05)
+    assert added["p_value"] == pytest.approx(min(1.0, 1.0 / max(capital)))
+    assert [added["p_holm"], removed["p_holm"]] == pytest.approx(holm([added["p_value"], removed["p_value"]]))
+    assert added["p_holm"] >= added["p_value"]
+    assert (added["call"], removed["call"]) == ("unclear", "unclear")  # both intervals include 0
+
+
+@pytest.mark.parametrize("wins", range(0, 40, 3))
+def test_the_paired_p_value_is_at_most_alpha_exactly_when_the_interval_excludes_zero(wins: int) -> None:
+    from pytest_agentopt.stats.confseq import hedged_capital
+
+    differences = [1.0] * wins + [0.0] * 25 + [-1.0] * 4
+    p_value = min(1.0, 1.0 / max(hedged_capital(differences, 0.0, -1.0, 1.0, 0.05)))
+    sequence = mean_with_confidence_sequence(differences, -1.0, 1.0, 0.05)
+    assert (p_value <= 0.05) is (sequence["lower"] > 0.0 or sequence["upper"] < 0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +140,9 @@ def test_a_subset_of_columns_holds_only_those_and_says_what_is_missing(tmp_path:
 def test_parallel_decoding_gives_the_same_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_run(tmp_path, "r1", many_trials("r1", 900))
     monkeypatch.setattr(loading, "BLOCK_BYTES", 20_000)  # many blocks
+    # Threads an earlier test of this process left behind (a timeout watchdog, a fake server) would make the
+    # loader decode in this process alone; this test is about the forked decoding.
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     alone = load_trials(tmp_path, workers=1)
     assert loading.decoding_processes(tmp_path, workers=2) == 2
     together = load_trials(tmp_path, workers=2)
@@ -275,3 +279,10 @@ def test_replays_are_found_alike_with_the_packed_key_and_without_it() -> None:
         expected.append(seen.setdefault(key, record["run_id"]) == record["run_id"])
     assert small.tolist() == expected
     assert 0 < sum(expected) < len(expected)
+
+
+def test_with_another_thread_alive_it_decodes_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_run(tmp_path, "r1", many_trials("r1", 900))
+    monkeypatch.setattr(loading, "BLOCK_BYTES", 20_000)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # forking a threaded process is not safe
+    assert loading.decoding_processes(tmp_path, workers=2) == 1

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from pytest_agentopt.analysis.hypotheses import hypothesis_registry
+from pytest_agentopt.report.watch import WatchState, render_frame
+from pytest_agentopt.storage.ledger import RunPaths
 from tests.plugin.helpers import only_run, read_trials
 
 # The arms share the trial seed, so one uniform draw decides every arm of a pair: ``equal`` has exactly the
@@ -44,6 +47,9 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
     pytester: pytest.Pytester, workers: list[str]
 ) -> None:
     write_candidates(pytester)
+    for name in ("better", "worse"):  # a hypothesis beside two of the candidates
+        hypothesis = {"id": f"h_{name}", "description": f"the {name} guideline", "metric": "success"}
+        (pytester.path / "configs" / f"{name}.hypothesis.json").write_text(json.dumps(hypothesis))
     result = pytester.runpytest(
         "--agent-config=configs/better.json",
         "--agent-config=configs/equal.json",
@@ -119,6 +125,33 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
             "agentopt: candidate worse: verdict WORSE (sprt):*",
         ]
     )
+    # Each hypothesis is recorded against its own candidate, and the registry lists it with that outcome.
+    assert summary["hypothesis"] is None
+    assert candidates["better"]["hypothesis"]["id"] == "h_better"
+    assert candidates["better"]["hypothesis"]["status"] == "accepted"
+    assert candidates["worse"]["hypothesis"]["status"] == "rejected"
+    assert candidates["equal"]["hypothesis"] is None
+    rows, _ = hypothesis_registry(pytester.path / ".agentopt", [])
+    listed = {row.id: row for row in rows}
+    assert {name: row.status for name, row in listed.items()} == {"h_better": "accepted", "h_worse": "rejected"}
+    for name in ("better", "worse"):
+        row = listed[f"h_{name}"]
+        assert row.sessions == candidates[name]["trials_started"]
+        assert row.effect is not None
+        assert row.effect["estimate"] == candidates[name]["effect"]["estimate"]
+        assert row.time_to_decision_s is not None
+    # agentopt watch rebuilds every candidate's test from the ledger: the controller's LLRs and bounds.
+    state = WatchState.open(RunPaths(only_run(pytester)))
+    state.refresh()
+    frame = "\n".join(render_frame(state))
+    for candidate in summary["candidates"]:
+        llr, (lower, upper) = candidate["llr"], candidate["bounds"]
+        assert (
+            f"{candidate['arm']} {candidate['experiment_id']} (alpha {candidate['alpha']:.4g}): "
+            f"{candidate['pairs_used']} pairs in the test; LLR better {llr['better']:+.2f}, worse "
+            f"{llr['worse']:+.2f}; bounds [{lower:+.2f}, {upper:+.2f}]; decided {candidate['verdict'].upper()}"
+        ) in frame
+    assert f"verdict  {summary['verdict'].upper()}: {summary['verdict_reason']}" in frame
 
 
 def test_a_glob_selects_the_candidates_and_the_common_parent_is_the_control(pytester: pytest.Pytester) -> None:

@@ -3,6 +3,7 @@ start-up when a given cap cannot deliver the error rates, and decided by the las
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from typing import Any
@@ -140,3 +141,23 @@ def test_at_the_cap_the_last_look_decides_and_says_so(pytester: pytest.Pytester)
     llr = summary["llr"]["better"]
     assert (llr >= look[1]) if summary["verdict"] == "better" else (llr <= look[0])
     result.stdout.fnmatch_lines(["sprt     LLR better * (last look at the cap: at or *"])
+
+
+def test_a_large_explicit_cap_says_at_start_up_what_its_collection_costs(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The module the run will import (in-process pytester runs may leave a stale one on the package).
+    collection_size = importlib.import_module("pytest_agentopt.shell.collection_size")
+    monkeypatch.setattr(collection_size, "LARGE_COLLECTION", 100)
+    write_configs(pytester)
+    write_suite(pytester, p_control=0.2, p_test=0.9, tasks=2)
+    result = pytester.runpytest(
+        "--agent-config=configs/improved.json", "--sprt", "--agent-trials=30", "--agent-seed=1", "-q"
+    )
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    result.stdout.fnmatch_lines(
+        [
+            "agentopt: warning: this run plans 120 trials: each is a pytest item in every collecting process*",
+        ]
+    )
+    assert "leave --agent-trials out" not in result.stdout.str()  # 60 pairs: below the calibrated cap

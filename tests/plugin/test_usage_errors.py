@@ -78,6 +78,7 @@ def test_an_ini_config_error_is_a_usage_error_too(suite: pytest.Pytester) -> Non
         (["--agent-effect=1.5"], "--agent-effect=1.5: must be between 0 and 1"),
         (["--agent-target=0.8"], "--agent-target=0.8 needs --sprt"),
         (["--sprt", "--agent-target=0.1"], "the null rate target - effect"),
+        (["--sprt", "--agent-target=1"], "--agent-target=1.0: must be a success rate in (0, 1)"),
         (["--sprt", "--agent-target=0.8", "--agent-control=base"], "cannot be combined with --agent-control=base"),
         (["--agent-direction=worse"], "--agent-direction=worse needs --sprt"),
         (["--sprt", "--agent-control=none"], "--sprt with --agent-control=none needs --agent-target=P"),

@@ -221,7 +221,7 @@ def test_agentopt_pareto_and_the_html_report_show_the_same_front(
 def test_the_csv_gives_back_the_ledger_exactly_so_every_report_figure_can_be_recomputed(
     suite: pytest.Pytester,
 ) -> None:
-    from pytest_agentopt.report.render import read_trials_csv
+    from pytest_agentopt.report.render.csv import read_trials_csv
     from pytest_agentopt.storage.ledger import read_ledger
 
     result = run_suite(suite, "improved", "--agent-trials=6", "--agent-seed=5", "--sprt", "--agent-csv=trials.csv")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
+from pytest_agentopt.errors import AgentoptUsageError
+from pytest_agentopt.report.gate import evaluate_gate
 from pytest_agentopt.report.summary import family_verdict
+from pytest_agentopt.report.summary_types import CandidateResult, RunSummary
 from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha
 from pytest_agentopt.run.feeding import SequentialFeeder
-from pytest_agentopt.run.gate import evaluate_gate
-from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.run.options import RunOptions, validate
+from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.trial_order import build_plan, candidate_arms, is_candidate_arm
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
@@ -51,7 +55,7 @@ def test_each_candidate_is_paired_with_the_control_only() -> None:
             decided[made.arm] = made.decision.verdict
     assert decided == {"test": "better", "test2": "worse", "test3": "worse"}
     wins = family.feeders["test"].paired_test
-    assert wins is not None
+    assert isinstance(wins, PairedSequentialTest)
     assert wins.losses == 0
     assert wins.wins > 0
 
@@ -103,9 +107,15 @@ def test_a_run_with_one_candidate_never_looks_for_arm_flags(tmp_path: Path) -> N
     assert StopSignal(tmp_path / "stop").reason_for("test") is None
 
 
-def _summary(*verdicts: str) -> dict[str, object]:
-    candidates = [{"experiment_id": f"c{i}", "verdict": v} for i, v in enumerate(verdicts)]
-    return {"verdict": family_verdict(candidates)[0], "candidates": candidates, "arms": {}}
+def _candidates(*verdicts: str) -> list[CandidateResult]:
+    """Candidates with only the fields the family verdict and the gate read."""
+    return [cast("CandidateResult", {"experiment_id": f"c{i}", "verdict": v}) for i, v in enumerate(verdicts)]
+
+
+def _summary(*verdicts: str) -> RunSummary:
+    candidates = _candidates(*verdicts)
+    summary: dict[str, Any] = {"verdict": family_verdict(candidates)[0], "candidates": candidates, "arms": {}}
+    return cast("RunSummary", summary)
 
 
 @pytest.mark.parametrize(
@@ -133,10 +143,31 @@ def test_an_undecided_candidate_fails_only_with_fail_inconclusive() -> None:
 
 
 def test_the_family_verdict_names_every_candidate() -> None:
-    verdict, reason = family_verdict(
-        [{"experiment_id": "a", "verdict": "better"}, {"experiment_id": "b", "verdict": "inconclusive"}]
-    )
+    verdict, reason = family_verdict(_candidates("better", "inconclusive"))
     assert verdict == "better"
-    assert "a: better" in reason
-    assert "b: inconclusive" in reason
-    assert family_verdict([{"experiment_id": "a", "verdict": "not_worse"}] * 2)[0] == "not_worse"
+    assert "c0: better" in reason
+    assert "c1: inconclusive" in reason
+    assert family_verdict(_candidates("not_worse", "not_worse"))[0] == "not_worse"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"metric": "cost", "sources": {"--agent-metric": "cli"}}, "--agent-metric=cost: several candidates"),
+        ({"effect_ratio": 0.8, "sources": {"--agent-effect-ratio": "cli"}}, "--agent-effect-ratio=0.8"),
+        ({"shard": Shard(1, 2), "sources": {"--agent-shard": "cli"}}, "--agent-shard=1/2: shards of a run with"),
+    ],
+    ids=["metric", "effect-ratio", "shard"],
+)
+def test_options_several_candidates_cannot_take_are_usage_errors(extra: dict[str, Any], message: str) -> None:
+    paths = (Path("configs/a.json"), Path("configs/b.json"))
+    options = RunOptions(config_path=paths[0], candidate_paths=paths, **extra)
+    with pytest.raises(AgentoptUsageError) as raised:
+        validate(options)
+    assert "--agent-config given 2 times (configs/a.json, configs/b.json)" in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_success_as_the_metric_is_accepted_with_several_candidates() -> None:
+    paths = (Path("configs/a.json"), Path("configs/b.json"))
+    validate(RunOptions(config_path=paths[0], candidate_paths=paths, metric="success"))

@@ -44,7 +44,12 @@ def test_importing_the_package_loads_none_of_the_exports() -> None:
 
 @pytest.mark.parametrize(
     ("module", "names"),
-    [("usage", ["TokenUsage", "normalize_usage"]), ("pricing", ["estimate_cost"]), ("recorder", ["TrialRecorder"])],
+    [
+        ("usage", ["TokenUsage", "normalize_usage"]),
+        ("pricing", ["estimate_cost"]),
+        ("recorder", ["TrialRecorder"]),
+        ("render", ["render_html", "render_markdown", "read_trials_csv", "write_trials_csv", "llr_chart_svg"]),
+    ],
 )
 def test_the_first_documented_import_paths_still_work_and_warn(module: str, names: list[str]) -> None:
     sys.modules.pop(f"pytest_agentopt.{module}", None)

@@ -66,6 +66,7 @@ def test_a_cap_too_small_for_beta_is_said_with_the_power_it_delivers_and_the_tri
     assert enough.warning() is None
     summary = enough.as_dict()
     assert summary["power_at_cap"] == 1.0 - enough.figures.miss
+    assert summary["alpha_at_cap"] is not None
     assert summary["alpha_at_cap"] <= 0.05
 
 

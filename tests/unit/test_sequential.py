@@ -6,7 +6,8 @@ import random
 
 from pytest_agentopt.run.feeding import SequentialFeeder, score
 from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
-from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
+from pytest_agentopt.stats.design import wald_design
+from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest, TestState
 
 
 class RecordingPairs:
@@ -17,6 +18,12 @@ class RecordingPairs:
         self.decide_after = decide_after
         self.at_cap = at_cap
         self.concluded = 0
+        # What the run summary reads from a paired test; the feeder itself never does.
+        self.llr: dict[str, float | None] = {"better": None, "worse": None}
+        self.bounds = (-1.0, 1.0)
+        self.states: dict[str, TestState | None] = {"better": None, "worse": None}
+        self.last_look: tuple[float, float] | None = None
+        self.design = wald_design(0.05, 0.1, 0.15, "both")
 
     def add_pair(self, control_success: bool, test_success: bool) -> None:
         self.pairs.append((control_success, test_success))

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from pytest_agentopt.configs.model import AgentConfig
+from pytest_agentopt.report.gate import evaluate_gate, infra_share
 from pytest_agentopt.report.summary import build_summary
+from pytest_agentopt.report.summary_types import BudgetState, RunSummary
 from pytest_agentopt.report.terminal import render_summary
-from pytest_agentopt.run.gate import evaluate_gate, infra_share
 from pytest_agentopt.run.options import RunOptions
 from pytest_agentopt.storage.run_context import ConfigSet, RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
@@ -88,7 +89,7 @@ def pairs(outcomes: list[tuple[str, str]]) -> list[TrialRecord]:
     return records
 
 
-def summarize(records: list[TrialRecord], **overrides: Any) -> dict[str, Any]:
+def summarize(records: list[TrialRecord], **overrides: Any) -> RunSummary:
     return build_summary(
         records=records,
         context=context(**overrides),
@@ -126,6 +127,7 @@ def test_a_significant_mcnemar_test_decides_better_or_worse() -> None:
     assert summary["mcnemar_p"] == pytest.approx(1 / 2**12)
     assert summary["mcnemar_direction"] == "better"
     assert summary["pairs"] == {"both": 8, "test_only": 12, "control_only": 0, "neither": 0}
+    assert summary["effect"] is not None
     assert summary["effect"]["estimate"] == pytest.approx(12 / 20)
     worse = summarize(pairs([(S, F)] * 12 + [(S, S)] * 8))
     assert worse["verdict"] == "worse"
@@ -140,11 +142,11 @@ def test_no_difference_needs_equivalence_not_just_no_significance() -> None:
     assert few["verdict"] == "inconclusive"
     many = summarize(pairs([(S, F), (F, S)] * 2 + [(S, S)] * 196))
     assert many["verdict"] == "no_difference"
-    assert "equivalence within +/-0.15" in many["verdict_reason"]
+    assert "equivalence within +/-0.15" in str(many["verdict_reason"])
 
 
 def test_the_budget_makes_an_unfinished_run_inconclusive() -> None:
-    budget = {"limit_usd": 0.01, "spent_usd": 0.012, "exhausted": True, "unpriced_trials": 0}
+    budget = BudgetState(limit_usd=0.01, spent_usd=0.012, exhausted=True, unpriced_trials=0)
     summary = build_summary(
         records=pairs([(F, S)] * 12),
         context=context(),
@@ -156,7 +158,7 @@ def test_the_budget_makes_an_unfinished_run_inconclusive() -> None:
         budget=budget,
     )
     assert summary["verdict"] == "inconclusive"
-    assert "budget of $0.01 was exhausted" in summary["verdict_reason"]
+    assert "budget of $0.01 was exhausted" in str(summary["verdict_reason"])
     assert not evaluate_gate(summary, RunOptions()).failed
     assert evaluate_gate(summary, RunOptions(fail_inconclusive=True)).failed
 
@@ -224,7 +226,7 @@ def test_an_interrupted_run_says_how_to_continue_even_before_anything_was_collec
 # --- what a sequential verdict says -----------------------------------------------------------------------------
 
 
-def sequential_summary(outcomes: list[tuple[str, str]], *, direction: str = "both") -> dict[str, Any]:
+def sequential_summary(outcomes: list[tuple[str, str]], *, direction: str = "both") -> RunSummary:
     """A summary of a sequential A/B run fed through the live test with the shipped calibrated design."""
     from pytest_agentopt.run.feeding import SequentialFeeder
     from pytest_agentopt.run.sequential_design import design_for
@@ -256,6 +258,7 @@ def test_a_better_verdict_says_what_the_test_rejected_not_that_the_effect_was_ac
     summary = sequential_summary(BETTER_RUN)
     assert summary["verdict"] == "better"
     reason = summary["verdict_reason"]
+    assert reason is not None
     assert "'no difference' rejected" in reason
     assert "favouring an improvement of 0.15 over none" in reason
     assert "accepted" not in reason
@@ -272,7 +275,7 @@ def test_no_fixed_n_p_value_is_reported_after_a_sequential_stop() -> None:
 def test_after_a_sequential_stop_the_arm_intervals_are_confidence_sequences() -> None:
     summary = sequential_summary(BETTER_RUN)
     for figures in summary["arms"].values():
-        assert "confidence sequence" in figures["success_ci_method"]
+        assert "confidence sequence" in str(figures["success_ci_method"])
     lines = render_summary(summary, verbosity=0, width=200, details={})
     assert any("success [95% conf. seq.]" in line for line in lines)
     assert not any("Wilson" in line for line in lines)
@@ -280,6 +283,7 @@ def test_after_a_sequential_stop_the_arm_intervals_are_confidence_sequences() ->
 
 def test_the_sequential_line_never_says_between_bounds_for_a_test_that_crossed_one() -> None:
     summary = sequential_summary(BETTER_RUN)
+    assert summary["tests"] is not None
     assert summary["tests"]["better"] == "accepted_h1"
     (line,) = [line for line in render_summary(summary, verbosity=0, width=200, details={}) if line.startswith("sprt")]
     assert "between bounds" not in line
@@ -289,6 +293,7 @@ def test_the_sequential_line_never_says_between_bounds_for_a_test_that_crossed_o
 
 def test_a_verdict_next_to_an_interval_that_includes_0_says_in_one_line_why() -> None:
     summary = sequential_summary(BETTER_RUN)
+    assert summary["effect"] is not None
     assert summary["effect"]["lower"] < 0.0 < summary["effect"]["upper"]
     why = [line for line in render_summary(summary, verbosity=0, width=200, details={}) if line.startswith("why")]
     assert len(why) == 1
@@ -302,10 +307,11 @@ def test_in_a_fixed_sample_run_alpha_is_the_rate_of_each_directional_claim() -> 
     summary = summarize(pairs([(F, S)] * 9 + [(S, F)] * 2 + [(S, S)] * 9))
     assert summary["verdict"] == "better"
     assert summary["mcnemar_p"] == pytest.approx(67 / 2048)
+    assert summary["effect"] is not None
     assert "90%" in summary["effect"]["method"]
 
 
-def target_summary(outcomes: list[str], target: float = 0.8) -> dict[str, Any]:
+def target_summary(outcomes: list[str], target: float = 0.8) -> RunSummary:
     from pytest_agentopt.run.feeding import SequentialFeeder
     from pytest_agentopt.stats.sprt import SequentialSettings, TargetSequentialTest
 
@@ -330,12 +336,13 @@ def test_meets_target_is_worded_with_alpha_and_below_target_with_beta() -> None:
     # type I error, alpha; a false 'below_target' (a config at 0.8) is the type II error, beta.
     meets = target_summary([S] * 40)
     assert meets["verdict"] == "meets_target"
-    assert "'p <= 0.65' rejected" in meets["verdict_reason"]
-    assert "passes at most 0.05 of the time" in meets["verdict_reason"]
-    assert "beta" not in meets["verdict_reason"]
+    assert "'p <= 0.65' rejected" in str(meets["verdict_reason"])
+    assert "passes at most 0.05 of the time" in str(meets["verdict_reason"])
+    assert "beta" not in str(meets["verdict_reason"])
     below = target_summary([F, S] * 30)
     assert below["verdict"] == "below_target"
     reason = below["verdict_reason"]
+    assert reason is not None
     assert "'p >= 0.8' rejected" in reason
     assert "fails at most 0.1 of the time" in reason
     # Not "at most 0.65": the test does not show that, only that the target is not met.
@@ -346,6 +353,9 @@ def test_meets_target_is_worded_with_alpha_and_below_target_with_beta() -> None:
 def test_a_target_run_reports_a_confidence_sequence_for_the_rate() -> None:
     summary = target_summary([F, S] * 30)
     figures = summary["arms"]["test"]
+    assert figures["success_ci_method"] is not None
+    assert figures["success_ci"] is not None
+    assert figures["success_rate"] is not None
     assert "confidence sequence" in figures["success_ci_method"]
     lower, upper = figures["success_ci"]
     assert lower < figures["success_rate"] < upper
@@ -383,6 +393,9 @@ def test_a_cost_ratio_of_21x_is_reported_as_21x_with_an_interval_that_holds_it()
     for item in records:
         item["cost_usd"] = 0.0024 if item["arm"] == "control" else 0.0512
     ratio = summarize(records)["cost_ratio"]
+    assert ratio is not None
+    assert ratio["lower"] is not None
+    assert ratio["upper"] is not None
     assert ratio["estimate"] == pytest.approx(0.0512 / 0.0024)
     assert ratio["lower"] <= 0.0512 / 0.0024 <= ratio["upper"]
     assert ratio["pairs"] == 40

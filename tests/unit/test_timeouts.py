@@ -113,3 +113,13 @@ def test_a_trial_that_cannot_be_interrupted_is_given_up_after_the_grace(ending: 
     assert completed.returncode == status, completed.stderr
     assert completed.stdout == "gave up\n"
     assert 0.2 + grace_s(0.2) - 0.1 < time.monotonic() - started < 30
+
+
+def test_a_give_up_step_that_takes_longer_than_the_kill_fuse_is_not_cut_short() -> None:
+    """Writing the partial summary on a loaded machine can take seconds: the watchdog's own step must not be ended
+    by the fuse meant for a trial that holds the GIL (``2 x grace`` after the deadline, here 2.2 s)."""
+    slow = "time.sleep(0.2 + 2 * 1.0 + 1.5); print('finished', flush=True); os._exit(7)"
+    script = textwrap.dedent(STUBBORN).format(ending=slow)
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 7, completed.stderr
+    assert completed.stdout == "gave up\nfinished\n"

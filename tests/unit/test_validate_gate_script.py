@@ -40,3 +40,23 @@ def test_a_suite_calibrated_scenario_has_exactly_the_stated_rates_on_its_own_tas
         intercept = script.suite_intercept(rate, difficulty)
         mean = float(np.mean(1.0 / (1.0 + np.exp(-(intercept + difficulty)))))
         assert mean == pytest.approx(rate, abs=1e-12)
+
+
+def test_its_command_line_runs_chosen_scenarios_and_refuses_unknown_ones() -> None:
+    label = "worse: regression -0.15, sigma 2, in the population"
+    args = script.parse_args(["--runs", "10", "--scenario", label])
+    assert args.scenario == [label]
+    with pytest.raises(SystemExit):
+        script.parse_args(["--scenario", "worse: something else"])
+
+
+def test_the_dp_averaged_over_suites_is_the_population_dp_when_tasks_do_not_differ() -> None:
+    # With (almost) no spread every suite's own pair distribution is the population's: the average over suites
+    # equals the exact DP at the population's distribution, and every suite's drop is the population's 0.15.
+    nearly_none = script.suite_spread(script.Scenario("worse", 0.45, 1e-6, False), suites=3, seed=1)
+    exact = script.reference(script.Scenario("worse", 0.45, 0.0, False)).claim
+    assert nearly_none.claim.value == pytest.approx(exact, abs=1e-6)
+    assert nearly_none.drop.value == pytest.approx(0.15, abs=1e-6)
+    assert [share for _, share, _ in nearly_none.by_drop] == [1.0]
+    text = script.spread_report(nearly_none, script.Scenario("worse", 0.45, 1e-6, False))
+    assert text.startswith("Exact DP averaged over 3 drawn suites")

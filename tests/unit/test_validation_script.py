@@ -154,3 +154,36 @@ def test_its_command_line_reads_the_worker_counts() -> None:
 def test_its_command_line_rejects_zero_workers() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--workers", "0,4"])
+
+
+def test_it_runs_the_design_the_plugin_runs_with_the_cap_the_plugin_derives() -> None:
+    from pytest_agentopt.run.sequential_design import design_for
+    from pytest_agentopt.shell.trial_expansion import trials_for
+    from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
+    from pytest_agentopt.stats.target_design import target_design
+    from scripts.validate_sequential import cap_trials, new_feeder
+
+    settings = SequentialSettings()
+    suite = SuiteModel(tasks=24)  # no --trials-per-task: the derived cap
+    paired, target = PairedScenario(0.60, 0.60, 0.0), TargetScenario(0.65, 0.50)
+    design = design_for(settings.alpha, settings.beta, settings.delta, "both")
+    assert design.source == "calibrated"
+    assert design.required_pairs is not None
+    assert cap_trials(paired, suite, settings) == trials_for(design.required_pairs, 24)
+    one_sample = target_design(0.65, settings.alpha, settings.beta, settings.delta)
+    assert one_sample.required_trials is not None
+    assert cap_trials(target, suite, settings) == trials_for(one_sample.required_trials, 24)
+    assert cap_trials(paired, SuiteModel(tasks=24, trials_per_task=5), settings) == 5
+
+    feeder = new_feeder(paired, settings, plan_size=4)
+    assert isinstance(feeder.paired_test, PairedSequentialTest)
+    assert feeder.paired_test.design == design  # the same table, built once per process
+    target_feeder = new_feeder(target, settings, plan_size=6)
+    assert isinstance(target_feeder.target_test, TargetSequentialTest)
+    assert target_feeder.target_test.design is one_sample
+    # The plan's last item asks the test for its last look: 6 successes (below Wald's bound) decide at the cap.
+    for seq in range(6):
+        target_feeder.add(seq, task_id=f"t{seq}", arm="test", trial=0, outcome="success")
+    assert target_feeder.decision is not None
+    assert target_feeder.decision.at_cap
+    assert target_feeder.decision.verdict == "meets_target"

@@ -11,6 +11,7 @@ from typing import Any
 from pytest_agentopt import number_format as fmt
 from pytest_agentopt.report.render import wording
 from pytest_agentopt.report.render.document import Block, Bullets, Chart, Document, Facts, Section, Table, Text, Verdict
+from pytest_agentopt.report.verdict_text import consistency_note
 
 Report = Mapping[str, Any]
 CONFIG_VALUE_LIMIT = 300
@@ -264,6 +265,11 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
                 f"{wording.cost_ratio_text(cost)} · {cost.get('method', '')}",
             )
         )
+    metric = _mapping(summary.get("metric"))
+    if metric:
+        from pytest_agentopt.report.metric_summary import metric_figure
+
+        items.append(("decided metric", f"{metric_figure(metric)} · {metric.get('method', '')}"))
     test_text = wording.sequential_test_text(summary)
     if test_text is not None:
         used = summary.get("pairs_used") if summary.get("mode") == "ab" else summary.get("trials_used")
@@ -272,7 +278,6 @@ def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section |
         design = _mapping(summary.get("design"))
         if design and design.get("power_at_cap") is not None:
             items.append(("cap", wording.cap_text(design, _mapping(summary.get("settings")))))
-        from pytest_agentopt.report.verdict_text import consistency_note
 
         note = consistency_note(summary)
         if note is not None:

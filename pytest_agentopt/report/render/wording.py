@@ -96,11 +96,18 @@ def cap_text(design: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
     power = design.get("power_at_cap")
     alpha = design.get("alpha_at_cap")
     effect = settings.get("effect")
-    text = (
-        f"{design.get('cap_pairs')} pairs ({design.get('tasks')} tasks x {design.get('trials_per_task')} trials): "
-        f"at the least favourable discordance alpha {fmt.number(alpha, 4)}, power {fmt.number(power, 3)} at an "
-        f"effect of {effect:g}"
-    )
+    plan = f"({design.get('tasks')} tasks x {design.get('trials_per_task')} trials)"
+    if design.get("direction") == "target":
+        target = design.get("target")
+        text = (
+            f"{design.get('cap_trials')} trials {plan}: alpha {fmt.number(alpha, 4)}, power "
+            f"{fmt.number(power, 3)} at the target {target:g}, last look included"
+        )
+    else:
+        text = (
+            f"{design.get('cap_pairs')} pairs {plan}: at the least favourable discordance alpha "
+            f"{fmt.number(alpha, 4)}, power {fmt.number(power, 3)} at an effect of {effect:g}"
+        )
     needed = design.get("trials_needed")
     beta = settings.get("beta")
     if isinstance(power, float | int) and isinstance(beta, float | int) and 1.0 - power > beta and needed:

@@ -34,7 +34,7 @@ TUNED_ERROR_RATES = {
 
 
 @pytest.mark.parametrize(("hypotheses", "asn", "errors"), REFERENCE_SCENARIOS)
-def test_it_reproduces_the_design_figures_of_the_wald_sprt(
+def test_it_reproduces_the_reference_figures_of_the_wald_sprt(
     hypotheses: tuple[float, float], asn: tuple[float, float], errors: tuple[float, float]
 ) -> None:
     p0, p1 = hypotheses
@@ -157,7 +157,7 @@ def test_it_gives_walds_approximations_beside_the_exact_figures(
 
 
 def test_it_gives_walds_asn_approximation_in_closed_form_at_the_hypotheses() -> None:
-    # At p0: ((1-a) log(b/(1-a)) + a log((1-b)/a)) / E0[step]; the reference lists 42.3 for 0.50 vs 0.65.
+    # At p0: ((1-a) log(b/(1-a)) + a log((1-b)/a)) / E0[step]; docs/statistics.md lists 42.3 for 0.50 vs 0.65.
     lower, upper = wald_bounds(ALPHA, BETA)
     drift = 0.5 * math.log(0.65 / 0.5) + 0.5 * math.log(0.35 / 0.5)
     expected = ((1 - ALPHA) * lower + ALPHA * upper) / drift
@@ -197,7 +197,7 @@ def test_it_tunes_bounds_to_the_exact_error_rates_and_saves_trials(
     tuned_alpha, tuned_beta = TUNED_ERROR_RATES[hypotheses]
     assert under_h0.accept_h1 == pytest.approx(tuned_alpha, abs=1e-12)
     assert under_h1.accept_h0 == pytest.approx(tuned_beta, abs=1e-12)
-    # The reference: "6-15 % fewer trials at the same guarantees".
+    # docs/statistics.md: bounds tuned to the exact rates save 6-15 % of the trials at the same guarantees.
     saving_h0 = 1.0 - under_h0.asn / binomial_sprt_oc(p0, p0, p1, ALPHA, BETA).asn
     saving_h1 = 1.0 - under_h1.asn / binomial_sprt_oc(p1, p0, p1, ALPHA, BETA).asn
     assert 0.06 <= saving_h0 <= 0.155

@@ -29,7 +29,7 @@ ALPHA, BETA = 0.05, 0.10
         (0.80, 0.95, 40, (14.3, 25.3)),
     ],
 )
-def test_it_reproduces_the_design_figures_for_one_config(
+def test_it_reproduces_the_reference_figures_for_one_config(
     p0: float, p1: float, fixed_n: int, lower_bounds: tuple[float, float]
 ) -> None:
     assert fixed_n_one_sample(p0, p1, ALPHA, BETA) == fixed_n
@@ -44,7 +44,7 @@ def test_it_reproduces_the_design_figures_for_one_config(
         (2.0, 110, (54.2, 59.7)),
     ],
 )
-def test_it_reproduces_the_design_figures_for_pairs(
+def test_it_reproduces_the_reference_figures_for_pairs(
     spread: float, fixed_n: int, lower_bounds: tuple[float, float]
 ) -> None:
     assert fixed_n_mcnemar(0.60, 0.75, ALPHA, BETA, spread_sigma=spread) == fixed_n

@@ -1,9 +1,9 @@
 """The CI gate: what the experiment's outcome means for the exit status (documented in ``docs/exit-codes.md``).
 
-Trials failing is data; the exit status reports the experiment. ``worse`` (a regression proven at the chosen
-alpha) and ``below_target`` fail the run; ``inconclusive`` fails it only with ``--agent-fail-inconclusive``; a run
-whose share of infrastructure errors is above ``--agent-infra-max-share`` fails because its verdict rests on too
-little data.
+Trials failing is data; the exit status reports the experiment. ``worse`` and ``worse_quality`` (a regression
+proven at the chosen alpha) and ``below_target`` fail the run; ``inconclusive`` fails it only with
+``--agent-fail-inconclusive``; a run whose share of infrastructure errors is above ``--agent-infra-max-share``
+fails because its verdict rests on too little data.
 
 With several candidates the rule is ``--agent-gate-rule``: ``any-worse`` (default) fails the run when any
 candidate is proven worse, ``all-worse`` only when every candidate is, ``none-better`` unless at least one
@@ -13,9 +13,12 @@ candidate is proven better; ``--agent-fail-inconclusive`` also fails it when som
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pytest_agentopt.run.options import RunOptions
+
+if TYPE_CHECKING:
+    from pytest_agentopt.report.summary_types import CandidateResult, GateResult, RunSummary
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,11 @@ class Gate:
     failed: bool
     reason: str | None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> GateResult:
         return {"passed": not self.failed, "reason": self.reason}
 
 
-def evaluate_gate(summary: dict[str, Any], options: RunOptions) -> Gate:
+def evaluate_gate(summary: RunSummary, options: RunOptions) -> Gate:
     verdict = summary.get("verdict")
     reason = summary.get("verdict_reason")
     infra = infra_share(summary)
@@ -41,7 +44,7 @@ def evaluate_gate(summary: dict[str, Any], options: RunOptions) -> Gate:
     candidates = summary.get("candidates")
     if candidates:
         return _candidates_gate(candidates, options)
-    if verdict == "worse":
+    if verdict in ("worse", "worse_quality"):
         return Gate(True, _sentence("regression proven", reason))
     if verdict == "below_target":
         return Gate(True, _sentence("success rate below the target", reason))
@@ -50,7 +53,7 @@ def evaluate_gate(summary: dict[str, Any], options: RunOptions) -> Gate:
     return Gate(False, None)
 
 
-def _candidates_gate(candidates: list[dict[str, Any]], options: RunOptions) -> Gate:
+def _candidates_gate(candidates: list[CandidateResult], options: RunOptions) -> Gate:
     """The gate of a run with several candidates (``--agent-gate-rule``, see the module doc)."""
     rule = options.gate_rule
 
@@ -77,7 +80,7 @@ def _sentence(label: str, reason: object) -> str:
     return f"{label}: {text}" if text else label
 
 
-def infra_share(summary: dict[str, Any]) -> float | None:
+def infra_share(summary: RunSummary) -> float | None:
     """The share of trials kept out of the statistics for the machine's sake: infrastructure errors and worker
     crashes (a crash is counted with them: the plugin cannot tell who caused it)."""
     infra = sum(arm["infra_errors"] + arm.get("worker_crashes", 0) for arm in summary["arms"].values())

@@ -1,0 +1,186 @@
+"""The summary of a run that decides on another metric than success (``--agent-metric``): its ``metric`` section,
+the verdict and the sentence that says what the verdict shows, and the hypothesis the run tested.
+
+Pure: plain values in, plain values out (``report/summary.py`` calls it; the renderers read the summary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from pytest_agentopt.report.summary_types import OneSidedStates, RunSummary, SequentialLlr
+from pytest_agentopt.report.verdict_text import paired_sequential_reason, unfinished_reason
+from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.run.metric_choice import MetricChoice
+from pytest_agentopt.run.metric_pairs import MetricPairs
+from pytest_agentopt.run.verdicts import hypothesis_status
+
+
+def _ratio_reason(verdict: str, choice: MetricChoice, units: int, alpha: float, beta: float) -> str:
+    ratio = choice.effect_ratio
+    assert ratio is not None
+    more_or_less = "lower" if ratio < 1 else "higher"
+    subject = f"the median per-pair ratio of {choice.name!r} (test / control)"
+    when = f"after {units} pairs"
+    sentences = {
+        "better": f"test is better on {choice.name!r}: {subject} is {more_or_less} than 1, shown {when} "
+        f"(false 'better' at most {alpha:g})",
+        "worse": f"test is worse on {choice.name!r}: {subject} is on the wrong side of 1, shown {when} "
+        f"(false 'worse' at most {alpha:g})",
+        "not_better": f"test is not better on {choice.name!r} by the ratio {ratio:g}: such an improvement "
+        f"ruled out {when} (missed at most {beta:g} of the time)",
+        "not_worse": f"test is not worse on {choice.name!r} by the ratio {1 / ratio:.3g}: such a regression ruled "
+        f"out {when} (passes at most {beta:g} of the time)",
+        "no_difference": f"no change of {choice.name!r} by the ratio {ratio:g} or more either way: both ruled out "
+        f"{when} (each missed at most {beta:g} of the time)",
+    }
+    return sentences[verdict] + "; the error rates assume independent pairs (docs/statistics.md)"
+
+
+def _csq_reason(verdict: str, choice: MetricChoice, units: int, effect: float, alpha: float, beta: float) -> str:
+    when = f"after {units} pairs"
+    if verdict == "cheaper_same_quality":
+        return (
+            f"test is cheaper at the same quality: success not worse by {effect:g} and the median per-pair cost "
+            f"ratio below 1, both shown {when} (a false claim at most {max(alpha, beta):g}: intersection-union "
+            "of the two tests)"
+        )
+    if verdict == "worse_quality":
+        return f"test is worse on success than control: 'no difference' rejected {when} (false at most {alpha:g})"
+    return (
+        f"test is not cheaper by the ratio {choice.effect_ratio:g}: a saving of that size ruled out {when} "
+        f"(missed at most {beta:g} of the time)"
+    )
+
+
+def metric_comparison(
+    summary: RunSummary, feeder: SequentialFeeder, choice: MetricChoice, *, effect: float, plan_size: int | None
+) -> None:
+    """Fill ``summary`` (verdict, reason, pairs used, ``metric`` section) from the metric's sequential test."""
+    pairs = feeder.metric_test
+    assert isinstance(pairs, MetricPairs)
+    settings = summary["settings"]
+    alpha, beta = settings["alpha"], settings["beta"]
+    test: Any = pairs.test
+    decision = feeder.decision
+    units = decision.units if decision is not None else feeder.units
+    section: dict[str, Any] = {
+        **choice.as_dict(),
+        "lower_is_better": choice.lower_is_better,
+        "verdict": None,
+        "pairs_used": units,
+        "pairs_missing": pairs.missing,
+        "pairs_invalid": pairs.invalid,
+        "invalid_examples": list(pairs.examples),
+    }
+    summary["decided_by"] = "sprt"
+    summary["pairs_used"] = units
+    if choice.kind == "binary":
+        summary["llr"] = cast("SequentialLlr", dict(test.llr))
+        summary["bounds"] = list(test.bounds)
+        summary["tests"] = cast("OneSidedStates", dict(test.states))
+        section["counts"] = {"wins": test.wins, "losses": test.losses, "ties": test.ties}
+        section["method"] = "paired trinomial GSPRT on the flag (as for success)"
+        if pairs.differences:
+            from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
+
+            # the rate of the flag, test minus control, over the pairs the test took (not only up to the decision)
+            section["effect"] = mean_with_confidence_sequence(pairs.differences, -1.0, 1.0, alpha)
+    elif choice.kind == "numeric":
+        section.update(test.snapshot())
+        section["method"] = (
+            "median per-pair ratio test / control; decisions from time-uniform confidence sequences for the "
+            "median (Howard & Ramdas 2022), assuming independent pairs"
+        )
+    else:
+        section["components"] = test.components()
+        section["method"] = "intersection-union of the paired success GSPRT (worse) and the median cost-ratio test"
+    section["pairs_used"] = units
+    if decision is not None:
+        verdict = decision.verdict
+        if choice.kind == "binary":
+            reason = f"on metric {choice.name!r}: " + paired_sequential_reason(
+                verdict,
+                units=units,
+                effect=effect,
+                alpha=alpha,
+                beta=beta,
+                calibrated=test.design.source == "calibrated",
+                at_cap=decision.at_cap,
+            )
+        elif choice.kind == "numeric":
+            reason = _ratio_reason(verdict, choice, units, alpha, beta)
+        else:
+            reason = _csq_reason(verdict, choice, units, effect, alpha, beta)
+        summary["verdict"] = verdict
+        summary["decided_at_cap"] = decision.at_cap
+    else:
+        verdict = "inconclusive"
+        design = summary.get("design")
+        reason = unfinished_reason(
+            units,
+            "pairs",
+            cap_reached=plan_size is not None and feeder.committed >= plan_size,
+            trials_needed=design.get("trials_needed") if design is not None and choice.kind == "binary" else None,
+        )
+        summary["verdict"] = verdict
+    summary["verdict_reason"] = reason
+    section["verdict"] = verdict
+    left_out = pairs.missing + pairs.invalid
+    if left_out:
+        summary["notes"].append(missing_note(choice.name, pairs.missing, pairs.invalid, pairs.examples))
+    summary["metric"] = section
+
+
+def missing_note(name: str, missing: int, invalid: int, examples: list[str]) -> str:
+    """The warning that says which pairs the metric's test could not take (never scored as False or 0)."""
+    parts = []
+    if missing:
+        parts.append(f"{missing} pairs had a trial without a value of {name!r}")
+    if invalid:
+        parts.append(f"{invalid} pairs had a value that cannot be used (e.g. {', '.join(examples)})")
+    return (
+        f"warning: metric {name!r}: {'; '.join(parts)}; they were left out of the decision, not scored "
+        "(record it in every trial with agent_trial.record(...))"
+    )
+
+
+def hypothesis_outcome(hypothesis: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary's ``hypothesis`` section: the hypothesis and what this run found."""
+    verdict = summary.get("verdict")
+    decided = verdict not in (None, "inconclusive")
+    return {
+        **hypothesis,
+        "run_id": summary.get("run_id"),
+        "verdict": verdict,
+        "status": hypothesis_status(verdict) if decided else "inconclusive",
+        "decided_metric": (summary.get("metric") or {}).get("name", "success"),
+    }
+
+
+def metric_figure(metric: Mapping[str, Any]) -> str:
+    """One line for reports: the metric's effect with its interval, the pairs it rests on and those left out."""
+    from pytest_agentopt import number_format as fmt
+
+    name, kind = metric.get("name"), metric.get("kind")
+    if kind == "numeric":
+        figure = "median ratio test / control " + fmt.with_interval(
+            metric.get("estimate"), [metric.get("lower"), metric.get("upper")], fmt.ratio
+        )
+    elif kind == "cheaper_same_quality":
+        cost = (metric.get("components") or {}).get("cost") or {}
+        quality = (metric.get("components") or {}).get("quality") or {}
+        figure = (
+            "median cost ratio test / control "
+            + fmt.with_interval(cost.get("estimate"), [cost.get("lower"), cost.get("upper")], fmt.ratio)
+            + f"; quality test: {quality.get('verdict') or 'running'}"
+        )
+    else:
+        effect = metric.get("effect") or {}
+        figure = "rate test - control " + fmt.with_interval(
+            effect.get("estimate"), [effect.get("lower"), effect.get("upper")], fmt.signed
+        )
+    left_out = int(metric.get("pairs_missing") or 0) + int(metric.get("pairs_invalid") or 0)
+    tail = f", {left_out} left out (no usable value)" if left_out else ""
+    return f"{name}: {figure} over {metric.get('pairs_used')} pairs{tail}"

@@ -1,0 +1,253 @@
+"""The run summary's shape (``summary.json``, ``--agent-json``): one typed definition for every reader and writer.
+
+``summary.build_summary`` writes it; the terminal renderer, the report files, the gate and the history reader read
+it. Every field is documented in ``docs/summary.md``; ``tests/unit/test_summary_types.py`` checks that the page and
+these types list the same fields. A field is required (``total``) when every summary has it, ``null`` included;
+``NotRequired`` marks the few that only some summaries carry. Types only (no pydantic): importing it is cheap.
+"""
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+from pytest_agentopt.run.budget import BudgetState
+from pytest_agentopt.run.extension_advice import ExtensionAdvice
+from pytest_agentopt.run.sequential_design import CapDesign, TargetCapDesign
+from pytest_agentopt.stats.cost_ratio import CostRatio
+from pytest_agentopt.stats.paired import EffectInterval, PairCounts
+from pytest_agentopt.stats.sprt import TestState
+
+__all__ = [
+    "ArmSummary",
+    "BudgetState",
+    "CandidateResult",
+    "CapDesign",
+    "ConfigChange",
+    "CostRatio",
+    "EffectInterval",
+    "ExtensionAdvice",
+    "GateResult",
+    "MeanTokens",
+    "OneSidedStates",
+    "PairCounts",
+    "RunSummary",
+    "SequentialLlr",
+    "Settings",
+    "ShardInfo",
+    "Spend",
+    "TargetCapDesign",
+    "TaskArmFigures",
+    "TaskRow",
+    "TestState",
+    "TokenSums",
+]
+
+
+class Settings(TypedDict):
+    """How the run was asked to run (``settings``)."""
+
+    trials_per_task_per_arm: int
+    seed: int
+    sprt: bool
+    alpha: float
+    beta: float
+    effect: float
+    target: float | None
+    direction: str
+    cap_pairs: int | None
+
+
+class TokenSums(TypedDict):
+    """Token counts by class, summed over the trials that recorded usage."""
+
+    input: int
+    output: int
+    cache_read: int
+    cache_write: int
+    reasoning: int
+
+
+class MeanTokens(TypedDict):
+    input: float
+    output: float
+
+
+class ArmSummary(TypedDict):
+    """One arm's figures (``arms.control``, ``arms.test``)."""
+
+    experiment_id: str | None
+    config_hash: str | None
+    trials: int
+    successes: int
+    failures: int
+    errors: int
+    infra_errors: int
+    setup_errors: int
+    timeouts: int
+    worker_crashes: int
+    success_rate: float | None
+    success_ci: list[float] | None
+    success_ci_method: str | None
+    tokens: TokenSums | None
+    trials_with_usage: int
+    mean_tokens: MeanTokens | None
+    cost_usd: float | None
+    trials_with_cost: int
+    cost_per_trial_usd: float | None
+    cost_per_success_usd: float | None
+    infra_cost_usd: float
+    spent_usd: float | None
+    trials_unpriced: int
+    mean_latency_s: float | None
+    mean_steps: float | None
+    model: str | None
+
+
+class ConfigChange(TypedDict):
+    """One key that differs between the control's and the test's config (``config_diff``)."""
+
+    key: str
+    control: object
+    test: object
+    text: str
+
+
+class SequentialLlr(TypedDict, total=False):
+    """The log-likelihood ratios (``llr``): ``better`` and ``worse`` in a paired run, ``target`` in target mode."""
+
+    better: float | None
+    worse: float | None
+    target: float
+
+
+class OneSidedStates(TypedDict, total=False):
+    """Each one-sided test's state (``tests``), keyed like :class:`SequentialLlr`."""
+
+    better: TestState | None
+    worse: TestState | None
+    target: TestState
+
+
+class TaskArmFigures(TypedDict):
+    """One task under one arm (``tasks[].arms.<arm>``)."""
+
+    trials: int
+    successes: int
+    cost_usd: float | None
+    tokens: int | None
+    success_rate: float | None
+
+
+class TaskRow(TypedDict):
+    """One task of the run (``tasks``)."""
+
+    task_id: str
+    code: str | None
+    category: str | None
+    arms: dict[str, TaskArmFigures]
+
+
+class Spend(TypedDict):
+    """The run's estimated spend over every trial that ran (``spend``)."""
+
+    usd: float | None
+    trials: int
+    unpriced: int
+
+
+class GateResult(TypedDict):
+    """The CI gate's answer (``gate``)."""
+
+    passed: bool | None
+    reason: str | None
+
+
+class ShardInfo(TypedDict):
+    """The share of the plan an ``--agent-shard`` run ran (``shard``)."""
+
+    shard: str
+    tasks: list[str]
+    tasks_total: int
+    plan_digest: str
+
+
+class CandidateResult(TypedDict):
+    """One candidate of a run with several candidates (``candidates``): its comparison with the shared control,
+    as the top-level fields of a run with that candidate alone, at the candidate's alpha (``alpha / K``)."""
+
+    arm: str
+    experiment_id: str
+    config_hash: str
+    alpha: float
+    verdict: str | None
+    verdict_reason: str | None
+    decided_by: Literal["sprt", "fixed"] | None
+    decided_at_cap: bool
+    pairs_used: int | None
+    trials_started: int
+    trials_skipped: int | None
+    trials_after_decision: int
+    llr: SequentialLlr | None
+    bounds: list[float] | None
+    tests: OneSidedStates | None
+    last_look: list[float | None] | None
+    pairs: PairCounts | None
+    mcnemar_p: float | None
+    mcnemar_direction: Literal["better", "worse"] | None
+    effect: EffectInterval | None
+    cost_ratio: CostRatio | None
+    config_diff: list[ConfigChange]
+    hypothesis: dict[str, Any] | None
+    """The hypothesis beside the candidate's config and this candidate's outcome (as the top-level field)."""
+
+
+class RunSummary(TypedDict):
+    """The whole ``summary.json`` document.
+
+    ``gate`` and ``output_errors`` are added by the controller once the gate is evaluated and the requested files
+    are written, so every written summary has them; ``trials_used`` is only in single-config runs with a target.
+    """
+
+    schema: int
+    run_id: str
+    experiment_id: str
+    mode: Literal["ab", "single", "candidates"]
+    settings: Settings
+    design: CapDesign | TargetCapDesign | None
+    arms: dict[str, ArmSummary]
+    config_diff: list[ConfigChange]
+    verdict: str | None
+    verdict_reason: str | None
+    decided_by: Literal["sprt", "fixed"] | None
+    llr: SequentialLlr | None
+    bounds: list[float] | None
+    tests: OneSidedStates | None
+    last_look: list[float | None] | None
+    decided_at_cap: bool
+    pairs_used: int | None
+    pairs: PairCounts | None
+    mcnemar_p: float | None
+    mcnemar_direction: Literal["better", "worse"] | None
+    effect: EffectInterval | None
+    cost_ratio: CostRatio | None
+    trials_planned: int | None
+    trials_started: int
+    trials_skipped: int
+    trials_after_decision: int
+    budget: BudgetState | None
+    spend: Spend
+    interrupted: bool
+    stopped_by: str | None
+    coverage: list[str]
+    tasks: list[TaskRow]
+    notes: list[str]
+    extension: ExtensionAdvice | None
+    metric: dict[str, Any] | None
+    """The decided metric when not success (``--agent-metric``; docs/summary.md names its fields)."""
+    hypothesis: dict[str, Any] | None
+    shard: ShardInfo | None
+    merged_from: list[str] | None
+    candidates: NotRequired[list[CandidateResult]]
+    """Only in a run with several candidates (``mode`` ``"candidates"``)."""
+    trials_used: NotRequired[int]
+    gate: NotRequired[GateResult]
+    output_errors: NotRequired[list[str]]
+    finished_at: NotRequired[str]

@@ -1,0 +1,107 @@
+"""``agentopt watch``: a run as it goes, read incrementally from its directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_agentopt.cli.main import main
+from pytest_agentopt.report.watch import LedgerTail, WatchState, render_frame
+from pytest_agentopt.storage.ledger import RunPaths
+from tests.plugin.helpers import only_run, write_configs, write_suite
+
+SPRT = ["--agent-config=configs/improved.json", "--sprt", "--agent-trials=40", "--agent-seed=3", "-p", "no:randomly"]
+
+
+@pytest.fixture
+def finished_run(pytester: pytest.Pytester) -> Path:
+    write_configs(pytester)
+    write_suite(pytester, p_control=0.4, p_test=0.95, tasks=4)
+    assert pytester.runpytest(*SPRT).ret == 0
+    return only_run(pytester)
+
+
+def running_copy(run_dir: Path, lines: int, torn: bytes = b"") -> Path:
+    """The run as it was after ``lines`` trials, with a session owning it and no decision or summary yet."""
+    copy = run_dir.parent / (run_dir.name + "-live")
+    shutil.copytree(run_dir, copy)
+    for name in ("summary.json", "decision.json"):
+        (copy / name).unlink(missing_ok=True)
+    (copy / "session.json").write_text("{}")
+    ledger = (run_dir / "trials.jsonl").read_bytes().splitlines(keepends=True)
+    (copy / "trials.jsonl").write_bytes(b"".join(ledger[:lines]) + torn)
+    return copy
+
+
+def test_a_finished_run_shows_the_controllers_figures_and_verdict(
+    finished_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    summary = json.loads((finished_run / "summary.json").read_text())
+    assert main(["watch", "--once"]) == 0  # the newest run of .agentopt
+    out = capsys.readouterr().out
+    llr, (lower, upper) = summary["llr"], summary["bounds"]
+    assert f"LLR better {llr['better']:+.2f}, worse {llr['worse']:+.2f}; bounds [{lower:+.2f}, {upper:+.2f}]" in out
+    assert f"{summary['pairs_used']} pairs in the test" in out
+    assert f"trials   {summary['trials_started']} of {summary['trials_planned']:,} planned done" in out
+    assert f"verdict  {summary['verdict'].upper()}: {summary['verdict_reason']}" in out
+    control = summary["arms"]["control"]
+    assert f"solved {control['successes']}/{control['trials']}" in out
+    assert "; finished" in out
+
+
+def test_a_running_run_is_read_incrementally_and_a_torn_last_line_waits(finished_run: Path) -> None:
+    full = (finished_run / "trials.jsonl").read_bytes().splitlines(keepends=True)
+    live = running_copy(finished_run, 10, torn=full[10][:25])
+    state = WatchState.open(RunPaths(live))
+    state.refresh()
+    assert state.done == 10
+    assert state.tail.offset == len(b"".join(full[:10]))
+    frame = "\n".join(render_frame(state))
+    assert "running" in frame
+    assert "verdict  not yet: the sequential test is running" in frame
+    assert "a last line of 25 bytes without its newline waits" in frame
+    assert "remains  at most" in frame
+    # The rest of the torn line and more lines arrive: only they are read.
+    with (live / "trials.jsonl").open("ab") as ledger:
+        ledger.write(full[10][25:] + b"".join(full[11:20]))
+    state.refresh()
+    assert state.done == 20
+    assert state.tail.pending == 0
+    assert state.tail.offset == len(b"".join(full[:20]))
+
+
+def test_the_live_llr_equals_the_controllers_once_every_trial_is_read(finished_run: Path) -> None:
+    summary = json.loads((finished_run / "summary.json").read_text())
+    lines = (finished_run / "trials.jsonl").read_bytes().count(b"\n")
+    state = WatchState.open(RunPaths(running_copy(finished_run, lines)))
+    state.refresh()
+    assert state.feeder is not None
+    assert state.feeder.paired_test is not None
+    test: Any = state.feeder.paired_test  # the protocol types only what the feeder uses
+    assert dict(test.llr) == summary["llr"]
+    assert list(test.bounds) == summary["bounds"]
+
+
+def test_a_run_without_a_session_or_summary_says_so(finished_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    live = running_copy(finished_run, 4)
+    (live / "session.json").unlink()
+    assert main(["watch", str(live)]) == 0  # ends at once: nobody runs it
+    assert "not running (no session owns it)" in capsys.readouterr().out
+
+
+def test_no_run_to_watch_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["watch", "--agent-dir", str(tmp_path), "--once"]) == 2
+    assert f"--agent-dir {tmp_path}: no run in" in capsys.readouterr().err
+
+
+def test_the_tail_skips_unreadable_whole_lines(tmp_path: Path) -> None:
+    path = tmp_path / "trials.jsonl"
+    path.write_bytes(b'{"not": "a record"}\nnot json\n')
+    tail = LedgerTail(path)
+    assert list(tail.read_new()) == []
+    assert tail.skipped == 2
+    assert tail.offset == path.stat().st_size
