@@ -38,13 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
-from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha
+from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha, candidate_feeders
 from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
-from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.sequential_design import design_for
 from pytest_agentopt.run.trial_order import build_plan, candidate_arms
 from pytest_agentopt.stats.planning import logit_intercept
-from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
 
 CONTROL_RATE = 0.6
 RATES = {"better": 0.75, "equal": 0.6, "worse": 0.45}
@@ -76,14 +74,8 @@ def _expit(x: float) -> float:
 
 
 def make_feeders(arms: Sequence[str], alpha: float, config: Config) -> CandidateFeeders:
-    settings = SequentialSettings(alpha=alpha, beta=config.beta, delta=config.effect)
-    design = design_for(alpha, config.beta, config.effect, "both")
-    return CandidateFeeders(
-        {
-            arm: SequentialFeeder(paired_test=PairedSequentialTest(settings, "both", design), test_arm=arm)
-            for arm in arms
-        }
-    )
+    """Each candidate's test at ``alpha`` (already divided by K), as the controller builds them."""
+    return candidate_feeders(arms, alpha=alpha * len(arms), beta=config.beta, effect=config.effect, direction="both")
 
 
 def simulate(

@@ -23,7 +23,7 @@ from pytest_agentopt.report.terminal import FAILED_PREFIX, header_line, render_s
 from pytest_agentopt.run.budget import BudgetGuard
 from pytest_agentopt.run.feeding import Decision, SequentialFeeder
 from pytest_agentopt.run.options import RunOptions
-from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap, design_for
+from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap, candidate_cap_for, design_for
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop, stop_cause
 from pytest_agentopt.run.write_failure import WriteFailure
@@ -293,7 +293,15 @@ class ControllerPlugin:
 
         first = self.cap is None
         if self.design is not None:
-            self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"])
+            context = self.context
+            shipped = (
+                candidate_cap_for(
+                    len(context.candidates), context.alpha, context.beta, context.effect, context.direction
+                )
+                if context.several_candidates
+                else None
+            )
+            self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"], candidates=shipped)
         elif self.target_design is not None:
             self.cap = assess_target_cap(self.target_design, tasks=plan["tasks"], trials=plan["trials"])
         else:

@@ -9,6 +9,7 @@ import pytest
 
 from pytest_agentopt.analysis.hypotheses import hypothesis_registry
 from pytest_agentopt.report.watch import WatchState, render_frame
+from pytest_agentopt.stats.candidate_caps import candidate_cap
 from pytest_agentopt.storage.ledger import RunPaths
 from tests.plugin.helpers import only_run, read_trials
 
@@ -133,13 +134,13 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
     assert candidates["equal"]["hypothesis"] is None
     rows, _ = hypothesis_registry(pytester.path / ".agentopt", [])
     listed = {row.id: row for row in rows}
-    assert {name: row.status for name, row in listed.items()} == {"h_better": "accepted", "h_worse": "rejected"}
+    assert {hid: listed[hid].status for hid in listed} == {"h_better": "accepted", "h_worse": "rejected"}
     for name in ("better", "worse"):
-        row = listed[f"h_{name}"]
-        assert row.sessions == candidates[name]["trials_started"]
-        assert row.effect is not None
-        assert row.effect["estimate"] == candidates[name]["effect"]["estimate"]
-        assert row.time_to_decision_s is not None
+        found = listed[f"h_{name}"]
+        assert found.sessions == candidates[name]["trials_started"]
+        assert found.effect is not None
+        assert found.effect["estimate"] == candidates[name]["effect"]["estimate"]
+        assert found.time_to_decision_s is not None
     # agentopt watch rebuilds every candidate's test from the ledger: the controller's LLRs and bounds.
     state = WatchState.open(RunPaths(only_run(pytester)))
     state.refresh()
@@ -224,3 +225,49 @@ def test_with_an_explicit_control_the_candidates_need_no_common_parent(pytester:
     summary = json.loads((pytester.path / "out.json").read_text())
     assert [c["experiment_id"] for c in summary["candidates"]] == ["better", "orphan"]
     assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+
+
+def test_a_run_with_several_candidates_is_not_extended(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("equal", "worse"))
+    common = ["--agent-config=configs/equal.json", "--agent-config=configs/worse.json", "--sprt", "--agent-seed=2"]
+    first = pytester.runpytest(*common, "--agent-trials=1")
+    assert first.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    run_dir = only_run(pytester)
+    before = (run_dir / "trials.jsonl").read_bytes()
+    refused = pytester.runpytest(f"--agent-resume={run_dir.name}", "--agent-trials=3")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["*--agent-trials=3: run * has several candidates and cannot be extended*"])
+    assert (run_dir / "trials.jsonl").read_bytes() == before
+
+
+def test_a_hypothesis_on_another_metric_beside_a_candidate_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("equal", "worse"))
+    hypothesis = {"id": "h_cost", "metric": "cost", "expected_improvement": 0.2}
+    (pytester.path / "configs" / "worse.hypothesis.json").write_text(json.dumps(hypothesis))
+    result = pytester.runpytest("--agent-config=configs/equal.json", "--agent-config=configs/worse.json", "--sprt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*worse.hypothesis.json: field 'metric': 'cost' with --agent-config given 2 times*"])
+    assert not (pytester.path / ".agentopt" / "runs").exists()
+
+
+def test_without_trials_the_cap_comes_from_the_shipped_table(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("better", "worse"))
+    result = pytester.runpytest(
+        "--agent-config=configs/better.json",
+        "--agent-config=configs/worse.json",
+        "--sprt",
+        "--agent-seed=3",
+        "--agent-json=out.json",
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # worse is proven worse
+    summary = json.loads((pytester.path / "out.json").read_text())
+    shipped = candidate_cap(2, 0.05, 0.10, 0.15, "both")
+    assert shipped is not None
+    assert summary["settings"]["cap_pairs"] == shipped.pairs
+    assert summary["settings"]["trials_per_task_per_arm"] == -(-shipped.pairs // 10)
+    design = summary["design"]
+    assert design["boundaries"] == "wald"
+    assert design["miss_at_cap"] == shipped.miss_at_cap
+    assert design["alpha_at_cap"] == shipped.alpha_no_cap
+    result.stdout.fnmatch_lines([f"*alpha/2 = 0.025 with Wald's bounds*at most {100 * shipped.miss_at_cap:.1f} %*"])
+    assert {c["verdict"] for c in summary["candidates"]} == {"better", "worse"}
