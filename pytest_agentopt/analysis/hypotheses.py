@@ -126,14 +126,20 @@ def _add_candidate_runs(
         if started is not None and ended is not None:
             intervals.append((started, ended))
         own = decisions.get(arm) if isinstance(decisions, dict) else None
-        decided_at = _time(own.get("at")) if isinstance(own, dict) else None
-        if row.status in ("accepted", "rejected") and decided_at is not None and started is not None:
-            row.time_to_decision_s = (decided_at - started).total_seconds()
-            row.decided_at = decided_at.isoformat()
-            decided[row.id] = decided_at
-        else:
-            row.time_to_decision_s = row.decided_at = None
-            decided.pop(row.id, None)
+        _note_decision(row, started, _time(own.get("at")) if isinstance(own, dict) else None, decided)
+
+
+def _note_decision(
+    row: HypothesisRow, started: datetime | None, decided_at: datetime | None, decided: dict[str, datetime]
+) -> None:
+    """The time to decision of the row's latest run (none unless it accepted or rejected the hypothesis)."""
+    if row.status in ("accepted", "rejected") and decided_at is not None and started is not None:
+        row.time_to_decision_s = (decided_at - started).total_seconds()
+        row.decided_at = decided_at.isoformat()
+        decided[row.id] = decided_at
+    else:
+        row.time_to_decision_s = row.decided_at = None
+        decided.pop(row.id, None)
 
 
 def hypothesis_registry(agent_dir: Path, config_dirs: list[Path]) -> tuple[list[HypothesisRow], dict[str, Any]]:
@@ -179,14 +185,7 @@ def hypothesis_registry(agent_dir: Path, config_dirs: list[Path]) -> tuple[list[
         ended = _time(summary.get("finished_at")) or (_time(decision.get("at")) if decision is not None else None)
         if started is not None and ended is not None:
             intervals.append((started, ended))
-        decided_at = _time(decision.get("at")) if decision is not None else None
-        if row.status in ("accepted", "rejected") and decided_at is not None and started is not None:
-            row.time_to_decision_s = (decided_at - started).total_seconds()
-            row.decided_at = decided_at.isoformat()
-            decided[row.id] = decided_at
-        else:
-            row.time_to_decision_s = row.decided_at = None
-            decided.pop(row.id, None)
+        _note_decision(row, started, _time(decision.get("at")) if decision is not None else None, decided)
     for folder in config_dirs:
         for path in sorted(folder.rglob(f"*{SUFFIX}")) if folder.is_dir() else ():
             try:
