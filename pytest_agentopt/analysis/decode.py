@@ -31,10 +31,10 @@ import numpy.typing as npt
 
 from pytest_agentopt.analysis.table import ALL_COLUMNS, REQUIRED_COLUMNS
 from pytest_agentopt.storage.trial_record import (
-    ARMS,
     IDENTITY_FIELDS,
     LEDGER_SCHEMA,
     TOKEN_CLASSES,
+    known_arm,
     normalise_record,
     without_surrogates,
 )
@@ -53,7 +53,6 @@ __all__ = [
 Loads = Callable[[bytes], Any]
 
 BATCH_LINES = 256
-_ARMS = frozenset(ARMS)
 # Categorical fields read in one pass: those fixed per run and arm, per task, per outcome; the message alone.
 _CATEGORICAL_GROUPS: tuple[tuple[str, ...], ...] = (
     ("run_id", "experiment_id", "arm", "config_hash", "model", "price_source", "worker"),
@@ -288,8 +287,8 @@ def _columns(
     for name in IDENTITY_FIELDS:  # strings, never null (``normalise_record``'s rule)
         if name in block.categorical and None in block.categorical[name][1]:
             raise ValueError(f"{name}: null")
-    if "arm" in block.categorical and not set(block.categorical["arm"][1]) <= _ARMS:
-        raise ValueError("arm: neither control nor test")
+    if "arm" in block.categorical and not all(known_arm(arm) for arm in block.categorical["arm"][1]):
+        raise ValueError("arm: neither control, test nor a further candidate (test2, test3...)")
     _numbers(records, ("schema", *(name for name in _NUMBERS if name in wanted and name != "schema")), block)
     block.numeric = {name: array for name, array in block.numeric.items() if name in wanted}
     if "seed" in wanted:

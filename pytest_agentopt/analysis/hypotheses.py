@@ -29,7 +29,7 @@ from typing import Any
 
 from pytest_agentopt.errors import ConfigError, LedgerError
 from pytest_agentopt.run.verdicts import hypothesis_status
-from pytest_agentopt.storage.ledger import iter_runs, read_json, read_manifest
+from pytest_agentopt.storage.ledger import RunPaths, iter_runs, read_json, read_manifest
 
 __all__ = ["HypothesisRow", "hypothesis_registry"]
 
@@ -86,6 +86,62 @@ def _read(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def _add_candidate_runs(
+    rows: dict[str, HypothesisRow],
+    intervals: list[tuple[datetime, datetime]],
+    decided: dict[str, datetime],
+    paths: RunPaths,
+    manifest: dict[str, Any],
+    hypotheses: dict[str, Any],
+) -> None:
+    """A run with several candidates: each candidate's hypothesis gets that candidate's outcome, its own trials
+    and dollars (the shared control's are not divided among them), and its own time to decision."""
+    summary = _read(paths.summary)
+    decision = _read(paths.decision) or {}
+    started = _time(manifest.get("created_at"))
+    outcomes = {c.get("arm"): c for c in (summary or {}).get("candidates") or [] if isinstance(c, dict)}
+    decisions = decision.get("candidates") if isinstance(decision.get("candidates"), dict) else {}
+    for arm, hypothesis in hypotheses.items():
+        if not isinstance(hypothesis, dict) or not isinstance(hypothesis.get("id"), str):
+            continue
+        row = rows.setdefault(hypothesis["id"], HypothesisRow(id=hypothesis["id"]))
+        row.description = hypothesis.get("description")
+        row.source = hypothesis.get("source")
+        row.metric = "success"
+        row.runs += 1
+        row.run_ids.append(paths.run_id)
+        if summary is None:
+            row.status, row.verdict = "running", None
+            continue
+        outcome = outcomes.get(arm) or {}
+        arm_figures = (summary.get("arms") or {}).get(arm) or {}
+        row.sessions += int(outcome.get("trials_started") or 0)
+        if isinstance(arm_figures.get("spent_usd"), int | float):
+            row.usd = (row.usd or 0.0) + float(arm_figures["spent_usd"])
+        row.usd_unpriced += int(arm_figures.get("trials_unpriced") or 0)
+        row.verdict = outcome.get("verdict")
+        row.status = hypothesis_status(row.verdict)
+        row.effect = _effect(outcome)
+        ended = _time(summary.get("finished_at"))
+        if started is not None and ended is not None:
+            intervals.append((started, ended))
+        own = decisions.get(arm) if isinstance(decisions, dict) else None
+        _note_decision(row, started, _time(own.get("at")) if isinstance(own, dict) else None, decided)
+
+
+def _note_decision(
+    row: HypothesisRow, started: datetime | None, decided_at: datetime | None, decided: dict[str, datetime]
+) -> None:
+    """The time to decision of the row's latest run (none unless it accepted or rejected the hypothesis)."""
+    if row.status in ("accepted", "rejected") and decided_at is not None and started is not None:
+        row.time_to_decision_s = (decided_at - started).total_seconds()
+        row.decided_at = decided_at.isoformat()
+        decided[row.id] = decided_at
+    else:
+        row.time_to_decision_s = row.decided_at = None
+        decided.pop(row.id, None)
+
+
 def hypothesis_registry(agent_dir: Path, config_dirs: list[Path]) -> tuple[list[HypothesisRow], dict[str, Any]]:
     """The rows (by id) and the velocity figures; ``config_dirs`` are searched for hypotheses not run yet."""
     from pytest_agentopt.configs.hypothesis import SUFFIX, read_hypothesis
@@ -99,6 +155,9 @@ def hypothesis_registry(agent_dir: Path, config_dirs: list[Path]) -> tuple[list[
         except LedgerError:
             continue
         run: dict[str, Any] = manifest["run"] if isinstance(manifest.get("run"), dict) else {}
+        if isinstance(run.get("candidate_hypotheses"), dict):
+            _add_candidate_runs(rows, intervals, decided, paths, manifest, run["candidate_hypotheses"])
+            continue
         hypothesis = run.get("hypothesis")
         if not isinstance(hypothesis, dict) or not isinstance(hypothesis.get("id"), str):
             continue
@@ -126,14 +185,7 @@ def hypothesis_registry(agent_dir: Path, config_dirs: list[Path]) -> tuple[list[
         ended = _time(summary.get("finished_at")) or (_time(decision.get("at")) if decision is not None else None)
         if started is not None and ended is not None:
             intervals.append((started, ended))
-        decided_at = _time(decision.get("at")) if decision is not None else None
-        if row.status in ("accepted", "rejected") and decided_at is not None and started is not None:
-            row.time_to_decision_s = (decided_at - started).total_seconds()
-            row.decided_at = decided_at.isoformat()
-            decided[row.id] = decided_at
-        else:
-            row.time_to_decision_s = row.decided_at = None
-            decided.pop(row.id, None)
+        _note_decision(row, started, _time(decision.get("at")) if decision is not None else None, decided)
     for folder in config_dirs:
         for path in sorted(folder.rglob(f"*{SUFFIX}")) if folder.is_dir() else ():
             try:

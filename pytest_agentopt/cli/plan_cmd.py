@@ -87,6 +87,13 @@ def register(sub: Any) -> None:
         metavar="RUN",
         help="take the cost per session from a previous run (id or directory)",
     )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=1,
+        metavar="K",
+        help="paired: K candidates against one shared control in one run (each tested at alpha/K); default 1",
+    )
     parser.add_argument("--agent-dir", default=DEFAULT_DIR, help=f"where runs are stored; default {DEFAULT_DIR}/")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.set_defaults(handler=run)
@@ -112,6 +119,8 @@ def _validate(args: argparse.Namespace) -> None:
             "--max-trials and --tasks both set the cap: give --tasks (and --trials) as the run has them, or "
             "--max-trials in pairs"
         )
+    if args.candidates < 1:
+        raise AgentoptUsageError(f"--candidates {args.candidates}: must be at least 1")
     if args.cost_per_trial is not None and args.cost_per_trial < 0:
         raise AgentoptUsageError(f"--cost-per-trial {args.cost_per_trial}: must be 0 or more")
 
@@ -215,7 +224,10 @@ def paired_plan(args: argparse.Namespace) -> dict[str, Any]:
     direction = resolve_direction(args.direction)
     # H1 is the change the question is about: an improvement, or a regression for direction "worse".
     sign = -1.0 if direction == "worse" else 1.0
-    p_control, p_test, alpha, beta = args.p0, args.p0 + sign * args.effect, args.alpha, args.beta
+    from pytest_agentopt.run.candidates import candidate_alpha
+
+    p_control, p_test, beta = args.p0, args.p0 + sign * args.effect, args.beta
+    alpha = candidate_alpha(args.alpha, args.candidates)
     if not 0 < p_test < 1:
         raise AgentoptUsageError(f"--p0 {args.p0} with --effect {args.effect}: the H1 rate {p_test:g} is not in (0, 1)")
     fixed = fixed_n_mcnemar(min(p_control, p_test), max(p_control, p_test), alpha, beta, spread)
@@ -262,12 +274,41 @@ def paired_plan(args: argparse.Namespace) -> dict[str, Any]:
         "lower_bound_h0": lower_h0,
         "lower_bound_h1": lower_h1,
         "sessions_per_unit": 2,
+        **({"candidates": _candidates_plan(args.candidates, alpha, result, cap)} if args.candidates > 1 else {}),
     }
+
+
+def _candidates_plan(candidates: int, alpha: float, result: Any, cap: int) -> dict[str, Any]:
+    """Expected sessions of one run with ``candidates`` candidates and a shared control, against as many A/B runs.
+
+    Each candidate's pairs follow its own test's stopping distribution (at ``alpha`` = alpha/K); the control runs
+    until the last candidate has decided. ``E[max]`` is computed as if the candidates' stopping times were
+    independent: they share the control's outcomes (positively associated), which makes the maximum smaller, so
+    the control's figure is an upper bound (and the run's sessions too).
+    """
+    figures: dict[str, Any] = {"count": candidates, "alpha_per_candidate": alpha}
+    for index, name in ((0, "h0"), (1, "h1")):
+        stopping = result.stopping_of(index)
+        asn = float(result.asn[index])
+        cumulative, expected_max = 0.0, 0.0
+        for n in range(cap):
+            cumulative += stopping[n] if n < len(stopping) else 0.0
+            expected_max += 1.0 - min(1.0, cumulative) ** candidates
+        figures[f"sessions_{name}"] = candidates * asn + expected_max
+        figures[f"separate_sessions_{name}"] = 2 * candidates * asn
+        figures[f"control_pairs_{name}_upper"] = expected_max
+    return figures
 
 
 def plan(args: argparse.Namespace) -> dict[str, Any]:
     _validate(args)
-    paired = args.paired or args.spread is not None or args.direction != AUTO or args.tasks is not None
+    paired = (
+        args.paired
+        or args.spread is not None
+        or args.direction != AUTO
+        or args.tasks is not None
+        or args.candidates > 1
+    )
     result = paired_plan(args) if paired else one_sample_plan(args)
     result["settings"] = {"alpha": args.alpha, "beta": args.beta, "effect": args.effect}
     cost, source = cost_per_trial(args)
@@ -281,6 +322,11 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "p95_usd": cost * sessions * max(result["p95_h0"], result["p95_h1"]),
             "fixed_n_usd": cost * sessions * result["fixed_n"],
         }
+        if result.get("candidates"):
+            group = result["candidates"]
+            result["cost"]["candidates_usd_h0"] = cost * group["sessions_h0"]
+            result["cost"]["candidates_usd_h1"] = cost * group["sessions_h1"]
+            result["cost"]["separate_usd_h0"] = cost * group["separate_sessions_h0"]
     return result
 
 
@@ -356,6 +402,20 @@ def render(result: dict[str, Any]) -> list[str]:
             "the lower bound is that of one question (one direction); for a test of both directions under H0 see "
             "docs/statistics.md, 'How close to optimal is the two-sided test?'"
         )
+    group = result.get("candidates")
+    if group:
+        k = group["count"]
+        lines.append(
+            f"{k} candidates against one shared control, each tested at alpha {group['alpha_per_candidate']:.4g} "
+            f"(alpha/{k}: family-wise error <= alpha); the figures above are per candidate"
+        )
+        lines.append(
+            f"expected sessions of the run: at most {group['sessions_h0']:.0f} with every candidate at H0, "
+            f"{group['sessions_h1']:.0f} at H1 (the control runs until the last candidate decides), against "
+            f"{group['separate_sessions_h0']:.0f} / {group['separate_sessions_h1']:.0f} for {k} separate A/B runs "
+            f"at the same alpha ({100 * group['sessions_h0'] / group['separate_sessions_h0']:.0f} % / "
+            f"{100 * group['sessions_h1'] / group['separate_sessions_h1']:.0f} %)"
+        )
     cost = result.get("cost")
     if cost is not None:
         lines.append(
@@ -363,4 +423,10 @@ def render(result: dict[str, Any]) -> list[str]:
             f"{usd(cost['expected_usd_h0'])} (H0), {usd(cost['expected_usd_h1'])} (H1), "
             f"95th percentile {usd(cost['p95_usd'])}; fixed-sample {usd(cost['fixed_n_usd'])}"
         )
+        if group:
+            lines.append(
+                f"the run with {group['count']} candidates: at most {usd(cost['candidates_usd_h0'])} (H0), "
+                f"{usd(cost['candidates_usd_h1'])} (H1); {group['count']} separate A/B runs "
+                f"{usd(cost['separate_usd_h0'])} (H0)"
+            )
     return lines

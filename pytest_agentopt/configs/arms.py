@@ -24,6 +24,8 @@ class ArmConfig:
 
 def validate_arms(options: RunOptions, notes: list[str] | None = None) -> dict[str, ArmConfig]:
     """Load and validate the arms' configs with pydantic; raises ConfigError / AgentoptUsageError for the user."""
+    if options.candidate_count > 1:
+        return _validate_candidates(options, notes)
     assert options.config_path is not None
     test = apply_overrides(load_config(options.config_path, notes=notes), options.overrides)
     control_path = select_control(options, test_source=options.config_path, test_parent=test.config.parent, notes=notes)
@@ -31,11 +33,60 @@ def validate_arms(options: RunOptions, notes: list[str] | None = None) -> dict[s
         {"test": test} if control_path is None else {"control": load_config(control_path, notes=notes), "test": test}
     )
 
-    def arm(config: ResolvedConfig) -> ArmConfig:
-        source = str(config.source) if config.source is not None else None
-        return ArmConfig(config.config.model_dump(mode="json"), config.hash, source, tuple(config.lineage))
+    return {name: _arm(config) for name, config in resolved.items()}
 
-    return {name: arm(config) for name, config in resolved.items()}
+
+def _arm(config: ResolvedConfig) -> ArmConfig:
+    source = str(config.source) if config.source is not None else None
+    return ArmConfig(config.config.model_dump(mode="json"), config.hash, source, tuple(config.lineage))
+
+
+def _validate_candidates(options: RunOptions, notes: list[str] | None) -> dict[str, ArmConfig]:
+    """Several candidates against one control: ``--agent-control``, else the candidates' common parent.
+
+    ``--agent-set`` overrides apply to every candidate (never to the control).
+    """
+    from pytest_agentopt.run.trial_order import candidate_arms
+
+    paths = options.candidate_paths
+    candidates = [apply_overrides(load_config(path, notes=notes), options.overrides) for path in paths]
+    if options.control is not None:
+        control_path = select_control(options, test_source=paths[0], test_parent=None, notes=notes)
+    else:
+        control_path = common_parent(paths, [candidate.config.parent for candidate in candidates], notes=notes)
+    assert control_path is not None
+    control = load_config(control_path, notes=notes)
+    arms = {"control": _arm(control)}
+    for name, candidate, path in zip(candidate_arms(len(paths)), candidates, paths, strict=True):
+        if candidate.hash == control.hash:
+            raise AgentoptUsageError(
+                f"{path}: this candidate is the control config itself ({control_path}); give candidates that differ "
+                "from the control"
+            )
+        arms[name] = _arm(candidate)
+    return arms
+
+
+def common_parent(paths: tuple[Path, ...], parents: list[str | None], notes: list[str] | None = None) -> Path:
+    """The config file every candidate names as its ``parent``; a usage error when they name none or different ones."""
+    found: dict[Path, list[Path]] = {}
+    orphans = [path for path, parent in zip(paths, parents, strict=True) if parent is None]
+    if orphans:
+        raise AgentoptUsageError(
+            f"{', '.join(map(str, orphans))}: no 'parent' field, so the candidates have no common parent to use as "
+            "the control arm; give --agent-control=PATH (or an experiment id)"
+        )
+    for path, parent in zip(paths, parents, strict=True):
+        found.setdefault(find_parent(path, parent, notes=notes).resolve(), []).append(path)
+    if len(found) > 1:
+        described = "; ".join(
+            f"{', '.join(map(str, children))} -> {parent}" for parent, children in sorted(found.items())
+        )
+        raise AgentoptUsageError(
+            f"the candidates have no common parent ({described}); give --agent-control=PATH (or an experiment id) "
+            "to compare them all with one control"
+        )
+    return next(iter(found))
 
 
 def select_control(

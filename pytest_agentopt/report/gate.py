@@ -5,6 +5,10 @@ proven at the chosen alpha) and ``below_target`` fail the run; ``inconclusive`` 
 ``--agent-fail-inconclusive``; a behaviour drift (the summary's ``drift`` section) only with
 ``--agent-drift-gate``; a run whose share of infrastructure errors is above ``--agent-infra-max-share``
 fails because its verdict rests on too little data.
+
+With several candidates the rule is ``--agent-gate-rule``: ``any-worse`` (default) fails the run when any
+candidate is proven worse, ``all-worse`` only when every candidate is, ``none-better`` unless at least one
+candidate is proven better; ``--agent-fail-inconclusive`` also fails it when some candidate is undecided.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 from pytest_agentopt.run.options import RunOptions
 
 if TYPE_CHECKING:
-    from pytest_agentopt.report.summary_types import GateResult, RunSummary
+    from pytest_agentopt.report.summary_types import CandidateResult, GateResult, RunSummary
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,9 @@ def evaluate_gate(summary: RunSummary, options: RunOptions) -> Gate:
             f"--agent-infra-max-share={options.infra_max_share:g}); the verdict rests on too little data - check the "
             "provider and the machine",
         )
+    candidates = summary.get("candidates")
+    if candidates:
+        return _candidates_gate(candidates, options)
     if verdict in ("worse", "worse_quality"):
         return Gate(True, _sentence("regression proven", reason))
     if verdict == "below_target":
@@ -49,6 +56,25 @@ def evaluate_gate(summary: RunSummary, options: RunOptions) -> Gate:
         return Gate(True, f"{drift_text(drift)} (--agent-drift-gate)")
     if verdict == "inconclusive" and options.fail_inconclusive:
         return Gate(True, f"inconclusive (--agent-fail-inconclusive): {reason}")
+    return Gate(False, None)
+
+
+def _candidates_gate(candidates: list[CandidateResult], options: RunOptions) -> Gate:
+    """The gate of a run with several candidates (``--agent-gate-rule``, see the module doc)."""
+    rule = options.gate_rule
+
+    def named(verdict: str) -> list[str]:
+        return [str(c["experiment_id"]) for c in candidates if c["verdict"] == verdict]
+
+    worse, better, undecided = named("worse"), named("better"), named("inconclusive")
+    if rule == "any-worse" and worse:
+        return Gate(True, f"regression proven for {', '.join(worse)} (--agent-gate-rule=any-worse)")
+    if rule == "all-worse" and len(worse) == len(candidates):
+        return Gate(True, "regression proven for every candidate (--agent-gate-rule=all-worse)")
+    if rule == "none-better" and not better:
+        return Gate(True, "no candidate is proven better (--agent-gate-rule=none-better)")
+    if undecided and options.fail_inconclusive:
+        return Gate(True, f"inconclusive for {', '.join(undecided)} (--agent-fail-inconclusive)")
     return Gate(False, None)
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from pytest_agentopt.configs.data import diff_config_data
 from pytest_agentopt.number_format import usd
 from pytest_agentopt.report.summary_types import (
     ArmSummary,
     BudgetState,
+    CandidateResult,
     CapDesign,
     ConfigChange,
     RunSummary,
@@ -46,6 +47,9 @@ from pytest_agentopt.stats.paired import cost_ratio, pair_counts, paired_effect
 from pytest_agentopt.stats.sprt import TestState
 from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
+
+if TYPE_CHECKING:
+    from pytest_agentopt.run.candidates import CandidateFeeders
 
 SUMMARY_SCHEMA = 1
 
@@ -217,6 +221,7 @@ def build_summary(
     shard: ShardInfo | None = None,
     merged_from: Sequence[str] | None = None,
     drift_alpha: float = DEFAULT_DRIFT_ALPHA,
+    candidates: CandidateFeeders | None = None,
 ) -> RunSummary:
     """The summary of a run; ``plan_size`` is ``None`` when the collection is not known (it never finished, or
     no worker reported it), 0 when it found no agent task; ``stopped_by`` says what ended the session early;
@@ -224,7 +229,9 @@ def build_summary(
     ``plan``: what was collected (tasks, trials per task and arm); ``cap``: what the paired test's cap delivers
     (``run_design.CapAssessment.as_dict``); ``shard``: the share of the plan an ``--agent-shard`` run ran;
     ``merged_from``: the shard runs ``agentopt merge`` combined into this one; ``drift_alpha``: the family-wise
-    level of the A/B run's drift report (``report.drift``)."""
+    level of the A/B run's drift report (``report.drift``); ``candidates``: the sequential tests of a run with
+    several candidates (its summary gains ``candidates``, one object per candidate, see
+    :func:`candidate_summaries`)."""
     by_arm: dict[str, list[TrialRecord]] = {arm: [] for arm in context.arms}
     for record in records:
         by_arm.setdefault(record["arm"], []).append(record)
@@ -279,7 +286,15 @@ def build_summary(
         "shard": shard,
         "merged_from": list(merged_from) if merged_from is not None else None,
     }
-    if context.paired:
+    if context.several_candidates:
+        summary["mode"] = "candidates"
+        summary["trials_after_decision"] = sum(1 for r in records if r.get("after_decision"))
+        summary["candidates"] = candidate_summaries(
+            records, context, candidates, plan_size, summary, skipped_counted=not interrupted
+        )
+        summary["verdict"], summary["verdict_reason"] = family_verdict(summary["candidates"])
+        summary["decided_by"] = "sprt" if candidates is not None else "fixed"
+    elif context.paired:
         summary["config_diff"] = [
             ConfigChange(key=change.key, control=change.before, test=change.after, text=change.describe())
             for change in diff_config_data(context.configs.raw("control"), context.configs.raw("test"))
@@ -318,6 +333,139 @@ def build_summary(
 
         summary["hypothesis"] = hypothesis_outcome(context.hypothesis, summary)
     return summary
+
+
+def candidate_summaries(
+    records: Sequence[TrialRecord],
+    context: RunContext,
+    candidates: CandidateFeeders | None,
+    plan_size: int | None,
+    base: RunSummary,
+    *,
+    skipped_counted: bool = True,
+) -> list[CandidateResult]:
+    """One object per candidate: its paired comparison with the shared control, at the family-wise adjusted alpha.
+
+    Each is what the summary of a run with that candidate alone says about it (``_paired_comparison`` on the
+    control's and that candidate's trials, starting from ``base``, the run's summary before its comparison), so
+    every figure means the same in both kinds of run.
+
+    ``trials_skipped`` is the candidate's planned trials that did not run (its share of the plan less the trials it
+    started): every one of them was skipped when the run ended on its own (``skipped_counted``); ``None`` after an
+    interruption, when some were neither run nor skipped.
+    """
+    import dataclasses
+
+    from pytest_agentopt.run.candidates import candidate_alpha
+    from pytest_agentopt.storage.run_context import ConfigSet
+
+    alpha = candidate_alpha(context.alpha, len(context.candidates))
+    control = [r for r in records if r["arm"] == "control"]
+    result: list[CandidateResult] = []
+    for arm in context.candidates:
+        view = dataclasses.replace(
+            context,
+            arms=("control", "test"),
+            configs=ConfigSet({"control": context.configs.raw("control"), "test": context.configs.raw(arm)}),
+            hashes={"control": context.hashes["control"], "test": context.hashes[arm]},
+            alpha=alpha,
+        )
+        own = [r for r in records if r["arm"] == arm]
+        paired_records = [*control, *(cast(TrialRecord, {**r, "arm": "test"}) for r in own)]
+        comparison: RunSummary = {**base, "mode": "ab"}
+        feeder = candidates.feeders[arm] if candidates is not None else None
+        _paired_comparison(comparison, paired_records, view, feeder, plan_size)
+        decision = feeder.decision if feeder is not None else None
+        experiment_id = context.configs.raw(arm)["experiment_id"]
+        result.append(
+            {
+                "arm": arm,
+                "experiment_id": str(experiment_id),
+                "config_hash": context.hashes[arm],
+                "alpha": alpha,
+                "verdict": comparison["verdict"],
+                "verdict_reason": comparison["verdict_reason"],
+                "decided_by": comparison["decided_by"],
+                "decided_at_cap": comparison["decided_at_cap"],
+                "pairs_used": comparison["pairs_used"],
+                "trials_started": len(own),
+                "trials_skipped": (
+                    plan_size // len(context.arms) - len(own) if plan_size is not None and skipped_counted else None
+                ),
+                "trials_after_decision": sum(1 for r in own if decision is not None and r["seq"] > decision.seq),
+                "llr": comparison["llr"],
+                "bounds": comparison["bounds"],
+                "tests": comparison["tests"],
+                "last_look": comparison["last_look"],
+                "pairs": comparison["pairs"],
+                "mcnemar_p": comparison["mcnemar_p"],
+                "mcnemar_direction": comparison["mcnemar_direction"],
+                "effect": comparison["effect"],
+                "cost_ratio": comparison["cost_ratio"],
+                "config_diff": [
+                    ConfigChange(key=change.key, control=change.before, test=change.after, text=change.describe())
+                    for change in diff_config_data(context.configs.raw("control"), context.configs.raw(arm))
+                ],
+                "hypothesis": None,
+            }
+        )
+        hypothesis = context.candidate_hypotheses.get(arm)
+        if hypothesis is not None:
+            from pytest_agentopt.report.metric_summary import hypothesis_outcome
+
+            result[-1]["hypothesis"] = hypothesis_outcome(hypothesis, comparison)
+    return result
+
+
+def candidate_view(summary: RunSummary, candidate: CandidateResult) -> RunSummary:
+    """The summary a run with this candidate alone would have: the run's, with the candidate's comparison (what
+    the renderers show per candidate with the code they use for one)."""
+    return {
+        **summary,
+        "mode": "ab",
+        "settings": {**summary["settings"], "alpha": candidate["alpha"]},
+        "design": None,
+        "budget": None,
+        "config_diff": candidate["config_diff"],
+        "verdict": candidate["verdict"],
+        "verdict_reason": candidate["verdict_reason"],
+        "decided_by": candidate["decided_by"],
+        "decided_at_cap": candidate["decided_at_cap"],
+        "pairs_used": candidate["pairs_used"],
+        "trials_started": candidate["trials_started"],
+        "trials_after_decision": candidate["trials_after_decision"],
+        "llr": candidate["llr"],
+        "bounds": candidate["bounds"],
+        "tests": candidate["tests"],
+        "last_look": candidate["last_look"],
+        "pairs": candidate["pairs"],
+        "mcnemar_p": candidate["mcnemar_p"],
+        "mcnemar_direction": candidate["mcnemar_direction"],
+        "effect": candidate["effect"],
+        "cost_ratio": candidate["cost_ratio"],
+        "extension": None,
+        "metric": None,
+        "hypothesis": None,
+    }
+
+
+def family_verdict(candidates: Sequence[CandidateResult]) -> tuple[str, str]:
+    """The run's verdict with several candidates, and one sentence naming each candidate's verdict.
+
+    ``worse`` when some candidate is proven worse, else ``better`` when some is proven better, else
+    ``inconclusive`` when some is undecided, else ``no_difference`` (every candidate ruled out a difference of
+    the effect in the direction asked).
+    """
+    verdicts = [str(candidate["verdict"]) for candidate in candidates]
+    listed = "; ".join(f"{c['experiment_id']}: {c['verdict']}" for c in candidates)
+    if "worse" in verdicts:
+        return "worse", f"at least one candidate is proven worse ({listed})"
+    if "better" in verdicts:
+        return "better", f"at least one candidate is proven better ({listed})"
+    if "inconclusive" in verdicts:
+        return "inconclusive", f"not every candidate is decided ({listed})"
+    same = verdicts[0] if len(set(verdicts)) == 1 else "no_difference"
+    return same, f"every candidate is decided and none is proven better or worse ({listed})"
 
 
 def _settings(context: RunContext, plan: Mapping[str, int] | None) -> Settings:

@@ -21,6 +21,7 @@ from pytest_agentopt.stats.sprt import TestState
 __all__ = [
     "ArmSummary",
     "BudgetState",
+    "CandidateResult",
     "CapDesign",
     "ConfigChange",
     "CostRatio",
@@ -254,6 +255,36 @@ class DriftReport(TypedDict):
     method: str
 
 
+class CandidateResult(TypedDict):
+    """One candidate of a run with several candidates (``candidates``): its comparison with the shared control,
+    as the top-level fields of a run with that candidate alone, at the candidate's alpha (``alpha / K``)."""
+
+    arm: str
+    experiment_id: str
+    config_hash: str
+    alpha: float
+    verdict: str | None
+    verdict_reason: str | None
+    decided_by: Literal["sprt", "fixed"] | None
+    decided_at_cap: bool
+    pairs_used: int | None
+    trials_started: int
+    trials_skipped: int | None
+    trials_after_decision: int
+    llr: SequentialLlr | None
+    bounds: list[float] | None
+    tests: OneSidedStates | None
+    last_look: list[float | None] | None
+    pairs: PairCounts | None
+    mcnemar_p: float | None
+    mcnemar_direction: Literal["better", "worse"] | None
+    effect: EffectInterval | None
+    cost_ratio: CostRatio | None
+    config_diff: list[ConfigChange]
+    hypothesis: dict[str, Any] | None
+    """The hypothesis beside the candidate's config and this candidate's outcome (as the top-level field)."""
+
+
 class RunSummary(TypedDict):
     """The whole ``summary.json`` document.
 
@@ -264,7 +295,7 @@ class RunSummary(TypedDict):
     schema: int
     run_id: str
     experiment_id: str
-    mode: Literal["ab", "single"]
+    mode: Literal["ab", "single", "candidates"]
     settings: Settings
     design: CapDesign | TargetCapDesign | None
     arms: dict[str, ArmSummary]
@@ -300,6 +331,8 @@ class RunSummary(TypedDict):
     hypothesis: dict[str, Any] | None
     shard: ShardInfo | None
     merged_from: list[str] | None
+    candidates: NotRequired[list[CandidateResult]]
+    """Only in a run with several candidates (``mode`` ``"candidates"``)."""
     trials_used: NotRequired[int]
     gate: NotRequired[GateResult]
     output_errors: NotRequired[list[str]]

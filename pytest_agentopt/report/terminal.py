@@ -33,7 +33,13 @@ FailureDetail = str | Mapping[str, Any]
 def header_line(context: RunContext, options: RunOptions) -> str:
     """One line for pytest's header: the arms, what differs, the test and where the run is stored."""
     test = context.configs.raw("test")
-    if context.paired:
+    if context.several_candidates:
+        names = ", ".join(str(context.configs.raw(arm)["experiment_id"]) for arm in context.candidates)
+        arms = (
+            f"control {context.configs.raw('control')['experiment_id']} vs {len(context.candidates)} candidates "
+            f"({names}), each at alpha {context.alpha:g}/{len(context.candidates)} (family-wise)"
+        )
+    elif context.paired:
         control = context.configs.raw("control")
         changes = [change.describe() for change in diff_config_data(control, test)]
         changed = "; ".join(changes) if changes else "identical configs"
@@ -42,7 +48,7 @@ def header_line(context: RunContext, options: RunOptions) -> str:
         arms = f"single config {test['experiment_id']}"
     if context.sprt:
         target = f", target {context.target:g}" if context.target is not None else ""
-        if context.paired and context.direction != "both":
+        if "control" in context.arms and context.direction != "both":
             ci = " (CI detected)" if context.notes else ""
             target += f", one-sided: {context.direction}{ci}"
         cap = (
@@ -86,6 +92,7 @@ def render_summary(
     lines.extend(_comparison(summary))
     lines.extend(_metric_lines(summary))
     lines.extend(_drift_lines(summary, quiet=False))
+    lines.extend(_candidate_lines(summary, width))
     if verbosity >= 1 and summary.get("tasks"):
         lines.append("")
         lines.extend(_task_table(summary))
@@ -146,9 +153,40 @@ def _quiet(summary: RunSummary, shown_live: Collection[str] = ()) -> list[str]:
         *warnings,
         *_coverage(summary),
         *_drift_lines(summary, quiet=True),
+        *_candidate_verdicts(summary),
         _verdict_line(summary),
         *_extension_lines(summary),
         *_gate_lines(summary),
+    ]
+
+
+def _candidate_lines(summary: RunSummary, width: int | None) -> list[str]:
+    """With several candidates: per candidate its pairs, effect, test and verdict (one block each)."""
+    from pytest_agentopt.report.summary import candidate_view
+
+    lines: list[str] = []
+    for candidate in summary.get("candidates") or []:
+        lines.append("")
+        lines.append(
+            f"candidate {candidate['experiment_id']} ({candidate['arm']}, alpha {candidate['alpha']:.4g}): "
+            f"{candidate['trials_started']} trials started, {candidate['trials_after_decision']} after its decision"
+        )
+        for change in candidate["config_diff"]:
+            lines.append(f"  changed  {_clip(change['text'], width, 11)}")
+        skipped = candidate["trials_skipped"]
+        view = candidate_view(summary, candidate)
+        shown = str(skipped) if skipped is not None else "unknown (interrupted)"
+        lines.extend("  " + line for line in _comparison(view, skipped=shown))
+    lines.extend(_candidate_verdicts(summary))
+    return lines
+
+
+def _candidate_verdicts(summary: RunSummary) -> list[str]:
+    """One line per candidate: its verdict and why (also under ``-q``)."""
+    return [
+        f"agentopt: candidate {c['experiment_id']}: verdict {fmt.verdict_word(c['verdict'])} ({c['decided_by']}): "
+        f"{c['verdict_reason']}"
+        for c in summary.get("candidates") or []
     ]
 
 
@@ -179,6 +217,9 @@ def _run_line(summary: RunSummary) -> str:
     settings = summary["settings"]
     if summary["mode"] == "ab":
         who = f"control {arms['control']['experiment_id']} vs test {arms['test']['experiment_id']}"
+    elif summary["mode"] == "candidates":
+        names = ", ".join(str(c["experiment_id"]) for c in summary.get("candidates") or [])
+        who = f"control {arms['control']['experiment_id']} vs candidates {names}"
     else:
         who = f"config {arms['test']['experiment_id']}"
     return f"run {summary['run_id']}: {who}, {settings['trials_per_task_per_arm']} trials per task per arm"
@@ -227,7 +268,8 @@ def _arm_table(summary: RunSummary) -> list[str]:
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True).splitlines()
 
 
-def _comparison(summary: RunSummary) -> list[str]:
+def _comparison(summary: RunSummary, *, skipped: str | None = None) -> list[str]:
+    """The paired comparison's lines; ``skipped``: what to show for the skipped trials (default the summary's)."""
     lines: list[str] = []
     pairs = summary.get("pairs")
     if pairs is not None:
@@ -255,7 +297,8 @@ def _comparison(summary: RunSummary) -> list[str]:
         unit = "pairs" if summary["mode"] == "ab" else "trials"
         lines.append(
             f"sprt     {test_text}; {used} {unit} used, "
-            f"{summary['trials_started']} trials started, {summary['trials_skipped']} skipped, "
+            f"{summary['trials_started']} trials started, "
+            f"{skipped if skipped is not None else summary['trials_skipped']} skipped, "
             f"{summary['trials_after_decision']} after the decision"
         )
     design = summary.get("design")

@@ -8,7 +8,8 @@ the ledger's length; a last line without its newline (being written, or torn by 
 refresh. Only running totals are kept (counts, spend, the sequential test's state), never the records.
 
 The sequential test is rebuilt exactly as the controller runs it: the same design, fed the ledger's records in
-planned order (``SequentialFeeder``), so the LLR and its bounds are the controller's.
+planned order (``SequentialFeeder``), so the LLR and its bounds are the controller's. A run with several
+candidates rebuilds one test per candidate (``run.candidates.candidate_feeders``, at alpha / K) and shows each.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
 from pytest_agentopt.storage.ledger import RunPaths, read_json
 from pytest_agentopt.storage.trial_record import normalise_record
+
+if TYPE_CHECKING:
+    from pytest_agentopt.run.candidates import CandidateFeeders
 
 PLAN_FILE = "plan.json"
 SESSION_FILE = "session.json"
@@ -92,10 +96,13 @@ class WatchState:
     manifest: dict[str, Any]
     tail: LedgerTail
     feeder: SequentialFeeder | None
+    candidates: CandidateFeeders | None = None
+    """With several candidates: one sequential test per candidate (``feeder`` is then ``None``)."""
     arms: dict[str, ArmTotals] = field(default_factory=dict)
     other_runs: int = 0
     repeated: int = 0
     _seen: dict[str, set[int]] = field(default_factory=dict)
+    _skips_filled: set[str] = field(default_factory=set)
 
     @classmethod
     def open(cls, paths: RunPaths) -> WatchState:
@@ -103,24 +110,27 @@ class WatchState:
 
         manifest = read_manifest(paths)
         run = manifest.get("run") or {}
+        arms = list(run.get("arms", ["control", "test"]))
+        several = len(arms) > 2 and "control" in arms
         return cls(
             paths=paths,
             manifest=manifest,
             tail=LedgerTail(paths.trials),
-            feeder=_feeder(run),
-            arms={arm: ArmTotals() for arm in run.get("arms", ["control", "test"])},
+            feeder=None if several else _feeder(run),
+            candidates=_candidate_feeders(run, arms[1:]) if several else None,
+            arms={arm: ArmTotals() for arm in arms},
         )
 
     def refresh(self) -> None:
         """Take in what was appended to the ledger since the last refresh (the records that count only)."""
         run_id = self.manifest.get("run_id")
-        arms = ("control", "test")
+        arms = list(self.arms)
         for record in self.tail.read_new():
-            if record["run_id"] != run_id:
+            if record["run_id"] != run_id or record["arm"] not in arms:
                 self.other_runs += 1
                 continue
             trials = self._seen.setdefault(record["task_id"], set())
-            key = record["trial"] * 2 + arms.index(record["arm"])
+            key = record["trial"] * len(arms) + arms.index(record["arm"])
             if key in trials:
                 self.repeated += 1  # the first record of a trial counts (ledger_rule)
                 continue
@@ -134,14 +144,43 @@ class WatchState:
                 totals.unpriced += 1
             else:
                 totals.spent_usd += float(record["cost_usd"])
-            if self.feeder is not None:
-                self.feeder.add(
+            feeder = self.feeder if self.feeder is not None else self.candidates
+            if feeder is not None:
+                feeder.add(
                     record["seq"],
                     task_id=record["task_id"],
                     arm=record["arm"],
                     trial=record["trial"],
                     outcome=record["outcome"],
                 )
+
+        self._fill_skipped_items()
+
+    def _fill_skipped_items(self) -> None:
+        """With several candidates: a decided candidate's later items are skipped and never reach the ledger.
+
+        Every feeder commits in planned order, so such a gap would hold every other candidate's test back. The
+        plan places the arms of a pair side by side in a fixed order (``run.trial_order``), so item ``seq``
+        belongs to ``arms[seq % len(arms)]``: once a candidate has decided, each of its later items is fed as
+        skipped, which is what the controller feeds (a trial of it that ran after its decision enters no test).
+        """
+        plan = _read_optional(self.paths.directory / PLAN_FILE)
+        planned = (plan or {}).get("items")
+        if self.candidates is None or not isinstance(planned, int):
+            return
+        arms = list(self.arms)
+        filled_one = True
+        while filled_one:
+            filled_one = False
+            for arm, feeder in self.candidates.feeders.items():
+                if feeder.decision is None or arm in self._skips_filled:
+                    continue
+                self._skips_filled.add(arm)
+                filled_one = True
+                start = feeder.decision.seq + 1
+                first = start + (arms.index(arm) - start) % len(arms)
+                for seq in range(first, planned, len(arms)):
+                    self.candidates.add(seq, task_id="", arm=arm, trial=-1, outcome="skipped")
 
     @property
     def done(self) -> int:
@@ -168,6 +207,16 @@ def _feeder(run: dict[str, Any]) -> SequentialFeeder | None:
         design = design_for(settings.alpha, settings.beta, settings.delta, direction)
         return SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, design))
     return SequentialFeeder(target_test=TargetSequentialTest(run["target"], settings))
+
+
+def _candidate_feeders(run: dict[str, Any], candidates: list[str]) -> CandidateFeeders | None:
+    if not run.get("sprt"):
+        return None
+    from pytest_agentopt.run.candidates import candidate_feeders
+
+    return candidate_feeders(
+        candidates, alpha=run["alpha"], beta=run["beta"], effect=run["effect"], direction=run.get("direction", "both")
+    )
 
 
 def newest_run(agent_dir: Path) -> RunPaths | None:
@@ -250,6 +299,8 @@ def render_frame(state: WatchState) -> list[str]:
 
 
 def _sequential_lines(state: WatchState, plan: dict[str, Any] | None, summary: dict[str, Any] | None) -> list[str]:
+    if state.candidates is not None:
+        return _candidate_lines(state, plan, summary)
     feeder = state.feeder
     if feeder is None:
         return []
@@ -268,11 +319,45 @@ def _sequential_lines(state: WatchState, plan: dict[str, Any] | None, summary: d
     return lines
 
 
+def _candidate_lines(state: WatchState, plan: dict[str, Any] | None, summary: dict[str, Any] | None) -> list[str]:
+    """One line per candidate: its pairs, LLRs against its bounds (at alpha / K), and its decision once made."""
+    assert state.candidates is not None
+    from pytest_agentopt.run.candidates import candidate_alpha
+
+    names = state.manifest.get("arms") or {}
+    alpha = candidate_alpha(float((state.manifest.get("run") or {})["alpha"]), len(state.candidates.feeders))
+    lines = []
+    for arm, feeder in state.candidates.feeders.items():
+        test = feeder.paired_test
+        assert test is not None
+        shown = ", ".join(f"{name} {value:+.2f}" for name, value in test.llr.items() if value is not None)
+        lower, upper = test.bounds
+        decided = f"; decided {feeder.decision.verdict.upper()}" if feeder.decision is not None else ""
+        name = names.get(arm, {}).get("experiment_id", "?")
+        lines.append(
+            f"sprt     {arm} {name} (alpha {alpha:.4g}): {feeder.units} pairs in the test; LLR {shown}; "
+            f"bounds [{lower:+.2f}, {upper:+.2f}]{decided}"
+        )
+    planned = (plan or {}).get("items")
+    if summary is None and planned and state.candidates.undecided:
+        remaining = max(0, (planned - state.candidates.committed) // len(state.arms))
+        lines.append(
+            f"remains  at most {remaining:,} pairs per undecided candidate to the cap; each candidate's test stops as "
+            "soon as one of its LLRs reaches a bound"
+        )
+    return lines
+
+
 def _verdict_line(summary: dict[str, Any] | None, decision: dict[str, Any] | None, run: dict[str, Any]) -> str:
     if summary is not None:
         verdict = summary.get("verdict")
         reason = summary.get("verdict_reason") or ""
         return f"verdict  {str(verdict).upper()}: {reason}" if verdict else f"verdict  none: {reason}"
+    if decision is not None and "candidates" in decision:
+        decided = decision["candidates"]
+        listed = "; ".join(f"{c.get('experiment_id')}: {c.get('verdict')}" for c in decided.values())
+        total = len(run.get("arms") or []) - 1
+        return f"verdict  {len(decided)} of {total} candidates decided ({listed}); the run goes on while any is not"
     if decision is not None:
         unit = "pairs" if run.get("arms") == ["control", "test"] else "trials"
         return (

@@ -141,6 +141,9 @@ class SequentialFeeder:
     concluded: bool = False
     """The whole plan was committed without a boundary decision and the test was asked to conclude."""
     units: int = 0
+    test_arm: str = "test"
+    """The candidate arm paired with ``control`` (with several candidates each has its own feeder; results of the
+    other candidates move the committed prefix on but never enter this test)."""
     _waiting: dict[int, _Result] = field(default_factory=dict)
     _half_pairs: dict[tuple[str, int], _Result] = field(default_factory=dict)
 
@@ -199,7 +202,7 @@ class SequentialFeeder:
             self.units += 1
             self._check(self.target_test.verdict, seq)
             return
-        if self.paired_test is None and self.metric_test is None:
+        if (self.paired_test is None and self.metric_test is None) or result.arm not in ("control", self.test_arm):
             return
         key = (result.task_id, result.trial)
         other = self._half_pairs.pop(key, None)

@@ -33,12 +33,21 @@ DEFAULT_INFRA_BACKOFF = 1.0
 DEFAULT_DRIFT_ALPHA = 0.05
 """The family-wise error rate of the drift report: P(any feature reported as moved | nothing changed)."""
 MAX_INFRA_BACKOFF = 30.0
+GATE_RULES = ("any-worse", "all-worse", "none-better")
+"""How a run with several candidates gates CI (``report.gate``): exit 1 when any candidate is proven worse (the
+default), only when every candidate is, or unless at least one candidate is proven better."""
+DEFAULT_GATE_RULE = "any-worse"
 
 
 @dataclass(frozen=True)
 class RunOptions:
     config_path: Path | None = None
+    """The (first) candidate's config: ``--agent-config``."""
     control: str | None = None
+    candidate_paths: tuple[Path, ...] = ()
+    """Every candidate's config when ``--agent-config`` was given several times (or as a glob); empty or one
+    path: a run with one candidate, ``config_path``."""
+    gate_rule: str = DEFAULT_GATE_RULE
     trials: int = DEFAULT_TRIALS
     seed: int | None = None
     agent_dir: Path = Path(DEFAULT_DIR)
@@ -85,6 +94,10 @@ class RunOptions:
 
     def from_command_line(self, flag: str) -> bool:
         return self.sources.get(flag) == CLI
+
+    @property
+    def candidate_count(self) -> int:
+        return max(1, len(self.candidate_paths))
 
     @property
     def single_config(self) -> bool:
@@ -154,6 +167,12 @@ def validate(options: RunOptions) -> None:
             f"--sprt with {given('--agent-control', options.control)} needs --agent-target=P: a single config "
             "is tested against a target success rate (or give a control config to compare with)"
         )
+    if options.gate_rule not in GATE_RULES:
+        raise AgentoptUsageError(
+            f"{given('--agent-gate-rule', options.gate_rule)}: must be one of {', '.join(GATE_RULES)}"
+        )
+    if options.candidate_count > 1:
+        _validate_candidates(options)
     if options.metric is not None or options.effect_ratio is not None:
         from pytest_agentopt.run.metric_choice import choose_metric
 
@@ -236,3 +255,49 @@ def parse_lookahead(text: str) -> int | None:
     if not 1 <= items <= MAX_LOOKAHEAD:
         raise ValueError(f"must be 'auto' or a whole number of items from 1 to {MAX_LOOKAHEAD:,}, e.g. 32")
     return items
+
+
+def _validate_candidates(options: RunOptions) -> None:
+    """Several candidates are each compared with one control: no single-config mode, no target rate."""
+    configs = ", ".join(str(path) for path in options.candidate_paths)
+    if options.single_config or options.target is not None:
+        reason = (
+            options.given("--agent-control", options.control)
+            if options.single_config
+            else options.given("--agent-target", options.target)
+        )
+        raise AgentoptUsageError(
+            f"--agent-config given {options.candidate_count} times ({configs}) with {reason}: several candidates are "
+            "each compared with one control config; give one --agent-config for a single-config run"
+        )
+    if len(set(options.candidate_paths)) != len(options.candidate_paths):
+        raise AgentoptUsageError(f"--agent-config names the same config twice ({configs}): give each candidate once")
+    if options.resume is not None:
+        raise AgentoptUsageError(
+            "--agent-config given several times with --agent-resume: a resumed run keeps the configs it started "
+            "with; drop --agent-config"
+        )
+    several = f"--agent-config given {options.candidate_count} times ({configs})"
+    if options.metric not in (None, "success") or options.effect_ratio is not None:
+        flag, value = (
+            ("--agent-metric", options.metric)
+            if options.metric not in (None, "success")
+            else ("--agent-effect-ratio", options.effect_ratio)
+        )
+        raise AgentoptUsageError(
+            f"{several} with {options.given(flag, value)}: several candidates are each decided on success only "
+            "(one paired test per candidate at alpha/K); decide on another metric one candidate at a time, or drop "
+            f"{flag}"
+        )
+    if options.drift_gate:
+        raise AgentoptUsageError(
+            f"{several} with {options.given('--agent-drift-gate', options.drift_gate)}: the drift report compares one "
+            "control and one test config pair by pair; gate on drift one candidate at a time, or drop "
+            "--agent-drift-gate"
+        )
+    if options.shard is not None:
+        raise AgentoptUsageError(
+            f"{several} with {options.given('--agent-shard', options.shard)}: shards of a run with several "
+            "candidates cannot be merged (agentopt merge combines runs of one control and one test config); run "
+            "the candidates in one session with more xdist workers (-n), or shard one candidate at a time"
+        )

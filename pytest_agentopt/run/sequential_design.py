@@ -9,7 +9,9 @@ Resolved once by the controller (workers only receive the resulting cap in pairs
 * the design (``stats.design``): boundaries calibrated over the discordance, with a last look at the cap;
 * the cap: ``--agent-trials`` per task and arm when given, else the least number of pairs from which the
   calibrated design holds both error rates (``required_pairs``), turned into trials per task once the tasks are
-  counted (``trial_expansion``);
+  counted (``trial_expansion``); with several candidates (Wald's bounds at alpha/K, no calibrated table), the
+  least cap from which the worst-case miss is within 0.005 of the untruncated test's, from the table the exact DP
+  computed once (``stats.candidate_caps``) for the default settings;
 * what the cap delivers: the exact worst-case alpha, beta and miss at that number of pairs, and, when a cap
   given by the user is too small for beta, one warning at start-up with the trials that would deliver it.
 """
@@ -26,6 +28,7 @@ from pytest_agentopt.stats.design import CapFigures, PairedDesign, calibrated_se
 from pytest_agentopt.stats.wald import Direction
 
 if TYPE_CHECKING:
+    from pytest_agentopt.stats.candidate_caps import CandidateCap
     from pytest_agentopt.stats.target_design import TargetCapFigures, TargetDesign
 
 CI_VARIABLES = ("CI", "BUILD_NUMBER")
@@ -69,10 +72,20 @@ def derived_cap_pairs(options: RunOptions, *, paired: bool, direction: str) -> i
     paired run, in scored trials for a run against ``--agent-target`` (one trial per task and trial index)."""
     if not options.sprt or "--agent-trials" in options.sources:
         return None
+    if paired and options.candidate_count > 1:
+        cap = candidate_cap_for(options.candidate_count, options.alpha, options.beta, options.effect, direction)
+        return cap.pairs if cap is not None else None
     if paired:
         return design_for(options.alpha, options.beta, options.effect, direction).required_pairs
     design = target_design_for(options)
     return design.required_trials if design is not None else None
+
+
+def candidate_cap_for(candidates: int, alpha: float, beta: float, effect: float, direction: str) -> CandidateCap | None:
+    """The shipped cap of a run with several candidates at these family-wise settings (``None``: none shipped)."""
+    from pytest_agentopt.stats.candidate_caps import candidate_cap
+
+    return candidate_cap(candidates, alpha, beta, effect, direction)  # type: ignore[arg-type]
 
 
 QUESTION = {
@@ -125,10 +138,18 @@ class CapAssessment:
     tasks: int
     trials: int
     figures: CapFigures | None
+    candidates: CandidateCap | None = None
+    """With several candidates: the shipped exact figures of each candidate's test (``stats.candidate_caps``)."""
 
     @property
     def pairs(self) -> int:
         return self.tasks * self.trials
+
+    @property
+    def candidate_figures_hold(self) -> bool:
+        """Whether the shipped figures bound this cap's: at or above their cap (no last look: the miss only falls
+        and the alpha only rises towards its no-cap value as the cap grows)."""
+        return self.candidates is not None and self.pairs >= self.candidates.pairs
 
     @property
     def trials_needed(self) -> int | None:
@@ -141,6 +162,8 @@ class CapAssessment:
     def warning(self) -> str | None:
         """One sentence when the cap cannot deliver beta, or when the error rates are not calibrated."""
         design = self.design
+        if self.candidates is not None:
+            return self._candidates_warning(self.candidates)
         if design.source != "calibrated":
             shipped = "; ".join(
                 f"alpha {a:g}, beta {b:g}, effect {d:g}" for a, b, d in calibrated_settings(design.direction)
@@ -162,9 +185,47 @@ class CapAssessment:
             f"{100 * figures.miss:.0f} % of the time (at the least favourable discordance){fix}"
         )
 
+    def _candidates_warning(self, shipped: CandidateCap) -> str:
+        design = self.design
+        question = QUESTION[design.direction].format(effect=design.delta)
+        each = (
+            f"each of the {shipped.candidates} candidates' tests runs at alpha/{shipped.candidates} = "
+            f"{design.alpha:.4g} with Wald's bounds (no calibrated boundaries for that alpha)"
+        )
+        if not self.candidate_figures_hold:
+            needed = math.ceil(shipped.pairs / self.tasks) if self.tasks else None
+            fix = f"; --agent-trials={needed} gives at most {100 * shipped.miss_at_cap:.1f} %" if needed else ""
+            return (
+                f"{each}; with {self.tasks} tasks x {self.trials} trials ({self.pairs} pairs, below the "
+                f"{shipped.pairs} pairs from which the exact DP gives its miss) a test misses {question} more than "
+                f"{100 * shipped.miss_at_cap:.1f} % of the time, how much more is not computed{fix}"
+            )
+        return (
+            f"{each}: by the exact DP over the discordance, at this cap each test misses {question} at most "
+            f"{100 * shipped.miss_at_cap:.1f} % of the time (not {100 * design.beta:g} %: Wald's bounds at alpha/K) "
+            f"and claims a false difference at most {shipped.alpha_no_cap:.4g} per direction (alpha/K "
+            f"{design.alpha:.4g}); the family-wise error is validated by simulation (docs/candidates-validation.md)"
+        )
+
     def as_dict(self) -> CapDesign:
         """The summary's ``design`` section."""
         design, figures = self.design, self.figures
+        shipped = self.candidates
+        if shipped is not None:
+            holds = self.candidate_figures_hold
+            return {
+                "boundaries": design.source,
+                "direction": design.direction,
+                "tasks": self.tasks,
+                "trials_per_task": self.trials,
+                "cap_pairs": self.pairs,
+                "required_pairs": None,
+                "alpha_at_cap": shipped.alpha_no_cap if holds else None,
+                "beta_at_cap": None,
+                "miss_at_cap": shipped.miss_at_cap if holds else None,
+                "power_at_cap": 1.0 - shipped.miss_at_cap if holds else None,
+                "trials_needed": math.ceil(shipped.pairs / self.tasks) if self.tasks else None,
+            }
         return {
             "boundaries": design.source,
             "direction": design.direction,
@@ -180,8 +241,12 @@ class CapAssessment:
         }
 
 
-def assess_cap(design: PairedDesign, *, tasks: int, trials: int) -> CapAssessment:
-    return CapAssessment(design=design, tasks=tasks, trials=trials, figures=design.at_cap(tasks * trials))
+def assess_cap(
+    design: PairedDesign, *, tasks: int, trials: int, candidates: CandidateCap | None = None
+) -> CapAssessment:
+    return CapAssessment(
+        design=design, tasks=tasks, trials=trials, figures=design.at_cap(tasks * trials), candidates=candidates
+    )
 
 
 @dataclass(frozen=True)

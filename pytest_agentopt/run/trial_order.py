@@ -1,8 +1,10 @@
 """The planned order of trials: which task, arm and trial runs at each sequence number.
 
 The order is trial-major: round ``k`` runs trial ``k`` of every task, the tasks in a shuffle seeded by the run
-seed and ``k``, and the control and test trials of a pair adjacent (control first). Never blocks of consecutive
-trials of one task: a sequential test that stops early must already have seen the hard tasks.
+seed and ``k``, and the control and test trials of a pair adjacent (control first; with several candidates the
+control trial and every candidate's trial of the same task and trial index are adjacent, in arm order). Never
+blocks of consecutive trials of one task: a sequential test that stops early must already have seen the hard
+tasks.
 
 The plan depends only on the sorted task ids, the arms, the number of trials and the run seed, so every xdist
 worker (and a resumed run) computes the same plan.
@@ -14,11 +16,22 @@ import hashlib
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-Arm = Literal["control", "test"]
+Arm = str
+"""``control``, ``test``, and with several candidates ``test2``, ``test3``... (see :func:`candidate_arms`)."""
 ARMS_AB: tuple[Arm, ...] = ("control", "test")
 ARMS_SINGLE: tuple[Arm, ...] = ("test",)
+
+
+def candidate_arms(count: int) -> tuple[Arm, ...]:
+    """The candidates' arm names: ``test`` for the first (as in a run with one candidate), then ``test2``..."""
+    return tuple("test" if index == 1 else f"test{index}" for index in range(1, count + 1))
+
+
+def is_candidate_arm(arm: str) -> bool:
+    """Whether ``arm`` is one of the names :func:`candidate_arms` gives (``test``, ``test2``, ``test3``...)."""
+    suffix = arm.removeprefix("test")
+    return arm.startswith("test") and (suffix == "" or (suffix.isdigit() and suffix[0] != "0" and int(suffix) >= 2))
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,7 @@ def activate_controller(config: pytest.Config, options: RunOptions) -> None:
         context, lock = _create_run(config, context, options)
     if lock is not None and lock.took_over is not None:
         notes.append(took_over_note(context.run_id, lock.took_over))
-    stop = StopSignal(context.stop_path, watch_file=False)
+    stop = StopSignal(context.stop_path, watch_file=False, arm_flags=context.several_candidates)
     # Not at the top: the workers import this module, and the controller's imports cost each of them ~0.3 s.
     from pytest_agentopt.shell.controller import ControllerPlugin
 

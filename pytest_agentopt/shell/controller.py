@@ -23,7 +23,7 @@ from pytest_agentopt.report.terminal import FAILED_PREFIX, header_line, render_s
 from pytest_agentopt.run.budget import BudgetGuard
 from pytest_agentopt.run.feeding import Decision, SequentialFeeder
 from pytest_agentopt.run.options import RunOptions
-from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap, design_for
+from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap, candidate_cap_for, design_for
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop, stop_cause
 from pytest_agentopt.run.write_failure import WriteFailure
@@ -45,6 +45,7 @@ from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:
     from pytest_agentopt.report.summary_types import RunSummary
+    from pytest_agentopt.run.candidates import CandidateFeeders
     from pytest_agentopt.run.sequential_design import CapAssessment, TargetCapAssessment
     from pytest_agentopt.run.shards import ShardInfo
     from pytest_agentopt.shell.junit_output import JunitTrialOutput
@@ -118,6 +119,8 @@ class ControllerPlugin:
         """Why the run stopped on its own (a trial that could not be interrupted, workers no longer replaced)."""
         self.run_lock: RunLock | None = None
         """This session's lock on the run directory (set by ``activation``)."""
+        self.candidates: CandidateFeeders | None = None
+        """With several candidates: one sequential test per candidate (``feeder`` is then ``None``)."""
         self.feeder = self._make_feeder()
         self.budget = BudgetGuard(context.budget_usd, in_flight=workers) if context.budget_usd is not None else None
 
@@ -128,6 +131,9 @@ class ControllerPlugin:
             return None
 
         settings = SequentialSettings(alpha=self.context.alpha, beta=self.context.beta, delta=self.context.effect)
+        if self.context.several_candidates:
+            self.candidates = self._make_candidate_feeders(settings)
+            return None
         if self.context.paired:
             direction = cast(Direction, self.context.direction)
             self.design = design_for(settings.alpha, settings.beta, settings.delta, direction)
@@ -142,6 +148,18 @@ class ControllerPlugin:
         self.target_design = target_design(self.context.target, settings.alpha, settings.beta, settings.delta)
         return SequentialFeeder(
             target_test=TargetSequentialTest(self.context.target, settings, design=self.target_design)
+        )
+
+    def _make_candidate_feeders(self, settings: SequentialSettings) -> CandidateFeeders:
+        """One paired test per candidate at the family-wise adjusted alpha (``run.candidates``)."""
+        from pytest_agentopt.run.candidates import candidate_alpha, candidate_feeders
+
+        candidates = self.context.candidates
+        direction = cast("Direction", self.context.direction)
+        alpha = candidate_alpha(settings.alpha, len(candidates))
+        self.design = design_for(alpha, settings.beta, settings.delta, direction)
+        return candidate_feeders(
+            candidates, alpha=settings.alpha, beta=settings.beta, effect=settings.delta, direction=direction
         )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
@@ -218,6 +236,8 @@ class ControllerPlugin:
         self.plan_size = payload.get("plan_size", self.plan_size)
         if self.feeder is not None and self.plan_size:
             self.feeder.plan_size = self.plan_size
+        if self.candidates is not None and self.plan_size:
+            self.candidates.set_plan_size(self.plan_size)
         if payload.get("plan") is not None:
             self.learn_plan(payload["plan"])
             self.shard_plan = payload.get("shard_plan", self.shard_plan)
@@ -234,6 +254,8 @@ class ControllerPlugin:
         self._take_notices(payload)
         if self.feeder is not None:
             record["after_decision"] = self.feeder.is_after_decision(record["seq"])
+        elif self.candidates is not None:
+            record["after_decision"] = self.candidates.is_after_decision(record["arm"], record["seq"])
         if self.ledger is not None and not self._append(record):
             return  # not in the ledger, so not counted: a resume runs it again
         self.records.append(record)
@@ -275,7 +297,15 @@ class ControllerPlugin:
 
         first = self.cap is None
         if self.design is not None:
-            self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"])
+            context = self.context
+            shipped = (
+                candidate_cap_for(
+                    len(context.candidates), context.alpha, context.beta, context.effect, context.direction
+                )
+                if context.several_candidates
+                else None
+            )
+            self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"], candidates=shipped)
         elif self.target_design is not None:
             self.cap = assess_target_cap(self.target_design, tasks=plan["tasks"], trials=plan["trials"])
         else:
@@ -301,6 +331,8 @@ class ControllerPlugin:
             self.plan_size = items.plan_size
             if self.feeder is not None:
                 self.feeder.plan_size = items.plan_size
+            if self.candidates is not None:
+                self.candidates.set_plan_size(items.plan_size)
             self.learn_plan(items.plan_info())
             self.shard_plan = items.shard_plan
 
@@ -323,6 +355,10 @@ class ControllerPlugin:
     def _feed(
         self, seq: int, task_id: str, arm: str, trial: int, outcome: str, record: TrialRecord | None = None
     ) -> None:
+        if self.candidates is not None:
+            for made in self.candidates.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome):
+                self._publish_candidate(made.arm, made.decision)
+            return
         if self.feeder is None:
             return
         value = None
@@ -414,6 +450,44 @@ class ControllerPlugin:
         except OSError as exc:
             self._write_failed(self.context.paths.decision, exc)
 
+    def _publish_candidate(self, arm: str, decision: Decision) -> None:
+        """A candidate decided: stop its arm on every worker; stop the run once every candidate has decided."""
+        assert self.candidates is not None
+        experiment = self.context.configs.raw(arm)["experiment_id"]
+        how = " at the cap (last look)" if decision.at_cap else ""
+        self.stop.publish_arm(
+            arm,
+            f"agentopt: candidate {experiment} decided '{decision.verdict}'{how} after {decision.units} pairs",
+        )
+        if self.candidates.all_decided and self.stop_reason is None:
+            self._stop_everything(f"agentopt: every candidate decided ({len(self.candidates.arms)} candidates)")
+        self._record_candidate_decision(arm, decision)
+
+    def _record_candidate_decision(self, arm: str, decision: Decision) -> None:
+        """``decision.json`` holds each candidate's decision once (a resumed run replaying it keeps the first)."""
+        import json
+
+        path = self.context.paths.decision
+        try:
+            recorded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except (OSError, ValueError):
+            recorded = {}
+        candidates = recorded.setdefault("candidates", {})
+        if arm in candidates:
+            return
+        candidates[arm] = {
+            "experiment_id": self.context.configs.raw(arm)["experiment_id"],
+            "verdict": decision.verdict,
+            "seq": decision.seq,
+            "units": decision.units,
+            "at_cap": decision.at_cap,
+            "at": utc_now(),
+        }
+        try:
+            write_json_atomic(path, recorded)
+        except OSError as exc:
+            self._write_failed(path, exc)
+
     def _remember_location(self, report: pytest.TestReport) -> None:
         base = report.nodeid.split("[", 1)[0]
         if base not in self._locations:
@@ -498,6 +572,11 @@ class ControllerPlugin:
             decision = self.feeder.conclude_if_complete()
             if decision is not None:
                 self._publish(decision)
+        if self.candidates is not None and stopped_by is None:
+            if self.plan_size is not None and self.candidates.plan_size is None:
+                self.candidates.set_plan_size(self.plan_size)
+            for made in self.candidates.conclude_if_complete():
+                self._publish_candidate(made.arm, made.decision)
         if self.options.resume is not None:
             try:
                 note_resume(self.context)  # only now: a resume refused at collection writes nothing
@@ -532,6 +611,7 @@ class ControllerPlugin:
             cap=self.cap.as_dict() if self.cap is not None else None,
             shard=self.shard_plan,
             drift_alpha=self.options.drift_alpha,
+            candidates=self.candidates,
         )
         summary["finished_at"] = utc_now()
         if interrupted:

@@ -24,10 +24,12 @@ from pytest_agentopt.run.options import (
     DEFAULT_DIR,
     DEFAULT_DRIFT_ALPHA,
     DEFAULT_EFFECT,
+    DEFAULT_GATE_RULE,
     DEFAULT_INFRA_BACKOFF,
     DEFAULT_INFRA_MAX_SHARE,
     DEFAULT_INFRA_RETRIES,
     DEFAULT_TRIALS,
+    GATE_RULES,
     RunOptions,
     describe,
     ini_key,
@@ -42,7 +44,7 @@ from pytest_agentopt.run.shards import Shard
 class _Spec:
     flag: str
     help: str
-    kind: str = "string"  # string | int | float | bool | list | path
+    kind: str = "string"  # string | int | float | bool | list | path | paths
     metavar: str | None = None
 
     @property
@@ -57,8 +59,9 @@ class _Spec:
 SPECS: tuple[_Spec, ...] = (
     _Spec(
         "--agent-config",
-        "experiment config of the test arm (JSON); activates pytest-agentopt",
-        "path",
+        "experiment config of the test arm (JSON); activates pytest-agentopt; repeat it (or give a glob such as "
+        "'configs/candidates/*.json') to compare several candidates with one control",
+        "paths",
         "PATH",
     ),
     _Spec(
@@ -136,6 +139,13 @@ SPECS: tuple[_Spec, ...] = (
         "float",
         "A",
     ),
+    _Spec(
+        "--agent-gate-rule",
+        "with several candidates, when the run exits 1: any-worse (any candidate proven worse; default), "
+        "all-worse (every candidate proven worse), none-better (no candidate proven better)",
+        "string",
+        "|".join(GATE_RULES),
+    ),
     _Spec("--agent-resume", "continue an interrupted run (a run id or a run directory)", "string", "RUN"),
     _Spec(
         "--agent-shard",
@@ -193,7 +203,7 @@ def add_options(parser: pytest.Parser) -> None:
         if spec.kind == "bool":
             group.addoption(spec.flag, action="store_true", default=None, dest=spec.dest, help=spec.help)
             parser.addini(spec.ini, spec.help, type="bool", default=False)
-        elif spec.kind == "list":
+        elif spec.kind in ("list", "paths"):
             group.addoption(
                 spec.flag, action="append", default=None, dest=spec.dest, metavar=spec.metavar, help=spec.help
             )
@@ -242,6 +252,9 @@ def _convert(spec: _Spec, raw: Any, base: Path, source: str) -> Any:
     if spec.kind == "list":
         items = [raw] if isinstance(raw, str) else list(raw)
         return tuple(str(item).strip() for item in items if str(item).strip())
+    if spec.kind == "paths":
+        items = [raw] if isinstance(raw, str) else list(raw)
+        return _expand_paths(spec, [str(item).strip() for item in items if str(item).strip()], base, source)
     text = str(raw).strip()
     if spec.kind == "path":
         path = Path(text).expanduser()
@@ -256,6 +269,27 @@ def _convert(spec: _Spec, raw: Any, base: Path, source: str) -> Any:
     return text
 
 
+def _expand_paths(spec: _Spec, texts: list[str], base: Path, source: str) -> tuple[Path, ...]:
+    """Paths, a glob (``*``, ``?``, ``[``) expanded in sorted order; a glob that matches no file is a usage error."""
+    import glob
+
+    paths: list[Path] = []
+    for text in texts:
+        path = Path(text).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not glob.has_magic(text):
+            paths.append(path)
+            continue
+        matches = sorted(Path(match) for match in glob.glob(str(path)) if Path(match).is_file())
+        if not matches:
+            raise AgentoptUsageError(
+                f"{describe(spec.flag, text, source)}: the pattern matches no config file; give config paths "
+                "or a glob that matches some (e.g. 'configs/candidates/*.json')"
+            )
+        paths.extend(matches)
+    return tuple(paths)
+
+
 def _parse(spec: _Spec, text: str, kind: Callable[[str], Any], what: str, source: str) -> Any:
     try:
         return kind(text)
@@ -265,8 +299,10 @@ def _parse(spec: _Spec, text: str, kind: Callable[[str], Any], what: str, source
 
 def _build(values: dict[str, Any], sources: dict[str, str]) -> RunOptions:
     options = RunOptions(
-        config_path=values.get("--agent-config"),
+        config_path=values["--agent-config"][0] if values.get("--agent-config") else None,
+        candidate_paths=values.get("--agent-config", ()) if len(values.get("--agent-config", ())) > 1 else (),
         control=values.get("--agent-control"),
+        gate_rule=values.get("--agent-gate-rule", DEFAULT_GATE_RULE),
         trials=values.get("--agent-trials", DEFAULT_TRIALS),
         seed=values.get("--agent-seed"),
         agent_dir=values.get("--agent-dir", Path(DEFAULT_DIR)),

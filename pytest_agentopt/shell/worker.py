@@ -479,7 +479,7 @@ class ItemsPlugin:
         info = item.stash.get(AGENT_ITEM_KEY, None)
         if info is None:
             return None
-        reason = self.stop.reason()
+        reason = self.stop.reason_for(info.slot.arm)
         if reason is None:
             return None
         ihook = item.ihook
@@ -714,7 +714,7 @@ def activate_worker(config: pytest.Config, payload: dict[str, Any]) -> None:
     """Turn an xdist worker on: its run context is what the controller sent (``workerinput``), nothing else."""
     context = RunContext.from_payload(payload)
     worker = str(getattr(config, "workerinput", {}).get("workerid", "worker"))
-    register_items(config, context, StopSignal(context.stop_path), worker=worker)
+    register_items(config, context, StopSignal(context.stop_path, arm_flags=context.several_candidates), worker=worker)
 
 
 def register_items(

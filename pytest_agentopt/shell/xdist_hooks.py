@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_agentopt.run.lookahead import lookahead_for
+from pytest_agentopt.run.dispatch import Lookahead
+from pytest_agentopt.run.lookahead import FixedLookahead, lookahead_for
 from pytest_agentopt.shell.crash import PlanPositions, crash_record, parse_trial_nodeid, task_fields_of
 from pytest_agentopt.shell.remote_workers import is_remote, tolerate_lost_remote_workers
 from pytest_agentopt.shell.worker import PLAN_SIZE_KEY, REPORT_ATTR, USAGE_ERROR_KEY
@@ -111,17 +112,15 @@ class XdistControllerHooks:
         if not self.context.sprt and self.context.budget_usd is None:
             return None  # nothing can stop this run early: xdist's own scheduler is fine
 
-        feeder = self.controller.feeder
-        window = (
-            lookahead_for(
-                self.controller.options.lookahead,
-                workers=self.controller.workers,
-                feeder=feeder,
-                resumed=self.context.has_finished_trials,
+        feeder, items = self.controller.feeder, self.controller.options.lookahead
+        window: int | Lookahead | None = None
+        if self.context.sprt and feeder is not None:
+            window = lookahead_for(
+                items, workers=self.controller.workers, feeder=feeder, resumed=self.context.has_finished_trials
             )
-            if self.context.sprt and feeder is not None
-            else None
-        )
+        elif self.context.sprt and items is not None:
+            # Several candidates (one test each): a given look-ahead holds; ``auto`` is the fixed default window.
+            window = FixedLookahead(items)
         scheduler = SequentialScheduling(config, log, window=window)
         self.controller.scheduler = scheduler
         return scheduler

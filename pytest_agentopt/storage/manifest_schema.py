@@ -17,10 +17,17 @@ from pytest_agentopt.configs.model import validate_config
 from pytest_agentopt.errors import AgentoptUsageError, LedgerError
 from pytest_agentopt.run.options import MAX_TRIALS
 from pytest_agentopt.run.shards import Shard
-from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE
+from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, candidate_arms
 from pytest_agentopt.stats.wald import DIRECTIONS
 
 _VALID_ARMS = (list(ARMS_AB), list(ARMS_SINGLE))
+
+
+def _valid_arms(value: Any) -> bool:
+    """``["control", "test"]``, ``["test"]``, or a control with several candidates ``test``, ``test2``..."""
+    if value in _VALID_ARMS:
+        return True
+    return isinstance(value, list) and len(value) > 2 and value == ["control", *candidate_arms(len(value) - 1)]
 
 
 def check_resumable(manifest: Mapping[str, Any], path: Path) -> None:
@@ -47,7 +54,12 @@ def check_resumable(manifest: Mapping[str, Any], path: Path) -> None:
         lambda v: _is_int(v) and 1 <= v <= MAX_TRIALS,
         f"must be an integer from 1 to {MAX_TRIALS}",
     )
-    require("run.arms", get("run.arms"), lambda v: v in _VALID_ARMS, 'must be ["control", "test"] or ["test"]')
+    require(
+        "run.arms",
+        get("run.arms"),
+        _valid_arms,
+        'must be ["control", "test"], ["test"] or ["control", "test", "test2", ...]',
+    )
     require("run.sprt", get("run.sprt"), lambda v: isinstance(v, bool), "must be true or false")
     for name in ("alpha", "beta"):
         require(f"run.{name}", get(f"run.{name}"), lambda v: _is_number(v) and 0 < v < 0.5, "must be in (0, 0.5)")

@@ -111,10 +111,22 @@ class RunContext:
     """What the paired sequential test decides on when not success (``--agent-metric`` or the hypothesis)."""
     hypothesis: dict[str, Any] | None = None
     """The test config's hypothesis (``configs.hypothesis``), recorded in the manifest and the summary."""
+    candidate_hypotheses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """With several candidates: each candidate's hypothesis by arm (``hypothesis`` is then ``None``); recorded in
+    the manifest and in that candidate's entry of the summary's ``candidates``."""
 
     @property
     def paired(self) -> bool:
         return self.arms == ARMS_AB
+
+    @property
+    def candidates(self) -> tuple[Arm, ...]:
+        """The candidate arms (``test``, ``test2``...): several only in a run that compares them with one control."""
+        return tuple(arm for arm in self.arms if arm != "control")
+
+    @property
+    def several_candidates(self) -> bool:
+        return "control" in self.arms and len(self.candidates) > 1
 
     @property
     def has_finished_trials(self) -> bool:
@@ -159,6 +171,7 @@ class RunContext:
             "metric": self.metric.as_dict() if self.metric is not None else None,
             "hypothesis": self.hypothesis,
             "shard": str(self.shard) if self.shard is not None else None,
+            **({"candidate_hypotheses": self.candidate_hypotheses} if self.candidate_hypotheses else {}),
         }
 
     # -- crossing to workers --------------------------------------------------------------------------------
@@ -232,7 +245,9 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     notes: list[str] = []
     arms = validate_arms(options, notes)
     paired = "control" in arms
-    hypothesis = _hypothesis_of(options)
+    several = options.candidate_count > 1
+    candidate_hypotheses = _candidate_hypotheses(options, notes) if several else {}
+    hypothesis = None if several else _hypothesis_of(options)
     if hypothesis is not None:
         options = _with_hypothesis(options, hypothesis)
     metric = _metric_of(options, paired=paired)
@@ -241,6 +256,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         sources = {**options.sources, "--agent-direction": "--agent-metric=cheaper_same_quality"}
         options = dataclasses.replace(options, direction="worse", sources=sources)
     direction, direction_note = resolve_direction(options, paired=paired, environ=os.environ)
+    arm_names = tuple(arms)  # control first, then the candidates (``test``, ``test2``...)
     test = arms["test"]
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     run_id = new_run_id(test.data["experiment_id"])
@@ -250,7 +266,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         run_dir=run_dir,
         seed=seed,
         trials=options.trials,
-        arms=ARMS_AB if "control" in arms else ARMS_SINGLE,
+        arms=arm_names if len(arm_names) > 2 else (ARMS_AB if "control" in arms else ARMS_SINGLE),
         configs=ConfigSet({name: arm.data for name, arm in arms.items()}),
         hashes={name: arm.hash for name, arm in arms.items()},
         sprt=options.sprt,
@@ -273,6 +289,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         notes=[direction_note] if direction_note else [],
         metric=metric,
         hypothesis=hypothesis.as_dict() if hypothesis is not None else None,
+        candidate_hypotheses=candidate_hypotheses,
     )
     warnings = secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
     return context, [*dict.fromkeys(notes), *warnings]
@@ -282,6 +299,37 @@ def _hypothesis_of(options: RunOptions) -> Hypothesis | None:
     from pytest_agentopt.configs.hypothesis import load_hypothesis_beside
 
     return load_hypothesis_beside(options.config_path) if options.config_path is not None else None
+
+
+def _candidate_hypotheses(options: RunOptions, notes: list[str]) -> dict[str, dict[str, Any]]:
+    """Each candidate's hypothesis (a ``<config>.hypothesis.json`` beside it), by arm, recorded against it.
+
+    With several candidates every one is decided on success at the run's ``--agent-effect`` (one paired test
+    each): a hypothesis that names another metric is a usage error, one that expects another effect is noted.
+    """
+    from pytest_agentopt.configs.hypothesis import load_hypothesis_beside
+    from pytest_agentopt.run.trial_order import candidate_arms
+
+    found: dict[str, dict[str, Any]] = {}
+    paths = options.candidate_paths
+    for arm, path in zip(candidate_arms(len(paths)), paths, strict=True):
+        hypothesis = load_hypothesis_beside(path)
+        if hypothesis is None:
+            continue
+        if hypothesis.metric_name != "success":
+            raise AgentoptUsageError(
+                f"{hypothesis.source}: field 'metric': {hypothesis.metric_name!r} with --agent-config given "
+                f'{len(paths)} times: several candidates are each decided on success only; set "metric": '
+                '"success" (or leave it out), or run this candidate alone'
+            )
+        effect = hypothesis.effect()
+        if effect is not None and abs(effect - options.effect) > 1e-12:
+            notes.append(
+                f"hypothesis {hypothesis.id} ({hypothesis.source}) expects an effect of {effect:g}; with several "
+                f"candidates every candidate is tested at the run's {options.given('--agent-effect', options.effect)}"
+            )
+        found[arm] = hypothesis.as_dict()
+    return found
 
 
 def _with_hypothesis(options: RunOptions, hypothesis: Hypothesis) -> RunOptions:
@@ -429,6 +477,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         cap_pairs=run.get("cap_pairs"),
         metric=_resumed_metric(run.get("metric"), paths.manifest),
         hypothesis=run.get("hypothesis") if isinstance(run.get("hypothesis"), dict) else None,
+        candidate_hypotheses=_resumed_candidate_hypotheses(run.get("candidate_hypotheses")),
         shard=Shard.parse(run["shard"]) if run.get("shard") else None,
     )
     if trials != run["trials"]:
@@ -441,6 +490,12 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
     warnings = secret_warnings({arm: (configs.raw(arm), sources[arm]) for arm in configs})
     # Skipped ledger lines are missing data: warnings, which the terminal shows under -q too.
     return context, [*notes, *(f"warning: {problem}" for problem in ledger.problems), *warnings]
+
+
+def _resumed_candidate_hypotheses(data: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(data, dict):
+        return {}
+    return {str(arm): dict(value) for arm, value in data.items() if isinstance(value, dict)}
 
 
 def _resumed_metric(data: Any, manifest: Path) -> MetricChoice | None:
@@ -472,6 +527,12 @@ def _extended_trials(options: RunOptions, run: dict[str, Any], run_id: str) -> i
     sequential run with an explicit cap (the planned order of the larger cap starts with the run's own plan)."""
     if not options.from_command_line("--agent-trials") or options.trials <= run["trials"]:
         return int(run["trials"])
+    if len(run.get("arms") or ()) > 2:
+        raise AgentoptUsageError(
+            f"{options.given('--agent-trials', options.trials)}: run {run_id} has several candidates and cannot be "
+            "extended: each candidate's test runs at alpha/K with its own stop, and an extension is designed for "
+            "one paired test; drop --agent-trials to resume it, or start a new run with a larger --agent-trials"
+        )
     if not run["sprt"] or run.get("cap_pairs") is not None:
         why = (
             "its cap was derived from the calibrated design, whose last look always ends with a claim"
@@ -497,7 +558,7 @@ def _resumed_config(
     if given is not None:
         return given
     source = data.get("source")
-    overrides = tuple(manifest.get("overrides", ())) if arm == "test" else ()
+    overrides = tuple(manifest.get("overrides", ())) if arm != "control" else ()
     if source is None or any(holds_redacted(override) for override in overrides):
         given_as = f"--agent-set {' '.join(overrides)}" if source is not None else "no config file"
         raise AgentoptUsageError(

@@ -10,6 +10,8 @@ import json
 import math
 from typing import Any, TypedDict, cast
 
+from pytest_agentopt.run.trial_order import is_candidate_arm
+
 LEDGER_SCHEMA = 1
 
 
@@ -77,6 +79,13 @@ def is_trial_record(value: object) -> bool:
 IDENTITY_FIELDS: tuple[str, ...] = ("run_id", "experiment_id", "arm", "config_hash", "task_id", "outcome")
 """Fields that must be strings: a record whose run, config, arm, task or outcome is anything else is not counted."""
 ARMS: tuple[str, ...] = ("control", "test")
+
+
+def known_arm(arm: object) -> bool:
+    """``control``, ``test``, or a further candidate of a run with several (``test2``, ``test3``...)."""
+    return arm in ARMS or (isinstance(arm, str) and is_candidate_arm(arm))
+
+
 """The values of ``arm``: a record of any other arm is not counted."""
 _WHOLE_NUMBERS = ("schema", "trial", "seq", "seed", "attempts")
 _OPTIONAL_WHOLE_NUMBERS = ("optimal_steps", "steps", "tool_calls")
@@ -174,7 +183,7 @@ def normalise_record(value: object) -> TrialRecord | None:
     if not is_trial_record(value):
         return None
     record: dict[str, Any] = {**_DEFAULTS, **cast(dict[str, Any], value)}
-    if not all(isinstance(record[name], str) for name in IDENTITY_FIELDS) or record["arm"] not in ARMS:
+    if not all(isinstance(record[name], str) for name in IDENTITY_FIELDS) or not known_arm(record["arm"]):
         return None
     for name in _WHOLE_NUMBERS:
         number = _whole(record[name])
@@ -207,7 +216,7 @@ def _is_exact(value: object) -> bool:
             return False
     tokens = value["tokens"]
     return (
-        value["arm"] in ARMS
+        known_arm(value["arm"])
         and value["schema"] <= LEDGER_SCHEMA
         and value["seed"] in _SEED_RANGE
         and math.isfinite(value["latency_s"])

@@ -311,3 +311,21 @@ def test_report_reads_a_damaged_coverage_as_none(tmp_path: Path) -> None:
 
     run = write_run(tmp_path, "r1", [trial(seq=0)], summary={"coverage": True, "spend": [1], "arms": {"test": 3}})
     assert main(["report", str(run)]) == 0
+
+
+def test_plan_for_several_candidates_tests_each_at_alpha_over_k_and_shares_the_control(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ("plan", "--p0", "0.6", "--max-trials", "300", "--direction", "both")
+    single = run_json(capsys, *args, "--alpha", "0.0125")
+    group = run_json(capsys, *args, "--candidates", "4")
+    assert group["candidates"]["alpha_per_candidate"] == pytest.approx(0.0125)
+    # Per candidate: exactly the plan of one A/B test at alpha/4.
+    assert group["asn_h0"] == pytest.approx(single["asn_h0"])
+    figures = group["candidates"]
+    assert figures["separate_sessions_h0"] == pytest.approx(8 * single["asn_h0"])
+    # The shared control runs until the last candidate decides: between one candidate's average and the cap.
+    assert single["asn_h0"] < figures["control_pairs_h0_upper"] < 300
+    assert figures["sessions_h0"] == pytest.approx(4 * single["asn_h0"] + figures["control_pairs_h0_upper"])
+    assert figures["sessions_h0"] < figures["separate_sessions_h0"]
+    assert "candidates" not in run_json(capsys, *args)  # one candidate: the plan as before

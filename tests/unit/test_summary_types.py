@@ -129,3 +129,14 @@ def test_every_field_of_a_target_runs_design_is_named_in_its_paragraph() -> None
     paragraph = text[text.index("For a run against `--agent-target` the section has") :].split("\n\n", 1)[0]
     missing = {name for name in keys(TargetCapDesign) if f"`{name}`" not in paragraph}
     assert not missing, f"docs/summary.md does not name: {missing}"
+
+
+def test_every_field_of_a_candidate_is_documented_and_typed() -> None:
+    from pytest_agentopt.report.summary_types import CandidateResult
+
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## Several candidates (`candidates`)") :]
+    (rows,) = tables(section)[:1]
+    names = set().union(*(field_names(first) for first, _ in rows))
+    typed = keys(CandidateResult)
+    assert names == typed, f"only in docs/summary.md: {names - typed}; only typed: {typed - names}"

@@ -28,6 +28,7 @@ def build_document(report: Report) -> Document:
         _arms_section,
         _comparison_section,
         _drift_section,
+        _candidates_section,
         _llr_section,
         _pareto_section,
         _history_pareto_section,
@@ -318,6 +319,44 @@ def _drift_section(report: Report, summary: Mapping[str, Any]) -> Section | None
         blocks.append(Table(headers, rows, numeric=frozenset({1, 2, 3, 4, 7})))
     blocks.append(Text(f"Method: {drift.get('method', '')}."))
     return Section("drift", "Behaviour drift", blocks)
+
+
+def _candidates_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+    """Several candidates against one control: one row per candidate (its verdict, pairs, effect, test)."""
+    candidates = _rows(summary.get("candidates"))
+    if not candidates:
+        return None
+    rows = []
+    for candidate in candidates:
+        effect = _mapping(candidate.get("effect"))
+        llr = _mapping(candidate.get("llr"))
+        rows.append(
+            [
+                str(candidate.get("experiment_id")),
+                str(candidate.get("arm")),
+                fmt.verdict_word(candidate.get("verdict")) if candidate.get("verdict") else "-",
+                str(candidate.get("decided_by") or "-"),
+                fmt.number(candidate.get("pairs_used")),
+                fmt.number(candidate.get("trials_started")),
+                fmt.number(candidate.get("trials_skipped")),
+                (
+                    f"{fmt.signed(effect.get('estimate'))} "
+                    f"{fmt.interval([effect.get('lower'), effect.get('upper')], fmt.signed)}"
+                    if effect
+                    else "unknown"
+                ),
+                ", ".join(f"{name} {fmt.signed(value, 2)}" for name, value in llr.items() if value is not None) or "-",
+                fmt.interval(candidate.get("bounds"), lambda v: fmt.signed(v, 2)) if candidate.get("bounds") else "-",
+                f"{candidate.get('alpha', 0):.4g}",
+            ]
+        )
+    table = Table(
+        ["candidate", "arm", "verdict", "by", "pairs used", "trials", "skipped", "effect", "LLR", "bounds", "alpha"],
+        rows,
+        numeric=frozenset({4, 5, 6}),
+    )
+    reasons = Bullets([f"{c.get('experiment_id')}: {c.get('verdict_reason')}" for c in candidates])
+    return Section("candidates", "Candidates", [table, reasons])
 
 
 def _llr_section(report: Report, summary: Mapping[str, Any]) -> Section | None:

@@ -1,0 +1,128 @@
+"""Several candidates against one control: one paired sequential test per candidate, family-wise error control.
+
+Every arm runs the same tasks with the same trial seeds, so each candidate ``c`` forms pairs with the shared
+control (trial ``k`` of task ``t`` under ``control`` and under ``c``). Each candidate has its own
+:class:`~pytest_agentopt.run.feeding.SequentialFeeder` over the one planned order: a result moves every feeder's
+committed prefix on, and enters only the test of its own candidate (control results enter all of them).
+
+Multiplicity (Bonferroni, the first step of Holm's procedure): each candidate's test runs at ``alpha / K`` for
+``K`` candidates, with the usual ``beta`` and effect. Under any dependence between the tests (they share the
+control's outcomes), the probability that *some* candidate with no true difference is declared ``better`` (or
+``worse``) is at most ``K0 * alpha / K <= alpha`` (``K0`` true nulls; union bound), which is strong family-wise
+control for each directional claim, and each candidate's power at the effect is that of its own test at
+``alpha / K`` (>= 1 - beta). Holm's step-down (raising the level of the undecided tests to ``alpha / (K - j)``
+after ``j`` rejections) is *not* applied: a sequential test's acceptance boundary depends on its level too, and
+switching levels mid-run breaks the containment the step-down proof needs (a path kept alive by the stricter
+acceptance boundary may then cross the looser rejection boundary); see docs/statistics.md.
+
+A candidate that has decided consumes no more sessions: the controller publishes a per-arm stop (workers skip its
+remaining items with the reason); the control runs while any candidate is undecided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pytest_agentopt.run.feeding import Decision, SequentialFeeder
+from pytest_agentopt.stats.wald import Direction
+
+
+def candidate_alpha(alpha: float, candidates: int) -> float:
+    """Each candidate's alpha: ``alpha / K`` (Bonferroni), so that the family-wise error rate is at most alpha."""
+    return alpha / max(1, candidates)
+
+
+@dataclass(frozen=True)
+class CandidateDecision:
+    arm: str
+    decision: Decision
+
+
+def candidate_feeders(
+    candidates: Sequence[str], *, alpha: float, beta: float, effect: float, direction: Direction
+) -> CandidateFeeders:
+    """One paired test per candidate at ``alpha / K`` with the design ``run.sequential_design.design_for`` gives:
+    what the controller runs, and what ``agentopt watch`` and the validation script rebuild."""
+    from pytest_agentopt.run.sequential_design import design_for
+    from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
+
+    settings = SequentialSettings(alpha=candidate_alpha(alpha, len(candidates)), beta=beta, delta=effect)
+    design = design_for(settings.alpha, beta, effect, direction)
+    return CandidateFeeders(
+        {
+            arm: SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, design), test_arm=arm)
+            for arm in candidates
+        }
+    )
+
+
+class CandidateFeeders:
+    """One feeder per candidate arm over the shared planned order (see the module doc)."""
+
+    def __init__(self, feeders: dict[str, SequentialFeeder]) -> None:
+        if not feeders:
+            raise ValueError("a run with candidates needs at least one")
+        self.feeders = feeders
+
+    @property
+    def arms(self) -> Sequence[str]:
+        return list(self.feeders)
+
+    def add(self, seq: int, *, task_id: str, arm: str, trial: int, outcome: str) -> list[CandidateDecision]:
+        """Record the result at ``seq`` in every feeder; return the decisions it made (several at the cap)."""
+        made: list[CandidateDecision] = []
+        for name, feeder in self.feeders.items():
+            decision = feeder.add(seq, task_id=task_id, arm=arm, trial=trial, outcome=outcome)
+            if decision is not None:
+                made.append(CandidateDecision(name, decision))
+        return made
+
+    def set_plan_size(self, plan_size: int) -> None:
+        for feeder in self.feeders.values():
+            feeder.plan_size = plan_size
+
+    @property
+    def plan_size(self) -> int | None:
+        return next(iter(self.feeders.values())).plan_size
+
+    def conclude_if_complete(self) -> list[CandidateDecision]:
+        """At the cap: each undecided candidate's last look (see ``SequentialFeeder.conclude_if_complete``)."""
+        made = []
+        for name, feeder in self.feeders.items():
+            before = feeder.decision
+            decision = feeder.conclude_if_complete()
+            if decision is not None and before is None:
+                made.append(CandidateDecision(name, decision))
+        return made
+
+    def decided(self, arm: str) -> bool:
+        feeder = self.feeders.get(arm)
+        return feeder is not None and feeder.decision is not None
+
+    @property
+    def all_decided(self) -> bool:
+        return all(feeder.decision is not None for feeder in self.feeders.values())
+
+    @property
+    def undecided(self) -> list[str]:
+        return [arm for arm, feeder in self.feeders.items() if feeder.decision is None]
+
+    def is_after_decision(self, arm: str, seq: int) -> bool:
+        """A candidate's trial after its own decision; a control trial after every candidate's decision."""
+        feeder = self.feeders.get(arm)
+        if feeder is not None:
+            return feeder.is_after_decision(seq)
+        decisions = [f.decision for f in self.feeders.values()]
+        return all(d is not None for d in decisions) and seq > max(d.seq for d in decisions if d is not None)
+
+    @property
+    def committed(self) -> int:
+        return next(iter(self.feeders.values())).committed
+
+    @property
+    def waiting(self) -> int:
+        return next(iter(self.feeders.values())).waiting
+
+    def decisions(self) -> Iterable[tuple[str, Decision | None]]:
+        return ((arm, feeder.decision) for arm, feeder in self.feeders.items())

@@ -1,0 +1,313 @@
+"""Seeded validation of several candidates against one control: family-wise error, power and sessions.
+
+Run ``python scripts/validate_candidates.py --help``; ``docs/candidates-validation.md`` holds the latest output
+and what it means. Not part of the test suite (it takes minutes).
+
+What is simulated, and what is the real code
+--------------------------------------------
+A suite of ``tasks`` tasks with a difficulty ``u_t ~ N(0, sigma^2)`` on the logit scale, drawn afresh for every
+simulated run; arm ``a`` solves task ``t`` with probability ``expit(c_a + u_t)``, the intercept ``c_a`` calibrated
+(``stats.planning.logit_intercept``) so that the arm's *marginal* rate is ``p_a``. Each trial of each arm is an
+independent draw given the task: the pairs are correlated through the task's difficulty only (two arms with the
+same rate do not give identical outcomes). A trial's duration is exponential with mean 1 for a success and
+``failure_slowdown`` (3) for a failure: failures run into turn limits.
+
+The real code: ``run.trial_order.build_plan`` (control and every candidate adjacent in each pair), the
+``run.dispatch.TrialDispatcher`` with ``default_window(workers)`` and xdist's rule that a worker starts the item it
+holds only once it holds the next one too (as in ``scripts/validate_sequential.py``),
+``run.candidates.CandidateFeeders`` (one ``SequentialFeeder`` and ``PairedSequentialTest`` per candidate at alpha/K,
+the design ``run.sequential_design.design_for`` gives), and the per-arm stop: a worker skips (in no time, no
+session) an item whose candidate has decided; the dispatcher stops once every candidate has decided.
+
+"Sessions" are the trials that started (skipped ones excluded). The comparison "K separate A/B runs" runs each
+candidate alone with its own control trials, through the same code, at the same per-candidate alpha (alpha/K:
+the same family-wise guarantee) and, for reference, at alpha (no multiplicity control: a weaker guarantee).
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import math
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from tabulate import tabulate
+
+from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha, candidate_feeders
+from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
+from pytest_agentopt.run.sequential_design import design_for
+from pytest_agentopt.run.trial_order import build_plan, candidate_arms
+from pytest_agentopt.stats.planning import logit_intercept
+
+CONTROL_RATE = 0.6
+RATES = {"better": 0.75, "equal": 0.6, "worse": 0.45}
+SCENARIOS: dict[int, tuple[str, ...]] = {
+    1: ("better",),
+    2: ("better", "equal"),
+    4: ("better", "equal", "equal", "worse"),
+    8: ("better", "better", "equal", "equal", "equal", "equal", "worse", "worse"),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    runs: int
+    tasks: int
+    trials: int
+    workers: int
+    sigma: float
+    slowdown: float
+    alpha: float
+    beta: float
+    effect: float
+    seed: int
+    null_families: bool
+
+
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def make_feeders(arms: Sequence[str], alpha: float, config: Config) -> CandidateFeeders:
+    """Each candidate's test at ``alpha`` (already divided by K), as the controller builds them."""
+    return candidate_feeders(arms, alpha=alpha * len(arms), beta=config.beta, effect=config.effect, direction="both")
+
+
+def simulate(
+    rates: dict[str, float], alpha: float, config: Config, rng: np.random.Generator
+) -> tuple[dict[str, str], int]:
+    """One run: each candidate's verdict and the sessions started (control included)."""
+    candidates = [arm for arm in rates if arm != "control"]
+    arms = ("control", *candidates)
+    tasks = [f"t{i}" for i in range(config.tasks)]
+    plan = build_plan(tasks, arms, config.trials, config.seed)
+    difficulty = rng.normal(0.0, config.sigma, config.tasks)
+    draws = rng.random(len(plan))
+    task_index = {task: i for i, task in enumerate(tasks)}
+    logits = {arm: logit_intercept(rate, config.sigma) for arm, rate in rates.items()}
+    successes = []
+    for entry in plan:
+        t = task_index[entry.task_id]
+        p = _expit(logits[entry.arm] + float(difficulty[t]))
+        successes.append(bool(draws[entry.seq] < p))
+    mean_durations = np.where(np.array(successes), 1.0, config.slowdown)
+    durations = rng.exponential(mean_durations)
+    family = make_feeders(candidates, alpha, config)
+    family.set_plan_size(len(plan))
+    dispatcher: TrialDispatcher[int] = TrialDispatcher(len(plan), default_window(config.workers))
+    nodes = list(range(config.workers))
+    for node in nodes:
+        dispatcher.add_node(node)
+    running: list[int | None] = [None] * config.workers
+    events: list[tuple[float, int, int]] = []
+    started = 0
+    now = 0.0
+    shutting_down = False
+
+    def report(node: int, index: int, outcome: str) -> None:
+        entry = plan[index]
+        family.add(index, task_id=entry.task_id, arm=entry.arm, trial=entry.trial, outcome=outcome)
+        if family.all_decided and not dispatcher.stopped:
+            dispatcher.stop()
+        dispatcher.finish(node, index)
+
+    def start_what_may_start() -> None:
+        nonlocal started, shutting_down
+        progress = True
+        while progress:
+            progress = False
+            for node in nodes:
+                if running[node] is not None:
+                    continue
+                held = dispatcher.node_items[node]
+                if not (len(held) >= 2 or (held and (shutting_down or dispatcher.stopped))):
+                    continue
+                index = held[0]
+                arm = plan[index].arm
+                if dispatcher.stopped or family.decided(arm):  # the stop flag: skipped, no session
+                    report(node, index, "skipped")
+                    progress = True
+                    continue
+                running[node] = index
+                started += 1
+                heapq.heappush(events, (now + float(durations[index]), node, index))
+            sent = dispatcher.assign(nodes)
+            if sent:
+                progress = True
+            if dispatcher.exhausted and not shutting_down:
+                shutting_down = True
+                progress = True
+
+    start_what_may_start()
+    while events:
+        now, node, index = heapq.heappop(events)
+        running[node] = None
+        report(node, index, "success" if successes[index] else "failure")
+        start_what_may_start()
+    verdicts = {
+        arm: (decision.verdict if decision is not None else "inconclusive") for arm, decision in family.decisions()
+    }
+    return verdicts, started
+
+
+WRONG = {"better": ("worse",), "equal": ("better", "worse"), "worse": ("better",)}
+
+
+@dataclass
+class Tally:
+    runs: int = 0
+    family_errors: int = 0
+    false_better: int = 0
+    false_worse: int = 0
+    sessions: int = 0
+    separate_sessions: int = 0
+    separate_sessions_full_alpha: int = 0
+    true_better: int = 0
+    better_found: int = 0
+
+
+def wilson_upper(hits: int, runs: int, z: float = 1.959964) -> float:
+    if runs == 0:
+        return math.nan
+    p = hits / runs
+    centre = p + z * z / (2 * runs)
+    spread = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs))
+    return (centre + spread) / (1 + z * z / runs)
+
+
+def run_family(kinds: tuple[str, ...], config: Config, rng: np.random.Generator) -> Tally:
+    k = len(kinds)
+    arms = candidate_arms(k)
+    rates = {"control": CONTROL_RATE, **{arm: RATES[kind] for arm, kind in zip(arms, kinds, strict=True)}}
+    alpha = candidate_alpha(config.alpha, k)
+    tally = Tally()
+    for _ in range(config.runs):
+        state = rng.bit_generator.state
+        verdicts, sessions = simulate(rates, alpha, config, rng)
+        tally.runs += 1
+        tally.sessions += sessions
+        wrong = [arm for arm, kind in zip(arms, kinds, strict=True) if verdicts[arm] in WRONG[kind]]
+        tally.family_errors += bool(wrong)
+        tally.false_better += any(verdicts[a] == "better" and kinds[i] != "better" for i, a in enumerate(arms))
+        tally.false_worse += any(verdicts[a] == "worse" and kinds[i] != "worse" for i, a in enumerate(arms))
+        for arm, kind in zip(arms, kinds, strict=True):
+            if kind == "better":
+                tally.true_better += 1
+                tally.better_found += verdicts[arm] == "better"
+        # The same suite and draws, each candidate alone with its own control (K separate A/B runs).
+        for arm in arms:
+            for separate_alpha, field in ((alpha, "separate_sessions"), (config.alpha, "separate_sessions_full_alpha")):
+                rng.bit_generator.state = state
+                _, alone = simulate({"control": CONTROL_RATE, "test": rates[arm]}, separate_alpha, config, rng)
+                setattr(tally, field, getattr(tally, field) + alone)
+        rng.bit_generator.state = state
+        simulate(rates, alpha, config, rng)  # leave the stream where the family run left it
+    return tally
+
+
+def render(results: list[tuple[str, tuple[str, ...], Tally]], config: Config, command: str, seconds: float) -> str:
+    rows = []
+    for label, kinds, tally in results:
+        n = tally.runs
+        rows.append(
+            [
+                label,
+                len(kinds),
+                " ".join(kinds),
+                f"{candidate_alpha(config.alpha, len(kinds)):.4g}",
+                f"{tally.false_better / n:.4f} (<= {wilson_upper(tally.false_better, n):.4f})",
+                f"{tally.false_worse / n:.4f} (<= {wilson_upper(tally.false_worse, n):.4f})",
+                f"{tally.family_errors / n:.4f} (<= {wilson_upper(tally.family_errors, n):.4f})",
+                f"{tally.better_found / tally.true_better:.4f}" if tally.true_better else "-",
+                f"{tally.sessions / n:.1f}",
+                f"{tally.separate_sessions / n:.1f}",
+                f"{100 * tally.sessions / tally.separate_sessions:.1f} %",
+                f"{100 * tally.sessions / tally.separate_sessions_full_alpha:.1f} %",
+            ]
+        )
+    table = tabulate(
+        rows,
+        headers=[
+            "family",
+            "K",
+            "candidates",
+            "alpha per candidate",
+            "P(some false better) (95% upper)",
+            "P(some false worse) (95% upper)",
+            "P(any wrong claim) (95% upper)",
+            "power per true improvement",
+            "sessions (one run)",
+            "sessions (K separate A/B at alpha/K)",
+            "one run / K separate (same guarantee)",
+            "one run / K separate at alpha (weaker guarantee)",
+        ],
+        tablefmt="github",
+    )
+    design = design_for(candidate_alpha(config.alpha, 2), config.beta, config.effect, "both").source
+    return "\n".join(
+        [
+            f"Command: `{command}` ({seconds:.0f} s)",
+            "",
+            f"{config.runs} runs per family; {config.tasks} tasks x at most {config.trials} trials per arm; "
+            f"{config.workers} workers; task spread sigma {config.sigma:g} (logit); failures {config.slowdown:g}x "
+            f"slower; control {CONTROL_RATE:g}, better {RATES['better']:g}, equal {RATES['equal']:g}, worse "
+            f"{RATES['worse']:g}; alpha {config.alpha:g}, beta {config.beta:g}, effect {config.effect:g}; "
+            f"boundaries at alpha/K: {design} (K >= 2); seed {config.seed}.",
+            "",
+            table,
+            "",
+        ]
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> Config:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--tasks", type=int, default=10)
+    parser.add_argument("--trials", type=int, default=40, help="cap: trials per task per arm")
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--sigma", type=float, default=1.0)
+    parser.add_argument("--slowdown", type=float, default=3.0)
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--beta", type=float, default=0.10)
+    parser.add_argument("--effect", type=float, default=0.15)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--null-families", action="store_true", help="also every candidate equal (worst case)")
+    args = parser.parse_args(argv)
+    return Config(
+        args.runs,
+        args.tasks,
+        args.trials,
+        args.workers,
+        args.sigma,
+        args.slowdown,
+        args.alpha,
+        args.beta,
+        args.effect,
+        args.seed,
+        args.null_families,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_args(argv)
+    started = time.perf_counter()
+    results = []
+    for k, kinds in SCENARIOS.items():
+        rng = np.random.default_rng([config.seed, k])
+        results.append(("mixed", kinds, run_family(kinds, config, rng)))
+        if config.null_families and k > 1:
+            rng = np.random.default_rng([config.seed, k, 0])
+            results.append(("all equal", ("equal",) * k, run_family(("equal",) * k, config, rng)))
+    command = "python scripts/validate_candidates.py " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+    print(render(results, config, command.strip(), time.perf_counter() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

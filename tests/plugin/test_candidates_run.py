@@ -1,0 +1,273 @@
+"""Several candidates against one control, end to end: per-candidate tests, early skips, verdicts, the gate."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pytest_agentopt.analysis.hypotheses import hypothesis_registry
+from pytest_agentopt.report.watch import WatchState, render_frame
+from pytest_agentopt.stats.candidate_caps import candidate_cap
+from pytest_agentopt.storage.ledger import RunPaths
+from tests.plugin.helpers import only_run, read_trials
+
+# The arms share the trial seed, so one uniform draw decides every arm of a pair: ``equal`` has exactly the
+# control's outcomes (only ties), ``better`` solves whatever the control solves and more, ``worse`` less.
+SUITE = """
+import random
+import pytest
+
+RATES = {"better": 0.99, "equal": 0.6, "worse": 0.1}
+
+@pytest.mark.parametrize("task", [f"t{i}" for i in range(10)])
+def test_task(task, agent_config, agent_trial):
+    draw = random.Random(agent_trial.seed).random()
+    rate = RATES.get(agent_config.guidelines[0], 0.6) if agent_config.guidelines else 0.6
+    assert draw < rate
+"""
+
+
+def write_candidates(pytester: pytest.Pytester, names: tuple[str, ...] = ("better", "equal", "worse")) -> None:
+    folder = pytester.path / "configs"
+    folder.mkdir(exist_ok=True)
+    (folder / "base.json").write_text(json.dumps({"experiment_id": "base", "model_id": "gpt-4o-mini"}))
+    for name in names:
+        config = {"experiment_id": name, "parent": "base", "guidelines+": [name]}
+        (folder / f"{name}.json").write_text(json.dumps(config))
+    pytester.makepyfile(test_suite=SUITE)
+
+
+def candidates_by_id(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {candidate["experiment_id"]: candidate for candidate in summary["candidates"]}
+
+
+@pytest.mark.parametrize("workers", [["-n", "4"], []], ids=["xdist", "single-process"])
+def test_three_candidates_are_each_decided_and_skipped_once_decided(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    write_candidates(pytester)
+    for name in ("better", "worse"):  # a hypothesis beside two of the candidates
+        hypothesis = {"id": f"h_{name}", "description": f"the {name} guideline", "metric": "success"}
+        (pytester.path / "configs" / f"{name}.hypothesis.json").write_text(json.dumps(hypothesis))
+    result = pytester.runpytest(
+        "--agent-config=configs/better.json",
+        "--agent-config=configs/equal.json",
+        "--agent-config=configs/worse.json",
+        "--sprt",
+        "--agent-trials=10",
+        "--agent-seed=3",
+        "--agent-json=out.json",
+        "--agent-md=out.md",
+        "--agent-html=out.html",
+        "--agent-csv=out.csv",
+        "-rs",
+        *workers,
+    )
+    summary = json.loads((pytester.path / "out.json").read_text())
+    candidates = candidates_by_id(summary)
+    assert {name: c["verdict"] for name, c in candidates.items()} == {
+        "better": "better",
+        "equal": "no_difference",
+        "worse": "worse",
+    }
+    for candidate in candidates.values():
+        assert candidate["decided_by"] == "sprt"
+        assert candidate["alpha"] == pytest.approx(0.05 / 3)
+        assert set(candidate["llr"]) == {"better", "worse"}
+        lower, upper = candidate["bounds"]
+        assert lower < 0 < upper
+        assert 0 < candidate["pairs_used"] <= candidate["trials_started"] < 100
+        assert candidate["effect"] is not None
+    assert candidates["better"]["llr"]["better"] >= candidates["better"]["bounds"][1]
+    assert candidates["worse"]["llr"]["worse"] >= candidates["worse"]["bounds"][1]
+    # The default gate: a candidate proven worse fails the run.
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert summary["gate"]["passed"] is False
+    assert "worse" in summary["gate"]["reason"]
+    records = read_trials(only_run(pytester))
+    by_arm: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        by_arm.setdefault(record["experiment_id"], []).append(record)
+    # Each candidate stopped at its own decision: it started fewer trials than the control, which ran on until
+    # the last candidate decided.
+    control = len(by_arm["base"])
+    assert control < 100
+    decided_first = min(candidates.values(), key=lambda c: c["pairs_used"])
+    assert len(by_arm[decided_first["experiment_id"]]) < control
+    for name, candidate in candidates.items():
+        assert len(by_arm[name]) == candidate["trials_started"]
+        assert candidate["trials_after_decision"] <= (4 if workers else 0)
+    decisions = json.loads((only_run(pytester) / "decision.json").read_text())["candidates"]
+    assert {d["experiment_id"]: d["verdict"] for d in decisions.values()} == {
+        "better": "better",
+        "equal": "no_difference",
+        "worse": "worse",
+    }
+    # One row per candidate in the Markdown and HTML reports; the CSV has one row per trial, with its arm.
+    markdown = (pytester.path / "out.md").read_text()
+    html = (pytester.path / "out.html").read_text()
+    for name, verdict in (("better", "BETTER"), ("equal", "NO DIFFERENCE"), ("worse", "WORSE")):
+        row = next(line for line in markdown.splitlines() if line.startswith(f"| {name} "))
+        assert verdict in row
+        assert f"<td>{name}</td>" in html
+    csv_arms = {line.split(",")[0] for line in (pytester.path / "out.csv").read_text().splitlines()[1:]}
+    assert len((pytester.path / "out.csv").read_text().splitlines()) == len(records) + 1, csv_arms
+    result.stdout.fnmatch_lines(
+        [
+            "*SKIPPED * test_suite.py:*: agentopt: candidate * decided '*' after * pairs",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "agentopt: candidate better: verdict BETTER (sprt):*",
+            "agentopt: candidate equal: verdict NO DIFFERENCE (sprt):*",
+            "agentopt: candidate worse: verdict WORSE (sprt):*",
+        ]
+    )
+    # Each hypothesis is recorded against its own candidate, and the registry lists it with that outcome.
+    assert summary["hypothesis"] is None
+    assert candidates["better"]["hypothesis"]["id"] == "h_better"
+    assert candidates["better"]["hypothesis"]["status"] == "accepted"
+    assert candidates["worse"]["hypothesis"]["status"] == "rejected"
+    assert candidates["equal"]["hypothesis"] is None
+    rows, _ = hypothesis_registry(pytester.path / ".agentopt", [])
+    listed = {row.id: row for row in rows}
+    assert {hid: listed[hid].status for hid in listed} == {"h_better": "accepted", "h_worse": "rejected"}
+    for name in ("better", "worse"):
+        found = listed[f"h_{name}"]
+        assert found.sessions == candidates[name]["trials_started"]
+        assert found.effect is not None
+        assert found.effect["estimate"] == candidates[name]["effect"]["estimate"]
+        assert found.time_to_decision_s is not None
+    # agentopt watch rebuilds every candidate's test from the ledger: the controller's LLRs and bounds.
+    state = WatchState.open(RunPaths(only_run(pytester)))
+    state.refresh()
+    frame = "\n".join(render_frame(state))
+    for candidate in summary["candidates"]:
+        llr, (lower, upper) = candidate["llr"], candidate["bounds"]
+        assert (
+            f"{candidate['arm']} {candidate['experiment_id']} (alpha {candidate['alpha']:.4g}): "
+            f"{candidate['pairs_used']} pairs in the test; LLR better {llr['better']:+.2f}, worse "
+            f"{llr['worse']:+.2f}; bounds [{lower:+.2f}, {upper:+.2f}]; decided {candidate['verdict'].upper()}"
+        ) in frame
+    assert f"verdict  {summary['verdict'].upper()}: {summary['verdict_reason']}" in frame
+
+
+def test_a_glob_selects_the_candidates_and_the_common_parent_is_the_control(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("equal", "worse"))
+    (pytester.path / "configs" / "candidates").mkdir()
+    for name in ("equal", "worse"):
+        (pytester.path / "configs" / f"{name}.json").rename(pytester.path / "configs" / "candidates" / f"{name}.json")
+        path = pytester.path / "configs" / "candidates" / f"{name}.json"
+        path.write_text(path.read_text().replace('"parent": "base"', '"parent": "../base.json"'))
+    result = pytester.runpytest(
+        "--agent-config=configs/candidates/*.json", "--agent-trials=2", "--agent-seed=1", "--agent-json=out.json"
+    )
+    summary = json.loads((pytester.path / "out.json").read_text())
+    assert [c["experiment_id"] for c in summary["candidates"]] == ["equal", "worse"]
+    assert summary["arms"]["control"]["experiment_id"] == "base"
+    assert [c["decided_by"] for c in summary["candidates"]] == ["fixed", "fixed"]
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--agent-config=configs/better.json", "--agent-config=configs/orphan.json"],
+            "*configs/orphan.json: no 'parent' field, so the candidates have no common parent*--agent-control*",
+        ),
+        (
+            ["--agent-config=configs/better.json", "--agent-config=configs/other_child.json"],
+            "*the candidates have no common parent (*); give --agent-control=PATH*",
+        ),
+        (["--agent-config=configs/nothing*.json"], "*--agent-config=configs/nothing*.json: the pattern matches no*"),
+        (
+            ["--agent-config=configs/better.json", "--agent-config=configs/worse.json", "--agent-control=none"],
+            "*--agent-config given 2 times*--agent-control=none*",
+        ),
+        (
+            ["--agent-config=configs/better.json", "--agent-config=configs/worse.json", "--agent-gate-rule=most"],
+            "*--agent-gate-rule=most: must be one of any-worse, all-worse, none-better*",
+        ),
+    ],
+    ids=["no-parent", "different-parents", "glob-matches-nothing", "single-config", "bad-gate-rule"],
+)
+def test_candidates_without_one_control_are_usage_errors(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    write_candidates(pytester, ("better", "worse"))
+    folder = pytester.path / "configs"
+    (folder / "orphan.json").write_text(json.dumps({"experiment_id": "orphan", "model_id": "m"}))
+    (folder / "other.json").write_text(json.dumps({"experiment_id": "other", "model_id": "m"}))
+    (folder / "other_child.json").write_text(json.dumps({"experiment_id": "other_child", "parent": "other"}))
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert not (pytester.path / ".agentopt" / "runs").exists() or not any(
+        (pytester.path / ".agentopt" / "runs").iterdir()
+    )
+
+
+def test_with_an_explicit_control_the_candidates_need_no_common_parent(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("better",))
+    folder = pytester.path / "configs"
+    (folder / "orphan.json").write_text(json.dumps({"experiment_id": "orphan", "model_id": "m", "guidelines": ["x"]}))
+    result = pytester.runpytest(
+        "--agent-config=configs/better.json",
+        "--agent-config=configs/orphan.json",
+        "--agent-control=configs/base.json",
+        "--agent-trials=1",
+        "--agent-json=out.json",
+    )
+    summary = json.loads((pytester.path / "out.json").read_text())
+    assert [c["experiment_id"] for c in summary["candidates"]] == ["better", "orphan"]
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+
+
+def test_a_run_with_several_candidates_is_not_extended(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("equal", "worse"))
+    common = ["--agent-config=configs/equal.json", "--agent-config=configs/worse.json", "--sprt", "--agent-seed=2"]
+    first = pytester.runpytest(*common, "--agent-trials=1")
+    assert first.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    run_dir = only_run(pytester)
+    before = (run_dir / "trials.jsonl").read_bytes()
+    refused = pytester.runpytest(f"--agent-resume={run_dir.name}", "--agent-trials=3")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["*--agent-trials=3: run * has several candidates and cannot be extended*"])
+    assert (run_dir / "trials.jsonl").read_bytes() == before
+
+
+def test_a_hypothesis_on_another_metric_beside_a_candidate_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("equal", "worse"))
+    hypothesis = {"id": "h_cost", "metric": "cost", "expected_improvement": 0.2}
+    (pytester.path / "configs" / "worse.hypothesis.json").write_text(json.dumps(hypothesis))
+    result = pytester.runpytest("--agent-config=configs/equal.json", "--agent-config=configs/worse.json", "--sprt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*worse.hypothesis.json: field 'metric': 'cost' with --agent-config given 2 times*"])
+    assert not (pytester.path / ".agentopt" / "runs").exists()
+
+
+def test_without_trials_the_cap_comes_from_the_shipped_table(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("better", "worse"))
+    result = pytester.runpytest(
+        "--agent-config=configs/better.json",
+        "--agent-config=configs/worse.json",
+        "--sprt",
+        "--agent-seed=3",
+        "--agent-json=out.json",
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # worse is proven worse
+    summary = json.loads((pytester.path / "out.json").read_text())
+    shipped = candidate_cap(2, 0.05, 0.10, 0.15, "both")
+    assert shipped is not None
+    assert summary["settings"]["cap_pairs"] == shipped.pairs
+    assert summary["settings"]["trials_per_task_per_arm"] == -(-shipped.pairs // 10)
+    design = summary["design"]
+    assert design["boundaries"] == "wald"
+    assert design["miss_at_cap"] == shipped.miss_at_cap
+    assert design["alpha_at_cap"] == shipped.alpha_no_cap
+    result.stdout.fnmatch_lines([f"*alpha/2 = 0.025 with Wald's bounds*at most {100 * shipped.miss_at_cap:.1f} %*"])
+    assert {c["verdict"] for c in summary["candidates"]} == {"better", "worse"}
