@@ -88,3 +88,20 @@ def test_the_lookahead_reaches_the_scheduler_and_never_changes_the_verdict(uneve
     assert fixed.ret == pytest.ExitCode.OK
     assert seen(uneven_suite) == {"kind": "FixedLookahead", "items": 3, "base": None}
     assert decision_of(uneven_suite, "fixed") == reference
+
+
+def test_a_given_lookahead_holds_for_a_run_with_several_candidates(pytester: pytest.Pytester) -> None:
+    """Several candidates have one test each and no single feeder: a given N still reaches the scheduler."""
+    folder = pytester.path / "configs"
+    folder.mkdir()
+    (folder / "base.json").write_text(json.dumps({"experiment_id": "base", "model_id": "gpt-4o-mini"}))
+    for name in ("one", "two"):
+        (folder / f"{name}.json").write_text(
+            json.dumps({"experiment_id": name, "parent": "base", "guidelines+": [name]})
+        )
+    pytester.makepyfile(test_suite=UNEVEN_SUITE)
+    pytester.makeconftest(SPY_CONFTEST)
+    args = ("--agent-config=configs/one.json", "--agent-config=configs/two.json", "--sprt", "--agent-trials=6")
+    result = pytester.runpytest(*args, "--agent-seed=5", "-p", "no:randomly", "-n", "2", "--agent-lookahead=3")
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), result.stdout.str()
+    assert seen(pytester) == {"kind": "FixedLookahead", "items": 3, "base": None}

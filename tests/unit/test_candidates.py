@@ -156,8 +156,9 @@ def test_the_family_verdict_names_every_candidate() -> None:
         ({"metric": "cost", "sources": {"--agent-metric": "cli"}}, "--agent-metric=cost: several candidates"),
         ({"effect_ratio": 0.8, "sources": {"--agent-effect-ratio": "cli"}}, "--agent-effect-ratio=0.8"),
         ({"shard": Shard(1, 2), "sources": {"--agent-shard": "cli"}}, "--agent-shard=1/2: shards of a run with"),
+        ({"drift_gate": True, "sources": {"--agent-drift-gate": "cli"}}, "the drift report compares one control"),
     ],
-    ids=["metric", "effect-ratio", "shard"],
+    ids=["metric", "effect-ratio", "shard", "drift-gate"],
 )
 def test_options_several_candidates_cannot_take_are_usage_errors(extra: dict[str, Any], message: str) -> None:
     paths = (Path("configs/a.json"), Path("configs/b.json"))
