@@ -153,8 +153,9 @@ class CapAssessment:
 
     @property
     def trials_needed(self) -> int | None:
-        """Trials per task and arm from which the worst-case miss is at most beta (``None``: not calibrated)."""
-        pairs = self.design.pairs_for_miss(self.design.beta)
+        """Trials per task and arm from which the worst-case miss is at most beta (``None``: not calibrated); with
+        several candidates, from which the shipped figures hold (``candidate_figures_hold``)."""
+        pairs = self.candidates.pairs if self.candidates is not None else self.design.pairs_for_miss(self.design.beta)
         if pairs is None or not self.tasks:
             return None
         return math.ceil(pairs / self.tasks)
@@ -193,7 +194,7 @@ class CapAssessment:
             f"{design.alpha:.4g} with Wald's bounds (no calibrated boundaries for that alpha)"
         )
         if not self.candidate_figures_hold:
-            needed = math.ceil(shipped.pairs / self.tasks) if self.tasks else None
+            needed = self.trials_needed
             fix = f"; --agent-trials={needed} gives at most {100 * shipped.miss_at_cap:.1f} %" if needed else ""
             return (
                 f"{each}; with {self.tasks} tasks x {self.trials} trials ({self.pairs} pairs, below the "
@@ -209,34 +210,29 @@ class CapAssessment:
 
     def as_dict(self) -> CapDesign:
         """The summary's ``design`` section."""
-        design, figures = self.design, self.figures
-        shipped = self.candidates
+        design, figures, shipped = self.design, self.figures, self.candidates
+        alpha: float | None
+        beta: float | None
+        miss: float | None
         if shipped is not None:
             holds = self.candidate_figures_hold
-            return {
-                "boundaries": design.source,
-                "direction": design.direction,
-                "tasks": self.tasks,
-                "trials_per_task": self.trials,
-                "cap_pairs": self.pairs,
-                "required_pairs": None,
-                "alpha_at_cap": shipped.alpha_no_cap if holds else None,
-                "beta_at_cap": None,
-                "miss_at_cap": shipped.miss_at_cap if holds else None,
-                "power_at_cap": 1.0 - shipped.miss_at_cap if holds else None,
-                "trials_needed": math.ceil(shipped.pairs / self.tasks) if self.tasks else None,
-            }
+            alpha, beta = (shipped.alpha_no_cap if holds else None), None
+            miss = shipped.miss_at_cap if holds else None
+        elif figures is not None:
+            alpha, beta, miss = figures.alpha, figures.beta, figures.miss
+        else:
+            alpha = beta = miss = None
         return {
             "boundaries": design.source,
             "direction": design.direction,
             "tasks": self.tasks,
             "trials_per_task": self.trials,
             "cap_pairs": self.pairs,
-            "required_pairs": design.required_pairs,
-            "alpha_at_cap": figures.alpha if figures is not None else None,
-            "beta_at_cap": figures.beta if figures is not None else None,
-            "miss_at_cap": figures.miss if figures is not None else None,
-            "power_at_cap": 1.0 - figures.miss if figures is not None else None,
+            "required_pairs": design.required_pairs if shipped is None else None,
+            "alpha_at_cap": alpha,
+            "beta_at_cap": beta,
+            "miss_at_cap": miss,
+            "power_at_cap": 1.0 - miss if miss is not None else None,
             "trials_needed": self.trials_needed,
         }
 
