@@ -38,9 +38,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pytest_agentopt.report.files import build_run_report, build_runs_report, write_reports
-    from pytest_agentopt.report.summary_types import RunSummary
-    from pytest_agentopt.storage.ledger import read_json, resolve_run
-    from pytest_agentopt.storage.typed_json import shape_problem
+    from pytest_agentopt.report.render.sections import SUMMARY_NOT_SHOWN
+    from pytest_agentopt.storage.ledger import resolve_run
+    from pytest_agentopt.storage.summary_schema import read_summary
 
     agent_dir = args.agent_dir or Path(DEFAULT_DIR)
     paths = []
@@ -51,19 +51,12 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     if len(paths) == 1:
         run_paths = paths[0]
-        if run_paths.summary.is_file():
-            summary: dict[str, Any] = read_json(run_paths.summary)
-            problem = shape_problem(summary, RunSummary)
-            if problem is not None:
-                notes.append(
-                    f"warning: {run_paths.summary}: {problem}: the summary does not have the shape docs/summary.md "
-                    "describes (damaged, edited or written by another version); the report shows what it can "
-                    "read, and a figure it cannot read is missing, never guessed"
-                )
-        else:
-            summary = {}
-            notes.append(f"{run_paths.summary}: missing (the run did not finish): no verdict or per-arm figures")
-        report = build_run_report(summary=summary, run_dir=run_paths.directory, agent_dir=agent_dir)
+        stored = read_summary(run_paths.summary)  # checked once, here: a RunSummary, or None and why
+        if not run_paths.summary.is_file():
+            notes.append(f"{stored.problem}: no verdict or per-arm figures")
+        elif stored.problem is not None:
+            notes.append(f"warning: {stored.problem}: {SUMMARY_NOT_SHOWN}")
+        report = build_run_report(summary=stored.summary, run_dir=run_paths.directory, agent_dir=agent_dir)
     else:
         report = build_runs_report([p.directory for p in paths], agent_dir=agent_dir)
 
@@ -72,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
         return list(iter_ledger_records(paths))
 
-    report["notes"] = [*notes, *report.get("notes", [])]
+    report["notes"] = [*notes, *(report.get("notes") or [])]
     if args.md is None and args.html is None and args.csv is None:
         from pytest_agentopt.report.render.markdown import render_markdown
 

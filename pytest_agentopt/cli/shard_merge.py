@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from pytest_agentopt.errors import LedgerError
-from pytest_agentopt.report.summary_types import RunSummary
 from pytest_agentopt.run.options import DEFAULT_DRIFT_ALPHA
 from pytest_agentopt.run.shards import Shard, plan_digest
 from pytest_agentopt.storage.ledger import (
@@ -32,6 +31,7 @@ from pytest_agentopt.storage.ledger import (
     utc_now,
     write_json_atomic,
 )
+from pytest_agentopt.storage.summary_schema import RunSummary
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 SEQUENTIAL_NOTE = (

@@ -25,8 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pytest_agentopt import number_format as fmt
-from pytest_agentopt.report.summary_types import DriftFeature, DriftReport
 from pytest_agentopt.run.pairing import paired_outcomes
+from pytest_agentopt.storage.summary_schema import DriftFeature, DriftReport
 from pytest_agentopt.storage.trial_record import TOKEN_CLASSES, TrialRecord
 
 Extractor = Callable[[TrialRecord], float | None]

@@ -18,11 +18,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from pytest_agentopt.storage.ledger import TRIALS, read_ledger, utc_now
 
 if TYPE_CHECKING:
+    from pytest_agentopt.report.render.csv import HasRecords
+    from pytest_agentopt.report.report_dict import ReportDict
+    from pytest_agentopt.storage.summary_schema import RunSummary
     from pytest_agentopt.storage.trial_record import TrialRecord
 
 StrPath = str | os.PathLike[str]
@@ -31,9 +34,19 @@ STEP_SUMMARY_MINIMUM = 2048  # below this much room left in $GITHUB_STEP_SUMMARY
 MAX_PROBLEM_NOTES = 5
 
 
+class HistoryScope(TypedDict):
+    """The runs a run's report counts as its history (``history_scope`` in the report, without ``run_ids``)."""
+
+    run_ids: list[str]
+    runs: int
+    through: str | None
+    created_at: str | None
+    agent_dir: str
+
+
 def write_run_reports(
     *,
-    summary: Mapping[str, Any],
+    summary: RunSummary,
     run_dir: Path,
     agent_dir: Path,
     md_path: Path | None = None,
@@ -71,9 +84,9 @@ def write_run_reports(
 
 
 def write_reports(
-    report: Mapping[str, Any] | None,
+    report: ReportDict | None,
     *,
-    trials: Callable[[], Any],
+    trials: Callable[[], Iterable[Mapping[str, object]] | HasRecords],
     md_path: Path | None,
     html_path: Path | None,
     csv_path: Path | None,
@@ -126,7 +139,7 @@ def _write_text(path: Path, text: str, what: str, notes: list[str]) -> bool:
     return False
 
 
-def _append_step_summary(path: Path, report: Mapping[str, Any], notes: list[str]) -> bool:
+def _append_step_summary(path: Path, report: ReportDict, notes: list[str]) -> bool:
     """Append the Markdown to GitHub's job summary, within the room its 1 MiB limit leaves."""
     from pytest_agentopt.report.render.markdown import DEFAULT_LIMIT, GITHUB_STEP_SUMMARY_LIMIT, render_markdown
 
@@ -159,7 +172,7 @@ def _append_step_summary(path: Path, report: Mapping[str, Any], notes: list[str]
 # -- gathering the report -------------------------------------------------------------------------------------
 
 
-def _run_records(run_dir: Path) -> list[Any]:
+def _run_records(run_dir: Path) -> list[TrialRecord]:
     return list(read_ledger(run_dir / TRIALS).records)
 
 
@@ -182,14 +195,15 @@ def _problems(problems: Iterable[str]) -> list[str]:
 
 def build_run_report(
     *,
-    summary: Mapping[str, Any],
+    summary: RunSummary | None,
     run_dir: Path,
     agent_dir: Path,
-    records: Sequence[Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
+    records: Sequence[TrialRecord] | None = None,
+) -> ReportDict:
     """The report of one run: its summary, LLR path, trajectory metrics, task and failure clusters, and - labelled
     as history - the Pareto front of the runs up to this one.
 
+    ``summary``: ``None`` when the run has none (it did not finish) or it does not have the documented shape.
     ``records``: the run's trial records, when the caller has them; ``None`` reads the run's ledger (once).
     """
     from pytest_agentopt import analysis  # with a report only: about 0.25 s (numpy, scipy.stats)
@@ -210,15 +224,15 @@ def build_run_report(
         if scope is not None and scope["run_ids"]
         else None
     )
-    report: dict[str, Any] = {
+    report: ReportDict = {
         "title": _run_title(summary, run_dir),
         "summary": summary,
         "generated_at": utc_now(),
         "source": str(run_dir),
         "notes": notes,
     }
-    settings = _object(summary.get("settings"))
-    if settings.get("sprt") and records:
+    if summary is not None and summary["settings"]["sprt"] and records:
+        settings, planned = summary["settings"], summary["trials_planned"]
         report["llr_path"] = _section(
             notes,
             "sequential test path",
@@ -227,9 +241,9 @@ def build_run_report(
                 alpha=settings["alpha"],
                 beta=settings["beta"],
                 effect=settings["effect"],
-                direction=settings.get("direction") or "both",
-                target=settings.get("target"),
-                plan_size=summary.get("trials_planned"),
+                direction=settings["direction"] or "both",
+                target=settings["target"],
+                plan_size=planned,
             ),
         )
     if table is not None and len(table):
@@ -247,12 +261,14 @@ def build_run_report(
     if history is not None and len(history) and scope is not None:
         notes.extend(_problems(p for p in history.problems if str(run_dir) not in p))
         report["history_pareto"] = _section(notes, "Pareto front", lambda: analysis.pareto_front(history))
-        report["history_scope"] = {key: value for key, value in scope.items() if key != "run_ids"}
-        report["history_scope"]["replays"] = history.replays
+        report["history_scope"] = {
+            **{key: value for key, value in scope.items() if key != "run_ids"},
+            "replays": history.replays,
+        }
     return report
 
 
-def history_scope(agent_dir: Path, run_dir: Path) -> dict[str, Any]:
+def history_scope(agent_dir: Path, run_dir: Path) -> HistoryScope:
     """The runs a run's report counts as its history: those created up to and including it (in the order of
     ``analysis.load_runs``), so that later runs never change the report of an earlier one."""
     from pytest_agentopt import analysis  # with a report only: about 0.25 s (numpy, scipy.stats)
@@ -269,20 +285,18 @@ def history_scope(agent_dir: Path, run_dir: Path) -> dict[str, Any]:
     }
 
 
-def _run_title(summary: Mapping[str, Any], run_dir: Path) -> str:
-    arms = _object(summary.get("arms"))  # a summary read from disk may be damaged: unknown, not a crash
-    test = _object(arms.get("test")).get("experiment_id")
-    control = _object(arms.get("control")).get("experiment_id")
+def _run_title(summary: RunSummary | None, run_dir: Path) -> str:
+    if summary is None:
+        return f"agentopt run {run_dir.name}"
+    arms = summary["arms"]
+    test = arms["test"]["experiment_id"] if "test" in arms else None
+    control = arms["control"]["experiment_id"] if "control" in arms else None
     who = f"{test} vs {control}" if control else str(test or "")
-    run_id = summary.get("run_id") or run_dir.name
+    run_id = summary["run_id"] or run_dir.name
     return f"agentopt: {who} (run {run_id})" if who else f"agentopt run {run_id}"
 
 
-def _object(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def build_runs_report(run_dirs: Sequence[Path], *, agent_dir: Path) -> dict[str, Any]:
+def build_runs_report(run_dirs: Sequence[Path], *, agent_dir: Path) -> ReportDict:
     """The comparison of several runs: their verdicts, experiment history, guideline impact, Pareto front."""
     from pytest_agentopt import analysis  # with a report only: about 0.25 s (numpy, scipy.stats)
 
@@ -294,7 +308,7 @@ def build_runs_report(run_dirs: Sequence[Path], *, agent_dir: Path) -> dict[str,
         if Path(info.path).resolve() in wanted
     ]
     table = _section(notes, "trial table", lambda: analysis.load_trials(list(run_dirs)))
-    report: dict[str, Any] = {
+    report: ReportDict = {
         "title": f"agentopt: {len(run_dirs)} runs",
         "runs": [info.as_dict() for info in runs],
         "generated_at": utc_now(),

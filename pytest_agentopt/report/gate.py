@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from pytest_agentopt.run.options import RunOptions
 
 if TYPE_CHECKING:
-    from pytest_agentopt.report.summary_types import CandidateResult, GateResult, RunSummary
+    from pytest_agentopt.storage.summary_schema import CandidateResult, GateResult, RunSummary
 
 
 @dataclass(frozen=True)

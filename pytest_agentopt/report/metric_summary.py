@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_agentopt.report.summary_types import MetricSection, RunSummary
 from pytest_agentopt.report.verdict_text import paired_sequential_reason, unfinished_reason
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.metric_choice import MetricChoice
@@ -17,6 +16,7 @@ from pytest_agentopt.run.metric_pairs import MetricPairs
 from pytest_agentopt.run.verdicts import hypothesis_status
 from pytest_agentopt.stats.paired_ratio import PairedRatioTest
 from pytest_agentopt.stats.sprt import PairedSequentialTest
+from pytest_agentopt.storage.summary_schema import MetricSection, RunSummary
 
 
 def _ratio_reason(verdict: str, choice: MetricChoice, units: int, alpha: float, beta: float) -> str:

@@ -1,7 +1,8 @@
 """The run summary: per-arm figures, the paired comparison and the verdict, as plain JSON data.
 
-Pure: it takes trial records and the sequential state and returns a :class:`~.summary_types.RunSummary` (the
-``--agent-json`` document, schema in ``docs/summary.md``). Renderers (terminal, Markdown, HTML) read only this.
+Pure: it takes trial records and the sequential state and returns a
+:class:`~pytest_agentopt.storage.summary_schema.RunSummary` (the ``--agent-json`` document, schema in
+``docs/summary.md``). Renderers (terminal, Markdown, HTML) read only this.
 
 Which interval is which:
 
@@ -22,7 +23,16 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from pytest_agentopt.configs.data import diff_config_data
 from pytest_agentopt.number_format import usd
-from pytest_agentopt.report.summary_types import (
+from pytest_agentopt.report.verdict_text import paired_sequential_reason, target_reason, unfinished_reason
+from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.run.options import DEFAULT_DRIFT_ALPHA
+from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
+from pytest_agentopt.run.pairing import paired_outcomes
+from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval, wilson_interval
+from pytest_agentopt.stats.paired import cost_ratio, pair_counts, paired_effect
+from pytest_agentopt.stats.sprt import TestState
+from pytest_agentopt.storage.run_context import RunContext
+from pytest_agentopt.storage.summary_schema import (
     ArmSummary,
     BudgetState,
     CandidateResult,
@@ -37,15 +47,6 @@ from pytest_agentopt.report.summary_types import (
     TaskRow,
     TokenSums,
 )
-from pytest_agentopt.report.verdict_text import paired_sequential_reason, target_reason, unfinished_reason
-from pytest_agentopt.run.feeding import SequentialFeeder
-from pytest_agentopt.run.options import DEFAULT_DRIFT_ALPHA
-from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
-from pytest_agentopt.run.pairing import paired_outcomes
-from pytest_agentopt.stats.intervals import exact_mcnemar_one_sided_p, paired_difference_interval, wilson_interval
-from pytest_agentopt.stats.paired import cost_ratio, pair_counts, paired_effect
-from pytest_agentopt.stats.sprt import TestState
-from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:

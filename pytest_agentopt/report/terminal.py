@@ -17,9 +17,9 @@ from pytest_agentopt.report.render import wording
 from pytest_agentopt.report.verdict_text import consistency_note
 
 if TYPE_CHECKING:
-    from pytest_agentopt.report.summary_types import RunSummary
     from pytest_agentopt.run.options import RunOptions
     from pytest_agentopt.storage.run_context import RunContext
+    from pytest_agentopt.storage.summary_schema import RunSummary
 
 DEFAULT_WIDTH = 80
 FAILED_PREFIX = "agentopt: FAILED: "

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, final
 
 from pytest_agentopt.run.options import RunOptions
 from pytest_agentopt.stats.design import CapFigures, PairedDesign, calibrated_settings, paired_design
@@ -95,6 +95,7 @@ QUESTION = {
 }
 
 
+@final  # so that ``"cap_trials" in design`` tells the two designs apart
 class CapDesign(TypedDict):
     """What a paired ``--sprt`` run's cap delivers, at the least favourable discordance (``design``)."""
 
@@ -111,6 +112,7 @@ class CapDesign(TypedDict):
     trials_needed: int | None
 
 
+@final
 class TargetCapDesign(TypedDict):
     """What a ``--sprt --agent-target`` run's cap delivers, exactly, last look included (``design``)."""
 

@@ -44,7 +44,6 @@ from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:
-    from pytest_agentopt.report.summary_types import RunSummary
     from pytest_agentopt.run.candidates import CandidateFeeders
     from pytest_agentopt.run.sequential_design import CapAssessment, TargetCapAssessment
     from pytest_agentopt.run.shards import ShardInfo
@@ -54,6 +53,7 @@ if TYPE_CHECKING:
     from pytest_agentopt.stats.design import PairedDesign
     from pytest_agentopt.stats.target_design import TargetDesign
     from pytest_agentopt.storage.run_lock import RunLock
+    from pytest_agentopt.storage.summary_schema import RunSummary
 
 CATEGORIES = {
     "success": ("passed", ".", "PASSED", {"green": True}),

@@ -1,15 +1,22 @@
-"""Hand-made data in the shapes of the reports contract (run summary, analysis rows), for the renderer tests."""
+"""Hand-made data in the shapes of the reports contract (run summary, analysis rows), for the renderer tests.
+
+The summaries are complete :class:`RunSummary` documents (``test_render_format`` checks their shape): the
+renderers read a summary through its type, so a partial sample would test a document no run writes.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from pytest_agentopt.report.report_dict import ReportDict
+from pytest_agentopt.storage.summary_schema import ArmSummary, RunSummary
 
 INJECTION = (
     '<script>alert("x")</script> | *bold* `code` [link](javascript:alert(1)) $1 & $2 <img src=x onerror=alert(1)>'
 )
 
 
-def arm(experiment_id: str, successes: int, trials: int, cost: float) -> dict[str, Any]:
+def arm(experiment_id: str, successes: int, trials: int, cost: float) -> ArmSummary:
     return {
         "experiment_id": experiment_id,
         "config_hash": f"hash-{experiment_id}",
@@ -20,6 +27,8 @@ def arm(experiment_id: str, successes: int, trials: int, cost: float) -> dict[st
         "errors": 1,
         "infra_errors": 2,
         "setup_errors": 0,
+        "timeouts": 0,
+        "worker_crashes": 0,
         "success_rate": successes / trials,
         "success_ci": [successes / trials - 0.1, successes / trials + 0.1],
         "success_ci_method": "Wilson 95% (fixed-n)",
@@ -31,12 +40,14 @@ def arm(experiment_id: str, successes: int, trials: int, cost: float) -> dict[st
         "cost_per_trial_usd": cost,
         "cost_per_success_usd": cost * trials / successes,
         "infra_cost_usd": 0.0,
+        "spent_usd": cost * trials,
+        "trials_unpriced": 0,
         "mean_latency_s": 1.25,
         "mean_steps": 6.5,
     }
 
 
-def ab_summary(*, verdict: str = "better", gate_passed: bool = True) -> dict[str, Any]:
+def ab_summary(*, verdict: str = "better", gate_passed: bool = True) -> RunSummary:
     return {
         "schema": 1,
         "run_id": "20261123-155501-exp_042-3fa2",
@@ -51,7 +62,9 @@ def ab_summary(*, verdict: str = "better", gate_passed: bool = True) -> dict[str
             "target": None,
             "direction": "both",
             "seed": 7,
+            "cap_pairs": None,
         },
+        "design": None,
         "arms": {"control": arm("exp_041", 19, 49, 0.0027), "test": arm("exp_042", 31, 49, 0.0025)},
         "config_diff": [
             {
@@ -89,11 +102,16 @@ def ab_summary(*, verdict: str = "better", gate_passed: bool = True) -> dict[str
             "estimand": "median of the per-pair cost ratio test / control",
             "method": "median of 49 paired cost ratios; time-uniform 95% confidence sequence for the median",
         },
+        "drift": None,
         "trials_planned": 520,
         "trials_started": 99,
         "trials_skipped": 421,
         "trials_after_decision": 1,
         "budget": None,
+        "spend": {"usd": 0.2548, "trials": 99, "unpriced": 0},
+        "interrupted": False,
+        "stopped_by": None,
+        "coverage": [],
         "tasks": [
             {
                 "task_id": "bench/test_store.py::test_store_task[gpu_race]",
@@ -106,6 +124,11 @@ def ab_summary(*, verdict: str = "better", gate_passed: bool = True) -> dict[str
             }
         ],
         "notes": ["warning: estimated cost unknown for model 'local'"],
+        "extension": None,
+        "metric": None,
+        "hypothesis": None,
+        "shard": None,
+        "merged_from": None,
         "gate": {"passed": gate_passed, "reason": None if gate_passed else "regression proven: test is worse"},
     }
 
@@ -169,7 +192,7 @@ def trajectory_row(group: str) -> dict[str, Any]:
     }
 
 
-def full_report() -> dict[str, Any]:
+def full_report() -> ReportDict:
     return {
         "title": None,
         "summary": ab_summary(),

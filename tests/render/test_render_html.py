@@ -97,12 +97,15 @@ def test_it_needs_nothing_from_the_network() -> None:
 
 
 def test_it_escapes_every_user_string() -> None:
-    report = full_report()
-    report["summary"]["verdict_reason"] = INJECTION
-    report["summary"]["config_diff"][0]["test"] = [INJECTION]
-    report["summary"]["arms"]["test"]["experiment_id"] = INJECTION
+    report, summary = full_report(), ab_summary()
+    summary["verdict_reason"] = INJECTION
+    summary["config_diff"][0]["test"] = [INJECTION]
+    summary["arms"]["test"]["experiment_id"] = INJECTION
+    report["summary"] = summary
     report["pareto"] = pareto([pareto_point(INJECTION, 0.5, 0.001, on_front=True)])
-    report["failures"][0]["example_message"] = INJECTION
+    failures = report["failures"]
+    assert failures is not None
+    failures[0]["example_message"] = INJECTION
     report["title"] = INJECTION
     html = render_html(report)
     structure = parse(html)
@@ -134,7 +137,6 @@ def test_it_inlines_both_charts_as_svg() -> None:
 
 
 def test_it_cuts_very_long_tables_with_a_note() -> None:
-    report = {"pareto": pareto([pareto_point(f"e{i}", 0.5, 0.001, on_front=False) for i in range(5_100)])}
-    html = render_html(report)
+    html = render_html({"pareto": pareto([pareto_point(f"e{i}", 0.5, 0.001, on_front=False) for i in range(5_100)])})
     assert "Showing the first 5,000 of 5,100 rows." in html
     assert html.count("<tr>") == 5_001  # header + 5,000 rows

@@ -63,7 +63,16 @@ def test_it_shows_the_per_arm_figures_and_the_paired_comparison() -> None:
 
 def test_a_fixed_sample_run_shows_its_one_sided_mcnemar_test() -> None:
     summary = ab_summary()
-    summary.update(decided_by="fixed", llr=None, bounds=None, tests=None, mcnemar_p=0.0096, mcnemar_direction="better")
+    summary.update(
+        {
+            "decided_by": "fixed",
+            "llr": None,
+            "bounds": None,
+            "tests": None,
+            "mcnemar_p": 0.0096,
+            "mcnemar_direction": "better",
+        }
+    )
     markdown = render_markdown({"summary": summary})
     assert "- **McNemar test**: one-sided exact McNemar p = 0.0096 (test better)" in markdown
     assert "- **sequential test**" not in markdown
@@ -83,7 +92,9 @@ def test_it_lists_the_pareto_table_with_the_kpi_answer() -> None:
 def test_it_escapes_user_text_so_it_cannot_break_a_table_or_inject_markup() -> None:
     report = full_report()
     report["pareto"] = pareto([pareto_point(INJECTION, 0.5, 0.001, on_front=True)])
-    report["summary"]["verdict_reason"] = INJECTION
+    summary = ab_summary()
+    summary["verdict_reason"] = INJECTION
+    report["summary"] = summary
     markdown = render_markdown(report)
     rows = table_with_header(markdown, "experiment")
     assert len(rows) == 2  # the pipe inside the id did not add a column or a row
@@ -140,8 +151,17 @@ def test_it_renders_whatever_is_present() -> None:
 def test_a_target_run_reports_the_trials_its_test_used() -> None:
     summary = ab_summary(verdict="below_target")
     del summary["arms"]["control"]
-    summary.update(mode="single", llr={"target": -2.44}, pairs=None, pairs_used=None, trials_used=21, mcnemar_p=None)
-    summary.update(effect=None, cost_ratio=None, config_diff=[], tests={"target": "accepted_h0"})
+    summary.update(
+        {
+            "mode": "single",
+            "llr": {"target": -2.44},
+            "pairs": None,
+            "pairs_used": None,
+            "trials_used": 21,
+            "mcnemar_p": None,
+        }
+    )
+    summary.update({"effect": None, "cost_ratio": None, "config_diff": [], "tests": {"target": "accepted_h0"}})
     markdown = render_markdown({"summary": summary})
     assert (
         r"- **sequential test**: LLR target -2.44 (reached the lower bound); bounds \[-2.25, +2.89\]; 21 trials used"
@@ -207,3 +227,30 @@ def test_the_guideline_table_says_what_else_changed_as_agentopt_guidelines_does(
     assert gfm.unescape(table_with_header(alone, "guideline")[1][-1]) == "-"
     unknown = render_markdown({"guidelines": [{**row, "changed_with": [], "other_changes": None}]})
     assert gfm.unescape(table_with_header(unknown, "guideline")[1][-1]) == "other settings unknown"
+
+
+def test_the_samples_are_summaries_a_run_writes() -> None:
+    from pytest_agentopt.storage.summary_schema import RunSummary
+    from pytest_agentopt.storage.typed_json import shape_problem
+
+    assert shape_problem(ab_summary(), RunSummary) is None
+    assert shape_problem(full_report()["summary"], RunSummary) is None
+
+
+def test_a_summary_without_the_documented_shape_shows_no_figure_and_names_the_field() -> None:
+    summary: dict[str, object] = dict(ab_summary())
+    summary["pairs"] = {"both": "15"}  # damaged: a count that is not a number, the other counts gone
+    markdown = render_markdown({"summary": summary, "notes": ["a note of the report"]})  # type: ignore[typeddict-item]
+    assert "Verdict" not in markdown
+    assert "exp\\_042" not in markdown
+    notes = markdown[markdown.index("## Notes") :]
+    assert "- warning: the report's summary: field 'pairs.control\\_only': missing:" in notes
+    assert "its figures are not shown" in notes
+    assert "- a note of the report" in notes
+
+
+def test_no_summary_is_no_verdict_and_no_warning() -> None:
+    empty: dict[str, object] = {}
+    for markdown in (render_markdown({"summary": None}), render_markdown({"summary": empty})):  # type: ignore[typeddict-item]
+        assert "Verdict" not in markdown
+        assert "warning" not in markdown

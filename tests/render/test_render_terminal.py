@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from pytest_agentopt.report.render.markdown import render_markdown
-from pytest_agentopt.report.summary_types import RunSummary
 from pytest_agentopt.report.terminal import render_summary
+from pytest_agentopt.storage.summary_schema import RunSummary
 from tests.render import gfm
 from tests.render.samples import ab_summary, arm
 
@@ -20,14 +20,16 @@ DETAIL = {
 }
 
 
-def terminal(summary: dict[str, Any], verbosity: int = 0, details: Any = None) -> list[str]:
-    return render_summary(cast("RunSummary", summary), verbosity=verbosity, width=120, details=details or {})
+def terminal(summary: RunSummary, verbosity: int = 0, details: Any = None) -> list[str]:
+    return render_summary(summary, verbosity=verbosity, width=120, details=details or {})
 
 
-def single_summary() -> dict[str, Any]:
+def single_summary() -> RunSummary:
     summary = ab_summary()
-    summary.update(mode="single", verdict=None, verdict_reason=None, decided_by=None, pairs=None, effect=None)
-    summary.update(cost_ratio=None, mcnemar_p=None, llr=None, gate={"passed": True, "reason": None})
+    summary.update(
+        {"mode": "single", "verdict": None, "verdict_reason": None, "decided_by": None, "pairs": None, "effect": None}
+    )
+    summary.update({"cost_ratio": None, "mcnemar_p": None, "llr": None, "gate": {"passed": True, "reason": None}})
     summary["arms"] = {"test": arm("exp_042", 31, 49, 3e-05)}
     return summary
 
@@ -45,7 +47,7 @@ def test_minus_v_shows_one_line_per_failure_with_its_message_and_location() -> N
 
 def test_a_long_message_gives_way_to_the_location_within_the_width() -> None:
     # The samples are hand-made summaries with the fields the renderer reads.
-    lines = render_summary(cast("RunSummary", ab_summary()), verbosity=1, width=80, details={("t", "test", 0): DETAIL})
+    lines = render_summary(ab_summary(), verbosity=1, width=80, details={("t", "test", 0): DETAIL})
     line = lines[lines.index("agent failures (-vv for the tracebacks):") + 1]
     assert len(line) == 80
     assert line.startswith("  t [test 0] AssertionError: wrong coupon on order 7: used")

@@ -13,12 +13,13 @@ import pytest
 from pytest_agentopt.report import files as reports
 from pytest_agentopt.report.files import STEP_SUMMARY_MINIMUM, write_reports, write_run_reports
 from pytest_agentopt.report.render.markdown import GITHUB_STEP_SUMMARY_LIMIT
+from pytest_agentopt.report.report_dict import ReportDict
 from pytest_agentopt.storage.trial_record import TrialRecord
-from tests.render.samples import full_report, pareto, pareto_point
+from tests.render.samples import ab_summary, full_report, pareto, pareto_point
 from tests.render.test_render_csv import read, record
 
 
-def write(report: dict[str, Any] | None, notes: list[str], **paths: Path | None) -> bool:
+def write(report: ReportDict | None, notes: list[str], **paths: Path | None) -> bool:
     options: dict[str, Path | None] = {"md_path": None, "html_path": None, "csv_path": None, "step_summary": None}
     options.update(paths)
     return write_reports(report, trials=lambda: [record()], notes=notes, **options)
@@ -106,7 +107,7 @@ def test_write_run_reports_never_raises(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(reports, "build_run_report", broken)
     notes = write_run_reports(
-        summary={}, run_dir=tmp_path, agent_dir=tmp_path, md_path=tmp_path / "r.md", github_step_summary=None
+        summary=ab_summary(), run_dir=tmp_path, agent_dir=tmp_path, md_path=tmp_path / "r.md", github_step_summary=None
     )
     assert notes == ["error: could not write the reports: RuntimeError: analysis exploded"]
 
@@ -116,7 +117,7 @@ def test_write_run_reports_writes_the_csv_from_the_runs_ledger(tmp_path: Path) -
     run_dir.mkdir(parents=True)
     lines = [json.dumps(record(trial=index)) for index in range(4)]
     (run_dir / "trials.jsonl").write_text("\n".join(lines) + '\n{"torn', encoding="utf-8")
-    notes = write_run_reports(summary={}, run_dir=run_dir, agent_dir=tmp_path, csv_path=tmp_path / "t.csv")
+    notes = write_run_reports(summary=ab_summary(), run_dir=run_dir, agent_dir=tmp_path, csv_path=tmp_path / "t.csv")
     assert notes == [f"wrote CSV of 4 trials to {tmp_path / 't.csv'}"]
 
 
@@ -148,8 +149,10 @@ def test_write_run_reports_uses_the_records_it_is_given_instead_of_reading_the_l
     monkeypatch.setattr(analysis, "load_trials", counting_load)
     monkeypatch.setattr(ledger, "read_ledger", no_ledger)
     md, csv_path = tmp_path / "r.md", tmp_path / "t.csv"
+    summary = ab_summary()
+    summary["settings"]["sprt"] = False  # a fixed-sample run: the report needs no sequential test's path
     notes = write_run_reports(
-        summary={}, run_dir=run_dir, agent_dir=tmp_path, md_path=md, csv_path=csv_path, records=held
+        summary=summary, run_dir=run_dir, agent_dir=tmp_path, md_path=md, csv_path=csv_path, records=held
     )
     assert notes == [f"wrote CSV of 4 trials to {csv_path}", f"wrote Markdown report to {md}"]
     assert loaded == [tmp_path]  # the history, for its Pareto front; the run itself: from memory

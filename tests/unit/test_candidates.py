@@ -10,7 +10,6 @@ import pytest
 from pytest_agentopt.errors import AgentoptUsageError
 from pytest_agentopt.report.gate import evaluate_gate
 from pytest_agentopt.report.summary import family_verdict
-from pytest_agentopt.report.summary_types import CandidateResult, RunSummary
 from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.options import RunOptions, validate
@@ -18,6 +17,7 @@ from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.trial_order import build_plan, candidate_arms, is_candidate_arm
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
+from pytest_agentopt.storage.summary_schema import CandidateResult, RunSummary
 
 
 def feeders(arms: tuple[str, ...], alpha: float = 0.05) -> CandidateFeeders:

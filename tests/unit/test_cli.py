@@ -329,3 +329,20 @@ def test_plan_for_several_candidates_tests_each_at_alpha_over_k_and_shares_the_c
     assert figures["sessions_h0"] == pytest.approx(4 * single["asn_h0"] + figures["control_pairs_h0_upper"])
     assert figures["sessions_h0"] < figures["separate_sessions_h0"]
     assert "candidates" not in run_json(capsys, *args)  # one candidate: the plan as before
+
+
+def test_report_shows_no_figure_of_a_summary_without_the_documented_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+    from tests.unit.test_summary import pairs, summarize
+
+    summary = dict(summarize(pairs([("failure", "success")] * 12)))
+    summary["spend"] = {"usd": "lots", "trials": 24, "unpriced": 0}  # one field damaged
+    run = write_run(tmp_path, "r1", [trial(seq=0)], summary=summary)
+    assert main(["report", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "summary.json: field 'spend.usd': expected float, got 'lots'" in out
+    assert "its figures are not shown" in out
+    assert "Verdict" not in out  # the verdict of a summary that does not read as documented is not shown
+    assert out.count("warning: ") == 1  # said once, where the file is read

@@ -12,9 +12,9 @@ from pytest_agentopt.report.drift import amount_text, drift_report, drift_text, 
 from pytest_agentopt.report.gate import evaluate_gate
 from pytest_agentopt.report.render.markdown import render_markdown
 from pytest_agentopt.report.summary import build_summary
-from pytest_agentopt.report.summary_types import RunSummary
 from pytest_agentopt.report.terminal import render_summary
 from pytest_agentopt.run.options import RunOptions, validate
+from pytest_agentopt.storage.summary_schema import RunSummary
 from pytest_agentopt.storage.trial_record import TrialRecord
 from tests.unit.test_summary import context, record
 

@@ -11,10 +11,10 @@ import pytest
 from pytest_agentopt.configs.model import AgentConfig
 from pytest_agentopt.report.gate import evaluate_gate, infra_share
 from pytest_agentopt.report.summary import build_summary
-from pytest_agentopt.report.summary_types import BudgetState, RunSummary
 from pytest_agentopt.report.terminal import render_summary
 from pytest_agentopt.run.options import RunOptions
 from pytest_agentopt.storage.run_context import ConfigSet, RunContext
+from pytest_agentopt.storage.summary_schema import BudgetState, RunSummary
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 
@@ -421,7 +421,7 @@ def test_an_arm_whose_cost_covers_part_of_its_trials_says_which_and_why() -> Non
 def test_every_kind_of_summary_the_builder_writes_has_the_typed_shape() -> None:
     """summary.json read back conforms to ``RunSummary`` (every nested section too): the type its readers check a
     file against is the shape the builder writes."""
-    from pytest_agentopt.report.summary_types import RunSummary
+    from pytest_agentopt.storage.summary_schema import RunSummary
     from pytest_agentopt.storage.typed_json import conforms
 
     outcomes = [("failure", "success")] * 30 + [("success", "success")] * 10

@@ -7,8 +7,8 @@ from typing import Literal, NotRequired, TypedDict
 
 import pytest
 
-from pytest_agentopt.report.summary_types import RunSummary, Spend
 from pytest_agentopt.stats.paired import EffectInterval
+from pytest_agentopt.storage.summary_schema import RunSummary, Spend
 from pytest_agentopt.storage.typed_json import conforms, shape_problem, typed_or_none
 
 

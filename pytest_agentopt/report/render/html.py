@@ -6,13 +6,12 @@ and every string from the data (experiment ids, messages, guideline text) is esc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from html import escape
-from typing import Any
 
 from pytest_agentopt.report.render.document import Bullets, Chart, Document, Facts, Section, Table, Text, Verdict
 from pytest_agentopt.report.render.sections import build_document
 from pytest_agentopt.report.render.svg import llr_chart_svg, pareto_chart_svg
+from pytest_agentopt.report.report_dict import ReportDict
 
 HTML_ROW_CAP = 5000
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -69,7 +68,7 @@ footer { color: #59606b; font-size: 12px; padding-bottom: 24px; }
 """
 
 
-def render_html(report: Mapping[str, Any]) -> str:
+def render_html(report: ReportDict) -> str:
     """The report (keys in ``docs/reports.md``) as one HTML document."""
     document = build_document(report)
     return "\n".join(

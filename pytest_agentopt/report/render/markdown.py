@@ -5,12 +5,12 @@ GitHub refuses a step summary over 1 MiB, so long tables are cut (with a note sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape as html_escape
-from typing import Any
 
 from pytest_agentopt.report.render.document import Bullets, Chart, Document, Facts, Section, Table, Text, Verdict
 from pytest_agentopt.report.render.sections import build_document
+from pytest_agentopt.report.report_dict import ReportDict
 
 GITHUB_STEP_SUMMARY_LIMIT = 1024 * 1024
 DEFAULT_LIMIT = GITHUB_STEP_SUMMARY_LIMIT - 16 * 1024  # room for a line or two someone else appends
@@ -27,7 +27,7 @@ def escape(text: str) -> str:
     return "".join("\\" + char if char in SPECIAL else char for char in flat)
 
 
-def render_markdown(report: Mapping[str, Any], *, max_bytes: int = DEFAULT_LIMIT) -> str:
+def render_markdown(report: ReportDict, *, max_bytes: int = DEFAULT_LIMIT) -> str:
     """The report (keys in ``docs/reports.md``) as Markdown of at most ``max_bytes`` UTF-8 bytes."""
     document = build_document(report)
     text = ""

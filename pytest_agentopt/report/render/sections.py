@@ -1,6 +1,8 @@
 """The ``report`` dict (see ``docs/reports.md``) as a :class:`~.document.Document`: formatting only, no statistics.
 
-Every key of the report may be missing or None; a section appears only when its data is there.
+Every key of the report may be missing or None; a section appears only when its data is there. The run summary is
+checked once, here (``render_markdown`` and ``render_html`` are public and take a plain dict): a summary that does
+not have the documented shape is not shown at all, and a note names the field that does not fit.
 """
 
 from __future__ import annotations
@@ -11,16 +13,25 @@ from typing import Any
 from pytest_agentopt import number_format as fmt
 from pytest_agentopt.report.render import wording
 from pytest_agentopt.report.render.document import Block, Bullets, Chart, Document, Facts, Section, Table, Text, Verdict
+from pytest_agentopt.report.report_dict import ReportDict
 from pytest_agentopt.report.verdict_text import consistency_note
+from pytest_agentopt.storage.summary_schema import ArmSummary, RunSummary, Settings, TaskRow
+from pytest_agentopt.storage.typed_json import shape_problem
 
-Report = Mapping[str, Any]
+Report = ReportDict
 CONFIG_VALUE_LIMIT = 300
 MESSAGE_LIMIT = 200
+SUMMARY_NOT_SHOWN = (
+    "the summary does not have the shape docs/summary.md describes (damaged, edited or written by another "
+    "version): its figures are not shown (a figure that cannot be read is missing, never guessed)"
+)
 
 
 def build_document(report: Report) -> Document:
-    summary = _mapping(report.get("summary"))
-    builders: list[Callable[[Report, Mapping[str, Any]], Section | None]] = [
+    summary, problem = checked_summary(report.get("summary"))
+    if problem is not None:
+        report = {**report, "notes": [f"warning: {problem}: {SUMMARY_NOT_SHOWN}", *_rows_of(report.get("notes"))]}
+    builders: list[Callable[[Report, RunSummary | None], Section | None]] = [
         _verdict_section,
         _run_section,
         _runs_section,
@@ -44,6 +55,19 @@ def build_document(report: Report) -> Document:
     return Document(title=_title(report, summary), sections=sections, footer=_footer(report))
 
 
+def checked_summary(value: object) -> tuple[RunSummary | None, str | None]:
+    """The report's summary when it has the documented shape; else ``None`` and the field that does not fit.
+
+    ``None`` and an empty dict are no summary (a run that did not finish), which is not a problem to report.
+    """
+    if value is None or value == {}:
+        return None, None
+    problem = shape_problem(value, RunSummary)
+    if problem is not None:
+        return None, f"the report's summary: {problem}"
+    return value, None  # type: ignore[return-value]  # shape_problem checked it is a RunSummary
+
+
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -54,19 +78,19 @@ def _rows(value: object) -> list[Mapping[str, Any]]:
     return [row for row in value if isinstance(row, Mapping)]
 
 
-def _title(report: Report, summary: Mapping[str, Any]) -> str:
+def _title(report: Report, summary: RunSummary | None) -> str:
     title = report.get("title")
     if isinstance(title, str) and title:
         return title
-    if summary:
-        return f"agentopt run {summary.get('run_id', '')}".strip()
+    if summary is not None:
+        return f"agentopt run {summary['run_id']}".strip()
     return "agentopt report"
 
 
 def _footer(report: Report) -> list[str]:
     lines = []
     if report.get("generated_at"):
-        lines.append(f"generated {report['generated_at']} by pytest-agentopt")
+        lines.append(f"generated {report.get('generated_at')} by pytest-agentopt")
     source = report.get("source")
     if isinstance(source, str) and source:
         lines.append(f"source: {source}")
@@ -78,94 +102,92 @@ def _footer(report: Report) -> list[str]:
 # -- one run --------------------------------------------------------------------------------------------------
 
 
-def _verdict_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
-    if not summary:
+def _experiment_id(arms: Mapping[str, ArmSummary], arm: str) -> str | None:
+    figures = arms.get(arm)
+    return figures["experiment_id"] if figures is not None else None
+
+
+def _verdict_section(report: Report, summary: RunSummary | None) -> Section | None:
+    if summary is None:
         return None
-    verdict = summary.get("verdict")
-    reason = summary.get("verdict_reason")
+    verdict = summary["verdict"]
+    reason = summary["verdict_reason"]
     if verdict is None and not reason:
-        reason = wording.single_config_text(_mapping(summary.get("arms")))
-    gate = _mapping(summary.get("gate"))
-    passed = gate.get("passed")
+        reason = wording.single_config_text(summary["arms"])
+    gate = summary.get("gate")
     block = Verdict(
-        verdict=verdict if isinstance(verdict, str) else None,
-        word=fmt.verdict_word(verdict if isinstance(verdict, str) else None),
-        reason=str(reason) if reason is not None else None,
-        decided_by=summary.get("decided_by"),
-        gate_passed=passed if isinstance(passed, bool) else None,
-        gate_reason=gate.get("reason"),
+        verdict=verdict,
+        word=fmt.verdict_word(verdict),
+        reason=reason,
+        decided_by=summary["decided_by"],
+        gate_passed=gate["passed"] if gate is not None else None,
+        gate_reason=gate["reason"] if gate is not None else None,
     )
     return Section("verdict", "Verdict", [block])
 
 
-def _run_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
-    if not summary:
+def _run_section(report: Report, summary: RunSummary | None) -> Section | None:
+    if summary is None:
         return None
-    arms = _mapping(summary.get("arms"))
-    settings = _mapping(summary.get("settings"))
-    items: list[tuple[str, str]] = [("run", str(summary.get("run_id", fmt.MISSING)))]
-    if summary.get("mode") == "ab":
-        control = _mapping(arms.get("control")).get("experiment_id")
-        test = _mapping(arms.get("test")).get("experiment_id")
-        items.append(("arms", f"control {control} vs test {test}"))
+    arms = summary["arms"]
+    items: list[tuple[str, str]] = [("run", summary["run_id"])]
+    if summary["mode"] == "ab":
+        items.append(("arms", f"control {_experiment_id(arms, 'control')} vs test {_experiment_id(arms, 'test')}"))
     else:
-        items.append(("config", str(_mapping(arms.get("test")).get("experiment_id", fmt.MISSING))))
-    items.append(("settings", _settings_text(settings)))
+        items.append(("config", str(_experiment_id(arms, "test")) if "test" in arms else fmt.MISSING))
+    items.append(("settings", _settings_text(summary["settings"])))
     items.append(
         (
             "trials",
-            f"{fmt.number(summary.get('trials_started'))} run of {fmt.number(summary.get('trials_planned'))} "
-            f"planned, {fmt.number(summary.get('trials_skipped'))} skipped after the stop, "
-            f"{fmt.number(summary.get('trials_after_decision'))} after the decision",
+            f"{fmt.number(summary['trials_started'])} run of {fmt.number(summary['trials_planned'])} "
+            f"planned, {fmt.number(summary['trials_skipped'])} skipped after the stop, "
+            f"{fmt.number(summary['trials_after_decision'])} after the decision",
         )
     )
-    spend = _mapping(summary.get("spend"))
-    if spend:
-        items.append(
-            (
-                "estimated spend",
-                f"{wording.spent_text(spend.get('usd'), spend.get('unpriced'))} on "
-                f"{fmt.number(spend.get('trials'))} trials"
-                + (f" ({fmt.number(spend.get('unpriced'))} without a known cost)" if spend.get("unpriced") else ""),
-            )
+    spend = summary["spend"]
+    items.append(
+        (
+            "estimated spend",
+            f"{wording.spent_text(spend['usd'], spend['unpriced'])} on {fmt.number(spend['trials'])} trials"
+            + (f" ({fmt.number(spend['unpriced'])} without a known cost)" if spend["unpriced"] else ""),
         )
-    budget = _mapping(summary.get("budget"))
+    )
+    budget = summary["budget"]
     if budget:
         items.append(("budget", wording.budget_text(budget)))
     return Section("run", "Run", [Facts(items)])
 
 
-def _settings_text(settings: Mapping[str, Any]) -> str:
-    parts = [f"{fmt.plain(settings.get('trials_per_task_per_arm'))} trials per task per arm (cap)"]
-    if settings.get("sprt"):
+def _settings_text(settings: Settings) -> str:
+    parts = [f"{fmt.plain(settings['trials_per_task_per_arm'])} trials per task per arm (cap)"]
+    if settings["sprt"]:
         sprt = (
-            f"sequential test alpha {fmt.plain(settings.get('alpha'))}, beta {fmt.plain(settings.get('beta'))}, "
-            f"effect {fmt.plain(settings.get('effect'))}"
+            f"sequential test alpha {fmt.plain(settings['alpha'])}, beta {fmt.plain(settings['beta'])}, "
+            f"effect {fmt.plain(settings['effect'])}"
         )
-        if settings.get("target") is not None:
-            sprt += f", target {fmt.plain(settings.get('target'))}"
-        elif settings.get("direction") not in (None, "both"):
-            sprt += f", one-sided: {settings.get('direction')}"
+        if settings["target"] is not None:
+            sprt += f", target {fmt.plain(settings['target'])}"
+        elif settings["direction"] != "both":
+            sprt += f", one-sided: {settings['direction']}"
         parts.append(sprt)
     else:
         parts.append("fixed sample")
-    if settings.get("seed") is not None:
-        parts.append(f"seed {settings.get('seed')}")
+    parts.append(f"seed {settings['seed']}")
     return "; ".join(parts)
 
 
-def _config_diff_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
-    changes = _rows(summary.get("config_diff"))
-    if summary.get("mode") != "ab":
+def _config_diff_section(report: Report, summary: RunSummary | None) -> Section | None:
+    if summary is None or summary["mode"] != "ab":
         return None
+    changes = summary["config_diff"]
     if not changes:
         return Section("configs", "What changed", [Text("The two configs are identical.")])
     rows = [
         (
-            str(change.get("key", "")),
-            fmt.clip(fmt.plain(change.get("control")), CONFIG_VALUE_LIMIT),
-            fmt.clip(fmt.plain(change.get("test")), CONFIG_VALUE_LIMIT),
-            str(change.get("text", "")),
+            change["key"],
+            fmt.clip(fmt.plain(change["control"]), CONFIG_VALUE_LIMIT),
+            fmt.clip(fmt.plain(change["test"]), CONFIG_VALUE_LIMIT),
+            change["text"],
         )
         for change in changes
     ]
@@ -174,32 +196,30 @@ def _config_diff_section(report: Report, summary: Mapping[str, Any]) -> Section 
     )
 
 
-def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
-    arms = _mapping(summary.get("arms"))
-    if not arms:
+def _arms_section(report: Report, summary: RunSummary | None) -> Section | None:
+    if summary is None or not summary["arms"]:
         return None
     rows = []
-    for arm, raw in arms.items():
-        figures = _mapping(raw)
-        tokens = _mapping(figures.get("mean_tokens"))
+    for arm, figures in summary["arms"].items():
+        tokens = figures["mean_tokens"]
         rows.append(
             (
-                str(arm),
-                str(figures.get("experiment_id", fmt.MISSING)),
-                str(figures.get("model") or fmt.MISSING),
-                f"{fmt.number(figures.get('successes'))}/{fmt.number(figures.get('trials'))}",
-                fmt.with_interval(figures.get("success_rate"), figures.get("success_ci")),
-                f"{fmt.number(figures.get('errors'))} / {fmt.number(figures.get('infra_errors'))}",
+                arm,
+                str(figures["experiment_id"]),
+                figures["model"] or fmt.MISSING,
+                f"{fmt.number(figures['successes'])}/{fmt.number(figures['trials'])}",
+                fmt.with_interval(figures["success_rate"], figures["success_ci"]),
+                f"{fmt.number(figures['errors'])} / {fmt.number(figures['infra_errors'])}",
                 (
-                    f"{fmt.number(tokens.get('input'), 0)} / {fmt.number(tokens.get('output'), 0)}"
-                    if tokens
+                    f"{fmt.number(tokens['input'], 0)} / {fmt.number(tokens['output'], 0)}"
+                    if tokens is not None
                     else "unknown"
                 ),
-                fmt.usd(figures.get("cost_per_trial_usd")),
-                fmt.usd(figures.get("cost_per_success_usd")),
-                wording.spent_text(figures.get("spent_usd"), figures.get("trials_unpriced")),
-                fmt.seconds(figures.get("mean_latency_s")),
-                fmt.number(figures.get("mean_steps"), 1),
+                fmt.usd(figures["cost_per_trial_usd"]),
+                fmt.usd(figures["cost_per_success_usd"]),
+                wording.spent_text(figures["spent_usd"], figures["trials_unpriced"]),
+                fmt.seconds(figures["mean_latency_s"]),
+                fmt.number(figures["mean_steps"], 1),
             )
         )
     headers = (
@@ -217,9 +237,8 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         "mean steps",
     )
     blocks: list[Block] = [Table(headers, rows, numeric=frozenset({3, 4, 5, 6, 7, 8, 9, 10, 11}))]
-    coverage = [str(statement) for statement in _rows_of(summary.get("coverage"))]
-    if coverage:
-        blocks.append(Bullets(coverage))
+    if summary["coverage"]:
+        blocks.append(Bullets(summary["coverage"]))
     blocks.append(
         Text(
             (
@@ -233,121 +252,119 @@ def _arms_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
     return Section("arms", "Per arm", blocks)
 
 
-def _comparison_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _comparison_section(report: Report, summary: RunSummary | None) -> Section | None:
+    if summary is None:
+        return None
     items: list[tuple[str, str]] = []
-    pairs = _mapping(summary.get("pairs"))
+    pairs = summary["pairs"]
     if pairs:
-        total = sum(int(value) for value in pairs.values() if isinstance(value, int))
+        total = pairs["both"] + pairs["test_only"] + pairs["control_only"] + pairs["neither"]
         items.append(
             (
                 "pairs",
-                f"{total} complete: {pairs.get('test_only', 0)} only test solved, {pairs.get('control_only', 0)} "
-                f"only control solved, {pairs.get('both', 0)} both, {pairs.get('neither', 0)} neither",
+                f"{total} complete: {pairs['test_only']} only test solved, {pairs['control_only']} "
+                f"only control solved, {pairs['both']} both, {pairs['neither']} neither",
             )
         )
     mcnemar = wording.mcnemar_text(summary)
     if mcnemar is not None:
         items.append(("McNemar test", mcnemar))
-    effect = _mapping(summary.get("effect"))
+    effect = summary["effect"]
     if effect:
         items.append(
             (
                 "effect (test - control)",
-                f"{fmt.signed(effect.get('estimate'))} "
-                f"{fmt.interval([effect.get('lower'), effect.get('upper')], fmt.signed)} "
-                f"· {effect.get('method', '')}",
+                f"{fmt.signed(effect['estimate'])} "
+                f"{fmt.interval([effect['lower'], effect['upper']], fmt.signed)} "
+                f"· {effect['method']}",
             )
         )
-    cost = _mapping(summary.get("cost_ratio"))
+    cost = summary["cost_ratio"]
     if cost:
-        items.append(
-            (
-                "est. cost ratio (test / control)",
-                f"{wording.cost_ratio_text(cost)} · {cost.get('method', '')}",
-            )
-        )
-    metric = _mapping(summary.get("metric"))
+        items.append(("est. cost ratio (test / control)", f"{wording.cost_ratio_text(cost)} · {cost['method']}"))
+    metric = summary["metric"]
     if metric:
         from pytest_agentopt.report.metric_summary import metric_figure
 
-        items.append(("decided metric", f"{metric_figure(metric)} · {metric.get('method', '')}"))
+        items.append(("decided metric", f"{metric_figure(metric)} · {metric['method']}"))
     test_text = wording.sequential_test_text(summary)
     if test_text is not None:
-        used = summary.get("pairs_used") if summary.get("mode") == "ab" else summary.get("trials_used")
-        unit = "pairs" if summary.get("mode") == "ab" else "trials"
+        used = summary["pairs_used"] if summary["mode"] == "ab" else summary.get("trials_used")
+        unit = "pairs" if summary["mode"] == "ab" else "trials"
         items.append(("sequential test", f"{test_text}; {fmt.number(used)} {unit} used"))
-        design = _mapping(summary.get("design"))
-        if design and design.get("power_at_cap") is not None:
-            items.append(("cap", wording.cap_text(design, _mapping(summary.get("settings")))))
+        design = summary["design"]
+        if design and design["power_at_cap"] is not None:
+            items.append(("cap", wording.cap_text(design, summary["settings"])))
 
         note = consistency_note(summary)
         if note is not None:
             items.append(("why", note))
-    elif summary.get("decided_by") == "fixed":
-        items.append(("analysis", f"fixed sample, {fmt.number(summary.get('pairs_used'))} pairs"))
+    elif summary["decided_by"] == "fixed":
+        items.append(("analysis", f"fixed sample, {fmt.number(summary['pairs_used'])} pairs"))
     if not items:
         return None
     return Section("comparison", "Comparison", [Facts(items)])
 
 
-def _drift_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _drift_section(report: Report, summary: RunSummary | None) -> Section | None:
     """Which recorded features moved between the arms at equal outcome (the summary's ``drift``)."""
-    drift = _mapping(summary.get("drift"))
+    drift = summary["drift"] if summary is not None else None
     if not drift:
         return None
     from pytest_agentopt.report.drift import amount_text, drift_text, relative_text, shift_interval_text
 
     blocks: list[Block] = [Text(drift_text(drift) + ".")]
-    features = _rows(drift.get("features"))
+    features = drift["features"]
     if features:
         headers = ["feature", "pairs", "control median", "test median", "shift", "adjusted interval", "relative"]
         headers += ["adjusted p", "moved"]
         rows = [
             [
-                str(feature.get("name", "")),
-                fmt.number(feature.get("pairs")),
-                amount_text(feature.get("control_median")),
-                amount_text(feature.get("test_median")),
-                amount_text(feature.get("effect"), signed=True),
+                feature["name"],
+                fmt.number(feature["pairs"]),
+                amount_text(feature["control_median"]),
+                amount_text(feature["test_median"]),
+                amount_text(feature["effect"], signed=True),
                 shift_interval_text(feature),
                 relative_text(feature),
-                fmt.p_value(feature.get("adjusted_p")),
-                "yes" if feature.get("moved") else "no",
+                fmt.p_value(feature["adjusted_p"]),
+                "yes" if feature["moved"] else "no",
             ]
             for feature in features
         ]
         blocks.append(Table(headers, rows, numeric=frozenset({1, 2, 3, 4, 7})))
-    blocks.append(Text(f"Method: {drift.get('method', '')}."))
+    blocks.append(Text(f"Method: {drift['method']}."))
     return Section("drift", "Behaviour drift", blocks)
 
 
-def _candidates_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _candidates_section(report: Report, summary: RunSummary | None) -> Section | None:
     """Several candidates against one control: one row per candidate (its verdict, pairs, effect, test)."""
-    candidates = _rows(summary.get("candidates"))
+    candidates = summary.get("candidates") if summary is not None else None
     if not candidates:
         return None
     rows = []
     for candidate in candidates:
-        effect = _mapping(candidate.get("effect"))
-        llr = _mapping(candidate.get("llr"))
+        effect = candidate["effect"]
+        llr = candidate["llr"]
+        bounds = candidate["bounds"]
         rows.append(
             [
-                str(candidate.get("experiment_id")),
-                str(candidate.get("arm")),
-                fmt.verdict_word(candidate.get("verdict")) if candidate.get("verdict") else "-",
-                str(candidate.get("decided_by") or "-"),
-                fmt.number(candidate.get("pairs_used")),
-                fmt.number(candidate.get("trials_started")),
-                fmt.number(candidate.get("trials_skipped")),
+                candidate["experiment_id"],
+                candidate["arm"],
+                fmt.verdict_word(candidate["verdict"]) if candidate["verdict"] else "-",
+                candidate["decided_by"] or "-",
+                fmt.number(candidate["pairs_used"]),
+                fmt.number(candidate["trials_started"]),
+                fmt.number(candidate["trials_skipped"]),
                 (
-                    f"{fmt.signed(effect.get('estimate'))} "
-                    f"{fmt.interval([effect.get('lower'), effect.get('upper')], fmt.signed)}"
+                    f"{fmt.signed(effect['estimate'])} {fmt.interval([effect['lower'], effect['upper']], fmt.signed)}"
                     if effect
                     else "unknown"
                 ),
-                ", ".join(f"{name} {fmt.signed(value, 2)}" for name, value in llr.items() if value is not None) or "-",
-                fmt.interval(candidate.get("bounds"), lambda v: fmt.signed(v, 2)) if candidate.get("bounds") else "-",
-                f"{candidate.get('alpha', 0):.4g}",
+                ", ".join(f"{name} {fmt.signed(value, 2)}" for name, value in (llr or {}).items() if value is not None)
+                or "-",
+                fmt.interval(bounds, lambda v: fmt.signed(v, 2)) if bounds else "-",
+                f"{candidate['alpha']:.4g}",
             ]
         )
     table = Table(
@@ -355,11 +372,11 @@ def _candidates_section(report: Report, summary: Mapping[str, Any]) -> Section |
         rows,
         numeric=frozenset({4, 5, 6}),
     )
-    reasons = Bullets([f"{c.get('experiment_id')}: {c.get('verdict_reason')}" for c in candidates])
+    reasons = Bullets([f"{c['experiment_id']}: {c['verdict_reason']}" for c in candidates])
     return Section("candidates", "Candidates", [table, reasons])
 
 
-def _llr_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _llr_section(report: Report, summary: RunSummary | None) -> Section | None:
     path = _mapping(report.get("llr_path"))
     if not _rows(path.get("points")):
         return None
@@ -372,30 +389,35 @@ def _llr_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
         f"{fmt.interval(path.get('bounds'), lambda v: fmt.signed(v, 2))}; "
         + (f"the test decided after {decided} {unit}." if decided is not None else "the test did not decide.")
     )
-    verdict = summary.get("verdict") or path.get("verdict")
+    verdict = (summary["verdict"] if summary is not None else None) or path.get("verdict")
     chart = Chart("llr", path, verdict if isinstance(verdict, str) else None)
     return Section("llr", "Sequential test", [chart, Text(text)], secondary=True)
 
 
-def _tasks_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
-    tasks = _rows(summary.get("tasks"))
-    if not tasks:
+def _task_cells(task: TaskRow, arm: str) -> list[str]:
+    figures = task["arms"].get(arm)
+    if figures is None or not figures["trials"]:
+        return [fmt.MISSING, fmt.pct(figures["success_rate"] if figures is not None else None, 0), fmt.MISSING]
+    return [
+        f"{fmt.number(figures['successes'])}/{fmt.number(figures['trials'])}",
+        fmt.pct(figures["success_rate"], 0),
+        fmt.usd(figures["cost_usd"]),  # None: no trial had a known cost
+    ]
+
+
+def _tasks_section(report: Report, summary: RunSummary | None) -> Section | None:
+    tasks = summary["tasks"] if summary is not None else []
+    if summary is None or not tasks:
         return None
-    arms = list(_mapping(summary.get("arms"))) or sorted({arm for task in tasks for arm in _mapping(task.get("arms"))})
+    arms = list(summary["arms"]) or sorted({arm for task in tasks for arm in task["arms"]})
     headers = ["task", "category"]
     for arm in arms:
         headers += [f"{arm} solved", f"{arm} rate", f"{arm} est. total $"]
     rows = []
     for task in tasks:
-        row = [str(task.get("code") or task.get("task_id", "")), str(task.get("category") or fmt.MISSING)]
+        row = [task["code"] or task["task_id"], task["category"] or fmt.MISSING]
         for arm in arms:
-            figures = _mapping(_mapping(task.get("arms")).get(arm))
-            trials = figures.get("trials") or 0
-            row += [
-                f"{fmt.number(figures.get('successes', 0))}/{fmt.number(trials)}" if trials else fmt.MISSING,
-                fmt.pct(figures.get("success_rate"), 0),
-                fmt.usd(figures.get("cost_usd")) if trials else fmt.MISSING,  # None: no trial had a known cost
-            ]
+            row += _task_cells(task, arm)
         rows.append(row)
     numeric = frozenset(i for i in range(2, len(headers)))
     note = Text(
@@ -418,7 +440,7 @@ TRAJECTORY_HEADERS = (
 )
 
 
-def _trajectory_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _trajectory_section(report: Report, summary: RunSummary | None) -> Section | None:
     trajectory = _mapping(report.get("trajectory"))
     blocks: list[Block] = []
     for key, label in (("by_arm", "arm"), ("by_config", "config"), ("by_task", "task"), ("by_category", "category")):
@@ -481,12 +503,12 @@ def _trajectory_row(row: Mapping[str, Any]) -> list[str]:
 # -- across runs ----------------------------------------------------------------------------------------------
 
 
-def _pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _pareto_section(report: Report, summary: RunSummary | None) -> Section | None:
     blocks = _pareto_blocks(_mapping(report.get("pareto")))
     return Section("pareto", "Pareto front: success against cost", blocks) if blocks else None
 
 
-def _history_pareto_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _history_pareto_section(report: Report, summary: RunSummary | None) -> Section | None:
     """A run report's one history section: the front of every config run up to (and including) this run."""
     blocks = _pareto_blocks(_mapping(report.get("history_pareto")))
     if not blocks:
@@ -550,7 +572,7 @@ def _pareto_blocks(pareto: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
-def _runs_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _runs_section(report: Report, summary: RunSummary | None) -> Section | None:
     runs = _rows(report.get("runs"))
     if not runs:
         return None
@@ -570,7 +592,7 @@ def _runs_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
     )
 
 
-def _history_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _history_section(report: Report, summary: RunSummary | None) -> Section | None:
     history = _rows(report.get("history"))
     if not history:
         return None
@@ -604,7 +626,7 @@ def _history_section(report: Report, summary: Mapping[str, Any]) -> Section | No
     )
 
 
-def _guidelines_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _guidelines_section(report: Report, summary: RunSummary | None) -> Section | None:
     guidelines = _rows(report.get("guidelines"))
     if not guidelines:
         return None
@@ -658,7 +680,7 @@ def _guidelines_section(report: Report, summary: Mapping[str, Any]) -> Section |
     return Section("guidelines", "Guideline impact", blocks)
 
 
-def _task_clusters_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _task_clusters_section(report: Report, summary: RunSummary | None) -> Section | None:
     clusters = _rows(report.get("tasks_clusters"))
     if not clusters:
         return None
@@ -690,7 +712,7 @@ def _first(row: Mapping[str, Any], *keys: str) -> object:
     return None
 
 
-def _failures_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
+def _failures_section(report: Report, summary: RunSummary | None) -> Section | None:
     failures = _rows(report.get("failures"))
     if not failures:
         return None
@@ -721,8 +743,8 @@ def _rows_of(value: object) -> list[Any]:
     return list(value) if isinstance(value, list) else []
 
 
-def _notes_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
-    notes = [str(note) for note in _rows_of(summary.get("notes"))]
+def _notes_section(report: Report, summary: RunSummary | None) -> Section | None:
+    notes = list(summary["notes"]) if summary is not None else []
     notes += [str(note) for note in _rows_of(report.get("notes"))]
     if not notes:
         return None

@@ -1,4 +1,4 @@
-"""``docs/summary.md`` and the typed summary (``summary_types``) list the same fields.
+"""``docs/summary.md`` and the typed summary (``storage.summary_schema``) list the same fields.
 
 The page has four tables whose first column names fields: the top level, the ``design`` and ``extension``
 sections and the per-arm figures. Those must equal the typed fields exactly. Smaller nested sections are described
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_agentopt.report.summary_types import (
+from pytest_agentopt.run.extension_advice import ExtensionAdvice
+from pytest_agentopt.storage.summary_schema import (
     ArmSummary,
     BudgetState,
     CapDesign,
@@ -34,7 +35,6 @@ from pytest_agentopt.report.summary_types import (
     TaskArmFigures,
     TaskRow,
 )
-from pytest_agentopt.run.extension_advice import ExtensionAdvice
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "summary.md"
 NAME = re.compile(r"`([a-z_][a-z0-9_.]*)`")
@@ -123,7 +123,7 @@ def test_it_finds_a_field_missing_from_the_page() -> None:
 
 
 def test_every_field_of_a_target_runs_design_is_named_in_its_paragraph() -> None:
-    from pytest_agentopt.report.summary_types import TargetCapDesign
+    from pytest_agentopt.storage.summary_schema import TargetCapDesign
 
     text = DOC.read_text(encoding="utf-8")
     paragraph = text[text.index("For a run against `--agent-target` the section has") :].split("\n\n", 1)[0]
@@ -132,7 +132,7 @@ def test_every_field_of_a_target_runs_design_is_named_in_its_paragraph() -> None
 
 
 def test_every_field_of_a_candidate_is_documented_and_typed() -> None:
-    from pytest_agentopt.report.summary_types import CandidateResult
+    from pytest_agentopt.storage.summary_schema import CandidateResult
 
     text = DOC.read_text(encoding="utf-8")
     section = text[text.index("## Several candidates (`candidates`)") :]

@@ -1,13 +1,26 @@
 """The run summary's shape (``summary.json``, ``--agent-json``): one typed definition for every reader and writer.
 
-``summary.build_summary`` writes it; the terminal renderer, the report files, the gate and the history reader read
-it. Every field is documented in ``docs/summary.md``; ``tests/unit/test_summary_types.py`` checks that the page and
-these types list the same fields. A field is required (``total``) when every summary has it, ``null`` included;
-``NotRequired`` marks the few that only some summaries carry. Types only (no pydantic): importing it is cheap.
+``report.summary.build_summary`` writes it; the terminal renderer, the report files, the gate and the history
+reader read it. It lives in ``storage/`` because it is an on-disk format: the history reader (``analysis/``) sits
+below ``report/`` and reads it too. Every field is documented in ``docs/summary.md``;
+``tests/unit/test_summary_schema.py`` checks that the page and these types list the same fields. A field is
+required (``total``) when every summary has it, ``null`` included; ``NotRequired`` marks the few that only some
+summaries carry. Types only (no pydantic): importing it is cheap.
+
+A summary read back from a file is checked once, where it is read (:func:`read_summary`): it is either a
+:class:`RunSummary` (every later read checked by mypy) or ``None`` with the reason, and a reader shows the figures
+of a ``None`` summary as missing. No figure of a summary that does not have this shape is shown: one field that
+does not fit means the file was damaged, edited or written by another version, and its other figures cannot be
+trusted either (a wrong figure is worse than a missing one).
 """
 
-from typing import Any, Literal, NotRequired, TypedDict
+from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, NotRequired, TypedDict, cast
+
+from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.run.budget import BudgetState
 from pytest_agentopt.run.extension_advice import ExtensionAdvice
 from pytest_agentopt.run.metric_choice import MetricKind
@@ -17,6 +30,8 @@ from pytest_agentopt.stats.cheaper_same_quality import CheaperComponents
 from pytest_agentopt.stats.cost_ratio import CostRatio
 from pytest_agentopt.stats.paired import EffectInterval, PairCounts
 from pytest_agentopt.stats.sprt import TestState
+from pytest_agentopt.storage.ledger import read_json
+from pytest_agentopt.storage.typed_json import shape_problem
 
 __all__ = [
     "ArmSummary",
@@ -42,11 +57,13 @@ __all__ = [
     "Settings",
     "ShardInfo",
     "Spend",
+    "StoredSummary",
     "TargetCapDesign",
     "TaskArmFigures",
     "TaskRow",
     "TestState",
     "TokenSums",
+    "read_summary",
 ]
 
 
@@ -281,7 +298,7 @@ class CandidateResult(TypedDict):
     effect: EffectInterval | None
     cost_ratio: CostRatio | None
     config_diff: list[ConfigChange]
-    hypothesis: dict[str, Any] | None
+    hypothesis: dict[str, object] | None
     """The hypothesis beside the candidate's config and this candidate's outcome (as the top-level field)."""
 
 
@@ -328,7 +345,7 @@ class RunSummary(TypedDict):
     notes: list[str]
     extension: ExtensionAdvice | None
     metric: MetricSection | None
-    hypothesis: dict[str, Any] | None
+    hypothesis: dict[str, object] | None
     shard: ShardInfo | None
     merged_from: list[str] | None
     candidates: NotRequired[list[CandidateResult]]
@@ -337,3 +354,30 @@ class RunSummary(TypedDict):
     gate: NotRequired[GateResult]
     output_errors: NotRequired[list[str]]
     finished_at: NotRequired[str]
+
+
+@dataclass(frozen=True)
+class StoredSummary:
+    """A run's ``summary.json`` as read from disk: the summary when it has the documented shape, else why not."""
+
+    summary: RunSummary | None
+    problem: str | None
+    """``None`` when ``summary`` is there; else one sentence naming the file (and the field that does not fit)."""
+
+
+MISSING_SUMMARY = "missing (the run did not finish)"
+
+
+def read_summary(path: Path) -> StoredSummary:
+    """Read and check ``summary.json`` once: a :class:`RunSummary`, or ``None`` and what keeps it from being one
+    (missing, not readable JSON, or the first field that does not have its documented type)."""
+    if not path.is_file():
+        return StoredSummary(None, f"{path}: {MISSING_SUMMARY}")
+    try:
+        data = read_json(path)
+    except LedgerError as exc:
+        return StoredSummary(None, str(exc))
+    problem = shape_problem(data, RunSummary)
+    if problem is not None:
+        return StoredSummary(None, f"{path}: {problem}")
+    return StoredSummary(cast(RunSummary, data), None)
