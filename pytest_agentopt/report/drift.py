@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from pytest_agentopt import number_format as fmt
 from pytest_agentopt.run.pairing import paired_outcomes
@@ -191,12 +190,12 @@ def _method(alpha: float, decided_on_metric: str | None) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def shift_interval_text(feature: Mapping[str, Any]) -> str:
+def shift_interval_text(feature: DriftFeature) -> str:
     """``[+1, +5]`` for the adjusted interval; an end at 0 of a feature that moved is open (0 is rejected)."""
-    lower, upper = feature.get("lower"), feature.get("upper")
+    lower, upper = feature["lower"], feature["upper"]
     if lower is None or upper is None:
         return "[unbounded]"
-    moved = bool(feature.get("moved"))
+    moved = feature["moved"]
     left = "(" if moved and lower == 0 else "["
     right = ")" if moved and upper == 0 else "]"
     return f"{left}{amount_text(lower, signed=True)}, {amount_text(upper, signed=True)}{right}"
@@ -217,13 +216,13 @@ def amount_text(value: object, *, signed: bool = False) -> str:
     return f"{number:{sign},.0f}" if abs(number) >= 100 else f"{number:{sign}.3g}"
 
 
-def relative_text(feature: Mapping[str, Any]) -> str:
+def relative_text(feature: DriftFeature) -> str:
     """The shift relative to the control's median: ``+30%`` (``-`` when that median is 0)."""
-    relative = feature.get("relative")
+    relative = feature["relative"]
     return f"{100 * relative:+.0f}%" if fmt.is_number(relative) else fmt.MISSING
 
 
-def feature_text(feature: Mapping[str, Any]) -> str:
+def feature_text(feature: DriftFeature) -> str:
     """``steps +3 [+2, +4] (+30%)``: the shift, its adjusted interval and its size relative to the control."""
     relative = relative_text(feature)
     return f"{feature['name']} {amount_text(feature['effect'], signed=True)} {shift_interval_text(feature)}" + (
@@ -231,20 +230,19 @@ def feature_text(feature: Mapping[str, Any]) -> str:
     )
 
 
-def drift_text(drift: Mapping[str, Any]) -> str:
+def drift_text(drift: DriftReport) -> str:
     """One sentence for the terminal and the gate: what moved, or that nothing did, or why it is missing."""
-    status = drift.get("status")
+    status = drift["status"]
     if status == "missing":
-        return f"drift not tested: {drift.get('reason')}"
-    family = drift.get("family") or []
+        return f"drift not tested: {drift['reason']}"
+    family = drift["family"]
     if status == "no_drift" and not family:
-        return f"no behaviour drift: {drift.get('reason')}"
+        return f"no behaviour drift: {drift['reason']}"
     scope = (
-        f"omnibus p {fmt.p_value(drift.get('omnibus_p'))} over {len(family)} features, {drift.get('pairs')} "
-        "same-outcome pairs"
+        f"omnibus p {fmt.p_value(drift['omnibus_p'])} over {len(family)} features, {drift['pairs']} same-outcome pairs"
     )
     if status == "drift":
-        moved = [feature for feature in drift.get("features") or [] if feature.get("moved")]
+        moved = [feature for feature in drift["features"] if feature["moved"]]
         return (
             "behaviour drift at equal outcome: "
             + ", ".join(feature_text(feature) for feature in moved)

@@ -7,7 +7,6 @@ Pure: plain values in, plain values out (``report/summary.py`` calls it; the ren
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from pytest_agentopt.report.verdict_text import paired_sequential_reason, unfinished_reason
 from pytest_agentopt.run.feeding import SequentialFeeder
@@ -183,41 +182,49 @@ def missing_note(name: str, missing: int, invalid: int, examples: list[str]) -> 
     )
 
 
-def hypothesis_outcome(hypothesis: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, Any]:
+def hypothesis_outcome(hypothesis: Mapping[str, object], summary: RunSummary) -> dict[str, object]:
     """The summary's ``hypothesis`` section: the hypothesis and what this run found."""
-    verdict = summary.get("verdict")
+    verdict = summary["verdict"]
     decided = verdict not in (None, "inconclusive")
+    metric = summary["metric"]
     return {
         **hypothesis,
-        "run_id": summary.get("run_id"),
+        "run_id": summary["run_id"],
         "verdict": verdict,
         "status": hypothesis_status(verdict) if decided else "inconclusive",
-        "decided_metric": (summary.get("metric") or {}).get("name", "success"),
+        "decided_metric": metric["name"] if metric is not None else "success",
     }
 
 
-def metric_figure(metric: Mapping[str, Any]) -> str:
+def metric_figure(metric: MetricSection) -> str:
     """One line for reports: the metric's effect with its interval, the pairs it rests on and those left out."""
     from pytest_agentopt import number_format as fmt
 
-    name, kind = metric.get("name"), metric.get("kind")
+    name, kind = metric["name"], metric["kind"]
     if kind == "numeric":
         figure = "median ratio test / control " + fmt.with_interval(
             metric.get("estimate"), [metric.get("lower"), metric.get("upper")], fmt.ratio
         )
     elif kind == "cheaper_same_quality":
-        cost = (metric.get("components") or {}).get("cost") or {}
-        quality = (metric.get("components") or {}).get("quality") or {}
+        components = metric.get("components")
+        cost = components["cost"] if components is not None else None
+        quality = components["quality"] if components is not None else None
         figure = (
             "median cost ratio test / control "
-            + fmt.with_interval(cost.get("estimate"), [cost.get("lower"), cost.get("upper")], fmt.ratio)
-            + f"; quality test: {quality.get('verdict') or 'running'}"
+            + fmt.with_interval(
+                cost["estimate"] if cost else None,
+                [cost["lower"], cost["upper"]] if cost else [None, None],
+                fmt.ratio,
+            )
+            + f"; quality test: {(quality['verdict'] if quality else None) or 'running'}"
         )
     else:
-        effect = metric.get("effect") or {}
+        effect = metric.get("effect")
         figure = "rate test - control " + fmt.with_interval(
-            effect.get("estimate"), [effect.get("lower"), effect.get("upper")], fmt.signed
+            effect["estimate"] if effect else None,
+            [effect["lower"], effect["upper"]] if effect else [None, None],
+            fmt.signed,
         )
-    left_out = int(metric.get("pairs_missing") or 0) + int(metric.get("pairs_invalid") or 0)
+    left_out = metric["pairs_missing"] + metric["pairs_invalid"]
     tail = f", {left_out} left out (no usable value)" if left_out else ""
-    return f"{name}: {figure} over {metric.get('pairs_used')} pairs{tail}"
+    return f"{name}: {figure} over {metric['pairs_used']} pairs{tail}"

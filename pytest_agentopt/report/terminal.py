@@ -7,7 +7,7 @@ Figures are formatted by :mod:`pytest_agentopt.number_format` and shared sentenc
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
@@ -25,7 +25,7 @@ DEFAULT_WIDTH = 80
 FAILED_PREFIX = "agentopt: FAILED: "
 """The start of the line that says the gate failed (the controller prints it in red)."""
 
-FailureDetail = str | Mapping[str, Any]
+FailureDetail = str | Mapping[str, object]
 """What the controller keeps of a failed trial: pytest's text report (older controllers), or a mapping with
 ``error_type``, ``message``, ``location`` (``file.py:9``) and, with ``-vv``, ``traceback``."""
 
@@ -109,8 +109,8 @@ def render_summary(
 
 def _metric_lines(summary: RunSummary) -> list[str]:
     """The decided metric's figure with its interval (``--agent-metric``), when it is not success."""
-    metric = summary.get("metric")
-    if not isinstance(metric, Mapping):
+    metric = summary["metric"]
+    if metric is None:
         return []
     from pytest_agentopt.report.metric_summary import metric_figure
 
@@ -193,11 +193,11 @@ def _candidate_verdicts(summary: RunSummary) -> list[str]:
 def _gate_lines(summary: RunSummary) -> list[str]:
     """``agentopt: FAILED: <reason>`` when the gate failed or a requested file could not be written; a gate not
     evaluated says so (it did not fail)."""
-    gate: Mapping[str, object] = summary.get("gate") or {}
+    gate = summary.get("gate")
     lines = [f"{FAILED_PREFIX}{error}" for error in summary.get("output_errors") or []]
-    if gate.get("passed") is False:
-        lines.insert(0, f"{FAILED_PREFIX}{gate.get('reason')}")
-    elif gate.get("passed") is None and gate.get("reason"):
+    if gate is not None and gate["passed"] is False:
+        lines.insert(0, f"{FAILED_PREFIX}{gate['reason']}")
+    elif gate is not None and gate["passed"] is None and gate["reason"]:
         lines.insert(0, f"agentopt: gate {gate['reason']}")
     return lines
 
@@ -315,11 +315,11 @@ def _task_table(summary: RunSummary) -> list[str]:
     arms = list(summary["arms"])
     rows = []
     for task in summary["tasks"]:
-        row = [task.get("code") or task["task_id"], task.get("category") or "-"]
+        row = [task["code"] or task["task_id"], task["category"] or "-"]
         for arm in arms:
-            figures: Mapping[str, object] = task["arms"].get(arm) or {}
-            n = figures.get("trials", 0)
-            row.append(f"{figures.get('successes', 0)}/{n}" if n else "-")
+            figures = task["arms"].get(arm)
+            n = figures["trials"] if figures is not None else 0
+            row.append(f"{figures['successes']}/{n}" if figures is not None and n else "-")
         rows.append(row)
     headers = ["task", "category", *arms]
     return ["per task (solved/trials):", *tabulate(rows, headers=headers, tablefmt="simple").splitlines()]
@@ -346,7 +346,7 @@ def _failure_details(
     return lines
 
 
-def _failure_line(prefix: str, detail: Mapping[str, Any], width: int | None) -> str:
+def _failure_line(prefix: str, detail: Mapping[str, object], width: int | None) -> str:
     """``<prefix>AssertionError: wrong coupon: used TECH25 (test_store.py:9)``: what failed, in one line.
 
     Within ``width`` the message gives way (clipped), not the error type or the location.

@@ -14,8 +14,10 @@ Pure functions of plain values; ``report/summary.py`` stores the result in ``ver
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_agentopt.storage.summary_schema import RunSummary
 
 
 def _rate(calibrated: bool) -> str:
@@ -94,32 +96,30 @@ def unfinished_reason(units: int, unit: str, *, cap_reached: bool, trials_needed
     )
 
 
-def consistency_note(summary: Mapping[str, Any]) -> str | None:
+def consistency_note(summary: RunSummary) -> str | None:
     """One line when the verdict and the effect's interval seem to disagree, saying why they do not.
 
     After a sequential stop the verdict rests on the test's error rates, while the interval is a time-uniform
     confidence sequence (valid at any stopping time, so wider than a fixed-n interval): a ``better`` verdict can
     come with an interval that still includes 0, a ``no_difference`` with one that reaches beyond the effect.
     """
-    effect = summary.get("effect")
-    verdict = summary.get("verdict")
-    if summary.get("decided_by") != "sprt" or not isinstance(effect, Mapping):
+    effect = summary["effect"]
+    verdict = summary["verdict"]
+    if summary["decided_by"] != "sprt" or effect is None:
         return None
-    lower, upper = effect.get("lower"), effect.get("upper")
-    settings = summary.get("settings") or {}
-    delta, alpha = settings.get("effect"), settings.get("alpha")
-    if not isinstance(lower, float | int) or not isinstance(upper, float | int):
-        return None
+    lower, upper = effect["lower"], effect["upper"]
+    settings = summary["settings"]
+    delta, alpha = settings["effect"], settings["alpha"]
     if verdict in ("better", "worse") and lower <= 0.0 <= upper:
         seen = "includes 0"
-    elif verdict in ("no_difference", "not_worse", "not_better") and isinstance(delta, float | int):
+    elif verdict in ("no_difference", "not_worse", "not_better"):
         outside = (verdict != "not_better" and lower <= -delta) or (verdict != "not_worse" and upper >= delta)
         if not outside:
             return None
         seen = f"reaches beyond {delta:g}"
     else:
         return None
-    beta = settings.get("beta")
+    beta = settings["beta"]
     rate = f"alpha {alpha:g} per direction" if verdict in ("better", "worse") else f"beta {beta:g}"
     return (
         f"the interval {seen} although the test decided: the verdict's error rate is the sequential test's "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -14,7 +14,7 @@ from pytest_agentopt.report.render.markdown import render_markdown
 from pytest_agentopt.report.summary import build_summary
 from pytest_agentopt.report.terminal import render_summary
 from pytest_agentopt.run.options import RunOptions, validate
-from pytest_agentopt.storage.summary_schema import RunSummary
+from pytest_agentopt.storage.summary_schema import DriftFeature, RunSummary
 from pytest_agentopt.storage.trial_record import TrialRecord
 from tests.unit.test_summary import context, record
 
@@ -176,14 +176,30 @@ def test_the_markdown_report_has_the_drift_table() -> None:
     assert "| steps |" in text.replace("  ", " ")
 
 
+def feature(lower: float | None, upper: float | None, moved: bool, **figures: Any) -> DriftFeature:
+    """A feature of the drift family with the given interval; its other figures do not enter the interval's text."""
+    base: DriftFeature = {
+        "name": "steps",
+        "pairs": 40,
+        "control_median": 10.0,
+        "test_median": 12.0,
+        "effect": 2.0,
+        "lower": lower,
+        "upper": upper,
+        "relative": None,
+        "adjusted_p": 0.5,
+        "moved": moved,
+    }
+    return cast(DriftFeature, {**base, **figures})
+
+
 def test_interval_ends_at_zero_of_a_moved_feature_are_open() -> None:
-    assert shift_interval_text({"lower": 0.0, "upper": 2.0, "moved": True}) == "(0, +2]"
-    assert shift_interval_text({"lower": 0.0, "upper": 2.0, "moved": False}) == "[0, +2]"
-    assert shift_interval_text({"lower": -1.5, "upper": 0.0, "moved": True}) == "[-1.5, 0)"
-    assert shift_interval_text({"lower": None, "upper": None, "moved": False}) == "[unbounded]"
+    assert shift_interval_text(feature(0.0, 2.0, True)) == "(0, +2]"
+    assert shift_interval_text(feature(0.0, 2.0, False)) == "[0, +2]"
+    assert shift_interval_text(feature(-1.5, 0.0, True)) == "[-1.5, 0)"
+    assert shift_interval_text(feature(None, None, False)) == "[unbounded]"
     text = feature_text(
-        {"name": "input_tokens", "effect": 1250.0, "lower": 800.0, "upper": 2000.0, "moved": True}
-        | {"relative": 0.31, "adjusted_p": 0.0005}
+        feature(800.0, 2000.0, True, name="input_tokens", effect=1250.0, relative=0.31, adjusted_p=0.0005)
     )
     assert text == "input_tokens +1,250 [+800, +2,000] (+31%)"
     assert amount_text(0.00047) == "0.00047"  # a cost never reads as 0.000
