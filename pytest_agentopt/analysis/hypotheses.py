@@ -6,7 +6,8 @@ Per hypothesis (the runs recorded under its id, oldest first):
 * ``status``: the latest run's, by its verdict: ``accepted`` (``better``, ``cheaper_same_quality``), ``rejected``
   (``worse``, ``no_difference``, ``not_better``, ``not_cheaper``, ``worse_quality``), ``inconclusive`` (anything
   else, ``not_worse`` included: it neither shows nor rules out an improvement); ``running`` when the latest run
-  has no summary yet; ``not run`` for a hypothesis file no run has used;
+  has no summary yet; ``unknown`` when its summary does not have the documented shape (a note names the field);
+  ``not run`` for a hypothesis file no run has used;
 * ``runs``, ``sessions`` (agent trials started, both arms), ``usd`` (estimated spend; ``usd_unpriced`` counts the
   trials whose cost is unknown, so the sum is then a lower bound);
 * ``time_to_decision_s``: from the start of the run that decided it (its manifest) to the decision (its
@@ -25,13 +26,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from pytest_agentopt.errors import ConfigError, LedgerError
 from pytest_agentopt.run.verdicts import hypothesis_status
+from pytest_agentopt.stats.paired import EffectInterval
 from pytest_agentopt.storage.ledger import RunPaths, iter_runs, read_json, read_manifest
+from pytest_agentopt.storage.summary_schema import MetricSection, RunSummary, read_summary
 
-__all__ = ["HypothesisRow", "hypothesis_registry"]
+__all__ = ["HypothesisEffect", "HypothesisRow", "hypothesis_registry"]
+
+
+class _Interval(TypedDict):
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+
+
+class HypothesisEffect(_Interval):
+    """The decided metric's effect (``median ratio``, ``median cost ratio`` or ``rate difference``)."""
+
+    kind: str
 
 
 @dataclass
@@ -47,11 +62,11 @@ class HypothesisRow:
     usd_unpriced: int = 0
     time_to_decision_s: float | None = None
     decided_at: str | None = None
-    effect: dict[str, Any] | None = None
+    effect: HypothesisEffect | None = None
     run_ids: list[str] = field(default_factory=list)
     source: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
 
 
@@ -64,17 +79,26 @@ def _time(text: object) -> datetime | None:
         return None
 
 
-def _effect(summary: dict[str, Any]) -> dict[str, Any] | None:
-    metric = summary.get("metric") or {}
-    if metric.get("kind") == "numeric":
-        return {"kind": "median ratio", **{key: metric.get(key) for key in ("estimate", "lower", "upper")}}
-    if metric.get("kind") == "cheaper_same_quality":
-        cost = (metric.get("components") or {}).get("cost") or {}
-        return {"kind": "median cost ratio", **{key: cost.get(key) for key in ("estimate", "lower", "upper")}}
-    effect = metric.get("effect") if metric.get("kind") == "binary" else summary.get("effect")
-    if not isinstance(effect, dict):
+def _effect(metric: MetricSection | None, success_effect: EffectInterval | None) -> HypothesisEffect | None:
+    """The decided metric's effect with its interval: ``metric`` when the run decided on one, else success's."""
+    kind = metric["kind"] if metric is not None else None
+    if metric is not None and kind == "numeric":
+        return {"kind": "median ratio", **_interval(metric.get("estimate"), metric.get("lower"), metric.get("upper"))}
+    if metric is not None and kind == "cheaper_same_quality":
+        components = metric.get("components")
+        cost = components["cost"] if components is not None else None
+        return {
+            "kind": "median cost ratio",
+            **(_interval(cost["estimate"], cost["lower"], cost["upper"]) if cost else _interval(None, None, None)),
+        }
+    effect = metric.get("effect") if metric is not None and kind == "binary" else success_effect
+    if effect is None:
         return None
-    return {"kind": "rate difference", **{key: effect.get(key) for key in ("estimate", "lower", "upper")}}
+    return {"kind": "rate difference", **_interval(effect["estimate"], effect["lower"], effect["upper"])}
+
+
+def _interval(estimate: float | None, lower: float | None, upper: float | None) -> _Interval:
+    return {"estimate": estimate, "lower": lower, "upper": upper}
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -86,6 +110,19 @@ def _read(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def _no_summary_status(paths: RunPaths) -> str:
+    """``running`` while the run has written no summary; ``unknown`` when its summary cannot be read."""
+    return "unknown" if paths.summary.is_file() else "running"
+
+
+def _summary(paths: RunPaths, notes: list[str]) -> RunSummary | None:
+    """The run's summary, checked once (``None``: not written yet, or a note says why it cannot be read)."""
+    stored = read_summary(paths.summary)
+    if stored.problem is not None and paths.summary.is_file():
+        notes.append(f"{stored.problem}: the run's verdict, spend and effect are unknown")
+    return stored.summary
+
+
 def _add_candidate_runs(
     rows: dict[str, HypothesisRow],
     intervals: list[tuple[datetime, datetime]],
@@ -93,13 +130,14 @@ def _add_candidate_runs(
     paths: RunPaths,
     manifest: dict[str, Any],
     hypotheses: dict[str, Any],
+    notes: list[str],
 ) -> None:
     """A run with several candidates: each candidate's hypothesis gets that candidate's outcome, its own trials
     and dollars (the shared control's are not divided among them), and its own time to decision."""
-    summary = _read(paths.summary)
+    summary = _summary(paths, notes)
     decision = _read(paths.decision) or {}
     started = _time(manifest.get("created_at"))
-    outcomes = {c.get("arm"): c for c in (summary or {}).get("candidates") or [] if isinstance(c, dict)}
+    outcomes = {c["arm"]: c for c in summary.get("candidates") or []} if summary is not None else {}
     decisions = decision.get("candidates") if isinstance(decision.get("candidates"), dict) else {}
     for arm, hypothesis in hypotheses.items():
         if not isinstance(hypothesis, dict) or not isinstance(hypothesis.get("id"), str):
@@ -111,17 +149,17 @@ def _add_candidate_runs(
         row.runs += 1
         row.run_ids.append(paths.run_id)
         if summary is None:
-            row.status, row.verdict = "running", None
+            row.status, row.verdict = _no_summary_status(paths), None
             continue
-        outcome = outcomes.get(arm) or {}
-        arm_figures = (summary.get("arms") or {}).get(arm) or {}
-        row.sessions += int(outcome.get("trials_started") or 0)
-        if isinstance(arm_figures.get("spent_usd"), int | float):
+        outcome = outcomes.get(arm)
+        arm_figures = summary["arms"].get(arm)
+        row.sessions += outcome["trials_started"] if outcome is not None else 0
+        if arm_figures is not None and arm_figures["spent_usd"] is not None:
             row.usd = (row.usd or 0.0) + float(arm_figures["spent_usd"])
-        row.usd_unpriced += int(arm_figures.get("trials_unpriced") or 0)
-        row.verdict = outcome.get("verdict")
+        row.usd_unpriced += arm_figures["trials_unpriced"] if arm_figures is not None else 0
+        row.verdict = outcome["verdict"] if outcome is not None else None
         row.status = hypothesis_status(row.verdict)
-        row.effect = _effect(outcome)
+        row.effect = _effect(None, outcome["effect"]) if outcome is not None else None
         ended = _time(summary.get("finished_at"))
         if started is not None and ended is not None:
             intervals.append((started, ended))
@@ -142,8 +180,14 @@ def _note_decision(
         decided.pop(row.id, None)
 
 
-def hypothesis_registry(agent_dir: Path, config_dirs: list[Path]) -> tuple[list[HypothesisRow], dict[str, Any]]:
-    """The rows (by id) and the velocity figures; ``config_dirs`` are searched for hypotheses not run yet."""
+def hypothesis_registry(
+    agent_dir: Path, config_dirs: list[Path], notes: list[str] | None = None
+) -> tuple[list[HypothesisRow], dict[str, Any]]:
+    """The rows (by id) and the velocity figures; ``config_dirs`` are searched for hypotheses not run yet.
+
+    ``notes`` receives one sentence per summary that cannot be read as documented (its figures are unknown).
+    """
+    notes = [] if notes is None else notes
     from pytest_agentopt.configs.hypothesis import SUFFIX, read_hypothesis
 
     rows: dict[str, HypothesisRow] = {}
@@ -156,7 +200,7 @@ def hypothesis_registry(agent_dir: Path, config_dirs: list[Path]) -> tuple[list[
             continue
         run: dict[str, Any] = manifest["run"] if isinstance(manifest.get("run"), dict) else {}
         if isinstance(run.get("candidate_hypotheses"), dict):
-            _add_candidate_runs(rows, intervals, decided, paths, manifest, run["candidate_hypotheses"])
+            _add_candidate_runs(rows, intervals, decided, paths, manifest, run["candidate_hypotheses"], notes)
             continue
         hypothesis = run.get("hypothesis")
         if not isinstance(hypothesis, dict) or not isinstance(hypothesis.get("id"), str):
@@ -168,20 +212,20 @@ def hypothesis_registry(agent_dir: Path, config_dirs: list[Path]) -> tuple[list[
         row.metric = metric.get("name") if isinstance(metric, dict) else "success"
         row.runs += 1
         row.run_ids.append(paths.run_id)
-        summary = _read(paths.summary)
+        summary = _summary(paths, notes)
         decision = _read(paths.decision)
         started = _time(manifest.get("created_at"))
         if summary is None:
-            row.status, row.verdict = "running", None
+            row.status, row.verdict = _no_summary_status(paths), None
             continue
-        spend = summary.get("spend") or {}
-        row.sessions += int(summary.get("trials_started") or 0)
-        if isinstance(spend.get("usd"), int | float):
+        spend = summary["spend"]
+        row.sessions += summary["trials_started"]
+        if spend["usd"] is not None:
             row.usd = (row.usd or 0.0) + float(spend["usd"])
-        row.usd_unpriced += int(spend.get("unpriced") or 0)
-        row.verdict = summary.get("verdict")
+        row.usd_unpriced += spend["unpriced"]
+        row.verdict = summary["verdict"]
         row.status = hypothesis_status(row.verdict)
-        row.effect = _effect(summary)
+        row.effect = _effect(summary["metric"], summary["effect"])
         ended = _time(summary.get("finished_at")) or (_time(decision.get("at")) if decision is not None else None)
         if started is not None and ended is not None:
             intervals.append((started, ended))

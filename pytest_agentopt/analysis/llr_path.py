@@ -8,7 +8,6 @@ enter as skipped, as they did in the run: a pair with a skipped half never count
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -18,6 +17,7 @@ from pytest_agentopt.run.sequential_design import design_for
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
 from pytest_agentopt.stats.wald import DIRECTIONS
 from pytest_agentopt.storage.ledger import RunPaths, read_ledger, read_manifest
+from pytest_agentopt.storage.summary_schema import read_summary
 
 __all__ = ["llr_path", "run_llr_path"]
 
@@ -119,9 +119,7 @@ def run_llr_path(run: RunPaths | Path) -> dict[str, Any] | None:
 
 
 def _planned(paths: RunPaths) -> int | None:
-    """The run's planned trials, from its summary (absent for a run that never finished)."""
-    try:
-        planned = json.loads(paths.summary.read_text(encoding="utf-8")).get("trials_planned")
-    except (OSError, ValueError):
-        return None
-    return int(planned) if isinstance(planned, int) else None
+    """The run's planned trials, from its summary (unknown for a run that never finished, or whose summary does not
+    have the documented shape)."""
+    summary = read_summary(paths.summary).summary
+    return summary["trials_planned"] if summary is not None else None

@@ -8,7 +8,8 @@ from typing import Any
 
 from pytest_agentopt.configs.redaction import redact
 from pytest_agentopt.errors import LedgerError
-from pytest_agentopt.storage.ledger import RunPaths, iter_runs, read_json, read_manifest
+from pytest_agentopt.storage.ledger import RunPaths, iter_runs, read_manifest
+from pytest_agentopt.storage.summary_schema import read_summary
 
 __all__ = ["ArmInfo", "RunInfo", "load_run", "load_runs", "parent_id", "recorded_lineage"]
 
@@ -49,6 +50,9 @@ class RunInfo:
     """The manifest's ``run`` section: seed, trials, arms, sprt, alpha, beta, effect, target, direction."""
     components: dict[str, str] = field(default_factory=dict)
     """MD5 -> text of every prompt component of the run."""
+    summary_problem: str | None = field(default=None, compare=False)
+    """Why the run's ``summary.json`` cannot be read (then its verdict is unknown); ``None`` when it was read or
+    not written yet (a run that has not finished)."""
 
     @property
     def paired(self) -> bool:
@@ -56,6 +60,7 @@ class RunInfo:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["summary_problem"]
         data["path"] = str(self.path)
         for arm in data["arms"].values():
             arm["guidelines"] = list(arm["guidelines"])
@@ -109,13 +114,11 @@ def load_run(paths: RunPaths) -> RunInfo | None:
         manifest = read_manifest(paths)
     except LedgerError:
         return None
-    summary: dict[str, Any] = {}
-    if paths.summary.is_file():
-        try:
-            summary = read_json(paths.summary)
-        except LedgerError:
-            summary = {}
-    # A damaged or hand-edited manifest or summary: a value of the wrong type reads as unknown, never a crash.
+    # The summary is checked once: one that does not have the documented shape gives no figure (its verdict is
+    # unknown, and summary_problem says why). A damaged or hand-edited manifest: a value of the wrong type reads
+    # as unknown, never a crash.
+    stored = read_summary(paths.summary)
+    summary = stored.summary
     arms = _dict(manifest.get("arms"))
     return RunInfo(
         run_id=_text(manifest.get("run_id")) or paths.run_id,
@@ -123,12 +126,13 @@ def load_run(paths: RunPaths) -> RunInfo | None:
         experiment_id=_text(manifest.get("experiment_id")),
         control_experiment_id=_text(manifest.get("control_experiment_id")),
         arms={str(arm): _arm(data) for arm, data in arms.items() if isinstance(data, dict)},
-        verdict=_text(summary.get("verdict")),
-        verdict_reason=_text(summary.get("verdict_reason")),
-        decided_by=_text(summary.get("decided_by")),
+        verdict=summary["verdict"] if summary is not None else None,
+        verdict_reason=summary["verdict_reason"] if summary is not None else None,
+        decided_by=summary["decided_by"] if summary is not None else None,
         path=paths.directory,
         settings=_dict(manifest.get("run")),
         components={str(k): str(v) for k, v in _dict(manifest.get("prompt_components")).items()},
+        summary_problem=stored.problem if paths.summary.is_file() else None,
     )
 
 

@@ -98,6 +98,18 @@ def _load(source: Path, columns: Collection[str] | None) -> Any:
     return table
 
 
+def load_runs_noting(args: argparse.Namespace) -> Any:
+    """The runs under ``--agent-dir`` (``analysis.load_runs``); a run whose summary cannot be read is noted on
+    stderr, its verdict unknown."""
+    from pytest_agentopt.analysis import load_runs
+
+    runs = load_runs(agent_dir(args))
+    for info in runs:
+        if info.summary_problem is not None:
+            print(f"note: {info.summary_problem}: the run's verdict is unknown", file=sys.stderr)
+    return runs
+
+
 def replay_note(count: int) -> str:
     return (
         f"{count} trial{'s' if count != 1 else ''} replay earlier ones (same config, task and seed: a run repeated "

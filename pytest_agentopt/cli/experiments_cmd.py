@@ -9,9 +9,9 @@ from pytest_agentopt import number_format as fmt
 from pytest_agentopt.cli.analysis_common import (
     add_agent_dir,
     add_filters,
-    agent_dir,
     empty_message,
     load_filtered,
+    load_runs_noting,
     print_json,
     render_table,
 )
@@ -33,9 +33,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pytest_agentopt.analysis import HISTORY_COLUMNS, experiment_history, load_runs
+    from pytest_agentopt.analysis import HISTORY_COLUMNS, experiment_history
 
-    rows = experiment_history(load_runs(agent_dir(args)), load_filtered(args, columns=HISTORY_COLUMNS))
+    rows = experiment_history(load_runs_noting(args), load_filtered(args, columns=HISTORY_COLUMNS))
     if args.json:
         print_json(rows)
         return 0

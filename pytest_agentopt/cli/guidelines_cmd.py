@@ -9,9 +9,9 @@ from pytest_agentopt import number_format as fmt
 from pytest_agentopt.cli.analysis_common import (
     add_agent_dir,
     add_filters,
-    agent_dir,
     empty_message,
     load_filtered,
+    load_runs_noting,
     print_json,
     print_wrapped,
     render_table,
@@ -38,10 +38,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pytest_agentopt.analysis import GUIDELINE_COLUMNS, guideline_impact, load_runs
+    from pytest_agentopt.analysis import GUIDELINE_COLUMNS, guideline_impact
 
     table = load_filtered(args, columns=GUIDELINE_COLUMNS)
-    rows = guideline_impact(load_runs(agent_dir(args)), table, seed=args.seed)
+    rows = guideline_impact(load_runs_noting(args), table, seed=args.seed)
     if args.json:
         print_json(rows)
         return 0

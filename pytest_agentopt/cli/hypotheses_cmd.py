@@ -4,6 +4,7 @@ and the experiment-velocity figures (``analysis.hypotheses``)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ def register(sub: Any) -> None:
         description=(
             "One row per hypothesis recorded by a run under --agent-dir (a <config>.hypothesis.json beside the "
             "test config), plus the hypotheses of --configs that no run has used yet ('not run'). Status is the "
-            "latest run's: accepted, rejected, inconclusive, running (no summary yet) or not run. Then the "
+            "latest run's: accepted, rejected, inconclusive, running (no summary yet), unknown (a summary that "
+            "cannot be read; a note says why) or not run. Then the "
             "hypotheses decided per ISO week and the share of the wall time, from the first hypothesis run's "
             "start to the last one's end, during which a hypothesis run was going on."
         ),
@@ -39,7 +41,10 @@ def run(args: argparse.Namespace) -> int:
     from pytest_agentopt.analysis.hypotheses import hypothesis_registry
 
     folders = [Path(folder) for folder in args.configs] if args.configs else [Path("configs")]
-    rows, velocity = hypothesis_registry(agent_dir(args), folders)
+    notes: list[str] = []
+    rows, velocity = hypothesis_registry(agent_dir(args), folders, notes)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print_json({"hypotheses": [row.as_dict() for row in rows], "velocity": velocity})
         return 0

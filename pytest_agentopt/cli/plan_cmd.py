@@ -130,20 +130,18 @@ def cost_per_trial(args: argparse.Namespace) -> tuple[float | None, str | None]:
         return args.cost_per_trial, "--cost-per-trial"
     if args.from_run is None:
         return None, None
-    from pytest_agentopt.storage.ledger import read_json, resolve_run
+    from pytest_agentopt.storage.ledger import resolve_run
+    from pytest_agentopt.storage.summary_schema import read_summary
 
     paths = resolve_run(args.from_run, Path(args.agent_dir))
-    summary = read_json(paths.summary)
-    arms = summary.get("arms")
-    costs = (
-        [arm.get("cost_per_trial_usd") for arm in arms.values() if isinstance(arm, dict)]
-        if isinstance(arms, dict)
-        else []
-    )
-    # A damaged summary: only finite numbers are costs.
-    known = [float(c) for c in costs if isinstance(c, int | float) and not isinstance(c, bool) and math.isfinite(c)]
+    stored = read_summary(paths.summary)  # checked once: a summary without the documented shape gives no cost
+    costs = [arm["cost_per_trial_usd"] for arm in stored.summary["arms"].values()] if stored.summary else []
+    known = [float(c) for c in costs if c is not None and math.isfinite(c)]
     if not known:
-        raise AgentoptUsageError(f"--from-run {args.from_run}: the run recorded no cost (no usage or unknown prices)")
+        why = f"; {stored.problem}" if stored.problem is not None else ""
+        raise AgentoptUsageError(
+            f"--from-run {args.from_run}: the run recorded no cost (no usage or unknown prices){why}"
+        )
     return sum(known) / len(known), f"run {paths.run_id}"
 
 

@@ -20,18 +20,17 @@ from typing import Any
 
 from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.run.options import DEFAULT_DRIFT_ALPHA
-from pytest_agentopt.run.shards import Shard, plan_digest
+from pytest_agentopt.run.shards import Shard, ShardInfo, plan_digest
 from pytest_agentopt.storage.ledger import (
     LedgerWriter,
     RunPaths,
     create_run_directory,
-    read_json,
     read_ledger,
     read_manifest,
     utc_now,
     write_json_atomic,
 )
-from pytest_agentopt.storage.summary_schema import RunSummary
+from pytest_agentopt.storage.summary_schema import RunSummary, read_summary
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 SEQUENTIAL_NOTE = (
@@ -50,7 +49,9 @@ class ShardRun:
 
     paths: RunPaths
     manifest: dict[str, Any]
-    summary: dict[str, Any]
+    summary: RunSummary
+    plan: ShardInfo
+    """The summary's ``shard`` section: the share of the plan this shard ran."""
     shard: Shard
     records: list[TrialRecord]
     problems: list[str]
@@ -84,19 +85,26 @@ def read_shard_run(paths: RunPaths) -> ShardRun:
             f"{paths.directory}: shard {shard_text} (run {run_id}) has not finished (no {paths.summary.name}): "
             f"finish it first (pytest --agent-resume {run_id} ...)"
         )
-    summary = read_json(paths.summary)
-    if summary.get("interrupted"):
+    stored = read_summary(paths.summary)
+    if stored.summary is None:
         raise LedgerError(
-            f"{paths.directory}: shard {shard_text} (run {run_id}) was interrupted ({summary.get('stopped_by')}): "
+            f"{stored.problem}: shard {shard_text} (run {run_id}) has a summary without the shape docs/summary.md "
+            "describes (damaged or edited): merge cannot trust its plan or figures"
+        )
+    summary = stored.summary
+    if summary["interrupted"]:
+        raise LedgerError(
+            f"{paths.directory}: shard {shard_text} (run {run_id}) was interrupted ({summary['stopped_by']}): "
             f"finish it first (pytest --agent-resume {run_id} ...)"
         )
-    if not isinstance(summary.get("shard"), dict):
+    plan = summary["shard"]
+    if plan is None:
         raise LedgerError(
             f"{paths.summary}: shard {shard_text} (run {run_id}) recorded no plan (it ran no agent task: more "
             "shards than tasks, or a -k/-m selection that left none); merge needs every shard's plan"
         )
     ledger = read_ledger(paths.trials, owner=run_id)
-    return ShardRun(paths, manifest, summary, Shard.parse(shard_text), ledger.records, ledger.problems)
+    return ShardRun(paths, manifest, summary, plan, Shard.parse(shard_text), ledger.records, ledger.problems)
 
 
 def check_shards(shards: Sequence[ShardRun]) -> list[str]:
@@ -121,7 +129,7 @@ def check_shards(shards: Sequence[ShardRun]) -> list[str]:
                 raise differs(other, f"the {arm} config (its config hash)", mine, theirs)
         if other.shard.count != first.shard.count:
             raise differs(other, "the number of shards", first.shard.count, other.shard.count)
-        mine_digest, their_digest = (run.summary["shard"].get("plan_digest") for run in (first, other))
+        mine_digest, their_digest = (run.plan["plan_digest"] for run in (first, other))
         if mine_digest != their_digest:
             raise differs(other, "the plan (the collected tasks; shard.plan_digest)", mine_digest, their_digest)
     by_index: dict[int, ShardRun] = {}
@@ -139,16 +147,16 @@ def check_shards(shards: Sequence[ShardRun]) -> list[str]:
             f"cannot merge: shard{'s' if len(missing) > 1 else ''} {', '.join(missing)} of {first.shard.count} "
             f"missing; a merge of some shards would leave out their tasks: give every shard's run"
         )
-    tasks = sorted({task for run in shards for task in run.summary["shard"]["tasks"]})
+    tasks = sorted({task for run in shards for task in run.plan["tasks"]})
     trials = first.manifest["run"]["trials"]
-    total = first.summary["shard"].get("tasks_total")
-    if len(tasks) != total or plan_digest(tasks, trials) != first.summary["shard"].get("plan_digest"):
+    total = first.plan["tasks_total"]
+    if len(tasks) != total or plan_digest(tasks, trials) != first.plan["plan_digest"]:
         raise LedgerError(
             f"cannot merge: the shards' tasks ({len(tasks)}) are not the {total} tasks their plan holds; a "
             "shard's summary.json was edited or belongs to another suite"
         )
     for run in shards:
-        if set(run.summary["shard"]["tasks"]) != run.shard.tasks(tasks):
+        if set(run.plan["tasks"]) != run.shard.tasks(tasks):
             raise LedgerError(
                 f"cannot merge: run {run.run_id} ran other tasks than shard {run.shard} of these tasks; its "
                 "summary.json was edited or belongs to another suite"
@@ -228,7 +236,7 @@ def merge_shards(
         infra_backoff=0.0,
         budget_usd=None,
     )
-    plan_size = sum(int(shard.summary.get("trials_planned") or 0) for shard in shards)
+    plan_size = sum(shard.summary["trials_planned"] or 0 for shard in shards)
     notes = [
         f"merged from {len(shards)} shards: " + ", ".join(f"{shard.shard} {shard.run_id}" for shard in shards),
         SEQUENTIAL_NOTE,
@@ -239,7 +247,7 @@ def merge_shards(
         context=context,
         feeder=None,
         plan_size=plan_size,
-        skipped_by_stop=sum(int(shard.summary.get("trials_skipped") or 0) for shard in shards),
+        skipped_by_stop=sum(shard.summary["trials_skipped"] for shard in shards),
         interrupted=False,
         notes=notes,
         plan={"tasks": len(tasks), "trials": run["trials"], "items": plan_size},

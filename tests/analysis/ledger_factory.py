@@ -5,10 +5,11 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pytest_agentopt.configs.model import text_hash
 from pytest_agentopt.storage.ledger import LedgerWriter, write_json_atomic
+from pytest_agentopt.storage.summary_schema import RunSummary
 
 
 def trial(
@@ -162,3 +163,13 @@ def write_run(
 
 def _components(arm: Mapping[str, Any]) -> dict[str, str]:
     return {text_hash(text): text for text in arm["config"]["guidelines"]}
+
+
+def run_summary(**fields: object) -> RunSummary:
+    """A summary as the plugin writes it (built by ``build_summary`` from a few pairs), with ``fields`` set: the
+    history reader reads only summaries of the documented shape, so test runs carry complete ones."""
+    from tests.unit.test_summary import pairs, summarize
+
+    summary = summarize(pairs([("failure", "success"), ("success", "success")]))
+    unset = {"verdict": None, "verdict_reason": None, "decided_by": None}  # what a test does not set is unknown
+    return cast(RunSummary, {**summary, **unset, **fields})

@@ -11,7 +11,7 @@ import pytest
 from pytest_agentopt.analysis import guideline_impact, load_runs, load_trials, pareto_front
 from pytest_agentopt.cli.analysis_common import render_table
 from pytest_agentopt.cli.main import main
-from tests.analysis.ledger_factory import arm_entry, trial, write_run
+from tests.analysis.ledger_factory import arm_entry, run_summary, trial, write_run
 
 A = arm_entry("exp_a", "ha", guidelines=["g1"])
 B = arm_entry("exp_b", "hb", parent="exp_a", guidelines=["g1", "a rather long guideline " * 4])
@@ -29,7 +29,7 @@ def agent_dir(tmp_path: Path) -> Path:
                       model="gpt-5" if arm == "test" else "gpt-4", message=f"expected {index} x SKU-{index}",
                       started_at=f"2026-11-{10 + index:02d}T00:00:00.000Z")
             )  # fmt: skip
-    write_run(tmp_path, "r1", records, arms={"control": A, "test": B}, summary={"verdict": "better"})
+    write_run(tmp_path, "r1", records, arms={"control": A, "test": B}, summary=run_summary(verdict="better"))
     return tmp_path
 
 
@@ -107,7 +107,7 @@ def test_piped_output_is_not_wrapped_to_80_columns(
         trial(run_id="r1", arm=arm, experiment_id=entry["experiment_id"], config_hash=entry["config_hash"], seq=seq)
         for seq, (arm, entry) in enumerate([("control", parent), ("test", child)])
     ]
-    write_run(tmp_path, "r1", records, arms={"control": parent, "test": child}, summary={"verdict": "better"})
+    write_run(tmp_path, "r1", records, arms={"control": parent, "test": child}, summary=run_summary(verdict="better"))
     monkeypatch.delenv("COLUMNS", raising=False)  # capsys's stdout is no terminal, like a pipe or a CI log
     assert main(["experiments", "--agent-dir", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -131,3 +131,21 @@ def test_an_empty_history_is_said_plainly(tmp_path: Path, capsys: pytest.Capture
     assert capsys.readouterr().out == f"no scored trials under {tmp_path}\n"
     assert main(["experiments", "--agent-dir", str(tmp_path), "--model", "x"]) == 0
     assert capsys.readouterr().out == f"no experiments under {tmp_path} with these filters\n"
+
+
+def test_a_run_whose_summary_lost_its_shape_has_no_verdict_and_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = [trial(seq=0, arm="test", experiment_id="exp_b", config_hash="hb")]
+    damaged = dict(run_summary(verdict="better"))
+    del damaged["spend"]  # the verdict itself still reads, but nothing of this file can be trusted
+    run = write_run(tmp_path, "r1", records, summary=damaged)
+    (info,) = load_runs(tmp_path)
+    assert info.verdict is None
+    assert info.summary_problem == f"{run / 'summary.json'}: field 'spend': missing"
+    assert "summary_problem" not in info.as_dict()
+    experiments = run_json(capsys, "experiments", "--agent-dir", str(tmp_path))
+    assert [row["verdict"] for row in experiments] == [None]
+    assert main(["experiments", "--agent-dir", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {run / 'summary.json'}: field 'spend': missing: the run's verdict is unknown" in err

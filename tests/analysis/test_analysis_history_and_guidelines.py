@@ -15,7 +15,7 @@ from pytest_agentopt.run.pairing import paired_outcomes
 from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
 from pytest_agentopt.stats.paired import cost_ratio
 from pytest_agentopt.storage.trial_record import TrialRecord
-from tests.analysis.ledger_factory import arm_entry, trial, write_run
+from tests.analysis.ledger_factory import arm_entry, run_summary, trial, write_run
 
 A = arm_entry("exp_a", "ha", parent="baseline", guidelines=["g1"])
 B = arm_entry("exp_b", "hb", parent="exp_a", guidelines=["g1", "Check coupon limits first"])
@@ -56,7 +56,7 @@ def agent_dir(tmp_path: Path) -> Path:
         single_records("r1", A, ["success", "failure"]),
         arms={"test": A},
         created_at="2026-11-01T09:00:00.000Z",
-        summary={"verdict": None},
+        summary=run_summary(verdict=None),
     )
     write_run(
         tmp_path,
@@ -64,7 +64,7 @@ def agent_dir(tmp_path: Path) -> Path:
         paired_records("r2", A, B),
         arms={"control": A, "test": B},
         created_at="2026-11-02T09:00:00.000Z",
-        summary={"verdict": "better", "verdict_reason": "r2 reason"},
+        summary=run_summary(verdict="better", verdict_reason="r2 reason"),
     )
     write_run(
         tmp_path,
@@ -72,7 +72,7 @@ def agent_dir(tmp_path: Path) -> Path:
         paired_records("r3", A, B),
         arms={"control": A, "test": B},
         created_at="2026-11-03T09:00:00.000Z",
-        summary={"verdict": "no_difference", "verdict_reason": "r3"},
+        summary=run_summary(verdict="no_difference", verdict_reason="r3"),
     )
     write_run(tmp_path, "r4", single_records("r4", C, ["success"] * 3 + ["failure"]), arms={"test": C},
               created_at="2026-11-04T09:00:00.000Z")  # fmt: skip

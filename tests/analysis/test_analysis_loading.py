@@ -23,7 +23,7 @@ from pytest_agentopt.analysis import (
 from pytest_agentopt.analysis.loading import REPLAY_KEY
 from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.storage.ledger import read_ledger
-from tests.analysis.ledger_factory import arm_entry, trial, write_run
+from tests.analysis.ledger_factory import arm_entry, run_summary, trial, write_run
 
 
 def many_trials(run_id: str, count: int) -> list[dict[str, object]]:
@@ -189,7 +189,7 @@ def test_load_runs_reads_manifests_and_summaries(tmp_path: Path) -> None:
         "test": arm_entry("exp_b", "hb", parent="../configs/exp_a.json", guidelines=["g1"]),
     }
     write_run(
-        tmp_path, "r1", [], arms=arms, summary={"verdict": "better", "verdict_reason": "why", "decided_by": "sprt"}
+        tmp_path, "r1", [], arms=arms, summary=run_summary(verdict="better", verdict_reason="why", decided_by="sprt")
     )
     (run,) = load_runs(tmp_path)
     assert run.run_id == "r1"

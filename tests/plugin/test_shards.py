@@ -162,3 +162,14 @@ class TestMergeRefuses:
         (second / "summary.json").unlink()
         assert merge(first.name, second.name) == 2
         assert f"shard 2/2 (run {second.name}) has not finished" in capsys.readouterr().err
+
+    def test_a_shard_whose_summary_was_edited(self, suite: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> None:
+        first = run_shard(suite, "1/2")
+        second = run_shard(suite, "2/2")
+        summary = json.loads((second / "summary.json").read_text())
+        summary["trials_skipped"] = "none"  # a figure the merged summary would add up
+        (second / "summary.json").write_text(json.dumps(summary))
+        assert merge(first.name, second.name) == 2
+        err = capsys.readouterr().err
+        assert "summary.json: field 'trials_skipped': expected int, got 'none'" in err
+        assert f"shard 2/2 (run {second.name}) has a summary without the shape docs/summary.md describes" in err

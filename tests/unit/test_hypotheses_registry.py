@@ -10,6 +10,7 @@ import pytest
 
 from pytest_agentopt.analysis.hypotheses import hypothesis_registry
 from pytest_agentopt.cli.main import main
+from tests.analysis.ledger_factory import run_summary
 
 
 def write_run(
@@ -30,13 +31,13 @@ def write_run(
     manifest = {"schema": 1, "run_id": run_id, "created_at": created, "run": settings, "arms": {}}
     (run / "manifest.json").write_text(json.dumps(manifest))
     if verdict is not None:
-        summary = {
-            "verdict": verdict,
-            "trials_started": 40,
-            "spend": {"usd": usd, "trials": 40, "unpriced": 0 if usd is not None else 40},
-            "effect": {"estimate": 0.2, "lower": 0.05, "upper": 0.35},
-            "finished_at": finished,
-        }
+        summary = run_summary(
+            verdict=verdict,
+            trials_started=40,
+            spend={"usd": usd, "trials": 40, "unpriced": 0 if usd is not None else 40},
+            effect={"estimate": 0.2, "lower": 0.05, "upper": 0.35, "method": "Newcombe 95%"},
+            **({"finished_at": finished} if finished is not None else {}),
+        )
         (run / "summary.json").write_text(json.dumps(summary))
     if decided is not None:
         (run / "decision.json").write_text(json.dumps({"verdict": verdict, "at": decided}))
@@ -127,3 +128,18 @@ def test_no_hypothesis_says_how_to_add_one(tmp_path: Path, capsys: pytest.Captur
     (tmp_path / ".agentopt").mkdir()
     assert main(["hypotheses", "--agent-dir", str(tmp_path / ".agentopt"), "--configs", str(tmp_path)]) == 0
     assert "no hypothesis found" in capsys.readouterr().out
+
+
+def test_a_summary_without_its_documented_shape_is_an_unknown_status_with_a_note(tmp_path: Path) -> None:
+    agent_dir = tmp_path / ".agentopt"
+    write_run(agent_dir, "r1", "h_a", created="2026-01-05T10:00:00+00:00", verdict="better")
+    summary_path = agent_dir / "runs" / "r1" / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    summary["spend"]["usd"] = "0.5"  # edited by hand: the dollars would otherwise be added up as text
+    summary_path.write_text(json.dumps(summary))
+    notes: list[str] = []
+    (row,), _ = hypothesis_registry(agent_dir, [], notes)
+    assert (row.status, row.verdict, row.usd, row.sessions) == ("unknown", None, None, 0)  # not "running", not 0 $
+    assert notes == [
+        f"{summary_path}: field 'spend.usd': expected float, got '0.5': the run's verdict, spend and effect are unknown"
+    ]
