@@ -24,6 +24,7 @@ from pytest_agentopt.errors import LedgerError
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
 from pytest_agentopt.storage.ledger import RunPaths, read_json
+from pytest_agentopt.storage.summary_schema import StoredSummary, read_summary
 from pytest_agentopt.storage.trial_record import normalise_record
 
 if TYPE_CHECKING:
@@ -252,10 +253,12 @@ def render_frame(state: WatchState) -> list[str]:
 
     manifest = state.manifest
     run = manifest.get("run") or {}
-    summary = _read_optional(state.paths.summary)
+    stored = read_summary(state.paths.summary) if state.paths.summary.is_file() else None  # checked once, here
+    finished = stored is not None
+    summary = stored.summary if stored is not None else None
     decision = _read_optional(state.paths.decision)
     plan = _read_optional(state.paths.directory / PLAN_FILE)
-    status = "finished" if summary is not None else "running" if state.owned() else "not running (no session owns it)"
+    status = "finished" if finished else "running" if state.owned() else "not running (no session owns it)"
     arms_text = {arm: (manifest.get("arms") or {}).get(arm, {}).get("experiment_id", "?") for arm in state.arms}
     question = " vs ".join(f"{arm} {name}" for arm, name in arms_text.items())
     test_name = (
@@ -264,11 +267,12 @@ def render_frame(state: WatchState) -> list[str]:
         else "fixed sample"
     )
     lines = [f"run {manifest.get('run_id')}: {question}; {test_name}; {status}"]
-    planned = summary.get("trials_planned") if summary is not None else (plan or {}).get("items")
+    planned = summary["trials_planned"] if summary is not None else None if finished else (plan or {}).get("items")
     if planned:
         lines.append(f"trials   {state.done:,} of {planned:,} planned done ({100 * state.done / planned:.1f}%)")
     else:
-        lines.append(f"trials   {state.done:,} done; planned: unknown (the run has not reported its collection yet)")
+        why = "its summary cannot be read" if finished else "the run has not reported its collection yet"
+        lines.append(f"trials   {state.done:,} done; planned: unknown ({why})")
     for arm, totals in state.arms.items():
         rate = f"{100 * totals.successes / totals.scored:.1f}%" if totals.scored else "-"
         if totals.trials == 0:
@@ -283,8 +287,8 @@ def render_frame(state: WatchState) -> list[str]:
             f"{arm:<8} {arms_text[arm]:<14} solved {totals.successes}/{totals.scored} ({rate}), "
             f"{totals.trials} trials ran; {spend}"
         )
-    lines.extend(_sequential_lines(state, plan, summary))
-    lines.append(_verdict_line(summary, decision, run))
+    lines.extend(_sequential_lines(state, plan, finished))
+    lines.append(_verdict_line(stored, decision, run))
     notes = []
     if state.tail.pending:
         notes.append(f"a last line of {state.tail.pending} bytes without its newline waits (being written, or torn)")
@@ -298,9 +302,9 @@ def render_frame(state: WatchState) -> list[str]:
     return lines
 
 
-def _sequential_lines(state: WatchState, plan: dict[str, Any] | None, summary: dict[str, Any] | None) -> list[str]:
+def _sequential_lines(state: WatchState, plan: dict[str, Any] | None, finished: bool) -> list[str]:
     if state.candidates is not None:
-        return _candidate_lines(state, plan, summary)
+        return _candidate_lines(state, plan, finished)
     feeder = state.feeder
     if feeder is None:
         return []
@@ -308,7 +312,7 @@ def _sequential_lines(state: WatchState, plan: dict[str, Any] | None, summary: d
     llr, (lower, upper) = feeder.llr_and_bounds(target_name="target")
     shown = ", ".join(f"{name} {value:+.2f}" for name, value in llr.items() if value is not None)
     lines = [f"sprt     {feeder.units} {unit} in the test; LLR {shown}; bounds [{lower:+.2f}, {upper:+.2f}]"]
-    if feeder.decision is None and summary is None:
+    if feeder.decision is None and not finished:
         planned = (plan or {}).get("items")
         if planned:
             per_unit = 2 if feeder.paired_test is not None else 1
@@ -319,7 +323,7 @@ def _sequential_lines(state: WatchState, plan: dict[str, Any] | None, summary: d
     return lines
 
 
-def _candidate_lines(state: WatchState, plan: dict[str, Any] | None, summary: dict[str, Any] | None) -> list[str]:
+def _candidate_lines(state: WatchState, plan: dict[str, Any] | None, finished: bool) -> list[str]:
     """One line per candidate: its pairs, LLRs against its bounds (at alpha / K), and its decision once made."""
     assert state.candidates is not None
     from pytest_agentopt.run.candidates import candidate_alpha
@@ -339,7 +343,7 @@ def _candidate_lines(state: WatchState, plan: dict[str, Any] | None, summary: di
             f"bounds [{lower:+.2f}, {upper:+.2f}]{decided}"
         )
     planned = (plan or {}).get("items")
-    if summary is None and planned and state.candidates.undecided:
+    if not finished and planned and state.candidates.undecided:
         remaining = max(0, (planned - state.candidates.committed) // len(state.arms))
         lines.append(
             f"remains  at most {remaining:,} pairs per undecided candidate to the cap; each candidate's test stops as "
@@ -348,11 +352,13 @@ def _candidate_lines(state: WatchState, plan: dict[str, Any] | None, summary: di
     return lines
 
 
-def _verdict_line(summary: dict[str, Any] | None, decision: dict[str, Any] | None, run: dict[str, Any]) -> str:
-    if summary is not None:
-        verdict = summary.get("verdict")
-        reason = summary.get("verdict_reason") or ""
-        return f"verdict  {str(verdict).upper()}: {reason}" if verdict else f"verdict  none: {reason}"
+def _verdict_line(stored: StoredSummary | None, decision: dict[str, Any] | None, run: dict[str, Any]) -> str:
+    if stored is not None and stored.summary is None:
+        return f"verdict  unknown: {stored.problem}"
+    if stored is not None and stored.summary is not None:
+        verdict = stored.summary["verdict"]
+        reason = stored.summary["verdict_reason"] or ""
+        return f"verdict  {verdict.upper()}: {reason}" if verdict else f"verdict  none: {reason}"
     if decision is not None and "candidates" in decision:
         decided = decision["candidates"]
         listed = "; ".join(f"{c.get('experiment_id')}: {c.get('verdict')}" for c in decided.values())

@@ -86,6 +86,20 @@ def test_the_live_llr_equals_the_controllers_once_every_trial_is_read(finished_r
     assert list(test.bounds) == summary["bounds"]
 
 
+def test_a_finished_run_whose_summary_lost_its_shape_shows_no_verdict(
+    finished_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    summary = json.loads((finished_run / "summary.json").read_text())
+    summary["trials_planned"] = "all"  # edited by hand
+    (finished_run / "summary.json").write_text(json.dumps(summary))
+    assert main(["watch", "--once", str(finished_run)]) == 0
+    out = capsys.readouterr().out
+    assert "; finished" in out  # finished all the same: it wrote its summary
+    assert "planned: unknown (its summary cannot be read)" in out
+    assert f"verdict  unknown: {finished_run / 'summary.json'}: field 'trials_planned': expected int" in out
+    assert summary["verdict"].upper() not in out.split("verdict  ", 1)[1]
+
+
 def test_a_run_without_a_session_or_summary_says_so(finished_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     live = running_copy(finished_run, 4)
     (live / "session.json").unlink()
