@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
+from pytest_agentopt.stats import intervals
 from pytest_agentopt.stats.intervals import (
+    _binomial_half_lower_tail,
     exact_mcnemar_one_sided_p,
     exact_mcnemar_p,
     paired_difference_interval,
@@ -84,18 +88,23 @@ def test_it_matches_the_exact_binomial_test_at_one_half() -> None:
         assert exact_mcnemar_p(b, c) == pytest.approx(min(1.0, 2 * tail), rel=1e-11)
 
 
+def exact_lower_tail(k: int, n: int) -> float:
+    """P(X <= k), X ~ Binomial(n, 1/2), as the correctly rounded exact rational (Python's integers)."""
+    term = total = 1
+    for i in range(1, k + 1):
+        term = term * (n - i + 1) // i
+        total += term
+    return float(Fraction(total, 2**n))
+
+
 def test_it_matches_exact_integers_with_thousands_of_discordant_pairs() -> None:
-    # scipy's binomial distribution function loses about n * 1e-16 relative accuracy: 5e-11 holds up to 40,600
-    # pairs (1.6e-11 measured at 20,000 vs 20,600) and is far below any figure the reports print (3 digits).
+    # Up to EXACT_TERM_MAX_N the largest term is exact; the rest is a product of ratios, each rounded once
+    # (2^-53): about 2e-13 relative after the ~1,000 terms summed at 40,600 pairs (1e-15 measured). 5e-11 was the
+    # bound of scipy's bdtr, used before (it loses about n * 1e-16).
     for b, c in [(5000, 5300), (20000, 20600)]:
-        n = b + c
-        term = total = 1
-        for i in range(1, b + 1):
-            term = term * (n - i + 1) // i
-            total += term
-        exact = float(Fraction(2 * total, 2**n))
-        assert exact_mcnemar_p(b, c) == pytest.approx(exact, rel=5e-11)
-        assert exact_mcnemar_one_sided_p(c, b) == pytest.approx(exact / 2, rel=5e-11)
+        exact = 2 * exact_lower_tail(b, b + c)
+        assert exact_mcnemar_p(b, c) == pytest.approx(exact, rel=1e-12)
+        assert exact_mcnemar_one_sided_p(c, b) == pytest.approx(exact / 2, rel=1e-12)
 
 
 def test_it_is_symmetric_and_one_without_discordant_pairs() -> None:
@@ -192,3 +201,34 @@ def test_it_covers_close_to_nominal_in_a_seeded_simulation(cells: tuple[float, f
         lower, upper = paired_difference_interval(n11, n10, n01, n00)
         covered += lower <= truth <= upper
     assert abs(covered / 4000 - 0.95) <= 0.01 + 3 * math.sqrt(0.95 * 0.05 / 4000)
+
+
+@pytest.mark.parametrize("n", [*range(1, 60), 101, 1000, 2001])
+def test_the_binomial_tail_is_the_exact_rational_sum_on_both_sides_of_the_middle(n: int) -> None:
+    for k in sorted({-1, 0, 1, n // 3, n // 2 - 1, n // 2, n // 2 + 1, 2 * n // 3, n - 1, n, n + 1}):
+        exact = exact_lower_tail(k, n) if 0 <= k <= n else (0.0 if k < 0 else 1.0)
+        assert _binomial_half_lower_tail(k, n) == pytest.approx(exact, rel=1e-13, abs=1e-16), (k, n)
+    # the one-sided p-value in either direction, against the exact upper tail P(X >= b) = P(X <= c)
+    b, c = n // 3, n - n // 3
+    assert exact_mcnemar_one_sided_p(b, c) == pytest.approx(exact_lower_tail(c, n), rel=1e-13)
+    assert exact_mcnemar_one_sided_p(c, b) == pytest.approx(exact_lower_tail(b, n), rel=1e-13)
+
+
+def test_beyond_the_exact_term_log_gamma_keeps_the_tail_within_its_rounding(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Three log-gammas of at most 2e5 (n = 40,600), each rounded to 2^-53 relative: at most 7e-11 absolute error in
+    # the log of the largest term, so 1e-10 relative (2.3e-11 measured); exact rationals to compare with.
+    monkeypatch.setattr(intervals, "EXACT_TERM_MAX_N", 0)
+    for k, n in [(1400, 3000), (9000, 20000), (10000, 20000), (20000, 40600)]:
+        assert _binomial_half_lower_tail(k, n) == pytest.approx(exact_lower_tail(k, n), rel=1e-10)
+
+
+def test_the_exact_mcnemar_test_imports_neither_numpy_nor_scipy() -> None:
+    """A fixed-sample paired run with discordant pairs computes it at its end: importing scipy (with numpy) for it
+    cost such a run about 0.35 s of start-up, beyond the plugin's budget (docs/performance.md)."""
+    code = (
+        "import sys; from pytest_agentopt.stats.intervals import exact_mcnemar_p, exact_mcnemar_one_sided_p; "
+        "assert 0 < exact_mcnemar_p(3, 12) < 1 and 0 < exact_mcnemar_one_sided_p(12, 3) < 1; "
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'scipy'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == ""
