@@ -7,7 +7,9 @@ Likewise ``not_worse`` rejects "a regression of ``effect``" with error beta, and
 target is met" with error beta, which says nothing of the rates between ``target - effect`` and ``target``.
 
 "At most" is said only of calibrated error rates (the paired test's calibrated design, the one-sample SPRT whose
-exact rates are known); Wald's uncalibrated bounds give "about".
+exact rates are known). Wald's uncalibrated bounds give "nominally" with the caveat that the exact rate is not
+computed: the figure is the design's target, never claimed as a bound (it can be exceeded a little at some
+discordances).
 
 Pure functions of plain values; ``report/summary.py`` stores the result in ``verdict_reason``.
 """
@@ -21,7 +23,11 @@ if TYPE_CHECKING:
 
 
 def _rate(calibrated: bool) -> str:
-    return "at most" if calibrated else "about"
+    return "at most" if calibrated else "nominally"
+
+
+def _uncalibrated(calibrated: bool) -> str:
+    return "" if calibrated else "; Wald's bounds, exact rate not computed"
 
 
 def _when(units: int, unit: str, at_cap: bool) -> str:
@@ -35,30 +41,31 @@ def paired_sequential_reason(
     ``not_worse``)."""
     when = _when(units, "pairs", at_cap)
     rate = _rate(calibrated)
+    caveat = _uncalibrated(calibrated)
     if verdict == "better":
         return (
             f"test is better than control: 'no difference' rejected {when}, the evidence favouring an improvement "
-            f"of {effect:g} over none (false 'better' {rate} {alpha:g})"
+            f"of {effect:g} over none (false 'better' {rate} {alpha:g}{caveat})"
         )
     if verdict == "worse":
         return (
             f"test is worse than control: 'no difference' rejected {when}, the evidence favouring a regression "
-            f"of {effect:g} over none (false 'worse' {rate} {alpha:g})"
+            f"of {effect:g} over none (false 'worse' {rate} {alpha:g}{caveat})"
         )
     if verdict == "not_worse":
         return (
             f"test is not worse than control by {effect:g}: 'a regression of {effect:g}' rejected {when} "
-            f"(such a regression passes {rate} {beta:g} of the time)"
+            f"(such a regression passes {rate} {beta:g} of the time{caveat})"
         )
     if verdict == "not_better":
         return (
             f"test is not better than control by {effect:g}: 'an improvement of {effect:g}' rejected {when} "
-            f"(such an improvement is missed {rate} {beta:g} of the time)"
+            f"(such an improvement is missed {rate} {beta:g} of the time{caveat})"
         )
     if verdict == "no_difference":
         return (
             f"no difference of {effect:g} or more either way: both 'an improvement of {effect:g}' and 'a "
-            f"regression of {effect:g}' rejected {when} (each is missed {rate} {beta:g} of the time)"
+            f"regression of {effect:g}' rejected {when} (each is missed {rate} {beta:g} of the time{caveat})"
         )
     raise ValueError(f"not a paired sequential verdict: {verdict!r}")
 
