@@ -70,6 +70,7 @@ def test_the_further_pairs_are_the_brute_force_distribution_of_the_live_test(
         cap_pairs=cap,
         distributions=DISTRIBUTIONS,
         floor=0.0,
+        tolerance=0.0,
     )
     for result, stopping in zip(results, _brute_force(start, cap), strict=True):
         assert result.dropped == 0.0
@@ -100,7 +101,7 @@ def test_the_pruned_dp_equals_the_grid_dp_on_the_shipped_design(direction: Direc
         cap_pairs=cap,
         distributions=[(losses / 24, ties / 24, wins / 24)],
     )
-    assert result.dropped < 1e-10
+    assert result.expected_at_most - result.expected < 0.1
     assert result.expected <= reference.expected_pairs <= result.expected_at_most + 1e-9
     assert result.p95 == reference.p95_pairs
 
@@ -108,10 +109,13 @@ def test_the_pruned_dp_equals_the_grid_dp_on_the_shipped_design(direction: Direc
 def test_a_coarse_floor_keeps_the_exact_value_between_its_bounds() -> None:
     design = paired_design(0.05, 0.10, 0.15, "both")
     kwargs = {"wins": 3, "losses": 2, "ties": 5, "state": 0, "cap_pairs": 120, "distributions": [(0.2, 0.5, 0.3)]}
-    (exact,) = paired_remaining(design, floor=0.0, **kwargs)  # type: ignore[arg-type]
-    (coarse,) = paired_remaining(design, floor=1e-4, **kwargs)  # type: ignore[arg-type]
-    assert coarse.dropped > 1e-6  # the floor did drop cells
-    assert coarse.expected <= exact.expected <= coarse.expected_at_most
+    (exact,) = paired_remaining(design, floor=0.0, tolerance=0.0, **kwargs)  # type: ignore[arg-type]
+    for floor, tolerance in ((1e-4, 0.0), (0.0, 1.0), (1e-10, 0.05)):
+        (coarse,) = paired_remaining(design, floor=floor, tolerance=tolerance, **kwargs)  # type: ignore[arg-type]
+        assert coarse.dropped > 0.0  # the floor or the tolerance did drop mass
+        assert coarse.expected <= exact.expected <= coarse.expected_at_most
+        if floor == 0.0:
+            assert coarse.expected_at_most - coarse.expected < tolerance
 
 
 def _brute_force_target(start: TargetSequentialTest, cap: int, rate: float) -> float:
