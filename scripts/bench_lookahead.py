@@ -71,6 +71,9 @@ AFTER_TARGET = 2 * WORKERS
 RATIO_TARGET = 1.05
 FIXED = (16, 32, 64, 128)
 """Fixed look-aheads compared with ``auto``: 16 = 2 x workers, the window of earlier versions."""
+CLAIRVOYANT = (8, 16, 24, 32, 48, 64, 96, 128, 256)
+"""Allowances ``B`` of the clairvoyant bound: dispatch that knows where the test will decide and starts, in planned
+order, every item up to ``B`` positions beyond that point as soon as a worker is free."""
 SCENARIOS = (PairedScenario(0.60, 0.60, 2.0), PairedScenario(0.60, 0.75, 2.0))
 """No difference and a difference of delta, on a suite with the task spread typical of agent suites."""
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "lookahead.md"
@@ -151,8 +154,34 @@ class Outcome:
     verdict: str
 
 
+@dataclass
+class ClairvoyantLookahead:
+    """Knows the planned position where the test will decide and lets in-order dispatch start any item up to
+    ``limit`` (that position + ``B``). No real policy can know it; every in-order window that never starts more
+    than ``B`` items beyond the decision on this run starts nothing this one does not (see docs/lookahead.md)."""
+
+    feeder: SequentialFeeder
+    limit: int
+
+    @property
+    def items(self) -> int:
+        return max(1, self.limit + 1 - self.feeder.committed)
+
+
+def decision_position(drawn: Any, scenario: PairedScenario, settings: Any) -> int:
+    """The planned position of the item whose result decides the test (feeding the plan in order), or the last."""
+    feeder = new_feeder(scenario, settings, len(drawn.plan))
+    for index, trial in enumerate(drawn.plan):
+        outcome = "success" if drawn.successes[index] else "failure"
+        decision = feeder.add(index, task_id=trial.task_id, arm=trial.arm, trial=trial.trial, outcome=outcome)
+        if decision is not None:
+            return decision.seq
+    return len(drawn.plan) - 1
+
+
 def simulate(drawn: Any, scenario: PairedScenario, policy: str, workers: int, settings: Any) -> Outcome:
-    """Run ``drawn`` (plan, outcomes, durations) under ``policy``: ``load`` or a ``--agent-lookahead`` value."""
+    """Run ``drawn`` (plan, outcomes, durations) under ``policy``: ``load``, a ``--agent-lookahead`` value, or
+    ``clairvoyant B`` (:class:`ClairvoyantLookahead`)."""
     plan = drawn.plan
     collection = [f"test_agent.py::test_task[{trial.task_id}-{trial.arm}-{trial.trial}]" for trial in plan]
     config = SimConfig(workers)
@@ -162,8 +191,13 @@ def simulate(drawn: Any, scenario: PairedScenario, policy: str, workers: int, se
         scheduler = LoadScheduling(config, _QuietLog())
     else:
         feeder = new_feeder(scenario, settings, len(plan))
-        items = None if policy == "auto" else int(policy)
-        lookahead = lookahead_for(items, workers=workers, feeder=feeder)
+        lookahead: Any
+        if policy.startswith("clairvoyant "):
+            allowance = int(policy.split()[1])
+            lookahead = ClairvoyantLookahead(feeder, decision_position(drawn, scenario, settings) + allowance)
+        else:
+            items = None if policy == "auto" else int(policy)
+            lookahead = lookahead_for(items, workers=workers, feeder=feeder)
         scheduler = SequentialScheduling(config, _QuietLog(), window=lookahead)  # type: ignore[arg-type]
     nodes = [SimNode(index) for index in range(workers)]
     for node in nodes:
@@ -250,13 +284,17 @@ def policies() -> list[str]:
     return ["load", str(FIXED[0]), "auto", *(str(items) for items in FIXED[1:])]
 
 
-def run_simulation(runs: int, seed: int, workers: int) -> tuple[dict[str, PolicyFigures], int]:
-    """Every policy on the same ``runs`` drawn runs per scenario; returns the figures and the verdict mismatches."""
+def run_simulation(
+    runs: int, seed: int, workers: int, clairvoyant: Sequence[int] = ()
+) -> tuple[dict[str, PolicyFigures], int]:
+    """Every policy (and ``clairvoyant B`` for each allowance given) on the same ``runs`` drawn runs per scenario;
+    returns the figures and the verdict mismatches."""
     from pytest_agentopt.stats.sprt import SequentialSettings
 
     settings = SequentialSettings()
     suite = SuiteModel()
-    figures = {policy: PolicyFigures(policy) for policy in policies()}
+    names = [*policies(), *(f"clairvoyant {allowance}" for allowance in clairvoyant)]
+    figures = {policy: PolicyFigures(policy) for policy in names}
     mismatches = 0
     rng = np.random.default_rng(seed)
     for scenario in SCENARIOS:
@@ -269,7 +307,7 @@ def run_simulation(runs: int, seed: int, workers: int) -> tuple[dict[str, Policy
             figures["load"].ratios.append(1.0)
             figures["load"].ratios_to_decision.append(1.0)
             verdicts = set()
-            for policy in policies()[1:]:
+            for policy in names[1:]:
                 outcome = simulate(drawn, scenario, policy, workers, settings)
                 figures[policy].outcomes.append(outcome)
                 figures[policy].ratios.append(outcome.busy_share / load.busy_share)
@@ -283,6 +321,8 @@ def simulation_table(figures: dict[str, PolicyFigures], workers: int) -> tuple[s
     rows = []
     verdicts = []
     for policy, found in figures.items():
+        if policy.startswith("clairvoyant"):
+            continue
         ratio = statistics.fmean(found.ratios)
         ratio_se = found.standard_error(found.ratios)
         to_decision = statistics.fmean(found.ratios_to_decision)
@@ -326,6 +366,59 @@ def simulation_table(figures: dict[str, PolicyFigures], workers: int) -> tuple[s
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), verdicts
 
 
+def bound_lines(figures: dict[str, PolicyFigures], workers: int) -> list[str]:
+    """The clairvoyant bound: its table, the best busy share with at most ``2 x workers`` trials after the decision
+    on every run, and the Lagrangian upper bound with at most that many on average."""
+    found = {int(policy.split()[1]): figures[policy] for policy in figures if policy.startswith("clairvoyant")}
+    if not found:
+        return []
+    budget = 2 * workers
+    rows = []
+    for allowance, figure in found.items():
+        after = [outcome.after_decision for outcome in figure.outcomes]
+        rows.append(
+            [
+                f"clairvoyant, B = {allowance}",
+                f"{statistics.fmean(figure.ratios):.3f} ± {figure.standard_error(figure.ratios):.3f}",
+                f"{statistics.fmean(figure.ratios_to_decision):.3f} ± "
+                f"{figure.standard_error(figure.ratios_to_decision):.3f}",
+                f"{statistics.fmean(after):.1f} / {max(after)}",
+            ]
+        )
+    headers = ["dispatch", "ratio to load (± s.e.)", "ratio to load, up to the decision", "after decision: mean / max"]
+    table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    within = [
+        allowance for allowance, figure in found.items() if max(o.after_decision for o in figure.outcomes) <= budget
+    ]
+    best_max = max((statistics.fmean(found[allowance].ratios) for allowance in within), default=math.nan)
+    lines = [
+        table,
+        "",
+        f"- at most {budget} trials after the decision on every run: the clairvoyant dispatch reaches a busy share of "
+        f"{best_max:.3f} of load's (B = {max(within, default=0)}); every in-order look-ahead with that guarantee "
+        f"starts no item it does not, so none reaches {BUSY_TARGET}",
+    ]
+    for name, attribute in (("whole run", "ratios"), ("up to the decision", "ratios_to_decision")):
+        bound = mean_budget_bound(found, attribute, budget)
+        lines.append(
+            f"- at most {budget} trials after the decision on average ({name}): no choice of B per run, even with "
+            f"hindsight, exceeds {bound:.3f} of load's (Lagrangian bound over B in {', '.join(map(str, found))})"
+        )
+    return lines
+
+
+def mean_budget_bound(found: dict[int, PolicyFigures], attribute: str, budget: float) -> float:
+    """An upper bound on the mean busy-share ratio of any per-run choice among the clairvoyant allowances whose
+    mean number of trials after the decision is at most ``budget`` (weak duality: for every lambda >= 0,
+    mean over runs of max over B of (ratio - lambda x after) + lambda x budget bounds it; the least over a grid)."""
+    ratios = np.array([getattr(figure, attribute) for figure in found.values()])  # allowance x run
+    after = np.array([[o.after_decision for o in figure.outcomes] for figure in found.values()], dtype=float)
+    best = math.inf
+    for multiplier in np.linspace(0.0, 0.05, 1001):
+        best = min(best, float((ratios - multiplier * after).max(axis=0).mean() + multiplier * budget))
+    return best
+
+
 # -- the -n 8 wall time against plain xdist ------------------------------------------------------------------------
 
 
@@ -360,7 +453,7 @@ def chart_svg(figures: dict[str, PolicyFigures], workers: int, width: int = 720,
     """Busy share (ratio to load) against trials after the decision, one point per look-ahead."""
     points = []
     for policy, found in figures.items():
-        if policy == "load":
+        if policy == "load" or policy.startswith("clairvoyant"):
             continue
         after = statistics.fmean(outcome.after_decision for outcome in found.outcomes)
         points.append((policy, after, statistics.fmean(found.ratios)))
@@ -427,6 +520,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the real -n 8 runs (default 3)")
     parser.add_argument("--quick", action="store_true", help="40 runs per scenario, 1 round of 160 trials")
     parser.add_argument("--no-startup", action="store_true", help="skip the real -n 8 runs")
+    parser.add_argument("--no-bound", action="store_true", help="skip the clairvoyant bound")
     parser.add_argument("--write-docs", action="store_true", help="replace the generated section of docs/lookahead.md")
     return parser.parse_args(argv)
 
@@ -437,8 +531,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds, agent_trials = (1, bench_overhead.QUICK_AGENT_TRIALS) if args.quick else (args.rounds, 800)
     command = shlex.join(["python", "scripts/bench_lookahead.py", *(argv if argv is not None else sys.argv[1:])])
     load_at_start = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    figures, mismatches = run_simulation(runs, args.seed, WORKERS)
+    figures, mismatches = run_simulation(runs, args.seed, WORKERS, () if args.no_bound else CLAIRVOYANT)
     table, verdicts = simulation_table(figures, WORKERS)
+    bound = bound_lines(figures, WORKERS)
     lines = [
         f"`{command}`",
         "",
@@ -452,6 +547,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         *(f"- {line}" for line in verdicts),
         f"- verdicts that differ between look-aheads on the same run: {mismatches} (must be 0)",
     ]
+    if bound:
+        lines += [
+            "",
+            "The clairvoyant bound, on the same runs: dispatch that knows where the test will decide and starts, in "
+            "planned order, every item up to B positions beyond it as soon as a worker is free (xdist's "
+            "lowest-first order, no knowledge of latencies).",
+            "",
+            *bound,
+        ]
     if not args.no_startup:
         startup_tables, ratios, extra_cpu = startup_ratio(rounds, agent_trials)
         verdict = "PASS" if statistics.median(ratios) <= RATIO_TARGET else "FAIL"
