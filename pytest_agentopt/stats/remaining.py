@@ -38,7 +38,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 DEFAULT_FLOOR = 1e-10
-"""Cells less likely than this are dropped (their mass is counted in ``Remaining.dropped``)."""
+"""Cells less likely than this are dropped (their mass is counted in ``Remaining.dropped``); the paired DP lowers
+it in proportion beyond a thousand pairs to the cap, since a dropped cell's bound grows with the pairs it could
+still take."""
 DEFAULT_TOLERANCE = 0.05
 """The paired DP stops once the mass still running, were it all to run to the cap, would move the expectation by
 less than this many pairs (that mass is counted in ``Remaining.dropped`` as well)."""
@@ -81,7 +83,7 @@ def paired_remaining(
     state: int,
     cap_pairs: int,
     distributions: Sequence[tuple[float, float, float]],
-    floor: float = DEFAULT_FLOOR,
+    floor: float | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> list[Remaining]:
     """The further pairs a running paired test takes, one figure per assumed distribution of a pair:
@@ -100,6 +102,8 @@ def paired_remaining(
         raise ValueError(f"state {state} is not a state of a {design.direction!r} run")
     for distribution in distributions:
         _check_distribution(distribution)
+    if floor is None:
+        floor = DEFAULT_FLOOR * min(1.0, 1000 / (cap_pairs - start))
     # One column per outcome (loss, tie, win) and distribution; a move is (wins added, losses added).
     probabilities = np.array(distributions, dtype=np.float64).reshape(-1, 3).T[:, None, :, None]
     moves = ((0, 1), (0, 0), (1, 0))
