@@ -26,9 +26,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from pytest_agentopt.run.feeding import SequentialFeeder
-from pytest_agentopt.stats.remaining import Remaining, paired_remaining, target_remaining
+if TYPE_CHECKING:
+    from pytest_agentopt.run.feeding import SequentialFeeder
+    from pytest_agentopt.stats.remaining import Remaining
 
 __all__ = ["Forecast", "Forecaster", "Pace", "duration", "forecast_lines"]
 
@@ -122,7 +124,10 @@ def _state_key(feeder: SequentialFeeder, cap_units: int) -> tuple[object, ...] |
 
 
 def _compute(feeder: SequentialFeeder, cap_units: int) -> Forecast | None:
+    # numpy and the DP only when a frame needs a forecast: the controller imports this module's caller for a
+    # constant (``report.watch.PLAN_FILE``), and numpy costs every run a fifth of a second.
     from pytest_agentopt.number_format import pct
+    from pytest_agentopt.stats.remaining import paired_remaining, target_remaining
 
     if feeder.paired_test is not None:
         from pytest_agentopt.stats.extension import running_state

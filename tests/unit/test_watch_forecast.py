@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from pytest_agentopt.report.watch_forecast import Forecaster, Pace, duration, forecast_lines
@@ -97,3 +100,14 @@ def test_durations_read_as_a_person_says_them() -> None:
         "4 min 10 s",
         "2 h 05 min",
     ]
+
+
+def test_the_live_view_module_imports_without_numpy() -> None:
+    """The controller imports ``report.watch`` for the plan file's name in every run: the forecast's DP (numpy)
+    loads only when a frame computes a forecast (numpy's import is about 0.2 s of every run's start-up)."""
+    code = (
+        "import sys; import pytest_agentopt.report.watch; "
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'scipy'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
