@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import xml.dom.minidom
+from pathlib import Path
+
+import pytest
 
 from scripts import bench_lookahead
 
@@ -54,3 +57,20 @@ def test_the_clairvoyant_bound_keeps_its_allowance_and_bounds_every_choice_withi
     assert bound <= best + 1e-12
     lines = bench_lookahead.bound_lines(figures, 4)
     assert any("on every run: the clairvoyant dispatch reaches" in line for line in lines)
+
+
+def test_writing_the_scheduling_section_keeps_the_start_up_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = tmp_path / "lookahead.md"
+    monkeypatch.setattr(bench_lookahead, "DOC_PATH", doc)
+    monkeypatch.setattr(bench_lookahead, "CHART_PATH", tmp_path / "lookahead.svg")
+    doc.write_text("# Look-ahead\n\nprose\n")
+    bench_lookahead.write_docs({"scheduling": ["old scheduling"], "start-up": ["idle start-up"]}, "<svg/>")
+    bench_lookahead.write_docs({"scheduling": ["new scheduling"]}, "<svg/>")  # --no-startup --write-docs
+    text = doc.read_text()
+    assert text.startswith("# Look-ahead\n\nprose\n")
+    assert "new scheduling" in text
+    assert "old scheduling" not in text
+    assert "idle start-up" in text
+    assert text.count("<!-- begin scheduling") == 1
