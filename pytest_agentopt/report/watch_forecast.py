@@ -6,8 +6,8 @@ Two parts, each with the assumption it is made under:
   one-sided tests still run) to its cap, by the exact forward DP of ``stats.remaining``: expected at the observed
   rates (the plug-in estimate of a pair's distribution, or of the success rate), and under the test's hypotheses
   (no difference, a difference of the effect either way, at the observed discordance; or the target's two rates).
-  Sessions are pairs x 2 (both arms run every pair) or one per trial against a target. The DP costs up to about a
-  second from an early state of the shipped design, so :class:`Forecaster` recomputes it only when the test's
+  Sessions are pairs x 2 (both arms run every pair) or one per trial against a target. The DP costs seconds of CPU
+  from an early state of the shipped design, so :class:`Forecaster` recomputes it only when the test's
   state has changed, and no sooner than nine times its last cost after it (at most a tenth of the viewer's time);
   in between the frame shows the last forecast with the pairs it was made at.
 * **the time**: the expected sessions divided by the pace, the sessions finished per second over the recent

@@ -9,9 +9,9 @@ the probability of each running cell for a few distributions, drops a cell once 
 ``tolerance`` pairs. Under one distribution the probability concentrates on O(sqrt(n)) discordant counts, so a
 step costs O(sqrt(n)) cells. The mass dropped is counted as stopping where it was dropped and its most further
 pairs (to the cap) are added up, so the figures carry an exact error bound: the true expectation lies in
-``[expected, expected + slack]``. From an early state of the
-shipped design (alpha 0.05, beta 0.10, effect 0.15) and four distributions it takes about a second on an idle
-core, more the larger the cap (the tail of the stopping time is long when there is no difference).
+``[expected, expected + slack]``. From an early state of the shipped design (alpha 0.05, beta 0.10, effect
+0.15) and four distributions it takes a few seconds of CPU, more the larger the cap (the tail of the stopping
+time is long when there is no difference; docs/scale.md).
 
 The decisions are ``gsprt_dp``'s (the same ``_classify`` of the test states, the same LLR and bounds arithmetic),
 which ``tests/unit/stats/test_stats_gsprt_dp.py`` checks against the live ``sprt.PairedSequentialTest``. The cap
