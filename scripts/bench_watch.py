@@ -5,6 +5,10 @@ run of N trial records (the plugin's own record shape, about 700 bytes a line) i
 times, in this process: the first refresh (reading the whole ledger once), a refresh after 1,000 more trials
 were appended (what each refresh of a running experiment reads), a refresh with nothing new, and one frame's
 rendering. It prints the figures and the peak memory (``ru_maxrss``). Unix only (``resource``).
+
+The forecast of the further pairs does not depend on the ledger's length but on the test's state and cap: it is
+timed apart, on the same plan read only to its first 40 trials (20 pairs, the test far from a decision: the
+costliest kind of state), as the first frame that computes it.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ def record(run_id: str, seq: int, task_id: str, arm: str, trial: int) -> dict[st
     }
 
 
-def write_run(directory: Path, lines: int, extra: int) -> tuple[Path, list[bytes]]:
+def write_run(directory: Path, lines: int, extra: int, trials: int | None = None) -> tuple[Path, list[bytes]]:
     run_dir = directory / "runs" / "20261123-155501-exp-0000"
     run_dir.mkdir(parents=True)
     run_id = run_dir.name
@@ -82,7 +86,8 @@ def write_run(directory: Path, lines: int, extra: int) -> tuple[Path, list[bytes
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     (run_dir / "session.json").write_text("{}")
-    trials = (lines + extra) // (2 * TASKS) + 1
+    if trials is None:
+        trials = (lines + extra) // (2 * TASKS) + 1
     plan = build_plan([f"t{i:03d}" for i in range(TASKS)], ("control", "test"), trials, SEED)
     (run_dir / "plan.json").write_text(json.dumps({"tasks": TASKS, "trials": trials, "items": len(plan)}))
 
@@ -119,12 +124,19 @@ def main() -> None:
         idle = timed(state.refresh)
         frame = timed(lambda: render_frame(state))
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        early_dir, _ = write_run(Path(tmp) / "early", 40, 0, trials=(args.lines + 1000) // (2 * TASKS) + 1)
+        early = WatchState.open(RunPaths(early_dir))
+        early.refresh()
+        forecast_s = timed(lambda: render_frame(early))
+        expect = [line for line in render_frame(early) if line.startswith(("expect", "   "))]
     print(f"ledger: {args.lines:,} lines, {size / 1e6:,.0f} MB")
     print(f"first frame (reads the whole ledger once): {first:.2f} s ({1e6 * first / args.lines:.1f} us per line)")
     print(f"refresh after 1,000 new trials: {1000 * incremental:.1f} ms")
     print(f"refresh with nothing new: {1000 * idle:.2f} ms")
     print(f"rendering one frame: {1000 * frame:.2f} ms")
     print(f"peak memory of the process: {peak_mb:,.0f} MB")
+    print(f"a frame that computes the forecast (20 pairs in the test, same plan): {forecast_s:.2f} s")
+    print("\n".join(expect))
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ def register(sub: Any) -> None:
         description=(
             "Show a run as it goes (from another terminal, or another machine that sees the run directory): "
             "trials done of planned, each arm's success and estimated spend, the sequential test's LLR against "
-            "its bounds and how many pairs remain at most, and the verdict when it comes. The ledger is read "
-            "incrementally (only what was appended since the last refresh). Refreshes every --interval seconds "
-            "until the run ends; --once prints one frame."
+            "its bounds, how many pairs remain at most, the expected further pairs, sessions and time until it "
+            "decides (at the observed rates and under its hypotheses; the time at the recent pace), and the "
+            "verdict when it comes. The ledger is read incrementally (only what was appended since the last "
+            "refresh). Refreshes every --interval seconds until the run ends; --once prints one frame."
         ),
     )
     parser.add_argument("run", nargs="?", metavar="RUN", help="a run id or run directory; default the newest run")

@@ -10,17 +10,21 @@ refresh. Only running totals are kept (counts, spend, the sequential test's stat
 The sequential test is rebuilt exactly as the controller runs it: the same design, fed the ledger's records in
 planned order (``SequentialFeeder``), so the LLR and its bounds are the controller's. A run with several
 candidates rebuilds one test per candidate (``run.candidates.candidate_feeders``, at alpha / K) and shows each.
+
+The forecast of the further sessions and time to a decision is ``report.watch_forecast``'s.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_agentopt.errors import LedgerError
+from pytest_agentopt.report.watch_forecast import Forecaster, Pace, forecast_lines
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
 from pytest_agentopt.storage.ledger import RunPaths, read_json
@@ -102,6 +106,8 @@ class WatchState:
     arms: dict[str, ArmTotals] = field(default_factory=dict)
     other_runs: int = 0
     repeated: int = 0
+    pace: Pace = field(default_factory=Pace)
+    forecaster: Forecaster = field(default_factory=Forecaster)
     _seen: dict[str, set[int]] = field(default_factory=dict)
     _skips_filled: set[str] = field(default_factory=set)
 
@@ -136,6 +142,7 @@ class WatchState:
                 self.repeated += 1  # the first record of a trial counts (ledger_rule)
                 continue
             trials.add(key)
+            self.pace.add(record["finished_at"])
             totals = self.arms.setdefault(record["arm"], ArmTotals())
             totals.trials += 1
             if record["outcome"] in SCORED_OUTCOMES:
@@ -314,12 +321,21 @@ def _sequential_lines(state: WatchState, plan: dict[str, Any] | None, finished: 
     lines = [f"sprt     {feeder.units} {unit} in the test; LLR {shown}; bounds [{lower:+.2f}, {upper:+.2f}]"]
     if feeder.decision is None and not finished:
         planned = (plan or {}).get("items")
-        if planned:
-            per_unit = 2 if feeder.paired_test is not None else 1
-            remaining = max(0, (planned - feeder.committed) // per_unit)
-            lines.append(
-                f"remains  at most {remaining:,} {unit} to the cap; the test stops as soon as an LLR reaches a bound"
-            )
+        if not planned:
+            reason = "the run has not reported its collection yet (the cap is not known)"
+            return lines + forecast_lines(None, units_now=feeder.units, unit=unit, pace=state.pace, reason=reason)
+        per_unit = 2 if feeder.paired_test is not None else 1
+        remaining = max(0, math.ceil((planned - feeder.committed) / per_unit))
+        lines.append(
+            f"remains  at most {remaining:,} {unit} to the cap; the test stops as soon as an LLR reaches a bound"
+        )
+        forecast = state.forecaster.forecast(feeder, feeder.units + remaining)
+        reason = (
+            f"no {unit} in the test yet (agentopt plan gives the expected number from the start)"
+            if feeder.units == 0
+            else "the cap is reached"
+        )
+        lines.extend(forecast_lines(forecast, units_now=feeder.units, unit=unit, pace=state.pace, reason=reason))
     return lines
 
 
@@ -348,6 +364,10 @@ def _candidate_lines(state: WatchState, plan: dict[str, Any] | None, finished: b
         lines.append(
             f"remains  at most {remaining:,} pairs per undecided candidate to the cap; each candidate's test stops as "
             "soon as one of its LLRs reaches a bound"
+        )
+        lines.append(
+            "expect   not computed with several candidates: the run goes on while any candidate's test runs, and "
+            "their stopping times are dependent (they share the control arm)"
         )
     return lines
 

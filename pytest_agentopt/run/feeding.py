@@ -97,6 +97,18 @@ class TargetTest(Protocol):
     @property
     def bounds(self) -> tuple[float, float]: ...
 
+    p0: float
+    """The success rate of H0 (the target minus the effect)."""
+    p1: float
+    """The success rate of H1 (the target)."""
+
+    @property
+    def trials(self) -> int:
+        """Scored trials in the test."""
+
+    @property
+    def successes(self) -> int: ...
+
 
 def score(outcome: str) -> bool | None:
     """``True``/``False`` for outcomes that count, ``None`` for those kept out of the statistics."""

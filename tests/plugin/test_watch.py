@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,67 @@ def test_the_newest_run_is_the_one_created_last_not_the_last_by_name(tmp_path: P
     assert newest is not None
     assert newest.directory.name == "20261205-003000-exp_aaa-0000"
     assert newest_run(tmp_path / "nowhere") is None
+
+
+def test_a_running_run_forecasts_the_further_pairs_sessions_and_time(finished_run: Path) -> None:
+    """The expected further pairs are the grid DP's from the live test's counts to the cap, the time is the
+    expected sessions at the pace of the ledger's ``finished_at`` stamps."""
+    from datetime import datetime
+
+    from pytest_agentopt.report.watch_forecast import duration
+    from pytest_agentopt.stats.extension import outlook, running_state
+
+    live = running_copy(finished_run, 12)
+    state = WatchState.open(RunPaths(live))
+    state.refresh()
+    frame = render_frame(state)
+    assert state.feeder is not None
+    test: Any = state.feeder.paired_test
+    plan = json.loads((live / "plan.json").read_text())
+    cap = test.pairs + math.ceil((plan["items"] - state.feeder.committed) / 2)
+    reference = outlook(
+        test.design,
+        wins=test.wins,
+        losses=test.losses,
+        ties=test.ties,
+        state=running_state("both", dict(test.states)),
+        cap_pairs=cap,
+        residual=0.0,
+    )
+    expected = reference.expected_pairs
+    expect = next(line for line in frame if line.startswith("expect"))
+    assert expect.startswith(
+        f"expect   {expected:,.0f} more pairs ({2 * expected:,.0f} sessions) to a decision at the observed rates"
+    )
+    assert f"95% within {reference.p95_pairs}" in expect
+    hypotheses = frame[frame.index(expect) + 1]
+    assert "under the hypotheses, at the observed discordance" in hypotheses
+    assert all(f"{name} " in hypotheses for name in ("no difference", "better by 0.15", "worse by 0.15"))
+    stamps = [
+        datetime.fromisoformat(json.loads(line)["finished_at"]).timestamp()
+        for line in (live / "trials.jsonl").read_text().splitlines()
+    ]
+    pace = (len(stamps) - 1) / (max(stamps) - min(stamps))
+    timing = next(line for line in frame if line.startswith("time"))
+    assert timing.startswith(f"time     about {duration(2 * expected / pace)} at the observed rates")
+    assert f"(pace {pace:.3g} sessions/s: the last 12 trials" in timing
+
+
+def test_the_forecast_says_unknown_when_it_cannot_be_computed(finished_run: Path) -> None:
+    def frame_after(lines: int) -> str:
+        state = WatchState.open(RunPaths(running_copy(finished_run, lines)))
+        state.refresh()
+        text = "\n".join(render_frame(state))
+        shutil.rmtree(state.paths.directory)
+        return text
+
+    # One trial: no pair in the test yet.
+    assert "expect   unknown: no pairs in the test yet" in frame_after(1)
+    assert "time     unknown: no forecast of the sessions" in frame_after(1)
+    # Two pairs but four trials: a forecast, and no pace yet.
+    few = frame_after(4)
+    assert "more pairs (" in few
+    assert "time     unknown: no pace yet (fewer than 5 trials finished" in few
+    # No plan yet: no cap to forecast to.
+    (finished_run / "plan.json").unlink()
+    assert "expect   unknown: the run has not reported its collection yet" in frame_after(12)
