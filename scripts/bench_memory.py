@@ -10,8 +10,10 @@ Every scenario is one pytest process tree in a fresh directory (``-p no:randomly
 
 1. **Captured output.** ``TASKS x TRIALS x 2`` trials under ``-n 2``, each printing ``KB`` kilobytes to stdout,
    and the same trials printing nothing: the controller's peak must not grow with the output.
-2. **A large cap under ``--sprt``.** A clearly better test arm (the test decides after a few dozen pairs) with a
-   cap of ``CAP`` trials per task per arm, and the same with a cap of 100: what the never-run trials cost.
+2. **A large cap under ``--sprt``.** A clearly better test arm (the test decides after a few dozen pairs) on
+   ``TASKS`` tasks with a cap of ``CAP`` trials per task per arm, and the same with a cap of 100, each without
+   xdist (``-n 0``) and with it: what the never-run trials cost. The probe also counts the pytest ``Function``
+   items each process made (the trials are made on demand, so this follows the trials that ran).
 3. **Resuming a long ledger.** A run whose ledger already holds ``LEDGER`` finished trials (synthetic records of
    the planned trials, in planned order), resumed under ``-n 2`` with a few trials left to run.
 """
@@ -48,6 +50,19 @@ PROBE_ENV = "AGENTOPT_MEMPROBE_OUT"
 PROBE_SOURCE = f'''
 import json, os, resource
 
+import _pytest.python
+
+FUNCTIONS_MADE = [0]
+_original_init = _pytest.python.Function.__init__
+
+
+def _counting_init(self, *args, **kwargs):
+    FUNCTIONS_MADE[0] += 1
+    _original_init(self, *args, **kwargs)
+
+
+_pytest.python.Function.__init__ = _counting_init
+
 
 def pytest_unconfigure(config):
     path = os.environ.get("{PROBE_ENV}")
@@ -55,8 +70,9 @@ def pytest_unconfigure(config):
         return
     role = "worker" if hasattr(config, "workerinput") else "controller"
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    line = {{"role": role, "pid": os.getpid(), "peak_kb": peak_kb, "items_made": FUNCTIONS_MADE[0]}}
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({{"role": role, "pid": os.getpid(), "peak_kb": peak_kb}}) + "\\n")
+        handle.write(json.dumps(line) + "\\n")
 '''
 BASE_CONFIG = {"experiment_id": "base", "model_id": "gpt-4o-mini"}
 TEST_CONFIG = {"experiment_id": "better", "parent": "base", "guidelines+": ["Check the coupon limits first"]}
@@ -86,14 +102,14 @@ class Sizes:
     output_tasks: int = 20
     output_trials: int = 100
     output_kb: int = 100
-    cap_tasks: int = 10
+    cap_tasks: int = 20
     cap: int = 10_000
     ledger: int = 200_000
     workers: int = 2
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(output_tasks=10, output_trials=20, output_kb=100, cap_tasks=10, cap=1_000, ledger=20_000)
+        return cls(output_tasks=10, output_trials=20, output_kb=100, cap_tasks=20, cap=1_000, ledger=20_000)
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,8 @@ class Measured:
     worker_mb: float | None
     trials_run: int
     tail: str
+    items_made: int | None = None
+    """pytest ``Function`` items made by the process that made the most (``None``: the probe said nothing)."""
 
     def row(self) -> list[str]:
         return [
@@ -114,11 +132,20 @@ class Measured:
             _mb(self.controller_mb),
             _mb(self.worker_mb),
             str(self.trials_run),
+            "-" if self.items_made is None else f"{self.items_made:,}",
             str(self.exit_code),
         ]
 
 
-HEADERS = ["scenario", "wall s", "controller peak MB", "largest worker peak MB", "trials run", "exit"]
+HEADERS = [
+    "scenario",
+    "wall s",
+    "controller peak MB",
+    "largest worker peak MB",
+    "trials run",
+    "items made (most in one process)",
+    "exit",
+]
 
 
 def _mb(value: float | None) -> str:
@@ -166,6 +193,7 @@ def run_measured(label: str, directory: Path, args: Sequence[str], *, timeout_s:
         code, output = -1, f"{partial}\n[timed out after {timeout_s:.0f} s]"
     wall = time.perf_counter() - started
     peaks = read_probe(probe_out)
+    made = read_items_made(probe_out)
     return Measured(
         label=label,
         command=shlex.join(["pytest", "test_mem.py", *BASE_ARGS[:3], *BASE_ARGS[5:], *args]),
@@ -174,6 +202,7 @@ def run_measured(label: str, directory: Path, args: Sequence[str], *, timeout_s:
         controller_mb=peaks.get("controller"),
         worker_mb=peaks.get("worker"),
         trials_run=trials_run(output),
+        items_made=made,
         tail="\n".join(output.strip().splitlines()[-6:]),
     )
 
@@ -188,6 +217,18 @@ def read_probe(path: Path) -> dict[str, float]:
         megabytes = entry["peak_kb"] / 1024
         peaks[entry["role"]] = max(peaks.get(entry["role"], 0.0), megabytes)
     return peaks
+
+
+def read_items_made(path: Path) -> int | None:
+    """The most pytest ``Function`` items one process made, from the probe's lines (``None``: no line says)."""
+    if not path.exists():
+        return None
+    counts = [
+        entry["items_made"]
+        for entry in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        if "items_made" in entry
+    ]
+    return max(counts) if counts else None
 
 
 def trials_run(output: str) -> int:
@@ -223,13 +264,15 @@ def cap_scenario(scratch: Path, sizes: Sizes) -> list[Measured]:
     for cap in (sizes.cap, 100):
         directory = scratch / f"cap-{cap}"
         write_suite(directory, tasks=sizes.cap_tasks, output_bytes=0, p_control=0.2, p_test=0.95)
-        results.append(
-            run_measured(
-                f"--sprt, cap {cap} ({sizes.cap_tasks * cap * 2} items), decides early, -n {sizes.workers}",
-                directory,
-                ["--sprt", f"--agent-trials={cap}", "-n", str(sizes.workers)],
+        for workers in (0, sizes.workers):
+            results.append(
+                run_measured(
+                    f"--sprt, {sizes.cap_tasks} tasks, cap {cap} ({sizes.cap_tasks * cap * 2:,} planned trials), "
+                    f"decides early, -n {workers}",
+                    directory,
+                    ["--sprt", f"--agent-trials={cap}", "-n", str(workers)],
+                )
             )
-        )
     return results
 
 
