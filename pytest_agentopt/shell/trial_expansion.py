@@ -59,6 +59,11 @@ def clone_for_trial(item: pytest.Item, slot_arg: str, slot: TrialSlot, index: in
         keywords={spec.id: True},
         originalname=originalname,
     )
+    if len(item.own_markers) != len(clone.own_markers):
+        # Markers another plugin added to the template at collection (``add_marker``) hold for its trials too.
+        added = [mark for mark in item.own_markers if mark not in clone.own_markers]
+        clone.own_markers.extend(added)
+        clone.keywords.update((mark.name, mark) for mark in added)
     return clone
 
 

@@ -177,3 +177,30 @@ def pytest_xdist_node_collection_finished(node, ids):
     assert result.ret == pytest.ExitCode.OK
     for worker in ("gw0", "gw1"):
         assert json.loads((suite.path / f"ids-{worker}.json").read_text()) == ids
+
+
+def test_a_marker_another_plugin_adds_at_collection_holds_for_every_trial(pytester: pytest.Pytester) -> None:
+    write_configs(pytester)
+    pytester.makeconftest(
+        """
+        import pytest
+
+        def pytest_collection_modifyitems(items):
+            for item in items:
+                item.add_marker(pytest.mark.tagged("by-plugin"))
+        """
+    )
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+
+        @pytest.mark.parametrize("task", ["a", "b"])
+        def test_task(task, request, agent_trial):
+            assert request.node.get_closest_marker("tagged").args == ("by-plugin",)
+        """
+    )
+    result = pytester.runpytest("--agent-config=configs/improved.json", "--agent-trials=4", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.OK
+    records = read_trials(only_run(pytester))
+    assert len(records) == 2 * 2 * 4
+    assert {record["outcome"] for record in records} == {"success"}
