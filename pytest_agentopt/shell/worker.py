@@ -1,7 +1,9 @@
 """Where agent items live (each xdist worker, or the single process): expansion, ordering, running, recording.
 
 * Expansion: every test that uses ``agent_config`` / ``agent_trial`` or carries ``@pytest.mark.agent_task``
-  gets one item per arm x trial (a parametrization with ids such as ``gpu_race-control-3``).
+  gets one item per arm x trial (a parametrization with ids such as ``gpu_race-control-3``). Only trial 0 is
+  collected, and the other trials' items are made when they are about to run (``lazy_trials``), unless an option
+  can select or list single trials.
 * Ordering: after every other plugin (pytest-randomly included) and after ``-k``/``-m`` deselection, the agent
   items are put in the planned order (``trial_order``) behind the other tests, finished trials of a resumed run are
   deselected, and each item learns its planned sequence number.
@@ -76,9 +78,10 @@ class TaskInfo:
 class AgentItem:
     """What an agent item is, worked out once at collection (the per-trial hooks only read it).
 
-    One per item, alive for the whole session - and a ``--sprt`` run collects every trial up to its cap, most of
-    which never run - so it holds only what differs between items (three references); the rest is shared
-    (:class:`TaskInfo`, the parametrize value) or worked out when the trial runs (its seed).
+    One per item - alive for the whole session when every planned trial is collected (``-k``, ``--deselect``...,
+    see ``lazy_trials``), most of which never run under ``--sprt`` - so it holds only what differs between items
+    (three references); the rest is shared (:class:`TaskInfo`, the parametrize value) or worked out when the trial
+    runs (its seed).
     """
 
     slot: TrialSlot
