@@ -417,6 +417,31 @@ def compared_lines(path: Path) -> list[str]:
     return [f"### Compared with an earlier run (`{path.name}`)", "", *keep[:first_row], "", *keep[first_row:]]
 
 
+def parse_saved_output(text: str) -> tuple[str, float, list[str], list[str]]:
+    """The command, duration, machine lines and body of this script's printed output (``--render-saved``)."""
+    lines = text.splitlines()
+    match = next(
+        (re.match(r"Command: (.*) \(took (\d+) s\)$", line) for line in lines if line.startswith("Command:")), None
+    )
+    if match is None:
+        raise ValueError("not this script's output: no 'Command: ... (took N s)' line")
+    start = next(index for index, line in enumerate(lines) if line.startswith("Command:")) + 1
+    machine = []
+    while start < len(lines) and lines[start].startswith("- "):
+        machine.append(lines[start])
+        start += 1
+    body = []
+    for line in lines[start:]:
+        if line.startswith("### Compared with"):
+            break
+        body.append(line)
+    while body and not body[0].strip():
+        body.pop(0)
+    while body and not body[-1].strip():
+        body.pop()
+    return match.group(1), float(match.group(2)), machine, body
+
+
 def replace_doc_block(text: str, block: str) -> str:
     """``text`` with its memory block replaced by ``block`` (appended when it has none)."""
     start, end = text.find(DOC_START), text.find(DOC_END)
@@ -450,6 +475,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Sizes, argparse.Namespace]:
         "--compare", type=Path, help="the saved output of an earlier run (e.g. of older code), shown after this one"
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument(
+        "--render-saved",
+        type=Path,
+        help="measure nothing: take the figures from this script's saved output (e.g. with --write-docs)",
+    )
     args = parser.parse_args(argv)
     sizes = Sizes.quick() if args.quick else Sizes()
     overrides: Mapping[str, Any] = {
@@ -469,15 +499,18 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Sizes, argparse.Namespace]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     sizes, args = parse_args(argv)
-    command = shlex.join(["python", "scripts/bench_memory.py", *(sys.argv[1:] if argv is None else argv)])
-    machine = machine_lines()
-    started = time.perf_counter()
-    results: list[Measured] = []
-    with scratch_directory(args.keep) as scratch:
-        for name in args.only or list(SCENARIOS):
-            results.extend(SCENARIOS[name](scratch, sizes))
-    duration = time.perf_counter() - started
-    body = report_lines(results)
+    if args.render_saved is not None:
+        command, duration, machine, body = parse_saved_output(args.render_saved.read_text(encoding="utf-8"))
+    else:
+        command = shlex.join(["python", "scripts/bench_memory.py", *(sys.argv[1:] if argv is None else argv)])
+        machine = machine_lines()
+        started = time.perf_counter()
+        results: list[Measured] = []
+        with scratch_directory(args.keep) as scratch:
+            for name in args.only or list(SCENARIOS):
+                results.extend(SCENARIOS[name](scratch, sizes))
+        duration = time.perf_counter() - started
+        body = report_lines(results)
     compared = compared_lines(args.compare) if args.compare is not None else []
     print("\n".join([f"Command: {command} (took {duration:.0f} s)", *machine, "", *body, "", *compared]))
     if args.write_docs:
