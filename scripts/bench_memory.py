@@ -278,8 +278,8 @@ def cap_scenario(scratch: Path, sizes: Sizes) -> list[Measured]:
 
 def resume_scenario(scratch: Path, sizes: Sizes) -> list[Measured]:
     directory = scratch / "resume"
-    tasks = 10
-    trials = sizes.ledger // (tasks * 2) + 1  # one round of 20 trials is left to run
+    tasks = 20
+    trials = sizes.ledger // (tasks * 2) + 1  # one round of 40 trials is left to run (at most 10,000 per task)
     write_suite(directory, tasks=tasks, output_bytes=0, p_control=0.5, p_test=0.5)
     first = run_measured("a first, one-trial run (makes the manifest)", directory, ["--agent-trials=1"])
     if first.exit_code != 0:
