@@ -282,6 +282,7 @@ class ControllerPlugin:
             self._write_plan_file(plan)
         if first_plan and not self._collection_warned and plan.get("items"):
             from pytest_agentopt.shell.collection_size import large_collection_warning
+            from pytest_agentopt.shell.lazy_trials import lazy_allowed
 
             self._collection_warned = True
             design = self.design
@@ -290,6 +291,7 @@ class ControllerPlugin:
                 items=plan["items"],
                 tasks=plan.get("tasks", 0),
                 required_pairs=design.required_pairs if design is not None and calibrated else None,
+                made_on_demand=lazy_allowed(self.config),
             )
             if size is not None:
                 self.warn_live(f"agentopt: warning: {size}")
