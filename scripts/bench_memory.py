@@ -365,23 +365,25 @@ def report_lines(results: Sequence[Measured]) -> list[str]:
 
 FLOOR = (
     "What bounds these figures. The captured output of a trial is dropped once no report can show it (it is kept "
-    "with `-rP`, `-rA` or JUnit `junit_logging`), so memory does not grow with the agents' output. What remains "
-    "grows with the plan and with the trials that ran:",
+    "with `-rP`, `-rA` or JUnit `junit_logging`), so memory does not grow with the agents' output. A planned trial "
+    "becomes a pytest item only when it is about to run (one item per task and arm is collected; "
+    "[design.md](design.md#items-made-on-demand)), so the items a process makes follow the trials that ran (the "
+    '"items made" column: each process\'s `Function` objects, the collected trial-0 items included). What still '
+    "grows with the plan:",
     "",
-    "- every collecting process (each xdist worker, or the single process) holds one pytest item per planned "
-    "trial, run or not: xdist dispatches items by their index in a collection that must be identical on every "
-    "worker, so a `--sprt` cap is collected in full before the first trial runs. pytest's own item is the floor, "
-    "about 2.7 KB and a fraction of a millisecond of collection each (200,000 items of a plain parametrized test "
-    "peak at 594 MB with `--collect-only`, CPython 3.11, pytest 9.2); the plugin adds about 0.35 KB per item "
-    "(0.65 KB before: each agent item now holds three references and shares its task's data). A cap of 10,000 "
-    "trials on 10 tasks therefore costs each worker some 700 MB and tens of seconds of collection (two minutes "
-    "on this loaded machine) even when the test "
-    "decides after 45 trials: size caps to what a run may really need;",
+    "- every process holds the plan, one small entry per planned trial; under xdist each worker also computes and "
+    "sends a node id per planned trial at start-up (xdist's protocol: the controller schedules by index into the "
+    "complete collection each worker sends, and has no message to extend it), and the controller keeps those ids, "
+    "about 0.9 KB per planned trial at a worker's peak;",
     "- the controller keeps every report pytest keeps (its terminal summary counts them) - including the skipped "
-    "report of each never-run trial after a sequential stop, about 1 KB each - and every trial record of the run "
-    "(about 1.5 KB each once their repeated strings are shared; a resumed 200,000-line ledger is read line by "
-    "line);",
-    "- after a sequential stop the never-run trials are reported as skipped without a set-up and tear-down each.",
+    "report of each never-run trial after a sequential stop, about 0.9 KB and a fraction of a millisecond of "
+    "hooks each, made at the end of the run - and every trial record of the run (about 1.5 KB each once their "
+    "repeated strings are shared; a resumed 200,000-line ledger is read line by line, and its finished trials "
+    "are counted as deselected without an item each). So a cap of 10,000 on 20 tasks still costs the controller "
+    "some 400 MB and minutes at the end of a run that decides after 45 trials: size caps to what a run may really "
+    "need (a run that plans 50,000 trials or more says so at start-up, `shell/collection_size.py`);",
+    "- with `-k`, `--deselect`, `--lf`, `--sw` or `--collect-only` every planned trial is a collected item in every "
+    "collecting process, as before: about 3 KB each (pytest's item about 2.7 KB).",
 )
 
 
