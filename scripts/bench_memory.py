@@ -10,8 +10,10 @@ Every scenario is one pytest process tree in a fresh directory (``-p no:randomly
 
 1. **Captured output.** ``TASKS x TRIALS x 2`` trials under ``-n 2``, each printing ``KB`` kilobytes to stdout,
    and the same trials printing nothing: the controller's peak must not grow with the output.
-2. **A large cap under ``--sprt``.** A clearly better test arm (the test decides after a few dozen pairs) with a
-   cap of ``CAP`` trials per task per arm, and the same with a cap of 100: what the never-run trials cost.
+2. **A large cap under ``--sprt``.** A clearly better test arm (the test decides after a few dozen pairs) on
+   ``TASKS`` tasks with a cap of ``CAP`` trials per task per arm, and the same with a cap of 100, each without
+   xdist (``-n 0``) and with it: what the never-run trials cost. The probe also counts the pytest ``Function``
+   items each process made (the trials are made on demand, so this follows the trials that ran).
 3. **Resuming a long ledger.** A run whose ledger already holds ``LEDGER`` finished trials (synthetic records of
    the planned trials, in planned order), resumed under ``-n 2`` with a few trials left to run.
 """
@@ -48,6 +50,19 @@ PROBE_ENV = "AGENTOPT_MEMPROBE_OUT"
 PROBE_SOURCE = f'''
 import json, os, resource
 
+import _pytest.python
+
+FUNCTIONS_MADE = [0]
+_original_init = _pytest.python.Function.__init__
+
+
+def _counting_init(self, *args, **kwargs):
+    FUNCTIONS_MADE[0] += 1
+    _original_init(self, *args, **kwargs)
+
+
+_pytest.python.Function.__init__ = _counting_init
+
 
 def pytest_unconfigure(config):
     path = os.environ.get("{PROBE_ENV}")
@@ -55,8 +70,9 @@ def pytest_unconfigure(config):
         return
     role = "worker" if hasattr(config, "workerinput") else "controller"
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    line = {{"role": role, "pid": os.getpid(), "peak_kb": peak_kb, "items_made": FUNCTIONS_MADE[0]}}
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({{"role": role, "pid": os.getpid(), "peak_kb": peak_kb}}) + "\\n")
+        handle.write(json.dumps(line) + "\\n")
 '''
 BASE_CONFIG = {"experiment_id": "base", "model_id": "gpt-4o-mini"}
 TEST_CONFIG = {"experiment_id": "better", "parent": "base", "guidelines+": ["Check the coupon limits first"]}
@@ -86,14 +102,14 @@ class Sizes:
     output_tasks: int = 20
     output_trials: int = 100
     output_kb: int = 100
-    cap_tasks: int = 10
+    cap_tasks: int = 20
     cap: int = 10_000
     ledger: int = 200_000
     workers: int = 2
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(output_tasks=10, output_trials=20, output_kb=100, cap_tasks=10, cap=1_000, ledger=20_000)
+        return cls(output_tasks=10, output_trials=20, output_kb=100, cap_tasks=20, cap=1_000, ledger=20_000)
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,8 @@ class Measured:
     worker_mb: float | None
     trials_run: int
     tail: str
+    items_made: int | None = None
+    """pytest ``Function`` items made by the process that made the most (``None``: the probe said nothing)."""
 
     def row(self) -> list[str]:
         return [
@@ -114,11 +132,20 @@ class Measured:
             _mb(self.controller_mb),
             _mb(self.worker_mb),
             str(self.trials_run),
+            "-" if self.items_made is None else f"{self.items_made:,}",
             str(self.exit_code),
         ]
 
 
-HEADERS = ["scenario", "wall s", "controller peak MB", "largest worker peak MB", "trials run", "exit"]
+HEADERS = [
+    "scenario",
+    "wall s",
+    "controller peak MB",
+    "largest worker peak MB",
+    "trials run",
+    "items made (most in one process)",
+    "exit",
+]
 
 
 def _mb(value: float | None) -> str:
@@ -166,6 +193,7 @@ def run_measured(label: str, directory: Path, args: Sequence[str], *, timeout_s:
         code, output = -1, f"{partial}\n[timed out after {timeout_s:.0f} s]"
     wall = time.perf_counter() - started
     peaks = read_probe(probe_out)
+    made = read_items_made(probe_out)
     return Measured(
         label=label,
         command=shlex.join(["pytest", "test_mem.py", *BASE_ARGS[:3], *BASE_ARGS[5:], *args]),
@@ -174,6 +202,7 @@ def run_measured(label: str, directory: Path, args: Sequence[str], *, timeout_s:
         controller_mb=peaks.get("controller"),
         worker_mb=peaks.get("worker"),
         trials_run=trials_run(output),
+        items_made=made,
         tail="\n".join(output.strip().splitlines()[-6:]),
     )
 
@@ -188,6 +217,18 @@ def read_probe(path: Path) -> dict[str, float]:
         megabytes = entry["peak_kb"] / 1024
         peaks[entry["role"]] = max(peaks.get(entry["role"], 0.0), megabytes)
     return peaks
+
+
+def read_items_made(path: Path) -> int | None:
+    """The most pytest ``Function`` items one process made, from the probe's lines (``None``: no line says)."""
+    if not path.exists():
+        return None
+    counts = [
+        entry["items_made"]
+        for entry in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        if "items_made" in entry
+    ]
+    return max(counts) if counts else None
 
 
 def trials_run(output: str) -> int:
@@ -223,20 +264,22 @@ def cap_scenario(scratch: Path, sizes: Sizes) -> list[Measured]:
     for cap in (sizes.cap, 100):
         directory = scratch / f"cap-{cap}"
         write_suite(directory, tasks=sizes.cap_tasks, output_bytes=0, p_control=0.2, p_test=0.95)
-        results.append(
-            run_measured(
-                f"--sprt, cap {cap} ({sizes.cap_tasks * cap * 2} items), decides early, -n {sizes.workers}",
-                directory,
-                ["--sprt", f"--agent-trials={cap}", "-n", str(sizes.workers)],
+        for workers in (0, sizes.workers):
+            results.append(
+                run_measured(
+                    f"--sprt, {sizes.cap_tasks} tasks, cap {cap} ({sizes.cap_tasks * cap * 2:,} planned trials), "
+                    f"decides early, -n {workers}",
+                    directory,
+                    ["--sprt", f"--agent-trials={cap}", "-n", str(workers)],
+                )
             )
-        )
     return results
 
 
 def resume_scenario(scratch: Path, sizes: Sizes) -> list[Measured]:
     directory = scratch / "resume"
-    tasks = 10
-    trials = sizes.ledger // (tasks * 2) + 1  # one round of 20 trials is left to run
+    tasks = 20
+    trials = sizes.ledger // (tasks * 2) + 1  # one round of 40 trials is left to run (at most 10,000 per task)
     write_suite(directory, tasks=tasks, output_bytes=0, p_control=0.5, p_test=0.5)
     first = run_measured("a first, one-trial run (makes the manifest)", directory, ["--agent-trials=1"])
     if first.exit_code != 0:
@@ -322,23 +365,25 @@ def report_lines(results: Sequence[Measured]) -> list[str]:
 
 FLOOR = (
     "What bounds these figures. The captured output of a trial is dropped once no report can show it (it is kept "
-    "with `-rP`, `-rA` or JUnit `junit_logging`), so memory does not grow with the agents' output. What remains "
-    "grows with the plan and with the trials that ran:",
+    "with `-rP`, `-rA` or JUnit `junit_logging`), so memory does not grow with the agents' output. A planned trial "
+    "becomes a pytest item only when it is about to run (one item per task and arm is collected; "
+    "[design.md](design.md#items-made-on-demand)), so the items a process makes follow the trials that ran (the "
+    '"items made" column: each process\'s `Function` objects, the collected trial-0 items included). What still '
+    "grows with the plan:",
     "",
-    "- every collecting process (each xdist worker, or the single process) holds one pytest item per planned "
-    "trial, run or not: xdist dispatches items by their index in a collection that must be identical on every "
-    "worker, so a `--sprt` cap is collected in full before the first trial runs. pytest's own item is the floor, "
-    "about 2.7 KB and a fraction of a millisecond of collection each (200,000 items of a plain parametrized test "
-    "peak at 594 MB with `--collect-only`, CPython 3.11, pytest 9.2); the plugin adds about 0.35 KB per item "
-    "(0.65 KB before: each agent item now holds three references and shares its task's data). A cap of 10,000 "
-    "trials on 10 tasks therefore costs each worker some 700 MB and tens of seconds of collection (two minutes "
-    "on this loaded machine) even when the test "
-    "decides after 45 trials: size caps to what a run may really need;",
+    "- every process holds the plan, one small entry per planned trial; under xdist each worker also computes and "
+    "sends a node id per planned trial at start-up (xdist's protocol: the controller schedules by index into the "
+    "complete collection each worker sends, and has no message to extend it), and the controller keeps those ids, "
+    "about 0.9 KB per planned trial at a worker's peak;",
     "- the controller keeps every report pytest keeps (its terminal summary counts them) - including the skipped "
-    "report of each never-run trial after a sequential stop, about 1 KB each - and every trial record of the run "
-    "(about 1.5 KB each once their repeated strings are shared; a resumed 200,000-line ledger is read line by "
-    "line);",
-    "- after a sequential stop the never-run trials are reported as skipped without a set-up and tear-down each.",
+    "report of each never-run trial after a sequential stop, about 0.9 KB and a fraction of a millisecond of "
+    "hooks each, made at the end of the run - and every trial record of the run (about 1.5 KB each once their "
+    "repeated strings are shared; a resumed 200,000-line ledger is read line by line, and its finished trials "
+    "are counted as deselected without an item each). So a cap of 10,000 on 20 tasks still costs the controller "
+    "some 400 MB and minutes at the end of a run that decides after 45 trials: size caps to what a run may really "
+    "need (a run that plans 50,000 trials or more says so at start-up, `shell/collection_size.py`);",
+    "- with `-k`, `--deselect`, `--lf`, `--sw` or `--collect-only` every planned trial is a collected item in every "
+    "collecting process, as before: about 3 KB each (pytest's item about 2.7 KB).",
 )
 
 
@@ -374,6 +419,31 @@ def compared_lines(path: Path) -> list[str]:
     return [f"### Compared with an earlier run (`{path.name}`)", "", *keep[:first_row], "", *keep[first_row:]]
 
 
+def parse_saved_output(text: str) -> tuple[str, float, list[str], list[str]]:
+    """The command, duration, machine lines and body of this script's printed output (``--render-saved``)."""
+    lines = text.splitlines()
+    match = next(
+        (re.match(r"Command: (.*) \(took (\d+) s\)$", line) for line in lines if line.startswith("Command:")), None
+    )
+    if match is None:
+        raise ValueError("not this script's output: no 'Command: ... (took N s)' line")
+    start = next(index for index, line in enumerate(lines) if line.startswith("Command:")) + 1
+    machine = []
+    while start < len(lines) and lines[start].startswith("- "):
+        machine.append(lines[start])
+        start += 1
+    body = []
+    for line in lines[start:]:
+        if line.startswith("### Compared with"):
+            break
+        body.append(line)
+    while body and not body[0].strip():
+        body.pop(0)
+    while body and not body[-1].strip():
+        body.pop()
+    return match.group(1), float(match.group(2)), machine, body
+
+
 def replace_doc_block(text: str, block: str) -> str:
     """``text`` with its memory block replaced by ``block`` (appended when it has none)."""
     start, end = text.find(DOC_START), text.find(DOC_END)
@@ -407,6 +477,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Sizes, argparse.Namespace]:
         "--compare", type=Path, help="the saved output of an earlier run (e.g. of older code), shown after this one"
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument(
+        "--render-saved",
+        type=Path,
+        help="measure nothing: take the figures from this script's saved output (e.g. with --write-docs)",
+    )
     args = parser.parse_args(argv)
     sizes = Sizes.quick() if args.quick else Sizes()
     overrides: Mapping[str, Any] = {
@@ -426,15 +501,18 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Sizes, argparse.Namespace]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     sizes, args = parse_args(argv)
-    command = shlex.join(["python", "scripts/bench_memory.py", *(sys.argv[1:] if argv is None else argv)])
-    machine = machine_lines()
-    started = time.perf_counter()
-    results: list[Measured] = []
-    with scratch_directory(args.keep) as scratch:
-        for name in args.only or list(SCENARIOS):
-            results.extend(SCENARIOS[name](scratch, sizes))
-    duration = time.perf_counter() - started
-    body = report_lines(results)
+    if args.render_saved is not None:
+        command, duration, machine, body = parse_saved_output(args.render_saved.read_text(encoding="utf-8"))
+    else:
+        command = shlex.join(["python", "scripts/bench_memory.py", *(sys.argv[1:] if argv is None else argv)])
+        machine = machine_lines()
+        started = time.perf_counter()
+        results: list[Measured] = []
+        with scratch_directory(args.keep) as scratch:
+            for name in args.only or list(SCENARIOS):
+                results.extend(SCENARIOS[name](scratch, sizes))
+        duration = time.perf_counter() - started
+        body = report_lines(results)
     compared = compared_lines(args.compare) if args.compare is not None else []
     print("\n".join([f"Command: {command} (took {duration:.0f} s)", *machine, "", *body, "", *compared]))
     if args.write_docs:

@@ -17,9 +17,10 @@ from pytest_agentopt.stats.wald import DIRECTIONS
 CLI = "cli"
 DEFAULT_TRIALS = 10
 MAX_TRIALS = 10_000
-"""The largest ``--agent-trials``. Each trial of each task and arm is one pytest item, so the cap sets how many
-items every process collects; 10,000 per task per arm is far beyond what any sequential test needs (a few hundred
-pairs decide an effect of 0.05) and still collects in bounded time and memory."""
+"""The largest ``--agent-trials``. Each trial of each task and arm is one pytest item when it runs and one entry of
+the plan in every process (every planned trial is a collected item with ``-k``, ``--deselect``, ``--lf``, ``--sw``
+or ``--collect-only``); 10,000 per task per arm is far beyond what any sequential test needs (a few hundred pairs
+decide an effect of 0.05) and still plans in bounded time and memory."""
 DEFAULT_ALPHA = 0.05
 DEFAULT_BETA = 0.10
 DEFAULT_EFFECT = 0.15

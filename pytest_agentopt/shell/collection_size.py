@@ -1,32 +1,52 @@
-"""A warning at start-up when a run's collection alone costs a lot of memory.
+"""A warning at start-up when a run's plan alone costs a lot of memory and time.
 
-Every planned trial is one pytest item in every collecting process (each xdist worker, or the single process),
-run or not: xdist schedules by index into a collection that every worker sends complete, and identical, before
-the first item runs, and has no message to extend it later. A large cap is therefore paid for in full at start-up,
-even when the sequential test decides after a few dozen pairs (docs/performance.md measures it).
+A planned trial becomes a pytest item only when it is about to run (``lazy_trials``), but each one still costs
+every process an entry in the plan and, under xdist, a node id at start-up (xdist schedules by index into a
+collection that every worker sends complete before the first item runs), and the controller keeps a skipped
+report for each trial that never runs (pytest's terminal counts them). With ``-k``, ``--deselect``, ``--lf``,
+``--sw`` or ``--collect-only`` every planned trial is also a collected item in every collecting process. A large
+cap is therefore paid for in part even when the sequential test decides after a few dozen pairs
+(docs/performance.md measures it).
 """
 
 from __future__ import annotations
 
 LARGE_COLLECTION = 50_000
-"""Planned items from which the start-up says what the collection costs (about 150 MB in every process)."""
+"""Planned trials from which the start-up says what the plan costs."""
 
 BYTES_PER_ITEM = 3_050
-"""Measured peak memory per agent item (pytest's item about 2.7 KB, the plugin's share about 0.35 KB):
-``scripts/bench_memory.py``, docs/performance.md."""
+"""Measured peak memory per collected agent item (pytest's item about 2.7 KB, the plugin's share about 0.35 KB),
+in every collecting process: ``scripts/bench_memory.py``, docs/performance.md."""
+
+BYTES_PER_PLANNED_TRIAL = 1_200
+"""Measured peak memory per planned trial when items are made on demand, in the controller at the end of a run
+that stops early (the skipped report and node ids of the never-run trials; an xdist worker peaks at about 0.9 KB
+per planned trial while it sends its node ids): ``scripts/bench_memory.py``, docs/performance.md."""
 
 
-def large_collection_warning(*, items: int, tasks: int, required_pairs: int | None) -> str | None:
-    """One sentence when ``items`` planned trials cost much memory in every process; ``required_pairs`` is the
-    calibrated design's cap in pairs (``None``: no calibrated cap to suggest)."""
+def large_collection_warning(
+    *, items: int, tasks: int, required_pairs: int | None, made_on_demand: bool = False
+) -> str | None:
+    """One sentence when ``items`` planned trials cost much memory; ``required_pairs`` is the calibrated design's cap
+    in pairs (``None``: no calibrated cap to suggest); ``made_on_demand``: trials become items only when they run."""
     if items < LARGE_COLLECTION:
         return None
-    megabytes = items * BYTES_PER_ITEM / 1e6
-    text = (
-        f"this run plans {items:,} trials: each is a pytest item in every collecting process (each xdist worker, "
-        f"or the single process), about {megabytes:,.0f} MB each before the first trial runs, whether or not the "
-        "sequential test decides early"
-    )
+    if made_on_demand:
+        megabytes = items * BYTES_PER_PLANNED_TRIAL / 1e6
+        text = (
+            f"this run plans {items:,} trials: each becomes a pytest item only when it runs, but every planned trial "
+            "costs a node id in each process and, once the run stops, a skipped report in the controller (about "
+            f"{megabytes:,.0f} MB and a fraction of a millisecond each at the end), whether or not the sequential "
+            "test decides early"
+        )
+    else:
+        megabytes = items * BYTES_PER_ITEM / 1e6
+        text = (
+            f"this run plans {items:,} trials: each is a pytest item in every collecting process (each xdist "
+            f"worker, or the single process; -k, --deselect, --lf, --sw and --collect-only collect every trial), "
+            f"about {megabytes:,.0f} MB each before the first trial runs, whether or not the sequential test "
+            "decides early"
+        )
     if required_pairs is not None and tasks and required_pairs < items // 2:
         per_task = -(-required_pairs // tasks)
         text += (

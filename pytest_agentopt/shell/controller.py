@@ -7,9 +7,10 @@ update); the decision is published before anything else is done, and bulk work w
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -281,6 +282,7 @@ class ControllerPlugin:
             self._write_plan_file(plan)
         if first_plan and not self._collection_warned and plan.get("items"):
             from pytest_agentopt.shell.collection_size import large_collection_warning
+            from pytest_agentopt.shell.lazy_trials import lazy_allowed
 
             self._collection_warned = True
             design = self.design
@@ -289,6 +291,7 @@ class ControllerPlugin:
                 items=plan["items"],
                 tasks=plan.get("tasks", 0),
                 required_pairs=design.required_pairs if design is not None and calibrated else None,
+                made_on_demand=lazy_allowed(self.config),
             )
             if size is not None:
                 self.warn_live(f"agentopt: warning: {size}")
@@ -534,8 +537,13 @@ class ControllerPlugin:
                 self._finish(session, stopped_by=stopped_by)
 
     def _report_never_dispatched(self) -> None:
-        """Items the scheduler never handed out after the decision: skipped, pointing at their test."""
-        if self.scheduler is None or not self.scheduler.never_dispatched:
+        """Items the scheduler never handed out after the decision (or, without xdist, that the run loop never
+        reached: ``lazy_trials``): skipped, pointing at their test."""
+        never: Iterable[str] = self.scheduler.never_dispatched if self.scheduler is not None else ()
+        items = self.config.stash.get(ITEMS_PLUGIN_KEY, None)
+        if items is not None and items.lazy_items is not None and items.lazy_items.never_reached is not None:
+            never = itertools.chain(never, items.lazy_items.never_reached_nodeids())
+        if not never:
             return
         reason = f"Skipped: {self.stop_reason or 'agentopt: run stopped'}"
         # pytest keeps every report to the end: a large --sprt cap stops with most of its trials never run, so
@@ -543,7 +551,7 @@ class ControllerPlugin:
         keywords: dict[str, Any] = {}
         payload = {"record": None, "stopped": True}
         reasons: dict[tuple[str, int | None], tuple[str, int, str]] = {}
-        for nodeid in self.scheduler.never_dispatched:
+        for nodeid in never:
             fspath, _, domain = nodeid.partition("::")
             path, lineno = self._locations.get(nodeid.split("[", 1)[0], (fspath, None))
             location = (path, lineno, domain)

@@ -13,6 +13,10 @@ identical on every xdist worker.
 pytest has no public API for adding a parametrized item after collection; this uses ``CallSpec``'s fields
 (``params``, ``indices``, ``_idlist``) and ``Function._fixtureinfo``, which pytest 8.3 to 9.x share.
 ``tests/plugin/test_derived_cap.py`` runs the result in-process and under xdist.
+
+Usually the clones are not made here but one at a time, when a trial is about to run (``lazy_trials``, which
+calls :func:`clone_for_trial`); :func:`expand` makes them all at collection only when an option can select or list
+single trials (``-k``, ``--deselect``, ``--lf``, ``--sw``, ``--collect-only``).
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ def clone_for_trial(item: pytest.Item, slot_arg: str, slot: TrialSlot, index: in
         keywords={spec.id: True},
         originalname=originalname,
     )
+    if len(item.own_markers) != len(clone.own_markers):
+        # Markers another plugin added to the template at collection (``add_marker``) hold for its trials too.
+        added = [mark for mark in item.own_markers if mark not in clone.own_markers]
+        clone.own_markers.extend(added)
+        clone.keywords.update((mark.name, mark) for mark in added)
     return clone
 
 

@@ -1,7 +1,9 @@
 """Where agent items live (each xdist worker, or the single process): expansion, ordering, running, recording.
 
 * Expansion: every test that uses ``agent_config`` / ``agent_trial`` or carries ``@pytest.mark.agent_task``
-  gets one item per arm x trial (a parametrization with ids such as ``gpu_race-control-3``).
+  gets one item per arm x trial (a parametrization with ids such as ``gpu_race-control-3``). Only trial 0 is
+  collected, and the other trials' items are made when they are about to run (``lazy_trials``), unless an option
+  can select or list single trials.
 * Ordering: after every other plugin (pytest-randomly included) and after ``-k``/``-m`` deselection, the agent
   items are put in the planned order (``trial_order``) behind the other tests, finished trials of a resumed run are
   deselected, and each item learns its planned sequence number.
@@ -17,7 +19,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,9 +33,16 @@ from pytest_agentopt.recording.pydantic_ai_spans import watch_pydantic_ai_import
 from pytest_agentopt.run.outcomes import Classified, InfraMatcher, TrialTimeout, classify, short_message, type_name
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.trial_order import PlannedTrial, TrialSlot, build_plan, slots, trial_seed
+from pytest_agentopt.shell.lazy_trials import (
+    LazyTrialItems,
+    NodeIdView,
+    TrialTemplate,
+    UnmadeTrial,
+    lazy_allowed,
+)
 from pytest_agentopt.shell.stash import ITEMS_PLUGIN_KEY
 from pytest_agentopt.shell.timeouts import TIMEOUT_EXIT_CODE, Watchdog
-from pytest_agentopt.shell.trial_expansion import expand
+from pytest_agentopt.shell.trial_expansion import clone_for_trial, expand, trials_for
 from pytest_agentopt.storage.ledger import iso_timestamp
 from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import LEDGER_SCHEMA, TrialRecord
@@ -69,9 +78,10 @@ class TaskInfo:
 class AgentItem:
     """What an agent item is, worked out once at collection (the per-trial hooks only read it).
 
-    One per item, alive for the whole session - and a ``--sprt`` run collects every trial up to its cap, most of
-    which never run - so it holds only what differs between items (three references); the rest is shared
-    (:class:`TaskInfo`, the parametrize value) or worked out when the trial runs (its seed).
+    One per item - alive for the whole session when every planned trial is collected (``-k``, ``--deselect``...,
+    see ``lazy_trials``), most of which never run under ``--sprt`` - so it holds only what differs between items
+    (three references); the rest is shared (:class:`TaskInfo`, the parametrize value) or worked out when the trial
+    runs (its seed).
     """
 
     slot: TrialSlot
@@ -164,8 +174,13 @@ class ItemsPlugin:
         junit: bool = False,
         on_abandon: Callable[[], object] | None = None,
         keep_output: bool = False,
+        lazy: bool = False,
     ) -> None:
         self.context = context
+        self.lazy = lazy
+        """Whether agent trials are made on demand (``lazy_trials``) rather than collected as items."""
+        self.lazy_items: LazyTrialItems | None = None
+        self._deselected_templates: list[tuple[pytest.Item, TrialSlot]] = []
         # Whether pytest will show or write the captured output of passed items (-rP, -rA, JUnit logging).
         self.keep_output = keep_output
         self.on_abandon = on_abandon if on_abandon is not None else _exit_worker
@@ -201,8 +216,9 @@ class ItemsPlugin:
             # A direct parametrization needs the name in the closure; the test function never receives it.
             metafunc.fixturenames.append(SLOT_ARG)
         if self._slot_values is None:  # one list of values for every task: no object per item
-            # With a cap in pairs, only trial 0 here: the other trials are cloned once the tasks are counted.
-            trials = 1 if self.context.cap_pairs is not None else self.context.trials
+            # Only trial 0 here when trials are made on demand (lazy_trials), or with a cap in pairs (the other
+            # trials are cloned once the tasks are counted).
+            trials = 1 if self.lazy or self.context.cap_pairs is not None else self.context.trials
             self._slot_values = slots(self.context.arms, trials)
         values = self._slot_values
         metafunc.parametrize(SLOT_ARG, values, ids=[value.id for value in values])
@@ -211,6 +227,9 @@ class ItemsPlugin:
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
+        if self.lazy:
+            self._make_lazy(session, config, items)
+            return
         if self.context.cap_pairs is not None:
             items[:], self.trials = expand(
                 items,
@@ -270,6 +289,153 @@ class ItemsPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = plain + ordered
+
+    def _make_lazy(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """What the expansion and ordering below do, with trials made on demand: ``session.items`` becomes a
+        :class:`~pytest_agentopt.shell.lazy_trials.LazyTrialItems` over the collected trial-0 items."""
+        plain: list[pytest.Item] = []
+        templates: dict[tuple[str, str], TrialTemplate] = {}
+        interned: dict[str, str] = {}  # one string per task, not one per item
+        for item in items:
+            slot = slot_of(item)
+            if slot is None:
+                plain.append(item)
+                continue
+            task_id = task_id_of(item, slot)
+            templates[(interned.setdefault(task_id, task_id), slot.arm)] = TrialTemplate.of(item, slot)
+        workeroutput = getattr(config, "workeroutput", None)
+        task_ids = {task_id for task_id, _ in templates}
+        if self.context.cap_pairs is not None:
+            self.trials = trials_for(self.context.cap_pairs, len(task_ids))
+        # What collecting every trial would have collected and deselected (-m): the other trials of each task.
+        self._count_collected(config, (len(templates) + len(self._deselected_templates)) * (self.trials - 1))
+        unmade = [
+            UnmadeTrial(template.nodeid(slot.arm, trial), template.item.location)
+            for template, slot in ((TrialTemplate.of(item, slot), slot) for item, slot in self._deselected_templates)
+            for trial in range(1, self.trials)
+        ]
+        if self.context.shard is not None and templates:
+            task_ids = self._take_lazy_shard(task_ids, templates, unmade)
+        if not templates:
+            self._publish_plan_size(workeroutput, 0)
+            self._deselect(config, unmade)
+            items[:] = plain
+            return
+        self.tasks = len(task_ids)
+        full_plan = build_plan(task_ids, self.context.arms, self.trials, self.context.seed)
+        planned = [entry for entry in full_plan if (entry.task_id, entry.arm) in templates]
+        if len(planned) != len(full_plan):  # an arm's item deselected: plan what is left, in the same order
+            planned = [PlannedTrial(seq, entry.task_id, entry.arm, entry.trial) for seq, entry in enumerate(planned)]
+        self._publish_plan_size(workeroutput, len(planned))
+        try:
+            finished = self._check_resumed(planned)
+            to_run = [entry for entry in planned if entry.key not in finished] if finished else planned
+            per_task: dict[str, TaskInfo] = {}
+            for entry in to_run:
+                if entry.task_id not in per_task:
+                    template = templates[(entry.task_id, entry.arm)].item
+                    timeout_s = task_timeout(template, entry.task_id, self.context.timeout_s)
+                    per_task[entry.task_id] = TaskInfo(entry.task_id, task_marker_fields(template), timeout_s)
+        except pytest.UsageError as exc:
+            if workeroutput is None:
+                raise
+            # A worker cannot end the session cleanly: run nothing and let the controller report it (exit 4).
+            workeroutput[USAGE_ERROR_KEY] = str(exc)
+            self._deselect(config, unmade + [self._unmade(templates, entry) for entry in planned])
+            items[:] = plain
+            return
+        unmade.extend(self._unmade(templates, entry) for entry in planned if entry.key in finished)
+        self._deselect(config, unmade)
+        arm_index = {arm: index for index, arm in enumerate(self.context.arms)}
+
+        def make(entry: PlannedTrial) -> pytest.Item:
+            slot = TrialSlot(entry.arm, entry.trial)
+            template = templates[(entry.task_id, entry.arm)].item
+            item = clone_for_trial(template, SLOT_ARG, slot, entry.trial * len(arm_index) + arm_index[entry.arm])
+            item.stash[AGENT_ITEM_KEY] = AgentItem(slot=slot, task=per_task[entry.task_id], seq=entry.seq)
+            return item
+
+        self.lazy_items = LazyTrialItems(plain, to_run, templates, make=make, stopped=self._every_arm_stopped)
+        session.items = self.lazy_items  # type: ignore[assignment]
+        # pytest counts this list as the collected tests (``testscollected``, set again in pytest_collection).
+        items[:] = plain + ([template.item for template in templates.values()] if to_run else [])
+
+    @staticmethod
+    def _unmade(templates: dict[tuple[str, str], TrialTemplate], entry: PlannedTrial) -> UnmadeTrial:
+        template = templates[(entry.task_id, entry.arm)]
+        return UnmadeTrial(template.nodeid(entry.arm, entry.trial), template.item.location)
+
+    @staticmethod
+    def _deselect(config: pytest.Config, unmade: list[UnmadeTrial]) -> None:
+        if unmade:
+            config.hook.pytest_deselected(items=unmade)
+
+    @staticmethod
+    def _count_collected(config: pytest.Config, extra: int) -> None:
+        """Make the terminal's "collected N items" count the trials made on demand, as if each were collected.
+
+        pytest counts collected items from the collectors' reports (``TerminalReporter._numcollected``, no public
+        way to add to it); without this the header would count only the trial-0 items.
+        """
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        count = getattr(reporter, "_numcollected", None)
+        if extra and isinstance(count, int):
+            reporter._numcollected = count + extra  # type: ignore[union-attr]
+
+    def _take_lazy_shard(
+        self, task_ids: set[str], templates: dict[tuple[str, str], TrialTemplate], unmade: list[UnmadeTrial]
+    ) -> set[str]:
+        """``_take_shard`` for trials made on demand: the other tasks' trials become deselected stand-ins."""
+        from pytest_agentopt.run.shards import plan_digest
+
+        shard = self.context.shard
+        assert shard is not None
+        mine = shard.tasks(task_ids)
+        for key in [key for key in templates if key[0] not in mine]:
+            template = templates.pop(key)
+            unmade.extend(
+                UnmadeTrial(template.nodeid(key[1], trial), template.item.location) for trial in range(self.trials)
+            )
+        self.shard_plan = {
+            "shard": str(shard),
+            "tasks": sorted(mine),
+            "tasks_total": len(task_ids),
+            "plan_digest": plan_digest(task_ids, self.trials),
+        }
+        return mine
+
+    def _every_arm_stopped(self) -> bool:
+        return all(self.stop.reason_for(arm) is not None for arm in self.context.arms)
+
+    @pytest.hookimpl
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        """Trial-0 items another plugin deselected (``-m``) before the trials are made on demand."""
+        if not self.lazy or self.lazy_items is not None:
+            return
+        for item in items:
+            slot = slot_of(item)
+            if slot is not None and slot.trial == 0:
+                self._deselected_templates.append((item, slot))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection(self, session: pytest.Session) -> Generator[None, object, object]:
+        result = yield
+        if self.lazy_items is not None:
+            session.testscollected = len(self.lazy_items)  # what pytest's progress counts to
+        return result
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> Generator[None, object, object]:
+        """While the collection is announced (xdist sends every node id to the controller), the items are a view
+        whose node ids need no item."""
+        lazy = self.lazy_items
+        if lazy is None:
+            return (yield)
+        session.items = NodeIdView(lazy)  # type: ignore[assignment]
+        try:
+            return (yield)
+        finally:
+            session.items = lazy  # type: ignore[assignment]
 
     def _take_shard(
         self,
@@ -736,6 +902,7 @@ def register_items(
         junit=bool(config.getoption("xmlpath", None)),
         on_abandon=on_abandon,
         keep_output=shows_passed_output(config),
+        lazy=lazy_allowed(config),
     )
     config.stash[ITEMS_PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, "agentopt-items")

@@ -143,8 +143,16 @@ def test_at_the_cap_the_last_look_decides_and_says_so(pytester: pytest.Pytester)
     result.stdout.fnmatch_lines(["sprt     LLR better * (last look at the cap: at or *"])
 
 
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ((), "each becomes a pytest item only when it runs*"),
+        (("--deselect=test_suite.py::no_such_test",), "each is a pytest item in every collecting process*"),
+    ],
+    ids=["made-on-demand", "all-collected"],
+)
 def test_a_large_explicit_cap_says_at_start_up_what_its_collection_costs(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, extra: tuple[str, ...], said: str
 ) -> None:
     # The module the run will import (in-process pytester runs may leave a stale one on the package).
     collection_size = importlib.import_module("pytest_agentopt.shell.collection_size")
@@ -152,12 +160,8 @@ def test_a_large_explicit_cap_says_at_start_up_what_its_collection_costs(
     write_configs(pytester)
     write_suite(pytester, p_control=0.2, p_test=0.9, tasks=2)
     result = pytester.runpytest(
-        "--agent-config=configs/improved.json", "--sprt", "--agent-trials=30", "--agent-seed=1", "-q"
+        "--agent-config=configs/improved.json", "--sprt", "--agent-trials=30", "--agent-seed=1", "-q", *extra
     )
     assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
-    result.stdout.fnmatch_lines(
-        [
-            "agentopt: warning: this run plans 120 trials: each is a pytest item in every collecting process*",
-        ]
-    )
+    result.stdout.fnmatch_lines([f"agentopt: warning: this run plans 120 trials: {said}"])
     assert "leave --agent-trials out" not in result.stdout.str()  # 60 pairs: below the calibrated cap

@@ -66,3 +66,26 @@ def test_an_earlier_run_s_output_is_shown_for_comparison(tmp_path: Path) -> None
         "",  # a Markdown table needs a blank line before it
         "| a | 1 |",
     ]
+
+
+def test_a_saved_output_is_read_back_for_the_docs() -> None:
+    printed = "\n".join(
+        [
+            "Command: python scripts/bench_memory.py --only cap (took 61 s)",
+            "- date: x",
+            "- load average (1, 5, 15 min) at the start: 1.00, 1.00, 1.00",
+            "",
+            "| scenario | wall s |",
+            "| a | 1.0 |",
+            "",
+            "Commands (in each scenario's directory):",
+            "",
+            "### Compared with an earlier run (`before.txt`)",
+            "| old |",
+        ]
+    )
+    command, duration, machine, body = bench.parse_saved_output(printed)
+    assert command == "python scripts/bench_memory.py --only cap"
+    assert duration == 61.0
+    assert machine == ["- date: x", "- load average (1, 5, 15 min) at the start: 1.00, 1.00, 1.00"]
+    assert body == ["| scenario | wall s |", "| a | 1.0 |", "", "Commands (in each scenario's directory):"]

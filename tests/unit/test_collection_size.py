@@ -21,3 +21,16 @@ def test_without_a_calibrated_cap_it_suggests_none() -> None:
     text = large_collection_warning(items=200_000, tasks=10, required_pairs=None)
     assert text is not None
     assert "leave --agent-trials out" not in text
+
+
+def test_trials_made_on_demand_say_what_each_planned_trial_still_costs() -> None:
+    from pytest_agentopt.shell.collection_size import BYTES_PER_PLANNED_TRIAL
+
+    text = large_collection_warning(items=400_000, tasks=20, required_pairs=868, made_on_demand=True)
+    assert text is not None
+    assert "plans 400,000 trials: each becomes a pytest item only when it runs" in text
+    assert f"about {400_000 * BYTES_PER_PLANNED_TRIAL / 1e6:,.0f} MB" in text
+    assert "868 pairs (44 trials per task here): leave --agent-trials out" in text
+    assert (
+        large_collection_warning(items=LARGE_COLLECTION - 1, tasks=20, required_pairs=868, made_on_demand=True) is None
+    )
