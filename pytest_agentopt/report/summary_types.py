@@ -21,6 +21,7 @@ from pytest_agentopt.stats.sprt import TestState
 __all__ = [
     "ArmSummary",
     "BudgetState",
+    "CandidateEValues",
     "CandidateResult",
     "CapDesign",
     "ConfigChange",
@@ -255,6 +256,13 @@ class DriftReport(TypedDict):
     method: str
 
 
+class CandidateEValues(TypedDict):
+    """Each direction's e-value at the candidate's stop (``None``: a direction the run does not ask)."""
+
+    better: float | None
+    worse: float | None
+
+
 class CandidateResult(TypedDict):
     """One candidate of a run with several candidates (``candidates``): its comparison with the shared control,
     as the top-level fields of a run with that candidate alone, at the candidate's alpha (``alpha / K``)."""
@@ -265,6 +273,14 @@ class CandidateResult(TypedDict):
     alpha: float
     verdict: str | None
     verdict_reason: str | None
+    multiplicity: Literal["bonferroni", "e-bh"]
+    """The procedure that controls the error across the candidates and makes the ``better``/``worse`` claims:
+    ``bonferroni`` (each test at ``alpha / K``: family-wise error rate <= alpha) or ``e-bh`` (under
+    ``--agent-family-error fdr`` with ``--sprt``: false discovery rate of each kind of claim <= alpha)."""
+    e_values: CandidateEValues | None
+    """Under ``e-bh``: the e-values e-BH read (each direction's, at the candidate's stop); ``None`` otherwise."""
+    claim_threshold: float | None
+    """Under ``e-bh``, for a claim: the e-value it needed, ``K / (alpha k)`` with ``k`` claims of its kind."""
     decided_by: Literal["sprt", "fixed"] | None
     decided_at_cap: bool
     pairs_used: int | None

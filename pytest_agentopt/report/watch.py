@@ -215,7 +215,12 @@ def _candidate_feeders(run: dict[str, Any], candidates: list[str]) -> CandidateF
     from pytest_agentopt.run.candidates import candidate_feeders
 
     return candidate_feeders(
-        candidates, alpha=run["alpha"], beta=run["beta"], effect=run["effect"], direction=run.get("direction", "both")
+        candidates,
+        alpha=run["alpha"],
+        beta=run["beta"],
+        effect=run["effect"],
+        direction=run.get("direction", "both"),
+        family_error=run.get("family_error", "fwer"),
     )
 
 
