@@ -348,6 +348,8 @@ class RunSummary(TypedDict):
     shard: ShardInfo | None
     merged_from: list[str] | None
     candidates: NotRequired[list[CandidateResult]]
+    multiplicity: NotRequired[Literal["bonferroni", "e-bh"]]
+    """Never written: only in the view of one candidate the renderers build (``report.summary.candidate_view``)."""
     """Only in a run with several candidates (``mode`` ``"candidates"``)."""
     trials_used: NotRequired[int]
     gate: NotRequired[GateResult]

@@ -11,7 +11,7 @@ from typing import Any
 from pytest_agentopt import number_format as fmt
 from pytest_agentopt.report.render import wording
 from pytest_agentopt.report.render.document import Block, Bullets, Chart, Document, Facts, Section, Table, Text, Verdict
-from pytest_agentopt.report.verdict_text import consistency_note
+from pytest_agentopt.report.verdict_text import consistency_note, family_error_statement
 
 Report = Mapping[str, Any]
 CONFIG_VALUE_LIMIT = 300
@@ -350,13 +350,30 @@ def _candidates_section(report: Report, summary: Mapping[str, Any]) -> Section |
                 f"{candidate.get('alpha', 0):.4g}",
             ]
         )
-    table = Table(
-        ["candidate", "arm", "verdict", "by", "pairs used", "trials", "skipped", "effect", "LLR", "bounds", "alpha"],
-        rows,
-        numeric=frozenset({4, 5, 6}),
-    )
+    headers = [
+        "candidate",
+        "arm",
+        "verdict",
+        "by",
+        "pairs used",
+        "trials",
+        "skipped",
+        "effect",
+        "LLR",
+        "bounds",
+        "alpha",
+    ]
+    e_bh = any(candidate.get("multiplicity") == "e-bh" for candidate in candidates)
+    if e_bh:
+        headers.append("e-values at stop")
+        for row, candidate in zip(rows, candidates, strict=True):
+            e_values = _mapping(candidate.get("e_values"))
+            row.append(", ".join(f"{name} {value:.4g}" for name, value in e_values.items() if value is not None))
+    table = Table(headers, rows, numeric=frozenset({4, 5, 6}))
+    settings = _mapping(summary.get("settings"))
+    statement = family_error_statement("e-bh" if e_bh else "bonferroni", float(settings.get("alpha", 0)), len(rows))
     reasons = Bullets([f"{c.get('experiment_id')}: {c.get('verdict_reason')}" for c in candidates])
-    return Section("candidates", "Candidates", [table, reasons])
+    return Section("candidates", "Candidates", [Text(f"Across the candidates: {statement}."), table, reasons])
 
 
 def _llr_section(report: Report, summary: Mapping[str, Any]) -> Section | None:

@@ -66,6 +66,7 @@ def sequential_test_text(summary: Mapping[str, Any]) -> str | None:
         return None
     tests = summary.get("tests") if isinstance(summary.get("tests"), Mapping) else {}
     look = summary.get("last_look")
+    e_bh = summary.get("multiplicity") == "e-bh"
     parts = []
     for name, value in llr.items():
         if value is None:
@@ -79,6 +80,8 @@ def sequential_test_text(summary: Mapping[str, Any]) -> str | None:
                 else f"at or below {fmt.signed(accept_h0, 2)}"
             )
             word = f"last look at the cap: {threshold}"
+        elif state == "accepted_h1" and e_bh:
+            word = "its e-value reached K / alpha"
         else:
             word = _STATE_WORDS.get(str(state), "")
         parts.append(f"{name} {fmt.signed(value, 2)}" + (f" ({word})" if word else ""))
@@ -86,7 +89,10 @@ def sequential_test_text(summary: Mapping[str, Any]) -> str | None:
     design = summary.get("design") or {}
     where = " at the observed discordance" if design.get("boundaries") == "calibrated" else ""
     text = "LLR " + ", ".join(parts)
-    if isinstance(bounds, list | tuple) and len(bounds) == 2:
+    if isinstance(bounds, list | tuple) and len(bounds) == 2 and e_bh:
+        # Under e-BH the LLR only accepts (lower bound); claims are made by the e-values, never the upper bound.
+        text += f"; lower bound {fmt.signed(bounds[0], 2)}{where} (claims by e-value, not by the LLR)"
+    elif isinstance(bounds, list | tuple) and len(bounds) == 2:
         text += f"; bounds {fmt.interval(bounds, lambda v: fmt.signed(v, 2))}{where}"
     return text
 
