@@ -294,6 +294,7 @@ def build_summary(
         )
         summary["verdict"], summary["verdict_reason"] = family_verdict(summary["candidates"])
         summary["decided_by"] = "sprt" if candidates is not None else "fixed"
+        summary["multiplicity"] = summary["candidates"][0]["multiplicity"]
     elif context.paired:
         summary["config_diff"] = [
             ConfigChange(key=change.key, control=change.before, test=change.after, text=change.describe())

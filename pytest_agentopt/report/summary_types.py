@@ -349,7 +349,7 @@ class RunSummary(TypedDict):
     merged_from: list[str] | None
     candidates: NotRequired[list[CandidateResult]]
     multiplicity: NotRequired[Literal["bonferroni", "e-bh"]]
-    """Never written: only in the view of one candidate the renderers build (``report.summary.candidate_view``)."""
+    """Only in a run with several candidates: what controls the error across them (as each candidate's)."""
     """Only in a run with several candidates (``mode`` ``"candidates"``)."""
     trials_used: NotRequired[int]
     gate: NotRequired[GateResult]

@@ -2,23 +2,16 @@
 stays valid at any stopping time, for e-BH over several candidates (``stats.ebh``).
 
 The model. Pairs ``i = 1, 2, ...`` in planned order; pair ``i`` is the control's and the candidate's outcome on
-one task and trial index, the two arms independent given the task, pairs independent of each other. Under the
-null of the ``better`` direction the candidate's success rate on each pair's task is at most the control's
-(``p_test <= p_control``); then, given everything before pair ``i`` and that pair ``i`` is discordant, the
-candidate is the one that solved it with probability
-
-    q_i = p_test (1 - p_control) / (p_test (1 - p_control) + p_control (1 - p_test)) <= 1/2.
-
-(When the tasks are drawn at random, pairs are i.i.d. and ``q_i = q`` whatever the spread of the tasks:
-``p_test - p_control`` has the sign of ``q - 1/2`` on average, so "no difference in the mean success rate"
-alone gives ``q = 1/2``.)
+one task and trial index, ``D_i = success_candidate - success_control``; different pairs are independent given the
+planned order (the two arms of one pair need not be). The null of the ``better`` direction is "not better":
+``E[D_i | F_{i-1}] <= 0`` for every pair, ``F_{i-1}`` being everything recorded before pair ``i`` (every arm's);
+that is ``p_test <= p_control`` on each pair's task, or only on average when the tasks are drawn at random.
 
 The process. Before pair ``i`` a bet ``theta_i`` in ``[1/2, THETA_MAX]`` is fixed from the pairs before it only;
 a win (only the candidate solved it) multiplies the process by ``2 theta_i``, a loss by ``2 (1 - theta_i)``, a
-tie by 1. Its conditional expectation is ``1 - P(disc) + P(disc) (2 theta_i q_i + 2 (1 - theta_i)(1 - q_i))
-= 1 - P(disc) (2 theta_i - 1)(1 - 2 q_i) <= 1`` whenever ``q_i <= 1/2`` and ``theta_i >= 1/2``: a non-negative
-supermartingale starting at 1 (a martingale when ``q_i = 1/2``). By optional stopping (Ville's inequality for
-the unbounded case), its value at *any* stopping time of the pairs' filtration - a boundary crossing, an
+tie by 1. Its conditional expectation is ``P(tie) + 2 theta_i P(W) + 2 (1 - theta_i) P(L) = 1 + (2 theta_i - 1)
+E[D_i | F_{i-1}] <= 1``: a non-negative supermartingale starting at 1 (a martingale when ``E[D_i | F_{i-1}] =
+0``). By optional stopping, its value at *any* bounded stopping time of ``F`` - a boundary crossing, an
 acceptance, the cap, or a rule that also reads the other candidates' pairs - has expectation at most 1: an
 e-value. The generalised likelihood ratio of the GSPRT is not one (its alternative is fitted to the very pairs it
 scores).
