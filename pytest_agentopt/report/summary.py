@@ -416,7 +416,7 @@ def candidate_summaries(
             }
         )
         if claims is not None:
-            _apply_false_discovery_claim(result[-1], claims, context.alpha)
+            apply_false_discovery_claim(result[-1], claims, context.alpha)
         hypothesis = context.candidate_hypotheses.get(arm)
         if hypothesis is not None:
             from pytest_agentopt.report.metric_summary import hypothesis_outcome
@@ -425,7 +425,7 @@ def candidate_summaries(
     return result
 
 
-def _apply_false_discovery_claim(
+def apply_false_discovery_claim(
     entry: CandidateResult, claims: Mapping[str, FalseDiscoveryClaim], alpha: float
 ) -> None:
     """Under ``--agent-family-error fdr``: e-BH's claim replaces the candidate's own verdict (its test stopped it;

@@ -74,6 +74,8 @@ def test_three_candidates_under_the_false_discovery_rate(pytester: pytest.Pytest
     assert "Across the candidates: false discovery rate \\<= 0.05 (e-BH" in markdown
     assert "false discovery rate &lt;= 0.05 (e-BH" in html
     assert "e-values at stop" in markdown
+    row = next(line for line in markdown.splitlines() if line.startswith("| worse "))
+    assert "lower -2.29" in row  # the LLR's upper bound claims nothing here, so it is not shown
     # agentopt watch rebuilds the e-value tests from the ledger: the same e-values as the summary.
     watch = WatchState.open(RunPaths(only_run(pytester)))
     watch.refresh()

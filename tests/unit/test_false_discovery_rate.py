@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import cast
 
 import pytest
 
+from pytest_agentopt.report.summary import apply_false_discovery_claim
+from pytest_agentopt.report.summary_types import CandidateResult
 from pytest_agentopt.run.candidates import candidate_feeders, false_discovery_claims
 from pytest_agentopt.stats.design import wald_design
 from pytest_agentopt.stats.e_process import THETA_MAX, DiscordantEProcess, EDirection, bet
@@ -166,3 +169,44 @@ def test_candidate_feeders_under_fdr_run_the_e_value_test_at_k_over_alpha() -> N
     default = candidate_feeders(("test", "test2"), alpha=0.05, beta=0.1, effect=0.15, direction="both")
     assert default.family_error == "fwer"
     assert default.false_discovery_claims() is None
+
+
+def _entry(arm: str, verdict: str) -> CandidateResult:
+    return cast(
+        CandidateResult,
+        {
+            "arm": arm,
+            "verdict": verdict,
+            "verdict_reason": "its own test's reason",
+            "pairs_used": 120,
+            "decided_at_cap": False,
+            "multiplicity": "bonferroni",
+            "e_values": None,
+            "claim_threshold": None,
+        },
+    )
+
+
+def test_e_bh_may_claim_a_candidate_its_own_test_did_not() -> None:
+    # K = 3: 'test' reached K / alpha = 60 and stopped 'better'; 'test2' stopped at 'no_difference' with an
+    # e-value of 35, which e-BH claims at K / (2 alpha) = 30; 'test3' has nothing and keeps its own verdict.
+    claims = false_discovery_claims(
+        {
+            "test": {"better": 75.0, "worse": 0.01},
+            "test2": {"better": 35.0, "worse": 0.3},
+            "test3": {"better": 0.5, "worse": 2.0},
+        },
+        0.05,
+    )
+    entries = [_entry("test", "better"), _entry("test2", "no_difference"), _entry("test3", "no_difference")]
+    for entry in entries:
+        apply_false_discovery_claim(entry, claims, 0.05)
+    assert [entry["verdict"] for entry in entries] == ["better", "better", "no_difference"]
+    assert all(entry["multiplicity"] == "e-bh" for entry in entries)
+    assert entries[1]["claim_threshold"] == pytest.approx(30.0)
+    assert entries[1]["e_values"] == {"better": 35.0, "worse": 0.3}
+    reason = str(entries[1]["verdict_reason"])
+    assert "e-value 35 reached 30 = K / (alpha k) with 2 'better' claim(s) among 3 candidates" in reason
+    assert "its own test had stopped at 'no_difference' after 120 pairs" in reason
+    assert entries[2]["verdict_reason"] == "its own test's reason"
+    assert entries[2]["claim_threshold"] is None

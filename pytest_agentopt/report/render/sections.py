@@ -321,6 +321,16 @@ def _drift_section(report: Report, summary: Mapping[str, Any]) -> Section | None
     return Section("drift", "Behaviour drift", blocks)
 
 
+def _bounds_cell(candidate: Mapping[str, Any]) -> str:
+    """The LLR's bounds; under e-BH only the lower one, the only one in use (claims are made by e-value)."""
+    bounds = candidate.get("bounds")
+    if not bounds:
+        return "-"
+    if candidate.get("multiplicity") == "e-bh":
+        return f"lower {fmt.signed(bounds[0], 2)}"
+    return fmt.interval(bounds, lambda v: fmt.signed(v, 2))
+
+
 def _candidates_section(report: Report, summary: Mapping[str, Any]) -> Section | None:
     """Several candidates against one control: one row per candidate (its verdict, pairs, effect, test)."""
     candidates = _rows(summary.get("candidates"))
@@ -346,7 +356,7 @@ def _candidates_section(report: Report, summary: Mapping[str, Any]) -> Section |
                     else "unknown"
                 ),
                 ", ".join(f"{name} {fmt.signed(value, 2)}" for name, value in llr.items() if value is not None) or "-",
-                fmt.interval(candidate.get("bounds"), lambda v: fmt.signed(v, 2)) if candidate.get("bounds") else "-",
+                _bounds_cell(candidate),
                 f"{candidate.get('alpha', 0):.4g}",
             ]
         )
