@@ -467,7 +467,7 @@ def candidate_view(summary: RunSummary, candidate: CandidateResult) -> RunSummar
         "config_diff": candidate["config_diff"],
         "verdict": candidate["verdict"],
         "verdict_reason": candidate["verdict_reason"],
-        "multiplicity": candidate["multiplicity"],
+        "multiplicity": candidate.get("multiplicity", "bonferroni"),
         "decided_by": candidate["decided_by"],
         "decided_at_cap": candidate["decided_at_cap"],
         "pairs_used": candidate["pairs_used"],

@@ -189,7 +189,7 @@ def _candidate_lines(summary: RunSummary, width: int | None) -> list[str]:
 
 def _e_values_text(candidate: CandidateResult) -> str:
     """Under e-BH: the candidate's e-values at its stop (what e-BH read)."""
-    e_values = candidate["e_values"]
+    e_values = candidate.get("e_values")
     if e_values is None:
         return ""
     shown = ", ".join(f"{name} {value:.4g}" for name, value in e_values.items() if value is not None)
@@ -204,7 +204,8 @@ def _candidate_verdicts(summary: RunSummary) -> list[str]:
     candidates = summary.get("candidates") or []
     if not candidates:
         return []
-    statement = family_error_statement(candidates[0]["multiplicity"], summary["settings"]["alpha"], len(candidates))
+    multiplicity = candidates[0].get("multiplicity", "bonferroni")  # a summary written before it existed
+    statement = family_error_statement(multiplicity, summary["settings"]["alpha"], len(candidates))
     return [
         f"agentopt: candidates: {statement}",
         *(
