@@ -12,6 +12,8 @@ from tests.plugin.helpers import only_run
 from tests.plugin.test_candidates_run import candidates_by_id, write_candidates
 
 THREE = ("--agent-config=configs/better.json", "--agent-config=configs/equal.json", "--agent-config=configs/worse.json")
+TWO = ("--agent-config=configs/better.json", "--agent-config=configs/worse.json")
+SEQUENTIAL = ("--sprt", "--agent-trials=10", "--agent-seed=3", "--agent-json=out.json")
 
 
 @pytest.mark.parametrize("workers", [["-n", "2"], []], ids=["xdist", "single-process"])
@@ -89,15 +91,7 @@ def test_three_candidates_under_the_false_discovery_rate(pytester: pytest.Pytest
 
 def test_the_default_is_the_family_wise_error_and_says_so(pytester: pytest.Pytester) -> None:
     write_candidates(pytester, ("better", "worse"))
-    result = pytester.runpytest(
-        "--agent-config=configs/better.json",
-        "--agent-config=configs/worse.json",
-        "--sprt",
-        "--agent-trials=10",
-        "--agent-seed=3",
-        "--agent-json=out.json",
-        "-q",
-    )
+    result = pytester.runpytest(*TWO, *SEQUENTIAL, "-q")
     summary = json.loads((pytester.path / "out.json").read_text())
     assert [c["multiplicity"] for c in summary["candidates"]] == ["bonferroni", "bonferroni"]
     assert [c["e_values"] for c in summary["candidates"]] == [None, None]
@@ -118,7 +112,7 @@ def test_a_bad_family_error_is_a_usage_error(
     write_candidates(pytester, ("better", "worse"))
     if ini:
         pytester.makefile(".ini", pytest=ini)
-    result = pytester.runpytest("--agent-config=configs/better.json", "--agent-config=configs/worse.json", *args)
+    result = pytester.runpytest(*TWO, *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
     assert not (pytester.path / ".agentopt" / "runs").exists()
@@ -127,15 +121,19 @@ def test_a_bad_family_error_is_a_usage_error(
 def test_the_ini_key_selects_the_false_discovery_rate(pytester: pytest.Pytester) -> None:
     write_candidates(pytester, ("better", "worse"))
     pytester.makefile(".ini", pytest="[pytest]\nagent_family_error = fdr\n")
-    pytester.runpytest(
-        "--agent-config=configs/better.json",
-        "--agent-config=configs/worse.json",
-        "--sprt",
-        "--agent-trials=10",
-        "--agent-seed=3",
-        "--agent-json=out.json",
-    )
+    pytester.runpytest(*TWO, *SEQUENTIAL)
     summary = json.loads((pytester.path / "out.json").read_text())
     assert [c["multiplicity"] for c in summary["candidates"]] == ["e-bh", "e-bh"]
     manifest = json.loads((only_run(pytester) / "manifest.json").read_text())
     assert manifest["run"]["family_error"] == "fdr"
+
+
+def test_a_resumed_run_keeps_its_family_error(pytester: pytest.Pytester) -> None:
+    write_candidates(pytester, ("better", "worse"))
+    pytester.runpytest(*TWO, "--sprt", "--agent-trials=1", "--agent-seed=3", "--agent-family-error=fdr")
+    run_dir = only_run(pytester)
+    before = (run_dir / "trials.jsonl").read_bytes()
+    refused = pytester.runpytest(f"--agent-resume={run_dir.name}", "--agent-family-error=fwer")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["*--agent-family-error=fwer conflicts with the resumed run * (family_error = fdr)*"])
+    assert (run_dir / "trials.jsonl").read_bytes() == before
