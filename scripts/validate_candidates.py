@@ -1,4 +1,5 @@
-"""Seeded validation of several candidates against one control: family-wise error, power and sessions.
+"""Seeded validation of several candidates against one control: family-wise error (or false discovery rate),
+power and sessions.
 
 Run ``python scripts/validate_candidates.py --help``; ``docs/candidates-validation.md`` holds the latest output
 and what it means. Not part of the test suite (it takes minutes).
@@ -18,6 +19,12 @@ holds only once it holds the next one too (as in ``scripts/validate_sequential.p
 ``run.candidates.CandidateFeeders`` (one ``SequentialFeeder`` and ``PairedSequentialTest`` per candidate at alpha/K,
 the design ``run.sequential_design.design_for`` gives), and the per-arm stop: a worker skips (in no time, no
 session) an item whose candidate has decided; the dispatcher stops once every candidate has decided.
+
+``--family-error fdr`` validates ``--agent-family-error fdr`` instead: every run is simulated twice on the same
+draws, under ``fdr`` (each candidate's ``stats.evidence_paired.EvidencePairedTest``, the final claims by e-BH over
+the e-values at the stops: ``CandidateFeeders.false_discovery_claims``) and under the default ``fwer``; it reports
+the false discovery rate of the ``better`` and of the ``worse`` claims (the mean over runs of false claims /
+max(claims, 1)), with its Monte Carlo standard error, power per true improvement and sessions of both.
 
 "Sessions" are the trials that started (skipped ones excluded). The comparison "K separate A/B runs" runs each
 candidate alone with its own control trials, through the same code, at the same per-candidate alpha (alpha/K:
@@ -40,6 +47,7 @@ from tabulate import tabulate
 
 from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha, candidate_feeders
 from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
+from pytest_agentopt.run.options import FAMILY_ERRORS, FamilyError
 from pytest_agentopt.run.sequential_design import design_for
 from pytest_agentopt.run.trial_order import build_plan, candidate_arms
 from pytest_agentopt.stats.planning import logit_intercept
@@ -67,21 +75,34 @@ class Config:
     effect: float
     seed: int
     null_families: bool
+    family_error: str = "fwer"
 
 
 def _expit(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def make_feeders(arms: Sequence[str], alpha: float, config: Config) -> CandidateFeeders:
+def make_feeders(arms: Sequence[str], alpha: float, config: Config, family_error: FamilyError) -> CandidateFeeders:
     """Each candidate's test at ``alpha`` (already divided by K), as the controller builds them."""
-    return candidate_feeders(arms, alpha=alpha * len(arms), beta=config.beta, effect=config.effect, direction="both")
+    return candidate_feeders(
+        arms,
+        alpha=alpha * len(arms),
+        beta=config.beta,
+        effect=config.effect,
+        direction="both",
+        family_error=family_error,
+    )
 
 
 def simulate(
-    rates: dict[str, float], alpha: float, config: Config, rng: np.random.Generator
+    rates: dict[str, float],
+    alpha: float,
+    config: Config,
+    rng: np.random.Generator,
+    family_error: FamilyError = "fwer",
 ) -> tuple[dict[str, str], int]:
-    """One run: each candidate's verdict and the sessions started (control included)."""
+    """One run: each candidate's verdict (under ``fdr`` e-BH's claim where it makes one) and the sessions started
+    (control included)."""
     candidates = [arm for arm in rates if arm != "control"]
     arms = ("control", *candidates)
     tasks = [f"t{i}" for i in range(config.tasks)]
@@ -97,7 +118,7 @@ def simulate(
         successes.append(bool(draws[entry.seq] < p))
     mean_durations = np.where(np.array(successes), 1.0, config.slowdown)
     durations = rng.exponential(mean_durations)
-    family = make_feeders(candidates, alpha, config)
+    family = make_feeders(candidates, alpha, config, family_error)
     family.set_plan_size(len(plan))
     dispatcher: TrialDispatcher[int] = TrialDispatcher(len(plan), default_window(config.workers))
     nodes = list(range(config.workers))
@@ -152,6 +173,9 @@ def simulate(
     verdicts = {
         arm: (decision.verdict if decision is not None else "inconclusive") for arm, decision in family.decisions()
     }
+    for arm, claim in (family.false_discovery_claims() or {}).items():
+        if claim.verdict is not None:
+            verdicts[arm] = claim.verdict
     return verdicts, started
 
 
@@ -208,6 +232,123 @@ def run_family(kinds: tuple[str, ...], config: Config, rng: np.random.Generator)
         rng.bit_generator.state = state
         simulate(rates, alpha, config, rng)  # leave the stream where the family run left it
     return tally
+
+
+@dataclass
+class FdrTally:
+    """Both procedures on the same runs: per direction the sum and sum of squares of the false discovery
+    proportion (for the mean and its standard error), power and sessions."""
+
+    runs: int = 0
+    fdp: dict[str, list[float]] | None = None
+    true_better: int = 0
+    found: dict[str, int] | None = None
+    sessions: dict[str, int] | None = None
+
+
+def false_discovery_proportions(verdicts: dict[str, str], kinds: dict[str, str]) -> dict[str, float]:
+    """Per direction: false claims / max(claims, 1) in one run."""
+    shares = {}
+    for direction in ("better", "worse"):
+        claims = [arm for arm, verdict in verdicts.items() if verdict == direction]
+        false = [arm for arm in claims if kinds[arm] != direction]
+        shares[direction] = len(false) / max(len(claims), 1)
+    return shares
+
+
+def run_family_fdr(kinds: tuple[str, ...], config: Config, rng: np.random.Generator) -> FdrTally:
+    k = len(kinds)
+    arms = candidate_arms(k)
+    by_arm = dict(zip(arms, kinds, strict=True))
+    rates = {"control": CONTROL_RATE, **{arm: RATES[kind] for arm, kind in by_arm.items()}}
+    alpha = candidate_alpha(config.alpha, k)
+    tally = FdrTally(
+        fdp={f"{e} {d}": [] for e in FAMILY_ERRORS for d in ("better", "worse")},
+        found=dict.fromkeys(FAMILY_ERRORS, 0),
+        sessions=dict.fromkeys(FAMILY_ERRORS, 0),
+    )
+    assert tally.fdp is not None
+    assert tally.found is not None
+    assert tally.sessions is not None
+    for _ in range(config.runs):
+        state = rng.bit_generator.state
+        tally.runs += 1
+        tally.true_better += sum(kind == "better" for kind in kinds)
+        for family_error in ("fwer", "fdr"):  # the same suite and draws under both procedures
+            rng.bit_generator.state = state
+            verdicts, sessions = simulate(rates, alpha, config, rng, family_error)
+            tally.sessions[family_error] += sessions
+            tally.found[family_error] += sum(
+                verdicts[arm] == "better" for arm, kind in by_arm.items() if kind == "better"
+            )
+            for direction, share in false_discovery_proportions(verdicts, by_arm).items():
+                tally.fdp[f"{family_error} {direction}"].append(share)
+    return tally
+
+
+def render_fdr(
+    results: list[tuple[str, tuple[str, ...], FdrTally]], config: Config, command: str, seconds: float
+) -> str:
+    def rate(values: list[float]) -> str:
+        mean = sum(values) / len(values)
+        error = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1) / len(values))
+        return f"{mean:.4f} +/- {error:.4f} (<= {mean + 1.645 * error:.4f})"
+
+    rows = []
+    for label, kinds, tally in results:
+        assert tally.fdp is not None
+        assert tally.found is not None
+        assert tally.sessions is not None
+        power = {e: f"{tally.found[e] / tally.true_better:.4f}" if tally.true_better else "-" for e in FAMILY_ERRORS}
+        rows.append(
+            [
+                label,
+                len(kinds),
+                " ".join(kinds),
+                rate(tally.fdp["fdr better"]),
+                rate(tally.fdp["fdr worse"]),
+                power["fdr"],
+                power["fwer"],
+                f"{tally.sessions['fdr'] / tally.runs:.1f}",
+                f"{tally.sessions['fwer'] / tally.runs:.1f}",
+                f"{100 * tally.sessions['fdr'] / tally.sessions['fwer']:.1f} %",
+                rate(tally.fdp["fwer better"]),
+                rate(tally.fdp["fwer worse"]),
+            ]
+        )
+    table = tabulate(
+        rows,
+        headers=[
+            "family",
+            "K",
+            "candidates",
+            "fdr: FDR of better claims (+/- s.e.; 95% upper)",
+            "fdr: FDR of worse claims",
+            "fdr: power per true improvement",
+            "fwer: power",
+            "fdr: sessions",
+            "fwer: sessions",
+            "fdr / fwer sessions",
+            "fwer: FDR of better claims",
+            "fwer: FDR of worse claims",
+        ],
+        tablefmt="github",
+    )
+    return "\n".join(
+        [
+            f"Command: `{command}` ({seconds:.0f} s)",
+            "",
+            f"{config.runs} runs per family, each under both procedures on the same draws; {config.tasks} tasks x at "
+            f"most {config.trials} trials per arm; {config.workers} workers; task spread sigma {config.sigma:g} "
+            f"(logit); failures {config.slowdown:g}x slower; control {CONTROL_RATE:g}, better {RATES['better']:g}, "
+            f"equal {RATES['equal']:g}, worse {RATES['worse']:g}; alpha {config.alpha:g}, beta {config.beta:g}, "
+            f"effect {config.effect:g}; seed {config.seed}. FDR: mean over runs of false claims / max(claims, 1); "
+            "+/- one Monte Carlo standard error; the upper figure is mean + 1.645 standard errors.",
+            "",
+            table,
+            "",
+        ]
+    )
 
 
 def render(results: list[tuple[str, tuple[str, ...], Tally]], config: Config, command: str, seconds: float) -> str:
@@ -278,6 +419,12 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--effect", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--null-families", action="store_true", help="also every candidate equal (worst case)")
+    parser.add_argument(
+        "--family-error",
+        choices=FAMILY_ERRORS,
+        default="fwer",
+        help="fdr: validate --agent-family-error fdr (FDR per direction, power and sessions against fwer), K >= 2",
+    )
     args = parser.parse_args(argv)
     return Config(
         args.runs,
@@ -291,12 +438,26 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         args.effect,
         args.seed,
         args.null_families,
+        args.family_error,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
     started = time.perf_counter()
+    command = "python scripts/validate_candidates.py " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+    if config.family_error == "fdr":
+        fdr_results = []
+        for k, kinds in SCENARIOS.items():
+            if k == 1:
+                continue  # one candidate: no multiplicity
+            rng = np.random.default_rng([config.seed, k])
+            fdr_results.append(("mixed", kinds, run_family_fdr(kinds, config, rng)))
+            if config.null_families:
+                rng = np.random.default_rng([config.seed, k, 0])
+                fdr_results.append(("all equal", ("equal",) * k, run_family_fdr(("equal",) * k, config, rng)))
+        print(render_fdr(fdr_results, config, command.strip(), time.perf_counter() - started))
+        return 0
     results = []
     for k, kinds in SCENARIOS.items():
         rng = np.random.default_rng([config.seed, k])
@@ -304,7 +465,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.null_families and k > 1:
             rng = np.random.default_rng([config.seed, k, 0])
             results.append(("all equal", ("equal",) * k, run_family(("equal",) * k, config, rng)))
-    command = "python scripts/validate_candidates.py " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     print(render(results, config, command.strip(), time.perf_counter() - started))
     return 0
 

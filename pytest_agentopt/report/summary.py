@@ -50,7 +50,7 @@ from pytest_agentopt.storage.summary_schema import (
 from pytest_agentopt.storage.trial_record import TrialRecord
 
 if TYPE_CHECKING:
-    from pytest_agentopt.run.candidates import CandidateFeeders
+    from pytest_agentopt.run.candidates import CandidateFeeders, FalseDiscoveryClaim
 
 SUMMARY_SCHEMA = 1
 
@@ -295,6 +295,7 @@ def build_summary(
         )
         summary["verdict"], summary["verdict_reason"] = family_verdict(summary["candidates"])
         summary["decided_by"] = "sprt" if candidates is not None else "fixed"
+        summary["multiplicity"] = summary["candidates"][0]["multiplicity"]
     elif context.paired:
         summary["config_diff"] = [
             ConfigChange(key=change.key, control=change.before, test=change.after, text=change.describe())
@@ -345,7 +346,8 @@ def candidate_summaries(
     *,
     skipped_counted: bool = True,
 ) -> list[CandidateResult]:
-    """One object per candidate: its paired comparison with the shared control, at the family-wise adjusted alpha.
+    """One object per candidate: its paired comparison with the shared control, at the candidate's alpha / K;
+    under ``--agent-family-error fdr`` the claims are e-BH's over every candidate's e-values.
 
     Each is what the summary of a run with that candidate alone says about it (``_paired_comparison`` on the
     control's and that candidate's trials, starting from ``base``, the run's summary before its comparison), so
@@ -361,6 +363,7 @@ def candidate_summaries(
     from pytest_agentopt.storage.run_context import ConfigSet
 
     alpha = candidate_alpha(context.alpha, len(context.candidates))
+    claims = candidates.false_discovery_claims() if candidates is not None else None
     control = [r for r in records if r["arm"] == "control"]
     result: list[CandidateResult] = []
     for arm in context.candidates:
@@ -386,6 +389,9 @@ def candidate_summaries(
                 "alpha": alpha,
                 "verdict": comparison["verdict"],
                 "verdict_reason": comparison["verdict_reason"],
+                "multiplicity": "bonferroni",
+                "e_values": None,
+                "claim_threshold": None,
                 "decided_by": comparison["decided_by"],
                 "decided_at_cap": comparison["decided_at_cap"],
                 "pairs_used": comparison["pairs_used"],
@@ -410,12 +416,44 @@ def candidate_summaries(
                 "hypothesis": None,
             }
         )
+        if claims is not None:
+            apply_false_discovery_claim(result[-1], claims, context.alpha)
         hypothesis = context.candidate_hypotheses.get(arm)
         if hypothesis is not None:
             from pytest_agentopt.report.metric_summary import hypothesis_outcome
 
-            result[-1]["hypothesis"] = hypothesis_outcome(hypothesis, comparison)
+            result[-1]["hypothesis"] = hypothesis_outcome(hypothesis, {**comparison, "verdict": result[-1]["verdict"]})
     return result
+
+
+def apply_false_discovery_claim(
+    entry: CandidateResult, claims: Mapping[str, FalseDiscoveryClaim], alpha: float
+) -> None:
+    """Under ``--agent-family-error fdr``: e-BH's claim replaces the candidate's own verdict (its test stopped it;
+    e-BH over every candidate's e-values decides what is claimed, ``run.candidates``)."""
+    claim = claims[entry["arm"]]
+    entry["multiplicity"] = "e-bh"
+    entry["e_values"] = {"better": claim.e_values.get("better"), "worse": claim.e_values.get("worse")}
+    entry["claim_threshold"] = claim.threshold
+    own = entry["verdict"]
+    if claim.verdict is None or claim.threshold is None:
+        if own in ("better", "worse"):  # cannot happen: a claim by its own test is at K / alpha, which e-BH keeps
+            raise AssertionError(f"candidate {entry['arm']} claimed {own!r} without e-BH")
+        return
+    e_value = float(claim.e_values.get(claim.verdict) or 0.0)
+    claimed = sum(1 for other in claims.values() if other.verdict == claim.verdict)
+    stopped = (
+        f"; its own test had stopped at '{own}' after {entry['pairs_used']} pairs"
+        if own not in (claim.verdict, None, "inconclusive")
+        else ("; its own test was undecided" if own == "inconclusive" else "")
+    )
+    entry["verdict"] = claim.verdict
+    entry["decided_at_cap"] = entry["decided_at_cap"] and own == claim.verdict
+    entry["verdict_reason"] = (
+        f"e-BH: its '{claim.verdict}' e-value {e_value:.4g} reached {claim.threshold:.4g} = K / (alpha k) with "
+        f"{claimed} '{claim.verdict}' claim(s) among {len(claims)} candidates (false discovery rate of the "
+        f"'{claim.verdict}' claims <= {alpha:g}){stopped}"
+    )
 
 
 def candidate_view(summary: RunSummary, candidate: CandidateResult) -> RunSummary:
@@ -430,6 +468,7 @@ def candidate_view(summary: RunSummary, candidate: CandidateResult) -> RunSummar
         "config_diff": candidate["config_diff"],
         "verdict": candidate["verdict"],
         "verdict_reason": candidate["verdict_reason"],
+        "multiplicity": candidate.get("multiplicity", "bonferroni"),
         "decided_by": candidate["decided_by"],
         "decided_at_cap": candidate["decided_at_cap"],
         "pairs_used": candidate["pairs_used"],

@@ -19,7 +19,7 @@ from pytest_agentopt.report.verdict_text import consistency_note
 if TYPE_CHECKING:
     from pytest_agentopt.run.options import RunOptions
     from pytest_agentopt.storage.run_context import RunContext
-    from pytest_agentopt.storage.summary_schema import RunSummary
+    from pytest_agentopt.storage.summary_schema import CandidateResult, RunSummary
 
 DEFAULT_WIDTH = 80
 FAILED_PREFIX = "agentopt: FAILED: "
@@ -37,7 +37,12 @@ def header_line(context: RunContext, options: RunOptions) -> str:
         names = ", ".join(str(context.configs.raw(arm)["experiment_id"]) for arm in context.candidates)
         arms = (
             f"control {context.configs.raw('control')['experiment_id']} vs {len(context.candidates)} candidates "
-            f"({names}), each at alpha {context.alpha:g}/{len(context.candidates)} (family-wise)"
+            f"({names}), "
+            + (
+                f"false discovery rate <= {context.alpha:g} (e-BH)"
+                if context.family_error == "fdr" and context.sprt
+                else f"each at alpha {context.alpha:g}/{len(context.candidates)} (family-wise)"
+            )
         )
     elif context.paired:
         control = context.configs.raw("control")
@@ -170,6 +175,7 @@ def _candidate_lines(summary: RunSummary, width: int | None) -> list[str]:
         lines.append(
             f"candidate {candidate['experiment_id']} ({candidate['arm']}, alpha {candidate['alpha']:.4g}): "
             f"{candidate['trials_started']} trials started, {candidate['trials_after_decision']} after its decision"
+            + _e_values_text(candidate)
         )
         for change in candidate["config_diff"]:
             lines.append(f"  changed  {_clip(change['text'], width, 11)}")
@@ -181,12 +187,32 @@ def _candidate_lines(summary: RunSummary, width: int | None) -> list[str]:
     return lines
 
 
+def _e_values_text(candidate: CandidateResult) -> str:
+    """Under e-BH: the candidate's e-values at its stop (what e-BH read)."""
+    e_values = candidate.get("e_values")
+    if e_values is None:
+        return ""
+    shown = ", ".join(f"{name} {value:.4g}" for name, value in e_values.items() if value is not None)
+    return f"; e-values at its stop: {shown}"
+
+
 def _candidate_verdicts(summary: RunSummary) -> list[str]:
-    """One line per candidate: its verdict and why (also under ``-q``)."""
+    """What the run controls across the candidates, then one line per candidate: its verdict and why (also under
+    ``-q``)."""
+    from pytest_agentopt.report.verdict_text import family_error_statement
+
+    candidates = summary.get("candidates") or []
+    if not candidates:
+        return []
+    multiplicity = candidates[0].get("multiplicity", "bonferroni")  # a summary written before it existed
+    statement = family_error_statement(multiplicity, summary["settings"]["alpha"], len(candidates))
     return [
-        f"agentopt: candidate {c['experiment_id']}: verdict {fmt.verdict_word(c['verdict'])} ({c['decided_by']}): "
-        f"{c['verdict_reason']}"
-        for c in summary.get("candidates") or []
+        f"agentopt: candidates: {statement}",
+        *(
+            f"agentopt: candidate {c['experiment_id']}: verdict {fmt.verdict_word(c['verdict'])} "
+            f"({c['decided_by']}): {c['verdict_reason']}"
+            for c in candidates
+        ),
     ]
 
 

@@ -133,3 +133,17 @@ def consistency_note(summary: RunSummary) -> str | None:
         f"({rate}), while the interval is a time-uniform confidence sequence, valid at any stopping time and so "
         "wider than the test's evidence"
     )
+
+
+def family_error_statement(multiplicity: str, alpha: float, candidates: int) -> str:
+    """What a run with several candidates controls across them, for the terminal and the reports.
+
+    ``e-bh`` is proven (``docs/statistics.md``); Bonferroni's family-wise figure holds when each test holds its own
+    ``alpha / K``, which Wald's bounds do not do exactly (``docs/candidates-validation.md``), so it is stated as
+    the procedure, not as a bound."""
+    if multiplicity == "e-bh":
+        return (
+            f"false discovery rate <= {alpha:g} (e-BH over the {candidates} candidates' e-values), for the "
+            "'better' claims and for the 'worse' claims separately"
+        )
+    return f"family-wise error rate controlled by Bonferroni: each candidate's test at alpha {alpha:g}/{candidates}"

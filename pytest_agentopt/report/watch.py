@@ -223,7 +223,12 @@ def _candidate_feeders(run: dict[str, Any], candidates: list[str]) -> CandidateF
     from pytest_agentopt.run.candidates import candidate_feeders
 
     return candidate_feeders(
-        candidates, alpha=run["alpha"], beta=run["beta"], effect=run["effect"], direction=run.get("direction", "both")
+        candidates,
+        alpha=run["alpha"],
+        beta=run["beta"],
+        effect=run["effect"],
+        direction=run.get("direction", "both"),
+        family_error=run.get("family_error", "fwer"),
     )
 
 
@@ -343,6 +348,7 @@ def _candidate_lines(state: WatchState, plan: dict[str, Any] | None, finished: b
     """One line per candidate: its pairs, LLRs against its bounds (at alpha / K), and its decision once made."""
     assert state.candidates is not None
     from pytest_agentopt.run.candidates import candidate_alpha
+    from pytest_agentopt.stats.evidence_paired import EvidencePairedTest
 
     names = state.manifest.get("arms") or {}
     alpha = candidate_alpha(float((state.manifest.get("run") or {})["alpha"]), len(state.candidates.feeders))
@@ -354,9 +360,14 @@ def _candidate_lines(state: WatchState, plan: dict[str, Any] | None, finished: b
         lower, upper = test.bounds
         decided = f"; decided {feeder.decision.verdict.upper()}" if feeder.decision is not None else ""
         name = names.get(arm, {}).get("experiment_id", "?")
+        if isinstance(test, EvidencePairedTest):  # --agent-family-error fdr: claims by e-value, at K / alpha
+            e_values = ", ".join(f"{key} {value:.4g}" for key, value in test.e_values.items() if value is not None)
+            against = f"lower bound {lower:+.2f}; e-values {e_values} (claim at {test.claim_threshold:.4g})"
+        else:
+            against = f"bounds [{lower:+.2f}, {upper:+.2f}]"
         lines.append(
             f"sprt     {arm} {name} (alpha {alpha:.4g}): {feeder.units} pairs in the test; LLR {shown}; "
-            f"bounds [{lower:+.2f}, {upper:+.2f}]{decided}"
+            f"{against}{decided}"
         )
     planned = (plan or {}).get("items")
     if not finished and planned and state.candidates.undecided:

@@ -15,6 +15,13 @@ after ``j`` rejections) is *not* applied: a sequential test's acceptance boundar
 switching levels mid-run breaks the containment the step-down proof needs (a path kept alive by the stricter
 acceptance boundary may then cross the looser rejection boundary); see docs/statistics.md.
 
+False discovery rate instead (``--agent-family-error fdr``): each candidate's test is a
+``stats.evidence_paired.EvidencePairedTest``: it stops when one direction's e-value reaches ``K / alpha`` (a
+claim e-BH makes whatever the others show), when the GSPRT at ``alpha / K`` accepts its null, or at the cap. At
+the end of the run e-BH (``stats.ebh``) runs over the ``K`` e-values of each direction separately
+(:func:`false_discovery_claims`): the expected share of false ``better`` claims among the ``better`` claims is
+at most alpha, and likewise for ``worse``, under any dependence between the candidates.
+
 A candidate that has decided consumes no more sessions: the controller publishes a per-arm stop (workers skip its
 remaining items with the reason); the control runs while any candidate is undecided.
 """
@@ -23,8 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pytest_agentopt.run.feeding import Decision, SequentialFeeder
+from pytest_agentopt.run.options import DEFAULT_FAMILY_ERROR, FamilyError
 from pytest_agentopt.stats.wald import Direction
 
 
@@ -40,30 +49,114 @@ class CandidateDecision:
 
 
 def candidate_feeders(
-    candidates: Sequence[str], *, alpha: float, beta: float, effect: float, direction: Direction
+    candidates: Sequence[str],
+    *,
+    alpha: float,
+    beta: float,
+    effect: float,
+    direction: Direction,
+    family_error: FamilyError = DEFAULT_FAMILY_ERROR,
 ) -> CandidateFeeders:
-    """One paired test per candidate at ``alpha / K`` with the design ``run.sequential_design.design_for`` gives:
-    what the controller runs, and what ``agentopt watch`` and the validation script rebuild."""
+    """One paired test per candidate at ``alpha / K`` with the design ``run.sequential_design.design_for`` gives
+    (under ``fdr`` the e-value test that claims at ``K / alpha``): what the controller runs, and what ``agentopt
+    watch`` and the validation scripts rebuild."""
+    from pytest_agentopt.run.feeding import PairedTest
     from pytest_agentopt.run.sequential_design import design_for
+    from pytest_agentopt.stats.evidence_paired import EvidencePairedTest
     from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
 
     settings = SequentialSettings(alpha=candidate_alpha(alpha, len(candidates)), beta=beta, delta=effect)
     design = design_for(settings.alpha, beta, effect, direction)
+
+    def paired_test() -> PairedTest:
+        if family_error == "fdr":
+            return EvidencePairedTest(design, claim_threshold=len(candidates) / alpha)
+        return PairedSequentialTest(settings, direction, design)
+
     return CandidateFeeders(
-        {
-            arm: SequentialFeeder(paired_test=PairedSequentialTest(settings, direction, design), test_arm=arm)
-            for arm in candidates
-        }
+        {arm: SequentialFeeder(paired_test=paired_test(), test_arm=arm) for arm in candidates},
+        family_error=family_error,
+        alpha=alpha,
     )
+
+
+@dataclass(frozen=True)
+class FalseDiscoveryClaim:
+    """What e-BH claims about one candidate at the end of a run under ``fdr``."""
+
+    verdict: Literal["better", "worse"] | None
+    """The claim, or ``None`` when e-BH rejects neither direction's null (the candidate's own verdict stands)."""
+    e_values: dict[str, float | None]
+    """Each direction's e-value at the candidate's stop (``None`` for a direction the run does not ask)."""
+    threshold: float | None
+    """The e-value the claim needed, ``K / (alpha k)`` with ``k`` claims in its direction; ``None``: no claim."""
+
+
+def false_discovery_claims(
+    e_values: dict[str, dict[str, float | None]], alpha: float
+) -> dict[str, FalseDiscoveryClaim]:
+    """e-BH at ``alpha`` over the candidates' e-values (by arm), each direction separately.
+
+    A candidate rejected in both directions (both e-values large: possible only in theory, the two bets oppose
+    each other) gets the direction whose e-value exceeds its threshold by more."""
+    from pytest_agentopt.stats.ebh import e_bh
+
+    arms = list(e_values)
+    rejected: dict[str, dict[str, float]] = {arm: {} for arm in arms}
+    for direction in ("better", "worse"):
+        asked = [arm for arm in arms if e_values[arm].get(direction) is not None]
+        if not asked:
+            continue
+        # e-BH over all K candidates: a direction not asked of some candidate (never, today) would count as e = 0.
+        values = [float(e_values[arm].get(direction) or 0.0) for arm in arms]
+        result = e_bh(values, alpha)
+        for index in result.rejected:
+            rejected[arms[index]][direction] = result.threshold
+    claims = {}
+    for arm in arms:
+        made = rejected[arm]
+        if not made:
+            claims[arm] = FalseDiscoveryClaim(None, e_values[arm], None)
+            continue
+        direction = max(made, key=lambda name: float(e_values[arm][name] or 0.0) / made[name])
+        claims[arm] = FalseDiscoveryClaim(
+            "better" if direction == "better" else "worse", e_values[arm], made[direction]
+        )
+    return claims
 
 
 class CandidateFeeders:
     """One feeder per candidate arm over the shared planned order (see the module doc)."""
 
-    def __init__(self, feeders: dict[str, SequentialFeeder]) -> None:
+    def __init__(
+        self,
+        feeders: dict[str, SequentialFeeder],
+        *,
+        family_error: FamilyError = DEFAULT_FAMILY_ERROR,
+        alpha: float | None = None,
+    ) -> None:
         if not feeders:
             raise ValueError("a run with candidates needs at least one")
+        if family_error == "fdr" and alpha is None:
+            raise ValueError("false discovery rate control needs the family's alpha")
         self.feeders = feeders
+        self.family_error: FamilyError = family_error
+        self.alpha = alpha
+
+    def false_discovery_claims(self) -> dict[str, FalseDiscoveryClaim] | None:
+        """Under ``fdr``: e-BH's claims over the candidates' e-values as they stand (at their stops once each has
+        decided or the run has ended); ``None`` under ``fwer``."""
+        if self.family_error != "fdr" or self.alpha is None:
+            return None
+        from pytest_agentopt.stats.evidence_paired import EvidencePairedTest
+
+        e_values = {}
+        for arm, feeder in self.feeders.items():
+            test = feeder.paired_test
+            if not isinstance(test, EvidencePairedTest):
+                raise TypeError(f"candidate {arm}'s test has no e-values")
+            e_values[arm] = test.e_values
+        return false_discovery_claims(e_values, self.alpha)
 
     @property
     def arms(self) -> Sequence[str]:

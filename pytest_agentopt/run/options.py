@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
+from typing import Literal
 
 from pytest_agentopt.errors import AgentoptUsageError
 from pytest_agentopt.run.outcomes import DEFAULT_INFRA_EXCEPTIONS
@@ -38,6 +39,11 @@ GATE_RULES = ("any-worse", "all-worse", "none-better")
 """How a run with several candidates gates CI (``report.gate``): exit 1 when any candidate is proven worse (the
 default), only when every candidate is, or unless at least one candidate is proven better."""
 DEFAULT_GATE_RULE = "any-worse"
+FamilyError = Literal["fwer", "fdr"]
+FAMILY_ERRORS: tuple[FamilyError, ...] = ("fwer", "fdr")
+"""What a run with several candidates controls across them (``--agent-family-error``, ``run.candidates``): the
+family-wise error rate (Bonferroni, the default) or the false discovery rate of the claims (e-BH)."""
+DEFAULT_FAMILY_ERROR: FamilyError = "fwer"
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class RunOptions:
     """Every candidate's config when ``--agent-config`` was given several times (or as a glob); empty or one
     path: a run with one candidate, ``config_path``."""
     gate_rule: str = DEFAULT_GATE_RULE
+    family_error: str = DEFAULT_FAMILY_ERROR
+    """``--agent-family-error``: ``fwer`` or ``fdr`` (checked by :func:`validate`)."""
     trials: int = DEFAULT_TRIALS
     seed: int | None = None
     agent_dir: Path = Path(DEFAULT_DIR)
@@ -171,6 +179,11 @@ def validate(options: RunOptions) -> None:
     if options.gate_rule not in GATE_RULES:
         raise AgentoptUsageError(
             f"{given('--agent-gate-rule', options.gate_rule)}: must be one of {', '.join(GATE_RULES)}"
+        )
+    if options.family_error not in FAMILY_ERRORS:
+        raise AgentoptUsageError(
+            f"{given('--agent-family-error', options.family_error)}: must be one of {', '.join(FAMILY_ERRORS)} "
+            "(the family-wise error rate or the false discovery rate across several candidates)"
         )
     if options.candidate_count > 1:
         _validate_candidates(options)

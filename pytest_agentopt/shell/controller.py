@@ -152,7 +152,7 @@ class ControllerPlugin:
         )
 
     def _make_candidate_feeders(self, settings: SequentialSettings) -> CandidateFeeders:
-        """One paired test per candidate at the family-wise adjusted alpha (``run.candidates``)."""
+        """One paired test per candidate at alpha / K (``run.candidates``; under ``fdr`` the e-value test)."""
         from pytest_agentopt.run.candidates import candidate_alpha, candidate_feeders
 
         candidates = self.context.candidates
@@ -160,7 +160,12 @@ class ControllerPlugin:
         alpha = candidate_alpha(settings.alpha, len(candidates))
         self.design = design_for(alpha, settings.beta, settings.delta, direction)
         return candidate_feeders(
-            candidates, alpha=settings.alpha, beta=settings.beta, effect=settings.delta, direction=direction
+            candidates,
+            alpha=settings.alpha,
+            beta=settings.beta,
+            effect=settings.delta,
+            direction=direction,
+            family_error=self.context.family_error,
         )
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
@@ -458,9 +463,10 @@ class ControllerPlugin:
         assert self.candidates is not None
         experiment = self.context.configs.raw(arm)["experiment_id"]
         how = " at the cap (last look)" if decision.at_cap else ""
+        final = "; e-BH makes the final claims at the end" if self.candidates.family_error == "fdr" else ""
         self.stop.publish_arm(
             arm,
-            f"agentopt: candidate {experiment} decided '{decision.verdict}'{how} after {decision.units} pairs",
+            f"agentopt: candidate {experiment} decided '{decision.verdict}'{how} after {decision.units} pairs{final}",
         )
         if self.candidates.all_decided and self.stop_reason is None:
             self._stop_everything(f"agentopt: every candidate decided ({len(self.candidates.arms)} candidates)")

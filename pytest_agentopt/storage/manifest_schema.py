@@ -15,7 +15,7 @@ from typing import Any
 
 from pytest_agentopt.configs.model import validate_config
 from pytest_agentopt.errors import AgentoptUsageError, LedgerError
-from pytest_agentopt.run.options import MAX_TRIALS
+from pytest_agentopt.run.options import DEFAULT_FAMILY_ERROR, FAMILY_ERRORS, MAX_TRIALS
 from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, candidate_arms
 from pytest_agentopt.stats.wald import DIRECTIONS
@@ -72,6 +72,12 @@ def check_resumable(manifest: Mapping[str, Any], path: Path) -> None:
     )
     direction = run.get("direction", "both")
     require("run.direction", direction, lambda v: v in DIRECTIONS, f"must be one of {', '.join(DIRECTIONS)}")
+    require(
+        "run.family_error",
+        run.get("family_error", DEFAULT_FAMILY_ERROR),
+        lambda v: v in FAMILY_ERRORS,
+        f"must be one of {', '.join(FAMILY_ERRORS)}",
+    )
     require("run.shard", run.get("shard"), _is_shard, "must be null or a shard I/N with 1 <= I <= N")
     if run["arms"] == list(ARMS_SINGLE) and run["sprt"] and run["target"] is None:
         raise fail("run.target", "a single-config sequential run needs a target rate, got null")

@@ -14,12 +14,12 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pytest_agentopt.configs.data import find_config
 from pytest_agentopt.configs.redaction import holds_redacted, secret_paths
 from pytest_agentopt.errors import AgentoptUsageError, ConfigError, LedgerError
-from pytest_agentopt.run.options import RunOptions
+from pytest_agentopt.run.options import DEFAULT_FAMILY_ERROR, FamilyError, RunOptions
 from pytest_agentopt.run.sequential_design import derived_cap_pairs, resolve_direction
 from pytest_agentopt.run.shards import Shard
 from pytest_agentopt.run.trial_order import ARMS_AB, ARMS_SINGLE, Arm
@@ -114,6 +114,8 @@ class RunContext:
     candidate_hypotheses: dict[str, dict[str, Any]] = field(default_factory=dict)
     """With several candidates: each candidate's hypothesis by arm (``hypothesis`` is then ``None``); recorded in
     the manifest and in that candidate's entry of the summary's ``candidates``."""
+    family_error: FamilyError = DEFAULT_FAMILY_ERROR
+    """With several candidates: the error rate controlled across them (``--agent-family-error``)."""
 
     @property
     def paired(self) -> bool:
@@ -172,6 +174,7 @@ class RunContext:
             "hypothesis": self.hypothesis,
             "shard": str(self.shard) if self.shard is not None else None,
             **({"candidate_hypotheses": self.candidate_hypotheses} if self.candidate_hypotheses else {}),
+            **({"family_error": self.family_error} if self.several_candidates else {}),
         }
 
     # -- crossing to workers --------------------------------------------------------------------------------
@@ -290,6 +293,7 @@ def build_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         metric=metric,
         hypothesis=hypothesis.as_dict() if hypothesis is not None else None,
         candidate_hypotheses=candidate_hypotheses,
+        family_error=cast(FamilyError, options.family_error),
     )
     warnings = secret_warnings({name: (arm.data, arm.source) for name, arm in arms.items()})
     return context, [*dict.fromkeys(notes), *warnings]
@@ -397,6 +401,7 @@ _RESUME_FIXED = {
     "--agent-target": "target",
     "--agent-direction": "direction",
     "--agent-shard": "shard",
+    "--agent-family-error": "family_error",
 }
 
 
@@ -478,6 +483,7 @@ def _resumed_context(options: RunOptions) -> tuple[RunContext, list[str]]:
         metric=_resumed_metric(run.get("metric"), paths.manifest),
         hypothesis=run.get("hypothesis") if isinstance(run.get("hypothesis"), dict) else None,
         candidate_hypotheses=_resumed_candidate_hypotheses(run.get("candidate_hypotheses")),
+        family_error=run.get("family_error", DEFAULT_FAMILY_ERROR),
         shard=Shard.parse(run["shard"]) if run.get("shard") else None,
     )
     if trials != run["trials"]:

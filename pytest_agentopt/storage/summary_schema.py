@@ -36,6 +36,7 @@ from pytest_agentopt.storage.typed_json import shape_problem
 __all__ = [
     "ArmSummary",
     "BudgetState",
+    "CandidateEValues",
     "CandidateResult",
     "CapDesign",
     "ConfigChange",
@@ -272,6 +273,13 @@ class DriftReport(TypedDict):
     method: str
 
 
+class CandidateEValues(TypedDict):
+    """Each direction's e-value at the candidate's stop (``None``: a direction the run does not ask)."""
+
+    better: float | None
+    worse: float | None
+
+
 class CandidateResult(TypedDict):
     """One candidate of a run with several candidates (``candidates``): its comparison with the shared control,
     as the top-level fields of a run with that candidate alone, at the candidate's alpha (``alpha / K``)."""
@@ -282,6 +290,14 @@ class CandidateResult(TypedDict):
     alpha: float
     verdict: str | None
     verdict_reason: str | None
+    multiplicity: Literal["bonferroni", "e-bh"]
+    """The procedure that controls the error across the candidates and makes the ``better``/``worse`` claims:
+    ``bonferroni`` (each test at ``alpha / K``: family-wise error rate <= alpha) or ``e-bh`` (under
+    ``--agent-family-error fdr`` with ``--sprt``: false discovery rate of each kind of claim <= alpha)."""
+    e_values: CandidateEValues | None
+    """Under ``e-bh``: the e-values e-BH read (each direction's, at the candidate's stop); ``None`` otherwise."""
+    claim_threshold: float | None
+    """Under ``e-bh``, for a claim: the e-value it needed, ``K / (alpha k)`` with ``k`` claims of its kind."""
     decided_by: Literal["sprt", "fixed"] | None
     decided_at_cap: bool
     pairs_used: int | None
@@ -349,6 +365,8 @@ class RunSummary(TypedDict):
     shard: ShardInfo | None
     merged_from: list[str] | None
     candidates: NotRequired[list[CandidateResult]]
+    multiplicity: NotRequired[Literal["bonferroni", "e-bh"]]
+    """Only in a run with several candidates: what controls the error across them (as each candidate's)."""
     """Only in a run with several candidates (``mode`` ``"candidates"``)."""
     trials_used: NotRequired[int]
     gate: NotRequired[GateResult]

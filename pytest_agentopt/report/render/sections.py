@@ -14,8 +14,8 @@ from pytest_agentopt import number_format as fmt
 from pytest_agentopt.report.render import wording
 from pytest_agentopt.report.render.document import Block, Bullets, Chart, Document, Facts, Section, Table, Text, Verdict
 from pytest_agentopt.report.report_dict import ReportDict
-from pytest_agentopt.report.verdict_text import consistency_note
-from pytest_agentopt.storage.summary_schema import ArmSummary, RunSummary, Settings, TaskRow
+from pytest_agentopt.report.verdict_text import consistency_note, family_error_statement
+from pytest_agentopt.storage.summary_schema import ArmSummary, CandidateResult, RunSummary, Settings, TaskRow
 from pytest_agentopt.storage.typed_json import shape_problem
 
 Report = ReportDict
@@ -337,16 +337,27 @@ def _drift_section(report: Report, summary: RunSummary | None) -> Section | None
     return Section("drift", "Behaviour drift", blocks)
 
 
+def _bounds_cell(candidate: CandidateResult) -> str:
+    """The LLR's bounds; under e-BH only the lower one, the only one in use (claims are made by e-value)."""
+    bounds = candidate["bounds"]
+    if not bounds:
+        return "-"
+    if candidate["multiplicity"] == "e-bh":
+        return f"lower {fmt.signed(bounds[0], 2)}"
+    return fmt.interval(bounds, lambda v: fmt.signed(v, 2))
+
+
 def _candidates_section(report: Report, summary: RunSummary | None) -> Section | None:
     """Several candidates against one control: one row per candidate (its verdict, pairs, effect, test)."""
-    candidates = summary.get("candidates") if summary is not None else None
+    if summary is None:
+        return None
+    candidates = summary.get("candidates")
     if not candidates:
         return None
     rows = []
     for candidate in candidates:
         effect = candidate["effect"]
         llr = candidate["llr"]
-        bounds = candidate["bounds"]
         rows.append(
             [
                 candidate["experiment_id"],
@@ -363,17 +374,34 @@ def _candidates_section(report: Report, summary: RunSummary | None) -> Section |
                 ),
                 ", ".join(f"{name} {fmt.signed(value, 2)}" for name, value in (llr or {}).items() if value is not None)
                 or "-",
-                fmt.interval(bounds, lambda v: fmt.signed(v, 2)) if bounds else "-",
+                _bounds_cell(candidate),
                 f"{candidate['alpha']:.4g}",
             ]
         )
-    table = Table(
-        ["candidate", "arm", "verdict", "by", "pairs used", "trials", "skipped", "effect", "LLR", "bounds", "alpha"],
-        rows,
-        numeric=frozenset({4, 5, 6}),
-    )
+    headers = [
+        "candidate",
+        "arm",
+        "verdict",
+        "by",
+        "pairs used",
+        "trials",
+        "skipped",
+        "effect",
+        "LLR",
+        "bounds",
+        "alpha",
+    ]
+    e_bh = any(candidate["multiplicity"] == "e-bh" for candidate in candidates)
+    if e_bh:
+        headers.append("e-values at stop")
+        for row, candidate in zip(rows, candidates, strict=True):
+            e_values = candidate["e_values"]
+            pairs = e_values.items() if e_values is not None else ()
+            row.append(", ".join(f"{name} {value:.4g}" for name, value in pairs if value is not None))
+    table = Table(headers, rows, numeric=frozenset({4, 5, 6}))
+    statement = family_error_statement("e-bh" if e_bh else "bonferroni", summary["settings"]["alpha"], len(rows))
     reasons = Bullets([f"{c['experiment_id']}: {c['verdict_reason']}" for c in candidates])
-    return Section("candidates", "Candidates", [table, reasons])
+    return Section("candidates", "Candidates", [Text(f"Across the candidates: {statement}."), table, reasons])
 
 
 def _llr_section(report: Report, summary: RunSummary | None) -> Section | None:

@@ -70,6 +70,7 @@ def sequential_test_text(summary: RunSummary) -> str | None:
         return None
     tests: Mapping[str, object] = summary["tests"] or {}
     look = summary["last_look"]
+    e_bh = summary.get("multiplicity") == "e-bh"
     parts = []
     for name, value in llr.items():
         if value is None:
@@ -83,6 +84,8 @@ def sequential_test_text(summary: RunSummary) -> str | None:
                 else f"at or below {fmt.signed(accept_h0, 2)}"
             )
             word = f"last look at the cap: {threshold}"
+        elif state == "accepted_h1" and e_bh:
+            word = "its e-value reached K / alpha"
         else:
             word = _STATE_WORDS.get(str(state), "")
         parts.append(f"{name} {fmt.signed(value, 2)}" + (f" ({word})" if word else ""))
@@ -90,7 +93,10 @@ def sequential_test_text(summary: RunSummary) -> str | None:
     design = summary["design"]
     where = " at the observed discordance" if design is not None and design["boundaries"] == "calibrated" else ""
     text = "LLR " + ", ".join(parts)
-    if bounds is not None and len(bounds) == 2:
+    if bounds is not None and len(bounds) == 2 and e_bh:
+        # Under e-BH the LLR only accepts (lower bound); claims are made by the e-values, never the upper bound.
+        text += f"; lower bound {fmt.signed(bounds[0], 2)}{where} (claims by e-value, not by the LLR)"
+    elif bounds is not None and len(bounds) == 2:
         text += f"; bounds {fmt.interval(bounds, lambda v: fmt.signed(v, 2))}{where}"
     return text
 
