@@ -95,6 +95,8 @@ def calibrate(settings: Sequence[tuple[float, float, float]], max_pairs: int, ou
                     last_looks=looks,
                 )
             )
+            # Written after every family: an interrupted run keeps the designs it finished.
+            write_table(output, designs)
     write_table(output, designs)
     log(f"wrote {output}")
     return 0

@@ -19,7 +19,7 @@
     look included; i.i.d. pairs) at discordances 0.05 .. 1.0: P(false ``better``) under no difference, and the
     power (P(``better``)) at +effect, both at the cap. No randomness.
 
-``python scripts/candidates_error_rates.py guarantee --candidates 1 2 3 4 8``
+``python scripts/candidates_error_rates.py guarantee --candidates 1 2 4``
     For each K and direction, the exact DP of one candidate's test at the cap a run derives without
     ``--agent-trials`` (``run.sequential_design.derived_cap_pairs``: the calibrated design's ``required_pairs``
     when the table holds alpha/K), over a grid of step 0.0025 (four times finer than the calibration's, both
@@ -346,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     if args.mode == "guarantee":
-        args.candidates_list = args.candidates or [1, 2, 3, 4, 8]
+        args.candidates_list = args.candidates or [1, 2, 4]
         guarantee(args)
         return 0
     if args.candidates is not None and len(args.candidates) != 1:

@@ -8,15 +8,16 @@ committed prefix on, and enters only the test of its own candidate (control resu
 Multiplicity (Bonferroni, the first step of Holm's procedure): each candidate's test runs at ``alpha / K`` for
 ``K`` candidates, with the usual ``beta`` and effect, and the design ``run.sequential_design.design_for`` gives
 for ``alpha / K``: calibrated by the exact DP when the shipped table holds it (the default beta and effect with
-K = 2, 3, 4, 8), else Wald's bounds. A calibrated test holds P(false claim) <= ``alpha / K`` per direction at every
+K = 2 and 4), else Wald's bounds. A calibrated test holds P(false claim) <= ``alpha / K`` per direction at every
 discordance and every cap, and misses a true difference of the effect at most ``beta`` of the time from its
 ``required_pairs`` on (i.i.d. pairs). Then, under any dependence between the tests (they share the control's
 outcomes), the probability that *some* candidate with no true difference is declared ``better`` (or ``worse``)
 is at most ``K0 * alpha / K <= alpha`` (``K0`` true nulls; union bound), which is strong family-wise control for
-each directional claim, and each candidate's power at the effect is at least ``1 - beta``. Holm's step-down (raising the level of the undecided tests to ``alpha / (K - j)``
-after ``j`` rejections) is *not* applied: a sequential test's acceptance boundary depends on its level too, and
-switching levels mid-run breaks the containment the step-down proof needs (a path kept alive by the stricter
-acceptance boundary may then cross the looser rejection boundary); see docs/statistics.md.
+each directional claim, and each candidate's power at the effect is at least ``1 - beta``. Holm's step-down
+(raising the level of the undecided tests to ``alpha / (K - j)`` after ``j`` rejections) is *not* applied: a
+sequential test's acceptance boundary depends on its level too, and switching levels mid-run breaks the
+containment the step-down proof needs (a path kept alive by the stricter acceptance boundary may then cross the
+looser rejection boundary); see docs/statistics.md.
 
 A candidate that has decided consumes no more sessions: the controller publishes a per-arm stop (workers skip its
 remaining items with the reason); the control runs while any candidate is undecided.

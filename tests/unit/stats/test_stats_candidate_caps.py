@@ -17,7 +17,7 @@ from pytest_agentopt.stats.gsprt_dp import lattice_dp, trinomial_grid
 PATHS = tuple(Path(f"configs/c{i}.json") for i in range(9))
 CALIBRATED_K = tuple(k for k in range(2, 9) if calibrated_design(0.05 / k, 0.10, 0.15, "both") is not None)
 """K whose alpha / K the calibrated table holds (the default beta and effect; test_stats_calibrated_design checks
-that 2, 3, 4 and 8 are among them)."""
+that 2 and 4 are among them)."""
 WALD_K = tuple(k for k in range(2, 9) if k not in CALIBRATED_K)
 
 
