@@ -8,6 +8,12 @@ Two jobs (``docs/statistics.md``, "Error rates at every discordance", explains t
     plugin ships, ``pytest_agentopt/stats/calibrated_paired.json``. Deterministic (no randomness); about 30
     minutes of CPU per setting. Run it with ``nice``.
 
+``python scripts/calibrate_paired.py calibrate --candidates 4 --output k4.json`` then ``... merge k4.json``
+    The same for the family-wise alpha / K of several candidates (``--candidates 2 3 4 8``: alpha 0.05 / K with
+    the default beta and effect; ``--alphas`` for any alpha), written to a file of its own so that settings can
+    run in parallel processes; ``merge`` then puts their designs into the shipped table (replacing a design of
+    the same family and settings, keeping the others).
+
 ``python scripts/calibrate_paired.py tables``
     The exact DP of the shipped design for each direction at caps of 50 to 1000 pairs: alpha and beta at every
     discordance of 0.05, 0.10, ..., 1.00 (4 decimals), the largest value over a finer grid (step 0.005), the
@@ -25,6 +31,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tabulate import tabulate
@@ -53,9 +60,9 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def calibrate(max_pairs: int, output: Path) -> int:
+def calibrate(settings: Sequence[tuple[float, float, float]], max_pairs: int, output: Path) -> int:
     designs = []
-    for alpha, beta, delta in SETTINGS:
+    for alpha, beta, delta in settings:
         one_sided = None
         for family in ("one-sided", "both"):
             log(f"alpha {alpha:g}, beta {beta:g}, delta {delta:g}, {family}: boundaries")
@@ -88,16 +95,63 @@ def calibrate(max_pairs: int, output: Path) -> int:
                     last_looks=looks,
                 )
             )
+            # Written after every family: an interrupted run keeps the designs it finished.
+            write_table(output, designs)
+    write_table(output, designs)
+    log(f"wrote {output}")
+    return 0
+
+
+def write_table(path: Path, designs: Sequence[dict[str, Any]]) -> None:
     document = {
         "description": (
             "Calibrated designs of the paired sequential test (scripts/calibrate_paired.py calibrate; "
             "docs/statistics.md). caps[n-1] = [accept_h0, accept_h1, alpha, beta, miss] for a cap of n pairs."
         ),
-        "designs": designs,
+        "designs": list(designs),
     }
-    output.write_text(json.dumps(document, separators=(",", ":")) + "\n", encoding="utf-8")
-    log(f"wrote {output}")
+    path.write_text(json.dumps(document, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def _setting_key(design: dict[str, Any]) -> tuple[str, float, float, float]:
+    return (design["family"], round(design["alpha"], 12), round(design["beta"], 12), round(design["delta"], 12))
+
+
+def merge_designs(existing: Sequence[dict[str, Any]], added: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``existing`` with ``added`` in: a design of the same family and settings is replaced. Ordered by
+    (beta, delta) then alpha from the largest, one-sided before both, so the table reads from the single
+    candidate's alpha down to the smallest alpha / K."""
+    merged = {_setting_key(design): design for design in existing}
+    merged.update({_setting_key(design): design for design in added})
+    return sorted(merged.values(), key=lambda d: (d["beta"], d["delta"], -d["alpha"], d["family"] != "one-sided"))
+
+
+def merge(sources: Sequence[Path], output: Path) -> int:
+    existing = json.loads(output.read_text(encoding="utf-8"))["designs"] if output.exists() else []
+    added = [design for source in sources for design in json.loads(source.read_text(encoding="utf-8"))["designs"]]
+    designs = merge_designs(existing, added)
+    write_table(output, designs)
+    log(f"wrote {output}: {len(designs)} designs ({len(added)} merged from {len(sources)} files)")
     return 0
+
+
+def chosen_settings(
+    alphas: Sequence[float] | None, candidates: Sequence[int] | None
+) -> list[tuple[float, float, float]]:
+    """The settings to calibrate: the shipped ones by default, else each alpha (and each alpha / K) with the
+    default beta and effect."""
+    if not alphas and not candidates:
+        return list(SETTINGS)
+    alpha, beta, delta = SETTINGS[0]
+    chosen = [(value, beta, delta) for value in alphas or ()]
+    for count in candidates or ():
+        if count < 1:
+            raise SystemExit(f"--candidates: each K must be >= 1, got {count}")
+        chosen.append((alpha / count, beta, delta))
+    for value, _, _ in chosen:
+        if not 0.0 < value < 0.5:
+            raise SystemExit(f"--alphas: each alpha must lie in (0, 0.5), got {value:g}")
+    return chosen
 
 
 def direction_rates(design: PairedDesign, cap: int) -> tuple[np.ndarray, np.ndarray, float, float, float]:
@@ -196,6 +250,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     cal = sub.add_parser("calibrate", help="calibrate the shipped settings and write the table")
     cal.add_argument("--max-pairs", type=int, default=MAX_PAIRS, help=f"largest cap in the table ({MAX_PAIRS})")
     cal.add_argument("--output", type=Path, default=TABLE_PATH, help="where to write the table")
+    cal.add_argument("--alphas", type=float, nargs="+", help="alphas to calibrate (default beta and effect)")
+    cal.add_argument(
+        "--candidates", type=int, nargs="+", help="calibrate alpha / K for each K (default alpha, beta, effect)"
+    )
+    mer = sub.add_parser("merge", help="merge the designs of calibrated files into the shipped table")
+    mer.add_argument("sources", type=Path, nargs="+", help="tables written by 'calibrate --output'")
+    mer.add_argument("--output", type=Path, default=TABLE_PATH, help="the table to merge into")
     tab = sub.add_parser("tables", help="exact error rates of the shipped design by discordance and cap")
     tab.add_argument("--caps", type=int, nargs="+", default=list(TABLE_CAPS), help="caps in pairs")
     return parser.parse_args(argv)
@@ -204,7 +265,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.job == "calibrate":
-        return calibrate(args.max_pairs, args.output)
+        return calibrate(chosen_settings(args.alphas, args.candidates), args.max_pairs, args.output)
+    if args.job == "merge":
+        return merge(args.sources, args.output)
     return tables(args.caps)
 
 

@@ -1,13 +1,15 @@
 """Derive the default cap of a run with several candidates from the exact DP of Wald's bounds at alpha/K.
 
 A run with one candidate at the default settings derives its cap from the calibrated design (its
-``required_pairs``). With K >= 2 candidates each test runs at alpha/K with Wald's constant bounds and no last look
-(no calibrated table exists for those alphas), so there is no ``required_pairs``. What a cap costs such a test is
-its power: the probability of missing a true difference of ``delta`` (``miss``: no claim of the right direction,
-an undecided end included) falls as the cap grows, towards the miss of the untruncated test.
+``required_pairs``), and so does a run with K candidates when the calibrated table
+(``stats/calibrated_paired.json``, ``scripts/calibrate_paired.py``) holds alpha/K: both error rates and the power
+then hold at that cap by the exact DP. This script covers the other K: each test runs at alpha/K with Wald's
+constant bounds and no last look, so there is no ``required_pairs``. What a cap costs such a test is its power:
+the probability of missing a true difference of ``delta`` (``miss``: no claim of the right direction, an
+undecided end included) falls as the cap grows, towards the miss of the untruncated test.
 
-For the default alpha, beta and effect, K = 2 .. 8 and each family (``both``; ``one-sided`` serves ``better``
-and ``worse``, which are mirror images), this script runs the exact DP (``stats.gsprt_dp.lattice_dp`` with
+For the default alpha, beta and effect, each such K from 2 to 8 and each family (``both``; ``one-sided`` serves
+``better`` and ``worse``, which are mirror images), this script runs the exact DP (``stats.gsprt_dp.lattice_dp`` with
 ``stats.design.wald_design(alpha / K, beta, effect, direction)``) over the discordance grid of the calibration
 (0.05 .. 1, step 0.05, coarser than the calibration's 0.01 to keep each entry to minutes; under the alternative
 from ``delta``), until less than ``--residual`` (0.001) probability is
@@ -22,8 +24,9 @@ still running for every distribution of the grid (the no-cap figures, to within 
 It writes ``pytest_agentopt/stats/candidate_caps.json``, which ``run.sequential_design`` reads. Deterministic
 (no randomness); minutes per entry on a loaded machine: run it with ``nice``.
 
-``python scripts/candidate_caps.py`` (all entries) or ``--candidates 2 3 --families both`` (a subset, merged
-into the existing file).
+``python scripts/candidate_caps.py`` (every K from 2 to 8 whose alpha/K has no calibrated design) or
+``--candidates 5 6 --families both`` (a subset, merged into the existing file). Entries for a K whose alpha/K has
+a calibrated design are dropped from the file (``--candidates`` with no value only does that).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import numpy.typing as npt
 
 from pytest_agentopt.stats.calibration import discordance_grid
 from pytest_agentopt.stats.candidate_caps import CANDIDATE_CAPS_TABLE, DEFAULT_SETTINGS, SLACK
-from pytest_agentopt.stats.design import wald_design
+from pytest_agentopt.stats.design import calibrated_design, wald_design
 from pytest_agentopt.stats.gsprt_dp import RunningCells, lattice_dp, trinomial_grid
 from pytest_agentopt.stats.wald import Direction
 
@@ -112,33 +115,48 @@ def entry_for(candidates: int, family: str, residual: float, slack: float) -> di
     }
 
 
+def calibrated(candidates: int, family: str) -> bool:
+    """Whether alpha/K has a calibrated design for this family (the run then takes its cap from there)."""
+    alpha, beta, delta = DEFAULT_SETTINGS
+    direction: Direction = "both" if family == "both" else "better"
+    return calibrated_design(alpha / candidates, beta, delta, direction) is not None
+
+
+def write(path: Path, entries: dict[tuple[int, str], dict[str, Any]], slack: float, residual: float) -> None:
+    alpha, beta, delta = DEFAULT_SETTINGS
+    table = {
+        "generated_by": "python scripts/candidate_caps.py",
+        "alpha": alpha,
+        "beta": beta,
+        "delta": delta,
+        "grid": [0.05, 1.0, GRID_STEP],
+        "slack": slack,
+        "residual": residual,
+        "entries": [entries[key] for key in sorted(entries)],
+    }
+    path.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--candidates", type=int, nargs="+", default=list(range(2, 9)))
+    parser.add_argument("--candidates", type=int, nargs="*", default=list(range(2, 9)))
     parser.add_argument("--families", nargs="+", choices=("both", "one-sided"), default=["both", "one-sided"])
     parser.add_argument("--residual", type=float, default=1e-3, help="stop once less than this is still running")
     parser.add_argument("--slack", type=float, default=SLACK)
     parser.add_argument("--output", type=Path, default=TABLE_PATH)
     args = parser.parse_args(argv)
-    alpha, beta, delta = DEFAULT_SETTINGS
     existing: list[dict[str, Any]] = []
     if args.output.exists():
         existing = json.loads(args.output.read_text(encoding="utf-8"))["entries"]
-    entries = {(e["candidates"], e["family"]): e for e in existing}
+    entries = {(e["candidates"], e["family"]): e for e in existing if not calibrated(e["candidates"], e["family"])}
+    write(args.output, entries, args.slack, args.residual)
     for family in args.families:
         for candidates in args.candidates:
+            if calibrated(candidates, family):
+                log(f"K={candidates} {family}: alpha/K has a calibrated design (its required_pairs is the cap)")
+                continue
             entries[(candidates, family)] = entry_for(candidates, family, args.residual, args.slack)
-            table = {
-                "generated_by": "python scripts/candidate_caps.py",
-                "alpha": alpha,
-                "beta": beta,
-                "delta": delta,
-                "grid": [0.05, 1.0, GRID_STEP],
-                "slack": args.slack,
-                "residual": args.residual,
-                "entries": [entries[key] for key in sorted(entries)],
-            }
-            args.output.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+            write(args.output, entries, args.slack, args.residual)
     return 0
 
 

@@ -29,6 +29,15 @@ max(claims, 1)), with its Monte Carlo standard error, power per true improvement
 "Sessions" are the trials that started (skipped ones excluded). The comparison "K separate A/B runs" runs each
 candidate alone with its own control trials, through the same code, at the same per-candidate alpha (alpha/K:
 the same family-wise guarantee) and, for reference, at alpha (no multiplicity control: a weaker guarantee).
+
+The least share any dispatcher can reach
+----------------------------------------
+Candidate ``k``'s test decides after ``N_k`` pairs (the cap's pairs when it ends undecided). Whatever the
+dispatcher does, one run with a shared control starts at least ``sum_k N_k`` candidate sessions and ``max_k N_k``
+control sessions (the control's trial of every pair that entered a test), while K separate runs that stop exactly
+at their decisions start ``2 sum_k N_k``. So the expected share is at least ``1/2 + E[max_k N_k] / (2 E[sum_k
+N_k])`` against separate runs with no overhead; the column "least share" estimates it from the same runs (the real
+tests, their shared control), with its Monte Carlo standard error (delta method over the runs).
 """
 
 from __future__ import annotations
@@ -40,15 +49,16 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 from tabulate import tabulate
 
 from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha, candidate_feeders
 from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
-from pytest_agentopt.run.options import FAMILY_ERRORS, FamilyError
-from pytest_agentopt.run.sequential_design import design_for
+from pytest_agentopt.run.options import FAMILY_ERRORS, FamilyError, RunOptions
+from pytest_agentopt.run.sequential_design import derived_cap_pairs, design_for
 from pytest_agentopt.run.trial_order import build_plan, candidate_arms
 from pytest_agentopt.stats.planning import logit_intercept
 
@@ -66,7 +76,8 @@ SCENARIOS: dict[int, tuple[str, ...]] = {
 class Config:
     runs: int
     tasks: int
-    trials: int
+    trials: int | None
+    """The cap in trials per task and arm; ``None``: each K's derived cap (``derived_trials``)."""
     workers: int
     sigma: float
     slowdown: float
@@ -76,6 +87,21 @@ class Config:
     seed: int
     null_families: bool
     family_error: str = "fwer"
+    candidates: tuple[int, ...] = tuple(SCENARIOS)
+
+
+def derived_trials(k: int, config: Config) -> int:
+    """The trials per task and arm a run with K candidates derives without ``--agent-trials`` (as the plugin:
+    ``run.sequential_design.derived_cap_pairs`` divided among the tasks); 40 when it derives none."""
+    options = RunOptions(
+        candidate_paths=tuple(Path(f"c{i}.json") for i in range(k)) if k > 1 else (),
+        sprt=True,
+        alpha=config.alpha,
+        beta=config.beta,
+        effect=config.effect,
+    )
+    pairs = derived_cap_pairs(options, paired=True, direction="both")
+    return math.ceil(pairs / config.tasks) if pairs is not None else 40
 
 
 def _expit(x: float) -> float:
@@ -100,12 +126,13 @@ def simulate(
     config: Config,
     rng: np.random.Generator,
     family_error: FamilyError = "fwer",
-) -> tuple[dict[str, str], int]:
-    """One run: each candidate's verdict (under ``fdr`` e-BH's claim where it makes one) and the sessions started
-    (control included)."""
+) -> tuple[dict[str, str], int, list[int]]:
+    """One run: each candidate's verdict (under ``fdr`` e-BH's claim where it makes one), the sessions started
+    (control included) and each candidate's pairs to its decision (the cap's pairs when undecided)."""
     candidates = [arm for arm in rates if arm != "control"]
     arms = ("control", *candidates)
     tasks = [f"t{i}" for i in range(config.tasks)]
+    assert config.trials is not None
     plan = build_plan(tasks, arms, config.trials, config.seed)
     difficulty = rng.normal(0.0, config.sigma, config.tasks)
     draws = rng.random(len(plan))
@@ -173,10 +200,12 @@ def simulate(
     verdicts = {
         arm: (decision.verdict if decision is not None else "inconclusive") for arm, decision in family.decisions()
     }
+    cap_pairs = config.tasks * (config.trials or 0)
+    pairs = [decision.units if decision is not None else cap_pairs for _, decision in family.decisions()]
     for arm, claim in (family.false_discovery_claims() or {}).items():
         if claim.verdict is not None:
             verdicts[arm] = claim.verdict
-    return verdicts, started
+    return verdicts, started, pairs
 
 
 WRONG = {"better": ("worse",), "equal": ("better", "worse"), "worse": ("better",)}
@@ -193,6 +222,21 @@ class Tally:
     separate_sessions_full_alpha: int = 0
     true_better: int = 0
     better_found: int = 0
+    trials: int = 0
+    pair_sums: list[int] = field(default_factory=list)
+    """Per run: ``sum_k N_k``, each candidate's pairs to its decision."""
+    pair_maxima: list[int] = field(default_factory=list)
+    """Per run: ``max_k N_k``."""
+
+    def least_share(self) -> tuple[float, float]:
+        """``1/2 + E[max N] / (2 E[sum N])`` and its standard error (delta method for a ratio of means)."""
+        sums, maxima = np.asarray(self.pair_sums, dtype=float), np.asarray(self.pair_maxima, dtype=float)
+        ratio = float(maxima.mean() / sums.mean())
+        if len(sums) < 2:
+            return 0.5 + ratio / 2.0, math.nan
+        residual = maxima - ratio * sums
+        error = float(residual.std(ddof=1) / (sums.mean() * math.sqrt(len(sums))))
+        return 0.5 + ratio / 2.0, error / 2.0
 
 
 def wilson_upper(hits: int, runs: int, z: float = 1.959964) -> float:
@@ -206,15 +250,19 @@ def wilson_upper(hits: int, runs: int, z: float = 1.959964) -> float:
 
 def run_family(kinds: tuple[str, ...], config: Config, rng: np.random.Generator) -> Tally:
     k = len(kinds)
+    # Every run of the family, and the K separate runs it is compared with, at the cap of alpha/K.
+    config = replace(config, trials=config.trials or derived_trials(k, config))
     arms = candidate_arms(k)
     rates = {"control": CONTROL_RATE, **{arm: RATES[kind] for arm, kind in zip(arms, kinds, strict=True)}}
     alpha = candidate_alpha(config.alpha, k)
-    tally = Tally()
+    tally = Tally(trials=config.trials or 0)
     for _ in range(config.runs):
         state = rng.bit_generator.state
-        verdicts, sessions = simulate(rates, alpha, config, rng)
+        verdicts, sessions, pairs = simulate(rates, alpha, config, rng)
         tally.runs += 1
         tally.sessions += sessions
+        tally.pair_sums.append(sum(pairs))
+        tally.pair_maxima.append(max(pairs))
         wrong = [arm for arm, kind in zip(arms, kinds, strict=True) if verdicts[arm] in WRONG[kind]]
         tally.family_errors += bool(wrong)
         tally.false_better += any(verdicts[a] == "better" and kinds[i] != "better" for i, a in enumerate(arms))
@@ -225,10 +273,13 @@ def run_family(kinds: tuple[str, ...], config: Config, rng: np.random.Generator)
                 tally.better_found += verdicts[arm] == "better"
         # The same suite and draws, each candidate alone with its own control (K separate A/B runs).
         for arm in arms:
-            for separate_alpha, field in ((alpha, "separate_sessions"), (config.alpha, "separate_sessions_full_alpha")):
+            for separate_alpha, counter in (
+                (alpha, "separate_sessions"),
+                (config.alpha, "separate_sessions_full_alpha"),
+            ):
                 rng.bit_generator.state = state
-                _, alone = simulate({"control": CONTROL_RATE, "test": rates[arm]}, separate_alpha, config, rng)
-                setattr(tally, field, getattr(tally, field) + alone)
+                _, alone, _ = simulate({"control": CONTROL_RATE, "test": rates[arm]}, separate_alpha, config, rng)
+                setattr(tally, counter, getattr(tally, counter) + alone)
         rng.bit_generator.state = state
         simulate(rates, alpha, config, rng)  # leave the stream where the family run left it
     return tally
@@ -258,6 +309,7 @@ def false_discovery_proportions(verdicts: dict[str, str], kinds: dict[str, str])
 
 def run_family_fdr(kinds: tuple[str, ...], config: Config, rng: np.random.Generator) -> FdrTally:
     k = len(kinds)
+    config = replace(config, trials=config.trials or derived_trials(k, config))
     arms = candidate_arms(k)
     by_arm = dict(zip(arms, kinds, strict=True))
     rates = {"control": CONTROL_RATE, **{arm: RATES[kind] for arm, kind in by_arm.items()}}
@@ -276,7 +328,7 @@ def run_family_fdr(kinds: tuple[str, ...], config: Config, rng: np.random.Genera
         tally.true_better += sum(kind == "better" for kind in kinds)
         for family_error in ("fwer", "fdr"):  # the same suite and draws under both procedures
             rng.bit_generator.state = state
-            verdicts, sessions = simulate(rates, alpha, config, rng, family_error)
+            verdicts, sessions, _ = simulate(rates, alpha, config, rng, family_error)
             tally.sessions[family_error] += sessions
             tally.found[family_error] += sum(
                 verdicts[arm] == "better" for arm, kind in by_arm.items() if kind == "better"
@@ -355,11 +407,13 @@ def render(results: list[tuple[str, tuple[str, ...], Tally]], config: Config, co
     rows = []
     for label, kinds, tally in results:
         n = tally.runs
+        least, least_error = tally.least_share()
         rows.append(
             [
                 label,
                 len(kinds),
                 " ".join(kinds),
+                tally.trials,
                 f"{candidate_alpha(config.alpha, len(kinds)):.4g}",
                 f"{tally.false_better / n:.4f} (<= {wilson_upper(tally.false_better, n):.4f})",
                 f"{tally.false_worse / n:.4f} (<= {wilson_upper(tally.false_worse, n):.4f})",
@@ -369,6 +423,7 @@ def render(results: list[tuple[str, tuple[str, ...], Tally]], config: Config, co
                 f"{tally.separate_sessions / n:.1f}",
                 f"{100 * tally.sessions / tally.separate_sessions:.1f} %",
                 f"{100 * tally.sessions / tally.separate_sessions_full_alpha:.1f} %",
+                f"{100 * least:.1f} % +- {100 * least_error:.1f}" if len(kinds) > 1 else "-",
             ]
         )
     table = tabulate(
@@ -377,6 +432,7 @@ def render(results: list[tuple[str, tuple[str, ...], Tally]], config: Config, co
             "family",
             "K",
             "candidates",
+            "cap (trials per task and arm)",
             "alpha per candidate",
             "P(some false better) (95% upper)",
             "P(some false worse) (95% upper)",
@@ -386,19 +442,25 @@ def render(results: list[tuple[str, tuple[str, ...], Tally]], config: Config, co
             "sessions (K separate A/B at alpha/K)",
             "one run / K separate (same guarantee)",
             "one run / K separate at alpha (weaker guarantee)",
+            "least share: 1/2 + E[max N]/(2 E[sum N]) +- s.e.",
         ],
         tablefmt="github",
     )
-    design = design_for(candidate_alpha(config.alpha, 2), config.beta, config.effect, "both").source
+    sources = {
+        k: design_for(candidate_alpha(config.alpha, k), config.beta, config.effect, "both").source
+        for k in sorted({len(kinds) for _, kinds, _ in results})
+    }
+    design = ", ".join(f"K = {k}: {source}" for k, source in sources.items())
     return "\n".join(
         [
             f"Command: `{command}` ({seconds:.0f} s)",
             "",
-            f"{config.runs} runs per family; {config.tasks} tasks x at most {config.trials} trials per arm; "
+            f"{config.runs} runs per family; {config.tasks} tasks x at most "
+            f"{config.trials or 'the derived cap of'} trials per arm; "
             f"{config.workers} workers; task spread sigma {config.sigma:g} (logit); failures {config.slowdown:g}x "
             f"slower; control {CONTROL_RATE:g}, better {RATES['better']:g}, equal {RATES['equal']:g}, worse "
             f"{RATES['worse']:g}; alpha {config.alpha:g}, beta {config.beta:g}, effect {config.effect:g}; "
-            f"boundaries at alpha/K: {design} (K >= 2); seed {config.seed}.",
+            f"boundaries at alpha/K: {design}; seed {config.seed}.",
             "",
             table,
             "",
@@ -410,7 +472,12 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=400)
     parser.add_argument("--tasks", type=int, default=10)
-    parser.add_argument("--trials", type=int, default=40, help="cap: trials per task per arm")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="cap: trials per task per arm (default: each K's derived cap, as a run without --agent-trials)",
+    )
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--sigma", type=float, default=1.0)
     parser.add_argument("--slowdown", type=float, default=3.0)
@@ -424,6 +491,14 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         choices=FAMILY_ERRORS,
         default="fwer",
         help="fdr: validate --agent-family-error fdr (FDR per direction, power and sessions against fwer), K >= 2",
+    )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        nargs="+",
+        choices=sorted(SCENARIOS),
+        default=list(SCENARIOS),
+        help="the families' K (default: all)",
     )
     args = parser.parse_args(argv)
     return Config(
@@ -439,6 +514,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         args.seed,
         args.null_families,
         args.family_error,
+        tuple(args.candidates),
     )
 
 
@@ -449,7 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config.family_error == "fdr":
         fdr_results = []
         for k, kinds in SCENARIOS.items():
-            if k == 1:
+            if k == 1 or k not in config.candidates:
                 continue  # one candidate: no multiplicity
             rng = np.random.default_rng([config.seed, k])
             fdr_results.append(("mixed", kinds, run_family_fdr(kinds, config, rng)))
@@ -460,6 +536,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     results = []
     for k, kinds in SCENARIOS.items():
+        if k not in config.candidates:
+            continue
         rng = np.random.default_rng([config.seed, k])
         results.append(("mixed", kinds, run_family(kinds, config, rng)))
         if config.null_families and k > 1:

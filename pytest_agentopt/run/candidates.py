@@ -6,14 +6,18 @@ control (trial ``k`` of task ``t`` under ``control`` and under ``c``). Each cand
 committed prefix on, and enters only the test of its own candidate (control results enter all of them).
 
 Multiplicity (Bonferroni, the first step of Holm's procedure): each candidate's test runs at ``alpha / K`` for
-``K`` candidates, with the usual ``beta`` and effect. Under any dependence between the tests (they share the
-control's outcomes), the probability that *some* candidate with no true difference is declared ``better`` (or
-``worse``) is at most ``K0 * alpha / K <= alpha`` (``K0`` true nulls; union bound), which is strong family-wise
-control for each directional claim, and each candidate's power at the effect is that of its own test at
-``alpha / K`` (>= 1 - beta). Holm's step-down (raising the level of the undecided tests to ``alpha / (K - j)``
-after ``j`` rejections) is *not* applied: a sequential test's acceptance boundary depends on its level too, and
-switching levels mid-run breaks the containment the step-down proof needs (a path kept alive by the stricter
-acceptance boundary may then cross the looser rejection boundary); see docs/statistics.md.
+``K`` candidates, with the usual ``beta`` and effect, and the design ``run.sequential_design.design_for`` gives
+for ``alpha / K``: calibrated by the exact DP when the shipped table holds it (the default beta and effect with
+K = 2 and 4), else Wald's bounds. A calibrated test holds P(false claim) <= ``alpha / K`` per direction at every
+discordance and every cap, and misses a true difference of the effect at most ``beta`` of the time from its
+``required_pairs`` on (i.i.d. pairs). Then, under any dependence between the tests (they share the control's
+outcomes), the probability that *some* candidate with no true difference is declared ``better`` (or ``worse``)
+is at most ``K0 * alpha / K <= alpha`` (``K0`` true nulls; union bound), which is strong family-wise control for
+each directional claim, and each candidate's power at the effect is at least ``1 - beta``. Holm's step-down
+(raising the level of the undecided tests to ``alpha / (K - j)`` after ``j`` rejections) is *not* applied: a
+sequential test's acceptance boundary depends on its level too, and switching levels mid-run breaks the
+containment the step-down proof needs (a path kept alive by the stricter acceptance boundary may then cross the
+looser rejection boundary); see docs/statistics.md.
 
 False discovery rate instead (``--agent-family-error fdr``): each candidate's test is a
 ``stats.evidence_paired.EvidencePairedTest``: it stops when one direction's e-value reaches ``K / alpha`` (a

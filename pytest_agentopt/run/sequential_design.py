@@ -9,9 +9,10 @@ Resolved once by the controller (workers only receive the resulting cap in pairs
 * the design (``stats.design``): boundaries calibrated over the discordance, with a last look at the cap;
 * the cap: ``--agent-trials`` per task and arm when given, else the least number of pairs from which the
   calibrated design holds both error rates (``required_pairs``), turned into trials per task once the tasks are
-  counted (``trial_expansion``); with several candidates (Wald's bounds at alpha/K, no calibrated table), the
-  least cap from which the worst-case miss is within 0.005 of the untruncated test's, from the table the exact DP
-  computed once (``stats.candidate_caps``) for the default settings;
+  counted (``trial_expansion``); with several candidates, each candidate's test runs at alpha/K: when the
+  calibrated table holds alpha/K (the default settings with K = 2 or 4) its ``required_pairs`` as for one
+  candidate, else (Wald's bounds at alpha/K) the least cap from which the worst-case miss is within 0.005 of the
+  untruncated test's, from the table the exact DP computed once (``stats.candidate_caps``);
 * what the cap delivers: the exact worst-case alpha, beta and miss at that number of pairs, and, when a cap
   given by the user is too small for beta, one warning at start-up with the trials that would deliver it.
 """
@@ -73,6 +74,9 @@ def derived_cap_pairs(options: RunOptions, *, paired: bool, direction: str) -> i
     if not options.sprt or "--agent-trials" in options.sources:
         return None
     if paired and options.candidate_count > 1:
+        each = candidate_design(options.candidate_count, options.alpha, options.beta, options.effect, direction)
+        if each.source == "calibrated":
+            return each.required_pairs
         cap = candidate_cap_for(options.candidate_count, options.alpha, options.beta, options.effect, direction)
         return cap.pairs if cap is not None else None
     if paired:
@@ -81,8 +85,18 @@ def derived_cap_pairs(options: RunOptions, *, paired: bool, direction: str) -> i
     return design.required_trials if design is not None else None
 
 
+def candidate_design(candidates: int, alpha: float, beta: float, effect: float, direction: str) -> PairedDesign:
+    """Each candidate's design: the one of alpha/K (Bonferroni), calibrated when the shipped table holds it."""
+    from pytest_agentopt.run.candidates import candidate_alpha
+
+    return design_for(candidate_alpha(alpha, candidates), beta, effect, direction)
+
+
 def candidate_cap_for(candidates: int, alpha: float, beta: float, effect: float, direction: str) -> CandidateCap | None:
-    """The shipped cap of a run with several candidates at these family-wise settings (``None``: none shipped)."""
+    """The shipped Wald figures of a run with several candidates at these family-wise settings: ``None`` when
+    alpha/K has a calibrated design (its own table gives the figures at every cap) or none is shipped."""
+    if candidate_design(candidates, alpha, beta, effect, direction).source == "calibrated":
+        return None
     from pytest_agentopt.stats.candidate_caps import candidate_cap
 
     return candidate_cap(candidates, alpha, beta, effect, direction)  # type: ignore[arg-type]
@@ -141,7 +155,10 @@ class CapAssessment:
     trials: int
     figures: CapFigures | None
     candidates: CandidateCap | None = None
-    """With several candidates: the shipped exact figures of each candidate's test (``stats.candidate_caps``)."""
+    """With several candidates whose alpha/K has no calibrated design: the shipped exact figures of each
+    candidate's test with Wald's bounds (``stats.candidate_caps``)."""
+    candidate_count: int = 1
+    """How many candidates share the control (each test's figures are then those of alpha/K)."""
 
     @property
     def pairs(self) -> int:
@@ -183,8 +200,14 @@ class CapAssessment:
         question = QUESTION[design.direction].format(effect=design.delta)
         needed = self.trials_needed
         fix = f"; --agent-trials={needed} gives at most {100 * design.beta:g} %" if needed is not None else ""
+        who = (
+            f"each of the {self.candidate_count} candidates' tests (alpha/{self.candidate_count} = "
+            f"{design.alpha:.4g}, calibrated boundaries)"
+            if self.candidate_count > 1
+            else "this run"
+        )
         return (
-            f"with {self.tasks} tasks x {self.trials} trials ({self.pairs} pairs) this run misses {question} up to "
+            f"with {self.tasks} tasks x {self.trials} trials ({self.pairs} pairs) {who} misses {question} up to "
             f"{100 * figures.miss:.0f} % of the time (at the least favourable discordance){fix}"
         )
 
@@ -240,10 +263,20 @@ class CapAssessment:
 
 
 def assess_cap(
-    design: PairedDesign, *, tasks: int, trials: int, candidates: CandidateCap | None = None
+    design: PairedDesign,
+    *,
+    tasks: int,
+    trials: int,
+    candidates: CandidateCap | None = None,
+    candidate_count: int = 1,
 ) -> CapAssessment:
     return CapAssessment(
-        design=design, tasks=tasks, trials=trials, figures=design.at_cap(tasks * trials), candidates=candidates
+        design=design,
+        tasks=tasks,
+        trials=trials,
+        figures=design.at_cap(tasks * trials),
+        candidates=candidates,
+        candidate_count=candidate_count,
     )
 
 

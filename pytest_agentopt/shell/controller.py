@@ -313,7 +313,13 @@ class ControllerPlugin:
                 if context.several_candidates
                 else None
             )
-            self.cap = assess_cap(self.design, tasks=plan["tasks"], trials=plan["trials"], candidates=shipped)
+            self.cap = assess_cap(
+                self.design,
+                tasks=plan["tasks"],
+                trials=plan["trials"],
+                candidates=shipped,
+                candidate_count=len(context.candidates) if context.several_candidates else 1,
+            )
         elif self.target_design is not None:
             self.cap = assess_target_cap(self.target_design, tasks=plan["tasks"], trials=plan["trials"])
         else:

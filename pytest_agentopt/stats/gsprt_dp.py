@@ -102,11 +102,16 @@ class RunningCells:
     """The figures so far (claims up to and including step ``n``)."""
 
     def masses(self, distributions: FloatArray) -> FloatArray:
-        """P(running in each state at each cell) for each distribution: shape (distributions, 3, cells)."""
+        """P(running in each state at each cell) for each distribution: shape (distributions, 3, cells).
+
+        ``log_cell`` lies in [-inf, 0] and ``log_counts`` in [-inf, inf), so their sum is never NaN and its
+        exponential needs no clean-up; a state with no running cell (a one-sided run uses one of the three) is
+        left at 0 without computing it (the calibration calls this at every step)."""
         log_cell = log_path_probabilities(self.wins, self.losses, self.ties, distributions)
-        with np.errstate(invalid="ignore"):
-            masses: FloatArray = np.exp(log_cell[:, None, :] + self.log_counts[None, :, :])
-        return np.nan_to_num(masses, nan=0.0)
+        masses: FloatArray = np.zeros((len(distributions), *self.log_counts.shape))
+        for state in np.flatnonzero(np.isfinite(self.log_counts).any(axis=1)):
+            masses[:, state, :] = np.exp(log_cell + self.log_counts[state][None, :])
+        return masses
 
 
 def log_path_probabilities(

@@ -10,6 +10,7 @@ import pytest
 from pytest_agentopt.analysis.hypotheses import hypothesis_registry
 from pytest_agentopt.report.watch import WatchState, render_frame
 from pytest_agentopt.stats.candidate_caps import candidate_cap
+from pytest_agentopt.stats.design import calibrated_design
 from pytest_agentopt.storage.ledger import RunPaths
 from tests.plugin.helpers import only_run, read_trials
 
@@ -250,7 +251,7 @@ def test_a_hypothesis_on_another_metric_beside_a_candidate_is_a_usage_error(pyte
     assert not (pytester.path / ".agentopt" / "runs").exists()
 
 
-def test_without_trials_the_cap_comes_from_the_shipped_table(pytester: pytest.Pytester) -> None:
+def test_without_trials_the_cap_comes_from_the_calibrated_design_of_alpha_over_k(pytester: pytest.Pytester) -> None:
     write_candidates(pytester, ("better", "worse"))
     result = pytester.runpytest(
         "--agent-config=configs/better.json",
@@ -261,13 +262,46 @@ def test_without_trials_the_cap_comes_from_the_shipped_table(pytester: pytest.Py
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # worse is proven worse
     summary = json.loads((pytester.path / "out.json").read_text())
-    shipped = candidate_cap(2, 0.05, 0.10, 0.15, "both")
-    assert shipped is not None
-    assert summary["settings"]["cap_pairs"] == shipped.pairs
-    assert summary["settings"]["trials_per_task_per_arm"] == -(-shipped.pairs // 10)
+    each = calibrated_design(0.025, 0.10, 0.15, "both")
+    assert each is not None
+    assert each.required_pairs is not None
+    figures = each.at_cap(each.required_pairs)
+    assert figures is not None
+    assert summary["settings"]["cap_pairs"] == each.required_pairs
+    assert summary["settings"]["trials_per_task_per_arm"] == -(-each.required_pairs // 10)
     design = summary["design"]
-    assert design["boundaries"] == "wald"
-    assert design["miss_at_cap"] == shipped.miss_at_cap
-    assert design["alpha_at_cap"] == shipped.alpha_no_cap
-    result.stdout.fnmatch_lines([f"*alpha/2 = 0.025 with Wald's bounds*at most {100 * shipped.miss_at_cap:.1f} %*"])
+    assert design["boundaries"] == "calibrated"
+    assert design["required_pairs"] == each.required_pairs
+    cap_figures = each.at_cap(design["cap_pairs"])
+    assert cap_figures is not None
+    assert (design["alpha_at_cap"], design["beta_at_cap"], design["miss_at_cap"]) == (
+        cap_figures.alpha,
+        cap_figures.beta,
+        cap_figures.miss,
+    )
+    assert design["alpha_at_cap"] <= 0.025
+    assert design["miss_at_cap"] <= 0.10
+    # Both rates hold by the exact DP: no start-up warning about Wald's bounds or the power.
+    assert "Wald" not in result.stdout.str()
+    assert "misses" not in result.stdout.str()
     assert {c["verdict"] for c in summary["candidates"]} == {"better", "worse"}
+
+
+def test_a_count_of_candidates_without_a_calibration_keeps_walds_bounds_and_says_so(
+    pytester: pytest.Pytester,
+) -> None:
+    names = ("better", "equal", "worse", "equal2", "equal3")
+    write_candidates(pytester, names)
+    result = pytester.runpytest(
+        *(f"--agent-config=configs/{name}.json" for name in names),
+        "--sprt",
+        "--agent-trials=2",
+        "--agent-seed=3",
+        "--agent-json=out.json",
+    )
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    summary = json.loads((pytester.path / "out.json").read_text())
+    assert summary["design"]["boundaries"] == "wald"
+    shipped = candidate_cap(5, 0.05, 0.10, 0.15, "both")
+    assert shipped is not None
+    result.stdout.fnmatch_lines(["*alpha/5 = 0.01 with Wald's bounds (no calibrated boundaries for that alpha)*"])
