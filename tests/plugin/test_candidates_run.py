@@ -99,7 +99,14 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
     assert len(by_arm[decided_first["experiment_id"]]) < control
     for name, candidate in candidates.items():
         assert len(by_arm[name]) == candidate["trials_started"]
-        assert candidate["trials_after_decision"] <= (4 if workers else 0)
+        # Without xdist nothing runs past a decision. Under xdist, how many trials a worker starts before it sees
+        # the candidate's stop flag depends on the machine's timing (not bounded here); what must hold on every
+        # machine is that each of them is recorded as after the decision and none enters the test.
+        flagged = [record for record in by_arm[name] if record.get("after_decision")]
+        assert candidate["trials_after_decision"] == len(flagged)
+        if not workers:
+            assert candidate["trials_after_decision"] == 0
+        assert candidate["pairs_used"] <= candidate["trials_started"] - len(flagged)
     decisions = json.loads((only_run(pytester) / "decision.json").read_text())["candidates"]
     assert {d["experiment_id"]: d["verdict"] for d in decisions.values()} == {
         "better": "better",
