@@ -156,7 +156,7 @@ def test_cheaper_same_quality_runs_its_halves_at_the_levels_that_keep_both_error
     assert (design.alpha, design.beta, design.delta, design.direction) == (0.05, 0.05, 0.15, "worse")
     assert (test.cost.alpha, test.cost.beta) == (0.05, 0.05)
     assert quality_design(settings) == design
-    with pytest.raises(ValueError, match="quality half's design must be for alpha 0.05, beta 0.05"):
+    with pytest.raises(ValueError, match=r"quality half's design must be for alpha 0\.05, beta 0\.05"):
         CheaperSameQualityTest(settings, cost_ratio=0.8, design=paired_design(0.05, 0.1, 0.15, "worse"))
 
 
