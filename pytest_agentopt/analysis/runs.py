@@ -8,6 +8,7 @@ from typing import Any
 
 from pytest_agentopt.configs.redaction import redact
 from pytest_agentopt.errors import LedgerError
+from pytest_agentopt.run.trial_order import is_candidate_arm
 from pytest_agentopt.storage.ledger import RunPaths, iter_runs, read_json, read_manifest
 
 __all__ = ["ArmInfo", "RunInfo", "load_run", "load_runs", "parent_id", "recorded_lineage"]
@@ -49,6 +50,20 @@ class RunInfo:
     """The manifest's ``run`` section: seed, trials, arms, sprt, alpha, beta, effect, target, direction."""
     components: dict[str, str] = field(default_factory=dict)
     """MD5 -> text of every prompt component of the run."""
+    candidate_verdicts: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    """A run with several candidates: arm -> (verdict, reason) of that candidate against the control."""
+
+    def candidate_arms(self) -> list[str]:
+        """The arms compared with the control: ``test`` and, with several candidates, ``test2``, ``test3``..."""
+        if "control" not in self.arms:
+            return []
+        return [arm for arm in self.arms if is_candidate_arm(arm)]
+
+    def verdict_of(self, arm: str) -> tuple[str | None, str | None]:
+        """(verdict, reason) of the comparison of ``arm`` with the control in this run."""
+        if arm in self.candidate_verdicts:
+            return self.candidate_verdicts[arm]
+        return (self.verdict, self.verdict_reason) if arm == "test" else (None, None)
 
     @property
     def paired(self) -> bool:
@@ -129,7 +144,19 @@ def load_run(paths: RunPaths) -> RunInfo | None:
         path=paths.directory,
         settings=_dict(manifest.get("run")),
         components={str(k): str(v) for k, v in _dict(manifest.get("prompt_components")).items()},
+        candidate_verdicts=_candidate_verdicts(summary.get("candidates")),
     )
+
+
+def _candidate_verdicts(value: object) -> dict[str, tuple[str | None, str | None]]:
+    """arm -> (verdict, reason) from a summary's ``candidates`` (a damaged entry is left out)."""
+    if not isinstance(value, list):
+        return {}
+    verdicts: dict[str, tuple[str | None, str | None]] = {}
+    for candidate in value:
+        if isinstance(candidate, dict) and isinstance(candidate.get("arm"), str):
+            verdicts[candidate["arm"]] = (_text(candidate.get("verdict")), _text(candidate.get("verdict_reason")))
+    return verdicts
 
 
 def _text(value: object) -> str | None:

@@ -630,6 +630,7 @@ class ControllerPlugin:
             summary["gate"] = gate.as_dict()
             self.gate_failed = gate.failed
         self.summary = summary
+        self._junit_output().add_summary(summary)
         self._write_reports(summary)
         # A requested file that could not be written fails the run (output_paths); --agent-json says which.
         summary["output_errors"] = [
