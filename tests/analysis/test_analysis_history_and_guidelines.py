@@ -207,3 +207,30 @@ def test_the_paired_p_value_is_at_most_alpha_exactly_when_the_interval_excludes_
     p_value = min(1.0, 1.0 / max(hedged_capital(differences, 0.0, -1.0, 1.0, 0.05)))
     sequence = mean_with_confidence_sequence(differences, -1.0, 1.0, 0.05)
     assert (p_value <= 0.05) is (sequence["lower"] > 0.0 or sequence["upper"] < 0.0)
+
+
+def test_each_candidate_of_a_run_with_several_is_compared_with_the_control(tmp_path: Path) -> None:
+    """A run with two candidates (arms ``test`` and ``test2``): the history gives each its own verdict against the
+    control, and the guideline impact pairs each with the control."""
+    records = paired_records("r1", A, B)
+    for record in paired_records("r1", A, C):
+        if record["arm"] == "test":
+            records.append({**record, "arm": "test2", "seq": len(records)})
+    candidates = [
+        {"arm": "test", "experiment_id": "exp_b", "verdict": "better", "verdict_reason": "b is better"},
+        {"arm": "test2", "experiment_id": "exp_c", "verdict": "no_difference", "verdict_reason": "c is not"},
+    ]
+    write_run(
+        tmp_path, "r1", records, arms={"control": A, "test": B, "test2": C},
+        summary={"verdict": "better", "candidates": candidates},
+    )  # fmt: skip
+    runs, table = load_runs(tmp_path), load_trials(tmp_path)
+    history = {row["experiment_id"]: row for row in experiment_history(runs, table)}
+    assert (history["exp_b"]["verdict"], history["exp_b"]["verdict_control"]) == ("better", "exp_a")
+    assert (history["exp_c"]["verdict"], history["exp_c"]["verdict_reason"]) == ("no_difference", "c is not")
+    assert history["exp_c"]["verdict_control"] == "exp_a"
+    impact = guideline_impact(runs, table)
+    pairs = {(row["parent"], row["child"]): row for row in impact}
+    candidate_c = next(row for (parent, child), row in pairs.items() if {parent, child} == {"exp_a", "exp_c"})
+    assert candidate_c["paired"] is True
+    assert candidate_c["pairs"] == len(PAIRS)
