@@ -193,10 +193,26 @@ def metric_plan(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _quality_rate(args: argparse.Namespace) -> float:
+    """``--p0``, or the control's success rate in the ``--from-run`` run."""
     if args.p0 is not None:
+        if not 0 < args.p0 < 1:
+            raise AgentoptUsageError(f"--p0 {args.p0}: must be a success rate strictly between 0 and 1")
         return float(args.p0)
+    if args.from_run is not None:
+        from pytest_agentopt.storage.ledger import read_json, resolve_run
+
+        summary = read_json(resolve_run(args.from_run, Path(args.agent_dir)).summary)
+        arms = summary.get("arms")
+        control = arms.get("control") if isinstance(arms, dict) else None
+        rate = control.get("success_rate") if isinstance(control, dict) else None
+        if isinstance(rate, int | float) and not isinstance(rate, bool) and 0 < rate < 1:
+            return float(rate)
+        raise AgentoptUsageError(
+            f"--from-run {args.from_run}: the run has no control success rate strictly between 0 and 1; give --p0"
+        )
     raise AgentoptUsageError(
-        "--metric cheaper_same_quality needs --p0, the control's success rate (its quality half tests success)"
+        "--metric cheaper_same_quality needs --p0, the control's success rate (its quality half tests success), "
+        "or --from-run RUN"
     )
 
 

@@ -108,38 +108,24 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         rows, source, open_ended = _stream_rows(args), {"file": str(args.files[0])}, args.open_ended
     from pytest_agentopt.run.stream_replay import candidate_arms_of, replay_candidates
 
+    shown_settings = {
+        "alpha": settings.alpha,
+        "beta": settings.beta,
+        "effect": settings.delta,
+        "direction": args.direction,
+        "open_ended": open_ended,
+    }
     arms = candidate_arms_of(rows)
     if arms and arms != ["test"]:  # the ledger or export of a run with several candidates
         from pytest_agentopt.run.candidates import candidate_alpha
 
         alpha = candidate_alpha(settings.alpha, len(arms))
         several = replay_candidates(rows, settings, args.direction, open_ended=open_ended)
-        return {
-            **source,
-            **several.as_dict(),
-            "boundaries": design_for(alpha, settings.beta, settings.delta, args.direction).source,
-            "settings": {
-                "alpha": settings.alpha,
-                "beta": settings.beta,
-                "effect": settings.delta,
-                "direction": args.direction,
-                "open_ended": open_ended,
-            },
-        }
+        boundaries = design_for(alpha, settings.beta, settings.delta, args.direction).source
+        return {**source, **several.as_dict(), "boundaries": boundaries, "settings": shown_settings}
     design = design_for(settings.alpha, settings.beta, settings.delta, args.direction)
     result = replay_stream(rows, settings, args.direction, design, open_ended=open_ended)
-    return {
-        **source,
-        **result.as_dict(),
-        "boundaries": design.source,
-        "settings": {
-            "alpha": settings.alpha,
-            "beta": settings.beta,
-            "effect": settings.delta,
-            "direction": args.direction,
-            "open_ended": open_ended,
-        },
-    }
+    return {**source, **result.as_dict(), "boundaries": design.source, "settings": shown_settings}
 
 
 def _stream_rows(args: argparse.Namespace) -> list[StreamRow]:

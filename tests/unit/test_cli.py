@@ -449,3 +449,27 @@ def test_plan_takes_the_log_ratio_spread_from_a_previous_run(
     expected = statistics.stdev(math.log(t / c) for c, t in costs)
     assert plan["log_sd"] == pytest.approx(expected)
     assert plan["log_sd_source"] == "run r1 (4 pairs)"
+
+
+def test_plan_of_cheaper_same_quality_takes_the_control_rate_and_spread_from_a_previous_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.analysis.ledger_factory import trial, write_run
+
+    records = []
+    for index, (control, test) in enumerate([(0.01, 0.008), (0.02, 0.01), (0.01, 0.02)]):
+        records.append(trial(arm="control", task=f"t{index}", trial_index=0, seq=2 * index, cost=control))
+        records.append(trial(arm="test", task=f"t{index}", trial_index=0, seq=2 * index + 1, cost=test))
+    summary = {"arms": {"control": {"success_rate": 0.7, "cost_per_trial_usd": 0.012}}}
+    run = write_run(tmp_path, "r1", records, summary=summary)
+    plan = run_json(
+        capsys, "plan", "--metric", "cheaper_same_quality", "--from-run", str(run), "--agent-dir", str(tmp_path),
+        "--max-trials", "40", "--sim-runs", "20",
+    )  # fmt: skip
+    assert plan["hypotheses"]["control"] == 0.7
+    assert plan["log_sd_source"] == "run r1 (3 pairs)"
+    assert plan["cost"]["per_session_usd"] == 0.012
+    damaged = write_run(tmp_path, "r2", records, summary={"arms": {"control": {"success_rate": "high"}}})
+    args = ["plan", "--metric", "cheaper_same_quality", "--from-run", str(damaged), "--agent-dir", str(tmp_path)]
+    assert main([*args, "--max-trials", "40", "--log-sd", "1"]) == 2
+    assert "no control success rate" in capsys.readouterr().err
