@@ -23,18 +23,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
-from pytest_agentopt.run.metric_choice import CHEAPER_SAME_QUALITY, MetricChoice
 from pytest_agentopt.run.options import RunOptions
-from pytest_agentopt.stats.cheaper_same_quality import quality_design, quality_settings
 from pytest_agentopt.stats.design import CapFigures, PairedDesign, calibrated_settings, paired_design
-from pytest_agentopt.stats.sprt import SequentialSettings
 from pytest_agentopt.stats.wald import Direction
 
 if TYPE_CHECKING:
+    from pytest_agentopt.run.metric_choice import MetricChoice
     from pytest_agentopt.stats.candidate_caps import CandidateCap
+    from pytest_agentopt.stats.sprt import SequentialSettings
     from pytest_agentopt.stats.target_design import TargetCapFigures, TargetDesign
 
 CI_VARIABLES = ("CI", "BUILD_NUMBER")
+CHEAPER_SAME_QUALITY = "cheaper_same_quality"
+"""The metric whose quality half has its own design (``stats.cheaper_same_quality``: imported only for it)."""
 GATE_DIRECTION: Direction = "worse"
 AUTO_DIRECTION_NOTE = (
     "CI detected (the CI or BUILD_NUMBER environment variable is set): the sequential test asks only the CI "
@@ -65,6 +66,8 @@ def metric_design_for(settings: SequentialSettings, direction: str, metric: Metr
     """The design of the run's paired success test: for ``cheaper_same_quality`` its quality half's, at the levels
     that keep the combined decision's two error rates (``stats.cheaper_same_quality.quality_settings``)."""
     if metric is not None and metric.kind == CHEAPER_SAME_QUALITY:
+        from pytest_agentopt.stats.cheaper_same_quality import quality_design
+
         return quality_design(settings)
     return design_for(settings.alpha, settings.beta, settings.delta, direction)
 
@@ -87,6 +90,9 @@ def derived_cap_pairs(options: RunOptions, *, paired: bool, direction: str) -> i
         cap = candidate_cap_for(options.candidate_count, options.alpha, options.beta, options.effect, direction)
         return cap.pairs if cap is not None else None
     if paired and options.metric == CHEAPER_SAME_QUALITY:
+        from pytest_agentopt.stats.cheaper_same_quality import quality_settings
+        from pytest_agentopt.stats.sprt import SequentialSettings
+
         quality = quality_settings(SequentialSettings(options.alpha, options.beta, options.effect))
         return design_for(quality.alpha, quality.beta, quality.delta, direction).required_pairs
     if paired:
