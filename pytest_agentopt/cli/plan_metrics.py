@@ -58,6 +58,9 @@ def log_ratio_spread(reference: str, agent_dir: Path, metric: str) -> tuple[floa
 
 
 def validate(args: argparse.Namespace) -> None:
+    from pytest_agentopt.cli.plan_cmd import validate_common
+
+    validate_common(args)
     kind = metric_kind(args.metric)
     if not (args.effect_ratio > 0 and math.isfinite(args.effect_ratio)) or args.effect_ratio == 1:
         raise AgentoptUsageError(f"--effect-ratio {args.effect_ratio}: must be a positive number other than 1")

@@ -419,6 +419,8 @@ def test_plan_of_cheaper_same_quality_reports_its_worlds_and_the_quality_half(
         (["--metric", "cheaper_same_quality", "--effect-ratio", "1.2", "--p0", "0.5"], "needs a saving"),
         (["--metric", "cost", "--log-sd", "1", "--max-trials", "9", "--candidates", "2"], "success only"),
         (["--effect", "0.1"], "--p0: the control's success rate is needed"),
+        (["--metric", "cost", "--log-sd", "1", "--max-trials", "9", "--alpha", "0.7"], "alpha"),
+        (["--metric", "cost", "--log-sd", "1", "--max-trials", "0"], "--max-trials 0: must be at least 1"),
     ],
 )
 def test_plan_usage_errors_name_the_flag(
