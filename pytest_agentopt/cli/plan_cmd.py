@@ -139,9 +139,9 @@ def _validate(args: argparse.Namespace) -> None:
         raise AgentoptUsageError("--p0: the control's success rate is needed (e.g. --p0 0.6)")
     if not 0 < args.p0 < 1:
         raise AgentoptUsageError(f"--p0 {args.p0}: must be a success rate strictly between 0 and 1")
+    validate_common(args)  # first: --effect out of (0, 1) is named as such
     if args.direction != "worse" and args.p0 + args.effect >= 1:
         raise AgentoptUsageError(f"--effect {args.effect}: p0 + effect must be below 1 (p0 is {args.p0})")
-    validate_common(args)
 
 
 def validate_common(args: argparse.Namespace) -> None:
