@@ -2,8 +2,9 @@
 
 It drives the real code: ``run.trial_order.build_plan`` orders the pairs (trial-major rounds, tasks shuffled per
 round), ``run.metric_pairs.metric_pairs`` builds the test the plugin builds for ``--agent-metric cost
---agent-effect-ratio R`` and for ``--agent-metric cheaper_same_quality`` (with the shipped calibrated design), and
-the pairs enter in planned order until the first decision or the cap.
+--agent-effect-ratio R`` and for ``--agent-metric cheaper_same_quality`` (with the quality half's design the
+plugin picks, ``run.sequential_design.metric_design_for``: calibrated when the shipped table holds its settings,
+else Wald's), and the pairs enter in planned order until the first decision or the cap.
 
 The world: a suite of ``--tasks`` tasks drawn afresh for every run. Each task has a cost level shared by both arms
 (lognormal around $0.003, sd 1 on the log scale) and, with task spread s, its own shift of the log ratio (N(0,
@@ -13,7 +14,8 @@ outcomes) and ten times higher with probability ``runaway`` (an agent looping). 
 the suite drawn (root finding on the mixture of normals) and the whole log ratio is shifted so that it is exactly
 the scenario's ratio: the scenarios sit on the boundaries of the hypotheses, where the error rates are largest.
 
-Each error rate is checked against the 0.999 quantile of Binomial(runs, nominal): a true rate at the nominal value
+An error may be several verdicts (``not_cheaper|worse_quality``: a true saving missed by a wrong verdict). Each
+error rate is checked against the 0.999 quantile of Binomial(runs, nominal): a true rate at the nominal value
 would fail the check with probability below 1e-3.
 """
 
@@ -35,8 +37,9 @@ from tabulate import tabulate
 
 from pytest_agentopt.run.metric_choice import MetricChoice
 from pytest_agentopt.run.metric_pairs import metric_pairs
+from pytest_agentopt.run.sequential_design import metric_design_for
 from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
-from pytest_agentopt.stats.design import paired_design
+from pytest_agentopt.stats.cheaper_same_quality import quality_design
 from pytest_agentopt.stats.sprt import SequentialSettings
 
 ALPHA, BETA, DELTA = 0.05, 0.10, 0.15
@@ -57,7 +60,7 @@ class Scenario:
     task_spread: float
     runaway: float
     error: str
-    """The verdict that would be an error here."""
+    """The verdict that would be an error here (several: separated by ``|``)."""
     nominal: float
 
     @property
@@ -74,10 +77,13 @@ def _scenarios() -> tuple[Scenario, ...]:
         scenarios += [
             Scenario("numeric", 1.0, P_CONTROL, error="better", nominal=ALPHA, **common),
             Scenario("numeric", 0.8, P_CONTROL, error="not_better", nominal=BETA, **common),
+            # a false claim: <= alpha whichever half's null holds
             Scenario("csq", 1.0, P_CONTROL, error="cheaper_same_quality", nominal=ALPHA, **common),
-            Scenario("csq", 0.5, P_CONTROL - DELTA, error="cheaper_same_quality", nominal=max(ALPHA, BETA), **common),
-            Scenario("csq", 0.8, P_CONTROL, error="not_cheaper", nominal=BETA, **common),
-            Scenario("csq", 0.5, P_CONTROL, error="worse_quality", nominal=ALPHA, **common),
+            Scenario("csq", 0.5, P_CONTROL - DELTA, error="cheaper_same_quality", nominal=ALPHA, **common),
+            # a true saving of R at equal quality: each half's wrong verdict <= beta / 2, together <= beta
+            Scenario("csq", 0.8, P_CONTROL, error="not_cheaper", nominal=BETA / 2, **common),
+            Scenario("csq", 0.8, P_CONTROL, error="not_cheaper|worse_quality", nominal=BETA, **common),
+            Scenario("csq", 0.5, P_CONTROL, error="worse_quality", nominal=BETA / 2, **common),
         ]
     return tuple(scenarios)
 
@@ -126,7 +132,7 @@ def simulate_run(scenario: Scenario, tasks: int, trials: int, seed: int) -> tupl
         pairs = metric_pairs(choice, settings, "better", None)
     else:
         choice = MetricChoice("cheaper_same_quality", "cheaper_same_quality", 0.8)
-        pairs = metric_pairs(choice, settings, "worse", paired_design(ALPHA, BETA, DELTA, "worse"))
+        pairs = metric_pairs(choice, settings, "worse", metric_design_for(settings, "worse", choice))
     for index in range(n):
         control = ("success" if solved_control[index] else "failure", float(cost_control[index]))
         test = ("success" if solved_test[index] else "failure", float(cost_test[index]))
@@ -144,7 +150,7 @@ def _job(job: tuple[Scenario, int, int, int, int]) -> dict[str, object]:
         verdict, pairs = simulate_run(scenario, tasks, trials, seed * 1_000_003 + index)
         verdicts[str(verdict)] = verdicts.get(str(verdict), 0) + 1
         used.append(pairs)
-    errors = verdicts.get(scenario.error, 0)
+    errors = sum(verdicts.get(verdict, 0) for verdict in scenario.error.split("|"))
     limit = int(binom.ppf(0.999, runs, scenario.nominal))
     rate = errors / runs
     return {
@@ -180,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.runs} runs per scenario, {args.tasks} tasks, cap {args.trials} trials per task "
         f"({args.tasks * args.trials} pairs), seed {args.seed}, alpha {ALPHA}, beta {BETA}, effect ratio 0.8, "
-        f"quality margin {DELTA}"
+        f"quality margin {DELTA}; cheaper_same_quality's quality half at a false not_worse <= alpha and a false "
+        f"worse <= beta/2 ({quality_design(SequentialSettings(ALPHA, BETA, DELTA)).source} boundaries), its cost "
+        "half at alpha and beta/2"
     )
     print()
     print(tabulate(rows, headers="keys", tablefmt="github"))

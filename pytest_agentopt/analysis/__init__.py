@@ -31,7 +31,7 @@ from pytest_agentopt.analysis.filters import (
 )
 from pytest_agentopt.analysis.guidelines import GUIDELINE_COLUMNS, guideline_impact
 from pytest_agentopt.analysis.history import HISTORY_COLUMNS, experiment_history
-from pytest_agentopt.analysis.llr_path import llr_path, run_llr_path
+from pytest_agentopt.analysis.llr_path import candidates_llr_path, llr_path, run_llr_path
 from pytest_agentopt.analysis.loading import ledger_files, load_trials, table_from_records
 from pytest_agentopt.analysis.pareto import pareto_front
 from pytest_agentopt.analysis.runs import ArmInfo, RunInfo, load_run, load_runs
@@ -62,6 +62,7 @@ __all__ = [
     "Slice",
     "TaskCode",
     "TrialTable",
+    "candidates_llr_path",
     "cluster_failures",
     "cluster_tasks",
     "config_table",

@@ -82,15 +82,17 @@ def config_pairs(runs: Sequence[RunInfo]) -> list[ConfigPair]:
             pairs[key] = ConfigPair(parent, child, relation)
 
     for run in runs:
-        control, test = run.arms.get("control"), run.arms.get("test")
-        if control is None or test is None:
+        control = run.arms.get("control")
+        if control is None:
             continue
-        if control.parent == test.experiment_id:
-            add(test, control, "parent/child")
-        elif test.parent == control.experiment_id:
-            add(control, test, "parent/child")
-        else:
-            add(control, test, "control/test")
+        for name in run.candidate_arms():  # ``test``, and each candidate of a run with several
+            test = run.arms[name]
+            if control.parent == test.experiment_id:
+                add(test, control, "parent/child")
+            elif test.parent == control.experiment_id:
+                add(control, test, "parent/child")
+            else:
+                add(control, test, "control/test")
     for child in by_id.values():
         parent = by_id.get(child.parent) if child.parent is not None else None
         if parent is not None:
@@ -180,18 +182,20 @@ def _paired_figures(
     run_codes = table.codes("run_id")
     run_index = {run: code for code, run in enumerate(table.categories("run_id"))}
     for run in runs:
-        control, test = run.arms.get("control"), run.arms.get("test")
-        if control is None or test is None or {control.config_hash, test.config_hash} != hashes:
-            continue
+        control = run.arms.get("control")
         code = run_index.get(run.run_id)
-        if code is None:
+        if control is None or code is None:
             continue
-        records = cast(list[TrialRecord], table.where(run_codes == code).records(fields=PAIR_FIELDS))
-        child_is_test = test.config_hash == pair.child.config_hash
-        found = paired_outcomes(records)
-        oriented.extend((seq, c, t) if child_is_test else (seq, t, c) for seq, c, t in found)
-        if found:
-            used.append(run.run_id)
+        for arm in run.candidate_arms():  # each candidate of a run with several is paired with its control
+            test = run.arms[arm]
+            if {control.config_hash, test.config_hash} != hashes:
+                continue
+            records = cast(list[TrialRecord], table.where(run_codes == code).records(fields=PAIR_FIELDS))
+            child_is_test = test.config_hash == pair.child.config_hash
+            found = paired_outcomes(records, test_arm=arm)
+            oriented.extend((seq, c, t) if child_is_test else (seq, t, c) for seq, c, t in found)
+            if found and run.run_id not in used:
+                used.append(run.run_id)
     if not oriented:
         return None
     sequence = paired_effect(oriented, alpha)  # oriented (seq, parent, child): child minus parent

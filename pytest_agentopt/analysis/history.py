@@ -5,7 +5,8 @@ a second row for ``exp_042`` (a different config), so figures from different con
 lineage (child first) is the inheritance chain the manifests recorded for the arm (experiment ids as resolved, so
 a parent file ``v1.json`` holding ``"experiment_id": "baseline"`` reads ``baseline``); manifests written before
 that was recorded give the ``parent`` references of the resolved configs instead. The verdict is that of
-the latest run in which the experiment was the test arm (against that run's control).
+the latest run in which the experiment was compared with a control: as the test arm, or as one of the candidates
+of a run with several (each candidate's own verdict against that run's control).
 """
 
 from __future__ import annotations
@@ -76,13 +77,22 @@ def lineage(
         current = parent
 
 
-def _latest_test_runs(runs: Sequence[RunInfo]) -> dict[tuple[str, str], RunInfo]:
-    latest: dict[tuple[str, str], RunInfo] = {}
+def _latest_test_runs(runs: Sequence[RunInfo]) -> dict[tuple[str, str], tuple[RunInfo, str]]:
+    """(experiment id, config hash) -> the latest run that compared it with a control, and its arm there (``test``,
+    or ``test2``... for a candidate of a run with several)."""
+    latest: dict[tuple[str, str], tuple[RunInfo, str]] = {}
     for run in runs:  # oldest first, so the last assignment is the latest run
-        test = run.arms.get("test")
-        if test is not None:
-            latest[(test.experiment_id, test.config_hash)] = run
+        arms = run.candidate_arms() or (["test"] if "test" in run.arms else [])
+        for arm in arms:
+            test = run.arms[arm]
+            latest[(test.experiment_id, test.config_hash)] = (run, arm)
     return latest
+
+
+def _control_of(run: RunInfo) -> str | None:
+    """The experiment id of the run's control (the manifest's field, else its control arm's)."""
+    control = run.arms.get("control")
+    return run.control_experiment_id or (control.experiment_id if control is not None else None)
 
 
 def experiment_history(runs: Sequence[RunInfo], table: TrialTable) -> list[dict[str, Any]]:
@@ -112,7 +122,9 @@ def experiment_history(runs: Sequence[RunInfo], table: TrialTable) -> list[dict[
         n, k = int(trials[g]), int(successes[g])
         its_runs = sorted((str(run) for run in run_lists[g]), key=lambda run: (run_rank.get(run, -1), run))
         last_run = its_runs[-1] if its_runs else None
-        verdict_run = latest_test.get((str(experiment_id), str(config_hash)))
+        found = latest_test.get((str(experiment_id), str(config_hash)))
+        verdict_run = found[0] if found is not None else None
+        verdict, reason = found[0].verdict_of(found[1]) if found is not None else (None, None)
         last_at = created.get(last_run) if last_run is not None else None
         rows.append(
             {
@@ -125,9 +137,9 @@ def experiment_history(runs: Sequence[RunInfo], table: TrialTable) -> list[dict[
                 "success_rate": k / n if n else None,
                 "success_ci": list(wilson_interval(k, n)) if n else None,
                 "cost_per_task_usd": json_number(costs[g]),
-                "verdict": verdict_run.verdict if verdict_run is not None else None,
-                "verdict_reason": verdict_run.verdict_reason if verdict_run is not None else None,
-                "verdict_control": verdict_run.control_experiment_id if verdict_run is not None else None,
+                "verdict": verdict,
+                "verdict_reason": reason,
+                "verdict_control": _control_of(verdict_run) if verdict_run is not None else None,
                 "verdict_run": verdict_run.run_id if verdict_run is not None else None,
                 "runs": its_runs,
                 "last_run": last_run,

@@ -19,7 +19,7 @@ from pytest_agentopt.stats.wald import DIRECTIONS
 from pytest_agentopt.storage.ledger import RunPaths, read_ledger, read_manifest
 from pytest_agentopt.storage.summary_schema import read_summary
 
-__all__ = ["llr_path", "run_llr_path"]
+__all__ = ["candidates_llr_path", "llr_path", "run_llr_path"]
 
 
 def llr_path(
@@ -95,6 +95,91 @@ def llr_path(
         "decided_at": decision.units if decision is not None else None,
         "verdict": decision.verdict if decision is not None else None,
         "unit": "pairs" if paired_test is not None else "trials",
+    }
+
+
+def candidates_llr_path(
+    records_of_one_run: Iterable[Mapping[str, Any]],
+    *,
+    candidates: Mapping[str, str],
+    alpha: float,
+    beta: float,
+    effect: float,
+    direction: str = "both",
+    plan_size: int | None = None,
+) -> dict[str, Any]:
+    """Every candidate's LLR path in one chart's data, for a run with several candidates.
+
+    ``candidates`` maps each candidate arm to its experiment id. The records are fed to the controller's own tests
+    (``run.candidates.candidate_feeders``: each at alpha / K) in planned order, skipped trials included as in
+    :func:`llr_path`. Points ``{"pairs": n, "<arm>.better": llr, "<arm>.worse": llr}`` (one candidate's keys per
+    point); ``series`` names each line and ``legend`` each candidate; ``candidates`` holds each one's
+    ``decided_at`` and ``verdict``; ``bounds`` are the first candidate's (the tests share one design).
+    """
+    from pytest_agentopt.run.candidates import candidate_feeders
+
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    arms = list(candidates)
+    feeders = candidate_feeders(arms, alpha=alpha, beta=beta, effect=effect, direction=direction)
+    tests = {arm: cast(PairedSequentialTest, feeders.feeders[arm].paired_test) for arm in arms}
+
+    def point(arm: str) -> dict[str, Any]:
+        llr = tests[arm].llr
+        return {"pairs": feeders.feeders[arm].units, f"{arm}.better": llr["better"], f"{arm}.worse": llr["worse"]}
+
+    points = [point(arm) for arm in arms]
+
+    def add(seq: int, record: Mapping[str, Any] | None) -> None:
+        units = {arm: feeders.feeders[arm].units for arm in arms}
+        if record is None:
+            feeders.add(seq, task_id=f"\0skipped:{seq}", arm="skipped", trial=-1, outcome="skipped")
+        else:
+            feeders.add(
+                seq,
+                task_id=str(record["task_id"]),
+                arm=str(record["arm"]),
+                trial=int(record["trial"]),
+                outcome=str(record["outcome"]),
+            )
+        points.extend(point(arm) for arm in arms if feeders.feeders[arm].units != units[arm])
+
+    expected = 0
+    for record in sorted(records_of_one_run, key=lambda r: int(r["seq"])):
+        seq = int(record["seq"])
+        while expected < seq:
+            add(expected, None)
+            expected += 1
+        add(seq, record)
+        expected = max(expected, seq + 1)
+    if plan_size is not None and not feeders.all_decided:
+        while expected < plan_size:
+            add(expected, None)
+            expected += 1
+        feeders.set_plan_size(plan_size)
+        before = {arm: feeders.feeders[arm].decision for arm in arms}
+        feeders.conclude_if_complete()
+        points.extend(point(arm) for arm in arms if before[arm] is None and feeders.feeders[arm].decision is not None)
+    series = []
+    for arm in arms:
+        name = candidates[arm]
+        series += [[f"{arm}.better", f"{name}: improvement test"], [f"{arm}.worse", f"{name}: regression test"]]
+    return {
+        "points": points,
+        "bounds": list(tests[arms[0]].bounds),
+        "decided_at": None,
+        "verdict": None,
+        "unit": "pairs",
+        "series": series,
+        "legend": [candidates[arm] for arm in arms],
+        "candidates": {
+            arm: {
+                "experiment_id": candidates[arm],
+                "decided_at": decision.units if decision is not None else None,
+                "verdict": decision.verdict if decision is not None else None,
+            }
+            for arm, decision in ((arm, feeders.feeders[arm].decision) for arm in arms)
+        },
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pytest_agentopt.configs.redaction import redact
 from pytest_agentopt.errors import LedgerError
+from pytest_agentopt.run.trial_order import is_candidate_arm
 from pytest_agentopt.storage.ledger import RunPaths, iter_runs, read_manifest
 from pytest_agentopt.storage.summary_schema import read_summary
 
@@ -53,6 +54,20 @@ class RunInfo:
     summary_problem: str | None = field(default=None, compare=False)
     """Why the run's ``summary.json`` cannot be read (then its verdict is unknown); ``None`` when it was read or
     not written yet (a run that has not finished)."""
+    candidate_verdicts: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    """A run with several candidates: arm -> (verdict, reason) of that candidate against the control."""
+
+    def candidate_arms(self) -> list[str]:
+        """The arms compared with the control: ``test`` and, with several candidates, ``test2``, ``test3``..."""
+        if "control" not in self.arms:
+            return []
+        return [arm for arm in self.arms if is_candidate_arm(arm)]
+
+    def verdict_of(self, arm: str) -> tuple[str | None, str | None]:
+        """(verdict, reason) of the comparison of ``arm`` with the control in this run."""
+        if arm in self.candidate_verdicts:
+            return self.candidate_verdicts[arm]
+        return (self.verdict, self.verdict_reason) if arm == "test" else (None, None)
 
     @property
     def paired(self) -> bool:
@@ -133,7 +148,19 @@ def load_run(paths: RunPaths) -> RunInfo | None:
         settings=_dict(manifest.get("run")),
         components={str(k): str(v) for k, v in _dict(manifest.get("prompt_components")).items()},
         summary_problem=stored.problem if paths.summary.is_file() else None,
+        candidate_verdicts=_candidate_verdicts(summary.get("candidates") if summary is not None else None),
     )
+
+
+def _candidate_verdicts(value: object) -> dict[str, tuple[str | None, str | None]]:
+    """arm -> (verdict, reason) from a summary's ``candidates`` (a damaged entry is left out)."""
+    if not isinstance(value, list):
+        return {}
+    verdicts: dict[str, tuple[str | None, str | None]] = {}
+    for candidate in value:
+        if isinstance(candidate, dict) and isinstance(candidate.get("arm"), str):
+            verdicts[candidate["arm"]] = (_text(candidate.get("verdict")), _text(candidate.get("verdict_reason")))
+    return verdicts
 
 
 def _text(value: object) -> str | None:

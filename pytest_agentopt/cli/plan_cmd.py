@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,12 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--p0", type=float, required=True, help="success rate under H0 (the control's rate)")
+    parser.add_argument(
+        "--p0",
+        type=float,
+        default=None,
+        help="success rate under H0 (the control's rate); needed unless --metric is a numeric metric",
+    )
     parser.add_argument("--effect", type=float, default=DEFAULT_EFFECT, help=f"default {DEFAULT_EFFECT}")
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help=f"default {DEFAULT_ALPHA}")
     parser.add_argument("--beta", type=float, default=DEFAULT_BETA, help=f"default {DEFAULT_BETA}")
@@ -94,17 +100,53 @@ def register(sub: Any) -> None:
         metavar="K",
         help="paired: K candidates against one shared control in one run (each tested at alpha/K); default 1",
     )
+    parser.add_argument(
+        "--metric",
+        default="success",
+        metavar="NAME",
+        help="what the run decides on, as --agent-metric: success (default), cheaper_same_quality, or a numeric "
+        "metric (cost, tokens, steps, latency or any recorded number: the median-ratio test)",
+    )
+    parser.add_argument(
+        "--effect-ratio",
+        type=float,
+        default=0.8,
+        metavar="R",
+        help="--metric other than success: the minimal relative change, as --agent-effect-ratio; default 0.8",
+    )
+    parser.add_argument(
+        "--log-sd",
+        type=float,
+        default=None,
+        metavar="S",
+        help="--metric other than success: the per-pair sd of log(test / control) (default: from --from-run)",
+    )
+    parser.add_argument(
+        "--sim-runs",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="simulated runs per world where there is no exact DP (--metric, --candidates); default 1000",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of those simulations; default 1")
     parser.add_argument("--agent-dir", default=DEFAULT_DIR, help=f"where runs are stored; default {DEFAULT_DIR}/")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.set_defaults(handler=run)
 
 
 def _validate(args: argparse.Namespace) -> None:
+    if args.p0 is None:
+        raise AgentoptUsageError("--p0: the control's success rate is needed (e.g. --p0 0.6)")
     if not 0 < args.p0 < 1:
         raise AgentoptUsageError(f"--p0 {args.p0}: must be a success rate strictly between 0 and 1")
-    sequential_settings(args)  # --alpha, --beta and --effect, range-checked by SequentialSettings
+    validate_common(args)  # first: --effect out of (0, 1) is named as such
     if args.direction != "worse" and args.p0 + args.effect >= 1:
         raise AgentoptUsageError(f"--effect {args.effect}: p0 + effect must be below 1 (p0 is {args.p0})")
+
+
+def validate_common(args: argparse.Namespace) -> None:
+    """The checks every plan needs (a success plan or a metric plan)."""
+    sequential_settings(args)  # --alpha, --beta and --effect, range-checked by SequentialSettings
     if args.spread is not None and args.spread < 0:
         raise AgentoptUsageError(f"--spread {args.spread}: must be 0 or more")
     if args.max_trials is not None and args.max_trials < 1:
@@ -123,6 +165,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise AgentoptUsageError(f"--candidates {args.candidates}: must be at least 1")
     if args.cost_per_trial is not None and args.cost_per_trial < 0:
         raise AgentoptUsageError(f"--cost-per-trial {args.cost_per_trial}: must be 0 or more")
+    if args.candidates > 1 and args.sim_runs < 20:
+        raise AgentoptUsageError(f"--sim-runs {args.sim_runs}: must be at least 20")
 
 
 def cost_per_trial(args: argparse.Namespace) -> tuple[float | None, str | None]:
@@ -200,13 +244,26 @@ def plan_cap(args: argparse.Namespace, design: Any, fixed: int) -> tuple[int, st
     if args.tasks is not None and args.trials is not None:
         return args.tasks * args.trials, f"{args.tasks} tasks x {args.trials} trials"
     required = design.required_pairs
+    what = "the pairs the calibrated design needs"
+    if args.candidates > 1:  # the plugin's derived cap with several candidates
+        from pytest_agentopt.run.sequential_design import candidate_cap_for, candidate_design
+
+        direction = resolve_direction(args.direction)
+        each = candidate_design(args.candidates, args.alpha, args.beta, args.effect, direction)
+        if each.source == "calibrated":
+            required = each.required_pairs
+            what = f"the pairs the calibrated design of alpha/{args.candidates} needs"
+        else:
+            shipped = candidate_cap_for(args.candidates, args.alpha, args.beta, args.effect, direction)
+            required = shipped.pairs if shipped is not None else required
+            what = "the shipped candidate cap (Wald's bounds at alpha/K)"
     if args.tasks is not None:
         from pytest_agentopt.run.options import DEFAULT_TRIALS
 
         trials = math.ceil(required / args.tasks) if required is not None else DEFAULT_TRIALS
         return args.tasks * trials, f"{args.tasks} tasks x {trials} trials (the plugin's default)"
     if required is not None:
-        return required, "the pairs the calibrated design needs (the plugin's default, before rounding up to tasks)"
+        return required, f"{what} (the plugin's default, before rounding up to tasks)"
     return DEFAULT_PAIRED_CAP_FACTOR * fixed, f"{DEFAULT_PAIRED_CAP_FACTOR}x the fixed-sample n"
 
 
@@ -272,33 +329,58 @@ def paired_plan(args: argparse.Namespace) -> dict[str, Any]:
         "lower_bound_h0": lower_h0,
         "lower_bound_h1": lower_h1,
         "sessions_per_unit": 2,
-        **({"candidates": _candidates_plan(args.candidates, alpha, result, cap)} if args.candidates > 1 else {}),
+        **(
+            {"candidates": _candidates_plan(args, alpha, result, cap, direction, (p_control, p_test, spread))}
+            if args.candidates > 1
+            else {}
+        ),
     }
 
 
-def _candidates_plan(candidates: int, alpha: float, result: Any, cap: int) -> dict[str, Any]:
-    """Expected sessions of one run with ``candidates`` candidates and a shared control, against as many A/B runs.
+def _candidates_plan(
+    args: argparse.Namespace, alpha: float, result: Any, cap: int, direction: str, world: tuple[float, float, float]
+) -> dict[str, Any]:
+    """Expected sessions of one run with K candidates and a shared control, against K separate A/B runs.
 
-    Each candidate's pairs follow its own test's stopping distribution (at ``alpha`` = alpha/K); the control runs
-    until the last candidate has decided. ``E[max]`` is computed as if the candidates' stopping times were
-    independent: they share the control's outcomes (positively associated), which makes the maximum smaller, so
-    the control's figure is an upper bound (and the run's sessions too).
+    Each candidate's own pairs are exact (the DP above, at alpha/K). The control runs until the last candidate has
+    decided: the maximum of K stopping times that share the control's outcomes, which no DP here computes, so
+    it comes from a seeded simulation of the plugin's candidate tests (``run.plan_simulation``), with its Monte
+    Carlo standard error; the run's sessions too (every candidate at H0, then every candidate at H1).
     """
-    figures: dict[str, Any] = {"count": candidates, "alpha_per_candidate": alpha}
-    for index, name in ((0, "h0"), (1, "h1")):
-        stopping = result.stopping_of(index)
+    from pytest_agentopt.run.plan_simulation import simulate_candidates
+
+    candidates = args.candidates
+    p_control, p_test, spread = world
+    figures: dict[str, Any] = {"count": candidates, "alpha_per_candidate": alpha, "simulation_runs": args.sim_runs}
+    for index, name, rate in ((0, "h0", p_control), (1, "h1", p_test)):
+        simulated = simulate_candidates(
+            p_control=p_control,
+            p_candidates=[rate] * candidates,
+            spread=spread,
+            alpha=args.alpha,
+            beta=args.beta,
+            effect=args.effect,
+            direction=direction,  # type: ignore[arg-type]
+            cap=cap,
+            runs=args.sim_runs,
+            seed=args.seed + index,
+        )
         asn = float(result.asn[index])
-        cumulative, expected_max = 0.0, 0.0
-        for n in range(cap):
-            cumulative += stopping[n] if n < len(stopping) else 0.0
-            expected_max += 1.0 - min(1.0, cumulative) ** candidates
-        figures[f"sessions_{name}"] = candidates * asn + expected_max
+        figures[f"sessions_{name}"] = simulated.sessions_mean
+        figures[f"sessions_{name}_se"] = simulated.sessions_standard_error
+        figures[f"control_pairs_{name}"] = simulated.control.mean_pairs
+        figures[f"control_pairs_{name}_se"] = simulated.control.standard_error
+        figures[f"candidate_pairs_{name}_simulated"] = statistics.fmean(c.mean_pairs for c in simulated.candidates)
         figures[f"separate_sessions_{name}"] = 2 * candidates * asn
-        figures[f"control_pairs_{name}_upper"] = expected_max
     return figures
 
 
 def plan(args: argparse.Namespace) -> dict[str, Any]:
+    from pytest_agentopt.cli.plan_metrics import metric_kind, metric_plan
+
+    if metric_kind(args.metric) != "success":
+        result = metric_plan(args)
+        return _with_cost(args, result)
     _validate(args)
     paired = (
         args.paired
@@ -308,6 +390,10 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         or args.candidates > 1
     )
     result = paired_plan(args) if paired else one_sample_plan(args)
+    return _with_cost(args, result)
+
+
+def _with_cost(args: argparse.Namespace, result: dict[str, Any]) -> dict[str, Any]:
     result["settings"] = {"alpha": args.alpha, "beta": args.beta, "effect": args.effect}
     cost, source = cost_per_trial(args)
     if cost is not None:
@@ -318,7 +404,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "expected_usd_h0": cost * sessions * result["asn_h0"],
             "expected_usd_h1": cost * sessions * result["asn_h1"],
             "p95_usd": cost * sessions * max(result["p95_h0"], result["p95_h1"]),
-            "fixed_n_usd": cost * sessions * result["fixed_n"],
+            "fixed_n_usd": cost * sessions * result["fixed_n"] if result["fixed_n"] is not None else None,
         }
         if result.get("candidates"):
             group = result["candidates"]
@@ -342,6 +428,19 @@ def render(result: dict[str, Any]) -> list[str]:
     from tabulate import tabulate
 
     from pytest_agentopt.number_format import usd
+
+    if result["design"] not in ("paired", "one-sample"):
+        from pytest_agentopt.cli.plan_metrics import render_metric_plan
+
+        lines = render_metric_plan(result)
+        cost = result.get("cost")
+        if cost is not None:
+            lines.append(
+                f"estimated cost at {usd(cost['per_session_usd'])} per session ({cost['source']}): "
+                f"{usd(cost['expected_usd_h0'])} (h0), {usd(cost['expected_usd_h1'])} (h1), 95th percentile "
+                f"{usd(cost['p95_usd'])}"
+            )
+        return lines
 
     paired = result["design"] == "paired"
     unit = "pairs" if paired else "trials"
@@ -408,11 +507,17 @@ def render(result: dict[str, Any]) -> list[str]:
             f"(alpha/{k}: family-wise error <= alpha); the figures above are per candidate"
         )
         lines.append(
-            f"expected sessions of the run: at most {group['sessions_h0']:.0f} with every candidate at H0, "
-            f"{group['sessions_h1']:.0f} at H1 (the control runs until the last candidate decides), against "
-            f"{group['separate_sessions_h0']:.0f} / {group['separate_sessions_h1']:.0f} for {k} separate A/B runs "
-            f"at the same alpha ({100 * group['sessions_h0'] / group['separate_sessions_h0']:.0f} % / "
+            f"expected sessions of the run: {group['sessions_h0']:.0f} +/- {group['sessions_h0_se']:.0f} with every "
+            f"candidate at H0, {group['sessions_h1']:.0f} +/- {group['sessions_h1_se']:.0f} at H1 (the control "
+            f"runs until the last candidate decides: {group['control_pairs_h0']:.0f} / "
+            f"{group['control_pairs_h1']:.0f} pairs), against {group['separate_sessions_h0']:.0f} / "
+            f"{group['separate_sessions_h1']:.0f} for {k} separate A/B runs at the same alpha "
+            f"({100 * group['sessions_h0'] / group['separate_sessions_h0']:.0f} % / "
             f"{100 * group['sessions_h1'] / group['separate_sessions_h1']:.0f} %)"
+        )
+        lines.append(
+            f"the run's sessions: a seeded simulation of the plugin's candidate tests, {group['simulation_runs']} "
+            "runs each (+/- one Monte Carlo standard error); the separate runs' are exact"
         )
     cost = result.get("cost")
     if cost is not None:
@@ -423,7 +528,7 @@ def render(result: dict[str, Any]) -> list[str]:
         )
         if group:
             lines.append(
-                f"the run with {group['count']} candidates: at most {usd(cost['candidates_usd_h0'])} (H0), "
+                f"the run with {group['count']} candidates: {usd(cost['candidates_usd_h0'])} (H0), "
                 f"{usd(cost['candidates_usd_h1'])} (H1); {group['count']} separate A/B runs "
                 f"{usd(cost['separate_usd_h0'])} (H0)"
             )

@@ -106,20 +106,26 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         rows, source, open_ended = inspect_rows(args)
     else:
         rows, source, open_ended = _stream_rows(args), {"file": str(args.files[0])}, args.open_ended
+    from pytest_agentopt.run.stream_replay import candidate_arms_of, replay_candidates
+
+    shown_settings = {
+        "alpha": settings.alpha,
+        "beta": settings.beta,
+        "effect": settings.delta,
+        "direction": args.direction,
+        "open_ended": open_ended,
+    }
+    arms = candidate_arms_of(rows)
+    if arms and arms != ["test"]:  # the ledger or export of a run with several candidates
+        from pytest_agentopt.run.candidates import candidate_alpha
+
+        alpha = candidate_alpha(settings.alpha, len(arms))
+        several = replay_candidates(rows, settings, args.direction, open_ended=open_ended)
+        boundaries = design_for(alpha, settings.beta, settings.delta, args.direction).source
+        return {**source, **several.as_dict(), "boundaries": boundaries, "settings": shown_settings}
     design = design_for(settings.alpha, settings.beta, settings.delta, args.direction)
     result = replay_stream(rows, settings, args.direction, design, open_ended=open_ended)
-    return {
-        **source,
-        **result.as_dict(),
-        "boundaries": design.source,
-        "settings": {
-            "alpha": settings.alpha,
-            "beta": settings.beta,
-            "effect": settings.delta,
-            "direction": args.direction,
-            "open_ended": open_ended,
-        },
-    }
+    return {**source, **result.as_dict(), "boundaries": design.source, "settings": shown_settings}
 
 
 def _stream_rows(args: argparse.Namespace) -> list[StreamRow]:
@@ -153,6 +159,10 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate(args)
     if args.json:
         print(json.dumps(result, indent=2))
+        return 0
+    if "candidates" in result:
+        for line in candidates_lines(result):
+            print(line)
         return 0
     settings = result["settings"]
     stream, rows, priced = ("logs", "samples", "samples") if "inspect" in result else ("file", "trials", "rows")
@@ -193,3 +203,28 @@ def run(args: argparse.Namespace) -> int:
         for line in inspect_cost_lines(result["inspect"]):
             print(line)
     return 0
+
+
+def candidates_lines(result: dict[str, Any]) -> list[str]:
+    """The text of a replay with several candidates: one line per candidate's test."""
+    settings, candidates = result["settings"], result["candidates"]
+    lines = [
+        f"replay   {result['file']}: {result['rows']} trials, {len(candidates)} candidates against the control",
+        f"test     one paired GSPRT per candidate at alpha {settings['alpha']:g}/{len(candidates)} = "
+        f"{result['alpha_per_candidate']:.4g}, beta {settings['beta']:g}, effect {settings['effect']:g}, "
+        f"direction {settings['direction']}, {result['boundaries']} bounds"
+        + ("; open-ended (no last look)" if settings["open_ended"] else "; the end of the file is the cap"),
+    ]
+    for arm, figures in candidates.items():
+        llr = ", ".join(f"{side} {value:+.3f}" for side, value in figures["llr"].items() if value is not None)
+        if figures["verdict"] == "inconclusive":
+            verdict = f"inconclusive after all {figures['pairs_used']} pairs"
+        else:
+            how = "at the last look" if figures["decided_at_cap"] else "by a boundary crossing"
+            verdict = f"{figures['verdict']} after {figures['pairs_used']} pairs, {how}"
+        lines.append(f"{arm:<8} {verdict}; LLR {llr}")
+    lines.append(
+        f"cost     {_dollars(result['cost_used_usd'], 'rows')} up to the last decision, of "
+        f"{_dollars(result['cost_total_usd'], 'rows')}"
+    )
+    return lines

@@ -73,8 +73,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     outputs: list[str] = []
     written = write_reports(
-        report, trials=trials, md_path=args.md, html_path=args.html, csv_path=args.csv, step_summary=None, notes=outputs
+        report,
+        trials=trials,
+        md_path=args.md,
+        html_path=args.html,
+        csv_path=args.csv,
+        step_summary=None,
+        notes=outputs,
+        candidates=_candidates_of(report) if len(paths) == 1 else None,
     )
     for line in outputs:
         print(f"agentopt: {line}", file=sys.stdout if written else sys.stderr)
     return 0 if written else 1
+
+
+def _candidates_of(report: Any) -> object:
+    """The run's ``candidates`` (several candidates), for the per-candidate CSV; ``None`` if it has none."""
+    summary = report.get("summary")
+    return summary.get("candidates") if isinstance(summary, dict) else None

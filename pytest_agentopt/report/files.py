@@ -77,6 +77,7 @@ def write_run_reports(
             csv_path=csv_path,
             step_summary=step_summary,
             notes=notes,
+            candidates=summary.get("candidates"),
         )
     except Exception as exc:  # reporting must never raise; say what went wrong instead
         notes.append(f"error: could not write the reports: {type(exc).__name__}: {exc}")
@@ -92,8 +93,12 @@ def write_reports(
     csv_path: Path | None,
     step_summary: Path | None,
     notes: list[str],
+    candidates: object = None,
 ) -> bool:
-    """Render ``report`` and write each requested file; I/O errors become notes. True when all were written."""
+    """Render ``report`` and write each requested file; I/O errors become notes. True when all were written.
+
+    ``candidates``: the summary's ``candidates`` (a run with several): with ``csv_path`` they are written one row
+    each beside it (``render.candidates_csv``)."""
     written = True
     # The renderers are imported only for the files asked for: together about 0.06 s CPU, which every run would
     # otherwise add to a start-up within 0.1 s of its 0.6 s budget (docs/performance.md).
@@ -104,6 +109,14 @@ def write_reports(
         if rows is not None:
             notes.append(f"wrote CSV of {rows} trials to {csv_path}")
         written &= rows is not None
+        if isinstance(candidates, list) and candidates:
+            from pytest_agentopt.report.render.candidates_csv import candidates_csv_path, write_candidates_csv
+
+            path = candidates_csv_path(csv_path)
+            count = _attempt(notes, f"error: could not write {path}", lambda: write_candidates_csv(candidates, path))
+            if count is not None:
+                notes.append(f"wrote CSV of {count} candidates to {path}")
+            written &= count is not None
     if report is None:
         return written
     if md_path is not None:
@@ -233,19 +246,35 @@ def build_run_report(
     }
     if summary is not None and summary["settings"]["sprt"] and records:
         settings, planned = summary["settings"], summary["trials_planned"]
-        report["llr_path"] = _section(
-            notes,
-            "sequential test path",
-            lambda: analysis.llr_path(
-                run_records,
-                alpha=settings["alpha"],
-                beta=settings["beta"],
-                effect=settings["effect"],
-                direction=settings["direction"] or "both",
-                target=settings["target"],
-                plan_size=planned,
-            ),
-        )
+        several = summary.get("candidates") or []
+        if several:
+            report["llr_path"] = _section(
+                notes,
+                "sequential test paths",
+                lambda: analysis.candidates_llr_path(
+                    run_records,
+                    candidates={c["arm"]: c["experiment_id"] for c in several},
+                    alpha=settings["alpha"],
+                    beta=settings["beta"],
+                    effect=settings["effect"],
+                    direction=settings["direction"] or "both",
+                    plan_size=planned,
+                ),
+            )
+        else:
+            report["llr_path"] = _section(
+                notes,
+                "sequential test path",
+                lambda: analysis.llr_path(
+                    run_records,
+                    alpha=settings["alpha"],
+                    beta=settings["beta"],
+                    effect=settings["effect"],
+                    direction=settings["direction"] or "both",
+                    target=settings["target"],
+                    plan_size=planned,
+                ),
+            )
     if table is not None and len(table):
         report["trajectory"] = {
             "by_arm": _section(notes, "trajectory metrics by arm", lambda: analysis.trajectory_metrics(table, "arm")),

@@ -44,14 +44,17 @@ def _csq_reason(verdict: str, choice: MetricChoice, units: int, effect: float, a
     if verdict == "cheaper_same_quality":
         return (
             f"test is cheaper at the same quality: success not worse by {effect:g} and the median per-pair cost "
-            f"ratio below 1, both shown {when} (a false claim at most {max(alpha, beta):g}: intersection-union "
-            "of the two tests)"
+            f"ratio below 1, both shown {when} (a false claim at most {alpha:g}: intersection-union of the two "
+            "tests)"
         )
     if verdict == "worse_quality":
-        return f"test is worse on success than control: 'no difference' rejected {when} (false at most {alpha:g})"
+        return (
+            f"test is worse on success than control: 'no difference' rejected {when} (false at most {beta / 2:g}, "
+            "half of the claim's beta)"
+        )
     return (
         f"test is not cheaper by the ratio {choice.effect_ratio:g}: a saving of that size ruled out {when} "
-        f"(missed at most {beta:g} of the time)"
+        f"(missed at most {beta / 2:g} of the time, half of the claim's beta)"
     )
 
 

@@ -29,10 +29,14 @@ from pytest_agentopt.stats.design import CapFigures, PairedDesign, calibrated_se
 from pytest_agentopt.stats.wald import Direction
 
 if TYPE_CHECKING:
+    from pytest_agentopt.run.metric_choice import MetricChoice
     from pytest_agentopt.stats.candidate_caps import CandidateCap
+    from pytest_agentopt.stats.sprt import SequentialSettings
     from pytest_agentopt.stats.target_design import TargetCapFigures, TargetDesign
 
 CI_VARIABLES = ("CI", "BUILD_NUMBER")
+CHEAPER_SAME_QUALITY = "cheaper_same_quality"
+"""The metric whose quality half has its own design (``stats.cheaper_same_quality``: imported only for it)."""
 GATE_DIRECTION: Direction = "worse"
 AUTO_DIRECTION_NOTE = (
     "CI detected (the CI or BUILD_NUMBER environment variable is set): the sequential test asks only the CI "
@@ -59,6 +63,16 @@ def design_for(alpha: float, beta: float, effect: float, direction: str) -> Pair
     return paired_design(alpha, beta, effect, direction)  # type: ignore[arg-type]
 
 
+def metric_design_for(settings: SequentialSettings, direction: str, metric: MetricChoice | None) -> PairedDesign:
+    """The design of the run's paired success test: for ``cheaper_same_quality`` its quality half's, at the levels
+    that keep the combined decision's two error rates (``stats.cheaper_same_quality.quality_settings``)."""
+    if metric is not None and metric.kind == CHEAPER_SAME_QUALITY:
+        from pytest_agentopt.stats.cheaper_same_quality import quality_design
+
+        return quality_design(settings)
+    return design_for(settings.alpha, settings.beta, settings.delta, direction)
+
+
 def target_design_for(options: RunOptions) -> TargetDesign | None:
     """The one-sample design of an ``--agent-target`` run (``None`` for any other run)."""
     if not options.sprt or options.target is None:
@@ -79,6 +93,12 @@ def derived_cap_pairs(options: RunOptions, *, paired: bool, direction: str) -> i
             return each.required_pairs
         cap = candidate_cap_for(options.candidate_count, options.alpha, options.beta, options.effect, direction)
         return cap.pairs if cap is not None else None
+    if paired and options.metric == CHEAPER_SAME_QUALITY:
+        from pytest_agentopt.stats.cheaper_same_quality import quality_settings
+        from pytest_agentopt.stats.sprt import SequentialSettings
+
+        quality = quality_settings(SequentialSettings(options.alpha, options.beta, options.effect))
+        return design_for(quality.alpha, quality.beta, quality.delta, direction).required_pairs
     if paired:
         return design_for(options.alpha, options.beta, options.effect, direction).required_pairs
     design = target_design_for(options)
@@ -159,6 +179,8 @@ class CapAssessment:
     candidate's test with Wald's bounds (``stats.candidate_caps``)."""
     candidate_count: int = 1
     """How many candidates share the control (each test's figures are then those of alpha/K)."""
+    quality_half: bool = False
+    """The design is the quality half of ``cheaper_same_quality`` (``stats.cheaper_same_quality``)."""
 
     @property
     def pairs(self) -> int:
@@ -184,6 +206,14 @@ class CapAssessment:
         design = self.design
         if self.candidates is not None:
             return self._candidates_warning(self.candidates)
+        if design.source != "calibrated" and self.quality_half:
+            return (
+                f"cheaper_same_quality: its quality test must keep a false not_worse at most {design.beta:g} (alpha) "
+                f"and a false worse at most {design.alpha:g} (beta/2), so that a false claim stays at most alpha and "
+                "a missed saving at most beta; the shipped calibrated table has no design for those settings, so it "
+                "uses Wald's bounds, whose exact error rates can exceed them at some discordances (agentopt plan "
+                "--metric cheaper_same_quality shows them), and it takes no last look at the cap"
+            )
         if design.source != "calibrated":
             shipped = "; ".join(
                 f"alpha {a:g}, beta {b:g}, effect {d:g}" for a, b, d in calibrated_settings(design.direction)
@@ -269,6 +299,7 @@ def assess_cap(
     trials: int,
     candidates: CandidateCap | None = None,
     candidate_count: int = 1,
+    quality_half: bool = False,
 ) -> CapAssessment:
     return CapAssessment(
         design=design,
@@ -277,6 +308,7 @@ def assess_cap(
         figures=design.at_cap(tasks * trials),
         candidates=candidates,
         candidate_count=candidate_count,
+        quality_half=quality_half,
     )
 
 

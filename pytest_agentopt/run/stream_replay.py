@@ -15,6 +15,12 @@ the run's own verdict after the same number of pairs.
 
 Outcomes: the plugin's (``success``, ``failure``, ``error``, ``timeout``, and the three left out), or a
 boolean (``true``/``false``, ``1``/``0``, ``pass``/``fail``) for logs that only record solved or not.
+
+Several candidates: a stream whose rows carry more than one candidate arm (``test``, ``test2``, ``test3``..., the
+arms of a run with several ``--agent-config``) is replayed as that run decided it (:func:`replay_candidates`):
+one paired test per candidate against the shared control, each at alpha / K for the K candidate arms of the
+stream (``run.candidates.candidate_feeders``, the controller's own tests), fed in the same order; a candidate's
+rows after its decision never enter its test, and the end of the stream is the cap of those still undecided.
 """
 
 from __future__ import annotations
@@ -29,10 +35,20 @@ from typing import Any
 
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
+from pytest_agentopt.run.trial_order import is_candidate_arm
 from pytest_agentopt.stats.design import PairedDesign
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings
 
-__all__ = ["ReplayInputError", "ReplayResult", "StreamRow", "read_stream", "replay_stream"]
+__all__ = [
+    "CandidatesReplayResult",
+    "ReplayInputError",
+    "ReplayResult",
+    "StreamRow",
+    "candidate_arms_of",
+    "read_stream",
+    "replay_candidates",
+    "replay_stream",
+]
 
 UNSCORED_OUTCOMES = frozenset({"infra_error", "worker_crash", "skipped"})
 BOOLEAN_OUTCOMES = {
@@ -164,8 +180,11 @@ def _row(path: Path, line: int, values: Mapping[str, Any]) -> StreamRow:
     task = str(required("task"))
     trial = _integer(where, "trial", required("trial"))
     arm = str(required("arm")).strip().lower()
-    if arm not in ARMS:
-        raise ReplayInputError(f"{where}: field 'arm' is {arm!r}; expected control or test")
+    if arm != "control" and not is_candidate_arm(arm):
+        raise ReplayInputError(
+            f"{where}: field 'arm' is {arm!r}; expected control, test, or a candidate arm of a run with several "
+            "(test2, test3...)"
+        )
     outcome = _outcome(where, required("outcome"))
     cost_value = _field(values, "cost")
     cost = None if cost_value is None else _cost(where, cost_value)
@@ -269,3 +288,87 @@ def _unpaired(rows: list[StreamRow]) -> int:
     for row in rows:
         halves[(row.task, row.trial)] = halves.get((row.task, row.trial), 0) + 1
     return sum(1 for count in halves.values() if count == 1)
+
+
+def candidate_arms_of(rows: list[StreamRow]) -> list[str]:
+    """The candidate arms of the stream in the run's order (``test``, ``test2``, ``test3``...)."""
+    arms = {row.arm for row in rows if row.arm != "control"}
+    return sorted(arms, key=lambda arm: int(arm.removeprefix("test") or "1"))
+
+
+@dataclass(frozen=True)
+class CandidatesReplayResult:
+    """A stream with several candidate arms, replayed as the run with those candidates decides."""
+
+    alpha_per_candidate: float
+    candidates: dict[str, ReplayResult]
+    """One result per candidate arm; ``pairs``, ``unpaired`` and the costs count its own rows and the control's."""
+    rows: int
+    rows_used: int
+    """Rows up to and including the last candidate's decision (all of them when one stayed undecided)."""
+    cost_used: float | None
+    cost_total: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "rows_used": self.rows_used,
+            "cost_used_usd": self.cost_used,
+            "cost_total_usd": self.cost_total,
+            "alpha_per_candidate": self.alpha_per_candidate,
+            "candidates": {arm: result.as_dict() for arm, result in self.candidates.items()},
+        }
+
+
+def replay_candidates(
+    rows: list[StreamRow], settings: SequentialSettings, direction: str, *, open_ended: bool
+) -> CandidatesReplayResult:
+    """Each candidate's paired test at alpha / K, as the controller runs them (see the module docstring)."""
+    from pytest_agentopt.run.candidates import candidate_alpha, candidate_feeders
+
+    arms = candidate_arms_of(rows)
+    feeders = candidate_feeders(
+        arms,
+        alpha=settings.alpha,
+        beta=settings.beta,
+        effect=settings.delta,
+        direction=direction,  # type: ignore[arg-type]
+    )
+    for index, row in enumerate(rows):
+        feeders.add(index, task_id=row.task, arm=row.arm, trial=row.trial, outcome=row.outcome)
+    if not open_ended:
+        feeders.set_plan_size(len(rows))
+        feeders.conclude_if_complete()
+    results: dict[str, ReplayResult] = {}
+    for arm in arms:
+        feeder = feeders.feeders[arm]
+        test = feeder.paired_test
+        assert isinstance(test, PairedSequentialTest)
+        decision = feeder.decision
+        own = [row for row in rows if row.arm in ("control", arm)]
+        rows_used = decision.seq + 1 if decision is not None else len(rows)
+        own_used = [row for row in rows[:rows_used] if row.arm in ("control", arm)]
+        results[arm] = ReplayResult(
+            verdict=decision.verdict if decision is not None else "inconclusive",
+            pairs_used=decision.units if decision is not None else feeder.units,
+            decided_at_cap=decision.at_cap if decision is not None else False,
+            rows_used=rows_used,
+            rows=len(own),
+            pairs=_scored_pairs(own),
+            cost_used=_total([row.cost for row in own_used]),
+            cost_total=_total([row.cost for row in own]),
+            llr=dict(test.llr),
+            bounds=test.bounds,
+            unpaired=_unpaired(own),
+        )
+    decisions = [feeder.decision for feeder in feeders.feeders.values()]
+    last = max(d.seq for d in decisions if d is not None) + 1 if all(d is not None for d in decisions) else len(rows)
+    costs = [row.cost for row in rows]
+    return CandidatesReplayResult(
+        alpha_per_candidate=candidate_alpha(settings.alpha, len(arms)),
+        candidates=results,
+        rows=len(rows),
+        rows_used=last,
+        cost_used=_total(costs[:last]),
+        cost_total=_total(costs),
+    )

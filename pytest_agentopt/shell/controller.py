@@ -24,7 +24,13 @@ from pytest_agentopt.report.terminal import FAILED_PREFIX, header_line, render_s
 from pytest_agentopt.run.budget import BudgetGuard
 from pytest_agentopt.run.feeding import Decision, SequentialFeeder
 from pytest_agentopt.run.options import RunOptions
-from pytest_agentopt.run.sequential_design import assess_cap, assess_target_cap, candidate_cap_for, design_for
+from pytest_agentopt.run.sequential_design import (
+    assess_cap,
+    assess_target_cap,
+    candidate_cap_for,
+    design_for,
+    metric_design_for,
+)
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop, stop_cause
 from pytest_agentopt.run.write_failure import WriteFailure
@@ -137,7 +143,7 @@ class ControllerPlugin:
             return None
         if self.context.paired:
             direction = cast(Direction, self.context.direction)
-            self.design = design_for(settings.alpha, settings.beta, settings.delta, direction)
+            self.design = metric_design_for(settings, direction, self.context.metric)
             if self.context.metric is not None:
                 from pytest_agentopt.run.metric_pairs import metric_pairs
 
@@ -313,12 +319,14 @@ class ControllerPlugin:
                 if context.several_candidates
                 else None
             )
+            quality_half = context.metric is not None and context.metric.kind == "cheaper_same_quality"
             self.cap = assess_cap(
                 self.design,
                 tasks=plan["tasks"],
                 trials=plan["trials"],
                 candidates=shipped,
                 candidate_count=len(context.candidates) if context.several_candidates else 1,
+                quality_half=quality_half,
             )
         elif self.target_design is not None:
             self.cap = assess_target_cap(self.target_design, tasks=plan["tasks"], trials=plan["trials"])
@@ -641,6 +649,7 @@ class ControllerPlugin:
             summary["gate"] = gate.as_dict()
             self.gate_failed = gate.failed
         self.summary = summary
+        self._junit_output().add_summary(summary)
         self._write_reports(summary)
         # A requested file that could not be written fails the run (output_paths); --agent-json says which.
         summary["output_errors"] = [

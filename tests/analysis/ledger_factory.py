@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from pytest_agentopt.configs.model import text_hash
 from pytest_agentopt.storage.ledger import LedgerWriter, write_json_atomic
-from pytest_agentopt.storage.summary_schema import RunSummary
+from pytest_agentopt.storage.summary_schema import CandidateResult, RunSummary
 
 
 def trial(
@@ -173,3 +173,35 @@ def run_summary(**fields: object) -> RunSummary:
     summary = summarize(pairs([("failure", "success"), ("success", "success")]))
     unset = {"verdict": None, "verdict_reason": None, "decided_by": None}  # what a test does not set is unknown
     return cast(RunSummary, {**summary, **unset, **fields})
+
+
+def candidate_result(arm: str, experiment_id: str, verdict: str | None, verdict_reason: str | None) -> CandidateResult:
+    """One entry of a summary's ``candidates`` with the documented shape: the given verdict, the rest empty."""
+    return {
+        "arm": arm,
+        "experiment_id": experiment_id,
+        "config_hash": "0" * 12,
+        "alpha": 0.025,
+        "verdict": verdict,
+        "verdict_reason": verdict_reason,
+        "multiplicity": "bonferroni",
+        "e_values": None,
+        "claim_threshold": None,
+        "decided_by": "sprt" if verdict is not None else None,
+        "decided_at_cap": False,
+        "pairs_used": None,
+        "trials_started": 0,
+        "trials_skipped": None,
+        "trials_after_decision": 0,
+        "llr": None,
+        "bounds": None,
+        "tests": None,
+        "last_look": None,
+        "pairs": None,
+        "mcnemar_p": None,
+        "mcnemar_direction": None,
+        "effect": None,
+        "cost_ratio": None,
+        "config_diff": [],
+        "hypothesis": None,
+    }

@@ -15,7 +15,7 @@ from pytest_agentopt.run.pairing import paired_outcomes
 from pytest_agentopt.stats.confseq import mean_with_confidence_sequence
 from pytest_agentopt.stats.paired import cost_ratio
 from pytest_agentopt.storage.trial_record import TrialRecord
-from tests.analysis.ledger_factory import arm_entry, run_summary, trial, write_run
+from tests.analysis.ledger_factory import arm_entry, candidate_result, run_summary, trial, write_run
 
 A = arm_entry("exp_a", "ha", parent="baseline", guidelines=["g1"])
 B = arm_entry("exp_b", "hb", parent="exp_a", guidelines=["g1", "Check coupon limits first"])
@@ -207,3 +207,30 @@ def test_the_paired_p_value_is_at_most_alpha_exactly_when_the_interval_excludes_
     p_value = min(1.0, 1.0 / max(hedged_capital(differences, 0.0, -1.0, 1.0, 0.05)))
     sequence = mean_with_confidence_sequence(differences, -1.0, 1.0, 0.05)
     assert (p_value <= 0.05) is (sequence["lower"] > 0.0 or sequence["upper"] < 0.0)
+
+
+def test_each_candidate_of_a_run_with_several_is_compared_with_the_control(tmp_path: Path) -> None:
+    """A run with two candidates (arms ``test`` and ``test2``): the history gives each its own verdict against the
+    control, and the guideline impact pairs each with the control."""
+    records = paired_records("r1", A, B)
+    for record in paired_records("r1", A, C):
+        if record["arm"] == "test":
+            records.append({**record, "arm": "test2", "seq": len(records)})
+    candidates = [
+        candidate_result("test", "exp_b", "better", "b is better"),
+        candidate_result("test2", "exp_c", "no_difference", "c is not"),
+    ]
+    write_run(
+        tmp_path, "r1", records, arms={"control": A, "test": B, "test2": C},
+        summary=run_summary(verdict="better", candidates=candidates),
+    )  # fmt: skip
+    runs, table = load_runs(tmp_path), load_trials(tmp_path)
+    history = {row["experiment_id"]: row for row in experiment_history(runs, table)}
+    assert (history["exp_b"]["verdict"], history["exp_b"]["verdict_control"]) == ("better", "exp_a")
+    assert (history["exp_c"]["verdict"], history["exp_c"]["verdict_reason"]) == ("no_difference", "c is not")
+    assert history["exp_c"]["verdict_control"] == "exp_a"
+    impact = guideline_impact(runs, table)
+    pairs = {(row["parent"], row["child"]): row for row in impact}
+    candidate_c = next(row for (parent, child), row in pairs.items() if {parent, child} == {"exp_a", "exp_c"})
+    assert candidate_c["paired"] is True
+    assert candidate_c["pairs"] == len(PAIRS)

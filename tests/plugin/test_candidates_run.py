@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
 from pytest_agentopt.analysis.hypotheses import hypothesis_registry
+from pytest_agentopt.cli.main import main
 from pytest_agentopt.report.watch import WatchState, render_frame
 from pytest_agentopt.stats.candidate_caps import candidate_cap
 from pytest_agentopt.stats.design import calibrated_design
@@ -46,7 +49,7 @@ def candidates_by_id(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("workers", [["-n", "4"], []], ids=["xdist", "single-process"])
 def test_three_candidates_are_each_decided_and_skipped_once_decided(
-    pytester: pytest.Pytester, workers: list[str]
+    pytester: pytest.Pytester, workers: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_candidates(pytester)
     for name in ("better", "worse"):  # a hypothesis beside two of the candidates
@@ -63,6 +66,7 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
         "--agent-md=out.md",
         "--agent-html=out.html",
         "--agent-csv=out.csv",
+        "--junitxml=out.xml",
         "-rs",
         *workers,
     )
@@ -122,6 +126,43 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
         assert f"<td>{name}</td>" in html
     csv_arms = {line.split(",")[0] for line in (pytester.path / "out.csv").read_text().splitlines()[1:]}
     assert len((pytester.path / "out.csv").read_text().splitlines()) == len(records) + 1, csv_arms
+    # ... and one row per candidate beside it, with its verdict and test.
+    with (pytester.path / "out.candidates.csv").open(newline="") as handle:
+        csv_rows = {row["experiment_id"]: row for row in csv.DictReader(handle)}
+    for name, candidate in candidates.items():
+        assert csv_rows[name]["verdict"] == candidate["verdict"]
+        assert csv_rows[name]["arm"] == candidate["arm"]
+        assert int(csv_rows[name]["pairs_used"]) == candidate["pairs_used"]
+        assert float(csv_rows[name]["llr_better"]) == candidate["llr"]["better"]
+        assert float(csv_rows[name]["effect_estimate"]) == candidate["effect"]["estimate"]
+    # JUnit XML: the run's and each candidate's verdict as test-suite properties.
+    suite = ElementTree.parse(pytester.path / "out.xml").getroot().find("testsuite")
+    assert suite is not None
+    properties = {
+        p.get("name"): p.get("value")
+        for p in suite.iter("property")
+        if p.get("name", "").startswith("agentopt.candidate.")
+    }
+    for name, candidate in candidates.items():
+        assert properties[f"agentopt.candidate.{name}.verdict"] == candidate["verdict"]
+        assert properties[f"agentopt.candidate.{name}.pairs_used"] == str(candidate["pairs_used"])
+    # The HTML report draws every candidate's LLR paths in one chart.
+    for candidate in summary["candidates"]:
+        assert f'class="llr llr-{candidate["arm"]}.better"' in html
+        assert f'class="llr llr-{candidate["arm"]}.worse"' in html
+    # agentopt replay of the run's ledger decides each candidate as the run did, after the same pairs.
+    capsys.readouterr()  # the run's own output
+    assert main(["replay", str(only_run(pytester) / "trials.jsonl"), "--json"]) == 0
+    replayed = json.loads(capsys.readouterr().out)["candidates"]
+    for candidate in summary["candidates"]:
+        assert replayed[candidate["arm"]]["verdict"] == candidate["verdict"]
+        assert replayed[candidate["arm"]]["pairs_used"] == candidate["pairs_used"]
+    # agentopt experiments gives each candidate its own verdict against the control.
+    assert main(["experiments", "--agent-dir", str(pytester.path / ".agentopt"), "--json"]) == 0
+    history = {row["experiment_id"]: row for row in json.loads(capsys.readouterr().out)}
+    for name, candidate in candidates.items():
+        assert history[name]["verdict"] == candidate["verdict"]
+        assert history[name]["verdict_control"] == "base"
     result.stdout.fnmatch_lines(
         [
             "*SKIPPED * test_suite.py:*: agentopt: candidate * decided '*' after * pairs",
@@ -140,6 +181,11 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
     assert candidates["better"]["hypothesis"]["status"] == "accepted"
     assert candidates["worse"]["hypothesis"]["status"] == "rejected"
     assert candidates["equal"]["hypothesis"] is None
+    assert main(["hypotheses", "--agent-dir", str(pytester.path / ".agentopt")]) == 0
+    listing = capsys.readouterr().out
+    for hypothesis_id, status in (("h_better", "accepted"), ("h_worse", "rejected")):
+        line = next(line for line in listing.splitlines() if hypothesis_id in line)
+        assert status in line
     rows, _ = hypothesis_registry(pytester.path / ".agentopt", [])
     listed = {row.id: row for row in rows}
     assert {hid: listed[hid].status for hid in listed} == {"h_better": "accepted", "h_worse": "rejected"}

@@ -141,6 +141,11 @@ def test_cheaper_same_quality_end_to_end(pytester: pytest.Pytester) -> None:
     assert components["cost"]["verdict"] == "better"
     assert summary["settings"]["direction"] == "worse"
     result.stdout.fnmatch_lines(["*verdict*CHEAPER SAME QUALITY*"])
+    # The quality half runs at a false not_worse <= alpha and a false worse <= beta/2: no calibrated design for
+    # those settings ships, so its boundaries are Wald's, which the summary and a start-up warning say.
+    assert summary["design"]["boundaries"] == "wald"
+    result.stdout.fnmatch_lines(["*cheaper_same_quality: its quality test must keep a false not_worse at most 0.05*"])
+    assert "a false claim at most 0.05" in summary["verdict_reason"]
 
 
 def test_worse_quality_fails_the_gate_under_xdist(pytester: pytest.Pytester) -> None:

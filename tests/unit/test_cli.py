@@ -19,6 +19,11 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
     return json.loads(capsys.readouterr().out)
 
 
+def run_text(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(list(args)) == 0
+    return capsys.readouterr().out
+
+
 @pytest.fixture
 def configs(tmp_path: Path) -> Path:
     (tmp_path / "base.json").write_text(json.dumps({"experiment_id": "base", "model_id": "gpt-5-mini"}))
@@ -316,7 +321,7 @@ def test_report_reads_a_damaged_coverage_as_none(tmp_path: Path) -> None:
 def test_plan_for_several_candidates_tests_each_at_alpha_over_k_and_shares_the_control(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    args = ("plan", "--p0", "0.6", "--max-trials", "300", "--direction", "both")
+    args = ("plan", "--p0", "0.6", "--max-trials", "300", "--direction", "both", "--sim-runs", "200")
     single = run_json(capsys, *args, "--alpha", "0.0125")
     group = run_json(capsys, *args, "--candidates", "4")
     assert group["candidates"]["alpha_per_candidate"] == pytest.approx(0.0125)
@@ -324,10 +329,18 @@ def test_plan_for_several_candidates_tests_each_at_alpha_over_k_and_shares_the_c
     assert group["asn_h0"] == pytest.approx(single["asn_h0"])
     figures = group["candidates"]
     assert figures["separate_sessions_h0"] == pytest.approx(8 * single["asn_h0"])
-    # The shared control runs until the last candidate decides: between one candidate's average and the cap.
-    assert single["asn_h0"] < figures["control_pairs_h0_upper"] < 300
-    assert figures["sessions_h0"] == pytest.approx(4 * single["asn_h0"] + figures["control_pairs_h0_upper"])
-    assert figures["sessions_h0"] < figures["separate_sessions_h0"]
+    # The run's figures are a simulation of the plugin's own candidate tests: each candidate's simulated pairs
+    # agree with the exact DP within 4 Monte Carlo sd (a candidate's pairs have sd <= 150 at a cap of 300, so the
+    # mean of 4 x 200 runs has sd <= 150 / sqrt(200) = 10.6; the tolerance is 4 x 10.6).
+    for name in ("h0", "h1"):
+        assert abs(figures[f"candidate_pairs_{name}_simulated"] - group[f"asn_{name}"]) <= 4 * 10.6
+        # The shared control runs until the last candidate decides: between one candidate's average and the cap.
+        assert group[f"asn_{name}"] < figures[f"control_pairs_{name}"] <= 300
+        assert figures[f"sessions_{name}"] < figures[f"separate_sessions_{name}"]
+        assert 0 < figures[f"sessions_{name}_se"] < 0.05 * figures[f"sessions_{name}"]
+    from pytest_agentopt.cli.plan_cmd import render
+
+    assert any("seeded simulation of the plugin's candidate tests, 200 runs each" in line for line in render(group))
     assert "candidates" not in run_json(capsys, *args)  # one candidate: the plan as before
 
 
@@ -346,3 +359,146 @@ def test_report_shows_no_figure_of_a_summary_without_the_documented_shape(
     assert "its figures are not shown" in out
     assert "Verdict" not in out  # the verdict of a summary that does not read as documented is not shown
     assert out.count("warning: ") == 1  # said once, where the file is read
+
+
+def test_plan_with_several_candidates_uses_the_cap_a_run_derives(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_agentopt.run.sequential_design import candidate_design
+    from pytest_agentopt.stats.candidate_caps import candidate_cap
+
+    # K = 2: alpha/2 has a calibrated design, whose required pairs the run takes as its cap
+    plan = run_json(capsys, "plan", "--p0", "0.6", "--candidates", "2", "--direction", "worse", "--sim-runs", "20")
+    calibrated = candidate_design(2, 0.05, 0.1, 0.15, "worse")
+    assert calibrated.source == "calibrated"
+    assert plan["cap"] == calibrated.required_pairs
+    assert plan["cap_source"].startswith("the pairs the calibrated design of alpha/2 needs")
+    # K = 3: Wald's bounds at alpha/3, the shipped candidate cap
+    plan = run_json(capsys, "plan", "--p0", "0.6", "--candidates", "3", "--direction", "worse", "--sim-runs", "20")
+    shipped = candidate_cap(3, 0.05, 0.1, 0.15, "worse")
+    assert shipped is not None
+    assert plan["cap"] == shipped.pairs
+    assert plan["cap_source"].startswith("the shipped candidate cap")
+
+
+def _independent_ratio_runs(ratio: float, log_sd: float, cap: int, runs: int, seed: int) -> tuple[float, float]:
+    """Mean pairs and its Monte Carlo sd of the plugin's numeric test, fed here directly (not through the plan)."""
+    import random
+    import statistics
+
+    from pytest_agentopt.run.metric_choice import MetricChoice
+    from pytest_agentopt.run.metric_pairs import metric_pairs
+    from pytest_agentopt.stats.sprt import SequentialSettings
+
+    rng = random.Random(seed)
+    used = []
+    for _ in range(runs):
+        pairs = metric_pairs(MetricChoice("cost", "numeric", 0.8), SequentialSettings(), "better", None)
+        n = 0
+        while n < cap and pairs.verdict is None:
+            pairs.add_results(("success", 1.0), ("success", math.exp(rng.gauss(math.log(ratio), log_sd))))
+            n += 1
+        used.append(n)
+    return statistics.fmean(used), statistics.stdev(used) / math.sqrt(runs)
+
+
+def test_plan_of_a_numeric_metric_is_a_simulation_of_the_real_test(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("plan", "--metric", "cost", "--effect-ratio", "0.8", "--log-sd", "0.5", "--max-trials", "400")
+    plan = run_json(capsys, *args, "--sim-runs", "300", "--cost-per-trial", "0.01")
+    assert plan["design"] == "numeric"
+    for name, ratio, seed in (("h0", 1.0, 5), ("h1", 0.8, 6)):
+        figure = plan["scenarios"][name]
+        expected, expected_se = _independent_ratio_runs(ratio, 0.5, 400, 300, seed)
+        # two independent estimates of one mean: they differ by more than 4 combined sd with probability < 1e-4
+        assert abs(figure["mean_pairs"] - expected) <= 4 * math.hypot(figure["standard_error"], expected_se)
+        assert figure["standard_error"] > 0
+    assert plan["scenarios"]["h1"]["verdicts"]["better"] > 0.5
+    assert plan["cost"]["expected_usd_h1"] == pytest.approx(0.01 * 2 * plan["asn_h1"])
+    out = run_text(capsys, *args, "--sim-runs", "20")
+    assert "seeded simulation of the plugin's own test, 20 runs per world" in out
+    assert "+/-" in out
+
+
+def test_plan_of_cheaper_same_quality_reports_its_worlds_and_the_quality_half(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plan = run_json(
+        capsys, "plan", "--metric", "cheaper_same_quality", "--p0", "0.75", "--log-sd", "0.3", "--tasks", "20",
+        "--trials", "20", "--sim-runs", "200",
+    )  # fmt: skip
+    assert plan["design"] == "cheaper_same_quality"
+    assert set(plan["scenarios"]) == {"h0", "h1", "quality_drop"}
+    # A clear saving at equal quality is mostly claimed, a quality drop mostly found worse (binomial sd <= 0.036).
+    assert plan["scenarios"]["h1"]["verdicts"]["cheaper_same_quality"] >= 0.9 - 4 * 0.036
+    assert plan["scenarios"]["quality_drop"]["verdicts"]["worse_quality"] >= 0.8
+    quality = plan["quality_half"]
+    assert (quality["false_not_worse_level"], quality["false_worse_level"]) == (0.05, 0.05)
+    assert plan["boundaries"] == "wald"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--metric", "cost", "--max-trials", "100"], "give --log-sd"),
+        (["--metric", "cost", "--log-sd", "1"], "give the cap"),
+        (["--metric", "cost", "--log-sd", "-1", "--max-trials", "9"], "--log-sd -1.0: must be a positive number"),
+        (["--metric", "cheaper_same_quality", "--log-sd", "1", "--max-trials", "9"], "needs --p0"),
+        (["--metric", "cheaper_same_quality", "--effect-ratio", "1.2", "--p0", "0.5"], "needs a saving"),
+        (["--metric", "cost", "--log-sd", "1", "--max-trials", "9", "--candidates", "2"], "success only"),
+        (["--effect", "0.1"], "--p0: the control's success rate is needed"),
+        (["--metric", "cost", "--log-sd", "1", "--max-trials", "9", "--alpha", "0.7"], "alpha"),
+        (["--metric", "cost", "--log-sd", "1", "--max-trials", "0"], "--max-trials 0: must be at least 1"),
+    ],
+)
+def test_plan_usage_errors_name_the_flag(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    assert main(["plan", *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_plan_takes_the_log_ratio_spread_from_a_previous_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import statistics
+
+    from tests.analysis.ledger_factory import trial, write_run
+
+    costs = [(0.010, 0.008), (0.020, 0.030), (0.005, 0.004), (0.040, 0.010)]
+    records = []
+    for index, (control, test) in enumerate(costs):
+        records.append(trial(arm="control", task=f"t{index}", trial_index=0, seq=2 * index, cost=control))
+        records.append(trial(arm="test", task=f"t{index}", trial_index=0, seq=2 * index + 1, cost=test))
+    records.append(trial(arm="test", task="t9", trial_index=0, seq=9, cost=0.01))  # no control half: left out
+    run = write_run(tmp_path, "r1", records)
+    plan = run_json(
+        capsys, "plan", "--metric", "cost", "--from-run", str(run), "--agent-dir", str(tmp_path),
+        "--max-trials", "50", "--sim-runs", "20", "--cost-per-trial", "0.01",
+    )  # fmt: skip
+    expected = statistics.stdev(math.log(t / c) for c, t in costs)
+    assert plan["log_sd"] == pytest.approx(expected)
+    assert plan["log_sd_source"] == "run r1 (4 pairs)"
+
+
+def test_plan_of_cheaper_same_quality_takes_the_control_rate_and_spread_from_a_previous_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.analysis.ledger_factory import run_summary, trial, write_run
+
+    records = []
+    for index, (control, test) in enumerate([(0.01, 0.008), (0.02, 0.01), (0.01, 0.02)]):
+        records.append(trial(arm="control", task=f"t{index}", trial_index=0, seq=2 * index, cost=control))
+        records.append(trial(arm="test", task=f"t{index}", trial_index=0, seq=2 * index + 1, cost=test))
+    summary = run_summary()
+    for arm in ("control", "test"):
+        summary["arms"][arm] = {**summary["arms"][arm], "success_rate": 0.7, "cost_per_trial_usd": 0.012}
+    run = write_run(tmp_path, "r1", records, summary=summary)
+    plan = run_json(
+        capsys, "plan", "--metric", "cheaper_same_quality", "--from-run", str(run), "--agent-dir", str(tmp_path),
+        "--max-trials", "40", "--sim-runs", "20",
+    )  # fmt: skip
+    assert plan["hypotheses"]["control"] == 0.7
+    assert plan["log_sd_source"] == "run r1 (3 pairs)"
+    assert plan["cost"]["per_session_usd"] == 0.012
+    damaged = write_run(tmp_path, "r2", records, summary={"arms": {"control": {"success_rate": "high"}}})
+    args = ["plan", "--metric", "cheaper_same_quality", "--from-run", str(damaged), "--agent-dir", str(tmp_path)]
+    assert main([*args, "--max-trials", "40", "--log-sd", "1"]) == 2
+    assert "no control success rate" in capsys.readouterr().err

@@ -32,4 +32,4 @@ def test_the_script_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "command: python scripts/validate_metric_tests.py --runs 3 --tasks 6 --trials 5" in out
     assert out.count("| numeric:") == 4
-    assert out.count("| csq:") == 8
+    assert out.count("| csq:") == 10

@@ -87,7 +87,10 @@ def test_seq_orders_the_rows_and_unscored_pairs_are_left_out(tmp_path: Path) -> 
     [
         ("task,trial,arm\n", "line 1: no column 'outcome'"),
         ("trial,arm,outcome\n", "line 1: no column 'task' or 'task_id'"),
-        ("task,trial,arm,outcome\na,0,ctrl,success\n", "line 2: field 'arm' is 'ctrl'; expected control or test"),
+        (
+            "task,trial,arm,outcome\na,0,ctrl,success\n",
+            "line 2: field 'arm' is 'ctrl'; expected control, test, or a candidate arm",
+        ),
         ("task,trial,arm,outcome\na,x,test,success\n", "line 2: field 'trial' is 'x'"),
         ("task,trial,arm,outcome\na,0,test,maybe\n", "line 2: field 'outcome' is 'maybe'"),
         ("task,trial,arm,outcome,cost\na,0,test,success,-1\n", "line 2: field 'cost' is '-1'"),

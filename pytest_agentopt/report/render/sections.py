@@ -417,6 +417,23 @@ def _llr_section(report: Report, summary: RunSummary | None) -> Section | None:
         f"{fmt.interval(path.get('bounds'), lambda v: fmt.signed(v, 2))}; "
         + (f"the test decided after {decided} {unit}." if decided is not None else "the test did not decide.")
     )
+    candidates = _mapping(path.get("candidates"))
+    if candidates:
+        decisions = "; ".join(
+            f"{_mapping(c).get('experiment_id')}: "
+            + (
+                f"{fmt.verdict_word(_mapping(c).get('verdict'))} after {_mapping(c).get('decided_at')} {unit}"
+                if _mapping(c).get("decided_at") is not None
+                else "undecided"
+            )
+            for c in candidates.values()
+        )
+        text = (
+            f"Each candidate's log-likelihood ratios (improvement and regression test, at its alpha) after each of "
+            f"its pairs, between the bounds {fmt.interval(path.get('bounds'), lambda v: fmt.signed(v, 2))}; "
+            f"{decisions}."
+        )
+        return Section("llr", "Sequential tests", [Chart("llr", path, None), Text(text)], secondary=True)
     verdict = (summary["verdict"] if summary is not None else None) or path.get("verdict")
     chart = Chart("llr", path, verdict if isinstance(verdict, str) else None)
     return Section("llr", "Sequential test", [chart, Text(text)], secondary=True)

@@ -383,6 +383,22 @@ SERIES = (
     ("worse", WORSE_COLOUR, "LLR of the regression test"),
 )
 TARGET_SERIES = ("target", TARGET_COLOUR, "LLR of the target test")
+CANDIDATE_COLOURS = ("#1f5fbf", "#1f7a3f", "#b3261e", "#b7791f", "#6b4fbb", "#0f766e", "#be185d", "#4b5563")
+"""One colour per candidate (cycled); its regression test's line is dashed."""
+
+
+def _series_specs(path: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+    """The lines to draw: the path's own ``series`` (several candidates: two per candidate, one colour each), the
+    target test's, or the paired test's two."""
+    custom = path.get("series")
+    if isinstance(custom, list) and custom:
+        specs = []
+        for index, item in enumerate(custom):
+            if isinstance(item, list | tuple) and len(item) == 2:
+                colour = CANDIDATE_COLOURS[(index // 2) % len(CANDIDATE_COLOURS)]
+                specs.append((str(item[0]), colour, str(item[1])))
+        return specs
+    return [TARGET_SERIES] if any("target" in row for row in rows) else list(SERIES)
 
 
 def _thin(points: Sequence[tuple[float, float]], keep: float | None) -> list[tuple[float, float]]:
@@ -406,7 +422,7 @@ def llr_chart_svg(
     title = "Sequential test: log-likelihood ratio between its bounds"
     rows = [row for row in path.get("points") or [] if isinstance(row, Mapping)]
     unit = "pairs" if any("pairs" in row for row in rows) else "trials"
-    series_specs = [TARGET_SERIES] if any("target" in row for row in rows) else list(SERIES)
+    series_specs = _series_specs(path, rows)
     bounds = _pair(path.get("bounds"))
     lines: list[tuple[str, str, str, list[tuple[float, float]]]] = []
     for key, colour, name in series_specs:
@@ -455,13 +471,22 @@ def llr_chart_svg(
     )
     for key, colour, name, values in lines:
         coordinates = " ".join(f"{_n(x(px))},{_n(y(py))}" for px, py in _thin(values, decided_at))
+        dash = ' stroke-dasharray="6 3"' if key.endswith(".worse") else ""
         parts.append(
             f'<polyline class="llr llr-{_e(key)}" points="{coordinates}" fill="none" stroke="{colour}" '
-            f'stroke-width="2"><title>{_e(name)}</title></polyline>'
+            f'stroke-width="2"{dash}><title>{_e(name)}</title></polyline>'
         )
     if decided_at is not None:
         parts += _decision_marker(decided_at, word, unit, lines, x, y, box)
-    parts += _llr_legend(lines, box)
+    legend = path.get("legend")
+    if isinstance(legend, list) and legend:  # several candidates: one entry per candidate, not per line
+        entries: list[tuple[str, str, str, list[tuple[float, float]]]] = [
+            ("", CANDIDATE_COLOURS[index % len(CANDIDATE_COLOURS)], str(name), []) for index, name in enumerate(legend)
+        ]
+        entries.append(("", "#30343b", "solid: improvement test, dashed: regression test", []))
+        parts += _llr_legend(entries, box)
+    else:
+        parts += _llr_legend(lines, box)
     parts.append("</svg>")
     return "\n".join(parts)
 

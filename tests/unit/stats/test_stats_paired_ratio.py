@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from pytest_agentopt.stats.cheaper_same_quality import CheaperSameQualityTest
+from pytest_agentopt.stats.cheaper_same_quality import CheaperSameQualityTest, quality_design
+from pytest_agentopt.stats.design import paired_design
 from pytest_agentopt.stats.median_cs import median_confidence_path
 from pytest_agentopt.stats.paired_ratio import PairedRatioTest, pair_ratio
 from pytest_agentopt.stats.sprt import SequentialSettings
@@ -144,3 +145,68 @@ def test_cheaper_same_quality_combines_the_two_tests() -> None:
 def test_cheaper_same_quality_needs_a_saving() -> None:
     with pytest.raises(ValueError, match="cost_ratio"):
         CheaperSameQualityTest(SequentialSettings(), cost_ratio=1.2)
+
+
+def test_cheaper_same_quality_runs_its_halves_at_the_levels_that_keep_both_error_rates() -> None:
+    """A false claim at most alpha (the quality half's false not_worse at alpha, the cost half's false better at
+    alpha) and a missed saving at most beta (each half's wrong verdict at beta / 2)."""
+    settings = SequentialSettings(alpha=0.05, beta=0.1, delta=0.15)
+    test = CheaperSameQualityTest(settings, cost_ratio=0.8)
+    design = test.quality.design
+    assert (design.alpha, design.beta, design.delta, design.direction) == (0.05, 0.05, 0.15, "worse")
+    assert (test.cost.alpha, test.cost.beta) == (0.05, 0.05)
+    assert quality_design(settings) == design
+    with pytest.raises(ValueError, match=r"quality half's design must be for alpha 0\.05, beta 0\.05"):
+        CheaperSameQualityTest(settings, cost_ratio=0.8, design=paired_design(0.05, 0.1, 0.15, "worse"))
+
+
+def test_a_false_claim_at_a_quality_drop_happens_as_often_as_the_exact_dp_says() -> None:
+    """Success 0.75 -> 0.60 (a drop of the margin, discordance 0.45) with the cost halved on every pair: the cost
+    half claims ``better`` within a few pairs, so the claim's rate is the quality half's P(not_worse), which the
+    exact DP gives at the same cap of 600 pairs. 800 seeded runs: the Monte Carlo sd is at most
+    sqrt(0.06 * 0.94 / 800) = 0.0084; the tolerance is 4 sd. The old halves (quality at beta 0.10) claimed 0.099."""
+    import numpy as np
+
+    from pytest_agentopt.stats.gsprt_dp import lattice_dp
+    from pytest_agentopt.stats.planning import paired_outcome_probabilities
+
+    settings = SequentialSettings(alpha=0.05, beta=0.1, delta=0.15)
+    design = quality_design(settings)
+    distribution = paired_outcome_probabilities(0.75, 0.60)
+    exact = lattice_dp(
+        delta=0.15,
+        bounds=design.bounds,
+        direction="worse",
+        max_pairs=600,
+        last_look=design.last_look(600),
+        grids={"drop": np.array([distribution])},
+        residual=1e-9,
+    )["drop"]
+    expected = float(exact.no_difference[0])
+    assert expected <= 0.05
+    rng = random.Random(20)
+    claims, runs = 0, 800
+    for _ in range(runs):
+        test = CheaperSameQualityTest(settings, cost_ratio=0.8)
+        while test.verdict is None and test.pairs < 600:
+            test.add_pair(rng.random() < 0.75, rng.random() < 0.60, 1.0, 0.5)
+        claims += test.verdict == "cheaper_same_quality"
+    assert abs(claims / runs - expected) <= 4 * 0.0084
+
+
+def test_the_quality_half_picks_up_a_calibrated_entry_for_its_settings_when_the_table_has_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The shipped table has no one-sided entry at (alpha 0.05, beta 0.05): Wald's bounds. A table that gains one
+    is used without a code change (here the shipped (0.05, 0.10) entry relabelled, only to test the lookup)."""
+    from pytest_agentopt.stats import design as design_module
+
+    settings = SequentialSettings(alpha=0.05, beta=0.1, delta=0.15)
+    assert quality_design(settings).source == "wald"
+    shipped = design_module._table()
+    entry = next(e for e in shipped["designs"] if e["family"] == "one-sided")
+    extended = {**shipped, "designs": [*shipped["designs"], {**entry, "beta": 0.05}]}
+    monkeypatch.setattr(design_module, "_table", lambda: extended)
+    picked = quality_design(settings)
+    assert (picked.source, picked.alpha, picked.beta) == ("calibrated", 0.05, 0.05)
+    assert CheaperSameQualityTest(settings, cost_ratio=0.8).quality.design.source == "calibrated"
