@@ -136,13 +136,17 @@ def merge(sources: Sequence[Path], output: Path) -> int:
 
 
 def chosen_settings(
-    alphas: Sequence[float] | None, candidates: Sequence[int] | None
+    alphas: Sequence[float] | None, candidates: Sequence[int] | None, beta: float | None = None
 ) -> list[tuple[float, float, float]]:
     """The settings to calibrate: the shipped ones by default, else each alpha (and each alpha / K) with the
-    default beta and effect."""
+    default effect and the default beta, or ``beta`` (e.g. the quality half of ``cheaper_same_quality``: alpha
+    0.05, beta 0.05 in the design's terms)."""
     if not alphas and not candidates:
         return list(SETTINGS)
-    alpha, beta, delta = SETTINGS[0]
+    alpha, default_beta, delta = SETTINGS[0]
+    if beta is not None and not 0.0 < beta < 0.5:
+        raise SystemExit(f"--beta: must lie in (0, 0.5), got {beta:g}")
+    beta = default_beta if beta is None else beta
     chosen = [(value, beta, delta) for value in alphas or ()]
     for count in candidates or ():
         if count < 1:
@@ -251,6 +255,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     cal.add_argument("--max-pairs", type=int, default=MAX_PAIRS, help=f"largest cap in the table ({MAX_PAIRS})")
     cal.add_argument("--output", type=Path, default=TABLE_PATH, help="where to write the table")
     cal.add_argument("--alphas", type=float, nargs="+", help="alphas to calibrate (default beta and effect)")
+    cal.add_argument("--beta", type=float, help="beta of the --alphas / --candidates settings (default 0.1)")
     cal.add_argument(
         "--candidates", type=int, nargs="+", help="calibrate alpha / K for each K (default alpha, beta, effect)"
     )
@@ -265,7 +270,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.job == "calibrate":
-        return calibrate(chosen_settings(args.alphas, args.candidates), args.max_pairs, args.output)
+        return calibrate(chosen_settings(args.alphas, args.candidates, args.beta), args.max_pairs, args.output)
     if args.job == "merge":
         return merge(args.sources, args.output)
     return tables(args.caps)

@@ -216,7 +216,8 @@ class CapAssessment:
             )
         if design.source != "calibrated":
             shipped = "; ".join(
-                f"alpha {a:g}, beta {b:g}, effect {d:g}" for a, b, d in calibrated_settings(design.direction)
+                f"alpha {a:g}, beta {b:g}, effect {d:g}"
+                for a, b, d in sorted(calibrated_settings(design.direction), reverse=True)  # the defaults first
             )
             return (
                 f"the paired test's error rates are calibrated over the discordance for {shipped or 'no settings'} "

@@ -371,9 +371,9 @@ def test_plan_with_several_candidates_uses_the_cap_a_run_derives(capsys: pytest.
     assert calibrated.source == "calibrated"
     assert plan["cap"] == calibrated.required_pairs
     assert plan["cap_source"].startswith("the pairs the calibrated design of alpha/2 needs")
-    # K = 3: Wald's bounds at alpha/3, the shipped candidate cap
-    plan = run_json(capsys, "plan", "--p0", "0.6", "--candidates", "3", "--direction", "worse", "--sim-runs", "20")
-    shipped = candidate_cap(3, 0.05, 0.1, 0.15, "worse")
+    # K = 5: Wald's bounds at alpha/5, the shipped candidate cap
+    plan = run_json(capsys, "plan", "--p0", "0.6", "--candidates", "5", "--direction", "worse", "--sim-runs", "20")
+    shipped = candidate_cap(5, 0.05, 0.1, 0.15, "worse")
     assert shipped is not None
     assert plan["cap"] == shipped.pairs
     assert plan["cap_source"].startswith("the shipped candidate cap")
@@ -431,7 +431,7 @@ def test_plan_of_cheaper_same_quality_reports_its_worlds_and_the_quality_half(
     assert plan["scenarios"]["quality_drop"]["verdicts"]["worse_quality"] >= 0.8
     quality = plan["quality_half"]
     assert (quality["false_not_worse_level"], quality["false_worse_level"]) == (0.05, 0.05)
-    assert plan["boundaries"] == "wald"
+    assert plan["boundaries"] == "calibrated"  # the shipped table holds the quality half's setting
 
 
 @pytest.mark.parametrize(

@@ -194,19 +194,18 @@ def test_a_false_claim_at_a_quality_drop_happens_as_often_as_the_exact_dp_says()
     assert abs(claims / runs - expected) <= 4 * 0.0084
 
 
-def test_the_quality_half_picks_up_a_calibrated_entry_for_its_settings_when_the_table_has_one(
+def test_the_quality_half_uses_the_calibrated_entry_for_its_settings_and_walds_bounds_without_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The shipped table has no one-sided entry at (alpha 0.05, beta 0.05): Wald's bounds. A table that gains one
-    is used without a code change (here the shipped (0.05, 0.10) entry relabelled, only to test the lookup)."""
+    """The shipped table holds the one-sided entry at (alpha 0.05, beta 0.05), the quality half's settings at the
+    defaults: it is used. A table without it gives Wald's bounds (said at start-up)."""
     from pytest_agentopt.stats import design as design_module
 
     settings = SequentialSettings(alpha=0.05, beta=0.1, delta=0.15)
-    assert quality_design(settings).source == "wald"
-    shipped = design_module._table()
-    entry = next(e for e in shipped["designs"] if e["family"] == "one-sided")
-    extended = {**shipped, "designs": [*shipped["designs"], {**entry, "beta": 0.05}]}
-    monkeypatch.setattr(design_module, "_table", lambda: extended)
     picked = quality_design(settings)
     assert (picked.source, picked.alpha, picked.beta) == ("calibrated", 0.05, 0.05)
     assert CheaperSameQualityTest(settings, cost_ratio=0.8).quality.design.source == "calibrated"
+    shipped = design_module._table()
+    without = {**shipped, "designs": [e for e in shipped["designs"] if e["beta"] != 0.05]}
+    monkeypatch.setattr(design_module, "_table", lambda: without)
+    assert quality_design(settings).source == "wald"
