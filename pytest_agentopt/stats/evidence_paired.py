@@ -19,11 +19,11 @@ import math
 from typing import TYPE_CHECKING
 
 from pytest_agentopt.stats.e_process import DiscordantEProcess
-from pytest_agentopt.stats.sprt import combine_states, paired_llr
+from pytest_agentopt.stats.sprt import PairCounts, combine_states, paired_llr
 
 if TYPE_CHECKING:
     from pytest_agentopt.stats.design import PairedDesign
-    from pytest_agentopt.stats.sprt import PairedVerdict, TestState
+    from pytest_agentopt.stats.sprt import OneSidedView, PairedVerdict, TestState
     from pytest_agentopt.stats.wald import Direction
 
 
@@ -47,7 +47,7 @@ class _OneDirection:
             self.state = "accepted_h0"
 
 
-class EvidencePairedTest:
+class EvidencePairedTest(PairCounts):
     """A candidate's paired test under false discovery rate control (see the module doc).
 
     ``design`` is the GSPRT design at the candidate's ``alpha / K`` (its lower boundary and last look are used);
@@ -63,11 +63,10 @@ class EvidencePairedTest:
         self.claim_threshold = claim_threshold
         self._better = _OneDirection("better", design.delta)
         self._worse = _OneDirection("worse", design.delta)
-        self._wins = self._losses = self._ties = 0
-        self._bounds = design.bounds.for_counts(0, 0, 0)
-        self._verdict: PairedVerdict | None = None
-        self._last_look: tuple[float, float] | None = None
-        self._concluded = False
+        self._start_counts()
+
+    def _one_sided(self) -> tuple[OneSidedView, OneSidedView]:
+        return self._better, self._worse
 
     def _asked(self) -> list[_OneDirection]:
         return [
@@ -80,14 +79,7 @@ class EvidencePairedTest:
         """Feed one pair. O(1). Ignored once decided."""
         if self._verdict is not None or self._concluded:
             return
-        difference = int(test_success) - int(control_success)
-        if difference > 0:
-            self._wins += 1
-        elif difference < 0:
-            self._losses += 1
-        else:
-            self._ties += 1
-        self._bounds = self.design.bounds.for_counts(self._wins, self._losses, self._ties)
+        difference = self._count(control_success, test_success)
         counts = (self._wins, self._losses, self._ties)
         for test in self._asked():
             test.update(difference, counts, self._bounds[0], self.claim_threshold)
@@ -111,53 +103,9 @@ class EvidencePairedTest:
         return self._verdict
 
     @property
-    def verdict(self) -> PairedVerdict | None:
-        return self._verdict
-
-    @property
     def e_values(self) -> dict[str, float | None]:
         """Each asked direction's e-value (at its stop, or now while it runs); ``None`` for one not asked."""
         return {
             "better": None if self.direction == "worse" else self._better.e_process.value,
             "worse": None if self.direction == "better" else self._worse.e_process.value,
         }
-
-    @property
-    def llr(self) -> dict[str, float | None]:
-        """The GSPRT's LLRs (what the acceptance reads), as ``PairedSequentialTest.llr``."""
-        return {
-            "better": None if self.direction == "worse" else self._better.llr,
-            "worse": None if self.direction == "better" else self._worse.llr,
-        }
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """The GSPRT's bounds at the observed discordance; only the lower one is used (claims need the e-value)."""
-        return self._bounds
-
-    @property
-    def states(self) -> dict[str, TestState | None]:
-        return {
-            "better": None if self.direction == "worse" else self._better.state,
-            "worse": None if self.direction == "better" else self._worse.state,
-        }
-
-    @property
-    def last_look(self) -> tuple[float, float] | None:
-        return self._last_look
-
-    @property
-    def pairs(self) -> int:
-        return self._wins + self._losses + self._ties
-
-    @property
-    def wins(self) -> int:
-        return self._wins
-
-    @property
-    def losses(self) -> int:
-        return self._losses
-
-    @property
-    def ties(self) -> int:
-        return self._ties

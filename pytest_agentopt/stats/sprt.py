@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 from pytest_agentopt.stats.design import wald_design
 from pytest_agentopt.stats.wald import DIRECTIONS, Direction, wald_bounds
@@ -205,7 +205,111 @@ class _OneSidedGsprt:
         self.state = state_of(self.llr, bounds)
 
 
-class PairedSequentialTest:
+class OneSidedView(Protocol):
+    """What the paired tests show of each one-sided test: its LLR and its state."""
+
+    @property
+    def llr(self) -> float: ...
+
+    @property
+    def state(self) -> TestState: ...
+
+
+class PairCounts:
+    """What every paired test keeps and shows the same way: the counts of wins, losses and ties, the bounds at the
+    observed discordance, the last look and the verdict, and each direction's LLR and state.
+
+    A subclass sets ``direction``, ``design`` and the counters in its ``__init__`` (:meth:`_start_counts`), counts
+    each pair with :meth:`_count`, and says which one-sided tests answer ``better`` and ``worse``
+    (:meth:`_one_sided`).
+    """
+
+    direction: Direction
+    design: PairedDesign
+    _verdict: PairedVerdict | None
+
+    def _start_counts(self) -> None:
+        self._wins = 0
+        self._losses = 0
+        self._ties = 0
+        self._bounds = self.design.bounds.for_counts(0, 0, 0)
+        self._verdict = None
+        self._last_look: tuple[float, float] | None = None
+        self._concluded = False
+
+    def _count(self, control_success: bool, test_success: bool) -> int:
+        """Count one pair and move the bounds to the new discordance; the pair's difference (-1, 0 or +1)."""
+        difference = int(test_success) - int(control_success)
+        if difference > 0:
+            self._wins += 1
+        elif difference < 0:
+            self._losses += 1
+        else:
+            self._ties += 1
+        self._bounds = self.design.bounds.for_counts(self._wins, self._losses, self._ties)
+        return difference
+
+    def _one_sided(self) -> tuple[OneSidedView, OneSidedView]:
+        """The tests of ``better`` and of ``worse``."""
+        raise NotImplementedError
+
+    @property
+    def verdict(self) -> PairedVerdict | None:
+        """``better``, ``worse``, ``no_difference``, ``not_better``, ``not_worse``, or ``None`` while undecided."""
+        return self._verdict
+
+    @property
+    def last_look(self) -> tuple[float, float] | None:
+        """The ``(accept_h0, accept_h1)`` thresholds of the last look, once it was taken."""
+        return self._last_look
+
+    @property
+    def llr(self) -> dict[str, float | None]:
+        """``{"better": LLR of mu=+delta vs 0, "worse": LLR of mu=-delta vs 0}`` (frozen once decided).
+
+        A test that a one-sided ``direction`` does not run has ``None``.
+        """
+        better, worse = self._one_sided()
+        return {
+            "better": None if self.direction == "worse" else better.llr,
+            "worse": None if self.direction == "better" else worse.llr,
+        }
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The bounds at the observed discordance of the last pair (constant for Wald's design)."""
+        return self._bounds
+
+    @property
+    def states(self) -> dict[str, TestState | None]:
+        """Each one-sided test's state (``None`` for a test the direction does not run)."""
+        better, worse = self._one_sided()
+        return {
+            "better": None if self.direction == "worse" else better.state,
+            "worse": None if self.direction == "better" else worse.state,
+        }
+
+    @property
+    def pairs(self) -> int:
+        return self._wins + self._losses + self._ties
+
+    @property
+    def wins(self) -> int:
+        """Pairs only the test arm solved (D = +1)."""
+        return self._wins
+
+    @property
+    def losses(self) -> int:
+        """Pairs only the control arm solved (D = -1)."""
+        return self._losses
+
+    @property
+    def ties(self) -> int:
+        """Pairs with equal outcomes (D = 0)."""
+        return self._ties
+
+
+class PairedSequentialTest(PairCounts):
     """Control vs test on pairs: two one-sided trinomial GSPRTs run together (see the module docstring).
 
     The first crossing of an upper bound decides ``better`` (improvement test) or ``worse`` (regression test)
@@ -238,26 +342,16 @@ class PairedSequentialTest:
         self.design = design or wald_design(settings.alpha, settings.beta, settings.delta, direction)
         self._improvement = _OneSidedGsprt(settings.delta)
         self._regression = _OneSidedGsprt(-settings.delta)
-        self._wins = 0
-        self._losses = 0
-        self._ties = 0
-        self._bounds = self.design.bounds.for_counts(0, 0, 0)
-        self._verdict: PairedVerdict | None = None
-        self._last_look: tuple[float, float] | None = None
-        self._concluded = False
+        self._start_counts()
+
+    def _one_sided(self) -> tuple[OneSidedView, OneSidedView]:
+        return self._improvement, self._regression
 
     def add_pair(self, control_success: bool, test_success: bool) -> None:
         """Feed one pair (both arms of one task and trial index). O(1). Ignored once decided."""
         if self._verdict is not None or self._concluded:
             return
-        difference = int(test_success) - int(control_success)
-        if difference > 0:
-            self._wins += 1
-        elif difference < 0:
-            self._losses += 1
-        else:
-            self._ties += 1
-        self._bounds = self.design.bounds.for_counts(self._wins, self._losses, self._ties)
+        self._count(control_success, test_success)
         if self.direction != "worse":
             self._improvement.update(self._wins, self._losses, self._ties, self._bounds)
         if self.direction != "better":
@@ -297,62 +391,9 @@ class PairedSequentialTest:
         return self._verdict
 
     @property
-    def verdict(self) -> PairedVerdict | None:
-        """``better``, ``worse``, ``no_difference``, ``not_better``, ``not_worse``, or ``None`` while undecided."""
-        return self._verdict
-
-    @property
     def decided_at_last_look(self) -> bool:
         """Whether the verdict came from the last look at the cap (not from a boundary crossing)."""
         return self._verdict is not None and self._last_look is not None
-
-    @property
-    def last_look(self) -> tuple[float, float] | None:
-        """The ``(accept_h0, accept_h1)`` thresholds of the last look, once it was taken."""
-        return self._last_look
-
-    @property
-    def llr(self) -> dict[str, float | None]:
-        """``{"better": LLR of mu=+delta vs 0, "worse": LLR of mu=-delta vs 0}`` (frozen once decided).
-
-        A test that a one-sided ``direction`` does not run has ``None``.
-        """
-        return {
-            "better": None if self.direction == "worse" else self._improvement.llr,
-            "worse": None if self.direction == "better" else self._regression.llr,
-        }
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """The bounds at the observed discordance of the last pair (constant for Wald's design)."""
-        return self._bounds
-
-    @property
-    def states(self) -> dict[str, TestState | None]:
-        """Each one-sided test's state (``None`` for a test the direction does not run)."""
-        return {
-            "better": None if self.direction == "worse" else self._improvement.state,
-            "worse": None if self.direction == "better" else self._regression.state,
-        }
-
-    @property
-    def pairs(self) -> int:
-        return self._wins + self._losses + self._ties
-
-    @property
-    def wins(self) -> int:
-        """Pairs only the test arm solved (D = +1)."""
-        return self._wins
-
-    @property
-    def losses(self) -> int:
-        """Pairs only the control arm solved (D = -1)."""
-        return self._losses
-
-    @property
-    def ties(self) -> int:
-        """Pairs with equal outcomes (D = 0)."""
-        return self._ties
 
     def snapshot(self) -> dict[str, object]:
         """Plain, JSON-able state for reports and progress lines."""
