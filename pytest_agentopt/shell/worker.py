@@ -62,6 +62,24 @@ ATTEMPTS_KEY = pytest.StashKey[int]()
 MAX_BACKOFF_S = 60.0
 
 
+def split_trials(
+    items: Sequence[pytest.Item],
+) -> tuple[list[pytest.Item], list[tuple[str, TrialSlot, pytest.Item]]]:
+    """The plain tests, and the agent trials as (task id, slot, item) in collection order: one task id string per
+    task, not one per item."""
+    plain: list[pytest.Item] = []
+    trials: list[tuple[str, TrialSlot, pytest.Item]] = []
+    interned: dict[str, str] = {}
+    for item in items:
+        slot = slot_of(item)
+        if slot is None:
+            plain.append(item)
+            continue
+        task_id = task_id_of(item, slot)
+        trials.append((interned.setdefault(task_id, task_id), slot, item))
+    return plain, trials
+
+
 @dataclass(frozen=True, slots=True)
 class TaskInfo:
     """What every trial of one task shares, worked out once per task at collection (read only)."""
@@ -239,16 +257,8 @@ class ItemsPlugin:
                 arms=self.context.arms,
                 cap_pairs=self.context.cap_pairs,
             )
-        plain: list[pytest.Item] = []
-        by_key: dict[tuple[str, str, int], tuple[pytest.Item, TrialSlot]] = {}
-        interned: dict[str, str] = {}  # one string per task, not one per item
-        for item in items:
-            slot = slot_of(item)
-            if slot is None:
-                plain.append(item)
-                continue
-            task_id = task_id_of(item, slot)
-            by_key[(interned.setdefault(task_id, task_id), slot.arm, slot.trial)] = (item, slot)
+        plain, trials = split_trials(items)
+        by_key = {(task_id, slot.arm, slot.trial): (item, slot) for task_id, slot, item in trials}
         workeroutput = getattr(config, "workeroutput", None)
         if not by_key:
             self._publish_plan_size(workeroutput, 0)
@@ -293,16 +303,8 @@ class ItemsPlugin:
     def _make_lazy(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
         """What the expansion and ordering below do, with trials made on demand: ``session.items`` becomes a
         :class:`~pytest_agentopt.shell.lazy_trials.LazyTrialItems` over the collected trial-0 items."""
-        plain: list[pytest.Item] = []
-        templates: dict[tuple[str, str], TrialTemplate] = {}
-        interned: dict[str, str] = {}  # one string per task, not one per item
-        for item in items:
-            slot = slot_of(item)
-            if slot is None:
-                plain.append(item)
-                continue
-            task_id = task_id_of(item, slot)
-            templates[(interned.setdefault(task_id, task_id), slot.arm)] = TrialTemplate.of(item, slot)
+        plain, trials = split_trials(items)
+        templates = {(task_id, slot.arm): TrialTemplate.of(item, slot) for task_id, slot, item in trials}
         workeroutput = getattr(config, "workeroutput", None)
         task_ids = {task_id for task_id, _ in templates}
         if self.context.cap_pairs is not None:
