@@ -38,6 +38,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pytest_agentopt.errors import AgentoptUsageError
     from pytest_agentopt.report.watch import WatchState, newest_run, render_frame
+    from pytest_agentopt.report.watch_forecast import Forecaster
     from pytest_agentopt.storage.ledger import resolve_run
 
     if not args.interval > 0:
@@ -53,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
             )
         paths = found
     state = WatchState.open(paths)
+    # A refresh never waits for the forecast's DP (seconds of CPU from an early state): it runs in a thread, and a
+    # later frame shows it. One frame (--once) computes it before it prints.
+    state.forecaster = Forecaster(background=not args.once)
     tty = sys.stdout.isatty()
     while True:
         state.refresh()
