@@ -408,17 +408,13 @@ def forecast_lines(forecast: Forecast | None, *, units_now: int, unit: str, pace
     ]
     measured = pace.per_second()
     if measured is None:
-        lines.append(
-            f"time     unknown: no pace yet (fewer than {PACE_MIN_TRIALS} trials finished within "
-            f"{PACE_WINDOW_S:.0f} s of the newest)"
-        )
+        lines.append(NO_PACE_LINE)
         return lines
     rate, trials, span = measured
     expected = [result.expected * per / rate for _, result in forecast.figures]
     lines.append(
         f"time     about {duration(expected[0])} {label}, {duration(min(expected[1:]))} to "
-        f"{duration(max(expected[1:]))} under the hypotheses (pace {rate:.3g} sessions/s: the last {trials} trials, "
-        f"over {duration(span)})"
+        f"{duration(max(expected[1:]))} under the hypotheses ({_pace_text(rate, trials, span)})"
     )
     return lines
 
@@ -467,17 +463,24 @@ def candidate_forecast_lines(
         "at most their sum and the cap)"
     )
     if measured is None:
-        lines.append(
-            f"time     unknown: no pace yet (fewer than {PACE_MIN_TRIALS} trials finished within "
-            f"{PACE_WINDOW_S:.0f} s of the newest)"
-        )
+        lines.append(NO_PACE_LINE)
         return lines
     rate, trials, span = measured
     lines.append(
-        f"time     the run: about {_span(low / rate, high / rate, duration)} at the observed rates (pace "
-        f"{rate:.3g} sessions/s: the last {trials} trials, over {duration(span)})"
+        f"time     the run: about {_span(low / rate, high / rate, duration)} at the observed rates "
+        f"({_pace_text(rate, trials, span)})"
     )
     return lines
+
+
+NO_PACE_LINE = (
+    f"time     unknown: no pace yet (fewer than {PACE_MIN_TRIALS} trials finished within {PACE_WINDOW_S:.0f} s of the "
+    "newest)"
+)
+
+
+def _pace_text(rate: float, trials: int, span: float) -> str:
+    return f"pace {rate:.3g} sessions/s: the last {trials} trials, over {duration(span)}"
 
 
 def _span(low: float, high: float, text: Callable[[float], str] = lambda value: f"{value:,.0f}") -> str:
