@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -278,6 +279,39 @@ sys.addaudithook(_audit)
 """
 
 
+def install_fake_ssh(
+    hosts: dict[str, str], tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Put the stand-in ``ssh`` (knowing ``hosts``: name -> home directory) first on PATH; returns its call log."""
+    bin_dir = tmp_path_factory.mktemp("fake-ssh-bin")
+    log = bin_dir / "ssh.log"
+    ssh = bin_dir / "ssh"
+    ssh.write_text(FAKE_SSH.format(python=sys.executable, hosts=json.dumps(hosts), log=str(log)))
+    ssh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in ssh command is a POSIX executable script")
+def test_a_remote_worker_that_cannot_be_started_is_a_usage_error_naming_its_spec(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ssh host that cannot be resolved, or a socket address where nothing listens: exit 4 with the spec, not
+    xdist's internal error (exit 3)."""
+    controller_suite(pytester)
+    install_fake_ssh({}, tmp_path_factory, monkeypatch)
+    with socket.socket() as probe:  # a port nothing listens on: bound, then closed
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    for spec in (f"ssh=ci@nohost//python={sys.executable}", f"socket=127.0.0.1:{closed_port}"):
+        result = run_controller(pytester, "--dist=load", f"--tx={spec}")
+        output = result.stdout.str() + result.stderr.str()
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+        assert f"ERROR: --tx {spec}: cannot start the remote worker (" in output
+        assert "docs/remote-workers.md" in output
+        assert "INTERNALERROR" not in output
+
+
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in ssh command is a POSIX executable script")
 def test_ssh_workers_decide_as_local_workers_do_without_reading_the_controllers_files(
     pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
@@ -296,12 +330,7 @@ def test_ssh_workers_decide_as_local_workers_do_without_reading_the_controllers_
         (home / ".audit").mkdir()
         (home / ".audit" / "sitecustomize.py").write_text(AUDIT.format(forbidden=controller_dir))
         hosts[host] = str(home)
-    bin_dir = tmp_path_factory.mktemp("fake-ssh-bin")
-    log = bin_dir / "ssh.log"
-    ssh = bin_dir / "ssh"
-    ssh.write_text(FAKE_SSH.format(python=sys.executable, hosts=json.dumps(hosts), log=str(log)))
-    ssh.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    log = install_fake_ssh(hosts, tmp_path_factory, monkeypatch)
 
     specs = [f"--tx=ssh=ci@{host}//python={sys.executable}//chdir={home}/suite" for host, home in hosts.items()]
     remote = run_controller(pytester, "--agent-dir=remote", "--dist=load", *specs)
