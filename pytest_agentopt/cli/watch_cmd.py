@@ -21,7 +21,8 @@ def register(sub: Any) -> None:
             "Show a run as it goes (from another terminal, or another machine that sees the run directory): "
             "trials done of planned, each arm's success and estimated spend, the sequential test's LLR against "
             "its bounds, how many pairs remain at most, the expected further pairs, sessions and time until it "
-            "decides (at the observed rates and under its hypotheses; the time at the recent pace), and the "
+            "decides (at the observed rates and under its hypotheses; the time at the recent pace; with several "
+            "candidates, each candidate's and the run's, computed in the background), and the "
             "verdict when it comes. The ledger is read incrementally (only what was appended since the last "
             "refresh). Refreshes every --interval seconds until the run ends; --once prints one frame."
         ),
