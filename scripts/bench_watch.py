@@ -8,7 +8,9 @@ rendering. It prints the figures and the peak memory (``ru_maxrss``). Unix only 
 
 The forecast of the further pairs does not depend on the ledger's length but on the test's state and cap: it is
 timed apart, on the same plan read only to its first 40 trials (20 pairs, the test far from a decision: the
-costliest kind of state), as the first frame that computes it.
+costliest kind of state), as the first frame that computes it inline (``agentopt watch --once``); then as the
+live view does, in the background: the frame that starts it and returns, and the time until a frame shows it.
+The same forecast for three candidates (each test at alpha / 3, 20 pairs each, the same cap) is timed inline.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ import time
 from pathlib import Path
 
 from pytest_agentopt.report.watch import WatchState, render_frame
+from pytest_agentopt.report.watch_forecast import Forecaster
+from pytest_agentopt.run.candidates import candidate_feeders
+from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.trial_order import PlannedTrial, build_plan, trial_seed
 from pytest_agentopt.storage.ledger import RunPaths
 
@@ -101,6 +106,18 @@ def write_run(directory: Path, lines: int, extra: int, trials: int | None = None
     return run_dir, [encoded(entry) for entry in plan[lines : lines + extra]]
 
 
+def three_candidates() -> dict[str, SequentialFeeder]:
+    """Three candidates' feeders (alpha / 3 each), 20 pairs in each test, none decided."""
+    feeders = candidate_feeders(["a1", "a2", "a3"], alpha=0.05, beta=0.1, effect=0.15, direction="both").feeders
+    for shift, feeder in enumerate(feeders.values()):
+        test = feeder.paired_test
+        assert test is not None
+        for pair in range(20):
+            test.add_pair(pair % 5 == shift, pair % 5 == 3)
+        feeder.units = 20
+    return feeders
+
+
 def timed(action: object) -> float:
     started = time.perf_counter()
     action()  # type: ignore[operator]
@@ -129,6 +146,17 @@ def main() -> None:
         early.refresh()
         forecast_s = timed(lambda: render_frame(early))
         expect = [line for line in render_frame(early) if line.startswith(("expect", "   "))]
+        background = WatchState.open(RunPaths(early_dir))
+        background.refresh()
+        background.forecaster = Forecaster(background=True)
+        started = time.perf_counter()
+        starting_frame = timed(lambda: render_frame(background))
+        background.forecaster.wait()
+        shown_after = time.perf_counter() - started
+        assert any(line.startswith("expect   ") and "more pairs" in line for line in render_frame(background))
+        further = (json.loads((early_dir / "plan.json").read_text())["items"] - 40) // 2  # pairs to the cap
+        feeders = three_candidates()
+        candidates_s = timed(lambda: Forecaster().candidates(feeders, further))
     print(f"ledger: {args.lines:,} lines, {size / 1e6:,.0f} MB")
     print(f"first frame (reads the whole ledger once): {first:.2f} s ({1e6 * first / args.lines:.1f} us per line)")
     print(f"refresh after 1,000 new trials: {1000 * incremental:.1f} ms")
@@ -137,6 +165,11 @@ def main() -> None:
     print(f"peak memory of the process: {peak_mb:,.0f} MB")
     print(f"a frame that computes the forecast (20 pairs in the test, same plan): {forecast_s:.2f} s")
     print("\n".join(expect))
+    print(
+        f"in the background (the live view): the frame that starts it {1000 * starting_frame:.1f} ms, "
+        f"the forecast shown {shown_after:.2f} s later"
+    )
+    print(f"the forecast for three candidates (20 pairs each, same cap), inline: {candidates_s:.2f} s")
 
 
 if __name__ == "__main__":

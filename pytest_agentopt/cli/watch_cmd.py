@@ -21,7 +21,8 @@ def register(sub: Any) -> None:
             "Show a run as it goes (from another terminal, or another machine that sees the run directory): "
             "trials done of planned, each arm's success and estimated spend, the sequential test's LLR against "
             "its bounds, how many pairs remain at most, the expected further pairs, sessions and time until it "
-            "decides (at the observed rates and under its hypotheses; the time at the recent pace), and the "
+            "decides (at the observed rates and under its hypotheses; the time at the recent pace; with several "
+            "candidates, each candidate's and the run's, computed in the background), and the "
             "verdict when it comes. The ledger is read incrementally (only what was appended since the last "
             "refresh). Refreshes every --interval seconds until the run ends; --once prints one frame."
         ),
@@ -38,6 +39,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pytest_agentopt.errors import AgentoptUsageError
     from pytest_agentopt.report.watch import WatchState, newest_run, render_frame
+    from pytest_agentopt.report.watch_forecast import Forecaster
     from pytest_agentopt.storage.ledger import resolve_run
 
     if not args.interval > 0:
@@ -53,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
             )
         paths = found
     state = WatchState.open(paths)
+    # A refresh never waits for the forecast's DP (seconds of CPU from an early state): it runs in a thread, and a
+    # later frame shows it. One frame (--once) computes it before it prints.
+    state.forecaster = Forecaster(background=not args.once)
     tty = sys.stdout.isatty()
     while True:
         state.refresh()

@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_agentopt.errors import LedgerError
-from pytest_agentopt.report.watch_forecast import Forecaster, Pace, forecast_lines
+from pytest_agentopt.report.watch_forecast import (
+    Forecaster,
+    Pace,
+    candidate_forecast_lines,
+    computing_lines,
+    forecast_lines,
+)
 from pytest_agentopt.run.feeding import SequentialFeeder
 from pytest_agentopt.run.outcomes import SCORED_OUTCOMES
 from pytest_agentopt.storage.ledger import RunPaths, read_json
@@ -335,6 +341,9 @@ def _sequential_lines(state: WatchState, plan: dict[str, Any] | None, finished: 
             f"remains  at most {remaining:,} {unit} to the cap; the test stops as soon as an LLR reaches a bound"
         )
         forecast = state.forecaster.forecast(feeder, feeder.units + remaining)
+        computing = state.forecaster.computing_for
+        if forecast is None and computing is not None:
+            return lines + computing_lines(computing)
         reason = (
             f"no {unit} in the test yet (agentopt plan gives the expected number from the start)"
             if feeder.units == 0
@@ -376,11 +385,35 @@ def _candidate_lines(state: WatchState, plan: dict[str, Any] | None, finished: b
             f"remains  at most {remaining:,} pairs per undecided candidate to the cap; each candidate's test stops as "
             "soon as one of its LLRs reaches a bound"
         )
-        lines.append(
-            "expect   not computed with several candidates: the run goes on while any candidate's test runs, and "
-            "their stopping times are dependent (they share the control arm)"
-        )
+        lines.extend(_candidate_forecast(state, remaining))
     return lines
+
+
+def _candidate_forecast(state: WatchState, remaining: int) -> list[str]:
+    """Each undecided candidate's forecast and the run's (``report.watch_forecast``), or why there is none."""
+    assert state.candidates is not None
+    if state.candidates.family_error == "fdr":
+        return [
+            "expect   not computed under --agent-family-error fdr: each candidate's test stops by its e-value, "
+            "which the forecast's DP does not model"
+        ]
+    feeders = state.candidates.feeders
+    forecast = state.forecaster.candidates(feeders, remaining)
+    if forecast is None:
+        computing = state.forecaster.computing_for
+        if computing is not None:
+            return computing_lines(computing)
+        reason = (
+            "a candidate has no pair in the test yet (agentopt plan gives the expected number from the start)"
+            if any(feeder.units == 0 for feeder in feeders.values() if feeder.decision is None)
+            else "the cap is reached"
+        )
+        return [f"expect   unknown: {reason}", "time     unknown: no forecast of the sessions"]
+    arms = state.manifest.get("arms") or {}
+    names = {arm: str(arms.get(arm, {}).get("experiment_id", "?")) for arm in feeders}
+    decided = {arm: feeder.decision.verdict for arm, feeder in feeders.items() if feeder.decision is not None}
+    units_now = max(feeder.units for feeder in feeders.values() if feeder.decision is None)
+    return candidate_forecast_lines(forecast, names=names, decided=decided, units_now=units_now, pace=state.pace)
 
 
 def _verdict_line(stored: StoredSummary | None, decision: dict[str, Any] | None, run: dict[str, Any]) -> str:

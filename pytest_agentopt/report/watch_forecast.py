@@ -9,7 +9,14 @@ Two parts, each with the assumption it is made under:
   Sessions are pairs x 2 (both arms run every pair) or one per trial against a target. The DP costs seconds of CPU
   from an early state of the shipped design, so :class:`Forecaster` recomputes it only when the test's
   state has changed, and no sooner than nine times its last cost after it (at most a tenth of the viewer's time);
-  in between the frame shows the last forecast with the pairs it was made at.
+  in between the frame shows the last forecast with the pairs it was made at. The live view computes it in a
+  background thread (``background=True``), on a copy of the test's counts taken when it starts, so that no frame
+  waits for it: until the first forecast is ready the frame says it is being computed.
+* **with several candidates**, each undecided candidate's further pairs by the same DP at its own design (alpha /
+  K), at its observed rates; its sessions are its pairs (one of its trials a pair). The control runs until the
+  last candidate decides: ``max_i N_i`` further pairs, whose expectation lies between the largest ``E[N_i]`` and
+  the smaller of their sum and the pairs left to the cap (the candidates' stopping times are dependent through the
+  shared control, so no closer figure is exact); the run's further sessions are that plus every candidate's own.
 * **the time**: the expected sessions divided by the pace, the sessions finished per second over the recent
   window of the ledger's ``finished_at`` stamps (:class:`Pace`); ``unknown`` until that window holds enough.
 
@@ -21,18 +28,33 @@ the forecast is the controller's test's. Trials started beyond the decision poin
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from pytest_agentopt.run.feeding import SequentialFeeder
+    from pytest_agentopt.stats.design import PairedDesign
     from pytest_agentopt.stats.remaining import Remaining
 
-__all__ = ["Forecast", "Forecaster", "Pace", "duration", "forecast_lines"]
+__all__ = [
+    "CandidateForecast",
+    "CandidatesForecast",
+    "Forecast",
+    "Forecaster",
+    "Pace",
+    "Recomputer",
+    "candidate_forecast_lines",
+    "computing_lines",
+    "duration",
+    "forecast_lines",
+]
+
+T = TypeVar("T")
 
 PACE_WINDOW_S = 300.0
 """The pace is measured over the trials finished in this many seconds before the newest one..."""
@@ -88,34 +110,185 @@ class Forecast:
     """What the hypotheses' figures hold fixed (e.g. the observed discordance)."""
 
 
+@dataclass(frozen=True)
+class CandidateForecast:
+    """One undecided candidate's further pairs to its decision, at its observed rates."""
+
+    units: int
+    observed: str
+    remaining: Remaining
+
+
+@dataclass(frozen=True)
+class CandidatesForecast:
+    """The undecided candidates' forecasts (by arm), made when their tests held ``units`` pairs."""
+
+    units: int
+    candidates: Mapping[str, CandidateForecast]
+    cap_pairs: int
+    """The pairs left to the cap when it was made: the control never runs beyond them."""
+
+    @property
+    def control_pairs(self) -> tuple[float, float]:
+        """Bounds on the control's expected further pairs, ``E[max_i N_i]``: at least the largest ``E[N_i]``,
+        at most their sum and the pairs left to the cap (the dropped mass counted as running to the cap above)."""
+        remaining = [forecast.remaining for forecast in self.candidates.values()]
+        low = max(result.expected for result in remaining)
+        high = min(math.fsum(result.expected_at_most for result in remaining), float(self.cap_pairs))
+        return low, max(low, high)
+
+    @property
+    def run_sessions(self) -> tuple[float, float]:
+        """Bounds on the run's expected further sessions: every candidate's own plus the control's."""
+        own_low = math.fsum(forecast.remaining.expected for forecast in self.candidates.values())
+        own_high = math.fsum(forecast.remaining.expected_at_most for forecast in self.candidates.values())
+        control_low, control_high = self.control_pairs
+        return own_low + control_low, own_high + control_high
+
+
+@dataclass(frozen=True)
+class _PairedSnapshot:
+    """A paired test's counts, copied when a forecast starts (the viewer goes on feeding the live test)."""
+
+    design: PairedDesign
+    direction: str
+    wins: int
+    losses: int
+    ties: int
+    states: tuple[tuple[str, str | None], ...]
+
+
+class Recomputer(Generic[T]):
+    """Runs a forecast job for a new state, no sooner than its last cost / :data:`COST_SHARE` after the last one
+    started, inline or (``background``) in a daemon thread, one at a time; :attr:`last` is the newest result."""
+
+    def __init__(self, clock: Callable[[], float], background: bool) -> None:
+        self.clock = clock
+        self.background = background
+        self.last: T | None = None
+        self._key: object = None
+        self._not_before = -math.inf
+        self._thread: threading.Thread | None = None
+        self._started = 0.0
+        self._outcome: list[T | BaseException] = []
+
+    def get(self, key: object, job: Callable[[], T]) -> T | None:
+        self._collect()
+        if key == self._key or self._thread is not None or self.clock() < self._not_before:
+            return self.last
+        self._key = key
+        self._started = self.clock()
+        if not self.background:
+            self.last = job()
+            self._not_before = self._started + (self.clock() - self._started) / COST_SHARE
+            return self.last
+
+        def run() -> None:
+            try:
+                self._outcome.append(job())
+            except BaseException as exc:  # handed to the viewer's thread by _collect
+                self._outcome.append(exc)
+
+        self._thread = threading.Thread(target=run, name="agentopt-watch-forecast", daemon=True)
+        self._thread.start()
+        return self.last
+
+    @property
+    def computing_for(self) -> float | None:
+        """Seconds since the background job running now started, or ``None``."""
+        self._collect()
+        return None if self._thread is None else self.clock() - self._started
+
+    def wait(self) -> None:
+        """Wait for the background job running now (``agentopt watch --once`` prints one finished frame)."""
+        if self._thread is not None:
+            self._thread.join()
+        self._collect()
+
+    def _collect(self) -> None:
+        if self._thread is None or self._thread.is_alive():
+            return
+        self._thread = None
+        self._not_before = self._started + (self.clock() - self._started) / COST_SHARE
+        outcome = self._outcome.pop()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        self.last = outcome
+
+
 @dataclass
 class Forecaster:
-    """Recomputes the forecast when the test's state changed, within :data:`COST_SHARE` of the viewer's time."""
+    """Recomputes the forecast when the test's state changed, within :data:`COST_SHARE` of the viewer's time;
+    with ``background``, in a thread, so that a frame never waits for it."""
 
     clock: Callable[[], float] = time.monotonic
-    last: Forecast | None = None
-    _key: tuple[object, ...] | None = None
-    _not_before: float = -math.inf
+    background: bool = False
+    _single: Recomputer[Forecast | None] = field(init=False)
+    _several: Recomputer[CandidatesForecast] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._single = Recomputer(self.clock, self.background)
+        self._several = Recomputer(self.clock, self.background)
+
+    @property
+    def last(self) -> Forecast | None:
+        return self._single.last
+
+    @property
+    def computing_for(self) -> float | None:
+        """Seconds since the forecast being computed in the background started, or ``None``."""
+        single, several = self._single.computing_for, self._several.computing_for
+        return single if single is not None else several
+
+    def wait(self) -> None:
+        self._single.wait()
+        self._several.wait()
 
     def forecast(self, feeder: SequentialFeeder, cap_units: int) -> Forecast | None:
         """The forecast for the feeder's test with the test ending after ``cap_units`` units in all."""
         key = _state_key(feeder, cap_units)
         if key is None:
             return None
-        if key == self._key or self.clock() < self._not_before:
-            return self.last
-        started = self.clock()
-        self.last = _compute(feeder, cap_units)
-        self._key = key
-        self._not_before = started + (self.clock() - started) / COST_SHARE
-        return self.last
+        if feeder.paired_test is not None:
+            snapshot = _paired_snapshot(feeder)
+            return self._single.get(key, lambda: _compute_paired(snapshot, cap_units))
+        target = feeder.target_test
+        assert target is not None
+        trials, successes, p0, p1, bounds = target.trials, target.successes, target.p0, target.p1, target.bounds
+        return self._single.get(key, lambda: _compute_target(trials, successes, p0, p1, bounds, cap_units))
+
+    def candidates(self, feeders: Mapping[str, SequentialFeeder], cap_pairs: int) -> CandidatesForecast | None:
+        """The undecided candidates' forecasts, each test ending after ``cap_pairs`` further pairs (the shared
+        planned order gives every candidate as many); ``None`` while one of them has no pair yet or none is left."""
+        undecided = {arm: feeder for arm, feeder in feeders.items() if feeder.decision is None}
+        if not undecided or cap_pairs <= 0 or any(feeder.units == 0 for feeder in undecided.values()):
+            return None
+        keys = [_state_key(feeder, feeder.units + cap_pairs) for feeder in undecided.values()]
+        if any(key is None for key in keys):
+            return None
+        snapshots = {arm: _paired_snapshot(feeder) for arm, feeder in undecided.items()}
+
+        def job() -> CandidatesForecast:
+            made = {}
+            for arm, snapshot in snapshots.items():
+                units = snapshot.wins + snapshot.losses + snapshot.ties
+                forecast = _compute_paired(snapshot, units + cap_pairs, hypotheses=False)
+                made[arm] = CandidateForecast(forecast.units, forecast.observed, forecast.figures[0][1])
+            units = max(forecast.units for forecast in made.values())
+            return CandidatesForecast(units=units, candidates=made, cap_pairs=cap_pairs)
+
+        return self._several.get((tuple(undecided), tuple(keys)), job)
 
 
 def _state_key(feeder: SequentialFeeder, cap_units: int) -> tuple[object, ...] | None:
     if feeder.decision is not None or feeder.units == 0 or cap_units <= feeder.units:
         return None
     if feeder.paired_test is not None:
+        from pytest_agentopt.stats.evidence_paired import EvidencePairedTest
+
         test = feeder.paired_test
+        if isinstance(test, EvidencePairedTest):  # --agent-family-error fdr: it stops by its e-value, not the DP's
+            return None
         return (test.wins, test.losses, test.ties, tuple(sorted(test.states.items())), cap_units)
     if feeder.target_test is not None:
         target = feeder.target_test
@@ -123,54 +296,69 @@ def _state_key(feeder: SequentialFeeder, cap_units: int) -> tuple[object, ...] |
     return None
 
 
-def _compute(feeder: SequentialFeeder, cap_units: int) -> Forecast | None:
+def _paired_snapshot(feeder: SequentialFeeder) -> _PairedSnapshot:
+    test = feeder.paired_test
+    assert test is not None
+    return _PairedSnapshot(
+        design=test.design,
+        direction=test.design.direction,
+        wins=test.wins,
+        losses=test.losses,
+        ties=test.ties,
+        states=tuple(sorted(test.states.items())),
+    )
+
+
+def _compute_paired(snapshot: _PairedSnapshot, cap_units: int, *, hypotheses: bool = True) -> Forecast:
+    """The forecast at the observed rates and (``hypotheses``) under the test's hypotheses."""
     # numpy and the DP only when a frame needs a forecast: the controller imports this module's caller for a
     # constant (``report.watch.PLAN_FILE``), and numpy costs every run a fifth of a second.
     from pytest_agentopt.number_format import pct
-    from pytest_agentopt.stats.remaining import paired_remaining, target_remaining
+    from pytest_agentopt.stats.extension import running_state
+    from pytest_agentopt.stats.remaining import paired_remaining
 
-    if feeder.paired_test is not None:
-        from pytest_agentopt.stats.extension import running_state
+    design = snapshot.design
+    wins, losses, ties = snapshot.wins, snapshot.losses, snapshot.ties
+    pairs = wins + losses + ties
+    discordance = (wins + losses) / pairs
+    effect = design.delta
+    with_effect = max(discordance, effect)
+    assumptions: list[tuple[str, tuple[float, float, float]]] = [
+        ("at the observed rates", (losses / pairs, ties / pairs, wins / pairs)),
+        ("no difference", (discordance / 2, 1.0 - discordance, discordance / 2)),
+    ][: 2 if hypotheses else 1]
+    if hypotheses and design.direction != "worse":
+        better = ((with_effect - effect) / 2, 1.0 - with_effect, (with_effect + effect) / 2)
+        assumptions.append((f"better by {effect:g}", better))
+    if hypotheses and design.direction != "better":
+        worse = ((with_effect + effect) / 2, 1.0 - with_effect, (with_effect - effect) / 2)
+        assumptions.append((f"worse by {effect:g}", worse))
+    results = paired_remaining(
+        design,
+        wins=wins,
+        losses=losses,
+        ties=ties,
+        state=running_state(snapshot.direction, dict(snapshot.states)),
+        cap_pairs=cap_units,
+        distributions=[distribution for _, distribution in assumptions],
+    )
+    return Forecast(
+        units=pairs,
+        unit="pairs",
+        sessions_per_unit=2,
+        observed=f"wins {pct(wins / pairs, 0)}, losses {pct(losses / pairs, 0)}, ties {pct(ties / pairs, 0)}",
+        figures=tuple((label, result) for (label, _), result in zip(assumptions, results, strict=True)),
+        hypotheses_note=f"at the observed discordance {pct(discordance, 0)}"
+        + (f" ({pct(effect, 0)} under a difference of {effect:g})" if discordance < effect else ""),
+    )
 
-        test = feeder.paired_test
-        design = test.design
-        wins, losses, ties = test.wins, test.losses, test.ties
-        pairs = wins + losses + ties
-        discordance = (wins + losses) / pairs
-        effect = design.delta
-        with_effect = max(discordance, effect)
-        assumptions: list[tuple[str, tuple[float, float, float]]] = [
-            ("at the observed rates", (losses / pairs, ties / pairs, wins / pairs)),
-            ("no difference", (discordance / 2, 1.0 - discordance, discordance / 2)),
-        ]
-        if design.direction != "worse":
-            better = ((with_effect - effect) / 2, 1.0 - with_effect, (with_effect + effect) / 2)
-            assumptions.append((f"better by {effect:g}", better))
-        if design.direction != "better":
-            worse = ((with_effect + effect) / 2, 1.0 - with_effect, (with_effect - effect) / 2)
-            assumptions.append((f"worse by {effect:g}", worse))
-        results = paired_remaining(
-            design,
-            wins=wins,
-            losses=losses,
-            ties=ties,
-            state=running_state(design.direction, dict(test.states)),
-            cap_pairs=cap_units,
-            distributions=[distribution for _, distribution in assumptions],
-        )
-        return Forecast(
-            units=pairs,
-            unit="pairs",
-            sessions_per_unit=2,
-            observed=f"wins {pct(wins / pairs, 0)}, losses {pct(losses / pairs, 0)}, ties {pct(ties / pairs, 0)}",
-            figures=tuple((label, result) for (label, _), result in zip(assumptions, results, strict=True)),
-            hypotheses_note=f"at the observed discordance {pct(discordance, 0)}"
-            + (f" ({pct(effect, 0)} under a difference of {effect:g})" if discordance < effect else ""),
-        )
-    target = feeder.target_test
-    if target is None:
-        return None
-    trials, successes, p0, p1 = target.trials, target.successes, target.p0, target.p1
+
+def _compute_target(
+    trials: int, successes: int, p0: float, p1: float, bounds: tuple[float, float], cap_units: int
+) -> Forecast:
+    from pytest_agentopt.number_format import pct
+    from pytest_agentopt.stats.remaining import target_remaining
+
     rates = (("at the observed rate", successes / trials), (f"at {p0:g}", p0), (f"at {p1:g}", p1))
     figures = tuple(
         (
@@ -178,7 +366,7 @@ def _compute(feeder: SequentialFeeder, cap_units: int) -> Forecast | None:
             target_remaining(
                 p0=p0,
                 p1=p1,
-                bounds=target.bounds,
+                bounds=bounds,
                 trials=trials,
                 successes=successes,
                 cap_trials=cap_units,
@@ -197,6 +385,14 @@ def _compute(feeder: SequentialFeeder, cap_units: int) -> Forecast | None:
     )
 
 
+def computing_lines(seconds: float) -> list[str]:
+    """What a frame shows while the first forecast is being computed in the background."""
+    return [
+        f"expect   being computed (for {duration(seconds)}; a later frame shows it)",
+        "time     unknown until the forecast of the sessions is computed",
+    ]
+
+
 def forecast_lines(forecast: Forecast | None, *, units_now: int, unit: str, pace: Pace, reason: str) -> list[str]:
     """The ``expect`` and ``time`` lines of a frame; ``reason`` says why there is no forecast when there is none."""
     if forecast is None:
@@ -212,19 +408,84 @@ def forecast_lines(forecast: Forecast | None, *, units_now: int, unit: str, pace
     ]
     measured = pace.per_second()
     if measured is None:
-        lines.append(
-            f"time     unknown: no pace yet (fewer than {PACE_MIN_TRIALS} trials finished within "
-            f"{PACE_WINDOW_S:.0f} s of the newest)"
-        )
+        lines.append(NO_PACE_LINE)
         return lines
     rate, trials, span = measured
     expected = [result.expected * per / rate for _, result in forecast.figures]
     lines.append(
         f"time     about {duration(expected[0])} {label}, {duration(min(expected[1:]))} to "
-        f"{duration(max(expected[1:]))} under the hypotheses (pace {rate:.3g} sessions/s: the last {trials} trials, "
-        f"over {duration(span)})"
+        f"{duration(max(expected[1:]))} under the hypotheses ({_pace_text(rate, trials, span)})"
     )
     return lines
+
+
+def candidate_forecast_lines(
+    forecast: CandidatesForecast,
+    *,
+    names: Mapping[str, str],
+    decided: Mapping[str, str],
+    units_now: int,
+    pace: Pace,
+) -> list[str]:
+    """One ``expect`` line per candidate (its further pairs, its sessions and the time to its decision; or its
+    decision), the run's further sessions, and the run's time at the pace.
+
+    A candidate's time is its further pairs at the pace of pairs: each pair position runs the control and every
+    candidate still undecided, so between ``2`` and ``1 + U`` sessions a pair (``U`` undecided now; fewer as others
+    decide): the expected time lies between the two, the pace of sessions held constant.
+    """
+    measured = pace.per_second()
+    undecided = len(forecast.candidates)
+    stale = "" if forecast.units == units_now else f" (from the tests at {forecast.units:,} pairs)"
+    lines = []
+    for arm, name in names.items():
+        if arm in decided:
+            lines.append(f"expect   {arm} {name}: decided {decided[arm].upper()}")
+            continue
+        candidate = forecast.candidates.get(arm)
+        if candidate is None:  # decided after the forecast was made: the next one leaves it out
+            lines.append(f"expect   {arm} {name}: unknown (not in the forecast{stale})")
+            continue
+        result = candidate.remaining
+        timing = ""
+        if measured is not None:
+            low, high = (result.expected * per / measured[0] for per in (2, 1 + undecided))
+            timing = f"; about {duration(low)}" + (f" to {duration(high)}" if undecided > 1 else "")
+        lines.append(
+            f"expect   {arm} {name}: {_count(result)} more pairs ({_count(result)} of its sessions) to its decision "
+            f"at its observed rates ({candidate.observed}); 95% within {result.p95:,}{timing}{stale}"
+        )
+    low, high = forecast.run_sessions
+    control_low, control_high = forecast.control_pairs
+    lines.append(
+        f"expect   the run: {_span(low, high)} more sessions: each undecided candidate's own and the control's "
+        f"{_span(control_low, control_high)} pairs until the last decides (at least the most any candidate needs, "
+        "at most their sum and the cap)"
+    )
+    if measured is None:
+        lines.append(NO_PACE_LINE)
+        return lines
+    rate, trials, span = measured
+    lines.append(
+        f"time     the run: about {_span(low / rate, high / rate, duration)} at the observed rates "
+        f"({_pace_text(rate, trials, span)})"
+    )
+    return lines
+
+
+NO_PACE_LINE = (
+    f"time     unknown: no pace yet (fewer than {PACE_MIN_TRIALS} trials finished within {PACE_WINDOW_S:.0f} s of the "
+    "newest)"
+)
+
+
+def _pace_text(rate: float, trials: int, span: float) -> str:
+    return f"pace {rate:.3g} sessions/s: the last {trials} trials, over {duration(span)}"
+
+
+def _span(low: float, high: float, text: Callable[[float], str] = lambda value: f"{value:,.0f}") -> str:
+    """``low to high``, or one figure when both read the same."""
+    return text(low) if text(low) == text(high) else f"{text(low)} to {text(high)}"
 
 
 def _count(result: Remaining) -> str:

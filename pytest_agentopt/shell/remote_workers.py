@@ -11,6 +11,9 @@ turns them into what a user can act on:
 * xdist rewrites the command line's file arguments for remote workers relative to its rsync roots and fails on
   any other (``make_reltoroot``): :func:`check_remote_arguments` refuses such a run before anything is written,
   with exit 4 and what to do instead;
+* xdist starts every worker at the session's start and ends the session with an internal error when a remote
+  machine cannot be reached (ssh's host not found or login refused, a socket server not listening):
+  :func:`refuse_unreachable_remote_workers` turns that into a usage error (exit 4) naming the ``--tx`` spec;
 * xdist replaces a crashed worker by connecting again to the same gateway, which fails when the crash took the
   socket server with it (execnet's ``socketserver.py`` runs the worker in its own process):
   :func:`tolerate_lost_remote_workers` lets the run go on with the workers left, and ends it resumable when none
@@ -86,6 +89,33 @@ def check_remote_arguments(config: pytest.Config, specs: Sequence[Any]) -> None:
         "directory; select the tests with -k or -m, or the testpaths ini option, and give options their file "
         f"with '=' (--agent-config=configs/test.json); see {RECIPE}"
     )
+
+
+def refuse_unreachable_remote_workers(nodemanager: Any) -> bool:
+    """Make a remote worker that cannot be started at the session's start a usage error (exit 4) naming its spec.
+
+    Wraps ``NodeManager.setup_node``, which xdist calls once per ``--tx`` spec when the session starts; returns
+    ``False`` (and changes nothing) when this xdist has no such method. A local worker is left to xdist.
+    """
+    original = getattr(nodemanager, "setup_node", None)
+    if original is None or not callable(original):
+        return False
+
+    def setup_or_refuse(spec: Any, putevent: Any) -> Any:
+        if not is_remote(spec):
+            return original(spec, putevent)
+        try:
+            return original(spec, putevent)
+        except Exception as exc:  # host not found, connection refused, ssh's login failed...
+            raise pytest.UsageError(
+                f"--tx {_spec_text(spec)}: cannot start the remote worker ({type(exc).__name__}: {exc}): check "
+                "that the machine is reachable from here (ssh: that 'ssh HOST python -c pass' runs without a "
+                "prompt; socket: that its server listens), and that the spec's python= exists there; see "
+                f"{RECIPE}"
+            ) from exc
+
+    nodemanager.setup_node = setup_or_refuse
+    return True
 
 
 def tolerate_lost_remote_workers(dsession: Any, warn: Callable[[str], None]) -> bool:

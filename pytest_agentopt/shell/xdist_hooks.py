@@ -14,7 +14,11 @@ import pytest
 from pytest_agentopt.run.dispatch import Lookahead
 from pytest_agentopt.run.lookahead import FixedLookahead, lookahead_for
 from pytest_agentopt.shell.crash import PlanPositions, crash_record, parse_trial_nodeid, task_fields_of
-from pytest_agentopt.shell.remote_workers import is_remote, tolerate_lost_remote_workers
+from pytest_agentopt.shell.remote_workers import (
+    is_remote,
+    refuse_unreachable_remote_workers,
+    tolerate_lost_remote_workers,
+)
 from pytest_agentopt.shell.worker import PLAN_SIZE_KEY, REPORT_ATTR, USAGE_ERROR_KEY
 from pytest_agentopt.shell.xdist_scheduler import SequentialScheduling
 from pytest_agentopt.storage.run_context import RunContext
@@ -50,10 +54,12 @@ class XdistControllerHooks:
 
     @pytest.hookimpl
     def pytest_xdist_setupnodes(self, config: pytest.Config, specs: Sequence[Any]) -> None:
-        """With remote workers, a crashed one that cannot be replaced leaves the run to the others."""
+        """With remote workers, one that cannot be started is a usage error naming its spec, and a crashed one
+        that cannot be replaced leaves the run to the others."""
         if any(is_remote(spec) for spec in specs):
             dsession = config.pluginmanager.getplugin("dsession")
             if dsession is not None:
+                refuse_unreachable_remote_workers(getattr(dsession, "nodemanager", None))
                 tolerate_lost_remote_workers(dsession, self.controller.warn_live)
 
     @pytest.hookimpl

@@ -1,4 +1,5 @@
-"""Workers on other machines, on xdist's own transport: execnet socket servers on 127.0.0.1.
+"""Workers on other machines, on xdist's own transport: execnet socket servers on 127.0.0.1, and ssh workers
+through a stand-in `ssh` command.
 
 Each "machine" is an execnet socket server started from its own temporary directory, which holds a copy of the
 suite (as a checkout at the same commit would) and nothing of the controller's: no configs, no run directory. The
@@ -10,7 +11,9 @@ as docs/remote-workers.md tells users to. The servers share this machine's insta
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -227,3 +230,140 @@ def test_workers_started_through_a_proxy_gateway_are_replaced_after_a_crash(
     assert server.process.poll() is None  # the server lives on: only the worker's process ended
     assert {path.name for path in run_dir.iterdir()} <= CONTROLLER_FILES
     assert {path.name for path in server.directory.iterdir()} == {"test_suite.py"}  # no pytest sent: popen
+
+
+# A stand-in for the ``ssh`` command, put first on PATH. execnet's ``ssh=`` gateway runs
+# ``ssh -C [-F CONFIG] HOST... 'PYTHON -c "BOOTSTRAP"'`` (``execnet/gateway_io.py``, ``ssh_args``) and talks to the
+# remote Python over the command's stdin and stdout. This one drops the ssh options, maps the host to a "machine"
+# directory, and runs the remote command with ``sh -c`` there, with the environment of a fresh login (PATH and HOME
+# only: nothing of the controller's, such as its PYTHONPATH), as a real ssh server does. An audit hook installed in
+# that Python (``sitecustomize.py`` on the login's PYTHONPATH) records every file the worker opens or lists under
+# the controller's directory.
+FAKE_SSH = """#!{python}
+import json, os, sys
+
+HOSTS = json.loads({hosts!r})
+LOG = {log!r}
+OPTIONS_WITH_VALUE = {{"-F", "-p", "-l", "-i", "-o", "-J", "-E"}}
+
+args = sys.argv[1:]
+with open(LOG, "a") as log:
+    log.write(json.dumps(args) + "\\n")
+while args and args[0].startswith("-"):
+    option = args.pop(0)
+    if option in OPTIONS_WITH_VALUE:
+        args.pop(0)
+host, command = args[0].rpartition("@")[2], " ".join(args[1:])
+if host not in HOSTS or not command:
+    sys.stderr.write(f"ssh: Could not resolve hostname {{host}}\\n")
+    sys.exit(255)
+home = HOSTS[host]
+os.chdir(home)
+env = {{"PATH": os.environ["PATH"], "HOME": home, "PYTHONPATH": os.path.join(home, ".audit"),
+        "PYTHONDONTWRITEBYTECODE": "1"}}
+os.execve("/bin/sh", ["sh", "-c", command], env)
+"""
+AUDIT = """
+import os, sys
+
+_FORBIDDEN = {forbidden!r}
+_log = open(os.path.join(os.path.dirname(__file__), "reads.log"), "a", buffering=1)
+
+def _audit(event, args):
+    if event in ("open", "os.listdir", "os.scandir") and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        path = os.path.abspath(os.fsdecode(args[0]))
+        if path == _FORBIDDEN or path.startswith(_FORBIDDEN + os.sep):
+            _log.write(event + " " + path + "\\n")
+
+sys.addaudithook(_audit)
+"""
+
+
+def install_fake_ssh(
+    hosts: dict[str, str], tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Put the stand-in ``ssh`` (knowing ``hosts``: name -> home directory) first on PATH; returns its call log."""
+    bin_dir = tmp_path_factory.mktemp("fake-ssh-bin")
+    log = bin_dir / "ssh.log"
+    ssh = bin_dir / "ssh"
+    ssh.write_text(FAKE_SSH.format(python=sys.executable, hosts=json.dumps(hosts), log=str(log)))
+    ssh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in ssh command is a POSIX executable script")
+def test_a_remote_worker_that_cannot_be_started_is_a_usage_error_naming_its_spec(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ssh host that cannot be resolved, or a socket address where nothing listens: exit 4 with the spec, not
+    xdist's internal error (exit 3)."""
+    controller_suite(pytester)
+    install_fake_ssh({}, tmp_path_factory, monkeypatch)
+    with socket.socket() as probe:  # a port nothing listens on: bound, then closed
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    for spec in (f"ssh=ci@nohost//python={sys.executable}", f"socket=127.0.0.1:{closed_port}"):
+        result = run_controller(pytester, "--dist=load", f"--tx={spec}")
+        output = result.stdout.str() + result.stderr.str()
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+        assert f"ERROR: --tx {spec}: cannot start the remote worker (" in output
+        assert "docs/remote-workers.md" in output
+        assert "INTERNALERROR" not in output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in ssh command is a POSIX executable script")
+def test_ssh_workers_decide_as_local_workers_do_without_reading_the_controllers_files(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    controller_suite(pytester)
+    local = run_controller(pytester, "-n", "2")
+    assert local.ret == pytest.ExitCode.OK, local.stdout.str()
+    local_summary, local_decision, local_trials = decided_trials(the_run(pytester.path / ".agentopt"))
+
+    controller_dir = str(pytester.path.resolve())
+    hosts: dict[str, str] = {}
+    for host in ("m1", "m2"):
+        home = tmp_path_factory.mktemp(f"ssh-{host}").resolve()
+        (home / "suite").mkdir()
+        (home / "suite" / "test_suite.py").write_text(SUITE)
+        (home / ".audit").mkdir()
+        (home / ".audit" / "sitecustomize.py").write_text(AUDIT.format(forbidden=controller_dir))
+        hosts[host] = str(home)
+    log = install_fake_ssh(hosts, tmp_path_factory, monkeypatch)
+
+    specs = [f"--tx=ssh=ci@{host}//python={sys.executable}//chdir={home}/suite" for host, home in hosts.items()]
+    remote = run_controller(pytester, "--agent-dir=remote", "--dist=load", *specs)
+    output = remote.stdout.str()
+    assert remote.ret == pytest.ExitCode.OK, output
+    run_dir = the_run(pytester.path / "remote")
+    summary, decision, trials = decided_trials(run_dir)
+
+    # the ssh gateway went through the stand-in, once per worker and once more for the crashed one's replacement
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(calls) == 3, calls
+    assert {call[1] for call in calls} == {"ci@m1", "ci@m2"}, calls
+    assert all(call[0] == "-C" and call[2].startswith(f"{sys.executable} -c ") for call in calls), calls
+
+    # same verdict on the same pairs as local workers with the same seed
+    assert summary["verdict"] == local_summary["verdict"] == "better"
+    assert summary["pairs_used"] == local_summary["pairs_used"]
+    assert (decision["seq"], decision["units"]) == (local_decision["seq"], local_decision["units"])
+    assert trials == local_trials
+    assert summary["trials_after_decision"] <= 2 * 2
+
+    # the worker that died is recorded, and xdist replaced it over ssh (each ssh worker is its own process)
+    crashed = [r for r in read_trials(run_dir) if r["outcome"] == "worker_crash"]
+    assert [(r["task_id"], r["arm"], r["trial"]) for r in crashed] == [("test_suite.py::test_task[t2]", "test", 1)]
+    assert "replacing crashed worker" in output
+    assert "cannot replace" not in output
+
+    # no worker opened or listed anything under the controller's directory, nor wrote there
+    for home_dir in hosts.values():
+        reads = Path(home_dir, ".audit", "reads.log")
+        assert reads.exists()  # the audit hook ran in the worker
+        assert reads.read_text() == ""
+        assert (Path(home_dir) / "suite" / "_pytest").is_dir()  # xdist sent its pytest to the worker's directory
+    assert {path.name for path in run_dir.iterdir()} <= CONTROLLER_FILES
+    assert not (pytester.path / "pytest").exists()
+    assert not (pytester.path / "_pytest").exists()

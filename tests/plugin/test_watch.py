@@ -204,3 +204,71 @@ def test_the_forecast_says_unknown_when_it_cannot_be_computed(finished_run: Path
     # No plan yet: no cap to forecast to.
     (finished_run / "plan.json").unlink()
     assert "expect   unknown: the run has not reported its collection yet" in frame_after(12)
+
+
+def test_several_candidates_each_get_their_forecast_and_the_run_its_sessions(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each undecided candidate's further pairs are the DP's at its own design (alpha / K) from its live counts;
+    the run's sessions are every candidate's own plus the control's until the last decides; in the background a
+    frame says the forecast is being computed instead of waiting for it."""
+    import threading
+
+    from pytest_agentopt.report import watch_forecast
+    from pytest_agentopt.report.watch_forecast import Forecaster
+    from pytest_agentopt.stats.extension import running_state
+    from pytest_agentopt.stats.remaining import paired_remaining
+    from tests.plugin.test_candidates_run import write_candidates
+
+    write_candidates(pytester)
+    args = ["--agent-config=configs/better.json", "--agent-config=configs/equal.json"]
+    args += ["--agent-config=configs/worse.json", "--sprt", "--agent-trials=10", "--agent-seed=3", "-p", "no:randomly"]
+    assert pytester.runpytest(*args).ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    live = running_copy(only_run(pytester), 24)  # six pairs of each candidate: none has decided
+    state = WatchState.open(RunPaths(live))
+    state.refresh()
+    frame = render_frame(state)
+    assert state.candidates is not None
+    plan = json.loads((live / "plan.json").read_text())
+    cap = (plan["items"] - state.candidates.committed) // 4
+    for arm, feeder in state.candidates.feeders.items():
+        test: Any = feeder.paired_test
+        assert feeder.decision is None
+        assert test.design.alpha == pytest.approx(0.05 / 3)
+        (expected,) = paired_remaining(
+            test.design,
+            wins=test.wins,
+            losses=test.losses,
+            ties=test.ties,
+            state=running_state("both", dict(test.states)),
+            cap_pairs=test.pairs + cap,
+            distributions=[(test.losses / test.pairs, test.ties / test.pairs, test.wins / test.pairs)],
+        )
+        name = json.loads((live / "manifest.json").read_text())["arms"][arm]["experiment_id"]
+        line = next(line for line in frame if line.startswith(f"expect   {arm} {name}: "))
+        assert f": {expected.expected:,.0f}" in line
+        assert f" more pairs ({expected.expected:,.0f}" in line
+        assert f"; 95% within {expected.p95:,}; about " in line
+    run_line = next(line for line in frame if line.startswith("expect   the run: "))
+    assert "until the last decides" in run_line
+    assert any(line.startswith("time     the run: about ") for line in frame)
+    assert not any("not computed" in line for line in frame)
+
+    # In the background (the live view), a frame that finds the forecast computing says so and does not wait.
+    release = threading.Event()
+    compute = watch_forecast._compute_paired
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        release.wait(timeout=60)
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(watch_forecast, "_compute_paired", slow)
+    state.forecaster = Forecaster(background=True)
+    computing = render_frame(state)
+    assert any(line.startswith("expect   being computed (for ") for line in computing), computing
+    assert "time     unknown until the forecast of the sessions is computed" in computing
+    release.set()
+    state.forecaster.wait()
+    assert [line for line in render_frame(state) if line.startswith("expect")] == [
+        line for line in frame if line.startswith("expect")
+    ]

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import subprocess
 import sys
+import threading
+import time
+from copy import deepcopy
+from typing import Any
 
 import pytest
 
-from pytest_agentopt.report.watch_forecast import Forecaster, Pace, duration, forecast_lines
-from pytest_agentopt.run.feeding import SequentialFeeder
+from pytest_agentopt.report.watch_forecast import (
+    CandidateForecast,
+    CandidatesForecast,
+    Forecaster,
+    Pace,
+    Recomputer,
+    candidate_forecast_lines,
+    duration,
+    forecast_lines,
+)
+from pytest_agentopt.run.candidates import candidate_feeders
+from pytest_agentopt.run.feeding import Decision, SequentialFeeder
 from pytest_agentopt.run.sequential_design import design_for
-from pytest_agentopt.stats.remaining import target_remaining
+from pytest_agentopt.stats.extension import running_state
+from pytest_agentopt.stats.remaining import Remaining, paired_remaining, target_remaining
 from pytest_agentopt.stats.sprt import PairedSequentialTest, SequentialSettings, TargetSequentialTest
 
 SETTINGS = SequentialSettings(alpha=0.05, beta=0.10, delta=0.15)
@@ -111,3 +128,143 @@ def test_the_live_view_module_imports_without_numpy() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def _candidates(pairs: dict[str, tuple[int, int, int]]) -> dict[str, SequentialFeeder]:
+    """Three candidates' feeders as a run builds them (alpha / 3 each), with ``(wins, losses, ties)`` fed to each."""
+    feeders = candidate_feeders(["a1", "a2", "a3"], alpha=0.05, beta=0.10, effect=0.15, direction="both").feeders
+    for arm, (wins, losses, ties) in pairs.items():
+        test = feeders[arm].paired_test
+        assert test is not None
+        for control, treated in [(False, True)] * wins + [(True, False)] * losses + [(False, False)] * ties:
+            test.add_pair(control, treated)
+        assert test.verdict is None
+        feeders[arm].units = wins + losses + ties
+    return feeders
+
+
+def _brute_force_further_pairs(test: Any, cap_pairs: int, rates: tuple[float, float, float]) -> float:
+    """E[further pairs] by playing every sequence of the remaining pairs on copies of the live test."""
+    expected = 0.0
+    outcomes = ((rates[0], (True, False)), (rates[1], (False, False)), (rates[2], (False, True)))
+    for path in itertools.product(outcomes, repeat=cap_pairs):
+        copy = deepcopy(test)
+        probability = math.prod(p for p, _ in path)
+        for step, (_, (control, treated)) in enumerate(path, start=1):
+            copy.add_pair(control, treated)
+            if copy.verdict is not None or step == cap_pairs:
+                expected += probability * step
+                break
+    return expected
+
+
+def test_each_undecided_candidate_is_forecast_by_the_dp_at_its_own_alpha_over_k_design() -> None:
+    feeders = _candidates({"a1": (9, 1, 2), "a2": (3, 3, 6), "a3": (1, 8, 3)})
+    forecast = Forecaster().candidates(feeders, 4)
+    assert forecast is not None
+    assert forecast.units == 12
+    assert forecast.cap_pairs == 4
+    assert set(forecast.candidates) == {"a1", "a2", "a3"}
+    for arm, feeder in feeders.items():
+        test: Any = feeder.paired_test
+        assert test.design.bounds == design_for(0.05 / 3, 0.10, 0.15, "both").bounds  # alpha / K
+        rates = (test.losses / 12, test.ties / 12, test.wins / 12)
+        (reference,) = paired_remaining(
+            test.design,
+            wins=test.wins,
+            losses=test.losses,
+            ties=test.ties,
+            state=running_state("both", dict(test.states)),
+            cap_pairs=16,
+            distributions=[rates],
+        )
+        assert forecast.candidates[arm].remaining == reference
+        # exact on the small cap: every sequence of the four remaining pairs played on the live test
+        exact = _brute_force_further_pairs(test, 4, rates)
+        assert reference.expected - 1e-12 <= exact <= reference.expected_at_most + 1e-12
+        assert reference.expected_at_most - reference.expected <= 0.05  # the DP's stated tolerance
+
+
+def test_the_control_runs_until_the_last_candidate_decides_within_exact_bounds() -> None:
+    def remaining(expected: float, slack: float = 0.0) -> Remaining:
+        return Remaining(expected=expected, to_cap=40, reaches_cap=0.0, p95=40, dropped=0.0, slack=slack)
+
+    def forecast(*results: Remaining, cap: int = 40) -> CandidatesForecast:
+        candidates = {f"a{i}": CandidateForecast(10, "", result) for i, result in enumerate(results)}
+        return CandidatesForecast(units=10, candidates=candidates, cap_pairs=cap)
+
+    # E[max] lies between the largest expectation and their sum...
+    assert forecast(remaining(10.0), remaining(25.0)).control_pairs == (25.0, 35.0)
+    assert forecast(remaining(10.0), remaining(25.0)).run_sessions == (35.0 + 25.0, 35.0 + 35.0)
+    # ...and the pairs left to the cap; the dropped mass counts as running to the cap above
+    assert forecast(remaining(10.0, slack=1.0), remaining(25.0), cap=30).control_pairs == (25.0, 30.0)
+    assert forecast(remaining(10.0, slack=1.0), remaining(25.0), cap=30).run_sessions == (60.0, 66.0)
+    # one candidate left: the control needs exactly what it needs
+    assert forecast(remaining(12.5)).control_pairs == (12.5, 12.5)
+    # N1 uniform on {1, 2} and N2 uniform on {1, 3}, independent: E[max] = (1 + 3 + 2 + 3) / 4 = 2.25
+    assert forecast(remaining(1.5), remaining(2.0)).control_pairs == (2.0, 3.5)
+
+
+def test_a_decided_candidate_says_decided_and_the_others_get_pairs_sessions_and_time() -> None:
+    feeders = _candidates({"a1": (9, 1, 2), "a3": (1, 8, 3)})
+    feeders["a2"].decision = Decision(verdict="better", seq=30, units=10)
+    forecast = Forecaster().candidates(feeders, 60)
+    assert forecast is not None
+    assert set(forecast.candidates) == {"a1", "a3"}
+    pace = Pace()
+    for second in range(5):
+        pace.add(f"2026-12-05T10:00:0{2 * second}.000Z")  # 4 sessions in 8 s: 0.5 a second
+    names = {"a1": "exp_1", "a2": "exp_2", "a3": "exp_3"}
+    lines = candidate_forecast_lines(forecast, names=names, decided={"a2": "better"}, units_now=12, pace=pace)
+    a1, a3 = forecast.candidates["a1"].remaining, forecast.candidates["a3"].remaining
+    # two undecided: a pair costs 2 sessions once the other has decided, 3 while it runs
+    assert lines[0] == (
+        f"expect   a1 exp_1: {a1.expected:,.0f} more pairs ({a1.expected:,.0f} of its sessions) to its decision at "
+        f"its observed rates (wins 75%, losses 8%, ties 17%); 95% within {a1.p95:,}; about "
+        f"{duration(a1.expected * 2 / 0.5)} to {duration(a1.expected * 3 / 0.5)}"
+    )
+    assert lines[1] == "expect   a2 exp_2: decided BETTER"
+    assert lines[2].startswith(f"expect   a3 exp_3: {a3.expected:,.0f} more pairs")
+    low, high = forecast.run_sessions
+    assert round(low) < round(high)
+    assert lines[3].startswith(f"expect   the run: {low:,.0f} to {high:,.0f} more sessions: ")
+    assert lines[4].startswith(f"time     the run: about {duration(low / 0.5)} to {duration(high / 0.5)} ")
+    # a forecast made at fewer pairs says so
+    stale = candidate_forecast_lines(forecast, names=names, decided={"a2": "better"}, units_now=13, pace=Pace())
+    assert stale[0].endswith("(from the tests at 12 pairs)")
+    assert stale[-1].startswith("time     unknown: no pace yet")
+
+
+def test_no_candidate_forecast_before_every_undecided_candidate_has_a_pair() -> None:
+    feeders = _candidates({"a1": (1, 0, 0), "a2": (0, 1, 0)})
+    assert Forecaster().candidates(feeders, 10) is None  # a3 has no pair yet
+    assert Forecaster().candidates(_candidates({"a1": (1, 0, 0), "a2": (1, 0, 0), "a3": (0, 0, 1)}), 0) is None
+
+
+def test_in_the_background_a_frame_never_waits_for_the_forecast() -> None:
+    release = threading.Event()
+    recomputer: Recomputer[str] = Recomputer(time.monotonic, background=True)
+
+    def job() -> str:
+        release.wait(timeout=60)
+        return "forecast"
+
+    assert recomputer.get("state 1", job) is None  # returns at once: the job runs in a thread
+    assert recomputer.computing_for is not None
+    assert recomputer.get("state 2", job) is None  # one job at a time: a new state waits for the running one
+    release.set()
+    recomputer.wait()
+    assert recomputer.computing_for is None
+    assert recomputer.last == "forecast"
+    assert recomputer.get("state 1", job) == "forecast"  # same state: not recomputed
+
+
+def test_a_background_job_that_fails_fails_the_viewer_not_silently() -> None:
+    recomputer: Recomputer[str] = Recomputer(time.monotonic, background=True)
+
+    def job() -> str:
+        raise ValueError("the DP failed")
+
+    recomputer.get("state", job)
+    with pytest.raises(ValueError, match="the DP failed"):
+        recomputer.wait()
