@@ -250,6 +250,7 @@ def test_remote_workers_stop_running_a_candidate_once_it_has_decided(
     decided_first = min(candidates.values(), key=lambda c: c["pairs_used"])
     assert decided_first["trials_started"] < len([r for r in records if r["experiment_id"] == "base"])
     result.stdout.fnmatch_lines(["*SKIPPED * agentopt: candidate * decided '*' after * pairs"])
+    assert "collected no agent task" not in output  # the candidates' items (test2-0...) are agent items too
 
 
 @pytest.mark.slow
