@@ -26,6 +26,13 @@ the e-values at the stops: ``CandidateFeeders.false_discovery_claims``) and unde
 the false discovery rate of the ``better`` and of the ``worse`` claims (the mean over runs of false claims /
 max(claims, 1)), with its Monte Carlo standard error, power per true improvement and sessions of both.
 
+The error rates and sessions above keep the fixed window ``default_window(workers)``; a run's own dispatch with
+several candidates (the look-ahead ``auto`` over the undecided candidates, a decided candidate's queued items
+dropped) changes which trials start beyond each decision, never a verdict. ``--after-decision SIGMA`` measures
+that instead: per decided candidate, its trials started beyond its decision point, with the earlier dispatch and
+with this one, on local workers (stop flags) and remote ones (none), lognormal durations with that sigma
+(``docs/candidates-validation.md``, "A decided candidate stops consuming sessions: the bound").
+
 "Sessions" are the trials that started (skipped ones excluded). The comparison "K separate A/B runs" runs each
 candidate alone with its own control trials, through the same code, at the same per-candidate alpha (alpha/K:
 the same family-wise guarantee) and, for reference, at alpha (no multiplicity control: a weaker guarantee).
@@ -211,7 +218,7 @@ def simulate(
 
 
 DISPATCH_MODES = ("before", "after")
-"""How the scheduler treats a decided candidate: ``before`` as up to 0.10 (no look-ahead bound with several
+"""How the scheduler treats a decided candidate: ``before`` the earlier dispatch (no look-ahead bound with several
 candidates, every item handed out, workers skip a decided candidate's items by its stop flag); ``after``: the
 look-ahead ``auto`` over the undecided candidates (``run.lookahead.CandidatesLookahead``) and a decided
 candidate's queued items dropped (``TrialDispatcher.drop``)."""

@@ -107,6 +107,8 @@ class ControllerPlugin:
         self._notices: set[str] = set()
         self._shown_live: set[str] = set()
         self._locations: dict[str, tuple[str, int | None]] = {}
+        self.candidate_stops: dict[str, str] = {}
+        """Each decided candidate's stop reason (a resumed run's decisions replayed before the scheduler exists)."""
         self._positions: PlanPositions | None = None
         """The planned position of each collected trial (built when a decided candidate's items are dropped)."""
         self._progress: ProgressLine | None = None
@@ -482,6 +484,7 @@ class ControllerPlugin:
         final = "; e-BH makes the final claims at the end" if self.candidates.family_error == "fdr" else ""
         verdict = f"'{decision.verdict}'{how} after {decision.units} pairs{final}"
         reason = f"agentopt: candidate {experiment} decided {verdict}"
+        self.candidate_stops[arm] = reason
         self.stop.publish_arm(arm, reason)  # local workers skip the items they hold
         if self.scheduler is not None:
             self.scheduler.drop_arm(arm, reason)  # no worker gets another (remote ones see no flag)

@@ -123,6 +123,8 @@ class XdistControllerHooks:
             window = FixedLookahead(items)
         scheduler = SequentialScheduling(config, log, window=window, arms=self.context.arms)
         scheduler.on_drop = self.controller.feed_dropped
+        for arm, reason in self.controller.candidate_stops.items():  # decided before the interruption
+            scheduler.drop_arm(arm, reason)
         self.controller.scheduler = scheduler
         return scheduler
 

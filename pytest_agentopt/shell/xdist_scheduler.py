@@ -138,6 +138,7 @@ class SequentialScheduling:
         self._dispatcher = TrialDispatcher(len(first), self.window)
         for node in self._nodes:
             self._dispatcher.add_node(node)
+        self._drop_decided()  # candidates a resumed run's ledger has decided already
         self._send()
 
     # -- stopping -------------------------------------------------------------------------------------------

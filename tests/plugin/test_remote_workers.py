@@ -253,6 +253,50 @@ def test_remote_workers_stop_running_a_candidate_once_it_has_decided(
     assert "collected no agent task" not in output  # the candidates' items (test2-0...) are agent items too
 
 
+def test_a_resumed_run_hands_remote_workers_none_of_a_candidate_decided_before_the_interruption(
+    pytester: pytest.Pytester, machines: Callable[..., list[SocketServer]]
+) -> None:
+    """The first session (one process, in the controller's directory only) stops at planned position 68 (a control trial), after
+    the candidate ``equal`` has decided (15 pairs, position 58); the resumed session on two remote workers must
+    run none of ``equal``'s remaining trials: its decision comes from the ledger, before anything is handed out."""
+    write_candidates(pytester)
+    interrupting = CANDIDATES_SUITE.replace(
+        "    draw = random.Random",
+        "    import os\n"
+        "    if agent_trial.seq == 68 and os.path.exists('interrupt'):\n"
+        "        pytest.exit('interrupted')\n"
+        "    draw = random.Random",
+    )
+    pytester.makepyfile(test_suite=interrupting)
+    (pytester.path / "interrupt").write_text("")
+    common = ("--sprt", "--agent-trials=10", "--agent-seed=3", "-p", "no:randomly")
+    configs = [f"--agent-config=configs/{name}.json" for name in ("better", "equal", "worse")]
+    first = pytester.run(sys.executable, "-m", "pytest", *configs, *common, timeout=HANG_S)
+    assert first.ret == pytest.ExitCode.INTERRUPTED, first.stdout.str()
+    run_dir = the_run(pytester.path / ".agentopt")
+    decided = json.loads((run_dir / "decision.json").read_text())["candidates"]
+    assert {d["experiment_id"] for d in decided.values()} == {"equal"}
+    before = len(read_trials(run_dir))
+    servers = machines(2, interrupting)  # no "interrupt" file on the machines
+    resumed = pytester.run(
+        sys.executable,
+        "-m",
+        "pytest",
+        f"--agent-resume={run_dir.name}",
+        "-p",
+        "no:randomly",
+        "-rs",
+        "--dist=load",
+        *(f"--tx={s.spec}" for s in servers),
+        timeout=HANG_S,
+    )
+    assert resumed.ret == pytest.ExitCode.TESTS_FAILED, resumed.stdout.str()  # the gate: worse is proven worse
+    new = read_trials(run_dir)[before:]
+    assert new, resumed.stdout.str()
+    assert [r for r in new if r["experiment_id"] == "equal"] == []
+    resumed.stdout.fnmatch_lines(["SKIPPED * agentopt: candidate equal decided 'no_difference' after 15 pairs"])
+
+
 @pytest.mark.slow
 def test_workers_started_through_a_proxy_gateway_are_replaced_after_a_crash(
     pytester: pytest.Pytester, machines: Callable[..., list[SocketServer]]
