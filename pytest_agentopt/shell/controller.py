@@ -486,10 +486,11 @@ class ControllerPlugin:
         reason = f"agentopt: candidate {experiment} decided {verdict}"
         self.candidate_stops[arm] = reason
         self.stop.publish_arm(arm, reason)  # local workers skip the items they hold
-        if self.scheduler is not None:
+        if self.candidates.all_decided:
+            if self.stop_reason is None:
+                self._stop_everything(f"agentopt: every candidate decided ({len(self.candidates.arms)} candidates)")
+        elif self.scheduler is not None:
             self.scheduler.drop_arm(arm, reason)  # no worker gets another (remote ones see no flag)
-        if self.candidates.all_decided and self.stop_reason is None:
-            self._stop_everything(f"agentopt: every candidate decided ({len(self.candidates.arms)} candidates)")
         self._record_candidate_decision(arm, decision)
 
     def feed_dropped(self, nodeids: Sequence[str]) -> None:
