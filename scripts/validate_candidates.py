@@ -55,7 +55,7 @@ import math
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -66,7 +66,7 @@ from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha, ca
 from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
 from pytest_agentopt.run.options import FAMILY_ERRORS, FamilyError, RunOptions
 from pytest_agentopt.run.sequential_design import derived_cap_pairs, design_for
-from pytest_agentopt.run.trial_order import build_plan, candidate_arms
+from pytest_agentopt.run.trial_order import PlannedTrial, build_plan, candidate_arms
 from pytest_agentopt.stats.planning import logit_intercept
 
 CONTROL_RATE = 0.6
@@ -129,20 +129,15 @@ def make_feeders(arms: Sequence[str], alpha: float, config: Config, family_error
     )
 
 
-def simulate(
-    rates: dict[str, float],
-    alpha: float,
-    config: Config,
-    rng: np.random.Generator,
-    family_error: FamilyError = "fwer",
-) -> tuple[dict[str, str], int, list[int]]:
-    """One run: each candidate's verdict (under ``fdr`` e-BH's claim where it makes one), the sessions started
-    (control included) and each candidate's pairs to its decision (the cap's pairs when undecided)."""
+def draw_run(
+    rates: dict[str, float], config: Config, rng: np.random.Generator
+) -> tuple[list[str], list[PlannedTrial], list[bool]]:
+    """A run's candidates, its planned order and each planned trial's outcome (the suite's task difficulties are
+    drawn afresh; see the module doc)."""
     candidates = [arm for arm in rates if arm != "control"]
-    arms = ("control", *candidates)
     tasks = [f"t{i}" for i in range(config.tasks)]
     assert config.trials is not None
-    plan = build_plan(tasks, arms, config.trials, config.seed)
+    plan = build_plan(tasks, ("control", *candidates), config.trials, config.seed)
     difficulty = rng.normal(0.0, config.sigma, config.tasks)
     draws = rng.random(len(plan))
     task_index = {task: i for i, task in enumerate(tasks)}
@@ -152,19 +147,24 @@ def simulate(
         t = task_index[entry.task_id]
         p = _expit(logits[entry.arm] + float(difficulty[t]))
         successes.append(bool(draws[entry.seq] < p))
+    return candidates, plan, successes
+
+
+def simulate(
+    rates: dict[str, float],
+    alpha: float,
+    config: Config,
+    rng: np.random.Generator,
+    family_error: FamilyError = "fwer",
+) -> tuple[dict[str, str], int, list[int]]:
+    """One run: each candidate's verdict (under ``fdr`` e-BH's claim where it makes one), the sessions started
+    (control included) and each candidate's pairs to its decision (the cap's pairs when undecided)."""
+    candidates, plan, successes = draw_run(rates, config, rng)
     mean_durations = np.where(np.array(successes), 1.0, config.slowdown)
     durations = rng.exponential(mean_durations)
     family = make_feeders(candidates, alpha, config, family_error)
     family.set_plan_size(len(plan))
     dispatcher: TrialDispatcher[int] = TrialDispatcher(len(plan), default_window(config.workers))
-    nodes = list(range(config.workers))
-    for node in nodes:
-        dispatcher.add_node(node)
-    running: list[int | None] = [None] * config.workers
-    events: list[tuple[float, int, int]] = []
-    started = 0
-    now = 0.0
-    shutting_down = False
 
     def report(node: int, index: int, outcome: str) -> None:
         entry = plan[index]
@@ -173,8 +173,49 @@ def simulate(
             dispatcher.stop()
         dispatcher.finish(node, index)
 
+    started = run_workers(
+        dispatcher,
+        config.workers,
+        durations,
+        report=report,
+        skips=lambda index: dispatcher.stopped or family.decided(plan[index].arm),  # the stop flag: no session
+        outcome_of=lambda index: "success" if successes[index] else "failure",
+    )
+    verdicts = {
+        arm: (decision.verdict if decision is not None else "inconclusive") for arm, decision in family.decisions()
+    }
+    cap_pairs = config.tasks * (config.trials or 0)
+    pairs = [decision.units if decision is not None else cap_pairs for _, decision in family.decisions()]
+    for arm, claim in (family.false_discovery_claims() or {}).items():
+        if claim.verdict is not None:
+            verdicts[arm] = claim.verdict
+    return verdicts, len(started), pairs
+
+
+def run_workers(
+    dispatcher: TrialDispatcher[int],
+    workers: int,
+    durations: np.ndarray,
+    *,
+    report: Callable[[int, int, str], None],
+    skips: Callable[[int], bool],
+    outcome_of: Callable[[int], str],
+) -> list[int]:
+    """Simulated xdist workers ``0 .. workers - 1`` served by ``dispatcher``: a worker starts the item it holds
+    once it holds the next one too, or once dispatch has run out (it is shutting down); an item ``skips`` says is
+    skipped in no time (a stop flag). ``report(node, index, outcome)`` is told every result (``skipped``
+    included) and must finish the item in the dispatcher. Returns the started items, in start order."""
+    nodes = list(range(workers))
+    for node in nodes:
+        dispatcher.add_node(node)
+    running: list[int | None] = [None] * workers
+    events: list[tuple[float, int, int]] = []
+    started: list[int] = []
+    now = 0.0
+    shutting_down = False
+
     def start_what_may_start() -> None:
-        nonlocal started, shutting_down
+        nonlocal shutting_down
         progress = True
         while progress:
             progress = False
@@ -185,16 +226,14 @@ def simulate(
                 if not (len(held) >= 2 or (held and (shutting_down or dispatcher.stopped))):
                     continue
                 index = held[0]
-                arm = plan[index].arm
-                if dispatcher.stopped or family.decided(arm):  # the stop flag: skipped, no session
+                if skips(index):
                     report(node, index, "skipped")
                     progress = True
                     continue
                 running[node] = index
-                started += 1
+                started.append(index)
                 heapq.heappush(events, (now + float(durations[index]), node, index))
-            sent = dispatcher.assign(nodes)
-            if sent:
+            if dispatcher.assign(nodes):
                 progress = True
             if dispatcher.exhausted and not shutting_down:
                 shutting_down = True
@@ -204,17 +243,9 @@ def simulate(
     while events:
         now, node, index = heapq.heappop(events)
         running[node] = None
-        report(node, index, "success" if successes[index] else "failure")
+        report(node, index, outcome_of(index))
         start_what_may_start()
-    verdicts = {
-        arm: (decision.verdict if decision is not None else "inconclusive") for arm, decision in family.decisions()
-    }
-    cap_pairs = config.tasks * (config.trials or 0)
-    pairs = [decision.units if decision is not None else cap_pairs for _, decision in family.decisions()]
-    for arm, claim in (family.false_discovery_claims() or {}).items():
-        if claim.verdict is not None:
-            verdicts[arm] = claim.verdict
-    return verdicts, started, pairs
+    return started
 
 
 DISPATCH_MODES = ("before", "after")
@@ -260,32 +291,12 @@ def simulate_after_decision(
     """
     from pytest_agentopt.run.lookahead import CandidatesLookahead
 
-    candidates = [arm for arm in rates if arm != "control"]
-    arms = ("control", *candidates)
-    tasks = [f"t{i}" for i in range(config.tasks)]
-    assert config.trials is not None
-    plan = build_plan(tasks, arms, config.trials, config.seed)
-    difficulty = rng.normal(0.0, config.sigma, config.tasks)
-    draws = rng.random(len(plan))
-    task_index = {task: i for i, task in enumerate(tasks)}
-    logits = {arm: logit_intercept(rate, config.sigma) for arm, rate in rates.items()}
-    successes = [
-        bool(draws[entry.seq] < _expit(logits[entry.arm] + float(difficulty[task_index[entry.task_id]])))
-        for entry in plan
-    ]
+    candidates, plan, successes = draw_run(rates, config, rng)
     durations = rng.lognormal(0.0, latency_sigma, len(plan)) * np.where(np.array(successes), 1.0, config.slowdown)
     family = make_feeders(candidates, candidate_alpha(config.alpha, len(candidates)), config, "fwer")
     family.set_plan_size(len(plan))
     window = CandidatesLookahead(config.workers, family) if dispatch == "after" else None
     dispatcher: TrialDispatcher[int] = TrialDispatcher(len(plan), window)
-    nodes = list(range(config.workers))
-    for node in nodes:
-        dispatcher.add_node(node)
-    running: list[int | None] = [None] * config.workers
-    events: list[tuple[float, int, int]] = []
-    started: list[int] = []
-    now = 0.0
-    shutting_down = False
 
     def feed(index: int, outcome: str) -> None:
         entry = plan[index]
@@ -298,39 +309,18 @@ def simulate_after_decision(
         if family.all_decided and not dispatcher.stopped:
             dispatcher.stop()
 
-    def start_what_may_start() -> None:
-        nonlocal shutting_down
-        progress = True
-        while progress:
-            progress = False
-            for node in nodes:
-                if running[node] is not None:
-                    continue
-                held = dispatcher.node_items[node]
-                if not (len(held) >= 2 or (held and (shutting_down or dispatcher.stopped))):
-                    continue
-                index = held[0]
-                if stop_flags and (dispatcher.stopped or family.decided(plan[index].arm)):
-                    feed(index, "skipped")
-                    dispatcher.finish(node, index)
-                    progress = True
-                    continue
-                running[node] = index
-                started.append(index)
-                heapq.heappush(events, (now + float(durations[index]), node, index))
-            if dispatcher.assign(nodes):
-                progress = True
-            if dispatcher.exhausted and not shutting_down:
-                shutting_down = True
-                progress = True
-
-    start_what_may_start()
-    while events:
-        now, node, index = heapq.heappop(events)
-        running[node] = None
-        feed(index, "success" if successes[index] else "failure")
+    def report(node: int, index: int, outcome: str) -> None:
+        feed(index, outcome)
         dispatcher.finish(node, index)
-        start_what_may_start()
+
+    started = run_workers(
+        dispatcher,
+        config.workers,
+        durations,
+        report=report,
+        skips=lambda index: stop_flags and (dispatcher.stopped or family.decided(plan[index].arm)),
+        outcome_of=lambda index: "success" if successes[index] else "failure",
+    )
     after: dict[str, int] = {}
     for arm, decision in family.decisions():
         if decision is not None:

@@ -256,9 +256,10 @@ def test_remote_workers_stop_running_a_candidate_once_it_has_decided(
 def test_a_resumed_run_hands_remote_workers_none_of_a_candidate_decided_before_the_interruption(
     pytester: pytest.Pytester, machines: Callable[..., list[SocketServer]]
 ) -> None:
-    """The first session (one process, in the controller's directory only) stops at planned position 68 (a control trial), after
-    the candidate ``equal`` has decided (15 pairs, position 58); the resumed session on two remote workers must
-    run none of ``equal``'s remaining trials: its decision comes from the ledger, before anything is handed out."""
+    """The first session (one process, in the controller's directory only) stops at planned position 68 (a
+    control trial), after the candidate ``equal`` has decided (15 pairs, position 58); the resumed session on two
+    remote workers must run none of ``equal``'s remaining trials: its decision comes from the ledger, before
+    anything is handed out."""
     write_candidates(pytester)
     interrupting = CANDIDATES_SUITE.replace(
         "    draw = random.Random",
