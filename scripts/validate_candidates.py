@@ -26,6 +26,13 @@ the e-values at the stops: ``CandidateFeeders.false_discovery_claims``) and unde
 the false discovery rate of the ``better`` and of the ``worse`` claims (the mean over runs of false claims /
 max(claims, 1)), with its Monte Carlo standard error, power per true improvement and sessions of both.
 
+The error rates and sessions above keep the fixed window ``default_window(workers)``; a run's own dispatch with
+several candidates (the look-ahead ``auto`` over the undecided candidates, a decided candidate's queued items
+dropped) changes which trials start beyond each decision, never a verdict. ``--after-decision SIGMA`` measures
+that instead: per decided candidate, its trials started beyond its decision point, with the earlier dispatch and
+with this one, on local workers (stop flags) and remote ones (none), lognormal durations with that sigma
+(``docs/candidates-validation.md``, "A decided candidate stops consuming sessions: the bound").
+
 "Sessions" are the trials that started (skipped ones excluded). The comparison "K separate A/B runs" runs each
 candidate alone with its own control trials, through the same code, at the same per-candidate alpha (alpha/K:
 the same family-wise guarantee) and, for reference, at alpha (no multiplicity control: a weaker guarantee).
@@ -48,7 +55,7 @@ import math
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -59,7 +66,7 @@ from pytest_agentopt.run.candidates import CandidateFeeders, candidate_alpha, ca
 from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
 from pytest_agentopt.run.options import FAMILY_ERRORS, FamilyError, RunOptions
 from pytest_agentopt.run.sequential_design import derived_cap_pairs, design_for
-from pytest_agentopt.run.trial_order import build_plan, candidate_arms
+from pytest_agentopt.run.trial_order import PlannedTrial, build_plan, candidate_arms
 from pytest_agentopt.stats.planning import logit_intercept
 
 CONTROL_RATE = 0.6
@@ -88,6 +95,8 @@ class Config:
     null_families: bool
     family_error: str = "fwer"
     candidates: tuple[int, ...] = tuple(SCENARIOS)
+    after_decision: float | None = None
+    """``--after-decision SIGMA``: measure the trials after each candidate's decision instead."""
 
 
 def derived_trials(k: int, config: Config) -> int:
@@ -120,20 +129,15 @@ def make_feeders(arms: Sequence[str], alpha: float, config: Config, family_error
     )
 
 
-def simulate(
-    rates: dict[str, float],
-    alpha: float,
-    config: Config,
-    rng: np.random.Generator,
-    family_error: FamilyError = "fwer",
-) -> tuple[dict[str, str], int, list[int]]:
-    """One run: each candidate's verdict (under ``fdr`` e-BH's claim where it makes one), the sessions started
-    (control included) and each candidate's pairs to its decision (the cap's pairs when undecided)."""
+def draw_run(
+    rates: dict[str, float], config: Config, rng: np.random.Generator
+) -> tuple[list[str], list[PlannedTrial], list[bool]]:
+    """A run's candidates, its planned order and each planned trial's outcome (the suite's task difficulties are
+    drawn afresh; see the module doc)."""
     candidates = [arm for arm in rates if arm != "control"]
-    arms = ("control", *candidates)
     tasks = [f"t{i}" for i in range(config.tasks)]
     assert config.trials is not None
-    plan = build_plan(tasks, arms, config.trials, config.seed)
+    plan = build_plan(tasks, ("control", *candidates), config.trials, config.seed)
     difficulty = rng.normal(0.0, config.sigma, config.tasks)
     draws = rng.random(len(plan))
     task_index = {task: i for i, task in enumerate(tasks)}
@@ -143,19 +147,24 @@ def simulate(
         t = task_index[entry.task_id]
         p = _expit(logits[entry.arm] + float(difficulty[t]))
         successes.append(bool(draws[entry.seq] < p))
+    return candidates, plan, successes
+
+
+def simulate(
+    rates: dict[str, float],
+    alpha: float,
+    config: Config,
+    rng: np.random.Generator,
+    family_error: FamilyError = "fwer",
+) -> tuple[dict[str, str], int, list[int]]:
+    """One run: each candidate's verdict (under ``fdr`` e-BH's claim where it makes one), the sessions started
+    (control included) and each candidate's pairs to its decision (the cap's pairs when undecided)."""
+    candidates, plan, successes = draw_run(rates, config, rng)
     mean_durations = np.where(np.array(successes), 1.0, config.slowdown)
     durations = rng.exponential(mean_durations)
     family = make_feeders(candidates, alpha, config, family_error)
     family.set_plan_size(len(plan))
     dispatcher: TrialDispatcher[int] = TrialDispatcher(len(plan), default_window(config.workers))
-    nodes = list(range(config.workers))
-    for node in nodes:
-        dispatcher.add_node(node)
-    running: list[int | None] = [None] * config.workers
-    events: list[tuple[float, int, int]] = []
-    started = 0
-    now = 0.0
-    shutting_down = False
 
     def report(node: int, index: int, outcome: str) -> None:
         entry = plan[index]
@@ -164,8 +173,49 @@ def simulate(
             dispatcher.stop()
         dispatcher.finish(node, index)
 
+    started = run_workers(
+        dispatcher,
+        config.workers,
+        durations,
+        report=report,
+        skips=lambda index: dispatcher.stopped or family.decided(plan[index].arm),  # the stop flag: no session
+        outcome_of=lambda index: "success" if successes[index] else "failure",
+    )
+    verdicts = {
+        arm: (decision.verdict if decision is not None else "inconclusive") for arm, decision in family.decisions()
+    }
+    cap_pairs = config.tasks * (config.trials or 0)
+    pairs = [decision.units if decision is not None else cap_pairs for _, decision in family.decisions()]
+    for arm, claim in (family.false_discovery_claims() or {}).items():
+        if claim.verdict is not None:
+            verdicts[arm] = claim.verdict
+    return verdicts, len(started), pairs
+
+
+def run_workers(
+    dispatcher: TrialDispatcher[int],
+    workers: int,
+    durations: np.ndarray,
+    *,
+    report: Callable[[int, int, str], None],
+    skips: Callable[[int], bool],
+    outcome_of: Callable[[int], str],
+) -> list[int]:
+    """Simulated xdist workers ``0 .. workers - 1`` served by ``dispatcher``: a worker starts the item it holds
+    once it holds the next one too, or once dispatch has run out (it is shutting down); an item ``skips`` says is
+    skipped in no time (a stop flag). ``report(node, index, outcome)`` is told every result (``skipped``
+    included) and must finish the item in the dispatcher. Returns the started items, in start order."""
+    nodes = list(range(workers))
+    for node in nodes:
+        dispatcher.add_node(node)
+    running: list[int | None] = [None] * workers
+    events: list[tuple[float, int, int]] = []
+    started: list[int] = []
+    now = 0.0
+    shutting_down = False
+
     def start_what_may_start() -> None:
-        nonlocal started, shutting_down
+        nonlocal shutting_down
         progress = True
         while progress:
             progress = False
@@ -176,16 +226,14 @@ def simulate(
                 if not (len(held) >= 2 or (held and (shutting_down or dispatcher.stopped))):
                     continue
                 index = held[0]
-                arm = plan[index].arm
-                if dispatcher.stopped or family.decided(arm):  # the stop flag: skipped, no session
+                if skips(index):
                     report(node, index, "skipped")
                     progress = True
                     continue
                 running[node] = index
-                started += 1
+                started.append(index)
                 heapq.heappush(events, (now + float(durations[index]), node, index))
-            sent = dispatcher.assign(nodes)
-            if sent:
+            if dispatcher.assign(nodes):
                 progress = True
             if dispatcher.exhausted and not shutting_down:
                 shutting_down = True
@@ -195,17 +243,165 @@ def simulate(
     while events:
         now, node, index = heapq.heappop(events)
         running[node] = None
-        report(node, index, "success" if successes[index] else "failure")
+        report(node, index, outcome_of(index))
         start_what_may_start()
-    verdicts = {
-        arm: (decision.verdict if decision is not None else "inconclusive") for arm, decision in family.decisions()
-    }
-    cap_pairs = config.tasks * (config.trials or 0)
-    pairs = [decision.units if decision is not None else cap_pairs for _, decision in family.decisions()]
-    for arm, claim in (family.false_discovery_claims() or {}).items():
-        if claim.verdict is not None:
-            verdicts[arm] = claim.verdict
-    return verdicts, started, pairs
+    return started
+
+
+DISPATCH_MODES = ("before", "after")
+"""How the scheduler treats a decided candidate: ``before`` the earlier dispatch (no look-ahead bound with several
+candidates, every item handed out, workers skip a decided candidate's items by its stop flag); ``after``: the
+look-ahead ``auto`` over the undecided candidates (``run.lookahead.CandidatesLookahead``) and a decided
+candidate's queued items dropped (``TrialDispatcher.drop``)."""
+
+
+@dataclass
+class AfterDecision:
+    """Per candidate and run: the candidate's trials started beyond its decision point (decided runs only)."""
+
+    counts: list[int] = field(default_factory=list)
+
+    def add(self, count: int) -> None:
+        self.counts.append(count)
+
+    def summary(self) -> tuple[float, float, int]:
+        """Mean, its Monte Carlo standard error, and the maximum."""
+        values = np.asarray(self.counts, dtype=float)
+        if len(values) == 0:
+            return math.nan, math.nan, 0
+        error = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else math.nan
+        return float(values.mean()), error, int(values.max())
+
+
+def simulate_after_decision(
+    rates: dict[str, float],
+    config: Config,
+    rng: np.random.Generator,
+    *,
+    dispatch: str,
+    stop_flags: bool,
+    latency_sigma: float,
+) -> dict[str, int]:
+    """One run with the real dispatcher, look-ahead and candidate tests: for each candidate that decided, how many
+    of its trials started beyond its decision point (planned position ``> decision.seq``).
+
+    Durations are lognormal (median 1, ``latency_sigma``; failures ``slowdown`` times slower). ``stop_flags``:
+    workers read the candidates' stop flags (local workers) and skip a decided candidate's item they hold; without
+    (remote workers) they run whatever they were handed.
+    """
+    from pytest_agentopt.run.lookahead import CandidatesLookahead
+
+    candidates, plan, successes = draw_run(rates, config, rng)
+    durations = rng.lognormal(0.0, latency_sigma, len(plan)) * np.where(np.array(successes), 1.0, config.slowdown)
+    family = make_feeders(candidates, candidate_alpha(config.alpha, len(candidates)), config, "fwer")
+    family.set_plan_size(len(plan))
+    window = CandidatesLookahead(config.workers, family) if dispatch == "after" else None
+    dispatcher: TrialDispatcher[int] = TrialDispatcher(len(plan), window)
+
+    def feed(index: int, outcome: str) -> None:
+        entry = plan[index]
+        decided = family.add(index, task_id=entry.task_id, arm=entry.arm, trial=entry.trial, outcome=outcome)
+        for made in decided:
+            if dispatch == "after" and not dispatcher.stopped:
+                drop = [i for i in dispatcher.pending if plan[i].arm == made.arm]
+                for dropped in dispatcher.drop(drop):
+                    feed(dropped, "skipped")
+        if family.all_decided and not dispatcher.stopped:
+            dispatcher.stop()
+
+    def report(node: int, index: int, outcome: str) -> None:
+        feed(index, outcome)
+        dispatcher.finish(node, index)
+
+    started = run_workers(
+        dispatcher,
+        config.workers,
+        durations,
+        report=report,
+        skips=lambda index: stop_flags and (dispatcher.stopped or family.decided(plan[index].arm)),
+        outcome_of=lambda index: "success" if successes[index] else "failure",
+    )
+    after: dict[str, int] = {}
+    for arm, decision in family.decisions():
+        if decision is not None:
+            after[arm] = sum(1 for index in started if plan[index].arm == arm and index > decision.seq)
+    return after
+
+
+def run_after_decision(config: Config, latency_sigma: float) -> list[tuple[str, str, int, AfterDecision]]:
+    """For each K and dispatch mode, with and without stop flags: the trials after each candidate's decision.
+    Every mode runs on the same draws (the same generator state per run)."""
+    results = []
+    for k, kinds in SCENARIOS.items():
+        if k not in config.candidates or k == 1:
+            continue
+        trials = config.trials or derived_trials(k, config)
+        run_config = replace(config, trials=trials)
+        arms = candidate_arms(k)
+        rates = {"control": CONTROL_RATE, **{arm: RATES[kind] for arm, kind in zip(arms, kinds, strict=True)}}
+        tallies = {(mode, flags): AfterDecision() for mode in DISPATCH_MODES for flags in (True, False)}
+        rng = np.random.default_rng([config.seed, k, 1])
+        for _ in range(config.runs):
+            state = rng.bit_generator.state
+            for (mode, flags), tally in tallies.items():
+                rng.bit_generator.state = state
+                for count in simulate_after_decision(
+                    rates, run_config, rng, dispatch=mode, stop_flags=flags, latency_sigma=latency_sigma
+                ).values():
+                    tally.add(count)
+        for (mode, flags), tally in tallies.items():
+            results.append((mode, "local (stop flags)" if flags else "remote (no flags)", k, tally))
+    return results
+
+
+def render_after_decision(
+    results: list[tuple[str, str, int, AfterDecision]],
+    config: Config,
+    latency_sigma: float,
+    command: str,
+    seconds: float,
+) -> str:
+    rows = []
+    for mode, workers, k, tally in results:
+        mean, error, most = tally.summary()
+        base = 2 * config.workers
+        rows.append(
+            [
+                k,
+                mode,
+                workers,
+                len(tally.counts),
+                f"{mean:.2f} +- {error:.2f}",
+                most,
+                math.ceil(base / (k + 1)) + config.workers,
+            ]
+        )
+    table = tabulate(
+        rows,
+        headers=[
+            "K",
+            "dispatch",
+            "workers",
+            "decided candidates",
+            "trials after its decision: mean +- s.e.",
+            "max",
+            "bound ceil(2w/(K+1)) + w",
+        ],
+        tablefmt="github",
+    )
+    return "\n".join(
+        [
+            f"Command: `{command}` ({seconds:.0f} s)",
+            "",
+            f"{config.runs} runs per K; {config.tasks} tasks, each K's derived cap; {config.workers} workers; "
+            f"lognormal durations (median 1, sigma {latency_sigma:g}), failures {config.slowdown:g}x slower; "
+            f"control {CONTROL_RATE:g}, better {RATES['better']:g}, equal {RATES['equal']:g}, worse "
+            f"{RATES['worse']:g}; alpha {config.alpha:g}; seed {config.seed}.",
+            "",
+            table,
+            "",
+        ]
+    )
 
 
 WRONG = {"better": ("worse",), "equal": ("better", "worse"), "worse": ("better",)}
@@ -493,6 +689,14 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         help="fdr: validate --agent-family-error fdr (FDR per direction, power and sessions against fwer), K >= 2",
     )
     parser.add_argument(
+        "--after-decision",
+        type=float,
+        default=None,
+        metavar="SIGMA",
+        help="measure instead the trials each candidate starts after its decision, before and after the scheduler "
+        "drops a decided candidate, on lognormal durations with this sigma (e.g. 1.0)",
+    )
+    parser.add_argument(
         "--candidates",
         type=int,
         nargs="+",
@@ -515,6 +719,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         args.null_families,
         args.family_error,
         tuple(args.candidates),
+        args.after_decision,
     )
 
 
@@ -522,6 +727,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
     started = time.perf_counter()
     command = "python scripts/validate_candidates.py " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+    if config.after_decision is not None:
+        measured = run_after_decision(config, config.after_decision)
+        seconds = time.perf_counter() - started
+        print(render_after_decision(measured, config, config.after_decision, command.strip(), seconds))
+        return 0
     if config.family_error == "fdr":
         fdr_results = []
         for k, kinds in SCENARIOS.items():

@@ -26,8 +26,11 @@ the end of the run e-BH (``stats.ebh``) runs over the ``K`` e-values of each dir
 (:func:`false_discovery_claims`): the expected share of false ``better`` claims among the ``better`` claims is
 at most alpha, and likewise for ``worse``, under any dependence between the candidates.
 
-A candidate that has decided consumes no more sessions: the controller publishes a per-arm stop (workers skip its
-remaining items with the reason); the control runs while any candidate is undecided.
+A candidate that has decided consumes no more sessions: the controller publishes a per-arm stop (local workers
+skip the items of it they hold) and the xdist scheduler drops its items not yet handed out (reported skipped with
+the candidate's decision, on every worker, remote ones included); the control runs while any candidate is
+undecided (its trials are shared by all candidates). docs/candidates-validation.md bounds the trials a candidate
+starts after its decision.
 """
 
 from __future__ import annotations

@@ -12,6 +12,12 @@ holds, and the window is checked on that held ("head") item, never on the new on
 lowest unfinished item is always running, or the head of some worker (inside the window), or the next one to
 hand out (inside the window).
 
+A candidate that has decided (several candidates against one control) is dropped: :meth:`TrialDispatcher.drop`
+takes its items out of the queue, so they are never handed out, and counts them as finished, so the window moves
+past them. An item a worker already holds cannot be taken back (xdist's ``steal`` removes only items still queued
+on the worker, and a worker takes its running item and the one it holds off its queue at once): the worker skips
+it by the candidate's stop flag, or, with no flag to read (a remote worker), runs it.
+
 Both the xdist scheduler and the validation simulation drive this class, so the simulation measures the code that
 runs.
 """
@@ -19,7 +25,7 @@ runs.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Generic, Protocol, TypeVar
 
 Node = TypeVar("Node", bound=Hashable)
@@ -78,6 +84,23 @@ class TrialDispatcher(Generic[Node]):
         items = self.node_items.get(node)
         if items is not None and index in items:
             items.remove(index)
+        self._count_finished(index)
+
+    def drop(self, indices: Iterable[int]) -> list[int]:
+        """Never hand out ``indices`` (a candidate that has decided); return those still queued, in order.
+
+        They count as finished: the lowest unfinished item must not wait for items that will never run. Indices
+        already handed out (or not queued) are left alone.
+        """
+        unwanted = set(indices)
+        dropped = [index for index in self.pending if index in unwanted]
+        if dropped:
+            self.pending = deque(index for index in self.pending if index not in unwanted)
+            for index in dropped:
+                self._count_finished(index)
+        return dropped
+
+    def _count_finished(self, index: int) -> None:
         if index >= self.lowest_unfinished:
             self._finished_ahead.add(index)
             while self.lowest_unfinished in self._finished_ahead:

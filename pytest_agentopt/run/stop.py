@@ -7,9 +7,10 @@ In a single process the flag is also kept in memory. A remote worker (another ma
 scheduler stops handing it items (``shell/remote_workers.py``).
 
 With several candidates, a candidate that has decided gets a flag of its own (``<path>.<arm>``): workers skip
-that arm's items while the others run on. Only runs with several candidates look for these (``arm_flags``). A
-remote worker sees no arm flag either: it runs the decided candidate's items it is given, and they are recorded
-as after that candidate's decision (they never enter its test).
+that arm's items they already hold while the others run on, and the scheduler hands out none of its items any
+more (``shell/xdist_scheduler.py``). Only runs with several candidates look for these flags (``arm_flags``). A
+remote worker sees no arm flag either: it runs the one item of the decided candidate it may hold, recorded as
+after that candidate's decision (it never enters its test).
 """
 
 from __future__ import annotations

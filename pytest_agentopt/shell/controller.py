@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,7 +34,7 @@ from pytest_agentopt.run.sequential_design import (
 from pytest_agentopt.run.stop import StopSignal
 from pytest_agentopt.run.stop_cause import NO_MORE_WORKERS, STUCK_TRIAL, OperationalStop, stop_cause
 from pytest_agentopt.run.write_failure import WriteFailure
-from pytest_agentopt.shell.crash import crash_note
+from pytest_agentopt.shell.crash import PlanPositions, crash_note, parse_trial_nodeid
 from pytest_agentopt.shell.interrupts import DeferredInterrupts
 from pytest_agentopt.shell.junit_output import JunitTrialOutput
 from pytest_agentopt.shell.output_paths import ERROR_PREFIX
@@ -107,6 +107,10 @@ class ControllerPlugin:
         self._notices: set[str] = set()
         self._shown_live: set[str] = set()
         self._locations: dict[str, tuple[str, int | None]] = {}
+        self.candidate_stops: dict[str, str] = {}
+        """Each decided candidate's stop reason (a resumed run's decisions replayed before the scheduler exists)."""
+        self._positions: PlanPositions | None = None
+        """The planned position of each collected trial (built when a decided candidate's items are dropped)."""
         self._progress: ProgressLine | None = None
         self._finishing = DeferredInterrupts()
         self.design: PairedDesign | None = None
@@ -478,13 +482,29 @@ class ControllerPlugin:
         experiment = self.context.configs.raw(arm)["experiment_id"]
         how = " at the cap (last look)" if decision.at_cap else ""
         final = "; e-BH makes the final claims at the end" if self.candidates.family_error == "fdr" else ""
-        self.stop.publish_arm(
-            arm,
-            f"agentopt: candidate {experiment} decided '{decision.verdict}'{how} after {decision.units} pairs{final}",
-        )
-        if self.candidates.all_decided and self.stop_reason is None:
-            self._stop_everything(f"agentopt: every candidate decided ({len(self.candidates.arms)} candidates)")
+        verdict = f"'{decision.verdict}'{how} after {decision.units} pairs{final}"
+        reason = f"agentopt: candidate {experiment} decided {verdict}"
+        self.candidate_stops[arm] = reason
+        self.stop.publish_arm(arm, reason)  # local workers skip the items they hold
+        if self.candidates.all_decided:
+            if self.stop_reason is None:
+                self._stop_everything(f"agentopt: every candidate decided ({len(self.candidates.arms)} candidates)")
+        elif self.scheduler is not None:
+            self.scheduler.drop_arm(arm, reason)  # no worker gets another (remote ones see no flag)
         self._record_candidate_decision(arm, decision)
+
+    def feed_dropped(self, nodeids: Sequence[str]) -> None:
+        """A decided candidate's items the scheduler will never hand out: skipped, so that every candidate's
+        committed prefix moves past them (reported skipped at the end, ``_report_never_dispatched``)."""
+        if self.scheduler is None or self.scheduler.collection is None:
+            return
+        if self._positions is None:
+            self._positions = PlanPositions(self.scheduler.collection, self.context)
+        for nodeid in nodeids:
+            key = parse_trial_nodeid(nodeid)
+            seq = self._positions.seq(key) if key is not None else None
+            if key is not None and seq is not None:
+                self._feed(seq, key[0], key[1], key[2], "skipped")
 
     def _record_candidate_decision(self, arm: str, decision: Decision) -> None:
         """``decision.json`` holds each candidate's decision once (a resumed run replaying it keeps the first)."""
@@ -565,17 +585,20 @@ class ControllerPlugin:
             never = itertools.chain(never, items.lazy_items.never_reached_nodeids())
         if not never:
             return
-        reason = f"Skipped: {self.stop_reason or 'agentopt: run stopped'}"
+        run_reason = f"Skipped: {self.stop_reason or 'agentopt: run stopped'}"
+        drop_reasons = self.scheduler.drop_reasons if self.scheduler is not None else {}
         # pytest keeps every report to the end: a large --sprt cap stops with most of its trials never run, so
         # what their reports can share (keywords, payload, the reason at one location) is made once.
         keywords: dict[str, Any] = {}
         payload = {"record": None, "stopped": True}
-        reasons: dict[tuple[str, int | None], tuple[str, int, str]] = {}
+        reasons: dict[tuple[str, int | None, str], tuple[str, int, str]] = {}
         for nodeid in never:
             fspath, _, domain = nodeid.partition("::")
             path, lineno = self._locations.get(nodeid.split("[", 1)[0], (fspath, None))
             location = (path, lineno, domain)
-            longrepr = reasons.setdefault((path, lineno), (path, lineno if lineno is not None else 0, reason))
+            dropped_by = drop_reasons.get(nodeid)
+            reason = f"Skipped: {dropped_by}" if dropped_by is not None else run_reason
+            longrepr = reasons.setdefault((path, lineno, reason), (path, lineno if lineno is not None else 0, reason))
             self.config.hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
             report = pytest.TestReport(
                 nodeid=nodeid, location=location, keywords=keywords, outcome="skipped", longrepr=longrepr, when="setup"

@@ -30,7 +30,8 @@ from pytest_agentopt.storage.ledger import iso_timestamp
 from pytest_agentopt.storage.run_context import RunContext
 from pytest_agentopt.storage.trial_record import LEDGER_SCHEMA, TrialRecord
 
-_TRIAL_ID = re.compile(r"(?:-|\[)(control|test)-(\d+)\]$")
+_TRIAL_ID = re.compile(r"(?:-|\[)(control|test(?:[1-9]\d*)?)-(\d+)\]$")
+"""The trial id ends an agent item's node id: ``<arm>-<trial>``, the arm ``control``, ``test``, ``test2``..."""
 TASK_FIELDS = ("task_code", "category", "optimal_steps", "impossible")
 
 

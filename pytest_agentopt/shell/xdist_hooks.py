@@ -118,16 +118,19 @@ class XdistControllerHooks:
         if not self.context.sprt and self.context.budget_usd is None:
             return None  # nothing can stop this run early: xdist's own scheduler is fine
 
-        feeder, items = self.controller.feeder, self.controller.options.lookahead
+        feeder = self.controller.feeder or self.controller.candidates
+        items = self.controller.options.lookahead
         window: int | Lookahead | None = None
         if self.context.sprt and feeder is not None:
             window = lookahead_for(
                 items, workers=self.controller.workers, feeder=feeder, resumed=self.context.has_finished_trials
             )
         elif self.context.sprt and items is not None:
-            # Several candidates (one test each): a given look-ahead holds; ``auto`` is the fixed default window.
             window = FixedLookahead(items)
-        scheduler = SequentialScheduling(config, log, window=window)
+        scheduler = SequentialScheduling(config, log, window=window, arms=self.context.arms)
+        scheduler.on_drop = self.controller.feed_dropped
+        for arm, reason in self.controller.candidate_stops.items():  # decided before the interruption
+            scheduler.drop_arm(arm, reason)
         self.controller.scheduler = scheduler
         return scheduler
 

@@ -7,11 +7,15 @@ It replaces xdist's ``load`` and ``worksteal`` schedulers (``loadscope``, ``load
 are refused, see ``xdist_hooks``). The decisions are made by
 :class:`~pytest_agentopt.run.dispatch.TrialDispatcher`; this class adapts it to xdist's ``Scheduling``
 protocol. Only imported on an xdist controller.
+
+With several candidates, a candidate that has decided is dropped (:meth:`SequentialScheduling.drop_arm`): its
+items still queued are never handed out, on any worker, local or remote; the controller feeds them to the other
+candidates' tests as skipped (``on_drop``) and reports them skipped with the candidate's decision.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -19,10 +23,13 @@ from xdist.report import report_collection_diff
 from xdist.workermanage import WorkerController, parse_tx_spec_config
 
 from pytest_agentopt.run.dispatch import Lookahead, TrialDispatcher
+from pytest_agentopt.shell.crash import parse_trial_nodeid
 
 
 class SequentialScheduling:
-    def __init__(self, config: pytest.Config, log: Any, window: int | Lookahead | None) -> None:
+    def __init__(
+        self, config: pytest.Config, log: Any, window: int | Lookahead | None, arms: Sequence[str] = ()
+    ) -> None:
         self.config = config
         self.log = log
         self.numnodes = len(parse_tx_spec_config(config))
@@ -32,6 +39,13 @@ class SequentialScheduling:
         self._nodes: list[WorkerController] = []
         self._dispatcher: TrialDispatcher[WorkerController] | None = None
         self.never_dispatched: list[str] = []
+        self.drop_reasons: dict[str, str] = {}
+        """The reason of each never-dispatched item a dropped candidate left (the others: the run's stop)."""
+        self.on_drop: Callable[[Sequence[str]], None] | None = None
+        """Told the node ids of a dropped candidate's items as they are dropped (the controller feeds them)."""
+        self._arms = set(arms)
+        self._dropped_arms: dict[str, str] = {}
+        self._arm_of: list[str | None] | None = None
 
     # -- Scheduling protocol --------------------------------------------------------------------------------
 
@@ -81,6 +95,7 @@ class SequentialScheduling:
         if self._dispatcher.stopped:
             self.never_dispatched.append(item)
         self._dispatcher.requeue(index)
+        self._drop_decided()
         self._send()
 
     def remove_pending_tests_from_node(self, node: WorkerController, indices: Sequence[int]) -> None:
@@ -100,6 +115,7 @@ class SequentialScheduling:
         # run elsewhere, or never once the run has stopped.
         if stopped:
             self.never_dispatched.extend(self.collection[index] for index in items[1:])
+        self._drop_decided()
         self._send()
         return self.collection[items[0]]
 
@@ -122,6 +138,7 @@ class SequentialScheduling:
         self._dispatcher = TrialDispatcher(len(first), self.window)
         for node in self._nodes:
             self._dispatcher.add_node(node)
+        self._drop_decided()  # candidates a resumed run's ledger has decided already
         self._send()
 
     # -- stopping -------------------------------------------------------------------------------------------
@@ -133,6 +150,43 @@ class SequentialScheduling:
         never = self._dispatcher.stop()
         self.never_dispatched.extend(self.collection[index] for index in never)
         self._shutdown_nodes()
+
+    def drop_arm(self, arm: str, reason: str) -> list[str]:
+        """Hand out no more items of ``arm`` (a candidate that has decided); return the node ids dropped now.
+
+        Items a worker already holds stay with it (they cannot be taken back, see ``run/dispatch.py``). Items of
+        ``arm`` that come back later (a crashed worker held them) are dropped as they come back.
+        """
+        if arm in self._dropped_arms:
+            return []
+        self._dropped_arms[arm] = reason
+        dropped = self._drop_decided()
+        if self._dispatcher is not None and not self._dispatcher.stopped:
+            self._send()  # the window may have moved past the dropped items
+        return dropped
+
+    def _drop_decided(self) -> list[str]:
+        if not self._dropped_arms or self._dispatcher is None or self.collection is None:
+            return []
+        arm_of = self._arms_by_index(self.collection)
+        indices = [index for index in self._dispatcher.pending if arm_of[index] in self._dropped_arms]
+        dropped = []
+        for index in self._dispatcher.drop(indices):
+            nodeid, arm = self.collection[index], arm_of[index]
+            assert arm is not None
+            self.drop_reasons[nodeid] = self._dropped_arms[arm]
+            dropped.append(nodeid)
+        self.never_dispatched.extend(dropped)
+        if dropped and self.on_drop is not None:
+            self.on_drop(dropped)
+        return dropped
+
+    def _arms_by_index(self, collection: Sequence[str]) -> list[str | None]:
+        """The arm of each collected item (``None``: not an agent trial), worked out once."""
+        if self._arm_of is None:
+            keys = map(parse_trial_nodeid, collection)
+            self._arm_of = [key[1] if key is not None and key[1] in self._arms else None for key in keys]
+        return self._arm_of
 
     # -- internals ------------------------------------------------------------------------------------------
 

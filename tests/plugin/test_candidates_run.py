@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from typing import Any
 from xml.etree import ElementTree
 
@@ -103,14 +104,16 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
     assert len(by_arm[decided_first["experiment_id"]]) < control
     for name, candidate in candidates.items():
         assert len(by_arm[name]) == candidate["trials_started"]
-        # Without xdist nothing runs past a decision. Under xdist, how many trials a worker starts before it sees
-        # the candidate's stop flag depends on the machine's timing (not bounded here); what must hold on every
-        # machine is that none of them enters the test, and every trial the ledger flags is counted.
+        # Without xdist nothing runs past a decision. Under xdist how many do depends on the machine's timing,
+        # within ceil(2w / (K + 1)) + w for w workers (docs/candidates-validation.md); none of them enters the
+        # test, and every trial the ledger flags is counted.
         flagged = [record for record in by_arm[name] if record.get("after_decision")]
         assert len(flagged) <= candidate["trials_after_decision"]
         assert candidate["pairs_used"] + candidate["trials_after_decision"] <= candidate["trials_started"]
         if not workers:
             assert candidate["trials_after_decision"] == 0
+        else:
+            assert candidate["trials_after_decision"] <= math.ceil(2 * 4 / (3 + 1)) + 4
     decisions = json.loads((only_run(pytester) / "decision.json").read_text())["candidates"]
     assert {d["experiment_id"]: d["verdict"] for d in decisions.values()} == {
         "better": "better",
@@ -207,6 +210,50 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
             f"{llr['worse']:+.2f}; bounds [{lower:+.2f}, {upper:+.2f}]; decided {candidate['verdict'].upper()}"
         ) in frame
     assert f"verdict  {summary['verdict'].upper()}: {summary['verdict_reason']}" in frame
+
+
+# The same suite with one slow trial early in the plan (the control trial at planned position 40, in the second
+# round, before any candidate can decide): while it runs, the other worker would run ahead of the test's prefix.
+SLOW_SUITE = SUITE.replace("import random", "import random\nimport time").replace(
+    "    draw = random.Random", "    if agent_trial.seq == 40:\n        time.sleep(1.5)\n    draw = random.Random"
+)
+
+
+def test_a_decided_candidate_starts_at_most_the_bound_after_its_decision_on_two_workers(
+    pytester: pytest.Pytester,
+) -> None:
+    """Whatever the interleaving: a candidate starts at most ceil(2w / (K + 1)) + w trials beyond its decision
+    point (w workers, K candidates; docs/candidates-validation.md). Before the scheduler dropped a decided
+    candidate (no look-ahead bound with several candidates), the worker not held up by the slow trial ran on."""
+    write_candidates(pytester)
+    pytester.makepyfile(test_suite=SLOW_SUITE)
+    result = pytester.runpytest(
+        *(f"--agent-config=configs/{name}.json" for name in ("better", "equal", "worse")),
+        "--sprt",
+        "--agent-trials=10",
+        "--agent-seed=3",
+        "--agent-json=out.json",
+        "-rs",
+        "-n",
+        "2",
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()  # the gate: one is proven worse
+    candidates = candidates_by_id(json.loads((pytester.path / "out.json").read_text()))
+    assert {name: c["verdict"] for name, c in candidates.items()} == {
+        "better": "better",
+        "equal": "no_difference",
+        "worse": "worse",
+    }
+    bound = math.ceil(2 * 2 / (3 + 1)) + 2
+    records = read_trials(only_run(pytester))
+    decisions = json.loads((only_run(pytester) / "decision.json").read_text())["candidates"]
+    for name, candidate in candidates.items():
+        decided_at = decisions[candidate["arm"]]["seq"]
+        after = [r for r in records if r["experiment_id"] == name and r["seq"] > decided_at]
+        assert len(after) == candidate["trials_after_decision"], name
+        assert len(after) <= bound, (name, len(after))
+    # Its items never handed out are skipped with its own decision, not the run's.
+    result.stdout.fnmatch_lines(["SKIPPED * test_suite.py:*: agentopt: candidate equal decided 'no_difference' *"])
 
 
 def test_a_glob_selects_the_candidates_and_the_common_parent_is_the_control(pytester: pytest.Pytester) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import math
 import re
 import socket
 import sys
@@ -24,6 +25,8 @@ import pytest
 from scripts.remote_workers import SocketServer, SocketServerDidNotStartError, stop_socket_server
 from scripts.remote_workers import start_socket_server as start_server
 from tests.plugin.helpers import read_trials, write_configs
+from tests.plugin.test_candidates_run import SUITE as CANDIDATES_SUITE
+from tests.plugin.test_candidates_run import write_candidates
 
 HANG_S = 240  # a run that hangs is a failure of this test, not of the suite
 
@@ -57,15 +60,15 @@ def start_socket_server(directory: Path) -> SocketServer:
 
 
 @pytest.fixture
-def machines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[int], list[SocketServer]]]:
+def machines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., list[SocketServer]]]:
     """Start socket servers, each in a new directory holding a copy of the suite; all are stopped at the end."""
     started: list[SocketServer] = []
 
-    def start(count: int) -> list[SocketServer]:
+    def start(count: int, suite: str = SUITE) -> list[SocketServer]:
         servers = []
         for _ in range(count):
             directory = tmp_path_factory.mktemp("machine")
-            (directory / "test_suite.py").write_text(SUITE)
+            (directory / "test_suite.py").write_text(suite)
             server = start_socket_server(directory)
             started.append(server)
             servers.append(server)
@@ -104,7 +107,7 @@ def decided_trials(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any], list[
 
 
 def test_socket_workers_decide_as_local_workers_do_and_survive_a_dead_one(
-    pytester: pytest.Pytester, machines: Callable[[int], list[SocketServer]]
+    pytester: pytest.Pytester, machines: Callable[..., list[SocketServer]]
 ) -> None:
     controller_suite(pytester)
     local = run_controller(pytester, "-n", "2")
@@ -154,7 +157,7 @@ def test_socket_workers_decide_as_local_workers_do_and_survive_a_dead_one(
 
 
 def test_when_the_last_remote_worker_is_lost_the_run_stops_resumable(
-    pytester: pytest.Pytester, machines: Callable[[int], list[SocketServer]]
+    pytester: pytest.Pytester, machines: Callable[..., list[SocketServer]]
 ) -> None:
     controller_suite(pytester)
     (server,) = machines(1)
@@ -207,9 +210,100 @@ def test_file_arguments_remote_workers_cannot_receive_are_refused_before_the_run
     assert not (pytester.path / ".agentopt").exists()
 
 
+def test_remote_workers_stop_running_a_candidate_once_it_has_decided(
+    pytester: pytest.Pytester, machines: Callable[..., list[SocketServer]]
+) -> None:
+    """A remote worker sees no stop flag: the scheduler must stop handing it a decided candidate's items, which
+    are reported skipped with that candidate's decision; the control runs on for the undecided ones."""
+    write_candidates(pytester)
+    servers = machines(2, CANDIDATES_SUITE)
+    result = pytester.run(
+        sys.executable,
+        "-m",
+        "pytest",
+        *(f"--agent-config=configs/{name}.json" for name in ("better", "equal", "worse")),
+        "--sprt",
+        "--agent-trials=10",
+        "--agent-seed=3",
+        "-p",
+        "no:randomly",
+        "-rs",
+        "--dist=load",
+        *(f"--tx={s.spec}" for s in servers),
+        timeout=HANG_S,
+    )
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output  # the default gate: a candidate proven worse
+    run_dir = the_run(pytester.path / ".agentopt")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    candidates = {c["experiment_id"]: c for c in summary["candidates"]}
+    assert {name: c["verdict"] for name, c in candidates.items()} == {
+        "better": "better",
+        "equal": "no_difference",
+        "worse": "worse",
+    }
+    records = read_trials(run_dir)
+    decisions = json.loads((run_dir / "decision.json").read_text())["candidates"]
+    for name, candidate in candidates.items():
+        decided_at = decisions[candidate["arm"]]["seq"]
+        after = [r for r in records if r["experiment_id"] == name and r["seq"] > decided_at]
+        assert len(after) == candidate["trials_after_decision"], name
+        # ceil(2w / (K + 1)) + w for w workers and K candidates (docs/candidates-validation.md)
+        assert len(after) <= math.ceil(2 * 2 / (3 + 1)) + 2, (name, len(after))
+    decided_first = min(candidates.values(), key=lambda c: c["pairs_used"])
+    assert decided_first["trials_started"] < len([r for r in records if r["experiment_id"] == "base"])
+    result.stdout.fnmatch_lines(["*SKIPPED * agentopt: candidate * decided '*' after * pairs"])
+    assert "collected no agent task" not in output  # the candidates' items (test2-0...) are agent items too
+
+
+def test_a_resumed_run_hands_remote_workers_none_of_a_candidate_decided_before_the_interruption(
+    pytester: pytest.Pytester, machines: Callable[..., list[SocketServer]]
+) -> None:
+    """The first session (one process, in the controller's directory only) stops at planned position 68 (a
+    control trial), after the candidate ``equal`` has decided (15 pairs, position 58); the resumed session on two
+    remote workers must run none of ``equal``'s remaining trials: its decision comes from the ledger, before
+    anything is handed out."""
+    write_candidates(pytester)
+    interrupting = CANDIDATES_SUITE.replace(
+        "    draw = random.Random",
+        "    import os\n"
+        "    if agent_trial.seq == 68 and os.path.exists('interrupt'):\n"
+        "        pytest.exit('interrupted')\n"
+        "    draw = random.Random",
+    )
+    pytester.makepyfile(test_suite=interrupting)
+    (pytester.path / "interrupt").write_text("")
+    common = ("--sprt", "--agent-trials=10", "--agent-seed=3", "-p", "no:randomly")
+    configs = [f"--agent-config=configs/{name}.json" for name in ("better", "equal", "worse")]
+    first = pytester.run(sys.executable, "-m", "pytest", *configs, *common, timeout=HANG_S)
+    assert first.ret == pytest.ExitCode.INTERRUPTED, first.stdout.str()
+    run_dir = the_run(pytester.path / ".agentopt")
+    decided = json.loads((run_dir / "decision.json").read_text())["candidates"]
+    assert {d["experiment_id"] for d in decided.values()} == {"equal"}
+    before = len(read_trials(run_dir))
+    servers = machines(2, interrupting)  # no "interrupt" file on the machines
+    resumed = pytester.run(
+        sys.executable,
+        "-m",
+        "pytest",
+        f"--agent-resume={run_dir.name}",
+        "-p",
+        "no:randomly",
+        "-rs",
+        "--dist=load",
+        *(f"--tx={s.spec}" for s in servers),
+        timeout=HANG_S,
+    )
+    assert resumed.ret == pytest.ExitCode.TESTS_FAILED, resumed.stdout.str()  # the gate: worse is proven worse
+    new = read_trials(run_dir)[before:]
+    assert new, resumed.stdout.str()
+    assert [r for r in new if r["experiment_id"] == "equal"] == []
+    resumed.stdout.fnmatch_lines(["SKIPPED * agentopt: candidate equal decided 'no_difference' after 15 pairs"])
+
+
 @pytest.mark.slow
 def test_workers_started_through_a_proxy_gateway_are_replaced_after_a_crash(
-    pytester: pytest.Pytester, machines: Callable[[int], list[SocketServer]]
+    pytester: pytest.Pytester, machines: Callable[..., list[SocketServer]]
 ) -> None:
     """``--px socket=...//id=m1 --tx 2*popen//via=m1``: each worker is its own process on the "machine", so the
     socket server outlives a worker's crash and xdist replaces the worker there (docs/remote-workers.md)."""

@@ -118,3 +118,33 @@ def test_when_xdist_stops_replacing_workers_the_run_is_interrupted_and_resumes(p
     after = read_trials(only_run(pytester))
     keys = [(r["task_id"], r["arm"], r["trial"]) for r in after]
     assert len(keys) == len(set(keys)) == 24  # nothing lost, nothing twice
+
+
+def test_a_dead_worker_s_trial_of_a_later_candidate_is_recorded_as_its_crash(pytester: pytest.Pytester) -> None:
+    from tests.plugin.test_candidates_run import SUITE, write_candidates
+
+    write_candidates(pytester, ("better", "equal"))
+    crashing = SUITE.replace(
+        "    draw = random.Random",
+        "    if (task, agent_trial.arm, agent_trial.index) == ('t1', 'test2', 0):\n"
+        "        import os\n"
+        "        os._exit(1)\n"
+        "    draw = random.Random",
+    )
+    pytester.makepyfile(test_suite=crashing)
+    result = pytester.runpytest_subprocess(
+        "--agent-config=configs/better.json",
+        "--agent-config=configs/equal.json",
+        "--agent-trials=2",
+        "--agent-seed=3",
+        "-p",
+        "no:randomly",
+        "-n",
+        "2",
+        timeout=HANG_S,
+    )
+    records = read_trials(only_run(pytester))
+    crashed = crashes(records)
+    assert set(crashed) == {("test_suite.py::test_task[t1]", "test2", 0)}, result.stdout.str()
+    assert crashed[("test_suite.py::test_task[t1]", "test2", 0)]["experiment_id"] == "equal"
+    assert len(records) == 10 * 2 * 3  # every planned trial is in the ledger once

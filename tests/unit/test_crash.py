@@ -28,6 +28,10 @@ def test_a_trial_node_id_gives_its_task_arm_and_trial() -> None:
     assert parse_trial_nodeid("t.py::test_a[test-12]") == ("t.py::test_a", "test", 12)
     assert parse_trial_nodeid("t.py::Suite::test_a[x-test-0]") == ("t.py::Suite::test_a[x]", "test", 0)
     assert parse_trial_nodeid("t.py::test_plain[3]") is None
+    # several candidates: test2, test3, ... test12
+    assert parse_trial_nodeid("t.py::test_a[x-test2-4]") == ("t.py::test_a[x]", "test2", 4)
+    assert parse_trial_nodeid("t.py::test_a[test12-0]") == ("t.py::test_a", "test12", 0)
+    assert parse_trial_nodeid("t.py::test_a[x-testing-0]") is None
     assert parse_trial_nodeid("t.py::test_plain") is None
 
 

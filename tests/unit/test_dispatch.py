@@ -114,3 +114,26 @@ def test_it_never_deadlocks_and_never_starts_beyond_the_window() -> None:
         worst, finished = simulate(workers, total=200, window=window, seed=seed)
         assert finished == 200
         assert worst < window
+
+
+def test_a_dropped_arm_is_never_handed_out_and_counts_as_finished_for_the_window() -> None:
+    # Three arms per group (control, test, test2): test2 is at 2, 5, 8, 11.
+    dispatcher: TrialDispatcher[str] = TrialDispatcher(total=12, window=4)
+    for node in ("a", "b"):
+        dispatcher.add_node(node)
+    assert dispatcher.assign() == {"a": [0, 1], "b": [2, 3]}
+    # test2 decided: its queued items go (2 is held by b: it cannot be taken back), in planned order.
+    assert dispatcher.drop([2, 5, 8, 11]) == [5, 8, 11]
+    assert list(dispatcher.pending) == [4, 6, 7, 9, 10]
+    assert dispatcher.drop([5, 8]) == []  # dropped already: nothing more
+    for node, index in (("a", 0), ("a", 1), ("b", 2), ("b", 3)):
+        dispatcher.finish(node, index)
+    assert dispatcher.assign(["a", "b"]) == {"a": [4, 6], "b": [7, 9]}
+    dispatcher.finish("a", 4)
+    # 5 will never run: the lowest unfinished item moves past it, so the window does not wait for it.
+    assert dispatcher.lowest_unfinished == 6
+    dispatcher.finish("a", 6)
+    dispatcher.finish("b", 7)
+    assert dispatcher.lowest_unfinished == 9  # past the dropped 8 too
+    assert dispatcher.assign(["a", "b"]) == {"a": [10]}
+    assert dispatcher.exhausted

@@ -9,9 +9,16 @@ from pathlib import Path
 import pytest
 
 from pytest_agentopt.errors import AgentoptUsageError
+from pytest_agentopt.run.candidates import CandidateFeeders, candidate_feeders
 from pytest_agentopt.run.dispatch import TrialDispatcher, default_window
 from pytest_agentopt.run.feeding import SequentialFeeder
-from pytest_agentopt.run.lookahead import AdaptiveLookahead, FixedLookahead, certainly_needed_items, lookahead_for
+from pytest_agentopt.run.lookahead import (
+    AdaptiveLookahead,
+    CandidatesLookahead,
+    FixedLookahead,
+    certainly_needed_items,
+    lookahead_for,
+)
 from pytest_agentopt.run.options import MAX_LOOKAHEAD, RunOptions, parse_lookahead, validate
 from pytest_agentopt.run.sequential_design import design_for
 from pytest_agentopt.run.trial_order import ARMS_AB, build_plan
@@ -180,3 +187,40 @@ def test_a_resumed_run_counts_the_finished_trials_its_collection_lacks() -> None
     resumed = AdaptiveLookahead(4, feeder, resumed=True).items
     assert resumed == fresh - 2
     assert resumed >= default_window(4)
+
+
+def pairs_to_decide(feeder: SequentialFeeder) -> int:
+    test = feeder.paired_test
+    assert isinstance(test, PairedSequentialTest)
+    pairs = pairs_before_decision(test)
+    assert pairs is not None
+    return pairs
+
+
+def feed_groups(family: CandidateFeeders, groups: int, outcomes: dict[str, str], start: int = 0) -> int:
+    """``groups`` planned groups (control, test, test2) of one task with these outcomes; returns the next seq."""
+    seq = start
+    for trial in range(start // 3, start // 3 + groups):
+        for arm in ("control", "test", "test2"):
+            family.add(seq, task_id="t", arm=arm, trial=trial, outcome=outcomes[arm])
+            seq += 1
+    return seq
+
+
+def test_with_several_candidates_auto_adds_the_least_needed_over_the_undecided_candidates() -> None:
+    family = candidate_feeders(["test", "test2"], alpha=0.05, beta=0.1, effect=0.15, direction="both")
+    lookahead = CandidatesLookahead(4, family)
+    # k pairs of a candidate span at least (k - 1) * 3 + 1 items (control, test, test2 in each group).
+    least = min(pairs_to_decide(feeder) for feeder in family.feeders.values())
+    assert lookahead.items == default_window(4) + (least - 1) * 3 + 1
+    # test wins every pair, test2 ties: test2 comes nearer to its decision (no difference), and sets the window.
+    outcomes = {"control": "failure", "test": "success", "test2": "failure"}
+    seq = feed_groups(family, 6, outcomes)
+    near, far = pairs_to_decide(family.feeders["test2"]), pairs_to_decide(family.feeders["test"])
+    assert near < far
+    assert lookahead.items == default_window(4) + (near - 1) * 3 + 1
+    while not family.decided("test2"):
+        seq = feed_groups(family, 1, outcomes, seq)
+    assert not family.decided("test")
+    # A decided candidate no longer counts: the window is test's alone.
+    assert lookahead.items == default_window(4) + (pairs_to_decide(family.feeders["test"]) - 1) * 3 + 1
