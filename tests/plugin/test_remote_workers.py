@@ -11,8 +11,8 @@ as docs/remote-workers.md tells users to. The servers share this machine's insta
 from __future__ import annotations
 
 import json
-import os
 import math
+import os
 import re
 import socket
 import sys
