@@ -194,14 +194,22 @@ class NodeIdView(Sequence[Any]):
 
 
 class _ItemReference:
-    """A node id, and the real item for anything else (made on first use)."""
+    """A node id, and the real item for anything else (made on first use).
 
-    __slots__ = ("_items", "_position", "nodeid")
+    The node id is computed when read, not kept: a plugin that holds every element at once while the collection
+    is announced (anyio's ``pytest_collection_finish`` lists ``enumerate(session.items)``) then holds two
+    references per planned trial, not a node id more.
+    """
+
+    __slots__ = ("_items", "_position")
 
     def __init__(self, items: LazyTrialItems, position: int) -> None:
         self._items = items
         self._position = position
-        self.nodeid = items.nodeid(position)
+
+    @property
+    def nodeid(self) -> str:
+        return self._items.nodeid(self._position)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._items[self._position], name)
