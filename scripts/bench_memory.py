@@ -371,17 +371,18 @@ FLOOR = (
     '"items made" column: each process\'s `Function` objects, the collected trial-0 items included). What still '
     "grows with the plan:",
     "",
-    "- every process holds the plan, one small entry per planned trial; under xdist each worker also computes and "
-    "sends a node id per planned trial at start-up (xdist's protocol: the controller schedules by index into the "
-    "complete collection each worker sends, and has no message to extend it), and the controller keeps those ids, "
-    "about 0.9 KB per planned trial at a worker's peak;",
-    "- the controller keeps every report pytest keeps (its terminal summary counts them) - including the skipped "
-    "report of each never-run trial after a sequential stop, about 0.9 KB and a fraction of a millisecond of "
-    "hooks each, made at the end of the run - and every trial record of the run (about 1.5 KB each once their "
-    "repeated strings are shared; a resumed 200,000-line ledger is read line by line, and its finished trials "
-    "are counted as deselected without an item each). So a cap of 10,000 on 20 tasks still costs the controller "
-    "some 400 MB and minutes at the end of a run that decides after 45 trials: size caps to what a run may really "
-    "need (a run that plans 50,000 trials or more says so at start-up, `shell/collection_size.py`);",
+    "- every process holds the plan, one small entry per planned trial (about 230 bytes each in a single process); "
+    "under xdist each worker also computes and sends a node id per planned trial at start-up (xdist's protocol: the "
+    "controller schedules by index into the complete collection each worker sends, and has no message to extend "
+    "it), and execnet's serializer holds about 0.7 KB per id while it builds that message, so a worker peaks at "
+    "about 0.9 KB per planned trial; the controller keeps one copy of the ids, whatever the number of workers;",
+    "- the trials a stopped run never reached are told to pytest once, as deselected (a stand-in of about 90 bytes "
+    "each, not a report: [design.md](design.md#stop-and-skip)); the controller keeps every trial record of the run "
+    "(about 1.4 KB each once their repeated strings are shared; a resumed 200,000-line ledger is read line by line, "
+    "its finished trials are counted as deselected without an item each, and reach the workers as one string per "
+    "task). A run's summary holds its records' features once more for the drift report, and the permutation test "
+    "one chunk of sign flips at a time. So size caps to what a run may really need (a run that plans 50,000 trials "
+    "or more says so at start-up, `shell/collection_size.py`);",
     "- with `-k`, `--deselect`, `--lf`, `--sw` or `--collect-only` every planned trial is a collected item in every "
     "collecting process, as before: about 3 KB each (pytest's item about 2.7 KB).",
 )
