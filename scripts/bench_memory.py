@@ -5,8 +5,12 @@ Run ``python scripts/bench_memory.py`` (a few minutes on 2 cores; ``--quick`` fo
 the machine; ``tests/unit/test_bench_memory_script.py`` smoke-tests the script on tiny sizes.
 
 Every scenario is one pytest process tree in a fresh directory (``-p no:randomly -q``). A small probe plugin
-(``-p agentopt_memprobe``) writes each process's peak resident set size (``ru_maxrss``, whole process, at
+(``-p agentopt_memprobe``) writes each process's peak resident set size (``VmHWM`` on Linux, else ``ru_maxrss``, at
 ``pytest_unconfigure``) and its role (controller or xdist worker); the script also times the whole command.
+Linux keeps ``ru_maxrss`` across ``fork`` and ``exec``, so with it an xdist worker showed at least the controller's
+resident size when the worker was started (209 MB for a worker that peaked at 86 MB, beside a controller holding
+100,000 resumed records); ``VmHWM`` is the process's own peak. Figures measured before this change used
+``ru_maxrss``.
 
 1. **Captured output.** ``TASKS x TRIALS x 2`` trials under ``-n 2``, each printing ``KB`` kilobytes to stdout,
    and the same trials printing nothing: the controller's peak must not grow with the output.
@@ -70,6 +74,11 @@ def pytest_unconfigure(config):
         return
     role = "worker" if hasattr(config, "workerinput") else "controller"
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:  # Linux: this process's own peak; ru_maxrss keeps the parent's peak across fork and exec
+        with open("/proc/self/status", encoding="ascii") as status:
+            peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        pass
     line = {{"role": role, "pid": os.getpid(), "peak_kb": peak_kb, "items_made": FUNCTIONS_MADE[0]}}
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(line) + "\\n")
@@ -371,17 +380,18 @@ FLOOR = (
     '"items made" column: each process\'s `Function` objects, the collected trial-0 items included). What still '
     "grows with the plan:",
     "",
-    "- every process holds the plan, one small entry per planned trial; under xdist each worker also computes and "
-    "sends a node id per planned trial at start-up (xdist's protocol: the controller schedules by index into the "
-    "complete collection each worker sends, and has no message to extend it), and the controller keeps those ids, "
-    "about 0.9 KB per planned trial at a worker's peak;",
-    "- the controller keeps every report pytest keeps (its terminal summary counts them) - including the skipped "
-    "report of each never-run trial after a sequential stop, about 0.9 KB and a fraction of a millisecond of "
-    "hooks each, made at the end of the run - and every trial record of the run (about 1.5 KB each once their "
-    "repeated strings are shared; a resumed 200,000-line ledger is read line by line, and its finished trials "
-    "are counted as deselected without an item each). So a cap of 10,000 on 20 tasks still costs the controller "
-    "some 400 MB and minutes at the end of a run that decides after 45 trials: size caps to what a run may really "
-    "need (a run that plans 50,000 trials or more says so at start-up, `shell/collection_size.py`);",
+    "- every process holds the plan, one small entry per planned trial (about 230 bytes each in a single process); "
+    "under xdist each worker also computes and sends a node id per planned trial at start-up (xdist's protocol: the "
+    "controller schedules by index into the complete collection each worker sends, and has no message to extend "
+    "it), and execnet's serializer holds about 0.7 KB per id while it builds that message, so a worker peaks at "
+    "about 0.9 KB per planned trial; the controller keeps one copy of the ids, whatever the number of workers;",
+    "- the trials a stopped run never reached are told to pytest once, as deselected (a stand-in of about 90 bytes "
+    "each, not a report: [design.md](design.md#stop-and-skip)); the controller keeps every trial record of the run "
+    "(about 1.4 KB each once their repeated strings are shared; a resumed 200,000-line ledger is read line by line, "
+    "its finished trials are counted as deselected without an item each, and reach the workers as one string per "
+    "task). A run's summary holds its records' features once more for the drift report, and the permutation test "
+    "one chunk of sign flips at a time. So size caps to what a run may really need (a run that plans 50,000 trials "
+    "or more says so at start-up, `shell/collection_size.py`);",
     "- with `-k`, `--deselect`, `--lf`, `--sw` or `--collect-only` every planned trial is a collected item in every "
     "collecting process, as before: about 3 KB each (pytest's item about 2.7 KB).",
 )

@@ -324,7 +324,7 @@ def _comparison(summary: RunSummary, *, skipped: str | None = None) -> list[str]
         lines.append(
             f"sprt     {test_text}; {used} {unit} used, "
             f"{summary['trials_started']} trials started, "
-            f"{skipped if skipped is not None else summary['trials_skipped']} skipped, "
+            f"{skipped if skipped is not None else summary['trials_skipped']} not run, "
             f"{summary['trials_after_decision']} after the decision"
         )
     design = summary.get("design")

@@ -7,10 +7,9 @@ update); the decision is published before anything else is done, and bulk work w
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -98,6 +97,9 @@ class ControllerPlugin:
         self._session_finished = False
         self.skipped_by_stop = 0
         self.skipped_total = 0
+        self.never_ran: dict[str, int] = {}
+        """Planned trials that never ran once the run (or their candidate) stopped, told to pytest as deselected
+        (``never_run``), counted by the reason they never ran."""
         self.stop_reason: str | None = None
         self.summary: RunSummary | None = None
         self.gate_failed = False
@@ -106,7 +108,6 @@ class ControllerPlugin:
         self._hook_failures: dict[str, int] = {}
         self._notices: set[str] = set()
         self._shown_live: set[str] = set()
-        self._locations: dict[str, tuple[str, int | None]] = {}
         self.candidate_stops: dict[str, str] = {}
         """Each decided candidate's stop reason (a resumed run's decisions replayed before the scheduler exists)."""
         self._positions: PlanPositions | None = None
@@ -266,7 +267,6 @@ class ControllerPlugin:
                     self.skipped_by_stop += 1
                 self._feed(skipped["seq"], skipped["task_id"], skipped["arm"], skipped["trial"], "skipped")
             return
-        self._remember_location(report)
         self._take_notices(payload)
         if self.feeder is not None:
             record["after_decision"] = self.feeder.is_after_decision(record["seq"])
@@ -531,11 +531,6 @@ class ControllerPlugin:
         except OSError as exc:
             self._write_failed(path, exc)
 
-    def _remember_location(self, report: pytest.TestReport) -> None:
-        base = report.nodeid.split("[", 1)[0]
-        if base not in self._locations:
-            self._locations[base] = (report.location[0], report.location[1])
-
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(
         self, report: pytest.TestReport, config: pytest.Config
@@ -557,8 +552,8 @@ class ControllerPlugin:
 
     # -- end of the run -------------------------------------------------------------------------------------
 
-    # trylast: inside the terminal reporter's wrapper, so the never-dispatched items are reported before it
-    # writes the final progress figure ([100%], not the share of items that ran).
+    # trylast: inside the terminal reporter's wrapper, so the never-run trials are deselected (and taken off the
+    # collected count) before it writes the final progress figure ([100%], not the share of items that ran).
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
         error: BaseException | None = None
@@ -570,44 +565,37 @@ class ControllerPlugin:
         finally:
             if not self.config.getoption("collectonly") and self.usage_error is None:
                 self._finishing.start()  # until the report is printed (pytest_sessionfinish)
-                self._report_never_dispatched()
+                self._report_never_dispatched(session)
                 stopped_by = stop_cause(error, session)
                 if stopped_by is None and self.write_failure is not None:
                     stopped_by = self.write_failure.stop_cause()
                 self._finish(session, stopped_by=stopped_by)
 
-    def _report_never_dispatched(self) -> None:
-        """Items the scheduler never handed out after the decision (or, without xdist, that the run loop never
-        reached: ``lazy_trials``): skipped, pointing at their test."""
-        never: Iterable[str] = self.scheduler.never_dispatched if self.scheduler is not None else ()
+    def _report_never_dispatched(self, session: pytest.Session) -> None:
+        """Trials that never ran once the run stopped: not handed out by the xdist scheduler, or not reached by the
+        single process's run loop. pytest hears of them once, as deselected (``never_run``), not one by one."""
+        from pytest_agentopt.shell.never_run import deselect_never_run
+
+        sources: list[Sequence[str]] = []
+        if self.scheduler is not None:
+            sources.append(self.scheduler.never_dispatched)
         items = self.config.stash.get(ITEMS_PLUGIN_KEY, None)
-        if items is not None and items.lazy_items is not None and items.lazy_items.never_reached is not None:
-            never = itertools.chain(never, items.lazy_items.never_reached_nodeids())
-        if not never:
-            return
-        run_reason = f"Skipped: {self.stop_reason or 'agentopt: run stopped'}"
+        if items is not None:
+            sources.extend(items.never_reached_nodeids())
+        run_reason = self.stop_reason or "agentopt: run stopped"
         drop_reasons = self.scheduler.drop_reasons if self.scheduler is not None else {}
-        # pytest keeps every report to the end: a large --sprt cap stops with most of its trials never run, so
-        # what their reports can share (keywords, payload, the reason at one location) is made once.
-        keywords: dict[str, Any] = {}
-        payload = {"record": None, "stopped": True}
-        reasons: dict[tuple[str, int | None, str], tuple[str, int, str]] = {}
-        for nodeid in never:
-            fspath, _, domain = nodeid.partition("::")
-            path, lineno = self._locations.get(nodeid.split("[", 1)[0], (fspath, None))
-            location = (path, lineno, domain)
-            dropped_by = drop_reasons.get(nodeid)
-            reason = f"Skipped: {dropped_by}" if dropped_by is not None else run_reason
-            longrepr = reasons.setdefault((path, lineno, reason), (path, lineno if lineno is not None else 0, reason))
-            self.config.hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
-            report = pytest.TestReport(
-                nodeid=nodeid, location=location, keywords=keywords, outcome="skipped", longrepr=longrepr, when="setup"
-            )
-            report.agentopt = payload  # type: ignore[attr-defined]
-            self.config.hook.pytest_runtest_logreport(report=report)
-            self.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
-            self.skipped_by_stop += 1
-            self.skipped_total += 1
+        for nodeids in sources:
+            count = deselect_never_run(self.config, session, nodeids)
+            if not count:
+                continue
+            if drop_reasons:  # a decided candidate's items, dropped while the others went on, say so
+                for nodeid in nodeids:
+                    reason = drop_reasons.get(nodeid, run_reason)
+                    self.never_ran[reason] = self.never_ran.get(reason, 0) + 1
+            else:
+                self.never_ran[run_reason] = self.never_ran.get(run_reason, 0) + count
+            self.skipped_by_stop += count
+            self.skipped_total += count
 
     def _finish(self, session: pytest.Session | None, *, stopped_by: str | None) -> None:
         if self.plan_size is None:
@@ -769,6 +757,11 @@ class ControllerPlugin:
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         if self.summary is not None:
             self._render_summary(terminalreporter, config)
+        if self.never_ran:  # also under -q: pytest's own line only counts them as deselected
+            from pytest_agentopt.shell.never_run import never_ran_line
+
+            for reason, count in self.never_ran.items():
+                terminalreporter.write_line(never_ran_line(count, reason))
         stopped = self.operational_stop()
         if stopped is not None:  # last, just above pytest's own final line: the one line that says why
             terminalreporter.write_line(stopped.line(self.resume_command()), red=True, bold=True)

@@ -12,8 +12,8 @@ The consumers of ``session.items`` and what they get:
 
 * pytest's run loop (``for i, item in enumerate(items)``, ``items[i + 1]`` as ``nextitem``): the iterator and
   ``items[i + 1]`` hand out the same object (the recent items are cached); once the stop flag holds for every arm,
-  the iterator ends, and the controller reports the trials it never reached as skipped (as it does for trials an
-  xdist scheduler never handed out).
+  the iterator ends, and the controller reports the trials it never reached as deselected, in one call (as it
+  does for trials an xdist scheduler never handed out; ``never_run``).
 * an xdist worker: ``items[index]`` for the index the controller sent (and the next one), and at
   ``pytest_collection_finish`` a node id per item (``ids``): during that hook ``session.items`` is a
   :class:`NodeIdView`, whose elements carry the computed node id and make the real item only if anything else is
@@ -35,6 +35,7 @@ from typing import Any, overload
 import pytest
 
 from pytest_agentopt.run.trial_order import Arm, PlannedTrial, TrialSlot
+from pytest_agentopt.shell.never_run import NodeIdsFrom
 
 RECENT_ITEMS = 4
 """Made items kept for reuse: the one running, its ``nextitem``, and what xdist asks again while they run."""
@@ -159,12 +160,11 @@ class LazyTrialItems(Sequence[pytest.Item]):
         entry = self.planned[position - len(self.plain)]
         return self.templates[(entry.task_id, entry.arm)].nodeid(entry.arm, entry.trial)
 
-    def never_reached_nodeids(self) -> Iterator[str]:
-        """The node ids of the trials the run loop never reached because the run stopped."""
+    def never_reached_nodeids(self) -> Sequence[str]:
+        """The node ids of the trials the run loop never reached because the run stopped (computed when read)."""
         if self.never_reached is None:
-            return
-        for position in range(self.never_reached, len(self)):
-            yield self.nodeid(position)
+            return ()
+        return NodeIdsFrom(self, self.never_reached)
 
 
 class NodeIdView(Sequence[Any]):
@@ -194,14 +194,22 @@ class NodeIdView(Sequence[Any]):
 
 
 class _ItemReference:
-    """A node id, and the real item for anything else (made on first use)."""
+    """A node id, and the real item for anything else (made on first use).
 
-    __slots__ = ("_items", "_position", "nodeid")
+    The node id is computed when read, not kept: a plugin that holds every element at once while the collection
+    is announced (anyio's ``pytest_collection_finish`` lists ``enumerate(session.items)``) then holds two
+    references per planned trial, not a node id more.
+    """
+
+    __slots__ = ("_items", "_position")
 
     def __init__(self, items: LazyTrialItems, position: int) -> None:
         self._items = items
         self._position = position
-        self.nodeid = items.nodeid(position)
+
+    @property
+    def nodeid(self) -> str:
+        return self._items.nodeid(self._position)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._items[self._position], name)

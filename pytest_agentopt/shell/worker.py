@@ -198,6 +198,8 @@ class ItemsPlugin:
         self.lazy = lazy
         """Whether agent trials are made on demand (``lazy_trials``) rather than collected as items."""
         self.lazy_items: LazyTrialItems | None = None
+        self._not_reached: list[str] = []
+        """With every planned trial collected, in a single process: the trials left once the whole run stopped."""
         self._deselected_templates: list[tuple[pytest.Item, TrialSlot]] = []
         # Whether pytest will show or write the captured output of passed items (-rP, -rA, JUnit logging).
         self.keep_output = keep_output
@@ -405,6 +407,12 @@ class ItemsPlugin:
             "plan_digest": plan_digest(task_ids, self.trials),
         }
         return mine
+
+    def never_reached_nodeids(self) -> list[Sequence[str]]:
+        """The node ids of the trials this process never ran because the whole run stopped (see ``never_run``):
+        the ones its run loop never reached (trials made on demand), and the ones it passed over."""
+        reached = self.lazy_items.never_reached_nodeids() if self.lazy_items is not None else ()
+        return [nodeids for nodeids in (reached, self._not_reached) if nodeids]
 
     def _every_arm_stopped(self) -> bool:
         return all(self.stop.reason_for(arm) is not None for arm in self.context.arms)
@@ -650,6 +658,11 @@ class ItemsPlugin:
         reason = self.stop.reason_for(info.slot.arm)
         if reason is None:
             return None
+        if self.worker == "main" and self._every_arm_stopped():
+            # The whole run stopped and nothing here runs any more: the controller tells pytest about these
+            # trials once, as deselected (``never_run``). An xdist worker reports the few items it already held.
+            self._not_reached.append(item.nodeid)
+            return True
         ihook = item.ihook
         ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
         path, lineno, _ = item.reportinfo()

@@ -34,8 +34,14 @@ class SequentialScheduling:
         self.log = log
         self.numnodes = len(parse_tx_spec_config(config))
         self.window = window
-        self.node2collection: dict[WorkerController, list[str]] = {}
-        self.collection: list[str] | None = None
+        self.node2collection: dict[WorkerController, Sequence[str]] = {}
+        """Every node's collection: the first one as received, the others the same list once found equal (one copy
+        of up to one node id per planned trial, however many workers)."""
+        self.collection: Sequence[str] | None = None
+        self._mismatch: tuple[WorkerController, str] | None = None
+        """The first node whose collection differs from the first node's, and the difference."""
+        self._positions: dict[str, int] | None = None
+        """Node id to index, made the first time a node id must be looked up (a crashed worker's items)."""
         self._nodes: list[WorkerController] = []
         self._dispatcher: TrialDispatcher[WorkerController] | None = None
         self.never_dispatched: list[str] = []
@@ -77,11 +83,19 @@ class SequentialScheduling:
             self._dispatcher.add_node(node)
 
     def add_node_collection(self, node: WorkerController, collection: Sequence[str]) -> None:
-        if self.collection_is_completed and self.collection is not None and list(collection) != self.collection:
-            other = next(iter(self.node2collection))
-            self.log(report_collection_diff(self.collection, collection, other.gateway.id, node.gateway.id))
+        """Keep the first node's collection; a later one is compared with it and then dropped."""
+        if not self.node2collection:
+            self.node2collection[node] = collection
             return
-        self.node2collection[node] = list(collection)
+        first_node, first = next(iter(self.node2collection.items()))
+        if len(collection) != len(first) or any(mine != theirs for mine, theirs in zip(collection, first, strict=True)):
+            message = report_collection_diff(first, collection, first_node.gateway.id, node.gateway.id)
+            if self.collection is not None:  # a replacement worker: it gets no items
+                self.log(message)
+                return
+            if self._mismatch is None:
+                self._mismatch = (node, message)
+        self.node2collection[node] = first
 
     def mark_test_complete(self, node: WorkerController, item_index: int, duration: float = 0) -> None:
         assert self._dispatcher is not None
@@ -91,7 +105,7 @@ class SequentialScheduling:
     def mark_test_pending(self, item: str) -> None:
         assert self._dispatcher is not None
         assert self.collection is not None
-        index = self.collection.index(item)
+        index = self._position_of(item)
         if self._dispatcher.stopped:
             self.never_dispatched.append(item)
         self._dispatcher.requeue(index)
@@ -124,16 +138,14 @@ class SequentialScheduling:
         if self.collection is not None:
             self._send()
             return
-        collections = list(self.node2collection.items())
-        first_node, first = collections[0]
-        for node, other in collections[1:]:
-            message = report_collection_diff(first, other, first_node.gateway.id, node.gateway.id)
-            if message:
-                self.log(message)
-                self.config.hook.pytest_collectreport(
-                    report=pytest.CollectReport(nodeid=node.gateway.id, outcome="failed", longrepr=message, result=[])
-                )
-                return
+        if self._mismatch is not None:
+            node, message = self._mismatch
+            self.log(message)
+            self.config.hook.pytest_collectreport(
+                report=pytest.CollectReport(nodeid=node.gateway.id, outcome="failed", longrepr=message, result=[])
+            )
+            return
+        first = next(iter(self.node2collection.values()))
         self.collection = first
         self._dispatcher = TrialDispatcher(len(first), self.window)
         for node in self._nodes:
@@ -189,6 +201,13 @@ class SequentialScheduling:
         return self._arm_of
 
     # -- internals ------------------------------------------------------------------------------------------
+
+    def _position_of(self, nodeid: str) -> int:
+        """The index of ``nodeid`` in the collection (a map made on first use, not a scan per look-up)."""
+        assert self.collection is not None
+        if self._positions is None:
+            self._positions = {value: index for index, value in enumerate(self.collection)}
+        return self._positions[nodeid]
 
     def _send(self, first: WorkerController | None = None) -> None:
         assert self._dispatcher is not None

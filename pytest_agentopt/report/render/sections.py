@@ -140,7 +140,7 @@ def _run_section(report: Report, summary: RunSummary | None) -> Section | None:
         (
             "trials",
             f"{fmt.number(summary['trials_started'])} run of {fmt.number(summary['trials_planned'])} "
-            f"planned, {fmt.number(summary['trials_skipped'])} skipped after the stop, "
+            f"planned, {fmt.number(summary['trials_skipped'])} not run after the stop, "
             f"{fmt.number(summary['trials_after_decision'])} after the decision",
         )
     )
