@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from typing import Any
 from xml.etree import ElementTree
 
@@ -166,11 +167,13 @@ def test_three_candidates_are_each_decided_and_skipped_once_decided(
     for name, candidate in candidates.items():
         assert history[name]["verdict"] == candidate["verdict"]
         assert history[name]["verdict_control"] == "base"
-    result.stdout.fnmatch_lines(
-        [
-            "*SKIPPED * test_suite.py:*: agentopt: candidate * decided '*' after * pairs",
-        ]
-    )
+    # A decided candidate's trials are skipped with its reason where a worker held one (every one without xdist),
+    # and those never handed out are counted in the plugin's never-run line with the same reason (under xdist).
+    assert re.search(
+        r"(SKIPPED .* test_suite\.py:\d+: agentopt: |planned trials never ran \(pytest counts them as deselected\): )"
+        r"candidate \w+ decided '\w+' after \d+ pairs",
+        result.stdout.str(),
+    ), result.stdout.str()
     result.stdout.fnmatch_lines(
         [
             "agentopt: candidate better: verdict BETTER (sprt):*",
@@ -252,8 +255,13 @@ def test_a_decided_candidate_starts_at_most_the_bound_after_its_decision_on_two_
         after = [r for r in records if r["experiment_id"] == name and r["seq"] > decided_at]
         assert len(after) == candidate["trials_after_decision"], name
         assert len(after) <= bound, (name, len(after))
-    # Its items never handed out are skipped with its own decision, not the run's.
-    result.stdout.fnmatch_lines(["SKIPPED * test_suite.py:*: agentopt: candidate equal decided 'no_difference' *"])
+    # Its items never handed out are counted with its own decision as the reason, not the run's.
+    result.stdout.fnmatch_lines(
+        [
+            "agentopt: * planned trials never ran (pytest counts them as deselected): "
+            "candidate equal decided 'no_difference' *"
+        ]
+    )
 
 
 def test_a_glob_selects_the_candidates_and_the_common_parent_is_the_control(pytester: pytest.Pytester) -> None:
