@@ -371,9 +371,9 @@ def test_plan_with_several_candidates_uses_the_cap_a_run_derives(capsys: pytest.
     assert calibrated.source == "calibrated"
     assert plan["cap"] == calibrated.required_pairs
     assert plan["cap_source"].startswith("the pairs the calibrated design of alpha/2 needs")
-    # K = 5: Wald's bounds at alpha/5, the shipped candidate cap
-    plan = run_json(capsys, "plan", "--p0", "0.6", "--candidates", "5", "--direction", "worse", "--sim-runs", "20")
-    shipped = candidate_cap(5, 0.05, 0.1, 0.15, "worse")
+    # K = 7: Wald's bounds at alpha/7, the shipped candidate cap
+    plan = run_json(capsys, "plan", "--p0", "0.6", "--candidates", "7", "--direction", "worse", "--sim-runs", "20")
+    shipped = candidate_cap(7, 0.05, 0.1, 0.15, "worse")
     assert shipped is not None
     assert plan["cap"] == shipped.pairs
     assert plan["cap_source"].startswith("the shipped candidate cap")

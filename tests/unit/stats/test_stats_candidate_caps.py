@@ -71,8 +71,8 @@ def test_other_settings_have_no_shipped_cap() -> None:
 
 
 def test_a_run_with_several_candidates_without_a_calibration_derives_its_cap_from_the_wald_table() -> None:
-    options = RunOptions(config_path=PATHS[0], candidate_paths=PATHS[:5], sprt=True)
-    shipped = candidate_cap(5, 0.05, 0.10, 0.15, "both")
+    options = RunOptions(config_path=PATHS[0], candidate_paths=PATHS[:7], sprt=True)
+    shipped = candidate_cap(7, 0.05, 0.10, 0.15, "both")
     assert shipped is not None
     assert derived_cap_pairs(options, paired=True, direction="both") == shipped.pairs
     # Given settings the table does not hold: the run keeps --agent-trials' default (the start-up note says so).
@@ -83,9 +83,9 @@ def test_a_run_with_several_candidates_without_a_calibration_derives_its_cap_fro
 
 
 def test_the_design_section_and_the_warning_give_the_shipped_figures_or_say_they_are_missing() -> None:
-    shipped = candidate_cap(5, 0.05, 0.10, 0.15, "both")
+    shipped = candidate_cap(7, 0.05, 0.10, 0.15, "both")
     assert shipped is not None
-    design = design_for(0.01, 0.10, 0.15, "both")
+    design = design_for(0.05 / 7, 0.10, 0.15, "both")
     assert design.source == "wald"
     tasks = 10
     at_cap = assess_cap(design, tasks=tasks, trials=math.ceil(shipped.pairs / tasks), candidates=shipped)
@@ -97,7 +97,7 @@ def test_the_design_section_and_the_warning_give_the_shipped_figures_or_say_they
     warning = at_cap.warning()
     assert warning is not None
     assert f"at most {100 * shipped.miss_at_cap:.1f} %" in warning
-    assert "alpha/5 = 0.01 with Wald's bounds" in warning
+    assert "alpha/7 = 0.007143 with Wald's bounds" in warning
     small = assess_cap(design, tasks=tasks, trials=10, candidates=shipped).as_dict()
     assert small["miss_at_cap"] is None
     assert small["power_at_cap"] is None
