@@ -10,7 +10,7 @@ Resolved once by the controller (workers only receive the resulting cap in pairs
 * the cap: ``--agent-trials`` per task and arm when given, else the least number of pairs from which the
   calibrated design holds both error rates (``required_pairs``), turned into trials per task once the tasks are
   counted (``trial_expansion``); with several candidates, each candidate's test runs at alpha/K: when the
-  calibrated table holds alpha/K (the default settings with K = 2 or 4) its ``required_pairs`` as for one
+  calibrated table holds alpha/K (the default settings with K = 2 to 6 or 8) its ``required_pairs`` as for one
   candidate, else (Wald's bounds at alpha/K) the least cap from which the worst-case miss is within 0.005 of the
   untruncated test's, from the table the exact DP computed once (``stats.candidate_caps``);
 * what the cap delivers: the exact worst-case alpha, beta and miss at that number of pairs, and, when a cap
