@@ -245,18 +245,8 @@ def plan_cap(args: argparse.Namespace, design: Any, fixed: int) -> tuple[int, st
         return args.tasks * args.trials, f"{args.tasks} tasks x {args.trials} trials"
     required = design.required_pairs
     what = "the pairs the calibrated design needs"
-    if args.candidates > 1:  # the plugin's derived cap with several candidates
-        from pytest_agentopt.run.sequential_design import candidate_cap_for, candidate_design
-
-        direction = resolve_direction(args.direction)
-        each = candidate_design(args.candidates, args.alpha, args.beta, args.effect, direction)
-        if each.source == "calibrated":
-            required = each.required_pairs
-            what = f"the pairs the calibrated design of alpha/{args.candidates} needs"
-        else:
-            shipped = candidate_cap_for(args.candidates, args.alpha, args.beta, args.effect, direction)
-            required = shipped.pairs if shipped is not None else required
-            what = "the shipped candidate cap (Wald's bounds at alpha/K)"
+    if args.candidates > 1:  # ``design`` is each candidate's, at alpha/K
+        what = f"the pairs the calibrated design of alpha/{args.candidates} needs"
     if args.tasks is not None:
         from pytest_agentopt.run.options import DEFAULT_TRIALS
 

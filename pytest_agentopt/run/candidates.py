@@ -8,7 +8,7 @@ committed prefix on, and enters only the test of its own candidate (control resu
 Multiplicity (Bonferroni, the first step of Holm's procedure): each candidate's test runs at ``alpha / K`` for
 ``K`` candidates, with the usual ``beta`` and effect, and the design ``run.sequential_design.design_for`` gives
 for ``alpha / K``: calibrated by the exact DP when the shipped table holds it (the default beta and effect with
-K = 2, 3, 4 and 8), else Wald's bounds. A calibrated test holds P(false claim) <= ``alpha / K`` per direction at every
+K = 2 to 8), else Wald's bounds. A calibrated test holds P(false claim) <= ``alpha / K`` per direction at every
 discordance and every cap, and misses a true difference of the effect at most ``beta`` of the time from its
 ``required_pairs`` on (i.i.d. pairs). Then, under any dependence between the tests (they share the control's
 outcomes), the probability that *some* candidate with no true difference is declared ``better`` (or ``worse``)

@@ -10,9 +10,8 @@ Resolved once by the controller (workers only receive the resulting cap in pairs
 * the cap: ``--agent-trials`` per task and arm when given, else the least number of pairs from which the
   calibrated design holds both error rates (``required_pairs``), turned into trials per task once the tasks are
   counted (``trial_expansion``); with several candidates, each candidate's test runs at alpha/K: when the
-  calibrated table holds alpha/K (the default settings with K = 2 or 4) its ``required_pairs`` as for one
-  candidate, else (Wald's bounds at alpha/K) the least cap from which the worst-case miss is within 0.005 of the
-  untruncated test's, from the table the exact DP computed once (``stats.candidate_caps``);
+  calibrated table holds alpha/K (the default settings with K = 2 .. 8) its ``required_pairs`` as for one
+  candidate, else (Wald's bounds at alpha/K) none, as for any setting without a calibration;
 * what the cap delivers: the exact worst-case alpha, beta and miss at that number of pairs, and, when a cap
   given by the user is too small for beta, one warning at start-up with the trials that would deliver it.
 """
@@ -30,7 +29,6 @@ from pytest_agentopt.stats.wald import Direction
 
 if TYPE_CHECKING:
     from pytest_agentopt.run.metric_choice import MetricChoice
-    from pytest_agentopt.stats.candidate_caps import CandidateCap
     from pytest_agentopt.stats.sprt import SequentialSettings
     from pytest_agentopt.stats.target_design import TargetCapFigures, TargetDesign
 
@@ -89,10 +87,7 @@ def derived_cap_pairs(options: RunOptions, *, paired: bool, direction: str) -> i
         return None
     if paired and options.candidate_count > 1:
         each = candidate_design(options.candidate_count, options.alpha, options.beta, options.effect, direction)
-        if each.source == "calibrated":
-            return each.required_pairs
-        cap = candidate_cap_for(options.candidate_count, options.alpha, options.beta, options.effect, direction)
-        return cap.pairs if cap is not None else None
+        return each.required_pairs
     if paired and options.metric == CHEAPER_SAME_QUALITY:
         from pytest_agentopt.stats.cheaper_same_quality import quality_settings
         from pytest_agentopt.stats.sprt import SequentialSettings
@@ -110,16 +105,6 @@ def candidate_design(candidates: int, alpha: float, beta: float, effect: float, 
     from pytest_agentopt.run.candidates import candidate_alpha
 
     return design_for(candidate_alpha(alpha, candidates), beta, effect, direction)
-
-
-def candidate_cap_for(candidates: int, alpha: float, beta: float, effect: float, direction: str) -> CandidateCap | None:
-    """The shipped Wald figures of a run with several candidates at these family-wise settings: ``None`` when
-    alpha/K has a calibrated design (its own table gives the figures at every cap) or none is shipped."""
-    if candidate_design(candidates, alpha, beta, effect, direction).source == "calibrated":
-        return None
-    from pytest_agentopt.stats.candidate_caps import candidate_cap
-
-    return candidate_cap(candidates, alpha, beta, effect, direction)  # type: ignore[arg-type]
 
 
 QUESTION = {
@@ -174,9 +159,6 @@ class CapAssessment:
     tasks: int
     trials: int
     figures: CapFigures | None
-    candidates: CandidateCap | None = None
-    """With several candidates whose alpha/K has no calibrated design: the shipped exact figures of each
-    candidate's test with Wald's bounds (``stats.candidate_caps``)."""
     candidate_count: int = 1
     """How many candidates share the control (each test's figures are then those of alpha/K)."""
     quality_half: bool = False
@@ -187,16 +169,9 @@ class CapAssessment:
         return self.tasks * self.trials
 
     @property
-    def candidate_figures_hold(self) -> bool:
-        """Whether the shipped figures bound this cap's: at or above their cap (no last look: the miss only falls
-        and the alpha only rises towards its no-cap value as the cap grows)."""
-        return self.candidates is not None and self.pairs >= self.candidates.pairs
-
-    @property
     def trials_needed(self) -> int | None:
-        """Trials per task and arm from which the worst-case miss is at most beta (``None``: not calibrated); with
-        several candidates, from which the shipped figures hold (``candidate_figures_hold``)."""
-        pairs = self.candidates.pairs if self.candidates is not None else self.design.pairs_for_miss(self.design.beta)
+        """Trials per task and arm from which the worst-case miss is at most beta (``None``: not calibrated)."""
+        pairs = self.design.pairs_for_miss(self.design.beta)
         if pairs is None or not self.tasks:
             return None
         return math.ceil(pairs / self.tasks)
@@ -204,8 +179,6 @@ class CapAssessment:
     def warning(self) -> str | None:
         """One sentence when the cap cannot deliver beta, or when the error rates are not calibrated."""
         design = self.design
-        if self.candidates is not None:
-            return self._candidates_warning(self.candidates)
         if design.source != "calibrated" and self.quality_half:
             return (
                 f"cheaper_same_quality: its quality test must keep a false not_worse at most {design.beta:g} (alpha) "
@@ -219,8 +192,14 @@ class CapAssessment:
                 f"alpha {a:g}, beta {b:g}, effect {d:g}"
                 for a, b, d in sorted(calibrated_settings(design.direction), reverse=True)  # the defaults first
             )
+            each = (
+                f"each of the {self.candidate_count} candidates' tests runs at alpha/{self.candidate_count}: "
+                if self.candidate_count > 1
+                else ""
+            )
+            calibrated_for = shipped or "no settings"
             return (
-                f"the paired test's error rates are calibrated over the discordance for {shipped or 'no settings'} "
+                f"{each}the paired test's error rates are calibrated over the discordance for {calibrated_for} "
                 f"(direction {design.direction}); with alpha {design.alpha:g}, beta {design.beta:g}, effect "
                 f"{design.delta:g} it uses Wald's bounds, whose exact error rates can exceed the nominal ones at "
                 "some discordances (agentopt plan shows them), and a run that reaches the cap ends inconclusive"
@@ -242,39 +221,13 @@ class CapAssessment:
             f"{100 * figures.miss:.0f} % of the time (at the least favourable discordance){fix}"
         )
 
-    def _candidates_warning(self, shipped: CandidateCap) -> str:
-        design = self.design
-        question = QUESTION[design.direction].format(effect=design.delta)
-        each = (
-            f"each of the {shipped.candidates} candidates' tests runs at alpha/{shipped.candidates} = "
-            f"{design.alpha:.4g} with Wald's bounds (no calibrated boundaries for that alpha)"
-        )
-        if not self.candidate_figures_hold:
-            needed = self.trials_needed
-            fix = f"; --agent-trials={needed} gives at most {100 * shipped.miss_at_cap:.1f} %" if needed else ""
-            return (
-                f"{each}; with {self.tasks} tasks x {self.trials} trials ({self.pairs} pairs, below the "
-                f"{shipped.pairs} pairs from which the exact DP gives its miss) a test misses {question} more than "
-                f"{100 * shipped.miss_at_cap:.1f} % of the time, how much more is not computed{fix}"
-            )
-        return (
-            f"{each}: by the exact DP over the discordance, at this cap each test misses {question} at most "
-            f"{100 * shipped.miss_at_cap:.1f} % of the time (not {100 * design.beta:g} %: Wald's bounds at alpha/K) "
-            f"and claims a false difference at most {shipped.alpha_no_cap:.4g} per direction (alpha/K "
-            f"{design.alpha:.4g}); the family-wise error is validated by simulation (docs/candidates-validation.md)"
-        )
-
     def as_dict(self) -> CapDesign:
         """The summary's ``design`` section."""
-        design, figures, shipped = self.design, self.figures, self.candidates
+        design, figures = self.design, self.figures
         alpha: float | None
         beta: float | None
         miss: float | None
-        if shipped is not None:
-            holds = self.candidate_figures_hold
-            alpha, beta = (shipped.alpha_no_cap if holds else None), None
-            miss = shipped.miss_at_cap if holds else None
-        elif figures is not None:
+        if figures is not None:
             alpha, beta, miss = figures.alpha, figures.beta, figures.miss
         else:
             alpha = beta = miss = None
@@ -284,7 +237,7 @@ class CapAssessment:
             "tasks": self.tasks,
             "trials_per_task": self.trials,
             "cap_pairs": self.pairs,
-            "required_pairs": design.required_pairs if shipped is None else None,
+            "required_pairs": design.required_pairs,
             "alpha_at_cap": alpha,
             "beta_at_cap": beta,
             "miss_at_cap": miss,
@@ -298,7 +251,6 @@ def assess_cap(
     *,
     tasks: int,
     trials: int,
-    candidates: CandidateCap | None = None,
     candidate_count: int = 1,
     quality_half: bool = False,
 ) -> CapAssessment:
@@ -307,7 +259,6 @@ def assess_cap(
         tasks=tasks,
         trials=trials,
         figures=design.at_cap(tasks * trials),
-        candidates=candidates,
         candidate_count=candidate_count,
         quality_half=quality_half,
     )

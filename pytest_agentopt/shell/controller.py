@@ -26,7 +26,6 @@ from pytest_agentopt.run.options import RunOptions
 from pytest_agentopt.run.sequential_design import (
     assess_cap,
     assess_target_cap,
-    candidate_cap_for,
     design_for,
     metric_design_for,
 )
@@ -316,19 +315,11 @@ class ControllerPlugin:
         first = self.cap is None
         if self.design is not None:
             context = self.context
-            shipped = (
-                candidate_cap_for(
-                    len(context.candidates), context.alpha, context.beta, context.effect, context.direction
-                )
-                if context.several_candidates
-                else None
-            )
             quality_half = context.metric is not None and context.metric.kind == "cheaper_same_quality"
             self.cap = assess_cap(
                 self.design,
                 tasks=plan["tasks"],
                 trials=plan["trials"],
-                candidates=shipped,
                 candidate_count=len(context.candidates) if context.several_candidates else 1,
                 quality_half=quality_half,
             )

@@ -362,21 +362,23 @@ def test_report_shows_no_figure_of_a_summary_without_the_documented_shape(
 
 
 def test_plan_with_several_candidates_uses_the_cap_a_run_derives(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_agentopt.cli.plan_cmd import DEFAULT_PAIRED_CAP_FACTOR
     from pytest_agentopt.run.sequential_design import candidate_design
-    from pytest_agentopt.stats.candidate_caps import candidate_cap
 
-    # K = 2: alpha/2 has a calibrated design, whose required pairs the run takes as its cap
-    plan = run_json(capsys, "plan", "--p0", "0.6", "--candidates", "2", "--direction", "worse", "--sim-runs", "20")
-    calibrated = candidate_design(2, 0.05, 0.1, 0.15, "worse")
-    assert calibrated.source == "calibrated"
-    assert plan["cap"] == calibrated.required_pairs
-    assert plan["cap_source"].startswith("the pairs the calibrated design of alpha/2 needs")
-    # K = 5: Wald's bounds at alpha/5, the shipped candidate cap
-    plan = run_json(capsys, "plan", "--p0", "0.6", "--candidates", "5", "--direction", "worse", "--sim-runs", "20")
-    shipped = candidate_cap(5, 0.05, 0.1, 0.15, "worse")
-    assert shipped is not None
-    assert plan["cap"] == shipped.pairs
-    assert plan["cap_source"].startswith("the shipped candidate cap")
+    # K = 2 and 7: alpha/K has a calibrated design, whose required pairs the run takes as its cap
+    for k in (2, 7):
+        plan = run_json(
+            capsys, "plan", "--p0", "0.6", "--candidates", str(k), "--direction", "worse", "--sim-runs", "20"
+        )
+        calibrated = candidate_design(k, 0.05, 0.1, 0.15, "worse")
+        assert calibrated.source == "calibrated"
+        assert plan["cap"] == calibrated.required_pairs
+        assert plan["cap_source"].startswith(f"the pairs the calibrated design of alpha/{k} needs")
+    # K = 9: Wald's bounds at alpha/9 and no derived cap, as for any setting without a calibration
+    plan = run_json(capsys, "plan", "--p0", "0.6", "--candidates", "9", "--direction", "worse", "--sim-runs", "20")
+    assert candidate_design(9, 0.05, 0.1, 0.15, "worse").source == "wald"
+    assert plan["cap_source"] == f"{DEFAULT_PAIRED_CAP_FACTOR}x the fixed-sample n"
+    assert plan["cap"] == DEFAULT_PAIRED_CAP_FACTOR * plan["fixed_n"]
 
 
 def _independent_ratio_runs(ratio: float, log_sd: float, cap: int, runs: int, seed: int) -> tuple[float, float]:

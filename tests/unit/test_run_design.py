@@ -43,7 +43,7 @@ def test_without_agent_trials_the_cap_is_the_pairs_the_calibrated_design_needs()
     assert derived_cap_pairs(given, paired=True, direction="worse") is None
     assert derived_cap_pairs(RunOptions(), paired=True, direction="worse") is None  # fixed sample
     # Settings the table does not calibrate: Wald's design, no derived cap.
-    assert derived_cap_pairs(RunOptions(sprt=True, alpha=0.01), paired=True, direction="worse") is None
+    assert derived_cap_pairs(RunOptions(sprt=True, alpha=0.02), paired=True, direction="worse") is None
 
 
 def test_a_cap_too_small_for_beta_is_said_with_the_power_it_delivers_and_the_trials_that_fix_it() -> None:
@@ -71,7 +71,7 @@ def test_a_cap_too_small_for_beta_is_said_with_the_power_it_delivers_and_the_tri
 
 
 def test_settings_without_a_calibration_are_said_to_use_walds_bounds() -> None:
-    design = design_for(0.01, 0.10, 0.15, "worse")
+    design = design_for(0.02, 0.10, 0.15, "worse")
     assert design.source == "wald"
     warning = assess_cap(design, tasks=10, trials=10).warning()
     assert warning is not None
