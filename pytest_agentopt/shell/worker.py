@@ -390,22 +390,12 @@ class ItemsPlugin:
         self, task_ids: set[str], templates: dict[tuple[str, str], TrialTemplate], unmade: list[UnmadeTrial]
     ) -> set[str]:
         """``_take_shard`` for trials made on demand: the other tasks' trials become deselected stand-ins."""
-        from pytest_agentopt.run.shards import plan_digest
-
-        shard = self.context.shard
-        assert shard is not None
-        mine = shard.tasks(task_ids)
+        mine = self._shard_tasks(task_ids)
         for key in [key for key in templates if key[0] not in mine]:
             template = templates.pop(key)
             unmade.extend(
                 UnmadeTrial(template.nodeid(key[1], trial), template.item.location) for trial in range(self.trials)
             )
-        self.shard_plan = {
-            "shard": str(shard),
-            "tasks": sorted(mine),
-            "tasks_total": len(task_ids),
-            "plan_digest": plan_digest(task_ids, self.trials),
-        }
         return mine
 
     def never_reached_nodeids(self) -> list[Sequence[str]]:
@@ -455,14 +445,19 @@ class ItemsPlugin:
     ) -> set[str]:
         """Keep this shard's tasks in ``by_key`` (whole tasks: pairs stay together), deselect the others, and
         remember what the merge checks: the shard, its tasks and a fingerprint of the unsharded plan."""
+        mine = self._shard_tasks(task_ids)
+        others = [key for key in by_key if key[0] not in mine]
+        if others:
+            config.hook.pytest_deselected(items=[by_key.pop(key)[0] for key in others])
+        return mine
+
+    def _shard_tasks(self, task_ids: set[str]) -> set[str]:
+        """This shard's tasks among ``task_ids``, with what the merge checks remembered (``shard_plan``)."""
         from pytest_agentopt.run.shards import plan_digest
 
         shard = self.context.shard
         assert shard is not None
         mine = shard.tasks(task_ids)
-        others = [key for key in by_key if key[0] not in mine]
-        if others:
-            config.hook.pytest_deselected(items=[by_key.pop(key)[0] for key in others])
         self.shard_plan = {
             "shard": str(shard),
             "tasks": sorted(mine),
