@@ -574,14 +574,14 @@ class ControllerPlugin:
         if items is not None:
             sources.extend(items.never_reached_nodeids())
         run_reason = self.stop_reason or "agentopt: run stopped"
-        drop_reasons = self.scheduler.drop_reasons if self.scheduler is not None else {}
+        scheduler = self.scheduler if self.scheduler is not None and self.scheduler.dropped_any else None
         for nodeids in sources:
             count = deselect_never_run(self.config, session, nodeids)
             if not count:
                 continue
-            if drop_reasons:  # a decided candidate's items, dropped while the others went on, say so
+            if scheduler is not None:  # a decided candidate's items, dropped while the others went on, say so
                 for nodeid in nodeids:
-                    reason = drop_reasons.get(nodeid, run_reason)
+                    reason = scheduler.drop_reason(nodeid) or run_reason
                     self.never_ran[reason] = self.never_ran.get(reason, 0) + 1
             else:
                 self.never_ran[run_reason] = self.never_ran.get(run_reason, 0) + count

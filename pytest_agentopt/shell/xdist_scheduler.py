@@ -45,8 +45,6 @@ class SequentialScheduling:
         self._nodes: list[WorkerController] = []
         self._dispatcher: TrialDispatcher[WorkerController] | None = None
         self.never_dispatched: list[str] = []
-        self.drop_reasons: dict[str, str] = {}
-        """The reason of each never-dispatched item a dropped candidate left (the others: the run's stop)."""
         self.on_drop: Callable[[Sequence[str]], None] | None = None
         """Told the node ids of a dropped candidate's items as they are dropped (the controller feeds them)."""
         self._arms = set(arms)
@@ -182,16 +180,23 @@ class SequentialScheduling:
             return []
         arm_of = self._arms_by_index(self.collection)
         indices = [index for index in self._dispatcher.pending if arm_of[index] in self._dropped_arms]
-        dropped = []
-        for index in self._dispatcher.drop(indices):
-            nodeid, arm = self.collection[index], arm_of[index]
-            assert arm is not None
-            self.drop_reasons[nodeid] = self._dropped_arms[arm]
-            dropped.append(nodeid)
+        dropped = [self.collection[index] for index in self._dispatcher.drop(indices)]
         self.never_dispatched.extend(dropped)
         if dropped and self.on_drop is not None:
             self.on_drop(dropped)
         return dropped
+
+    @property
+    def dropped_any(self) -> bool:
+        """Whether some candidate has been dropped (:meth:`drop_arm`)."""
+        return bool(self._dropped_arms)
+
+    def drop_reason(self, nodeid: str) -> str | None:
+        """The decision of the dropped candidate whose item ``nodeid`` is (``None``: not such an item). Every
+        never-dispatched item of a dropped candidate was dropped by it: its queued items go at once, those that come
+        back later as they come back."""
+        key = parse_trial_nodeid(nodeid)
+        return self._dropped_arms.get(key[1]) if key is not None else None
 
     def _arms_by_index(self, collection: Sequence[str]) -> list[str | None]:
         """The arm of each collected item (``None``: not an agent trial), worked out once."""
